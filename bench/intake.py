@@ -1,0 +1,164 @@
+"""Intake benchmark: 10,000 orders (100 pages) from the fake WooCommerce shop on
+loopback into a fresh SQLite database, end to end through the real client,
+mapping and receive path; then 1,000 store status changes drained from the outbox.
+
+Prints a table, the share of time spent waiting on the server versus in our own
+code (measured by timing every HTTP exchange in the transport), optionally a
+profile (--profile), and one JSON line with `orders_per_s` and `pushback_per_s`.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import cProfile
+import json
+import pstats
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from pydantic import SecretStr
+
+from podops import services
+from podops.app import Runtime
+from podops.db import Database
+from podops.events import Actor, Channel
+from podops.settings import PersonalizationMapping, RoutingRule, Settings, StoreConfig
+from providers.woocommerce import WooCommerceStore, build_client
+from sync.intake import sync_one
+from sync.pushback import drain
+from tests.fakes.woocommerce import (
+    CONSUMER_KEY,
+    CONSUMER_SECRET,
+    FakeWooCommerce,
+    sample_order,
+)
+
+ORDERS = 10_000
+PUSHES = 1_000
+
+
+class TimedTransport(httpx.BaseTransport):
+    """Counts the wall time spent in HTTP exchanges (sending, waiting, reading the body)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.seconds = 0.0
+        self.requests = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
+        response = self.inner.handle_request(request)
+        body = response.read()
+        self.seconds += time.perf_counter() - started
+        self.requests += 1
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def build(shop: FakeWooCommerce, folder: Path) -> tuple[Runtime, TimedTransport]:
+    config = StoreConfig(
+        platform="woocommerce",
+        url=shop.url,
+        consumer_key=SecretStr(CONSUMER_KEY),
+        consumer_secret=SecretStr(CONSUMER_SECRET),
+        personalization=PersonalizationMapping(fields={"Name": "name"}),
+    )
+    settings = Settings(
+        data_dir=folder,
+        stores={"main": config},
+        routing=[RoutingRule(sku="TEE-*", provider="manual", product_key="tee_front")],
+    )
+    runtime = Runtime(settings)
+    db = Database(f"sqlite:///{folder / 'bench.db'}")
+    db.upgrade()
+    runtime.__dict__["db"] = db
+    transport = TimedTransport()
+    client = build_client("main", config, transport=transport)
+    runtime._store_clients[1]["main"] = WooCommerceStore("main", config, client)
+    return runtime, transport
+
+
+def bench_intake(
+    runtime: Runtime, transport: TimedTransport, shop: FakeWooCommerce, profile: bool
+) -> dict[str, float]:
+    profiler = cProfile.Profile() if profile else None
+    started = time.perf_counter()
+    if profiler:
+        profiler.enable()
+    report = sync_one(runtime, "main")
+    if profiler:
+        profiler.disable()
+    elapsed = time.perf_counter() - started
+    assert report.error is None and report.created == ORDERS, report
+    if profiler:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
+    return {
+        "elapsed": elapsed,
+        "http": transport.seconds,
+        "server": shop.state.busy_s,
+        "requests": transport.requests,
+    }
+
+
+def bench_pushback(runtime: Runtime, transport: TimedTransport) -> dict[str, float]:
+    staff = Actor("bench", Channel.CLI)
+    with runtime.db.unit_of_work() as session:
+        for number in range(1000, 1000 + PUSHES):
+            services.cancel(session, str(number), staff, "bench")
+    transport.seconds, transport.requests = 0.0, 0
+    started = time.perf_counter()
+    delivered = drain(runtime, rounds=100).delivered
+    elapsed = time.perf_counter() - started
+    assert delivered == PUSHES, delivered
+    return {"elapsed": elapsed, "http": transport.seconds, "requests": transport.requests}
+
+
+def main() -> None:
+    profile = "--profile" in sys.argv
+    start = datetime.now(UTC) - timedelta(days=2)
+    with tempfile.TemporaryDirectory() as tmp, FakeWooCommerce() as shop:
+        shop.add(
+            *(sample_order(1000 + i, created=start + timedelta(seconds=i)) for i in range(ORDERS))
+        )
+        for order_id in shop.state.orders:
+            shop.state.encoded(order_id)  # the shop's own JSON cache, warmed outside the timing
+        runtime, transport = build(shop, Path(tmp))
+        intake = bench_intake(runtime, transport, shop, profile)
+        push = bench_pushback(runtime, transport)
+        runtime.close()
+    orders_per_s = ORDERS / intake["elapsed"]
+    pushback_per_s = PUSHES / push["elapsed"]
+    own = intake["elapsed"] - intake["http"]
+    print(f"{'measure':<44}{'value':>12}")
+    rows = [
+        ("orders imported", f"{ORDERS}"),
+        ("intake wall time (s)", f"{intake['elapsed']:.2f}"),
+        ("  HTTP exchanges (s, incl. server)", f"{intake['http']:.2f}"),
+        ("  of which server handler time (s)", f"{intake['server']:.2f}"),
+        ("  our code: mapping + receive + db (s)", f"{own:.2f}"),
+        ("  share of time in our code", f"{own / intake['elapsed']:.0%}"),
+        ("orders per second", f"{orders_per_s:.0f}"),
+        ("status changes pushed", f"{PUSHES} ({push['requests']} requests)"),
+        ("push-back wall time (s)", f"{push['elapsed']:.2f}"),
+        ("  HTTP exchanges (s)", f"{push['http']:.2f}"),
+        ("changes per second", f"{pushback_per_s:.0f}"),
+    ]
+    for name, value in rows:
+        print(f"{name:<44}{value:>12}")
+    figures = {
+        "orders_per_s": {"value": round(orders_per_s, 1), "unit": "orders/s", "target": ">= 2000"},
+        "pushback_per_s": {"value": round(pushback_per_s, 1), "unit": "changes/s", "target": ""},
+    }
+    print(json.dumps({"bench": "intake", "figures": figures}))
+
+
+if __name__ == "__main__":
+    main()

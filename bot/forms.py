@@ -1,0 +1,74 @@
+"""Reading modal submissions: the edit form's fields and the cancel reason,
+validated into changes or per-field errors (`response_action: errors`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from podops.services.orders import MAX_FIELD_LENGTH
+
+MAX_REASON = 500
+
+
+@dataclass(slots=True)
+class EditForm:
+    changes: dict[int, dict[str, str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    first_block: str = ""
+
+
+def _value(entry: dict[str, Any]) -> str:
+    return str((entry.get("value") or {}).get("value") or "")
+
+
+def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -> EditForm:
+    """Changed fields per line position; errors keyed by the block they belong to."""
+    form = EditForm()
+    for block_id, entry in values.items():
+        kind, _, rest = block_id.partition("|")
+        form.first_block = form.first_block or block_id
+        if kind == "f":
+            position_text, _, name = rest.partition("|")
+            fields = {name: _value(entry).strip()}
+        elif kind == "raw":
+            position_text = rest
+            fields, problem = _read_lines(_value(entry))
+            if problem:
+                form.errors[block_id] = problem
+                continue
+        else:
+            continue
+        if not position_text.isdigit():
+            continue
+        position = int(position_text)
+        for name, text in fields.items():
+            if len(text) > MAX_FIELD_LENGTH:
+                form.errors[block_id] = (
+                    f"{len(text)} characters; at most {MAX_FIELD_LENGTH} are allowed"
+                )
+            elif text != current.get(position, {}).get(name, ""):
+                form.changes.setdefault(position, {})[name] = text
+    return form
+
+
+def _read_lines(text: str) -> tuple[dict[str, str], str]:
+    fields: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip():
+            return {}, f"line {number} is not `name=value`"
+        fields[name.strip()] = value.strip()
+    return fields, ""
+
+
+def read_reason(values: dict[str, Any]) -> tuple[str, str]:
+    """(reason, error) from the cancel modal."""
+    reason = " ".join(_value(values.get("reason", {})).split())
+    if not reason:
+        return "", "say why the order is cancelled (for example: out of stock)"
+    if len(reason) > MAX_REASON:
+        return "", f"{len(reason)} characters; at most {MAX_REASON} are allowed"
+    return reason, ""

@@ -1,0 +1,67 @@
+"""App Home: a live dashboard published per user (on opening, and refreshed
+by a job for the people who opened it recently)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.blocks import home_view
+from podops import reports
+from podops.models import SyncState, utcnow
+
+if TYPE_CHECKING:
+    from podops.app import Runtime
+
+log = logging.getLogger(__name__)
+STATE_KEY = "slack.home_users"
+MAX_USERS = 50
+
+
+def dashboard_view(runtime: Runtime) -> dict[str, object]:
+    window = timedelta(minutes=max(runtime.settings.slack.alert_before_minutes, 60))
+    with runtime.db.unit_of_work() as session:
+        board = reports.dashboard(session, due_within=window)
+    return home_view(board)
+
+
+def remember_user(runtime: Runtime, user_id: str) -> None:
+    with runtime.db.unit_of_work() as session:
+        state = session.get(SyncState, STATE_KEY)
+        if state is None:
+            state = SyncState(key=STATE_KEY, value={"users": []})
+            session.add(state)
+        users = [u for u in state.value.get("users", []) if u != user_id]
+        state.value = {"users": [user_id, *users][:MAX_USERS]}
+
+
+def publish_home(runtime: Runtime, client: WebClient, user_id: str) -> bool:
+    try:
+        client.views_publish(user_id=user_id, view=dashboard_view(runtime))
+    except SlackApiError as exc:
+        log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+        return False
+    return True
+
+
+def refresh_homes(runtime: Runtime) -> int:
+    """Republish the dashboard for everyone who opened App Home lately."""
+    with runtime.db.unit_of_work() as session:
+        state = session.get(SyncState, STATE_KEY)
+        users = list(state.value.get("users", [])) if state else []
+        fresh = state is not None and utcnow() - state.updated_at < timedelta(days=7)
+    if not fresh:
+        return 0
+    view = dashboard_view(runtime)
+    published = 0
+    for user_id in users:
+        try:
+            runtime.slack_client.views_publish(user_id=user_id, view=view)
+            published += 1
+        except SlackApiError as exc:
+            log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
+    return published

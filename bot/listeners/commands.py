@@ -1,0 +1,68 @@
+"""`/order`: parse and check permission in the ack (inside Slack's 3 s), then
+do the work in a lazy listener and answer privately through response_url."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot import blocks
+from bot.app import Bot, attempt, slack_actor
+from bot.deliveries import claim, delivery_id
+from bot.listeners.modals import open_edit_modal
+from bot.parsing import Command, parse
+from podops.errors import PodopsError
+
+COMMAND = "/order"
+
+
+def accepted(bot: Bot, command: dict[str, Any]) -> Command | None:
+    """The parsed command if it is real work this user may do, else None."""
+    try:
+        parsed = parse(command.get("text", ""))
+        if parsed.name == "help":
+            return None
+        bot.authorizer.check(parsed.name, command["user_id"])
+    except PodopsError:
+        return None
+    return parsed
+
+
+def register(app: App, bot: Bot) -> None:
+    def ack_order(ack: Ack, command: dict[str, Any]) -> None:
+        try:
+            parsed = parse(command.get("text", ""))
+            if parsed.name == "help":
+                reply = bot.ops.help(parsed, slack_actor(command["user_id"], ""))
+                ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+                return
+            bot.authorizer.check(parsed.name, command["user_id"])
+        except PodopsError as exc:
+            ack(text=f":no_entry: {exc.message}", response_type="ephemeral")
+            return
+        ack()
+
+    def run_order(
+        command: dict[str, Any], body: dict[str, Any], respond: Respond, client: WebClient
+    ) -> None:
+        parsed = accepted(bot, command)
+        if parsed is None or not claim(bot.runtime.db, delivery_id(body)):
+            return
+        actor = slack_actor(command["user_id"], command.get("user_name", ""))
+        if parsed.name == "edit":
+            problem = open_edit_modal(
+                bot, client, body["trigger_id"], parsed.reference, command["channel_id"]
+            )
+            if problem:
+                respond(text=problem, response_type="ephemeral")
+            return
+        reply = attempt(lambda: bot.ops.run(parsed, actor))
+        respond(
+            text=reply.text,
+            blocks=reply.blocks or [blocks.text_block(reply.text)],
+            response_type="ephemeral",
+        )
+
+    app.command(COMMAND)(ack=ack_order, lazy=[run_order])

@@ -1,0 +1,52 @@
+"""Opening the edit and cancel modals (from `/order edit` or an alert button)."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot import blocks
+from bot.app import Bot
+from podops.errors import PodopsError
+from podops.status import BEFORE_SUBMISSION, OrderStatus
+
+log = logging.getLogger(__name__)
+
+
+def open_edit_modal(
+    bot: Bot, client: WebClient, trigger_id: str, reference: str, channel: str
+) -> str:
+    """Open the edit form; return a refusal in words instead when it cannot be edited."""
+    try:
+        card = bot.ops.card(reference)
+    except PodopsError as exc:
+        return f":no_entry: {exc.message}"
+    if OrderStatus(card.status) not in BEFORE_SUBMISSION:
+        return (
+            f":no_entry: order {card.number} is {card.status_label}; its design can no longer "
+            "be changed (it was sent to the provider)"
+        )
+    view = blocks.edit_modal(card, {"reference": card.reference, "channel": channel})
+    return _open(client, trigger_id, view)
+
+
+def open_cancel_modal(
+    bot: Bot, client: WebClient, trigger_id: str, reference: str, channel: str
+) -> str:
+    try:
+        card = bot.ops.card(reference)
+    except PodopsError as exc:
+        return f":no_entry: {exc.message}"
+    view = blocks.cancel_modal(card, {"reference": card.reference, "channel": channel})
+    return _open(client, trigger_id, view)
+
+
+def _open(client: WebClient, trigger_id: str, view: blocks.Block) -> str:
+    try:
+        client.views_open(trigger_id=trigger_id, view=view)
+    except SlackApiError as exc:
+        log.warning("views.open failed: %s", exc.response.get("error"))
+        return ":hourglass: Slack did not open the form in time; please try again."
+    return ""

@@ -1,0 +1,109 @@
+"""Modal submissions. Field errors are answered in the ack with
+`response_action: errors` (the modal stays open, nothing changes); valid
+submissions close the modal and the work runs lazily."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import Bot, attempt, slack_actor
+from bot.deliveries import claim, delivery_id
+from bot.forms import EditForm, read_edit_form, read_reason
+from bot.operations import Reply
+from bot.parsing import Command
+from podops import services
+from podops.errors import OrderLocked, PodopsError
+from podops.status import BEFORE_SUBMISSION, OrderStatus
+
+log = logging.getLogger(__name__)
+
+
+def metadata(view: dict[str, Any]) -> dict[str, str]:
+    try:
+        data = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
+    """The order's personalization per line; refuses when it can no longer change."""
+    with bot.runtime.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        if OrderStatus(order.status) not in BEFORE_SUBMISSION:
+            raise OrderLocked(
+                f"order {order.number} is {OrderStatus(order.status).label}; its design can no "
+                "longer be changed"
+            )
+        return {i.position: {k: str(v) for k, v in i.personalization.items()} for i in order.items}
+
+
+def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm:
+    form = EditForm()
+    values = view.get("state", {}).get("values", {})
+    first = next(iter(values), "reason")
+    try:
+        bot.authorizer.check("edit", body["user"]["id"])
+        form = read_edit_form(values, current_fields(bot, metadata(view).get("reference", "")))
+    except PodopsError as exc:
+        form.errors[first] = exc.message
+    return form
+
+
+def tell(client: WebClient, body: dict[str, Any], view: dict[str, Any], reply: Reply) -> None:
+    """A private note to the person in the channel the form came from."""
+    channel = metadata(view).get("channel")
+    if not channel:
+        return
+    try:
+        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
+    except SlackApiError as exc:
+        log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
+
+
+def register(app: App, bot: Bot) -> None:
+    def ack_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        form = check_edit(bot, body, view)
+        if form.errors:
+            ack(response_action="errors", errors=form.errors)
+        else:
+            ack()
+
+    def save_edit(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        form = check_edit(bot, body, view)
+        key = delivery_id(body)
+        if form.errors or not claim(bot.runtime.db, key):
+            return
+        user = body["user"]
+        actor = slack_actor(user["id"], user.get("username") or user.get("name", ""))
+        reference = metadata(view)["reference"]
+        tell(client, body, view, attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)))
+
+    def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        _, problem = read_reason(view.get("state", {}).get("values", {}))
+        if not problem and not bot.authorizer.may("cancel", body["user"]["id"]):
+            problem = "you are not allowed to cancel orders"
+        if problem:
+            ack(response_action="errors", errors={"reason": problem})
+        else:
+            ack()
+
+    def save_cancel(body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        reason, problem = read_reason(view.get("state", {}).get("values", {}))
+        user = body["user"]
+        if problem or not bot.authorizer.may("cancel", user["id"]):
+            return
+        if not claim(bot.runtime.db, delivery_id(body)):
+            return
+        actor = slack_actor(user["id"], user.get("username") or user.get("name", ""))
+        command = Command("cancel", metadata(view).get("reference", ""), reason=reason)
+        tell(client, body, view, attempt(lambda: bot.ops.run(command, actor)))
+
+    app.view("order_edit")(ack=ack_edit, lazy=[save_edit])
+    app.view("order_cancel")(ack=ack_cancel, lazy=[save_cancel])

@@ -1,0 +1,137 @@
+"""The Slack side of the Notifier port: alerts, threaded events, the summary
+and images, paced per channel and with Slack's failures mapped to
+`NotifyError(retryable=...)` at this boundary.
+
+Every post carries its key in message metadata; a post whose key says an
+earlier attempt may have reached Slack is first looked up (`bot.recall`) and
+reused, so a crash between Slack's answer and our commit posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.blocks import (
+    PreviewLink,
+    card_fallback,
+    event_blocks,
+    order_card_blocks,
+    summary_blocks,
+)
+from bot.pacing import ChannelPacer
+from bot.recall import Recall, metadata
+from bot.webapi import PacedCalls
+from podops.ports.notify import DailySummary, EventNotice, OrderCard, PostKey
+
+log = logging.getLogger(__name__)
+
+UPDATE_KEY = "chat.update"
+UPLOAD_KEY = "files.upload"
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    channel, _, ts = ref.partition(":")
+    return channel, ts
+
+
+class SlackNotifier:
+    def __init__(
+        self,
+        client: WebClient,
+        channel: str,
+        *,
+        pacer: ChannelPacer | None = None,
+        preview_link: PreviewLink | None = None,
+    ) -> None:
+        self.client = client
+        self.channel = channel
+        self.pacer = pacer or ChannelPacer()
+        self.preview_link = preview_link
+        self._call = PacedCalls(self.pacer)
+        self.recall = Recall(client, self._call)
+
+    def _post(
+        self, channel: str, key: PostKey | None, thread_ts: str | None = None, **kwargs: Any
+    ) -> str:
+        """Post once: reuse the message an earlier attempt left, else post with the key."""
+        if key is not None and key.look_first:
+            existing = self._existing(channel, key, thread_ts)
+            if existing is not None:
+                return existing
+        if key is not None:
+            kwargs["metadata"] = metadata(key)
+        if thread_ts:
+            kwargs["thread_ts"] = thread_ts
+        response = self._call(
+            channel, lambda: self.client.chat_postMessage(channel=channel, **kwargs)
+        )
+        self.recall.remember_channel(channel, str(response["channel"]))
+        return f"{response['channel']}:{response['ts']}"
+
+    def _existing(self, channel: str, key: PostKey, thread_ts: str | None) -> str | None:
+        channel_id = self.recall.channel_id(channel)
+        if channel_id is None:
+            return None
+        ts = self.recall.message(channel_id, key, thread_ts)
+        return f"{channel_id}:{ts}" if ts else None
+
+    def post_alert(self, card: OrderCard, key: PostKey | None = None) -> str:
+        blocks = order_card_blocks(card, self.preview_link)
+        return self._post(self.channel, key, text=card_fallback(card), blocks=blocks)
+
+    def update_alert(self, ref: str, card: OrderCard) -> None:
+        channel, ts = split_ref(ref)
+        blocks = order_card_blocks(card, self.preview_link)
+        self._call(
+            UPDATE_KEY,
+            lambda: self.client.chat_update(
+                channel=channel, ts=ts, text=card_fallback(card), blocks=blocks
+            ),
+        )
+
+    def post_event(
+        self, notice: EventNotice, thread: str | None, key: PostKey | None = None
+    ) -> str:
+        blocks = event_blocks(notice)
+        if thread:
+            channel, ts = split_ref(thread)
+            return self._post(channel, key, ts, text=notice.text, blocks=blocks)
+        return self._post(self.channel, key, text=notice.text, blocks=blocks)
+
+    def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
+        text = f"Daily summary for {summary.day.isoformat()}"
+        return self._post(self.channel, key, text=text, blocks=summary_blocks(summary))
+
+    def post_image(
+        self,
+        ref: str,
+        data: bytes,
+        *,
+        filename: str,
+        title: str,
+        in_thread: bool,
+        key: PostKey | None = None,
+    ) -> None:
+        channel, ts = split_ref(ref)
+        thread_ts = ts if in_thread else None
+        if (
+            key is not None
+            and key.look_first
+            and self.recall.file(channel, key, filename, thread_ts)
+        ):
+            log.info("Slack already has %s in %s: not uploading it again", filename, ref)
+            return
+        self.pacer.acquire(channel)
+        self._call(
+            UPLOAD_KEY,
+            lambda: self.client.files_upload_v2(
+                channel=channel,
+                content=data,
+                filename=filename,
+                title=title,
+                thread_ts=thread_ts,
+            ),
+        )

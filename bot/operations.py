@@ -1,0 +1,164 @@
+"""What each `/order` command and button does, as calls into the core.
+
+Shared by slash commands, buttons and modals; returns a `Reply` to show the
+person, and lets podops errors (refusals in words) propagate to the caller,
+which shows them privately.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from bot import blocks
+from bot.parsing import Command
+from podops import reports, services
+from podops.errors import DomainRefusal
+from podops.events import Actor
+from podops.models import Order
+from podops.services.shipping import ShipLine
+from podops.status import OrderStatus
+from podops.views import countdown
+from sync.notify_job import queue_previews
+from sync.summary import build_summary, yesterday
+
+if TYPE_CHECKING:
+    from podops.app import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    blocks: list[blocks.Block] | None = None
+
+
+def optional_service(runtime: Runtime, name: str) -> Any:
+    """A service another area provides (`submission`, `print_files`), or None."""
+    try:
+        return getattr(runtime, name)
+    except AttributeError:
+        return None
+
+
+class Operations:
+    def __init__(self, runtime: Runtime, preview_link: blocks.PreviewLink | None = None) -> None:
+        self.runtime = runtime
+        self.preview_link = preview_link
+        self._table: dict[str, Callable[[Command, Actor], Reply]] = {
+            "submit": self.submit,
+            "cancel": self.cancel,
+            "hold": self.hold,
+            "release": self.release,
+            "show": self.show,
+            "find": self.find,
+            "track": self.track,
+            "summary": self.summary,
+            "help": self.help,
+        }
+
+    def run(self, command: Command, actor: Actor) -> Reply:
+        return self._table[command.name](command, actor)
+
+    def _done(self, order: Order, text: str) -> Reply:
+        return Reply(f"Order {order.number} {text} ({OrderStatus(order.status).label}).")
+
+    def submit(self, command: Command, actor: Actor) -> Reply:
+        submission = optional_service(self.runtime, "submission")
+        if submission is None:
+            raise DomainRefusal("submission is not configured in this podops")
+        order = submission.submit_now(command.reference, actor)
+        provider = f" to {order.provider} {order.provider_order_id or ''}".rstrip()
+        return self._done(order, f"was sent{provider}")
+
+    def cancel(self, command: Command, actor: Actor) -> Reply:
+        with self.runtime.db.unit_of_work() as session:
+            order = services.cancel(session, command.reference, actor, command.reason)
+        if OrderStatus(order.status) == OrderStatus.CANCEL_REQUESTED:
+            return self._done(order, "has a cancellation request at its provider")
+        return self._done(order, "is cancelled")
+
+    def hold(self, command: Command, actor: Actor) -> Reply:
+        with self.runtime.db.unit_of_work() as session:
+            order = services.hold(session, command.reference, actor, command.reason)
+        return self._done(order, f"is on hold: {order.hold_reason}")
+
+    def release(self, command: Command, actor: Actor) -> Reply:
+        with self.runtime.db.unit_of_work() as session:
+            order = services.release(session, command.reference, actor)
+            when = countdown(order)
+        return self._done(order, f"is back in the countdown, submits {when}")
+
+    def track(self, command: Command, actor: Actor) -> Reply:
+        lines = [ShipLine(sku, qty) for sku, qty in command.lines] or None
+        with self.runtime.db.unit_of_work() as session:
+            shipment = services.record_tracking(
+                session,
+                command.reference,
+                command.carrier,
+                command.tracking_number,
+                actor,
+                lines=lines,
+            )
+            order = shipment.order
+            text = f"has tracking {shipment.carrier} {shipment.tracking_number}"
+        return self._done(order, text)
+
+    def card(self, reference: str) -> reports.OrderCard:
+        with self.runtime.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            return reports.order_card(session, order)
+
+    def show(self, command: Command, actor: Actor) -> Reply:
+        card = self.card(command.reference)
+        return Reply(blocks.card_fallback(card), blocks.order_card_blocks(card, self.preview_link))
+
+    def find(self, command: Command, actor: Actor) -> Reply:
+        with self.runtime.db.unit_of_work() as session:
+            found = services.find_orders(session, command.text, limit=15)
+            cards = [reports.order_card(session, order) for order in found]
+        return Reply(f"{len(cards)} order(s) match", blocks.find_blocks(command.text, cards))
+
+    def summary(self, command: Command, actor: Actor) -> Reply:
+        result = build_summary(self.runtime, yesterday(self.runtime))
+        return Reply(f"Summary for {result.day.isoformat()}", blocks.summary_blocks(result))
+
+    def help(self, command: Command, actor: Actor) -> Reply:
+        return Reply("What /order can do", blocks.help_blocks(command.unknown))
+
+    def due_within(self) -> timedelta:
+        return timedelta(minutes=self.runtime.settings.slack.alert_before_minutes)
+
+    def edit(
+        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+    ) -> Reply:
+        """Save edited fields, re-render those lines, queue the new previews."""
+        with self.runtime.db.unit_of_work() as session:
+            for position, fields in sorted(changes.items()):
+                order = services.edit_personalization(session, reference, position, fields, actor)
+            order = services.get_order(session, reference)
+            number = order.number
+        if not changes:
+            return Reply(f"Nothing changed on order {number}.")
+        renderer = optional_service(self.runtime, "print_files")
+        if renderer is None:
+            return Reply(
+                f"Saved the changes to order {number}. Print files are not configured, "
+                "so there is no new preview."
+            )
+        outcomes = renderer.render_order(reference, actor, sorted(changes))
+        previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
+        failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
+        with self.runtime.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            text = f"{reports.actor_name(actor.name)} edited order {number}; new preview:"
+            if previews:
+                queue_previews(session, order, text, previews, key=key)
+        text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
+        if failures:
+            text += " Could not render: " + "; ".join(failures)
+        return Reply(text)

@@ -1,0 +1,94 @@
+"""The `/order` text, parsed into a command without touching anything else.
+
+`1234` and `#1234` both name an order (also `store:1234`). Anything the parser
+cannot read becomes `InvalidInput` with the usage line, so the person sees
+what to type instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from podops.errors import InvalidInput
+from podops.services.lookup import parse_reference
+
+USAGE: dict[str, str] = {
+    "submit": "/order submit 1234",
+    "cancel": "/order cancel 1234 [reason]",
+    "hold": "/order hold 1234 [reason]",
+    "release": "/order release 1234",
+    "edit": "/order edit 1234",
+    "show": "/order show 1234",
+    "find": "/order find smith",
+    "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY]",
+    "summary": "/order summary",
+    "help": "/order help",
+}
+NEEDS_ORDER = frozenset({"submit", "cancel", "hold", "release", "edit", "show", "track"})
+MAX_QUANTITY = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    reference: str = ""
+    reason: str = ""
+    text: str = ""
+    carrier: str = ""
+    tracking_number: str = ""
+    lines: tuple[tuple[str, int], ...] = ()
+    unknown: str = ""  # the word we did not recognise (shown with the help)
+
+
+def usage_error(name: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"{problem}. Usage: `{USAGE[name]}`")
+
+
+def parse(text: str) -> Command:
+    """Parse the text after `/order`."""
+    words = text.split()
+    if not words:
+        return Command("help")
+    name, rest = words[0].lower(), words[1:]
+    if name not in USAGE:
+        return Command("help", unknown=words[0])
+    if name in ("help", "summary"):
+        return Command(name)
+    if name == "find":
+        query = " ".join(rest)
+        if not query:
+            raise usage_error(name, "say what to look for (a number, name or email)")
+        return Command(name, text=query[:100])
+    if not rest:
+        raise usage_error(name, f"`{name}` needs an order number")
+    reference = _reference(name, rest[0])
+    args = rest[1:]
+    if name == "track":
+        return _track(reference, args)
+    if name in ("cancel", "hold"):
+        return Command(name, reference, reason=" ".join(args))
+    if args:
+        raise usage_error(name, f"`{name}` takes only an order number, not `{' '.join(args)}`")
+    return Command(name, reference)
+
+
+def _reference(name: str, word: str) -> str:
+    try:
+        parse_reference(word)
+    except InvalidInput as exc:
+        raise usage_error(name, exc.message) from None
+    return word
+
+
+def _track(reference: str, args: list[str]) -> Command:
+    if len(args) < 2:
+        raise usage_error("track", "`track` needs the carrier and the tracking number")
+    carrier, number, extra = args[0], args[1], args[2:]
+    if len(extra) % 2:
+        raise usage_error("track", "give each line as a SKU and a quantity")
+    lines: list[tuple[str, int]] = []
+    for sku, quantity in zip(extra[::2], extra[1::2], strict=True):
+        if not quantity.isdigit() or not 0 < int(quantity) <= MAX_QUANTITY:
+            raise usage_error("track", f"`{quantity}` is not a quantity for {sku}")
+        lines.append((sku, int(quantity)))
+    return Command("track", reference, carrier=carrier, tracking_number=number, lines=tuple(lines))

@@ -1,0 +1,101 @@
+"""One order to one provider, exactly once: the call, and what to do when it is unclear.
+
+After an ambiguous failure (timeout, dropped connection, 5xx) the order may or
+may not exist at the provider, so we look it up by our own reference before
+any retry; a "duplicate reference" answer means it exists and is fetched. A
+refusal ends the attempt with the provider's words; retryable failures get a
+bounded number of attempts with back-off, then fail with the last reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from podops.errors import ProviderError
+from podops.ports.fulfillment import (
+    DuplicateReference,
+    FulfillmentProvider,
+    ProviderBusy,
+    ProviderOrder,
+    SubmitRequest,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_WAIT_S = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPlan:
+    attempts: int = 4
+    base_wait_s: float = 1.0
+
+    def wait(self, attempt: int, hinted: float | None) -> float:
+        exponential = self.base_wait_s * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+        return min(MAX_WAIT_S, max(exponential, hinted or 0.0))
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """The outcome: the provider's order, or the reason in words it could not be placed."""
+
+    order: ProviderOrder | None
+    reason: str = ""
+    found_existing: bool = False
+    retryable: bool = False
+    """The provider could not be reached or answered with errors: try again later."""
+
+
+def deliver(
+    provider: FulfillmentProvider,
+    request: SubmitRequest,
+    plan: RetryPlan,
+    *,
+    lookup_first: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """Place `request` at `provider` unless it is already there; never create two."""
+    uncertain = lookup_first
+    last_reason = ""
+    for attempt in range(1, plan.attempts + 1):
+        try:
+            if uncertain:
+                existing = provider.find_by_reference(request.reference)
+                if existing is not None:
+                    return Delivery(existing, found_existing=True)
+            return Delivery(provider.submit(request))
+        except DuplicateReference as exc:
+            return _fetch_duplicate(provider, request, exc)
+        except ProviderBusy as exc:
+            last_reason, hinted, uncertain = exc.message, exc.retry_after_s, uncertain
+        except ProviderError as exc:
+            if not exc.retryable:
+                return Delivery(None, exc.message)
+            last_reason, hinted, uncertain = exc.message, None, True
+        except Exception as exc:  # an adapter bug must not hide whether the order exists
+            log.exception("provider %s failed on %s", provider.name, request.reference)
+            last_reason, hinted, uncertain = f"unexpected error: {exc}", None, True
+        if attempt < plan.attempts:
+            sleep(plan.wait(attempt, hinted))
+    return Delivery(None, f"gave up after {plan.attempts} attempts: {last_reason}", retryable=True)
+
+
+def _fetch_duplicate(
+    provider: FulfillmentProvider, request: SubmitRequest, exc: DuplicateReference
+) -> Delivery:
+    try:
+        existing = provider.find_by_reference(request.reference)
+    except ProviderError as lookup_error:
+        return Delivery(
+            None,
+            f"{exc.message}; and looking it up failed: {lookup_error.message} "
+            "(retry once the provider answers; it will not create a second order)",
+            retryable=lookup_error.retryable,
+        )
+    if existing is None:
+        return Delivery(None, f"{exc.message}, but no order {request.reference} can be found")
+    return Delivery(existing, found_existing=True)

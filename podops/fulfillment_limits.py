@@ -1,0 +1,86 @@
+"""Per-provider politeness: a rate limit and a cap on calls in flight.
+
+Providers publish small limits (or none, and answer 429); every call a
+provider adapter makes for us passes through one `LimitedProvider`, so the
+submission pool, the reconciler and the tracking poll share one budget per
+process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from podops.ports.fulfillment import (
+    CancelOutcome,
+    FulfillmentProvider,
+    ProviderCapabilities,
+    ProviderOrder,
+    SubmitRequest,
+)
+
+
+class RateLimiter:
+    """Spaces calls at least 1/rate seconds apart (thread-safe, no bursts)."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("a rate limit must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(self._next, now)
+            self._next = slot + self.interval
+        if slot > now:
+            self._sleep(slot - now)
+
+
+class LimitedProvider:
+    """A provider whose every call waits for the rate limit and a concurrency slot."""
+
+    def __init__(self, inner: FulfillmentProvider, *, per_second: float, concurrency: int) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.capabilities: ProviderCapabilities = inner.capabilities
+        self.limiter = RateLimiter(per_second)
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        with self._slots:
+            self.limiter.acquire()
+            yield
+
+    def submit(self, request: SubmitRequest) -> ProviderOrder:
+        with self._turn():
+            return self.inner.submit(request)
+
+    def find_by_reference(self, reference: str) -> ProviderOrder | None:
+        with self._turn():
+            return self.inner.find_by_reference(reference)
+
+    def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
+        with self._turn():
+            return self.inner.get_status(provider_order_id, reference=reference)
+
+    def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
+        with self._turn():
+            return self.inner.cancel(provider_order_id, reference=reference)
+
+    def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        with self._turn():
+            return self.inner.update_design(provider_order_id, request)

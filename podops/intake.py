@@ -1,0 +1,249 @@
+"""Store intake: which fetched orders enter podops, and the sync cursor.
+
+Rules (docs/intake.md):
+- an order not seen before enters only if its store status is one of the
+  store's `fulfil_statuses`; otherwise it is skipped and counted (it comes
+  back through the `modified_after` filter once its status changes);
+- an order we know is always passed on, so a cancellation, refund or deletion
+  in the shop reaches it (services.receive_orders cancels it before
+  submission and raises an alert after);
+- the cursor only moves after a complete pass, to the store's own clock at
+  the start of that pass; the next pass re-reads a few minutes before it
+  (receiving is idempotent, so the overlap is harmless). A store that is down
+  leaves the cursor alone, so nothing is lost, only delayed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.db import Database
+from podops.errors import StoreError
+from podops.events import Actor, Channel
+from podops.incoming import IncomingOrder
+from podops.models import InboundDelivery, Order, Store, utcnow
+from podops.ports.store import OrderPage, PushResult, StoreClient
+from podops.routing import ShopPolicy
+from podops.services.receiving import ensure_store, receive_orders
+from podops.services.shipping import complete
+from podops.status import OrderStatus
+
+log = logging.getLogger(__name__)
+
+OVERLAP = timedelta(minutes=5)
+DELETED_STATUS = "trash"
+FLAGGED_STATUSES = frozenset({OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN})
+
+
+def store_actor(store: str) -> Actor:
+    return Actor(f"store:{store}", Channel.STORE)
+
+
+@dataclass(slots=True)
+class IntakeReport:
+    """What one pass (or one webhook, or one file) did."""
+
+    store: str
+    fetched: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    pages: int = 0
+    total: int = 0
+    skipped: Counter[str] = field(default_factory=Counter)
+    flagged: list[str] = field(default_factory=list)
+    """Numbers of new orders that wait for staff (held with a problem, or needing design)."""
+    new: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def merge(self, other: IntakeReport) -> None:
+        self.fetched += other.fetched
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+        self.skipped.update(other.skipped)
+        self.flagged.extend(other.flagged)
+        self.new.extend(other.new)
+        self.changed.extend(other.changed)
+
+
+def receive_batch(
+    session: Session,
+    store: str,
+    orders: Iterable[IncomingOrder],
+    policy: ShopPolicy,
+    *,
+    fulfil_statuses: Iterable[str] | None,
+    platform: str,
+    actor: Actor | None = None,
+) -> IntakeReport:
+    """Receive what the intake rules let in; `fulfil_statuses=None` lets everything in."""
+    incoming = list(orders)
+    report = IntakeReport(store=store, fetched=len(incoming))
+    if fulfil_statuses is None:
+        wanted = incoming
+    else:
+        fulfil = set(fulfil_statuses)
+        others = [o for o in incoming if o.store_status not in fulfil]
+        known = _known_ids(session, store, [o.external_id for o in others])
+        wanted = [o for o in incoming if o.store_status in fulfil or o.external_id in known]
+        report.skipped.update(
+            o.store_status or "(none)" for o in others if o.external_id not in known
+        )
+    result = receive_orders(session, wanted, policy, actor or store_actor(store), platform=platform)
+    report.created = len(result.created)
+    report.updated = len(result.updated)
+    report.unchanged = result.unchanged
+    report.flagged = [o.number for o in result.created if o.status in FLAGGED_STATUSES]
+    report.new = [o.number for o in result.created]
+    report.changed = [o.number for o in result.updated]
+    return report
+
+
+def _known_ids(session: Session, store: str, external_ids: list[str]) -> set[str]:
+    if not external_ids:
+        return set()
+    found: set[str] = set()
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start : start + 500]
+        query = (
+            select(Order.external_id)
+            .join(Store)
+            .where(Store.key == store, Order.external_id.in_(chunk))
+        )
+        found.update(session.scalars(query))
+    return found
+
+
+def claim_delivery(session: Session, source: str, delivery_id: str) -> bool:
+    """Remember an inbound delivery; False if it was handled before (a replay)."""
+    seen = session.scalar(
+        select(InboundDelivery.id).where(
+            InboundDelivery.source == source, InboundDelivery.delivery_id == delivery_id
+        )
+    )
+    if seen is not None:
+        return False
+    try:
+        with session.begin_nested():
+            session.add(InboundDelivery(source=source, delivery_id=delivery_id[:255]))
+    except IntegrityError:
+        return False
+    return True
+
+
+def receive_deletion(
+    session: Session, store: str, external_id: str, policy: ShopPolicy, platform: str
+) -> bool:
+    """The shop deleted an order: treat it like a cancellation there (if we know it)."""
+    order = session.scalar(
+        select(Order).join(Store).where(Store.key == store, Order.external_id == external_id)
+    )
+    if order is None:
+        return False
+    gone = IncomingOrder(
+        store=store,
+        external_id=external_id,
+        number=order.number,
+        placed_at=order.placed_at,
+        store_status=DELETED_STATUS,
+    )
+    result = receive_orders(session, [gone], policy, store_actor(store), platform=platform)
+    return bool(result.updated)
+
+
+PageCallback = Callable[[IntakeReport, OrderPage], None]
+
+
+def sync_store(
+    db: Database,
+    client: StoreClient,
+    policy: ShopPolicy,
+    fulfil_statuses: Iterable[str],
+    *,
+    on_page: PageCallback | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> IntakeReport:
+    """One pass over a store's changes since its cursor; the error is reported, not raised."""
+    fulfil = list(fulfil_statuses)
+    with db.unit_of_work() as session:
+        cursor = ensure_store(session, client.key, client.platform).sync_cursor
+    since = cursor - OVERLAP if cursor is not None else None
+    report = IntakeReport(store=client.key)
+    pass_started: datetime | None = None
+    newest: datetime | None = None
+    try:
+        for page in client.fetch_changes(since):
+            pass_started = pass_started or page.server_time
+            if page.newest_change is not None:
+                newest = max(newest or page.newest_change, page.newest_change)
+            with db.unit_of_work() as session:
+                counts = receive_batch(
+                    session,
+                    client.key,
+                    page.orders,
+                    policy,
+                    fulfil_statuses=fulfil,
+                    platform=client.platform,
+                )
+            report.merge(counts)
+            report.pages += 1
+            report.total = page.total
+            if on_page is not None:
+                on_page(report, page)
+    except StoreError as exc:
+        report.error = exc.message
+        log.warning("intake %s: %s (cursor kept; the next pass retries)", client.key, exc.message)
+        _record(db, client, cursor=cursor, error=exc.message, now=clock())
+        return report
+    _record(db, client, cursor=pass_started or newest or cursor, error=None, now=clock())
+    return report
+
+
+def _record(
+    db: Database,
+    client: StoreClient,
+    *,
+    cursor: datetime | None,
+    error: str | None,
+    now: datetime,
+) -> None:
+    with db.unit_of_work() as session:
+        store = ensure_store(session, client.key, client.platform)
+        store.last_error = error
+        if error is None:
+            store.last_synced_at = now
+            if cursor is not None and (store.sync_cursor is None or cursor > store.sync_cursor):
+                store.sync_cursor = cursor
+
+
+def record_push(
+    session: Session, order: Order, what: str, result: PushResult, **detail: str
+) -> None:
+    """Audit what was pushed to the shop (or why nothing was), for `orders show` and Slack."""
+    events.record(
+        session,
+        order,
+        store_actor(order.store.key),
+        "store_push",
+        what=what,
+        result=result.value,
+        **detail,
+    )
+
+
+def status_pushed(session: Session, order: Order, status: str, result: PushResult) -> None:
+    """The shop accepted the status: a shipped order becomes completed on our side too."""
+    record_push(session, order, f"status {status}", result)
+    if status == "completed" and OrderStatus(order.status) == OrderStatus.SHIPPED:
+        complete(session, order, store_actor(order.store.key))

@@ -1,0 +1,165 @@
+"""What the core tells people, and the port that carries it (Slack or the console).
+
+The message content is plain data built by `podops.reports`; each notifier
+renders it its own way (Slack blocks, console text), so both channels say the
+same thing. Notifiers raise `NotifyError(retryable=...)` so the outbox backs
+off on an outage or a rate limit and loses nothing.
+
+Delivery is effectively once: each post carries our own reference (`PostKey`),
+and a retry first looks for a message an earlier attempt posted with it (the
+chat accepted it, then the worker died before our commit) instead of posting
+again, like the provider submission reconciles by our order reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+
+from podops.errors import OutsideServiceError
+
+
+class NotifyError(OutsideServiceError):
+    """Slack (or another chat) refused or failed to take a message."""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemLine:
+    reference: str
+    sku: str
+    name: str
+    quantity: int
+    quantity_shipped: int
+    personalization: dict[str, str]
+    preview_file: str | None
+    print_file_state: str  # "none", "current", "stale"
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingLine:
+    carrier: str
+    number: str
+    url: str
+    shipped_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EventLine:
+    at: datetime
+    actor: str
+    action: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCard:
+    """A snapshot of one order as staff see it on an alert or `/order show`."""
+
+    reference: str  # "store:number", unambiguous for buttons
+    number: str
+    store: str
+    status: str
+    status_label: str
+    customer_name: str
+    customer_email: str
+    total: str
+    submit_at: datetime | None
+    countdown: str
+    hold_reason: str | None
+    last_error: str | None
+    problems: list[str]
+    items: list[ItemLine]
+    tracking: list[TrackingLine]
+    events: list[EventLine]
+    actions: list[str]  # which buttons make sense now: submit, hold, release, edit, cancel
+
+
+@dataclass(frozen=True, slots=True)
+class EventNotice:
+    """One change to an order, threaded under its alert."""
+
+    order_number: str
+    text: str
+    problem: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NamedOrder:
+    number: str
+    customer_name: str
+    status_label: str
+    age_days: int
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DailySummary:
+    day: date
+    received: int
+    submitted: int
+    shipped: int
+    cancelled: int
+    submit_failures: int
+    pending_by_age: dict[str, int]
+    late: list[NamedOrder]
+    failed: list[NamedOrder]
+    per_day: list[tuple[date, int]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    counts: dict[str, int]
+    due_soon: list[NamedOrder]
+    problems: list[NamedOrder]
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PostKey:
+    """Our own reference for one post, stored with the message in the chat so a
+    retry can find what an earlier attempt posted."""
+
+    value: str  # the outbox dedup_key, or a stable per-post key derived from it
+    since: datetime  # the post cannot be older than this (the outbox message's creation)
+    look_first: bool = False  # an earlier attempt may have reached the chat
+
+
+class Notifier(Protocol):
+    """Where alerts, order events and the daily summary go.
+
+    With a `key` whose `look_first` is set, a post that already exists is reused
+    (its reference returned, the image not uploaded again)."""
+
+    def post_alert(self, card: OrderCard, key: PostKey | None = None) -> str:
+        """Post a countdown alert; return its reference ("channel:ts") for later updates."""
+        ...
+
+    def update_alert(self, ref: str, card: OrderCard) -> None: ...
+
+    def post_event(
+        self, notice: EventNotice, thread: str | None, key: PostKey | None = None
+    ) -> str: ...
+
+    def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
+        """Post the summary numbers; return the message reference."""
+        ...
+
+    def post_image(
+        self,
+        ref: str,
+        data: bytes,
+        *,
+        filename: str,
+        title: str,
+        in_thread: bool,
+        key: PostKey | None = None,
+    ) -> None:
+        """Upload a PNG into the channel of `ref` (in its thread when `in_thread`)."""
+        ...
+
+
+class GroupDirectory(Protocol):
+    """Who belongs to a user group (Slack `S…` ids)."""
+
+    def members(self, group_id: str) -> frozenset[str]: ...

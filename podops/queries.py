@@ -1,0 +1,60 @@
+"""Read-only questions the scheduler, the CLI, Slack and the sheet ask most."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from podops.models import Event, Order, Store
+from podops.status import NOT_SHIPPED, OrderStatus
+
+
+def due_for_submission(session: Session, now: datetime, limit: int = 100) -> list[Order]:
+    """Pending orders whose countdown has run out, oldest first."""
+    query = (
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING, Order.submit_at <= now)
+        .order_by(Order.submit_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def list_orders(
+    session: Session,
+    *,
+    statuses: Sequence[OrderStatus] | None = None,
+    not_shipped: bool = False,
+    store: str | None = None,
+    limit: int = 100,
+) -> list[Order]:
+    query = select(Order).options(selectinload(Order.items), selectinload(Order.store))
+    wanted = set(statuses or [])
+    if not_shipped:
+        wanted = (wanted & NOT_SHIPPED) if wanted else set(NOT_SHIPPED)
+    if wanted:
+        query = query.where(Order.status.in_(sorted(wanted)))
+    if store:
+        query = query.join(Store).where(Store.key == store)
+    query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def count_not_shipped(session: Session) -> int:
+    query = select(func.count()).select_from(Order).where(Order.status.in_(sorted(NOT_SHIPPED)))
+    return int(session.scalar(query) or 0)
+
+
+def counts_by_status(session: Session) -> dict[OrderStatus, int]:
+    rows = session.execute(select(Order.status, func.count()).group_by(Order.status)).all()
+    return {OrderStatus(status): int(count) for status, count in rows}
+
+
+def timeline(session: Session, order: Order, limit: int = 200) -> list[Event]:
+    query = (
+        select(Event).where(Event.order_id == order.id).order_by(Event.at, Event.id).limit(limit)
+    )
+    return list(session.scalars(query))

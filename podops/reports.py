@@ -1,0 +1,272 @@
+"""Read-only numbers and snapshots for people: the daily summary, the App Home
+dashboard, order cards and event wording. Pure queries; nothing here changes
+state, so the CLI, Slack and the console all show the same figures.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from podops.models import Event, LineItem, Order, utcnow
+from podops.ports.notify import (
+    DailySummary,
+    Dashboard,
+    EventLine,
+    EventNotice,
+    ItemLine,
+    NamedOrder,
+    OrderCard,
+    TrackingLine,
+)
+from podops.status import NOT_SHIPPED, OrderStatus
+from podops.views import countdown
+
+CHART_DAYS = 14
+CARD_EVENTS = 5
+AGE_BUCKETS: tuple[tuple[str, int], ...] = (
+    ("under 1 day", 1),
+    ("1-3 days", 3),
+    ("3-7 days", 7),
+    ("over 7 days", 10**6),
+)
+PROBLEM_ACTIONS = frozenset(
+    {"submit_fail", "flag_design", "refuse_cancel", "store_cancelled_after_submission"}
+)
+_ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
+    OrderStatus.PENDING: ["submit", "hold", "edit", "cancel"],
+    OrderStatus.ON_HOLD: ["release", "edit", "cancel"],
+    OrderStatus.NEEDS_DESIGN: ["edit", "hold", "cancel"],
+    OrderStatus.SUBMIT_FAILED: ["submit", "hold", "cancel"],
+}
+
+
+def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def actor_name(actor: str) -> str:
+    """`slack:U1 (maria)` -> `maria`; `scheduler` -> `podops`."""
+    if "(" in actor and actor.endswith(")"):
+        return actor[actor.index("(") + 1 : -1]
+    return "podops" if actor in ("scheduler", "test") else actor
+
+
+def describe_event(event: Event, number: str) -> str:
+    """One line in words for an audit event."""
+    who, d, label = actor_name(event.actor), event.detail, f"order {number}"
+    reason = f": {d['reason']}" if d.get("reason") else ""
+    texts = {
+        "hold": f"{who} put {label} on hold{reason}",
+        "release": f"{who} released {label}; its countdown runs again",
+        "flag_design": f"{label} needs a design{reason}",
+        "design_ready": f"{label} has its design; countdown running",
+        "submit_ok": f"{label} was sent to {d.get('provider', 'the provider')} "
+        f"({d.get('provider_order_id', '')})",
+        "submit_fail": f"sending {label} to {d.get('provider', 'the provider')} failed{reason}",
+        "ship_part": f"{label} partly shipped: {d.get('carrier')} {d.get('tracking_number')}",
+        "ship_all": f"{label} shipped: {d.get('carrier')} {d.get('tracking_number')}",
+        "complete": f"{label} is completed in the store",
+        "cancel": f"{who} cancelled {label}{reason}",
+        "request_cancel": f"{who} asked the provider to cancel {label}{reason}",
+        "confirm_cancel": f"the provider cancelled {label}",
+        "refuse_cancel": f"the provider refused to cancel {label}; it stays in production",
+        "return": f"{label} came back as a return{reason}",
+        "edit_personalization": f"{who} edited {d.get('line', label)}",
+        "store_cancelled_after_submission": str(d.get("problem", f"{label} has a problem")),
+        "receive": f"{label} received",
+    }
+    return texts.get(event.action, f"{event.action.replace('_', ' ')} on {label} by {who}")
+
+
+def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] | None:
+    event = session.get(Event, event_id)
+    if event is None or event.order_id is None:
+        return None
+    order = session.get(Order, event.order_id)
+    if order is None:
+        return None
+    text = describe_event(event, order.number)
+    return order, EventNotice(order.number, text, problem=event.action in PROBLEM_ACTIONS)
+
+
+def order_card(session: Session, order: Order, now: datetime | None = None) -> OrderCard:
+    now = now or utcnow()
+    status = OrderStatus(order.status)
+    recent = list(
+        session.scalars(
+            select(Event)
+            .where(Event.order_id == order.id)
+            .order_by(Event.at.desc(), Event.id.desc())
+            .limit(CARD_EVENTS)
+        )
+    )
+    return OrderCard(
+        reference=f"{order.store.key}:{order.number}",
+        number=order.number,
+        store=order.store.key,
+        status=status.value,
+        status_label=status.label,
+        customer_name=order.customer_name,
+        customer_email=order.customer_email,
+        total=f"{order.total} {order.currency}",
+        submit_at=order.submit_at if status == OrderStatus.PENDING else None,
+        countdown=countdown(order, now),
+        hold_reason=order.hold_reason if status == OrderStatus.ON_HOLD else None,
+        last_error=order.last_error,
+        problems=[str(p) for p in order.problems],
+        items=[_item_line(item) for item in order.items],
+        tracking=[
+            TrackingLine(s.carrier, s.tracking_number, s.tracking_url, s.shipped_at)
+            for s in order.shipments
+        ],
+        events=[
+            EventLine(e.at, actor_name(e.actor), e.action, describe_event(e, order.number))
+            for e in reversed(recent)
+        ],
+        actions=list(_ACTIONS_BY_STATUS.get(status, [])),
+    )
+
+
+def _item_line(item: LineItem) -> ItemLine:
+    state = "none"
+    if item.print_file:
+        state = "current" if item.print_file_current else "stale"
+    return ItemLine(
+        reference=item.reference,
+        sku=item.sku,
+        name=item.name,
+        quantity=item.quantity,
+        quantity_shipped=item.quantity_shipped,
+        personalization={str(k): str(v) for k, v in item.personalization.items()},
+        preview_file=item.preview_file,
+        print_file_state=state,
+    )
+
+
+def alert_candidates(session: Session, now: datetime, before: timedelta) -> list[int]:
+    """Pending orders inside the alert window that have no alert message yet."""
+    query = (
+        select(Order.id)
+        .where(
+            Order.status == OrderStatus.PENDING,
+            Order.submit_at <= now + before,
+            Order.alert_ref.is_(None),
+        )
+        .order_by(Order.submit_at)
+        .limit(500)
+    )
+    return list(session.scalars(query))
+
+
+def _count_events(session: Session, actions: list[str], start: datetime, end: datetime) -> int:
+    query = select(func.count(func.distinct(Event.order_id))).where(
+        Event.action.in_(actions), Event.at >= start, Event.at < end
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _named(order: Order, now: datetime, note: str = "") -> NamedOrder:
+    age = max(0, int((now - order.placed_at).total_seconds() // 86400))
+    return NamedOrder(order.number, order.customer_name, OrderStatus(order.status).label, age, note)
+
+
+def daily_summary(
+    session: Session, day: date, tz: tzinfo, *, late_after_days: int, now: datetime | None = None
+) -> DailySummary:
+    """Yesterday's (or any local day's) counts, open orders by age, late and failed orders."""
+    now = now or utcnow()
+    start, end = local_day_bounds(day, tz)
+    open_orders = list(
+        session.scalars(
+            select(Order)
+            .where(Order.status.in_(sorted(NOT_SHIPPED)))
+            .options(selectinload(Order.shipments))
+            .order_by(Order.placed_at)
+        )
+    )
+    ages: Counter[str] = Counter({label: 0 for label, _ in AGE_BUCKETS})
+    for order in open_orders:
+        days = (now - order.placed_at).total_seconds() / 86400
+        ages[next(label for label, limit in AGE_BUCKETS if days < limit)] += 1
+    late_cutoff = now - timedelta(days=late_after_days)
+    late = [_named(o, now) for o in open_orders if not o.shipments and o.placed_at < late_cutoff]
+    failed = [
+        _named(o, now, o.last_error or "")
+        for o in open_orders
+        if OrderStatus(o.status) == OrderStatus.SUBMIT_FAILED
+    ]
+    return DailySummary(
+        day=day,
+        received=int(
+            session.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.placed_at >= start, Order.placed_at < end)
+            )
+            or 0
+        ),
+        submitted=_count_events(session, ["submit_ok"], start, end),
+        shipped=_count_events(session, ["ship_all"], start, end),
+        cancelled=_count_events(session, ["cancel", "confirm_cancel"], start, end),
+        submit_failures=_count_events(session, ["submit_fail"], start, end),
+        pending_by_age=dict(ages),
+        late=late,
+        failed=failed,
+        per_day=orders_per_day(session, day, tz),
+    )
+
+
+def orders_per_day(session: Session, last_day: date, tz: tzinfo) -> list[tuple[date, int]]:
+    """Orders placed per local day over the CHART_DAYS days ending `last_day`."""
+    first_day = last_day - timedelta(days=CHART_DAYS - 1)
+    start, _ = local_day_bounds(first_day, tz)
+    _, end = local_day_bounds(last_day, tz)
+    placed = session.scalars(
+        select(Order.placed_at).where(Order.placed_at >= start, Order.placed_at < end)
+    )
+    counts = Counter(moment.astimezone(tz).date() for moment in placed)
+    return [
+        (first_day + timedelta(days=i), counts[first_day + timedelta(days=i)])
+        for i in range(CHART_DAYS)
+    ]
+
+
+def dashboard(
+    session: Session, *, due_within: timedelta, now: datetime | None = None, limit: int = 10
+) -> Dashboard:
+    """Counts by status, the orders due soon and the ones that need a person."""
+    now = now or utcnow()
+    counts = dict(session.execute(select(Order.status, func.count()).group_by(Order.status)).all())
+    due = session.scalars(
+        select(Order)
+        .where(Order.status == OrderStatus.PENDING, Order.submit_at <= now + due_within)
+        .order_by(Order.submit_at)
+        .limit(limit)
+    )
+    stuck = session.scalars(
+        select(Order)
+        .where(
+            Order.status.in_(
+                [OrderStatus.SUBMIT_FAILED, OrderStatus.NEEDS_DESIGN, OrderStatus.ON_HOLD]
+            )
+        )
+        .order_by(Order.placed_at)
+        .limit(200)
+    )
+    problems = [
+        _named(o, now, o.last_error or "; ".join(map(str, o.problems)) or o.hold_reason or "")
+        for o in stuck
+        if OrderStatus(o.status) != OrderStatus.ON_HOLD or o.problems
+    ][:limit]
+    return Dashboard(
+        counts={OrderStatus(s).label: int(n) for s, n in counts.items()},
+        due_soon=[_named(o, now, countdown(o, now)) for o in due],
+        problems=problems,
+        generated_at=now,
+    )

@@ -1,0 +1,77 @@
+"""The one path every state change takes: table, status, event, notification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.events import Actor
+from podops.models import Event, Order
+from podops.outbox import Topic, enqueue
+from podops.status import Action, OrderStatus, Step, transition
+
+# Changes staff want to hear about in Slack (threaded under the order's alert).
+NOTIFY_ACTIONS: frozenset[Action] = frozenset(
+    {
+        Action.HOLD,
+        Action.RELEASE,
+        Action.FLAG_DESIGN,
+        Action.SUBMIT_OK,
+        Action.SUBMIT_FAIL,
+        Action.SHIP_PART,
+        Action.SHIP_ALL,
+        Action.COMPLETE,
+        Action.CANCEL,
+        Action.REQUEST_CANCEL,
+        Action.CONFIRM_CANCEL,
+        Action.REFUSE_CANCEL,
+        Action.RETURN,
+    }
+)
+
+
+def apply(
+    session: Session,
+    order: Order,
+    action: Action,
+    actor: Actor,
+    **detail: Any,
+) -> Step:
+    """Move `order` by `action` (or refuse), write the event, schedule the notice."""
+    step = transition(OrderStatus(order.status), action, order_label=order.label)
+    order.status = step.after
+    event = events.record(
+        session,
+        order,
+        actor,
+        action.value,
+        before=step.before.value,
+        after=step.after.value,
+        **detail,
+    )
+    if action in NOTIFY_ACTIONS:
+        notify(session, order, event)
+    return step
+
+
+def notice(order_id: int, event_id: int) -> tuple[str, str, dict[str, Any]]:
+    """The outbox message (topic, key, payload) that tells staff about an event."""
+    return Topic.NOTIFY, f"notify:event:{event_id}", {"order_id": order_id, "event_id": event_id}
+
+
+def notify(session: Session, order: Order, event: Event) -> None:
+    session.flush()
+    topic, key, payload = notice(order.id, event.id)
+    enqueue(session, topic, key, payload, order_id=order.id)
+
+
+def clean_text(value: str, *, field: str, limit: int = 500) -> str:
+    """Trim and bound free text a person typed (reasons, notes)."""
+    from podops.errors import InvalidInput
+
+    text = " ".join(value.split())
+    if len(text) > limit:
+        raise InvalidInput(f"{field} is {len(text)} characters; at most {limit} are allowed")
+    return text

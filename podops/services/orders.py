@@ -1,0 +1,116 @@
+"""Staff actions before submission: hold, release, cancel, edit the design."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.errors import InvalidInput, OrderLocked
+from podops.events import Actor
+from podops.models import Order, utcnow
+from podops.outbox import Topic, enqueue
+from podops.services.common import apply, clean_text
+from podops.services.lookup import get_order
+from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
+
+MAX_FIELD_LENGTH = 500
+
+
+def hold(session: Session, reference: str, actor: Actor, reason: str = "") -> Order:
+    order = get_order(session, reference, for_update=True)
+    reason = clean_text(reason, field="the reason") or "held by staff"
+    apply(session, order, Action.HOLD, actor, reason=reason)
+    order.hold_reason = reason
+    return order
+
+
+def release(session: Session, reference: str, actor: Actor) -> Order:
+    order = get_order(session, reference, for_update=True)
+    apply(session, order, Action.RELEASE, actor)
+    order.hold_reason = None
+    return order
+
+
+def cancel(session: Session, reference: str, actor: Actor, reason: str) -> Order:
+    """Cancel before submission; after it, ask the provider (cancel_requested)."""
+    order = get_order(session, reference, for_update=True)
+    reason = clean_text(reason, field="the reason")
+    if not reason:
+        raise InvalidInput(f"say why {order.label} is cancelled (for example: out of stock)")
+    status = OrderStatus(order.status)
+    if status in (OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION):
+        apply(session, order, Action.REQUEST_CANCEL, actor, reason=reason)
+    else:
+        apply(session, order, Action.CANCEL, actor, reason=reason)
+        enqueue(
+            session,
+            Topic.STORE_STATUS,
+            f"store.status:{order.id}:cancelled",
+            {"order_id": order.id, "status": "cancelled", "reason": reason},
+            order_id=order.id,
+        )
+    order.cancel_reason = reason
+    return order
+
+
+def flag_design(session: Session, reference: str, actor: Actor, reason: str) -> Order:
+    order = get_order(session, reference, for_update=True)
+    apply(session, order, Action.FLAG_DESIGN, actor, reason=clean_text(reason, field="the reason"))
+    return order
+
+
+def design_ready(session: Session, reference: str, actor: Actor) -> Order:
+    order = get_order(session, reference, for_update=True)
+    missing = [item.reference for item in order.items if not item.personalization]
+    if missing:
+        raise InvalidInput(
+            f"{order.label} still has no personalization on {', '.join(missing)}; fill it first"
+        )
+    apply(session, order, Action.DESIGN_READY, actor)
+    return order
+
+
+def edit_personalization(
+    session: Session,
+    reference: str,
+    position: int,
+    changes: dict[str, str],
+    actor: Actor,
+) -> Order:
+    """Change a line's personalization fields; its print file must be rendered again."""
+    order = get_order(session, reference, for_update=True)
+    if OrderStatus(order.status) not in BEFORE_SUBMISSION:
+        raise OrderLocked(
+            f"{order.label} is {OrderStatus(order.status).label}; its design can no longer be "
+            "changed (it was sent to the provider)"
+        )
+    item = next((i for i in order.items if i.position == position), None)
+    if item is None:
+        raise InvalidInput(f"{order.label} has no line {position} (it has {len(order.items)})")
+    cleaned: dict[str, str] = {}
+    for name, value in changes.items():
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a personalization field needs a name")
+        text = str(value).strip()
+        if len(text) > MAX_FIELD_LENGTH:
+            raise InvalidInput(
+                f"{name} is {len(text)} characters; at most {MAX_FIELD_LENGTH} are allowed"
+            )
+        cleaned[name] = text
+    before = {k: item.personalization.get(k) for k in cleaned}
+    if all(before[k] == v for k, v in cleaned.items()):
+        return order
+    item.personalization = {**item.personalization, **cleaned}
+    item.print_file_current = False
+    order.updated_at = utcnow()  # dirty the order so its version check guards the edit
+    events.record(
+        session,
+        order,
+        actor,
+        "edit_personalization",
+        line=item.reference,
+        old=before,
+        new=cleaned,
+    )
+    return order

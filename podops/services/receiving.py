@@ -1,0 +1,363 @@
+"""Receiving orders from stores and files: idempotent on (store, store order id).
+
+New orders start their countdown (pending) or wait for staff (needs_design,
+on_hold with the reason) when something is missing; nothing is dropped. A
+repeated delivery of a known order only updates what the store may change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from podops import events
+from podops.db import bulk_insert
+from podops.events import Actor
+from podops.incoming import IncomingOrder
+from podops.models import Base, Order, Store, utcnow
+from podops.routing import ShopPolicy
+from podops.services.common import apply, notify
+from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
+
+STORE_CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedOrder:
+    id: int
+    number: str
+    status: OrderStatus
+
+
+@dataclass(slots=True)
+class ReceiveResult:
+    created: list[CreatedOrder] = field(default_factory=list)
+    updated: list[Order] = field(default_factory=list)
+    unchanged: int = 0
+
+
+def ensure_store(session: Session, key: str, platform: str = "woocommerce") -> Store:
+    store = session.scalar(select(Store).where(Store.key == key))
+    if store is None:
+        store = Store(key=key, platform=platform)
+        session.add(store)
+        session.flush()
+    return store
+
+
+def receive_order(
+    session: Session, incoming: IncomingOrder, policy: ShopPolicy, actor: Actor
+) -> Order:
+    receive_orders(session, [incoming], policy, actor)
+    store = ensure_store(session, incoming.store)
+    order = session.scalar(
+        select(Order).where(Order.store_id == store.id, Order.external_id == incoming.external_id)
+    )
+    assert order is not None
+    return order
+
+
+def receive_orders(
+    session: Session,
+    batch: Iterable[IncomingOrder],
+    policy: ShopPolicy,
+    actor: Actor,
+    *,
+    platform: str = "woocommerce",
+) -> ReceiveResult:
+    """Create the orders not seen before and apply store-side changes to the rest."""
+    incoming = [_fit_columns(order) for order in batch]
+    result = ReceiveResult()
+    if not incoming:
+        return result
+    stores = {key: ensure_store(session, key, platform) for key in {o.store for o in incoming}}
+    existing: dict[tuple[int, str], Order] = {}
+    for store_id, external_ids in _by_store(
+        [(stores[o.store].id, o.external_id) for o in incoming]
+    ):
+        query = (
+            select(Order)
+            .where(Order.store_id == store_id, Order.external_id.in_(external_ids))
+            .options(selectinload(Order.items))
+        )
+        existing.update({(o.store_id, o.external_id): o for o in session.scalars(query)})
+    fresh: list[NewOrder] = []
+    seen: set[tuple[int, str]] = set()
+    for order_in in incoming:
+        key = (stores[order_in.store].id, order_in.external_id)
+        if key in existing:
+            if _apply_store_update(session, existing[key], order_in, actor):
+                result.updated.append(existing[key])
+            else:
+                result.unchanged += 1
+        elif key not in seen:
+            seen.add(key)
+            fresh.append(_new_order(stores[order_in.store], order_in, policy))
+    _unique_numbers(session, fresh)
+    result.created.extend(_insert(session, fresh, actor))
+    return result
+
+
+_ORDER_TEXT = {"number": True, "external_id": True, "store_status": False,
+               "customer_name": False, "customer_email": False, "customer_phone": False,
+               "currency": False}  # fmt: skip
+_LINE_TEXT = {"external_id": True, "sku": False, "name": False}
+"""Text fields stored in sized columns; True marks identities (shortened with a digest)."""
+
+
+_LIMITS: dict[tuple[str, str], int] = {}
+
+
+def _limit(table: Any, name: str) -> int:
+    key = (table.name, name)
+    if key not in _LIMITS:
+        _LIMITS[key] = int(table.c[name].type.length)
+    return _LIMITS[key]
+
+
+def _too_long(target: object, table: Any, fields: dict[str, bool]) -> list[str]:
+    found = []
+    for name in fields:
+        value = getattr(target, name)
+        if value and len(value if isinstance(value, str) else str(value)) > _limit(table, name):
+            found.append(name)
+    return found
+
+
+def _fit_columns(incoming: IncomingOrder) -> IncomingOrder:
+    """Shop text longer than its column (PostgreSQL refuses it and the whole page with
+    it) is cut, and the order held with the reason; identities stay unique."""
+    orders, lines = Base.metadata.tables["orders"], Base.metadata.tables["line_items"]
+    if not _too_long(incoming, orders, _ORDER_TEXT) and not any(
+        _too_long(item, lines, _LINE_TEXT) for item in incoming.items
+    ):
+        return incoming
+    fitted = replace(incoming, problems=list(incoming.problems), items=list(incoming.items))
+    for name in _too_long(fitted, orders, _ORDER_TEXT):
+        fitted.problems.append(_cut(fitted, name, orders, _ORDER_TEXT[name]))
+    for index, item in enumerate(fitted.items):
+        names = _too_long(item, lines, _LINE_TEXT)
+        if names:
+            item = fitted.items[index] = replace(item, problems=list(item.problems))
+            item.problems.extend(_cut(item, name, lines, _LINE_TEXT[name]) for name in names)
+    return fitted
+
+
+def _cut(target: Any, name: str, table: Any, identity: bool) -> str:
+    value, limit = str(getattr(target, name)), table.c[name].type.length
+    if identity:
+        digest = hashlib.sha256(value.encode()).hexdigest()[:16]
+        setattr(target, name, f"{value[: limit - 17]}~{digest}")
+    else:
+        setattr(target, name, value[:limit])
+    return f"{name.replace('_', ' ')} was longer than {limit} characters and was cut"
+
+
+def _unique_numbers(session: Session, fresh: list[NewOrder]) -> None:
+    """A shop can reuse an order number for a different order (sequential-number
+    plugins, resets): the newcomer is received as NUMBER-ID instead of failing the
+    whole batch (which would stall intake at that page for good)."""
+    wanted = {(new.row["store_id"], new.row["number"]) for new in fresh}
+    taken: set[tuple[int, str]] = set()
+    for store_id in {store_id for store_id, _ in wanted}:
+        numbers = [number for sid, number in wanted if sid == store_id]
+        for start in range(0, len(numbers), 500):
+            query = select(Order.number).where(
+                Order.store_id == store_id, Order.number.in_(numbers[start : start + 500])
+            )
+            taken.update((store_id, number) for number in session.scalars(query))
+    for new in fresh:
+        key = (new.row["store_id"], new.row["number"])
+        if key in taken:
+            new.row["number"] = f"{new.row['number']}-{new.row['external_id']}"[:64]
+            key = (new.row["store_id"], new.row["number"])
+        taken.add(key)
+
+
+def _by_store(keys: list[tuple[int, str]], size: int = 500) -> list[tuple[int, list[str]]]:
+    """(store, external ids) in chunks: `store_id = ? AND external_id IN (...)` walks the
+    unique index; a row-value IN over both columns makes SQLite scan the table."""
+    grouped: dict[int, list[str]] = {}
+    for store_id, external_id in keys:
+        grouped.setdefault(store_id, []).append(external_id)
+    return [
+        (store_id, ids[start : start + size])
+        for store_id, ids in grouped.items()
+        for start in range(0, len(ids), size)
+    ]
+
+
+@dataclass(slots=True)
+class NewOrder:
+    """Column values for one new order and its lines, ready for a bulk insert."""
+
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+def _insert(session: Session, fresh: list[NewOrder], actor: Actor) -> list[CreatedOrder]:
+    """Three bulk INSERTs per batch (orders, lines, events): receiving is the hot path."""
+    if not fresh:
+        return []
+    # Plain executemany, then one lookup: RETURNING with ordered rows makes
+    # SQLite fall back to one INSERT per order.
+    connection = session.connection()  # Core inserts: the ORM's per-row bookkeeping costs 3x
+    bulk_insert(connection, Base.metadata.tables["orders"], [new.row for new in fresh])
+    id_of: dict[tuple[int, str], int] = {}
+    for store_id, external_ids in _by_store(
+        [(new.row["store_id"], new.row["external_id"]) for new in fresh]
+    ):
+        rows = session.execute(
+            select(Order.external_id, Order.id).where(
+                Order.store_id == store_id, Order.external_id.in_(external_ids)
+            )
+        )
+        id_of.update({(store_id, row[0]): row[1] for row in rows})
+    ids = [id_of[(new.row["store_id"], new.row["external_id"])] for new in fresh]
+    bulk_insert(
+        connection,
+        Base.metadata.tables["line_items"],
+        [
+            {**item, "order_id": order_id}
+            for new, order_id in zip(fresh, ids, strict=True)
+            for item in new.items
+        ],
+    )
+    now = utcnow()
+    bulk_insert(
+        connection,
+        Base.metadata.tables["events"],
+        [
+            {
+                "order_id": order_id,
+                "at": now,
+                "actor": actor.name,
+                "channel": actor.channel.value,
+                "action": "receive",
+                "from_status": None,
+                "to_status": new.row["status"].value,
+                "detail": {"problems": new.row["problems"]} if new.row["problems"] else {},
+            }
+            for new, order_id in zip(fresh, ids, strict=True)
+        ],
+    )
+    return [
+        CreatedOrder(order_id, new.row["number"], new.row["status"])
+        for new, order_id in zip(fresh, ids, strict=True)
+    ]
+
+
+def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> NewOrder:
+    store_policy = policy.store(store.key)
+    problems = list(incoming.problems)
+    if not _has_address(incoming.shipping_address):
+        problems.append("no shipping address")
+    if not incoming.items:
+        problems.append("no line items")
+    items = []
+    providers: list[str] = []
+    for position, item_in in enumerate(incoming.items, start=1):
+        route = policy.route(store.key, item_in.sku)
+        if route.provider not in providers:
+            providers.append(route.provider)
+        item_problems = list(item_in.problems)
+        if not route.matched:
+            item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
+        items.append(
+            {
+                "position": position,
+                "external_id": item_in.external_id,
+                "sku": item_in.sku,
+                "name": item_in.name,
+                "product_key": route.product_key,
+                "provider_sku": route.provider_sku,
+                "quantity": item_in.quantity,
+                "quantity_shipped": 0,
+                "unit_price": item_in.unit_price,
+                "personalization": dict(item_in.personalization),
+                "image_urls": dict(item_in.image_urls),
+                "problems": item_problems,
+                "print_file_revision": 0,
+                "print_file_current": False,
+            }
+        )
+        problems.extend(f"line {position}: {p}" for p in item_problems)
+    if len(providers) > 1:
+        problems.append(
+            f"items go to different providers ({', '.join(providers)}): split the order"
+        )
+    if incoming.needs_design:
+        status = OrderStatus.NEEDS_DESIGN
+    elif problems:
+        status = OrderStatus.ON_HOLD
+    else:
+        status = OrderStatus.PENDING
+    if incoming.store_status in STORE_CANCEL_STATUSES:
+        status = OrderStatus.CANCELLED
+    now = utcnow()
+    row = {
+        "store_id": store.id,
+        "number": incoming.number,
+        "external_id": incoming.external_id,
+        "status": status,
+        "store_status": incoming.store_status,
+        "placed_at": incoming.placed_at,
+        "submit_at": incoming.placed_at + timedelta(hours=store_policy.countdown_hours),
+        "customer_name": incoming.customer_name,
+        "customer_email": incoming.customer_email,
+        "customer_phone": incoming.customer_phone,
+        "shipping_address": dict(incoming.shipping_address),
+        "currency": incoming.currency,
+        "total": incoming.total,
+        "shipping_total": incoming.shipping_total,
+        "note": incoming.note,
+        "problems": problems,
+        "hold_reason": ("needs attention: " + "; ".join(problems))
+        if status == OrderStatus.ON_HOLD
+        else None,
+        "cancel_reason": "cancelled in the store" if status == OrderStatus.CANCELLED else None,
+        "provider": providers[0] if providers else store_policy.default_provider,
+        "submit_attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
+    return NewOrder(row, items)
+
+
+def _has_address(address: dict[str, object]) -> bool:
+    return bool(str(address.get("address_1", "")).strip()) and bool(
+        str(address.get("country", "")).strip()
+    )
+
+
+def _apply_store_update(
+    session: Session, order: Order, incoming: IncomingOrder, actor: Actor
+) -> bool:
+    """A known order came again: follow a cancellation or refund made in the shop."""
+    if incoming.store_status == order.store_status:
+        return False
+    before = order.store_status
+    order.store_status = incoming.store_status
+    status = OrderStatus(order.status)
+    if incoming.store_status in STORE_CANCEL_STATUSES:
+        reason = f"{incoming.store_status} in the store"
+        if status in BEFORE_SUBMISSION:
+            order.cancel_reason = reason
+            apply(session, order, Action.CANCEL, actor, reason=reason)
+        elif status not in (OrderStatus.CANCELLED, OrderStatus.CANCEL_REQUESTED):
+            problem = f"{reason} after submission to {order.provider}: cancel at the provider"
+            order.problems = [*order.problems, problem]
+            event = events.record(
+                session, order, actor, "store_cancelled_after_submission", problem=problem
+            )
+            notify(session, order, event)
+        return True
+    events.record(session, order, actor, "store_status", previous=before, now=incoming.store_status)
+    return True

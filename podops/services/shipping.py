@@ -1,0 +1,118 @@
+"""After submission: production, tracking (partial by line), completion, returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from podops.carriers import tracking_url
+from podops.events import Actor
+from podops.models import Order, Shipment, ShipmentLine, utcnow
+from podops.outbox import enqueue
+from podops.parcels import (
+    DuplicateTracking,
+    LineState,
+    OrderLines,
+    ShipLine,
+    normalize_parcel,
+    plan_parcel,
+    store_messages,
+)
+from podops.services.common import apply
+from podops.services.lookup import get_order
+from podops.status import Action, OrderStatus
+
+__all__ = [
+    "DuplicateTracking",
+    "ShipLine",
+    "complete",
+    "is_fully_shipped",
+    "order_lines",
+    "record_tracking",
+    "return_order",
+    "start_production",
+]
+
+
+def start_production(session: Session, order: Order, actor: Actor, **detail: str) -> Order:
+    apply(session, order, Action.START_PRODUCTION, actor, **detail)
+    return order
+
+
+def order_lines(order: Order) -> OrderLines:
+    """The plain state `podops.parcels` decides on, read from a loaded order."""
+    return OrderLines(
+        id=order.id,
+        number=order.number,
+        status=OrderStatus(order.status),
+        lines=[
+            LineState(i.id, i.position, i.sku, i.reference, i.quantity, i.quantity_open)
+            for i in order.items
+        ],
+        numbers={s.tracking_number: s.carrier for s in order.shipments},
+        version=order.version,
+        shipped_at=order.shipped_at,
+    )
+
+
+def record_tracking(
+    session: Session,
+    reference: str | Order,
+    carrier: str,
+    number: str,
+    actor: Actor,
+    *,
+    lines: list[ShipLine] | None = None,
+    shipped_at: datetime | None = None,
+) -> Shipment:
+    """Record one parcel. Without `lines` it holds every unit not yet shipped."""
+    order = (
+        reference
+        if isinstance(reference, Order)
+        else get_order(session, reference, for_update=True)
+    )
+    carrier_name, number = normalize_parcel(carrier, number)
+    parcel = plan_parcel(order_lines(order), carrier_name, number, lines)
+    items = {item.id: item for item in order.items}
+    shipment = Shipment(
+        order=order,
+        carrier=carrier_name,
+        tracking_number=number,
+        tracking_url=tracking_url(carrier_name, number),
+        shipped_at=shipped_at or utcnow(),
+        channel=actor.channel.value,
+        lines=[ShipmentLine(line_item=items[line.id], quantity=qty) for line, qty in parcel.lines],
+    )
+    session.add(shipment)
+    for line, qty in parcel.lines:
+        items[line.id].quantity_shipped += qty
+    apply(session, order, parcel.action, actor, **parcel.event_detail())
+    if parcel.everything:
+        order.shipped_at = shipment.shipped_at
+    session.flush()
+    for topic, key, payload in store_messages(order.id, shipment.id, parcel.everything):
+        enqueue(session, topic, key, payload, order_id=order.id)
+    return shipment
+
+
+def complete(session: Session, reference: str | Order, actor: Actor) -> Order:
+    """The store has been told: the order is done."""
+    order = (
+        reference
+        if isinstance(reference, Order)
+        else get_order(session, reference, for_update=True)
+    )
+    apply(session, order, Action.COMPLETE, actor)
+    order.completed_at = utcnow()
+    return order
+
+
+def return_order(session: Session, reference: str, actor: Actor, reason: str) -> Order:
+    order = get_order(session, reference, for_update=True)
+    apply(session, order, Action.RETURN, actor, reason=reason)
+    return order
+
+
+def is_fully_shipped(order: Order) -> bool:
+    return OrderStatus(order.status) in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)

@@ -1,0 +1,342 @@
+"""Configuration: one TOML file for everything a shop decides, and the
+environment for every secret.
+
+Read once at the entry point (`load_settings`) and passed down; nothing else
+in podops reads the environment. Every key can be overridden from the
+environment as `PODOPS_<SECTION>__<KEY>` (for example
+`PODOPS_STORES__MAIN__CONSUMER_SECRET`); secret keys may *only* come from there.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from podops.errors import ConfigError
+
+DEFAULT_CONFIG_NAME = "podops.toml"
+ENV_PREFIX = "PODOPS_"
+NAME_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DatabaseConfig(Section):
+    url: str = ""  # empty: a SQLite file in data_dir
+    echo: bool = False
+
+
+class PersonalizationMapping(Section):
+    """Which line-item meta keys hold which personalization field or image URL."""
+
+    fields: dict[str, str] = Field(default_factory=dict)
+    images: dict[str, str] = Field(default_factory=dict)
+
+
+class StoreConfig(Section):
+    platform: Literal["woocommerce", "sandbox", "csv"] = "woocommerce"
+    url: str = ""
+    countdown_hours: float = Field(default=24.0, ge=0, le=24 * 30)
+    default_provider: str = "manual"
+    fulfil_statuses: list[str] = Field(default_factory=lambda: ["processing"])
+    poll_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
+    has_shipment_tracking: bool = True
+    personalization: PersonalizationMapping = Field(default_factory=PersonalizationMapping)
+    product_personalization: dict[str, PersonalizationMapping] = Field(default_factory=dict)
+    # Test mode (platform "sandbox") only: how often orders arrive, how far back
+    # the first sync reaches, and where customer photos are fetched from
+    # ({slot} is the order's slot, {n} a photo number 0-5).
+    sandbox_every_s: float = Field(default=720.0, gt=0)
+    sandbox_backfill_h: float = Field(default=24.0, ge=0)
+    sandbox_photo_url: str = "https://picsum.photos/seed/{slot}/1200/1200"
+    sandbox_opened_at: datetime | None = None  # no orders before this moment
+    consumer_key: SecretStr | None = None
+    consumer_secret: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+
+
+class ProviderConfig(Section):
+    kind: Literal["customcat", "shineon", "manual", "sandbox"]
+    base_url: str = ""
+    rate_limit_per_s: float = Field(default=2.0, gt=0, le=100)
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timeout_s: float = Field(default=20.0, gt=0, le=300)
+    shipping_method: str = ""
+    test_mode: bool = False
+    sandbox_stage_s: float = Field(default=60.0, gt=0, le=86400)
+    """Sandbox provider only: seconds each stage (accepted, in production) lasts."""
+    api_key: SecretStr | None = None
+
+
+class RoutingRule(Section):
+    """Map SKUs (shell-style patterns) to a provider, its product code and our template."""
+
+    sku: str
+    provider: str
+    provider_sku: str = ""
+    product_key: str = ""
+
+
+class SlackConfig(Section):
+    enabled: bool = False
+    channel: str = "#orders"
+    alert_before_minutes: int = Field(default=60, ge=0, le=7 * 24 * 60)
+    socket_mode: bool = False
+    allowed_users: dict[str, list[str]] = Field(default_factory=dict)
+    base_url: str = "https://slack.com/api/"
+    bot_token: SecretStr | None = None
+    signing_secret: SecretStr | None = None
+    app_token: SecretStr | None = None
+
+
+class SheetConfig(Section):
+    backend: Literal["xlsx", "google", "none"] = "xlsx"
+    workbook: str = "orders.xlsx"
+    spreadsheet_id: str = ""
+    archive_after_days: int = Field(default=30, ge=1)
+    # On the first mirror of an existing database, also fill the Archive tab with the
+    # orders finished long ago. Default: yes for Google, no for the local workbook
+    # (an .xlsx file is rewritten whole on every cycle, so a year of history in it
+    # makes each cycle take tens of seconds).
+    backfill_archive: bool | None = None
+    mirror_minutes: float = Field(default=1.0, gt=0)
+    service_account_json: SecretStr | None = None
+
+    @property
+    def backfills_archive(self) -> bool:
+        if self.backfill_archive is not None:
+            return self.backfill_archive
+        return self.backend == "google"
+
+
+class SummaryConfig(Section):
+    at: time = time(8, 0)
+    late_after_days: int = Field(default=7, ge=1)
+
+
+class RenderConfig(Section):
+    templates_dir: str = ""  # empty: the example templates that ship with podops
+    output_dir: str = "print-files"
+    allow_private_image_hosts: bool = False
+    # Fetch customer photos from this machine (127.0.0.1): for the demo and tests only.
+    allow_loopback_image_hosts: bool = False
+    max_image_mb: float = Field(default=25.0, gt=0, le=500)
+    public_base_url: str = "http://localhost:8000"
+    link_ttl_hours: float = Field(default=72.0, gt=0)
+    link_secret: SecretStr | None = None
+
+
+class ServerConfig(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+SECRET_KEYS = {
+    "consumer_key",
+    "consumer_secret",
+    "webhook_secret",
+    "api_key",
+    "bot_token",
+    "signing_secret",
+    "app_token",
+    "service_account_json",
+    "link_secret",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter="__", extra="forbid", case_sensitive=False
+    )
+
+    config_path: Path | None = None
+    timezone: str = "UTC"
+    data_dir: Path = Path(".")
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
+    stores: dict[str, StoreConfig] = Field(default_factory=dict)
+    providers: dict[str, ProviderConfig] = Field(
+        default_factory=lambda: {"manual": ProviderConfig(kind="manual")}
+    )
+    routing: list[RoutingRule] = Field(default_factory=list)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    sheet: SheetConfig = Field(default_factory=SheetConfig)
+    summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment wins over the file, so an operator can override any key.
+        return (env_settings, init_settings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(
+                f"unknown time zone {value!r}; expected a name like 'America/New_York'"
+            ) from exc
+        return value
+
+    @field_validator("stores", "providers")
+    @classmethod
+    def _names_are_identifiers(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not re.match(NAME_PATTERN, name):
+                raise ValueError(
+                    f"name {name!r} must be lowercase letters, digits and _ (it is used in "
+                    "environment variable names)"
+                )
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def database_url(self) -> str:
+        if self.database.url:
+            return self.database.url
+        return f"sqlite:///{(self.data_dir / 'podops.db').as_posix()}"
+
+    def resolve(self, path: str) -> Path:
+        """A path from the config, relative to the data folder."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.data_dir / candidate
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret, so logs can mask them wherever they appear."""
+        found: list[str] = []
+
+        def walk(model: BaseModel) -> None:
+            for name in type(model).model_fields:
+                value = getattr(model, name)
+                if isinstance(value, SecretStr):
+                    found.append(value.get_secret_value())
+                elif isinstance(value, BaseModel):
+                    walk(value)
+                elif isinstance(value, dict):
+                    for item in value.values():
+                        if isinstance(item, BaseModel):
+                            walk(item)
+
+        walk(self)
+        if "@" in self.database_url and ":" in self.database_url.split("@", 1)[0]:
+            from sqlalchemy.engine import make_url
+
+            password = make_url(self.database_url).password
+            if password:
+                found.append(str(password))
+        return found
+
+    def check_references(self) -> None:
+        """Cross-section checks pydantic cannot express per field."""
+        problems: list[str] = []
+        for name, store in self.stores.items():
+            if store.default_provider not in self.providers:
+                problems.append(
+                    f"stores.{name}.default_provider: no provider named "
+                    f"{store.default_provider!r}; expected one of {sorted(self.providers)}"
+                )
+        for index, rule in enumerate(self.routing):
+            if rule.provider not in self.providers:
+                problems.append(
+                    f"routing[{index}].provider: no provider named {rule.provider!r}; "
+                    f"expected one of {sorted(self.providers)}"
+                )
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+
+def _secrets_in_file(data: Any, path: str = "") -> list[str]:
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key in SECRET_KEYS and value not in (None, ""):
+                found.append(where)
+            else:
+                found.extend(_secrets_in_file(value, where))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found.extend(_secrets_in_file(value, f"{path}[{index}]"))
+    return found
+
+
+def env_name(dotted: str) -> str:
+    return ENV_PREFIX + dotted.replace(".", "__").upper()
+
+
+def describe_validation_error(exc: ValidationError, source: str) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check the spelling; see the starter config from `podops init`)"
+        elif error["type"] == "missing":
+            message = "required key is missing"
+        elif not any(str(part) in SECRET_KEYS for part in error["loc"]):
+            message += f" (got {error.get('input')!r})"
+        lines.append(f"{where}: {message}")
+    return f"{source}: " + "; ".join(lines)
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"no config file at {path}; run `podops init` to write one") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+
+
+def load_settings(path: Path | None) -> Settings:
+    """Build Settings from a TOML file (or none) plus the environment."""
+    data: dict[str, Any] = {}
+    source = "environment"
+    if path is not None:
+        data = read_config_file(path)
+        source = str(path)
+        leaked = _secrets_in_file(data)
+        if leaked:
+            hints = ", ".join(f"{key} (set {env_name(key)})" for key in leaked)
+            raise ConfigError(
+                f"{path}: secrets belong in the environment, not the config file: {hints}"
+            )
+        data.setdefault("data_dir", ".")
+        data_dir = Path(str(data["data_dir"])).expanduser()
+        if not data_dir.is_absolute():
+            data_dir = path.resolve().parent / data_dir
+        data["data_dir"] = data_dir
+        data["config_path"] = path.resolve()
+    try:
+        settings = Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc, source)) from None
+    settings.check_references()
+    return settings

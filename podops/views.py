@@ -1,0 +1,207 @@
+"""How orders look on the terminal (rich) and as JSON, for the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from podops.models import Event, Order, utcnow
+from podops.status import OrderStatus
+
+STATUS_STYLE = {
+    OrderStatus.PENDING: "cyan",
+    OrderStatus.ON_HOLD: "yellow",
+    OrderStatus.NEEDS_DESIGN: "magenta",
+    OrderStatus.SUBMIT_FAILED: "bold red",
+    OrderStatus.SUBMITTED: "blue",
+    OrderStatus.IN_PRODUCTION: "blue",
+    OrderStatus.PARTIALLY_SHIPPED: "green",
+    OrderStatus.SHIPPED: "green",
+    OrderStatus.COMPLETED: "dim green",
+    OrderStatus.CANCELLED: "dim",
+    OrderStatus.RETURNED: "dim",
+}
+
+
+def countdown(order: Order, now: datetime | None = None) -> str:
+    """'in 3h 20m', 'due now', or '' when the countdown does not apply."""
+    if OrderStatus(order.status) != OrderStatus.PENDING or order.submit_at is None:
+        return ""
+    seconds = int((order.submit_at - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "due now"
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours >= 48:
+        return f"in {hours // 24}d {hours % 24}h"
+    return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
+
+
+def styled_status(order: Order) -> str:
+    status = OrderStatus(order.status)
+    style = STATUS_STYLE.get(status, "")
+    return f"[{style}]{status.label}[/{style}]" if style else status.label
+
+
+def _local(moment: datetime | None, tz: tzinfo | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if tz else moment.isoformat()
+
+
+def print_order_list(console: Console, orders: list[Order]) -> None:
+    if not orders:
+        console.print("No orders match.")
+        return
+    table = Table(show_edge=False, pad_edge=False)
+    for column in ("Order", "Store", "Status", "Customer", "Items", "Placed", "Submit", "Flags"):
+        table.add_column(column, overflow="fold")
+    for order in orders:
+        table.add_row(
+            order.number,
+            order.store.key,
+            styled_status(order),
+            order.customer_name,
+            str(order.quantity_total),
+            order.placed_at.strftime("%Y-%m-%d %H:%M"),
+            countdown(order),
+            "; ".join(order.problems)[:60],
+            end_section=False,
+        )
+    console.print(table, markup=True)
+    console.print(f"{len(orders)} order(s).")
+
+
+def print_order(
+    console: Console, order: Order, events: list[Event], *, tz: tzinfo | None = None
+) -> None:
+    address = order.shipping_address
+    console.print(
+        f"[bold]Order {order.number}[/bold] ({order.store.key})  {styled_status(order)}  "
+        f"{countdown(order)}"
+    )
+    console.print(f"Customer: {order.customer_name} <{order.customer_email}>", markup=False)
+    if address:
+        parts = [address.get(k, "") for k in ("address_1", "address_2", "city", "state")]
+        parts += [address.get("postcode", ""), address.get("country", "")]
+        console.print("Ship to:  " + ", ".join(str(p) for p in parts if p), markup=False)
+    console.print(f"Total:    {order.total} {order.currency}")
+    console.print(
+        f"Placed:   {_local(order.placed_at, tz)}   Submit at: {_local(order.submit_at, tz)}"
+    )
+    if order.provider:
+        console.print(f"Provider: {order.provider} {order.provider_order_id or ''}", markup=False)
+    for label, text in (
+        ("Held", order.hold_reason),
+        ("Cancelled", order.cancel_reason),
+        ("Last error", order.last_error),
+    ):
+        if text:
+            console.print(f"{label}: {text}", markup=False)
+    for problem in order.problems:
+        console.print(f"[yellow]! {problem}[/yellow]")
+    items = Table(title="Items", show_edge=False, title_justify="left")
+    for column in ("Line", "SKU", "Name", "Qty", "Shipped", "Personalization", "Print file"):
+        items.add_column(column, overflow="fold")
+    for item in order.items:
+        personalization = ", ".join(f"{k}={v}" for k, v in item.personalization.items())
+        print_file = f"r{item.print_file_revision}" if item.print_file else "none"
+        if item.print_file and not item.print_file_current:
+            print_file += " (stale)"
+        items.add_row(
+            item.reference,
+            item.sku,
+            item.name,
+            str(item.quantity),
+            str(item.quantity_shipped),
+            personalization,
+            print_file,
+        )
+    console.print(items)
+    if order.shipments:
+        shipments = Table(title="Tracking", show_edge=False, title_justify="left")
+        for column in ("Carrier", "Number", "Shipped", "Link"):
+            shipments.add_column(column, overflow="fold")
+        for shipment in order.shipments:
+            shipments.add_row(
+                shipment.carrier,
+                shipment.tracking_number,
+                _local(shipment.shipped_at, tz),
+                shipment.tracking_url,
+            )
+        console.print(shipments)
+    timeline = Table(title="Timeline", show_edge=False, title_justify="left")
+    for column in ("When", "Who", "What", "Status", "Detail"):
+        timeline.add_column(column, overflow="fold")
+    for event in events:
+        change = f"{event.from_status or ''} -> {event.to_status}" if event.to_status else ""
+        detail = ", ".join(f"{k}: {v}" for k, v in event.detail.items())
+        timeline.add_row(
+            _local(event.at, tz), f"{event.actor} ({event.channel})", event.action, change, detail
+        )
+    console.print(timeline)
+
+
+def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "number": order.number,
+        "store": order.store.key,
+        "status": OrderStatus(order.status).value,
+        "store_status": order.store_status,
+        "placed_at": order.placed_at.isoformat(),
+        "submit_at": order.submit_at.isoformat() if order.submit_at else None,
+        "customer": {"name": order.customer_name, "email": order.customer_email},
+        "shipping_address": order.shipping_address,
+        "currency": order.currency,
+        "total": str(order.total),
+        "provider": order.provider,
+        "provider_order_id": order.provider_order_id,
+        "problems": list(order.problems),
+        "hold_reason": order.hold_reason,
+        "cancel_reason": order.cancel_reason,
+        "last_error": order.last_error,
+        "items": [
+            {
+                "reference": item.reference,
+                "sku": item.sku,
+                "name": item.name,
+                "product_key": item.product_key,
+                "quantity": item.quantity,
+                "quantity_shipped": item.quantity_shipped,
+                "personalization": item.personalization,
+                "image_urls": item.image_urls,
+                "print_file": item.print_file,
+                "print_file_revision": item.print_file_revision,
+                "print_file_current": item.print_file_current,
+                "problems": list(item.problems),
+            }
+            for item in order.items
+        ],
+        "shipments": [
+            {
+                "carrier": s.carrier,
+                "tracking_number": s.tracking_number,
+                "tracking_url": s.tracking_url,
+                "shipped_at": s.shipped_at.isoformat(),
+                "lines": {line.line_item.reference: line.quantity for line in s.lines},
+            }
+            for s in order.shipments
+        ],
+    }
+    if events is not None:
+        data["events"] = [
+            {
+                "at": e.at.isoformat(),
+                "actor": e.actor,
+                "channel": e.channel,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "detail": e.detail,
+            }
+            for e in events
+        ]
+    return data

@@ -1,0 +1,270 @@
+"""Outside orders (Amazon, Etsy, phone) from a CSV file, and the "csv" store.
+
+Columns (header row, any order, case and spaces ignored; see docs/intake.md):
+order_number, placed_at, customer_name, email, phone, address1, address2,
+city, state, postcode, country, sku, product_name, quantity, unit_price,
+currency, personalization (`field=value; field=value`), plus optional
+`p:<field>` columns (one personalization field each, they win over the
+`personalization` column) and `img:<field>` columns (customer image links).
+Rows with the same order_number are one order's lines. UTF-8 (with or without
+BOM) or Windows-1252, comma / semicolon / tab delimited, any line ends.
+
+A row that cannot make an order line is reported with its reason, and its
+order is not imported (a partial order would be worse than none); every other
+order still is. Orders where a line has no personalization arrive as
+needs_design.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+
+from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.ports.store import OrderPage, PushResult, TrackingPush
+
+COLUMNS = (
+    "order_number", "placed_at", "customer_name", "email", "phone", "address1", "address2",
+    "city", "state", "postcode", "country", "sku", "product_name", "quantity", "unit_price",
+    "currency", "personalization",
+)  # fmt: skip
+REQUIRED = ("order_number", "sku", "quantity")
+ALIASES = {
+    "order": "order_number", "order_no": "order_number", "order_id": "order_number",
+    "date": "placed_at", "order_date": "placed_at", "name": "customer_name",
+    "customer": "customer_name", "e_mail": "email", "address_1": "address1",
+    "address_2": "address2", "zip": "postcode", "postal_code": "postcode", "province": "state",
+    "product": "product_name", "qty": "quantity", "price": "unit_price",
+}  # fmt: skip
+FIELD_PREFIX, IMAGE_PREFIX = "p:", "img:"
+MAX_TEXT = 500
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_DELIMITERS = (",", ";", "\t")
+
+
+class RowError(ValueError):
+    """This row cannot become an order line; the message says why."""
+
+
+@dataclass(slots=True)
+class ParsedFile:
+    orders: list[IncomingOrder] = field(default_factory=list)
+    rows: dict[str, list[int]] = field(default_factory=dict)
+    """Order number -> the file's row numbers (the header is row 1)."""
+    errors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    """Row number -> (order number or "", reason) for rows that made no order."""
+    warnings: list[str] = field(default_factory=list)
+
+
+def decode(data: bytes) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """The delimiter used most in the header (the column names contain none)."""
+    return max(_DELIMITERS, key=header_line.count)
+
+
+def column_name(raw: str) -> str:
+    name = raw.strip().lower()
+    for prefix in (FIELD_PREFIX, IMAGE_PREFIX):
+        if name.startswith(prefix):
+            return prefix + re.sub(r"[\s-]+", "_", name[len(prefix) :].strip())
+    name = re.sub(r"[\s-]+", "_", name)
+    return ALIASES.get(name, name)
+
+
+def parse_file(data: bytes, *, tz: tzinfo, now: datetime, store: str) -> ParsedFile:
+    """Read every row; group into orders; keep going past bad rows."""
+    text = decode(data)
+    lines = text.splitlines()
+    result = ParsedFile()
+    if not lines or not lines[0].strip():
+        result.errors[1] = ("", "the file is empty (expected a header row)")
+        return result
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(lines[0]))
+    header = [column_name(c) for c in next(reader)]
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        result.errors[1] = ("", f"missing column(s): {', '.join(missing)}")
+        return result
+    unknown = [c for c in header if c and c not in COLUMNS and not c.startswith(("p:", "img:"))]
+    if unknown:
+        result.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
+    grouped: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for number, cells in enumerate(reader, start=2):
+        row = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
+        if not any(row.values()):
+            continue
+        key = row.get("order_number", "").lstrip("#").strip()
+        if not key:
+            result.errors[number] = ("", "order_number is blank")
+            continue
+        grouped.setdefault(key, []).append((number, row))
+    for key, rows in grouped.items():
+        _build_order(result, store, key, rows, tz=tz, now=now)
+    return result
+
+
+def _build_order(
+    result: ParsedFile,
+    store: str,
+    key: str,
+    rows: list[tuple[int, dict[str, str]]],
+    *,
+    tz: tzinfo,
+    now: datetime,
+) -> None:
+    result.rows[key] = [number for number, _ in rows]
+    items: list[IncomingLineItem] = []
+    bad: dict[int, str] = {}
+    for index, (number, row) in enumerate(rows, start=1):
+        try:
+            items.append(_line(key, index, row))
+        except RowError as exc:
+            bad[number] = str(exc)
+    first = {name: next((r[name] for _, r in rows if r.get(name)), "") for name in COLUMNS}
+    try:
+        placed_at = parse_when(first["placed_at"], tz=tz, now=now)
+    except RowError as exc:
+        bad.setdefault(rows[0][0], str(exc))
+    if bad:
+        for number, _ in rows:
+            reason = bad.get(number) or f"not imported: row {min(bad)} of this order has an error"
+            result.errors[number] = (key, reason)
+        return
+    result.orders.append(_order(store, key, first, items, placed_at))
+
+
+def _order(
+    store: str, key: str, first: dict[str, str], items: list[IncomingLineItem], placed: datetime
+) -> IncomingOrder:
+    given, _, family = first["customer_name"].rpartition(" ")
+    country = first["country"].upper()
+    problems = []
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        problems.append(f"country {first['country']!r} is not a 2-letter code (like US, GB, DE)")
+    address = {
+        "first_name": given or family, "last_name": family if given else "",
+        "address_1": first["address1"], "address_2": first["address2"], "city": first["city"],
+        "state": first["state"], "postcode": first["postcode"], "country": country,
+    }  # fmt: skip
+    return IncomingOrder(
+        store=store,
+        external_id=key,
+        number=key,
+        placed_at=placed,
+        customer_name=first["customer_name"][:200],
+        customer_email=first["email"][:320],
+        customer_phone=first["phone"][:64],
+        shipping_address=address if any(address.values()) else {},
+        currency=(first["currency"] or "USD").upper()[:3],
+        total=sum((i.unit_price * i.quantity for i in items), Decimal("0.00")),
+        items=items,
+        problems=problems,
+        needs_design=any(not item.personalization for item in items),
+    )
+
+
+def _line(key: str, index: int, row: dict[str, str]) -> IncomingLineItem:
+    sku = row.get("sku", "")
+    if not sku:
+        raise RowError("sku is blank")
+    quantity_text = row.get("quantity", "")
+    if not quantity_text.isdigit() or int(quantity_text) <= 0:
+        raise RowError(f"quantity {quantity_text!r} is not a whole number of at least 1")
+    personalization = parse_personalization(row.get("personalization", ""))
+    images: dict[str, str] = {}
+    for name, value in row.items():
+        if name.startswith(FIELD_PREFIX) and value:
+            personalization[name[len(FIELD_PREFIX) :]] = _text(value, name)
+        elif name.startswith(IMAGE_PREFIX) and value:
+            if not value.lower().startswith(("https://", "http://")):
+                raise RowError(f"{name} {value[:40]!r} is not a web link")
+            images[name[len(IMAGE_PREFIX) :]] = value
+    return IncomingLineItem(
+        external_id=f"{key}-{index}",
+        sku=sku.upper(),
+        name=row.get("product_name", "")[:300],
+        quantity=int(quantity_text),
+        unit_price=parse_price(row.get("unit_price", "")),
+        personalization=personalization,
+        image_urls=images,
+    )
+
+
+def parse_personalization(text: str) -> dict[str, str]:
+    """`name=Ana; message=Happy birthday` -> {"name": "Ana", "message": "Happy birthday"}."""
+    fields: dict[str, str] = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip():
+            raise RowError(f"personalization {part.strip()!r} is not field=value")
+        fields[re.sub(r"[\s-]+", "_", name.strip().lower())] = _text(value.strip(), name.strip())
+    return fields
+
+
+def _text(value: str, name: str) -> str:
+    if len(value) > MAX_TEXT or _CONTROL.search(value):
+        raise RowError(f"{name} is not short plain text (at most {MAX_TEXT} characters)")
+    return value
+
+
+def parse_price(text: str) -> Decimal:
+    cleaned = re.sub(r"[^\d,.\-]", "", text)
+    if "," in cleaned and "." in cleaned:
+        cleaned = cleaned.replace(",", "")
+    cleaned = cleaned.replace(",", ".")
+    if not cleaned:
+        return Decimal("0.00")
+    try:
+        price = Decimal(cleaned).quantize(Decimal("0.01"))
+    except InvalidOperation:
+        raise RowError(f"unit_price {text!r} is not an amount") from None
+    if price < 0:
+        raise RowError(f"unit_price {text!r} is negative")
+    return price
+
+
+def parse_when(text: str, *, tz: tzinfo, now: datetime) -> datetime:
+    """ISO dates (`2026-11-20`, `2026-11-20 15:04`, with or without offset); blank is now."""
+    if not text:
+        return now
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise RowError(
+            f"placed_at {text!r} is not a date like 2026-11-20 or 2026-11-20 15:04"
+        ) from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+class CsvStore:
+    """The store of outside orders: nothing to fetch, nothing to push back."""
+
+    platform = "csv"
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
+        return iter(())
+
+    def push_status(self, external_id: str, status: str) -> PushResult:
+        return PushResult.NOTHING_TO_PUSH
+
+    def push_tracking(self, external_id: str, tracking: TrackingPush) -> PushResult:
+        return PushResult.NOTHING_TO_PUSH
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,183 @@
+"""CustomCat over HTTP (https://customcat-beta.mylocker.net/api/v1/).
+
+Our reference is CustomCat's `{YOUR_ORDER_ID}` path segment, so an order can
+always be found again by it (`GET /order/status/{ref}`), and CustomCat rejects
+a second order with the same id. The API key travels on every request (body
+or query) over TLS. Status words seen: Pending, Verified (accepted), In
+Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
+awaits production; a submitted order's design cannot change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from podops.errors import ConfigError, OrderLocked, ProviderError
+from podops.ports.fulfillment import (
+    CancelOutcome,
+    DuplicateReference,
+    ProviderCapabilities,
+    ProviderOrder,
+    ProviderShipment,
+    ProviderStatus,
+    SubmitRequest,
+)
+from podops.settings import ProviderConfig
+from providers.fulfillment_http import (
+    call,
+    is_duplicate,
+    json_object,
+    message_of,
+    refusal,
+    require_public_urls,
+)
+
+DEFAULT_BASE_URL = "https://customcat-beta.mylocker.net/api/v1"
+DEFAULT_SHIPPING = "Economy"
+STATUSES = {
+    "pending": ProviderStatus.ACCEPTED,
+    "verified": ProviderStatus.ACCEPTED,
+    "awaiting production": ProviderStatus.ACCEPTED,
+    "in production": ProviderStatus.IN_PRODUCTION,
+    "partially shipped": ProviderStatus.IN_PRODUCTION,
+    "shipped": ProviderStatus.SHIPPED,
+    "cancelled": ProviderStatus.CANCELLED,
+    "canceled": ProviderStatus.CANCELLED,
+}
+
+
+class CustomCatProvider:
+    capabilities = ProviderCapabilities(can_cancel=True, accepts_design_changes=False)
+
+    def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
+        if config.api_key is None or not config.api_key.get_secret_value():
+            raise ConfigError(
+                f"providers.{name}.api_key is missing; set PODOPS_PROVIDERS__{name.upper()}"
+                "__API_KEY to CustomCat's Write key"
+            )
+        self.name = name
+        self.who = f"CustomCat ({name})"
+        self.client = client
+        self.config = config
+        self._key = config.api_key.get_secret_value()
+
+    def submit(self, request: SubmitRequest) -> ProviderOrder:
+        require_public_urls(self.who, request)
+        path = f"/order/{quote(request.reference, safe='')}"
+        response = call(self.client, self.who, "POST", path, json=self._payload(request))
+        if not response.is_success:
+            message = message_of(response)
+            if response.status_code < 500 and is_duplicate(message):
+                raise DuplicateReference(f"{self.who} already has order {request.reference}")
+            raise refusal(self.who, response)
+        body = json_object(self.who, response)
+        order_id = body.get("CUSTOMCAT_ORDER_ID")
+        if not isinstance(order_id, (str, int)) or isinstance(order_id, bool) or not order_id:
+            raise ProviderError(
+                f"{self.who} answered without CUSTOMCAT_ORDER_ID ({message_of(response)})",
+                retryable=False,
+            )
+        return ProviderOrder(str(order_id), request.reference, ProviderStatus.ACCEPTED, "Pending")
+
+    def _payload(self, request: SubmitRequest) -> dict[str, Any]:
+        address = request.address
+        first, last = _names(request, address)
+        payload: dict[str, Any] = {
+            "api_key": self._key,
+            "shipping_first_name": first,
+            "shipping_last_name": last,
+            "shipping_address1": address.get("address_1", ""),
+            "shipping_address2": address.get("address_2", ""),
+            "shipping_city": address.get("city", ""),
+            "shipping_state": address.get("state", ""),
+            "shipping_zip": address.get("postcode", ""),
+            "shipping_country": address.get("country", ""),
+            "shipping_email": request.email,
+            "shipping_phone": request.phone,
+            "shipping_method": request.shipping_method
+            or self.config.shipping_method
+            or DEFAULT_SHIPPING,
+            "items": [
+                {
+                    "catalog_sku": item.provider_sku,
+                    "design_url": item.print_file_url,
+                    "quantity": item.quantity,
+                }
+                for item in request.items
+            ],
+        }
+        if self.config.test_mode:
+            payload["sandbox"] = "1"
+        return payload
+
+    def find_by_reference(self, reference: str) -> ProviderOrder | None:
+        response = self._status(reference)
+        if response.status_code == 404:
+            return None
+        if not response.is_success:
+            message = message_of(response)
+            if "not found" in message.lower() or "no order" in message.lower():
+                return None
+            raise refusal(self.who, response)
+        return self._parse(json_object(self.who, response), reference)
+
+    def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
+        response = self._status(reference)
+        if not response.is_success:
+            raise refusal(self.who, response)
+        return self._parse(json_object(self.who, response), reference)
+
+    def _status(self, reference: str) -> httpx.Response:
+        path = f"/order/status/{quote(reference, safe='')}"
+        params = {"api_key": self._key}
+        if self.config.test_mode:
+            params["sandbox"] = "1"
+        return call(self.client, self.who, "GET", path, params=params)
+
+    def _parse(self, body: dict[str, Any], reference: str) -> ProviderOrder:
+        order_id = body.get("CUSTOMCAT_ORDER_ID")
+        raw = body.get("ORDER_STATUS")
+        if order_id in (None, "") or not isinstance(raw, str):
+            raise ProviderError(
+                f"{self.who} status for {reference} lacks CUSTOMCAT_ORDER_ID or ORDER_STATUS",
+                retryable=False,
+            )
+        parcels = []
+        for entry in body.get("SHIPMENTS") or []:
+            if isinstance(entry, dict) and entry.get("TRACKING_ID"):
+                count = str(entry.get("NUMBER_ITEMS") or "")
+                parcels.append(
+                    ProviderShipment(
+                        carrier=str(entry.get("VENDOR") or entry.get("METHOD") or ""),
+                        tracking_number=str(entry["TRACKING_ID"]),
+                        quantity=int(count) if count.isdigit() else None,
+                    )
+                )
+        status = STATUSES.get(raw.strip().lower(), ProviderStatus.ACCEPTED)
+        return ProviderOrder(str(order_id), reference, status, raw, tuple(parcels))
+
+    def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
+        path = f"/order/{quote(reference, safe='')}"
+        response = call(self.client, self.who, "DELETE", path, params={"api_key": self._key})
+        if response.is_success:
+            return CancelOutcome(True, f"cancelled at {self.who}")
+        if response.status_code in (401, 403):
+            raise refusal(self.who, response)
+        return CancelOutcome(False, f"{self.who} refused: {message_of(response)}")
+
+    def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        raise OrderLocked(
+            f"{self.who} does not accept design changes after submission; cancel while it is "
+            "awaiting production and submit again"
+        )
+
+
+def _names(request: SubmitRequest, address: dict[str, str]) -> tuple[str, str]:
+    first, last = address.get("first_name", ""), address.get("last_name", "")
+    if first or last:
+        return first, last
+    head, _, tail = request.customer_name.strip().partition(" ")
+    return head, tail

@@ -1,0 +1,104 @@
+"""The boundary of the HTTP fulfillment providers: one request, errors mapped, no retry.
+
+Creating an order is not idempotent, so this layer never retries by itself:
+the submission worker decides, after looking the order up by our reference.
+Outages (timeouts, dropped connections, 5xx) become retryable ProviderErrors,
+429 becomes ProviderBusy with its Retry-After, and every other answer is
+returned for the adapter to read in its own vocabulary. Secrets never appear
+in messages: only the provider, the method, the path and the status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from podops.errors import ProviderError
+from podops.ports.fulfillment import ProviderBusy, SubmitRequest, json_shape
+from providers.http import json_body, retry_after_seconds
+
+MESSAGE_KEYS = ("error", "message", "MSG", "ERROR", "msg", "errors")
+
+
+def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """Send once; raise on outages and rate limits, return any other answer."""
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.TimeoutException as exc:
+        raise ProviderError(
+            f"{who} did not answer in time ({method} {path})", retryable=True
+        ) from exc
+    except httpx.TransportError as exc:
+        raise ProviderError(f"cannot reach {who} ({type(exc).__name__})", retryable=True) from exc
+    if response.status_code == 429:
+        raise ProviderBusy(
+            f"{who} asks us to slow down (429)", retry_after_s=retry_after_seconds(response)
+        )
+    if response.status_code >= 500:
+        raise ProviderError(
+            f"{who} had a server error ({response.status_code}) on {method} {path}",
+            retryable=True,
+        )
+    return response
+
+
+def message_of(response: httpx.Response) -> str:
+    """The provider's own words from an error answer (JSON message or short text)."""
+    body = json_body(response)
+    if isinstance(body, dict):
+        for key in MESSAGE_KEYS:
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()
+            if isinstance(value, list) and value:
+                return "; ".join(str(v) for v in value)
+            if isinstance(value, dict) and value:
+                return "; ".join(f"{k}: {v}" for k, v in value.items())
+    text = response.text.strip()
+    return text[:200] if text else f"HTTP {response.status_code}"
+
+
+def refusal(who: str, response: httpx.Response) -> ProviderError:
+    """A permanent refusal, worded for staff."""
+    if response.status_code in (401, 403):
+        return ProviderError(
+            f"{who} refused our API key ({response.status_code}); check the provider's "
+            "api_key setting",
+            retryable=False,
+        )
+    return ProviderError(
+        f"{who} refused the order ({response.status_code}): {message_of(response)}",
+        retryable=False,
+    )
+
+
+def json_object(who: str, response: httpx.Response, key: str | None = None) -> dict[str, Any]:
+    """The JSON object in a success answer (under `key` if given), or a permanent error."""
+    body = json_body(response)
+    if key is not None and isinstance(body, dict):
+        body = body.get(key)
+    if not isinstance(body, dict):
+        shape = "no JSON" if body is None else json_shape(body)
+        where = f" under {key!r}" if key else ""
+        raise ProviderError(
+            f"{who} answered with {shape}; expected an object{where} (HTTP {response.status_code})",
+            retryable=False,
+        )
+    return body
+
+
+def is_duplicate(message: str) -> bool:
+    lowered = message.lower()
+    return any(word in lowered for word in ("already", "duplicate", "exists", "taken"))
+
+
+def require_public_urls(who: str, request: SubmitRequest) -> None:
+    """HTTP providers download print files themselves: a local path is a permanent refusal."""
+    for item in request.items:
+        if not item.print_file_url.startswith(("https://", "http://")):
+            raise ProviderError(
+                f"{who} cannot download the print file of line {item.line_reference} (not a "
+                "public link); set render.public_base_url and PODOPS_RENDER__LINK_SECRET",
+                retryable=False,
+            )

@@ -1,0 +1,87 @@
+"""The manual provider: for shops whose provider has no integration.
+
+"Submitting" makes the order ready to download: a packing slip PDF is written
+next to the print files, and the submission event lists signed links to it and
+to each print file. Staff place the order themselves and enter tracking with
+`podops track` (or the sheet, or Slack). Nothing is polled.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from podops.ports.fulfillment import (
+    CancelOutcome,
+    PrintFileLinks,
+    ProviderCapabilities,
+    ProviderOrder,
+    ProviderStatus,
+    SubmitRequest,
+)
+from providers.packing_slip import PackingSlip, SlipLine, write_pdf
+
+ADDRESS_LINES = (("first_name", "last_name"), ("company",), ("address_1",), ("address_2",))
+
+
+class ManualProvider:
+    capabilities = ProviderCapabilities(
+        can_cancel=True, needs_public_print_urls=False, tracking_by_staff=True
+    )
+
+    def __init__(self, name: str, folder: Path, links: PrintFileLinks) -> None:
+        self.name = name
+        self.folder = folder
+        self.links = links
+        self._lock = threading.Lock()
+
+    def slip_path(self, reference: str) -> Path:
+        return self.folder / f"packing-slip-{reference}.pdf"
+
+    def submit(self, request: SubmitRequest) -> ProviderOrder:
+        with self._lock:
+            path = write_pdf(self.slip_path(request.reference), _slip(request))
+        return self._order(request.reference, path, request)
+
+    def _order(
+        self, reference: str, path: Path, request: SubmitRequest | None = None
+    ) -> ProviderOrder:
+        documents = {"packing_slip": self.links.url_for(str(path))}
+        for item in request.items if request else ():
+            documents[f"print_file {item.line_reference}"] = item.print_file_url
+        return ProviderOrder(
+            f"manual-{reference}",
+            reference,
+            ProviderStatus.ACCEPTED,
+            "ready to download",
+            documents=documents,
+        )
+
+    def find_by_reference(self, reference: str) -> ProviderOrder | None:
+        path = self.slip_path(reference)
+        return self._order(reference, path) if path.is_file() else None
+
+    def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
+        return self._order(reference, self.slip_path(reference))
+
+    def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
+        self.slip_path(reference).unlink(missing_ok=True)
+        return CancelOutcome(True, "cancelled (manual provider: make sure it was not placed)")
+
+    def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        return self.submit(request)
+
+
+def _slip(request: SubmitRequest) -> PackingSlip:
+    address = request.address
+    ship_to = [" ".join(address.get(key, "") for key in keys).strip() for keys in ADDRESS_LINES]
+    if not ship_to[0]:
+        ship_to[0] = request.customer_name
+    city = " ".join(part for part in (address.get("city", ""), address.get("state", "")) if part)
+    ship_to.append(f"{city} {address.get('postcode', '')}".strip())
+    ship_to += [address.get("country", ""), request.phone]
+    lines = [
+        SlipLine(item.line_reference, item.sku, item.name, item.quantity, item.personalization)
+        for item in request.items
+    ]
+    return PackingSlip(request.order_number, request.reference, ship_to, lines, request.note)

@@ -1,0 +1,225 @@
+"""WooCommerce REST API v3 store client (implements podops.ports.store.StoreClient).
+
+Reads orders incrementally (`modified_after` + `dates_are_gmt=true`, oldest
+created first so pages stay stable while new orders arrive, 100 per page,
+following `X-WP-TotalPages` and the `Link: rel="next"` header) and pushes
+status and tracking back. Every push first looks at what the store already
+has, so a repeated outbox delivery never sends a second note or tracking item.
+
+Authentication: over HTTPS the consumer key and secret go as HTTP Basic auth
+(WooCommerce's documented method). Over plain http (only the local test
+server) they go as `consumer_key`/`consumer_secret` query parameters; a real
+shop over plain http would want OAuth 1.0a, which podops does not speak.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from podops.errors import ConfigError, StoreError
+from podops.incoming import IncomingOrder
+from podops.ports.store import OrderPage, PushResult, TrackingPush
+from podops.settings import StoreConfig, env_name
+from providers.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, json_body, make_client, send
+from providers.woocommerce_mapping import map_order_safely, modified_at
+
+log = logging.getLogger(__name__)
+
+API = "wp-json/wc/v3"
+TRACKING_API = "wp-json/wc-shipment-tracking/v3"
+PER_PAGE = 100
+MAX_PAGES = 10_000
+
+
+def build_client(
+    key: str,
+    config: StoreConfig,
+    *,
+    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The httpx client for one shop, authenticated the way its URL allows."""
+    url = config.url.strip().rstrip("/")
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"stores.{key}.url: expected the shop's address, like https://shop.example.com"
+        )
+    if config.consumer_key is None or config.consumer_secret is None:
+        key_var = env_name(f"stores.{key}.consumer_key")
+        secret_var = env_name(f"stores.{key}.consumer_secret")
+        raise ConfigError(f"store {key!r} has no WooCommerce keys: set {key_var} and {secret_var}")
+    ck = config.consumer_key.get_secret_value()
+    cs = config.consumer_secret.get_secret_value()
+    if url.startswith("https://"):
+        return make_client(url + "/", timeout=timeout, auth=(ck, cs), transport=transport)
+    params = {"consumer_key": ck, "consumer_secret": cs}
+    return make_client(url + "/", timeout=timeout, params=params, transport=transport)
+
+
+def explain(response: httpx.Response) -> str:
+    """A refusal in words a shop owner understands."""
+    body = json_body(response)
+    code = str(body.get("code", "")) if isinstance(body, dict) else ""
+    message = str(body.get("message", "")) if isinstance(body, dict) else ""
+    status = response.status_code
+    if status in (401, 403):
+        return f"WooCommerce refused the consumer key ({status})" + (
+            f": {message}" if message else ""
+        )
+    if status == 404 and code == "rest_no_route":
+        return (
+            f"WooCommerce has no {response.request.url.path} (404): check the store URL, "
+            "pretty permalinks, and the Shipment Tracking extension"
+        )
+    if status == 404:
+        return "WooCommerce has no such order (404)"
+    if status == 429:
+        return "WooCommerce is rate limiting requests (429); will try again later"
+    if status >= 500:
+        return f"WooCommerce failed ({status})" + (f": {message}" if message else "")
+    return f"WooCommerce refused the request ({status})" + (f": {message}" if message else "")
+
+
+class WooCommerceStore:
+    """One WooCommerce shop behind the StoreClient Protocol."""
+
+    platform = "woocommerce"
+
+    def __init__(
+        self,
+        key: str,
+        config: StoreConfig,
+        client: httpx.Client,
+        *,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.key = key
+        self.config = config
+        self.client = client
+        self.retry = retry
+        self.sleep = sleep
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return send(
+            self.client,
+            method,
+            path,
+            error=StoreError,
+            who=f"store {self.key!r}",
+            explain=explain,
+            policy=self.retry,
+            sleep=self.sleep,
+            **kwargs,
+        )
+
+    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
+        params: dict[str, Any] = {"per_page": PER_PAGE, "orderby": "date", "order": "asc"}
+        if since is not None:
+            params["modified_after"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            params["dates_are_gmt"] = "true"
+        url: str | None = f"{API}/orders"
+        page = 1
+        while url is not None and page <= MAX_PAGES:
+            response = self._send("GET", url, params={**params, "page": page})
+            body = json_body(response)
+            if not isinstance(body, list):
+                raise StoreError(
+                    f"store {self.key!r}: WooCommerce answered the order list with something "
+                    "that is not a list (is the URL a WooCommerce shop?)",
+                    retryable=False,
+                )
+            total_pages = _int_header(response, "x-wp-totalpages", page)
+            yield OrderPage(
+                orders=[self._map(raw) for raw in body if isinstance(raw, dict) and "id" in raw],
+                page=page,
+                total_pages=total_pages,
+                total=_int_header(response, "x-wp-total", len(body)),
+                newest_change=max(
+                    filter(None, (modified_at(o) for o in body if isinstance(o, dict))),
+                    default=None,
+                ),
+                server_time=_server_time(response),
+            )
+            has_next = "next" in response.links or page < total_pages
+            url = f"{API}/orders" if has_next and body else None
+            page += 1
+
+    def _map(self, raw: dict[str, Any]) -> IncomingOrder:
+        return map_order_safely(raw, self.key, self.config)
+
+    def fetch_order(self, external_id: str) -> IncomingOrder:
+        response = self._send("GET", f"{API}/orders/{external_id}")
+        return self._map(response.json())
+
+    def push_status(self, external_id: str, status: str) -> PushResult:
+        current = self._send("GET", f"{API}/orders/{external_id}", params={"_fields": "id,status"})
+        body = json_body(current)
+        if isinstance(body, dict) and body.get("status") == status:
+            return PushResult.ALREADY_THERE
+        self._send("PUT", f"{API}/orders/{external_id}", json={"status": status})
+        return PushResult.SENT
+
+    def push_tracking(self, external_id: str, tracking: TrackingPush) -> PushResult:
+        if self.config.has_shipment_tracking:
+            return self._push_tracking_item(external_id, tracking)
+        return self._push_tracking_note(external_id, tracking)
+
+    def _push_tracking_item(self, external_id: str, tracking: TrackingPush) -> PushResult:
+        path = f"{TRACKING_API}/orders/{external_id}/shipment-trackings"
+        existing = json_body(self._send("GET", path)) or []
+        wanted = _squash(tracking.number)
+        if any(_squash(str(item.get("tracking_number", ""))) == wanted for item in existing):
+            return PushResult.ALREADY_THERE
+        body = {
+            "tracking_number": tracking.number,
+            "custom_tracking_provider": tracking.carrier,
+            "custom_tracking_link": tracking.url,
+            "date_shipped": tracking.shipped_at.astimezone(UTC).strftime("%Y-%m-%d"),
+        }
+        self._send("POST", path, json=body)
+        return PushResult.SENT
+
+    def _push_tracking_note(self, external_id: str, tracking: TrackingPush) -> PushResult:
+        path = f"{API}/orders/{external_id}/notes"
+        existing = json_body(self._send("GET", path, params={"type": "any"})) or []
+        wanted = _squash(tracking.number)
+        if any(wanted in _squash(str(note.get("note", ""))) for note in existing):
+            return PushResult.ALREADY_THERE
+        note = f"Shipped with {tracking.carrier}, tracking number {tracking.number}"
+        if tracking.url:
+            note += f": {tracking.url}"
+        body = {"note": note, "customer_note": True, "added_by_user": False}
+        self._send("POST", path, json=body)
+        return PushResult.SENT
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _squash(text: str) -> str:
+    return "".join(text.split()).upper()
+
+
+def _int_header(response: httpx.Response, name: str, default: int) -> int:
+    try:
+        return int(response.headers.get(name, default))
+    except ValueError:
+        return default
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    value = response.headers.get("date")
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,192 @@
+"""WooCommerce order JSON (REST API v3, also the webhook body) -> IncomingOrder.
+
+Rules a shop can rely on (see docs/intake.md):
+- money fields are strings in the API and become Decimal; dates are GMT;
+- the shipping address is never replaced by the billing address: a blank
+  shipping address is imported and flagged so staff decide (a gift ordered by
+  someone else must not go to the payer);
+- personalization comes from line-item `meta_data`, mapped by meta key or
+  display key through the store's `personalization` table (a matching
+  `product_personalization` SKU pattern replaces it for that line); a value
+  that is not short plain text is not used and the line says why.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from fnmatch import fnmatchcase
+from typing import Any
+
+from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.settings import PersonalizationMapping, StoreConfig
+
+MAX_META_CHARS = 500
+ADDRESS_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "address_1",
+    "address_2",
+    "city",
+    "state",
+    "postcode",
+    "country",
+)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CENT = Decimal("0.01")
+
+
+def parse_gmt(value: Any) -> datetime | None:
+    """A WooCommerce `*_gmt` date (no offset) as an aware UTC datetime."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def money(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
+    except InvalidOperation:
+        return Decimal("0.00")
+
+
+def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
+    """One WooCommerce order as the core's IncomingOrder (problems flagged, never dropped)."""
+    shipping = _address(data.get("shipping"))
+    raw_billing = data.get("billing")
+    billing: dict[str, Any] = raw_billing if isinstance(raw_billing, dict) else {}
+    problems: list[str] = []
+    placed_at = parse_gmt(data.get("date_created_gmt")) or parse_gmt(data.get("date_created"))
+    if placed_at is None:
+        problems.append("the store sent no creation date; using the time it arrived")
+        placed_at = datetime.now(UTC)
+    name = _join(shipping.get("first_name"), shipping.get("last_name")) or _join(
+        billing.get("first_name"), billing.get("last_name")
+    )
+    return IncomingOrder(
+        store=store,
+        external_id=str(data["id"]),
+        number=str(data.get("number") or data["id"]),
+        placed_at=placed_at,
+        store_status=str(data.get("status") or ""),
+        customer_name=name[:200],
+        customer_email=str(billing.get("email") or "")[:320],
+        customer_phone=str(shipping.get("phone") or billing.get("phone") or "")[:64],
+        shipping_address=shipping,
+        currency=str(data.get("currency") or "USD")[:3].upper(),
+        total=money(data.get("total")),
+        shipping_total=money(data.get("shipping_total")),
+        note=str(data.get("customer_note") or ""),
+        items=[_line(item, config) for item in data.get("line_items") or []],
+        problems=problems,
+    )
+
+
+def map_order_safely(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
+    """map_order, or (for a body too odd to read) a stub order flagged for staff: never dropped."""
+    try:
+        return map_order(data, store, config)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        return IncomingOrder(
+            store=store,
+            external_id=str(data["id"]),
+            number=str(data.get("number") or data["id"]),
+            placed_at=datetime.now(UTC),
+            store_status=str(data.get("status") or ""),
+            problems=[f"podops could not read this order from the store ({type(exc).__name__})"],
+        )
+
+
+def modified_at(data: dict[str, Any]) -> datetime | None:
+    return parse_gmt(data.get("date_modified_gmt")) or parse_gmt(data.get("date_modified"))
+
+
+def _address(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        return {}
+    address = {key: str(raw.get(key) or "").strip() for key in ADDRESS_FIELDS}
+    if raw.get("phone"):
+        address["phone"] = str(raw["phone"]).strip()
+    return address if any(address.values()) else {}
+
+
+def _join(*parts: Any) -> str:
+    return " ".join(str(p).strip() for p in parts if p and str(p).strip())
+
+
+def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
+    sku = str(item.get("sku") or "").strip()
+    quantity = int(item.get("quantity") or 0)
+    line = IncomingLineItem(
+        external_id=str(item.get("id") or ""),
+        sku=sku,
+        name=str(item.get("name") or "")[:300],
+        quantity=quantity,
+        unit_price=_unit_price(item, quantity),
+    )
+    if quantity <= 0:
+        line.problems.append(f"quantity {item.get('quantity')!r} is not a positive number")
+    mapping = mapping_for(sku, config)
+    for meta in item.get("meta_data") or []:
+        if isinstance(meta, dict):
+            _apply_meta(line, meta, mapping)
+    return line
+
+
+def _unit_price(item: dict[str, Any], quantity: int) -> Decimal:
+    subtotal = item.get("subtotal")
+    if subtotal not in (None, "") and quantity > 0:
+        return (money(subtotal) / quantity).quantize(CENT)
+    return money(item.get("price"))
+
+
+def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:
+    """The store's meta mapping, or the first `product_personalization` pattern matching the SKU."""
+    for pattern, mapping in config.product_personalization.items():
+        if fnmatchcase(sku.upper(), pattern.upper()):
+            return mapping
+    return config.personalization
+
+
+def _apply_meta(
+    line: IncomingLineItem, meta: dict[str, Any], mapping: PersonalizationMapping
+) -> None:
+    key = str(meta.get("key") or "")
+    display_key = str(meta.get("display_key") or "")
+    field = mapping.fields.get(key) or mapping.fields.get(display_key)
+    image = mapping.images.get(key) or mapping.images.get(display_key)
+    if field is None and image is None:
+        return
+    label = display_key or key
+    text = meta_text(meta.get("value"))
+    if text is None:
+        line.problems.append(f"meta {label!r} is not text")
+        return
+    if image is not None:
+        if text and not text.lower().startswith(("https://", "http://")):
+            line.problems.append(f"meta {label!r} is not an image link")
+        elif text:
+            line.image_urls[image] = text
+    if field is not None:
+        line.personalization[field] = text
+
+
+def meta_text(value: Any) -> str | None:
+    """A scalar meta value as trimmed text, or None when it is not plain short text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "yes" if value else "no"
+    elif isinstance(value, int | float | str):
+        text = str(value).replace("\r\n", "\n").strip()
+    else:
+        return None
+    if len(text) > MAX_META_CHARS or _CONTROL.search(text):
+        return None
+    return text

@@ -1,0 +1,38 @@
+"""sRGB: the colour space every print file is written in.
+
+Phones increasingly deliver Display P3 or Adobe RGB photos; printed as if they
+were sRGB, skin tones and skies come out dull or shifted. Photos carrying a
+profile are converted to sRGB on load, and print files embed the sRGB profile
+so the provider's RIP reads the colours as intended.
+"""
+
+from __future__ import annotations
+
+import io
+from functools import lru_cache
+
+from PIL import Image, ImageCms
+
+
+@lru_cache(maxsize=1)
+def srgb_profile() -> bytes:
+    """The sRGB ICC profile embedded in every print file."""
+    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+
+
+def to_srgb(image: Image.Image, output_mode: str) -> Image.Image:
+    """The image converted from its embedded profile to sRGB (unchanged without one).
+
+    A profile LittleCMS cannot use is ignored rather than refused: the photo is
+    then printed as if it were sRGB, which is what every other tool would do.
+    """
+    embedded = image.info.get("icc_profile")
+    if not embedded or image.mode not in {"RGB", "RGBA", "CMYK"}:
+        return image
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(embedded))
+        target = ImageCms.ImageCmsProfile(io.BytesIO(srgb_profile()))
+        converted = ImageCms.profileToProfile(image, source, target, outputMode=output_mode)
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    return converted if converted is not None else image

@@ -1,0 +1,275 @@
+"""Customer photos: fetched safely from the outside, decoded safely.
+
+A photo URL comes from a store order, that is, from anyone on the internet. So
+fetching it must not become a way into our own network (server-side request
+forgery): every address a host resolves to is checked, the connection goes to
+the checked address (no second DNS answer can swap it), and redirects are
+followed by hand, each hop checked again. Size, time and content are capped.
+Decoding guards against decompression bombs and damaged files. Every refusal
+says, in words staff can pass on, what was wrong with the photo.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import ipaddress
+import math
+import socket
+import time
+from dataclasses import dataclass
+
+import httpx
+from PIL import Image, ImageOps
+
+from podops.errors import RenderRefused
+from render.color_profile import to_srgb
+
+MEGABYTE = 1024 * 1024
+DEFAULT_MAX_BYTES = 20 * MEGABYTE
+DEFAULT_TIMEOUT_S = 15.0
+DEFAULT_MAX_REDIRECTS = 3
+DEFAULT_MAX_PIXELS = 50_000_000
+ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "MPO"}
+_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+_REDIRECTS = {301, 302, 303, 307, 308}
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits for downloading one customer photo.
+
+    `allow_loopback` exists for tests against a server on 127.0.0.1 and
+    `allow_private` for a shop whose image server lives on its own network;
+    link-local (cloud metadata), multicast and reserved addresses are never
+    allowed.
+    """
+
+    max_bytes: int = DEFAULT_MAX_BYTES
+    timeout_s: float = DEFAULT_TIMEOUT_S
+    max_redirects: int = DEFAULT_MAX_REDIRECTS
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    allow_loopback: bool = False
+    allow_private: bool = False
+    user_agent: str = "podops-render"
+
+
+def fetch_image(
+    url: str, policy: FetchPolicy, *, transport: httpx.BaseTransport | None = None
+) -> bytes:
+    """The bytes of the photo at `url`, or RenderRefused saying why not."""
+    deadline = time.monotonic() + policy.timeout_s
+    timeout = httpx.Timeout(policy.timeout_s)
+    with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False) as client:
+        current = _parse(url)
+        for _ in range(policy.max_redirects + 1):
+            address = checked_address(current, policy)
+            next_url = _download(client, current, address, policy, deadline)
+            if isinstance(next_url, bytes):
+                return next_url
+            current = next_url
+    raise RenderRefused(
+        f"the photo at {display_url(url)} redirects more than {policy.max_redirects} times"
+    )
+
+
+def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
+    """The address to connect to, after checking EVERY address the host resolves to."""
+    host = url.host
+    try:
+        infos = socket.getaddrinfo(host, url.port or _default_port(url), type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise RenderRefused(
+            f"the photo at {display_url(url)} cannot be fetched: the host '{host}' was not found"
+        ) from error
+    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    for address in addresses:
+        reason = forbidden_reason(address, policy)
+        if reason:
+            raise RenderRefused(
+                f"the photo at {display_url(url)} resolves to {reason} ({address}); "
+                "photos are only fetched from public addresses"
+            )
+    if not addresses:
+        raise RenderRefused(f"the photo at {display_url(url)} has no address")
+    return addresses[0]
+
+
+def forbidden_reason(address: IPAddress, policy: FetchPolicy) -> str | None:
+    """Why we must not connect to `address` (e.g. "a private address"), or None."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.is_loopback:
+        return None if policy.allow_loopback else "a loopback address"
+    if address.is_link_local:
+        return "a link-local address"
+    if address.is_multicast:
+        return "a multicast address"
+    if address.is_unspecified or address.is_reserved:
+        return "a reserved address"
+    if address.is_private or not address.is_global:
+        return None if policy.allow_private else "a private address"
+    return None
+
+
+def display_url(url: str | httpx.URL) -> str:
+    """A URL safe to show people: no credentials, no query string, at most 100 characters."""
+    try:
+        parsed = httpx.URL(str(url))
+        shown = str(parsed.copy_with(userinfo=b"", query=None, fragment=None))
+    except (httpx.InvalidURL, TypeError, ValueError):
+        shown = str(url).split("?")[0]
+    return shown if len(shown) <= 100 else shown[:97] + "..."
+
+
+def _parse(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as error:
+        raise RenderRefused(f"'{display_url(url)}' is not a web address") from error
+    if parsed.scheme not in {"http", "https"} or not parsed.host:
+        raise RenderRefused(f"the photo address {display_url(url)} is not an http(s) web address")
+    return parsed
+
+
+def _default_port(url: httpx.URL) -> int:
+    return 443 if url.scheme == "https" else 80
+
+
+def _download(
+    client: httpx.Client,
+    url: httpx.URL,
+    address: IPAddress,
+    policy: FetchPolicy,
+    deadline: float,
+) -> bytes | httpx.URL:
+    """One hop: the photo's bytes, or the checked-later URL a redirect points to."""
+    pinned = url.copy_with(host=str(address), userinfo=b"")
+    host_header = url.netloc.decode("ascii").rpartition("@")[2]
+    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
+    headers = {"Host": host_header, "User-Agent": policy.user_agent, "Accept": "image/*"}
+    shown = display_url(url)
+    try:
+        with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
+            if response.status_code in _REDIRECTS and "location" in response.headers:
+                return _parse(str(url.join(response.headers["location"])))
+            if response.status_code != 200:
+                raise RenderRefused(
+                    f"the photo at {shown} could not be downloaded (HTTP {response.status_code})"
+                )
+            _check_headers(response, policy, shown)
+            return _read_capped(response, policy, shown, deadline)
+    except httpx.TimeoutException as error:
+        raise RenderRefused(
+            f"the photo at {shown} took longer than {policy.timeout_s:g} s to download"
+        ) from error
+    except httpx.HTTPError as error:
+        raise RenderRefused(
+            f"the photo at {shown} could not be downloaded ({type(error).__name__})"
+        ) from error
+
+
+def _check_headers(response: httpx.Response, policy: FetchPolicy, shown: str) -> None:
+    content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type.startswith("text/") or content_type in {"application/json", "application/xml"}:
+        raise RenderRefused(
+            f"the photo at {shown} is a web page or document ({content_type}), not an image"
+        )
+    length = response.headers.get("content-length", "")
+    if length.isdigit() and int(length) > policy.max_bytes:
+        raise RenderRefused(f"the photo at {shown} is larger than {_megabytes(policy.max_bytes)}")
+
+
+def _read_capped(
+    response: httpx.Response, policy: FetchPolicy, shown: str, deadline: float
+) -> bytes:
+    buffer = bytearray()
+    for chunk in response.iter_bytes():
+        buffer += chunk
+        if len(buffer) > policy.max_bytes:
+            raise RenderRefused(
+                f"the photo at {shown} is larger than {_megabytes(policy.max_bytes)}"
+            )
+        if time.monotonic() > deadline:
+            raise RenderRefused(
+                f"the photo at {shown} took longer than {policy.timeout_s:g} s to download"
+            )
+    data = bytes(buffer)
+    if not looks_like_image(data):
+        raise RenderRefused(
+            f"the file at {shown} is not a photo we can print "
+            "(expected JPEG, PNG, WebP, GIF or TIFF)"
+        )
+    return data
+
+
+def looks_like_image(data: bytes) -> bool:
+    """Whether the first bytes are those of an accepted image format."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return True
+    return data.startswith(_MAGIC)
+
+
+def decode_image(
+    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, needed: tuple[int, int] | None = None
+) -> Image.Image:
+    """A customer photo as upright sRGB RGB/RGBA pixels.
+
+    `needed` is the box the photo will fill: large JPEGs are then decoded at
+    1/2, 1/4 or 1/8 scale straight away (never smaller than the box), which is
+    much faster and lighter than decoding 12 megapixels to throw most away.
+    """
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format not in ACCEPTED_FORMATS:
+            raise RenderRefused(
+                f"the photo is a {image.format} file; expected JPEG, PNG, WebP, GIF or TIFF"
+            )
+        width, height = image.size
+        if width * height > max_pixels:
+            raise RenderRefused(
+                f"the photo is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); "
+                f"at most {max_pixels / 1e6:.0f} megapixels are accepted"
+            )
+        if needed and image.format in {"JPEG", "MPO"}:
+            image.draft("RGB" if image.mode == "RGB" else None, _draft_size(image, needed))
+        image.load()
+    except RenderRefused:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise RenderRefused(f"the photo is too large to open safely ({error})") from error
+    except Image.UnidentifiedImageError as error:
+        raise RenderRefused("the file is not an image we can read") from error
+    except Exception as error:  # decoders raise many types on hostile or damaged input
+        raise RenderRefused(
+            f"the photo is damaged or incomplete and cannot be printed ({error})"
+        ) from error
+    return _upright_srgb(image)
+
+
+def _draft_size(image: Image.Image, needed: tuple[int, int]) -> tuple[int, int]:
+    """The smallest decoded size that still covers `needed` once EXIF rotation is applied."""
+    width, height = image.size
+    rotated = image.getexif().get(0x0112, 1) in {5, 6, 7, 8}
+    upright_w, upright_h = (height, width) if rotated else (width, height)
+    scale = max(needed[0] / upright_w, needed[1] / upright_h)
+    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
+
+
+def _upright_srgb(image: Image.Image) -> Image.Image:
+    # In place: the image is our own, and an upright photo is not copied (36 MB at 12 MP).
+    # Unreadable EXIF: printing unrotated beats refusing the photo.
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
+        ImageOps.exif_transpose(image, in_place=True)
+    upright = image
+    has_alpha = upright.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
+        upright.mode == "P" and "transparency" in upright.info
+    )
+    mode = "RGBA" if has_alpha else "RGB"
+    converted = to_srgb(upright, mode)
+    return converted if converted.mode == mode else converted.convert(mode)
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / MEGABYTE:g} MB"

@@ -1,0 +1,190 @@
+"""The one entry point the core calls: render a line item's print file.
+
+Fetching, decoding, composing, encoding and storing are each done by their own
+module; this class only strings them together in order, so the core depends on
+a single small surface (see NOTES_FOR_CORE.md for the Protocol).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from PIL import Image
+
+from podops.errors import RenderRefused
+from render.compose import compose
+from render.export import encode_print_file, make_preview, store_revision
+from render.images import FetchPolicy, decode_image, fetch_image
+from render.sample_photo import make_sample_photo
+from render.templates import ImageLayer, ProductTemplate, TemplateInvalid, load_template
+
+SAMPLE_PHOTO_SIZE = (800, 800)
+_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One stored revision of a line item's print file."""
+
+    path: Path
+    preview_path: Path
+    sha256: str
+    revision: int
+    width_px: int
+    height_px: int
+    dpi: int
+
+
+class PrintFileRenderer:
+    """Renders print files from the templates in one folder into another folder."""
+
+    def __init__(
+        self, templates_folder: Path, output_folder: Path, fetch_policy: FetchPolicy
+    ) -> None:
+        self.templates_folder = Path(templates_folder)
+        self.output_folder = Path(output_folder)
+        self.fetch_policy = fetch_policy
+        self._templates: dict[str, ProductTemplate] = {}
+        self._broken: dict[str, str] = {}
+        self.reload_templates()
+
+    def reload_templates(self) -> None:
+        """Read the templates folder again (after staff changed a template)."""
+        if not self.templates_folder.is_dir():
+            raise TemplateInvalid(f"the templates folder {self.templates_folder} does not exist")
+        templates: dict[str, ProductTemplate] = {}
+        broken: dict[str, str] = {}
+        for path in sorted(self.templates_folder.glob("*.toml")):
+            try:
+                template = load_template(path)
+            except TemplateInvalid as error:
+                broken[path.stem] = error.message
+                continue
+            templates[template.key] = template
+        self._templates, self._broken = templates, broken
+
+    @property
+    def product_keys(self) -> list[str]:
+        return sorted(self._templates)
+
+    def template(self, product_key: str) -> ProductTemplate:
+        """The loaded template for a product, or a refusal naming the problem."""
+        if product_key in self._templates:
+            return self._templates[product_key]
+        if product_key in self._broken:
+            raise RenderRefused(
+                f"the print template for product '{product_key}' is broken: "
+                f"{self._broken[product_key]}"
+            )
+        raise RenderRefused(f"no print template for product '{product_key}'")
+
+    def render_item(
+        self,
+        order_ref: str,
+        line_position: int,
+        product_key: str,
+        personalization: dict[str, str],
+        image_urls: dict[str, str],
+    ) -> RenderedFile:
+        """Fetch the photos, render, and store a new revision of the print file."""
+        template = self.template(product_key)
+        photos: dict[str, bytes] = {}
+        for layer in template.layers:
+            if isinstance(layer, ImageLayer):
+                url = (image_urls.get(layer.field) or "").strip()
+                if url:
+                    photos[layer.field] = fetch_image(url, self.fetch_policy)
+        return self.render_fetched(order_ref, line_position, product_key, personalization, photos)
+
+    def render_fetched(
+        self,
+        order_ref: str,
+        line_position: int,
+        product_key: str,
+        personalization: dict[str, str],
+        photos: dict[str, bytes],
+    ) -> RenderedFile:
+        """Render from photo bytes already in hand (uploads, tests, benchmarks)."""
+        template = self.template(product_key)
+        image = compose_print_file(template, personalization, photos, self.fetch_policy.max_pixels)
+        notes = [("Title", template.name), ("Comment", f"order {order_ref} line {line_position}")]
+        encoded = encode_print_file(
+            image, dpi=template.dpi, file_format=template.format, notes=notes
+        )
+        preview = make_preview(image)
+        stem = f"{_safe_name(order_ref)}-{line_position}"
+        stored = store_revision(self.output_folder, stem, encoded, preview)
+        return RenderedFile(
+            path=stored.path,
+            preview_path=stored.preview_path,
+            sha256=encoded.sha256,
+            revision=stored.revision,
+            width_px=image.width,
+            height_px=image.height,
+            dpi=template.dpi,
+        )
+
+    def check_templates(self) -> list[tuple[str, bool, str]]:
+        """Every template file: whether it loads and renders a sample, and what went wrong."""
+        self.reload_templates()
+        results: list[tuple[str, bool, str]] = [
+            (name, False, message) for name, message in self._broken.items()
+        ]
+        for key, template in self._templates.items():
+            try:
+                image = render_sample(template)
+                encode_print_file(image, dpi=template.dpi, file_format=template.format)
+            except RenderRefused as error:
+                results.append((key, False, f"sample render failed: {error.message}"))
+                continue
+            results.append(
+                (
+                    key,
+                    True,
+                    f"{template.name}: {image.width} x {image.height} px at {template.dpi} DPI",
+                )
+            )
+        return sorted(results)
+
+
+def compose_print_file(
+    template: ProductTemplate,
+    personalization: dict[str, str],
+    photos: dict[str, bytes],
+    max_pixels: int,
+) -> Image.Image:
+    """Decode the photos and compose the print file: the pixels, before encoding."""
+    return compose(template, personalization, photo_decoders(template, photos, max_pixels))
+
+
+def photo_decoders(
+    template: ProductTemplate, photos: dict[str, bytes], max_pixels: int
+) -> dict[str, Callable[[], Image.Image]]:
+    """For each photo, a function decoding it at no more than the size its box needs."""
+    decoders: dict[str, Callable[[], Image.Image]] = {}
+    for layer in template.layers:
+        if isinstance(layer, ImageLayer) and layer.field in photos:
+            _, _, width, height = layer.box.pixels(template.dpi)
+            decoders[layer.field] = partial(
+                decode_image, photos[layer.field], max_pixels, (width, height)
+            )
+    return decoders
+
+
+def render_sample(template: ProductTemplate) -> Image.Image:
+    """The template filled with its sample texts and a generated photo."""
+    personalization = {
+        layer.field: layer.sample for layer in template.layers if layer.type == "text"
+    }
+    photo = make_sample_photo(SAMPLE_PHOTO_SIZE)
+    images = {layer.field: photo for layer in template.layers if layer.type == "image"}
+    return compose(template, personalization, images)
+
+
+def _safe_name(order_ref: str) -> str:
+    cleaned = _UNSAFE_IN_NAME.sub("_", order_ref).strip("_")
+    return cleaned[:64] or "order"

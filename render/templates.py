@@ -1,0 +1,308 @@
+"""Product templates: one TOML file per product, describing its print file.
+
+Templates are written by hand by shop staff, so they are validated on load and
+every problem is reported with the file, the key, what is wrong and what is
+expected, rather than surfacing as a wrong print file weeks later. Positions
+and sizes are in inches; pixels follow from the template's DPI (300 for
+production).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar, cast
+
+from PIL import Image, ImageColor
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from podops.errors import RenderRefused
+from render.typeface import Typeface, load_typeface, resolve_font_path
+
+PRODUCTION_DPI = 300
+T = TypeVar("T")
+MAX_ARTWORK_PIXELS = 60_000_000
+
+
+class TemplateInvalid(RenderRefused):
+    """A product template file is missing, unreadable or wrong."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Box(_Strict):
+    """A rectangle on the print area, in inches from the top-left corner."""
+
+    x: float = Field(ge=0)
+    y: float = Field(ge=0)
+    width: float = Field(gt=0)
+    height: float = Field(gt=0)
+
+    def pixels(self, dpi: int) -> tuple[int, int, int, int]:
+        """(left, top, width, height) in pixels at this DPI; never below 1 x 1."""
+        left, top = round(self.x * dpi), round(self.y * dpi)
+        right, bottom = round((self.x + self.width) * dpi), round((self.y + self.height) * dpi)
+        return left, top, max(1, right - left), max(1, bottom - top)
+
+
+def _check_color(value: str) -> str:
+    try:
+        ImageColor.getrgb(value)
+    except ValueError:
+        raise ValueError(
+            f"'{value}' is not a colour; expected a colour like '#1a1a1a' or 'white'"
+        ) from None
+    return value
+
+
+class ArtworkLayer(_Strict):
+    """Fixed artwork from an image file next to the template."""
+
+    type: Literal["artwork"]
+    file: str
+    box: Box
+    fit: Literal["contain", "cover", "stretch"] = "contain"
+
+
+class TextLayer(_Strict):
+    """A customer's text, fitted into its box by shrinking down to a minimum size."""
+
+    type: Literal["text"]
+    field: str = Field(min_length=1)
+    font: str = "DejaVuSans.ttf"
+    size_pt: float = Field(gt=0, le=1000)
+    min_size_pt: float | None = Field(default=None, gt=0)
+    color: str = "#000000"
+    box: Box
+    align: Literal["left", "center", "right"] = "center"
+    valign: Literal["top", "middle", "bottom"] = "middle"
+    max_length: int = Field(default=40, ge=1, le=2000)
+    case: Literal["upper", "lower", "title", "none"] = "none"
+    multiline: bool = False
+    line_spacing: float = Field(default=1.15, ge=0.8, le=3)
+    required: bool = True
+    sample: str = "Sample"
+
+    _color = field_validator("color")(_check_color)
+
+    @model_validator(mode="after")
+    def _minimum_below_size(self) -> TextLayer:
+        if self.min_size_pt is not None and self.min_size_pt > self.size_pt:
+            raise ValueError(
+                f"min_size_pt ({self.min_size_pt}) is larger than size_pt ({self.size_pt}); "
+                "expected min_size_pt <= size_pt"
+            )
+        return self
+
+    @property
+    def smallest_pt(self) -> float:
+        return self.min_size_pt if self.min_size_pt is not None else self.size_pt
+
+
+class ImageLayer(_Strict):
+    """A customer's photo, scaled into its box and optionally masked."""
+
+    type: Literal["image"]
+    field: str = Field(min_length=1)
+    box: Box
+    fit: Literal["cover", "contain"] = "cover"
+    mask: Literal["none", "circle", "rounded_rect"] = "none"
+    radius_in: float | None = Field(default=None, gt=0)
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _radius_for_rounded_rect(self) -> ImageLayer:
+        if self.mask == "rounded_rect" and self.radius_in is None:
+            raise ValueError("mask 'rounded_rect' needs radius_in (the corner radius in inches)")
+        return self
+
+
+Layer = Annotated[ArtworkLayer | TextLayer | ImageLayer, Field(discriminator="type")]
+
+
+class ProductTemplate(_Strict):
+    """The print file of one product: its size, background and layers, in order."""
+
+    key: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    name: str = Field(min_length=1)
+    width_in: float = Field(gt=0, le=120)
+    height_in: float = Field(gt=0, le=120)
+    dpi: int = Field(default=PRODUCTION_DPI, ge=10, le=1200)
+    background: str = "transparent"
+    format: Literal["png", "jpeg"] = "png"
+    layers: list[Layer] = Field(min_length=1)
+
+    _artwork: dict[str, Image.Image] = PrivateAttr(default_factory=dict)
+    _typefaces: dict[str, Typeface] = PrivateAttr(default_factory=dict)
+    _folder: Path = PrivateAttr(default=Path("."))
+    _memo: dict[tuple[object, ...], Any] = PrivateAttr(default_factory=dict)
+
+    @field_validator("background")
+    @classmethod
+    def _background(cls, value: str) -> str:
+        return value if value == "transparent" else _check_color(value)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProductTemplate:
+        for index, layer in enumerate(self.layers):
+            box = layer.box
+            if (
+                box.x + box.width > self.width_in + 1e-9
+                or box.y + box.height > self.height_in + 1e-9
+            ):
+                raise ValueError(
+                    f"layers[{index}].box reaches outside the {self.width_in} x "
+                    f"{self.height_in} in print area; expected a box inside it"
+                )
+        fields = [layer.field for layer in self.layers if not isinstance(layer, ArtworkLayer)]
+        duplicates = sorted({name for name in fields if fields.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"field names {duplicates} are used twice; expected unique names")
+        if self.format == "jpeg" and self.transparent:
+            raise ValueError("format 'jpeg' cannot keep a transparent background; use 'png'")
+        return self
+
+    @property
+    def transparent(self) -> bool:
+        return self.background == "transparent"
+
+    @property
+    def size_px(self) -> tuple[int, int]:
+        return round(self.width_in * self.dpi), round(self.height_in * self.dpi)
+
+    def artwork(self, layer: ArtworkLayer) -> Image.Image:
+        """The decoded artwork of a layer (loaded with the template)."""
+        return self._artwork[layer.file]
+
+    def typeface(self, layer: TextLayer) -> Typeface:
+        """The typeface of a text layer (loaded with the template)."""
+        return self._typefaces[layer.font]
+
+    def memo(self, key: tuple[object, ...], build: Callable[[], T]) -> T:
+        """A value derived from this template's assets, built once (e.g. artwork tiles).
+
+        Keys must include everything the value depends on besides the assets
+        (sizes in pixels, fit); two threads may both build it, which is harmless.
+        """
+        if key not in self._memo:
+            self._memo[key] = build()
+        return cast(T, self._memo[key])
+
+    def at_dpi(self, dpi: int) -> ProductTemplate:
+        """The same template at another resolution (small test renders, previews)."""
+        copy = self.model_copy(update={"dpi": dpi})
+        copy._artwork, copy._typefaces, copy._folder = self._artwork, self._typefaces, self._folder
+        copy._memo = self._memo
+        return copy
+
+
+def load_template(path: Path) -> ProductTemplate:
+    """Read, validate and load one template file with its artwork and fonts."""
+    try:
+        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise TemplateInvalid(f"{path.name}: cannot be read ({error.strerror})") from error
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise TemplateInvalid(f"{path.name}: is not valid TOML ({error})") from error
+    raw.setdefault("key", path.stem)
+    try:
+        template = ProductTemplate.model_validate(raw)
+    except ValidationError as error:
+        raise TemplateInvalid(_describe(path, error)) from error
+    template._folder = path.parent
+    _load_assets(template, path)
+    return template
+
+
+def load_templates(folder: Path) -> dict[str, ProductTemplate]:
+    """Every `*.toml` template in `folder`, by product key; all problems in one error."""
+    if not folder.is_dir():
+        raise TemplateInvalid(f"the templates folder {folder} does not exist")
+    templates: dict[str, ProductTemplate] = {}
+    problems: list[str] = []
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            template = load_template(path)
+        except TemplateInvalid as error:
+            problems.append(error.message)
+            continue
+        if template.key in templates:
+            problems.append(f"{path.name}: key '{template.key}' is used by another template")
+        templates[template.key] = template
+    if problems:
+        raise TemplateInvalid("; ".join(problems))
+    return templates
+
+
+def _load_assets(template: ProductTemplate, path: Path) -> None:
+    for index, layer in enumerate(template.layers):
+        if isinstance(layer, ArtworkLayer) and layer.file not in template._artwork:
+            template._artwork[layer.file] = _load_artwork(path, index, layer.file)
+        elif isinstance(layer, TextLayer) and layer.font not in template._typefaces:
+            font_path = resolve_font_path(layer.font, path.parent)
+            if font_path is None:
+                raise TemplateInvalid(
+                    f"{path.name}: key 'layers[{index}].font': the font file '{layer.font}' "
+                    "was not found; expected a .ttf/.otf next to the template or in render/fonts"
+                )
+            try:
+                template._typefaces[layer.font] = load_typeface(font_path)
+            except RenderRefused as error:
+                raise TemplateInvalid(f"{path.name}: {error.message}") from error
+
+
+def _load_artwork(path: Path, index: int, file: str) -> Image.Image:
+    artwork_path = (path.parent / file).resolve()
+    where = f"{path.name}: key 'layers[{index}].file'"
+    if not artwork_path.is_relative_to(path.parent.resolve()):
+        raise TemplateInvalid(f"{where}: '{file}' is outside the templates folder")
+    try:
+        with Image.open(artwork_path) as image:
+            if image.width * image.height > MAX_ARTWORK_PIXELS:
+                raise TemplateInvalid(f"{where}: '{file}' is larger than 60 megapixels")
+            image.load()
+            return image if image.mode == "RGBA" else image.convert("RGBA")
+    except FileNotFoundError as error:
+        raise TemplateInvalid(
+            f"{where}: the artwork '{file}' was not found; expected an image next to the template"
+        ) from error
+    except (OSError, Image.DecompressionBombError) as error:
+        raise TemplateInvalid(f"{where}: '{file}' is not a readable image ({error})") from error
+
+
+def _describe(path: Path, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        key = _key_path(problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        got = problem.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        lines.append(f"key '{key or 'top level'}': {message}{shown}")
+    return f"{path.name}: " + "; ".join(lines)
+
+
+def _key_path(location: tuple[int | str, ...]) -> str:
+    """('layers', 2, 'text', 'size_pt') -> 'layers[2].size_pt' (the layer tag dropped)."""
+    key = ""
+    for position, part in enumerate(location):
+        if isinstance(part, int):
+            key += f"[{part}]"
+        elif position > 0 and isinstance(location[position - 1], int) and part in _LAYER_TAGS:
+            continue
+        else:
+            key += f".{part}"
+    return key.lstrip(".")
+
+
+_LAYER_TAGS = {"artwork", "text", "image"}

@@ -1,0 +1,111 @@
+"""The embedded default notifier (Slack off): the same alerts, events and
+summary as plain text on the console, so a shop without Slack still sees them."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import threading
+from pathlib import Path
+from typing import TextIO
+
+from podops.ports.notify import DailySummary, EventNotice, NamedOrder, OrderCard, PostKey
+
+
+def card_text(card: OrderCard) -> str:
+    head = f"Order {card.number} ({card.store}) is {card.status_label}"
+    if card.countdown:
+        head += f", submits {card.countdown}"
+    lines = [head, f"  {card.customer_name} <{card.customer_email}>  {card.total}"]
+    if card.hold_reason:
+        lines.append(f"  held: {card.hold_reason}")
+    lines += [f"  ! {problem}" for problem in card.problems]
+    if card.last_error:
+        lines.append(f"  last error: {card.last_error}")
+    for item in card.items:
+        fields = ", ".join(f"{k}: {v}" for k, v in item.personalization.items())
+        lines.append(f"  - {item.reference} {item.name} x{item.quantity} ({item.sku}) {fields}")
+    lines += [f"  tracking: {t.carrier} {t.number} {t.url}" for t in card.tracking]
+    lines += [f"  {e.at:%Y-%m-%d %H:%M} {e.text}" for e in card.events]
+    if card.actions:
+        lines.append("  actions: " + ", ".join(f"podops {a} {card.number}" for a in card.actions))
+    return "\n".join(lines)
+
+
+def named_text(title: str, orders: list[NamedOrder]) -> list[str]:
+    if not orders:
+        return []
+    lines = [f"{title}:"]
+    for order in orders:
+        note = f" - {order.note}" if order.note else ""
+        lines.append(
+            f"  {order.number} {order.customer_name} ({order.status_label}, "
+            f"{order.age_days}d){note}"
+        )
+    return lines
+
+
+def summary_text(summary: DailySummary) -> str:
+    lines = [
+        f"Daily summary for {summary.day:%A %d %B %Y}",
+        f"  received {summary.received}, submitted {summary.submitted}, shipped "
+        f"{summary.shipped}, cancelled {summary.cancelled}, submit failures "
+        f"{summary.submit_failures}",
+        "  open orders by age: "
+        + ", ".join(f"{label}: {count}" for label, count in summary.pending_by_age.items()),
+    ]
+    lines += named_text("Late (no tracking yet)", summary.late)
+    lines += named_text("Submit failed", summary.failed)
+    return "\n".join(lines)
+
+
+class ConsoleNotifier:
+    """Prints each message; references are `console:N` so threads still make sense.
+
+    Post keys are ignored: a console line printed twice after a crash is harmless."""
+
+    def __init__(self, stream: TextIO | None = None, image_dir: Path | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.image_dir = image_dir
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    def _print(self, text: str) -> str:
+        with self._lock:
+            ref = f"console:{next(self._ids)}"
+            print(f"[{ref}] {text}", file=self.stream, flush=True)
+        return ref
+
+    def post_alert(self, card: OrderCard, key: PostKey | None = None) -> str:
+        return self._print("ALERT " + card_text(card))
+
+    def update_alert(self, ref: str, card: OrderCard) -> None:
+        # Slack edits the alert in place; on a console only the new headline is news.
+        self._print(f"UPDATE {ref} " + card_text(card).split("\n", 1)[0])
+
+    def post_event(
+        self, notice: EventNotice, thread: str | None, key: PostKey | None = None
+    ) -> str:
+        where = f" (re {thread})" if thread else ""
+        return self._print(("PROBLEM " if notice.problem else "") + notice.text + where)
+
+    def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
+        return self._print(summary_text(summary))
+
+    def post_image(
+        self,
+        ref: str,
+        data: bytes,
+        *,
+        filename: str,
+        title: str,
+        in_thread: bool,
+        key: PostKey | None = None,
+    ) -> None:
+        if self.image_dir is None:
+            self._print(f"{title}: {filename} ({len(data)} bytes, not saved)")
+            return
+        self.image_dir.mkdir(parents=True, exist_ok=True)
+        path = self.image_dir / Path(filename).name
+        path.write_bytes(data)
+        self._print(f"{title}: saved {path}")

@@ -1,0 +1,186 @@
+"""Notification delivery: the alert scan and the outbox drain for everything
+people are told (order events, countdown alerts, edit previews, the daily
+summary). Each handler makes at-least-once delivery effectively once: every
+post carries a key derived from the outbox message's dedup_key, and on a retry
+(`attempts > 1`: an earlier attempt may have reached Slack, even one whose
+worker died before our commit) the notifier first looks for that key and
+reuses the message it finds. The alert is posted once and then only updated;
+progress within a multi-step message is kept in its payload so a retry after a
+failure resumes, and the keyed look-up covers a retry after a crash."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, object_session
+
+from podops import reports
+from podops.models import Order, OutboxMessage, utcnow
+from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic, enqueue
+from podops.ports.notify import EventNotice, Notifier, PostKey
+from podops.status import BEFORE_SUBMISSION, OrderStatus
+from sync import summary as daily
+from sync.jobs import JobSpec
+
+if TYPE_CHECKING:
+    from podops.app import Runtime
+
+ALERT_TOPIC = "slack.alert"
+PREVIEW_TOPIC = "slack.preview"
+DRAIN_BATCH = 50
+
+
+def _session(message: OutboxMessage) -> Session:
+    session = object_session(message)
+    assert session is not None, "outbox handlers run inside the dispatcher's unit of work"
+    return session
+
+
+def post_key(message: OutboxMessage, part: str = "") -> PostKey:
+    """The key of one post a message makes (`part` tells apart several posts)."""
+    value = f"{message.dedup_key}#{part}" if part else message.dedup_key
+    return PostKey(value, message.created_at, look_first=message.attempts > 1)
+
+
+def remember_alert(session: Session, order_id: int, ref: str) -> None:
+    """Store where the alert lives; a plain UPDATE so it never races a staff action's
+    version check (alert_ref is bookkeeping, not order state)."""
+    table: Any = Order.__table__
+    session.execute(update(table).where(table.c.id == order_id).values(alert_ref=ref))
+
+
+class NotifyHandlers:
+    """Outbox handlers for the notification topics, bound to one Notifier."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def as_dict(self) -> dict[str, Handler]:
+        return {
+            Topic.NOTIFY: self.order_event,
+            ALERT_TOPIC: self.alert,
+            PREVIEW_TOPIC: self.previews,
+            daily.TOPIC: self.summary,
+        }
+
+    def order_event(self, message: OutboxMessage) -> None:
+        session = _session(message)
+        found = reports.event_notice(session, int(message.payload["event_id"]))
+        if found is None:
+            return
+        order, notice = found
+        if order.alert_ref:
+            self.notifier.update_alert(order.alert_ref, reports.order_card(session, order))
+            self.notifier.post_event(notice, order.alert_ref, post_key(message))
+        elif notice.problem:
+            self.notifier.post_event(notice, None, post_key(message))
+
+    def alert(self, message: OutboxMessage) -> None:
+        session = _session(message)
+        order = session.get(Order, int(message.payload["order_id"]))
+        if order is None:
+            return
+        card = reports.order_card(session, order)
+        if order.alert_ref:
+            self.notifier.update_alert(order.alert_ref, card)
+        elif OrderStatus(order.status) in BEFORE_SUBMISSION:
+            remember_alert(session, order.id, self.notifier.post_alert(card, post_key(message)))
+
+    def previews(self, message: OutboxMessage) -> None:
+        payload = dict(message.payload)
+        session = _session(message)
+        order = session.get(Order, int(payload["order_id"]))
+        if order is None:
+            return
+        thread = payload.get("thread") or order.alert_ref
+        notice = EventNotice(order.number, str(payload["text"]))
+        if not thread:
+            thread = self.notifier.post_event(notice, None, post_key(message, "text"))
+        elif not payload.get("announced"):
+            self.notifier.post_event(notice, thread, post_key(message, "text"))
+        payload.update(thread=thread, announced=True)
+        message.payload = payload
+        files: list[str] = list(payload.get("files", []))
+        for index in range(int(payload.get("done", 0)), len(files)):
+            path = Path(files[index])
+            if path.is_file():
+                self.notifier.post_image(
+                    thread,
+                    path.read_bytes(),
+                    filename=path.name,
+                    title=path.stem,
+                    in_thread=True,
+                    key=post_key(message, f"file{index}"),
+                )
+            message.payload = {**payload, "done": index + 1}
+
+    def summary(self, message: OutboxMessage) -> None:
+        payload = dict(message.payload)
+        result = daily.summary_from_payload(payload["summary"])
+        ref = payload.get("ref") or self.notifier.post_summary(result, post_key(message))
+        message.payload = {**payload, "ref": ref}
+        chart = daily.render_chart(result.per_day)
+        name = f"orders-{result.day.isoformat()}.png"
+        self.notifier.post_image(
+            ref,
+            chart,
+            filename=name,
+            title="Orders per day",
+            in_thread=False,
+            key=post_key(message, "chart"),
+        )
+
+
+def scan_alerts(runtime: Runtime, now: datetime | None = None) -> int:
+    """Queue one alert for each order that entered the alert window."""
+    window = timedelta(minutes=runtime.settings.slack.alert_before_minutes)
+    queued = 0
+    with runtime.db.unit_of_work() as session:
+        for order_id in reports.alert_candidates(session, now or utcnow(), window):
+            payload = {"order_id": order_id}
+            if enqueue(
+                session, ALERT_TOPIC, f"{ALERT_TOPIC}:{order_id}", payload, order_id=order_id
+            ):
+                queued += 1
+    return queued
+
+
+def queue_previews(
+    session: Session, order: Order, text: str, files: list[Path], *, key: str
+) -> None:
+    """Schedule the re-rendered previews of an edit (posted in the order's thread)."""
+    payload = {"order_id": order.id, "text": text, "files": [str(f) for f in files]}
+    enqueue(session, PREVIEW_TOPIC, f"{PREVIEW_TOPIC}:{key}", payload, order_id=order.id)
+
+
+def drain(runtime: Runtime, limit: int = DRAIN_BATCH) -> DrainReport:
+    handlers = NotifyHandlers(runtime.notifier).as_dict()
+    return OutboxDispatcher(runtime.db, handlers).drain(limit)
+
+
+def jobs(runtime: Runtime) -> list[JobSpec]:
+    """The scheduler jobs for notifications (console or Slack alike)."""
+    at = runtime.settings.summary.at
+    specs = [
+        JobSpec("notify.alert_scan", lambda: scan_alerts(runtime), "interval", {"seconds": 30}),
+        JobSpec("notify.drain", lambda: drain(runtime), "interval", {"seconds": 5}),
+        JobSpec(
+            "notify.daily_summary",
+            lambda: daily.enqueue_daily_summary(runtime),
+            "cron",
+            {"hour": at.hour, "minute": at.minute, "timezone": runtime.settings.timezone},
+            singleton=True,
+        ),
+    ]
+    if runtime.settings.slack.enabled:
+        from bot.home import refresh_homes
+
+        specs.append(
+            JobSpec(
+                "slack.home_refresh", lambda: refresh_homes(runtime), "interval", {"minutes": 5}
+            )
+        )
+    return specs

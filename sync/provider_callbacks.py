@@ -1,0 +1,68 @@
+"""Provider callbacks: ShineOn's shipment notifications (unsigned, so tokened URLs).
+
+`POST /providers/{provider}/shipments/{reference}/{token}`: the token is an
+HMAC only we can make for that order; anything else answers 404. The body is
+only a hint that something changed: we re-fetch the order from the provider
+and record what *it* says, so a forged or replayed body cannot invent tracking.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from podops.errors import OrderNotFound, PodopsError
+from podops.fulfillment_callbacks import CALLBACK_PREFIX
+
+if TYPE_CHECKING:
+    from podops.app import Runtime
+
+log = logging.getLogger("podops.fulfillment")
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    async def shipment_notification(request: Request) -> Response:
+        provider = request.path_params["provider"]
+        reference = request.path_params["reference"]
+        token = request.path_params["token"]
+        submission = runtime.submission
+        if submission.callbacks is None or not submission.callbacks.verify(
+            provider, reference, token
+        ):
+            return PlainTextResponse("not found", status_code=404)
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES or not _names_order(body, reference):
+            return PlainTextResponse("unexpected body", status_code=400)
+        try:
+            changes = await run_in_threadpool(submission.refresh, reference)
+        except OrderNotFound:
+            return PlainTextResponse("not found", status_code=404)
+        except PodopsError as exc:
+            log.warning("callback for %s: %s", reference, exc.message)
+            return PlainTextResponse("try again later", status_code=503)
+        return JSONResponse({"ok": True, "changes": changes})
+
+    path = CALLBACK_PREFIX + "/{provider}/shipments/{reference}/{token}"
+    return [Route(path, shipment_notification, methods=["POST"])]
+
+
+def _names_order(body: bytes, reference: str) -> bool:
+    """The hint must be JSON; if it names a source_id, it must be this order's."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        return False
+    if not isinstance(data, dict):
+        return False
+    order = data.get("order")
+    if isinstance(order, dict) and order.get("source_id") not in (None, ""):
+        return str(order["source_id"]) == reference
+    return True

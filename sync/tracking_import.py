@@ -1,0 +1,242 @@
+"""Importing pasted tracking rows: the Tracking tab each cycle, and CSV files.
+
+Both paths validate the same way (`podops.tracking_rows`), record parcels in
+bulk through `podops.tracking_bulk` and report a result per row. In the tab a
+result goes beside every row (`imported ...` or `error: ...`); rows are never
+deleted or reordered. A row whose inputs were imported before is skipped
+(its result is restored if someone cleared it); a row with an error is tried
+again when its inputs or its result cell change.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from podops.db import Database
+from podops.errors import DomainRefusal, InvalidInput
+from podops.events import Actor
+from podops.models import SyncState
+from podops.ports.sheet import Cell, CellBlock
+from podops.sheet_plan import check_header
+from podops.sheet_rows import TRACKING, TRACKING_HEADERS, tracking_tab
+from podops.tracking_bulk import record_trackings
+from podops.tracking_rows import (
+    COLUMNS,
+    TrackingInput,
+    clean_cell,
+    is_blank,
+    parse_tracking_row,
+    row_digest,
+)
+
+STATE_KEY = "sheet:tracking"
+MAX_REMEMBERED = 50_000
+RESULT_COLUMN = len(TRACKING_HEADERS)
+
+
+@dataclass(frozen=True, slots=True)
+class RowResult:
+    row: int
+    ok: bool
+    message: str
+    order: str = ""
+    cells: tuple[str, ...] = ()
+
+
+def import_rows(
+    session: Session, rows: Sequence[tuple[int, Sequence[object]]], actor: Actor, now: datetime
+) -> list[RowResult]:
+    """Validate and record each (row number, cells); one result per row, in order."""
+    results: dict[int, RowResult] = {}
+    inputs: list[TrackingInput] = []
+    first_seen: dict[tuple[str, str], int] = {}
+    cells_of = {row: tuple(clean_cell(c) for c in cells[: len(COLUMNS)]) for row, cells in rows}
+    for row, cells in rows:
+        try:
+            parsed = parse_tracking_row(row, cells)
+        except InvalidInput as exc:
+            results[row] = RowResult(row, False, exc.message, cells=cells_of[row])
+            continue
+        key = (parsed.reference, parsed.number)
+        if key in first_seen:
+            message = f"same tracking number as row {first_seen[key]}; not recorded twice"
+            results[row] = RowResult(row, False, message, cells=cells_of[row])
+            continue
+        first_seen[key] = row
+        inputs.append(parsed)
+    for outcome in record_trackings(session, inputs, actor, now):
+        results[outcome.row] = RowResult(
+            outcome.row, outcome.ok, outcome.message, outcome.order, cells_of[outcome.row]
+        )
+    return [results[row] for row, _ in rows]
+
+
+def result_text(result: RowResult, now: datetime) -> str:
+    return f"imported {now:%Y-%m-%d %H:%M} UTC" if result.ok else f"error: {result.message}"
+
+
+@dataclass(slots=True)
+class TabImport:
+    blocks: list[CellBlock] = field(default_factory=list)
+    imported: int = 0
+    errors: int = 0
+    skipped: int = 0
+    rows_needed: int = 1
+    problem: str = ""
+
+
+def import_tab(db: Database, values: list[list[str]], actor: Actor, now: datetime) -> TabImport:
+    """Import the Tracking tab's new or edited rows; the result cells to write back."""
+    report = TabImport(rows_needed=max(len(values), 1))
+    header = values[0] if values else []
+    try:
+        if check_header(header, tracking_tab(), TRACKING_HEADERS):
+            report.blocks.append(CellBlock(TRACKING, 1, 1, [list(TRACKING_HEADERS)]))
+    except DomainRefusal as exc:
+        report.problem = exc.message
+        return report
+    results: dict[int, str] = {}
+    with db.unit_of_work() as session:
+        state = _load_state(session)
+        done: dict[str, str] = state.setdefault("done", {})
+        failed: dict[str, str] = state.setdefault("failed", {})
+        todo: list[tuple[int, list[str]]] = []
+        restored: set[str] = set()
+        for row, cells in enumerate(values[1:], start=2):
+            if is_blank(cells):
+                continue
+            digest = row_digest(cells)
+            shown = cells[RESULT_COLUMN - 1].strip() if len(cells) >= RESULT_COLUMN else ""
+            if shown and (digest in done or failed.get(digest) == shown):
+                report.skipped += 1
+            elif not shown and digest in done and digest not in restored:
+                restored.add(digest)
+                results[row] = done[digest]
+            else:
+                todo.append((row, cells))
+        for result in import_rows(session, todo, actor, now) if todo else []:
+            digest = row_digest(result.cells)
+            text = result_text(result, now)
+            results[result.row] = text
+            if result.ok:
+                done[digest] = text
+                report.imported += 1
+            else:
+                failed[digest] = text
+                report.errors += 1
+        _save_state(session, state)
+    report.blocks.extend(_result_blocks(results))
+    return report
+
+
+def _result_blocks(results: dict[int, str]) -> list[CellBlock]:
+    """Results of consecutive rows go out as one column block."""
+    blocks: list[CellBlock] = []
+    for row in sorted(results):
+        last = blocks[-1] if blocks else None
+        if last is not None and last.row + len(last.values) == row:
+            last.values.append([results[row]])
+        else:
+            blocks.append(CellBlock(TRACKING, row, RESULT_COLUMN, [[results[row]]]))
+    return blocks
+
+
+def _load_state(session: Session) -> dict[str, Any]:
+    found = session.get(SyncState, STATE_KEY)
+    return {key: dict(value) for key, value in (found.value if found else {}).items()}
+
+
+def _save_state(session: Session, state: dict[str, Any]) -> None:
+    for name in ("done", "failed"):
+        entries: dict[str, str] = state.get(name, {})
+        if len(entries) > MAX_REMEMBERED:
+            state[name] = dict(list(entries.items())[-MAX_REMEMBERED:])
+    found = session.get(SyncState, STATE_KEY)
+    if found is None:
+        session.add(SyncState(key=STATE_KEY, value=state))
+    else:
+        found.value = state
+
+
+CSV_ALIASES: dict[str, str] = {
+    "reference": "reference",
+    "ref": "reference",
+    "order": "reference",
+    "order number": "reference",
+    "order_number": "reference",
+    "tracking_company": "tracking_company",
+    "tracking company": "tracking_company",
+    "carrier": "tracking_company",
+    "company": "tracking_company",
+    "tracking_number": "tracking_number",
+    "tracking number": "tracking_number",
+    "tracking": "tracking_number",
+    "number": "tracking_number",
+    "sku": "sku",
+    "quantity": "quantity",
+    "qty": "quantity",
+}
+
+
+def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, cells in COLUMNS order) for every non-blank data row of a CSV.
+
+    Accepts a UTF-8 BOM or Windows-1252 text, commas, semicolons or tabs, Windows
+    line ends, and an optional header row (columns in any order, common names).
+    """
+    import pandas as pd  # only here: pandas is slow to import and not on the mirror's path
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    separator = max((";", ",", "\t"), key=first.count)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=separator,
+            header=None,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="python",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InvalidInput(f"{path.name} is not a readable CSV file: {exc}") from None
+    table: list[list[str]] = frame.fillna("").to_numpy().tolist()
+    order = list(range(len(COLUMNS)))
+    start = 0
+    if table and CSV_ALIASES.get(clean_cell(table[0][0]).lower()) is not None:
+        names = [CSV_ALIASES.get(clean_cell(c).lower(), "") for c in table[0]]
+        missing = [c for c in COLUMNS[:3] if c not in names]
+        if missing:
+            raise InvalidInput(f"{path.name} has no column for {', '.join(missing)}")
+        order = [names.index(c) if c in names else -1 for c in COLUMNS]
+        start = 1
+    rows: list[tuple[int, list[str]]] = []
+    for index, cells in enumerate(table[start:], start=start + 1):
+        picked: list[str] = [cells[i] if 0 <= i < len(cells) else "" for i in order]
+        if not is_blank(picked):
+            rows.append((index, picked))
+    return rows
+
+
+def import_csv(db: Database, path: Path, actor: Actor, now: datetime) -> list[RowResult]:
+    rows = read_csv_rows(path)
+    if not rows:
+        raise InvalidInput(f"{path.name} has no tracking rows")
+    cells: list[tuple[int, Sequence[Cell]]] = [(row, values) for row, values in rows]
+    with db.unit_of_work() as session:
+        return import_rows(session, cells, actor, now)

@@ -1,0 +1,125 @@
+"""WooCommerce webhooks: `POST /webhooks/woocommerce/{store}`.
+
+- `X-WC-Webhook-Signature` must be base64(HMAC-SHA256(raw body, the store's
+  webhook secret)); anything else gets 401 and nothing is stored.
+- WooCommerce's unsigned ping on save (form body `webhook_id=N`) gets 200.
+- `X-WC-Webhook-Delivery-ID` is remembered (InboundDelivery) in the same
+  transaction as the order, so a replayed delivery changes nothing.
+- order.created / order.updated / order.restored are received like a poll;
+  order.deleted is treated like a cancellation in the shop.
+- 404 for a store that is not a configured WooCommerce store, 400 for a body
+  that is not a JSON order.
+Webhooks are the fast path; polling stays the safety net.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route
+
+from podops.intake import claim_delivery, receive_batch, receive_deletion
+from providers.woocommerce_mapping import map_order_safely
+
+if TYPE_CHECKING:
+    from podops.app import Runtime
+
+log = logging.getLogger(__name__)
+
+PATH = "/webhooks/woocommerce/{store}"
+ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
+_PING = re.compile(rb"^webhook_id=\d+$")
+
+
+def signature_for(raw: bytes, secret: str) -> str:
+    """The value WooCommerce puts in X-WC-Webhook-Signature for this body."""
+    digest = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _is_order_id(value: Any) -> bool:
+    """WooCommerce order ids are positive integers; anything else cannot be an order."""
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def signature_ok(raw: bytes, signature: str, secret: str) -> bool:
+    return hmac.compare_digest(signature_for(raw, secret).encode(), signature.strip().encode())
+
+
+def _answer(status: int, **body: Any) -> JSONResponse:
+    return JSONResponse(body, status_code=status)
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    async def woocommerce(request: Request) -> JSONResponse:
+        store = request.path_params["store"]
+        config = runtime.settings.stores.get(store)
+        if config is None or config.platform != "woocommerce":
+            return _answer(404, error=f"no WooCommerce store named {store!r}")
+        raw = await request.body()
+        signature = request.headers.get("x-wc-webhook-signature")
+        if signature is None and _PING.match(raw.strip()):
+            return _answer(200, ok=True, ping=True)
+        if config.webhook_secret is None:
+            log.warning("webhook for store %s refused: no webhook secret configured", store)
+            return _answer(401, error="webhook secret not configured")
+        if signature is None or not signature_ok(
+            raw, signature, config.webhook_secret.get_secret_value()
+        ):
+            log.warning("webhook for store %s refused: bad signature", store)
+            return _answer(401, error="bad signature")
+        if _PING.match(raw.strip()):
+            return _answer(200, ok=True, ping=True)
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return _answer(400, error="body is not JSON")
+        if not isinstance(body, dict) or not _is_order_id(body.get("id")):
+            return _answer(400, error="body is not an order")
+        topic = request.headers.get("x-wc-webhook-topic", "")
+        delivery = request.headers.get("x-wc-webhook-delivery-id", "")
+        result = await run_in_threadpool(handle_delivery, runtime, store, topic, delivery, body)
+        return _answer(200, ok=True, result=result)
+
+    return [Route(PATH, woocommerce, methods=["POST"])]
+
+
+def handle_delivery(
+    runtime: Runtime, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+) -> str:
+    """Apply one verified delivery in one transaction; return what happened."""
+    config = runtime.settings.stores[store]
+    with runtime.db.unit_of_work() as session:
+        if delivery_id and not claim_delivery(session, f"woocommerce:{store}", delivery_id):
+            return "duplicate delivery"
+        if topic == "order.deleted":
+            gone = receive_deletion(
+                session, store, str(body["id"]), runtime.policy, platform="woocommerce"
+            )
+            return "cancelled" if gone else "unknown order"
+        if topic not in ORDER_TOPICS:
+            return f"ignored topic {topic or '(none)'}"
+        report = receive_batch(
+            session,
+            store,
+            [map_order_safely(body, store, config)],
+            runtime.policy,
+            fulfil_statuses=config.fulfil_statuses,
+            platform="woocommerce",
+        )
+    if report.created:
+        return "created"
+    if report.updated:
+        return "updated"
+    if report.skipped:
+        return f"skipped (status {next(iter(report.skipped))})"
+    return "unchanged"

@@ -1,0 +1,130 @@
+"""The `podops` command as a shop operator meets it: exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from podops import services
+from podops.cli import main
+from podops.db import Database
+from podops.routing import ShopPolicy
+from tests.factories import SYSTEM, incoming
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
+    """A shop folder whose config points at the test database."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PODOPS_DATABASE__URL", db_url)
+    monkeypatch.delenv("PODOPS_CONFIG", raising=False)
+    assert main(["init"]) == 0
+    return tmp_path
+
+
+def _seed(db_url: str, *numbers: str) -> None:
+    database = Database(db_url)
+    policy = ShopPolicy.from_settings(__import__("podops.settings").settings.Settings())
+    with database.unit_of_work() as session:
+        services.receive_orders(session, [incoming(n) for n in numbers], policy, SYSTEM)
+    database.dispose()
+
+
+def test_init_writes_a_commented_config_and_a_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PODOPS_DATABASE__URL", raising=False)
+    assert main(["init"]) == 0
+    config = (tmp_path / "podops.toml").read_text()
+    assert "# podops configuration" in config
+    assert (tmp_path / "var" / "podops.db").exists()
+    assert main(["orders", "list"]) == 0
+    assert "No orders match." in capsys.readouterr().out
+    assert main(["init"]) == 0  # a second run keeps the file
+    assert "keeping it" in capsys.readouterr().out
+
+
+def test_list_and_show_an_order(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "2001", "2002")
+    assert main(["orders", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert sorted(o["number"] for o in listed) == ["2001", "2002"]
+    assert main(["hold", "#2001", "--reason", "address check"]) == 0
+    assert "on hold" in capsys.readouterr().out
+    assert main(["orders", "list", "--status", "on_hold", "--json"]) == 0
+    assert [o["number"] for o in json.loads(capsys.readouterr().out)] == ["2001"]
+    assert main(["orders", "show", "2001"]) == 0
+    shown = capsys.readouterr().out
+    assert "Timeline" in shown and "address check" in shown and "2001-01" in shown
+
+
+def test_refusals_exit_1_with_one_line(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "3001")
+    assert main(["orders", "show", "3010"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip() == "error: no order 3010 (did you mean 3001?)"
+    assert main(["release", "3001"]) == 1
+    assert "it cannot be released" in capsys.readouterr().err
+    assert main(["cancel", "3001", "--reason", "duplicate order"]) == 0
+    assert main(["cancel", "3001", "--reason", "again"]) == 1
+    assert "is cancelled; it can no longer be cancelled" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hold"]) == 2
+    assert main(["orders", "list", "--status", "bogus"]) == 1
+    assert "unknown status 'bogus'" in capsys.readouterr().err
+
+
+def test_invalid_config_names_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("podops.toml").write_text('[stores.main]\ncountdown_hours = "soon"\n')
+    assert main(["orders", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "stores.main.countdown_hours" in err and "'soon'" in err
+    assert "Traceback" not in err
+
+
+def test_secret_in_config_file_is_refused_without_echoing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("podops.toml").write_text('[stores.main]\nconsumer_secret = "cs_live_123"\n')
+    assert main(["orders", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "PODOPS_STORES__MAIN__CONSUMER_SECRET" in err
+    assert "cs_live_123" not in err
+
+
+def test_unreadable_toml_and_missing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("podops.toml").write_text("[stores.main\n")
+    assert main(["orders", "list"]) == 2
+    assert "is not valid TOML" in capsys.readouterr().err
+    assert main(["--config", "elsewhere.toml", "orders", "list"]) == 2
+    assert "run `podops init`" in capsys.readouterr().err
+
+
+def test_unreachable_database_exits_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("podops.toml").write_text("")
+    monkeypatch.setenv(
+        "PODOPS_DATABASE__URL", "postgresql+psycopg://nobody:sekret@127.0.0.1:9/podops"
+    )
+    assert main(["orders", "list"]) == 3
+    err = capsys.readouterr().err
+    assert "cannot reach the database" in err
+    assert "sekret" not in err and "Traceback" not in err

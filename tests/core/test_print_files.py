@@ -1,0 +1,137 @@
+"""Print files: each edit renders a new revision; a refusal becomes work for staff."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from podops import queries, services
+from podops.db import Database
+from podops.errors import OrderLocked, RenderRefused
+from podops.printfiles import PrintFiles
+from podops.routing import ShopPolicy
+from podops.status import OrderStatus
+from render.images import FetchPolicy
+from render.service import PrintFileRenderer
+from tests.factories import STAFF, received_order, submitted_order
+
+TEMPLATES = Path(__file__).parents[2] / "render" / "templates"
+
+
+@dataclass
+class Rendered:
+    path: Path
+    preview_path: Path
+    sha256: str
+    revision: int
+    width_px: int = 100
+    height_px: int = 100
+    dpi: int = 300
+
+
+class ScriptedRenderer:
+    """A renderer port fake: refuses texts containing '!', else 'renders'."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.calls: list[tuple[str, int, dict[str, str]]] = []
+
+    def render_item(self, order_ref, line_position, product_key, personalization, image_urls):  # type: ignore[no-untyped-def]
+        self.calls.append((order_ref, line_position, personalization))
+        if any("!" in v for v in personalization.values()):
+            raise RenderRefused("the font cannot draw '!' in field 'name'")
+        revision = len(self.calls)
+        return Rendered(
+            self.folder / f"r{revision}.png", self.folder / f"r{revision}.jpg", "ab" * 32, revision
+        )
+
+    def check_templates(self) -> list[tuple[str, bool, str]]:
+        return []
+
+
+@pytest.fixture
+def photo_url(tmp_path: Path) -> Iterator[str]:
+    """A customer photo served over HTTP on 127.0.0.1."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    Image.new("RGB", (1200, 900), (200, 120, 40)).save(folder / "photo.jpg", quality=90)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/photo.jpg"
+    server.shutdown()
+
+
+def test_real_render_of_a_tee_records_a_300_dpi_revision(
+    db: Database, policy: ShopPolicy, tmp_path: Path, photo_url: str
+) -> None:
+    number = received_order(db, policy)
+    with db.unit_of_work() as session:
+        services.get_order(session, number).items[0].image_urls = {"photo": photo_url}
+    renderer = PrintFileRenderer(TEMPLATES, tmp_path, FetchPolicy(allow_loopback=True))
+    print_files = PrintFiles(db, renderer)
+    [tee] = print_files.render_order(number, STAFF, positions=[1])
+    assert tee.ok and tee.path is not None and tee.preview_path is not None
+    with Image.open(tee.path) as image:
+        assert image.info["dpi"] == pytest.approx((300, 300), abs=0.01)
+        assert image.size == (4500, 5400)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.items[0].print_file_current
+        assert order.items[0].print_file == str(tee.path)
+        assert queries.timeline(session, order)[-1].action == "render"
+
+
+def test_edit_then_render_makes_a_new_current_revision(
+    db: Database, policy: ShopPolicy, tmp_path: Path
+) -> None:
+    number = received_order(db, policy)
+    renderer = ScriptedRenderer(tmp_path)
+    print_files = PrintFiles(db, renderer)
+    print_files.ensure_current(number)
+    with db.unit_of_work() as session:
+        services.edit_personalization(session, number, 1, {"name": "LEA"}, STAFF)
+    [outcome] = print_files.render_order(number, STAFF, positions=[1])
+    assert outcome.ok and outcome.message == "revision 3"
+    print_files.ensure_current(number)  # nothing stale: nothing rendered again
+    assert len(renderer.calls) == 3
+    with db.unit_of_work() as session:
+        item = services.get_order(session, number).items[0]
+        assert (item.print_file_revision, item.print_file_current) == (3, True)
+
+
+def test_refused_design_waits_for_staff_with_the_reason(
+    db: Database, policy: ShopPolicy, tmp_path: Path
+) -> None:
+    number = received_order(db, policy)
+    print_files = PrintFiles(db, ScriptedRenderer(tmp_path))
+    with db.unit_of_work() as session:
+        services.edit_personalization(session, number, 1, {"name": "HI!"}, STAFF)
+    [outcome] = print_files.render_order(number, STAFF, positions=[1])
+    assert not outcome.ok and "cannot draw '!'" in outcome.message
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.status == OrderStatus.NEEDS_DESIGN
+        assert order.problems == ["line 1: print file: the font cannot draw '!' in field 'name'"]
+        services.edit_personalization(session, number, 1, {"name": "HI"}, STAFF)
+    print_files.ensure_current(number)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.status == OrderStatus.PENDING
+        assert order.problems == []
+
+
+def test_submitted_order_cannot_be_rendered_again(
+    db: Database, policy: ShopPolicy, tmp_path: Path
+) -> None:
+    number = submitted_order(db, policy)
+    with pytest.raises(OrderLocked, match="can no longer change"):
+        PrintFiles(db, ScriptedRenderer(tmp_path)).render_order(number, STAFF)

@@ -1,0 +1,128 @@
+"""After submission: tracking by poll and by ShineOn's callback, cancels, design changes, manual."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from podops.errors import OrderLocked
+from podops.models import OutboxMessage
+from podops.outbox import Topic
+from podops.status import OrderStatus
+from providers.sandbox_provider import SandboxProvider
+from sync import provider_callbacks
+from tests.factories import STAFF
+from tests.fulfillment.conftest import Shop
+
+
+class _Runtime:
+    def __init__(self, shop: Shop) -> None:
+        self.submission = shop.service
+
+
+def test_customcat_polling_brings_production_and_tracking_home(shop: Shop) -> None:
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.customcat.set_status(ref, "In Production")
+    assert shop.service.poll_tracking().changed == {ref: ["in production"]}
+    shop.customcat.ship(ref, "9400111899223100012345", "USPS", items=3)
+    assert shop.service.poll_tracking().changed == {ref: ["shipped USPS 9400111899223100012345"]}
+    order = shop.get(number)
+    assert order.status == OrderStatus.SHIPPED
+    assert order.shipments[0].tracking_url.startswith("https://tools.usps.com/")
+    with shop.db.unit_of_work() as session:
+        topics = set(session.scalars(select(OutboxMessage.topic)))
+    assert Topic.STORE_TRACKING in topics
+    assert shop.service.poll_tracking().changed == {}
+
+
+def test_shineon_callback_is_verified_and_only_a_hint(shop: Shop) -> None:
+    number = shop.order(provider="so")
+    shop.service.tick()
+    ref = f"main-{number}"
+    sent = shop.shineon.by_source(ref)
+    callback = sent["shipment_notification_url"]
+    path = callback.removeprefix("https://podops.example")
+    client = TestClient(Starlette(routes=provider_callbacks.routes(_Runtime(shop))))  # type: ignore[arg-type]
+    forged = {"order": {"source_id": ref, "line_items": [{"tracking_number": "1ZFAKE"}]}}
+    assert client.post(path[:-4] + "beef", json=forged).status_code == 404
+    assert client.post(path, json=forged).json() == {"ok": True, "changes": []}
+    assert shop.get(number).shipments == []
+    body = shop.shineon.ship(ref, "UPS", "1Z999AA10123456784")
+    assert client.post(path, json=body).status_code == 200
+    order = shop.get(number)
+    assert order.status == OrderStatus.SHIPPED
+    assert [(s.carrier, s.tracking_number) for s in order.shipments] == [
+        ("UPS", "1Z999AA10123456784")
+    ]
+
+
+def test_cancel_at_provider_while_allowed_and_refused_after(shop: Shop) -> None:
+    early, late = shop.order(), shop.order()
+    shop.service.tick()
+    shop.customcat.set_status(f"main-{late}", "In Production")
+    order = shop.service.cancel_at_provider(early, STAFF, "customer changed their mind")
+    assert order.status == OrderStatus.CANCELLED
+    assert shop.customcat.orders[f"main-{early}"]["status"] == "Cancelled"
+    refused = shop.service.cancel_at_provider(late, STAFF, "too late?")
+    assert refused.status == OrderStatus.IN_PRODUCTION
+    assert "can no longer be cancelled" in refused.last_error
+
+
+def test_shineon_takes_a_new_design_before_production_only(shop: Shop) -> None:
+    number = shop.order(provider="so")
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.service.replace_design(number, STAFF)
+    assert shop.shineon.requests.count(("PUT", f"/v1/orders/{shop.shineon.by_source(ref)['id']}"))
+    shop.shineon.by_source(ref)["status"] = "in_production"
+    with pytest.raises(OrderLocked, match="can no longer change"):
+        shop.service.replace_design(number, STAFF)
+    other = shop.order()
+    shop.service.tick()
+    with pytest.raises(OrderLocked):
+        shop.service.replace_design(other, STAFF)
+
+
+def test_manual_provider_makes_a_packing_slip_and_staff_enter_tracking(
+    shop: Shop, tmp_path: Path
+) -> None:
+    number = shop.order(provider="manual")
+    assert shop.service.tick().submitted == [number]
+    slip = tmp_path / "print-files" / f"packing-slip-main-{number}.pdf"
+    data = slip.read_bytes()
+    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
+    assert b"12 Main St" in data and b"TEE-BLK-M" in data
+    xref = int(data.rsplit(b"startxref", 1)[1].split()[0])
+    assert data[xref:].startswith(b"xref")
+    config = tmp_path / "podops.toml"
+    config.write_text(f'[database]\nurl = "{shop.db.url}"\n')
+    from podops.cli import main
+
+    assert main(["--config", str(config), "track", number, "ups", "1Z999AA10123456784"]) == 0
+    assert shop.get(number).status == OrderStatus.SHIPPED
+    assert main(["--config", str(config), "retry", number]) == 1
+
+
+def test_sandbox_provider_produces_and_ships_on_a_compressed_clock() -> None:
+    now = [1000.0]
+    sandbox = SandboxProvider("sandbox", stage_s=5, clock=lambda: now[0])
+    from podops.ports.fulfillment import ProviderStatus, SubmitRequest
+
+    request = SubmitRequest("main-1", "1", "Ana", "a@example.com", "", {}, ())
+    placed = sandbox.submit(request)
+    assert placed.status == ProviderStatus.ACCEPTED
+    now[0] += 6
+    assert sandbox.get_status(placed.provider_order_id, reference="main-1").status == (
+        ProviderStatus.IN_PRODUCTION
+    )
+    now[0] += 5
+    shipped = sandbox.get_status(placed.provider_order_id, reference="main-1")
+    assert shipped.status == ProviderStatus.SHIPPED
+    number = shipped.shipments[0].tracking_number
+    assert number.startswith("9400") and len(number) == 22

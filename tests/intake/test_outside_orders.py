@@ -1,0 +1,144 @@
+"""`podops orders import FILE.csv` and `podops orders show`: outside orders, per-row
+reasons, idempotent re-import, and flagged orders showing why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from podops.cli import main
+from podops.db import Database
+from podops.models import Order
+from providers.csv_orders import parse_file, parse_personalization
+from tests.fakes.woocommerce import FakeWooCommerce, sample_order
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+GOOD = (
+    "order_number,placed_at,customer_name,email,phone,address1,address2,city,state,postcode,"
+    "country,sku,product_name,quantity,unit_price,currency,personalization,p:name\n"
+    "AMZ-1,2026-11-19 10:00,José Álvarez,j@example.com,,12 Main St,,Springfield,IL,62701,US,"
+    "TEE-BLK-M,Tee,2,19.50,USD,message=Happy birthday,JOSE\n"
+    "AMZ-1,,,,,,,,,,,MUG-11OZ,Mug,1,14.50,USD,,\n"
+    "ETSY-7,2026-11-19,Ana Smith,a@example.com,,1 Rd,,Leeds,,LS1 1AA,GB,TEE-WHT-L,Tee,1,19,GBP,"
+    "name=Ana; message=Hi,\n"
+)
+
+
+def _config(tmp_path: Path, db_url: str, extra: str = "") -> Path:
+    path = tmp_path / "podops.toml"
+    path.write_text(
+        f'data_dir = "."\n[database]\nurl = "{db_url}"\n'
+        '[[routing]]\nsku = "TEE-*"\nprovider = "manual"\n'
+        '[[routing]]\nsku = "MUG-*"\nprovider = "manual"\n' + extra,
+        encoding="utf-8",
+    )
+    return path
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_an_excel_style_file_is_read(tmp_path: Path) -> None:
+    text = GOOD.replace(",", ";").replace("\n", "\r\n")
+    text = text.replace("19.50", "19,50")
+    parsed = parse_file(("\ufeff" + text).encode(), tz=UTC, now=NOW, store="outside")
+    assert not parsed.errors
+    first = parsed.orders[0]
+    assert (first.number, len(first.items), first.items[0].unit_price) == ("AMZ-1", 2, 19.5)
+    assert first.items[0].personalization == {"message": "Happy birthday", "name": "JOSE"}
+    assert first.needs_design, "the mug line has no personalization yet"
+    assert not parsed.orders[1].needs_design
+    assert parsed.rows == {"AMZ-1": [2, 3], "ETSY-7": [4]}
+
+
+def test_bad_rows_are_reported_and_the_rest_imported() -> None:
+    text = (
+        " Order Number , SKU , Quantity , Placed At , Personalization\n"
+        "A1,TEE-1,0,,\n"
+        "A1,TEE-2,1,,\n"
+        "A2,TEE-1,1,20/11/2026,\n"
+        ",TEE-1,1,,\n"
+        "A3,TEE-1,1,,name\n"
+        "A4,TEE-1,1,,name=Bo\n"
+    )
+    parsed = parse_file(text.encode(), tz=UTC, now=NOW, store="outside")
+    assert [o.number for o in parsed.orders] == ["A4"]
+    assert parsed.errors == {
+        2: ("A1", "quantity '0' is not a whole number of at least 1"),
+        3: ("A1", "not imported: row 2 of this order has an error"),
+        4: ("A2", "placed_at '20/11/2026' is not a date like 2026-11-20 or 2026-11-20 15:04"),
+        5: ("", "order_number is blank"),
+        6: ("A3", "personalization 'name' is not field=value"),
+    }
+
+
+def test_personalization_pairs() -> None:
+    assert parse_personalization(" Name = Zoë ;message=Je t'aime; ") == {
+        "name": "Zoë",
+        "message": "Je t'aime",
+    }
+
+
+def test_import_twice_changes_nothing(
+    tmp_path: Path, db: Database, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _config(tmp_path, db_url)
+    orders_csv = tmp_path / "orders.csv"
+    orders_csv.write_text(GOOD + "BAD-1,,,,,,,,,,,,Hat,2,,,,\n", encoding="utf-8")
+    code, output = _run(capsys, "--config", str(config), "orders", "import", str(orders_csv))
+    assert code == 1
+    assert "2 new order(s)" in output and "sku is blank" in output
+    code, output = _run(capsys, "--config", str(config), "orders", "import", str(orders_csv))
+    assert "0 new order(s), 2 already imported" in output
+    with db.unit_of_work() as session:
+        assert session.scalar(select(func.count()).select_from(Order)) == 2
+    code, output = _run(capsys, "--config", str(config), "orders", "show", "AMZ-1")
+    assert code == 0 and "needs design" in output and "csv:orders.csv" in output
+
+
+def test_flagged_shop_orders_show_their_reason(
+    tmp_path: Path,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    shop: FakeWooCommerce,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blank = {k: "" for k in ("first_name", "last_name", "address_1", "country")}
+    weird = [{"id": 1, "key": "Name", "value": ["a", "list"]}]
+    shop.add(sample_order(1001, shipping=blank), sample_order(1002, sku="HAT-1", meta=weird))
+    config = _config(
+        tmp_path,
+        db_url,
+        f'[stores.main]\nurl = "{shop.url}"\n'
+        '[stores.main.personalization]\nfields = { "Name" = "name" }\n',
+    )
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", "ck_test_0123456789")
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_SECRET", "cs_test_abcdef")
+    code, output = _run(capsys, "--config", str(config), "sync", "once")
+    assert code == 0, output
+    _, shown = _run(capsys, "--config", str(config), "orders", "show", "1001")
+    assert "no shipping address" in shown
+    _, shown = _run(capsys, "--config", str(config), "orders", "show", "1002")
+    assert "meta 'Name' is not text" in shown and "no routing rule for SKU HAT-1" in shown
+
+
+def test_sync_once_reports_a_refused_key(
+    tmp_path: Path,
+    db_url: str,
+    capsys: pytest.CaptureFixture[str],
+    shop: FakeWooCommerce,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    config = _config(tmp_path, db_url, f'[stores.main]\nurl = "{shop.url}"\n')
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", "ck_wrong")
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_SECRET", "cs_wrong")
+    code, output = _run(capsys, "--config", str(config), "sync", "once")
+    assert code == 1
+    assert "store 'main': WooCommerce refused the consumer key (401)" in " ".join(output.split())

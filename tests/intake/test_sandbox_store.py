@@ -1,0 +1,56 @@
+"""The TEST MODE sandbox store: realistic, deterministic, and fed through the same intake."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from podops.db import Database
+from podops.settings import StoreConfig
+from providers.sandbox_store import SandboxStore
+from sync.intake import sync_one
+from tests.intake.conftest import make_runtime
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def _orders(store: SandboxStore, since: datetime | None = None) -> list:  # type: ignore[type-arg]
+    return [o for page in store.fetch_changes(since) for o in page.orders]
+
+
+def test_the_same_seed_gives_the_same_orders() -> None:
+    one = SandboxStore("demo", StoreConfig(platform="sandbox"), seed=7, clock=lambda: NOW)
+    two = SandboxStore("demo", StoreConfig(platform="sandbox"), seed=7, clock=lambda: NOW)
+    assert [o.number for o in _orders(one)] == [o.number for o in _orders(two)]
+    other = SandboxStore("demo", StoreConfig(platform="sandbox"), seed=8, clock=lambda: NOW)
+    assert [o.number for o in _orders(one)] != [o.number for o in _orders(other)]
+
+
+def test_a_week_of_orders_looks_like_a_real_shop() -> None:
+    store = SandboxStore("demo", StoreConfig(platform="sandbox"), seed=1, clock=lambda: NOW)
+    week = _orders(store, NOW - timedelta(days=7))
+    countries = {o.shipping_address.get("country") for o in week}
+    skus = {i.sku for o in week for i in o.items}
+    assert len(week) > 400 and {"US", "GB", "DE", "FR"} <= countries
+    assert any(not c.isascii() for o in week for c in o.customer_name)
+    assert {s.split("-")[0] for s in skus} >= {"TEE", "MUG"}
+    assert any("photo" in i.image_urls for o in week for i in o.items)
+    assert any(i.problems for o in week for i in o.items), "some meta is not text"
+    assert any(not o.shipping_address for o in week), "some have no address"
+    assert {"processing", "on-hold", "cancelled"} <= {o.store_status for o in week}
+
+
+def test_new_orders_appear_as_time_passes() -> None:
+    clock = [NOW]
+    store = SandboxStore("demo", StoreConfig(platform="sandbox"), seed=1, clock=lambda: clock[0])
+    first = {o.number for o in _orders(store)}
+    clock[0] = NOW + timedelta(hours=3)
+    later = {o.number for o in _orders(store, NOW)}
+    assert later - first, "orders placed in the three hours since are new"
+
+
+def test_sandbox_orders_go_through_the_same_intake(db: Database, tmp_path: Path) -> None:
+    runtime = make_runtime(db, tmp_path, {"demo": StoreConfig(platform="sandbox")})
+    report = sync_one(runtime, "demo")
+    assert report.created > 20 and report.error is None
+    assert sync_one(runtime, "demo").created == 0

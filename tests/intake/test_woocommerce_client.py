@@ -1,0 +1,109 @@
+"""The real WooCommerce client against the fake shop: paging, increments, auth, retries."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from podops.errors import ConfigError, StoreError
+from providers.woocommerce import WooCommerceStore, build_client
+from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce, sample_order
+from tests.intake.conftest import FAST_RETRY, store_config
+
+DAY_AGO = datetime.now(UTC) - timedelta(days=1)
+
+
+def _fill(shop: FakeWooCommerce, count: int) -> None:
+    shop.add(
+        *(sample_order(1000 + i, created=DAY_AGO + timedelta(seconds=i)) for i in range(count))
+    )
+
+
+def test_all_orders_arrive_over_pages_of_100(shop: FakeWooCommerce, woo: WooCommerceStore) -> None:
+    _fill(shop, 250)
+    pages = list(woo.fetch_changes(None))
+    assert [len(p.orders) for p in pages] == [100, 100, 50]
+    numbers = [o.number for p in pages for o in p.orders]
+    assert numbers == [str(1000 + i) for i in range(250)]
+    assert pages[0].total == 250 and pages[0].total_pages == 3
+    assert shop.state.count("GET", "/wc/v3/orders") == 3
+
+
+def test_the_shop_refuses_pages_over_100(shop: FakeWooCommerce) -> None:
+    params = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET, "per_page": 101}
+    response = httpx.get(f"{shop.url}/wp-json/wc/v3/orders", params=params)
+    assert response.status_code == 400
+    assert response.json()["code"] == "rest_invalid_param"
+
+
+def test_only_orders_changed_since_the_cursor_are_fetched(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    _fill(shop, 30)
+    shop.state.touch(1007, status="cancelled")
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    changed = [o for p in woo.fetch_changes(since) for o in p.orders]
+    assert [(o.number, o.store_status) for o in changed] == [("1007", "cancelled")]
+
+
+def test_a_wrong_key_gives_a_clear_permanent_error(shop: FakeWooCommerce) -> None:
+    config = store_config(shop.url, consumer_secret=SecretStr("cs_wrong"))
+    woo = WooCommerceStore("main", config, build_client("main", config), retry=FAST_RETRY)
+    with pytest.raises(StoreError) as caught:
+        list(woo.fetch_changes(None))
+    assert caught.value.message.startswith(
+        "store 'main': WooCommerce refused the consumer key (401)"
+    )
+    assert not caught.value.retryable
+    assert CONSUMER_KEY not in caught.value.message
+
+
+def test_missing_keys_name_the_environment_variables(shop: FakeWooCommerce) -> None:
+    config = store_config(shop.url, consumer_key=None)
+    with pytest.raises(ConfigError, match="PODOPS_STORES__MAIN__CONSUMER_KEY"):
+        build_client("main", config)
+
+
+def test_rate_limits_and_server_errors_are_retried(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    _fill(shop, 5)
+    shop.fail_next(1, status=429, retry_after=1)
+    shop.fail_next(1, status=502)
+    started = datetime.now(UTC)
+    orders = [o for p in woo.fetch_changes(None) for o in p.orders]
+    assert len(orders) == 5
+    assert datetime.now(UTC) - started >= timedelta(seconds=1), "Retry-After was honoured"
+    assert shop.state.count("GET", "/wc/v3/orders") == 3
+
+
+def test_a_slow_shop_times_out_and_is_retried(shop: FakeWooCommerce) -> None:
+    _fill(shop, 3)
+    config = store_config(shop.url)
+    woo = WooCommerceStore(
+        "main", config, build_client("main", config, timeout=0.3), retry=FAST_RETRY
+    )
+    shop.delay_next(1, 0.8)
+    assert len([o for p in woo.fetch_changes(None) for o in p.orders]) == 3
+
+
+def test_a_shop_that_stays_down_is_a_retryable_error(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    shop.state.down = True
+    with pytest.raises(StoreError) as caught:
+        list(woo.fetch_changes(None))
+    assert caught.value.retryable
+    assert "WooCommerce failed (503)" in caught.value.message
+    assert shop.state.count("GET", "/wc/v3/orders") == FAST_RETRY.attempts
+
+
+def test_a_long_retry_after_is_not_waited_out(shop: FakeWooCommerce, woo: WooCommerceStore) -> None:
+    shop.fail_next(5, status=429, retry_after=3600)
+    with pytest.raises(StoreError) as caught:
+        list(woo.fetch_changes(None))
+    assert caught.value.retryable and "429" in caught.value.message
+    assert shop.state.count("GET", "/wc/v3/orders") == 1

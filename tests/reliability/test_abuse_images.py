@@ -1,0 +1,153 @@
+"""Hostile customer images: private and metadata addresses (directly or by
+redirect), other schemes, endless and oversized downloads, slow drips, web
+pages, and decompression bombs. Each is refused with a reason and no request
+reaches an address it should not."""
+
+from __future__ import annotations
+
+import io
+import struct
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from PIL import Image
+
+from podops.errors import RenderRefused
+from render.images import FetchPolicy, decode_image, fetch_image
+from tests.reliability.conftest import Outcome
+
+MB = 1024 * 1024
+LOCAL = FetchPolicy(max_bytes=1 * MB, timeout_s=1.5, allow_loopback=True)
+PUBLIC_ONLY = FetchPolicy(max_bytes=1 * MB, timeout_s=1.5)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims `width` x `height` pixels (a decompression bomb)."""
+    raw = io.BytesIO()
+    Image.new("L", (1, 1)).save(raw, "PNG")
+    data = bytearray(raw.getvalue())
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    data[16:29] = ihdr
+    data[29:33] = struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    return bytes(data)
+
+
+class HostileServer(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    seen: list[str] = []
+
+    def log_message(self, *args: Any) -> None:
+        return
+
+    def do_GET(self) -> None:
+        HostileServer.seen.append(self.path)
+        port = int(self.server.server_address[1])  # type: ignore[index]
+        redirects = {
+            "/to-metadata": "http://169.254.169.254/latest/meta-data/iam/",
+            "/to-private": "http://10.0.0.7/photo.jpg",
+            "/to-file": "file:///etc/passwd",
+            "/to-mapped": "http://[::ffff:169.254.169.254]/",
+            "/loop": f"http://127.0.0.1:{port}/loop",
+        }
+        if self.path in redirects:
+            self._head(302, Location=redirects[self.path], **{"Content-Length": "0"})
+        elif self.path == "/endless":
+            self._head(200, **{"Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"})
+            chunk = b"\xff\xd8\xff" + b"\0" * 65533
+            try:
+                for _ in range(2000):  # 128 MB if nobody stops reading
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            except OSError:
+                return
+        elif self.path == "/declared-huge":
+            self._head(200, **{"Content-Type": "image/png", "Content-Length": str(10 * 1024 * MB)})
+        elif self.path == "/drip":
+            self._head(200, **{"Content-Type": "image/png", "Content-Length": "100000"})
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"\x89" * 10)
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                return
+        elif self.path == "/page":
+            body = b"<html><script>alert(1)</script></html>"
+            self._head(200, **{"Content-Type": "text/html", "Content-Length": str(len(body))})
+            self.wfile.write(body)
+        elif self.path == "/bomb.png":
+            body = png_claiming(30_000, 30_000)
+            self._head(200, **{"Content-Type": "image/png", "Content-Length": str(len(body))})
+            self.wfile.write(body)
+
+    def _head(self, status: int, **headers: str) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+
+@pytest.fixture
+def hostile() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), HostileServer)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    HostileServer.seen = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def refusal(url: str, policy: FetchPolicy) -> str:
+    with pytest.raises(RenderRefused) as refused:
+        data = fetch_image(url, policy)
+        decode_image(data, max_pixels=50_000_000)
+    return refused.value.message
+
+
+def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> None:
+    direct = [
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/photo.jpg",
+        "http://192.168.1.1/photo.jpg",
+        "http://[::1]/photo.jpg",
+        "http://0.0.0.0/photo.jpg",
+        f"{hostile}/direct-loopback",  # refused for a real shop, before any request
+        "file:///etc/passwd",
+        "ftp://example.com/photo.jpg",
+        "gopher://127.0.0.1:25/",
+        "javascript:alert(1)",
+        "http://user:secret@[fe80::1]/photo.jpg",
+        "not a url at all",
+    ]
+    reasons = {url: refusal(url, PUBLIC_ONLY) for url in direct}
+    hostile_paths = [
+        "/to-metadata", "/to-private", "/to-file", "/to-mapped", "/loop",
+        "/endless", "/declared-huge", "/drip", "/page", "/bomb.png",
+    ]  # fmt: skip
+    started = time.monotonic()
+    served = {path: refusal(hostile + path, LOCAL) for path in hostile_paths}
+    elapsed = time.monotonic() - started
+    record.append(
+        Outcome(
+            "hostile image URLs and files (metadata/private/loopback addresses, redirects to "
+            "them, other schemes, endless, huge, slow, HTML, a 900-megapixel PNG bomb)",
+            "abuse",
+            "refused with a reason; no request to a forbidden address; bounded time and memory",
+            bad_inputs=len(direct) + len(hostile_paths),
+        )
+    )
+    assert "/direct-loopback" not in HostileServer.seen
+    assert set(HostileServer.seen) <= set(hostile_paths)
+    assert "link-local" in served["/to-metadata"] and "private" in served["/to-private"]
+    assert "larger than" in served["/endless"] and "larger than" in served["/declared-huge"]
+    assert "longer than" in served["/drip"] and "not an image" in served["/page"]
+    assert "too large" in served["/bomb.png"] or "megapixels" in served["/bomb.png"]
+    assert "redirects more" in served["/loop"]
+    assert all(reasons.values())
+    assert "secret" not in " ".join(reasons.values())  # credentials never echoed
+    assert elapsed < 8

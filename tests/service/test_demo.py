@@ -1,0 +1,79 @@
+"""`podops demo` end to end (a short run): every order that needs no staff is
+completed, with 300-DPI print files, store push-back, and a workbook that
+matches the database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+from PIL import Image
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from podops.db import Database
+from podops.models import Order
+from podops.status import OrderStatus
+
+WAITS_FOR_STAFF = {
+    OrderStatus.ON_HOLD,
+    OrderStatus.NEEDS_DESIGN,
+    OrderStatus.SUBMIT_FAILED,
+    OrderStatus.CANCELLED,
+}
+
+
+def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
+    folder = tmp_path / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "podops", "demo", "--folder", str(folder),
+         "--orders-for", "8", "--countdown", "4", "--stage", "1", "--timeout", "150"],
+        env=env, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Where to look" in result.stdout
+    assert "Staff edit" in result.stdout
+
+    db = Database(f"sqlite:///{folder / 'var' / 'podops.db'}")
+    with db.unit_of_work() as session:
+        orders = list(session.scalars(select(Order).options(selectinload(Order.items))))
+        assert orders, "the sandbox store produced no orders"
+        completed = [o for o in orders if o.status == OrderStatus.COMPLETED]
+        assert completed
+        assert all(o.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED} for o in orders)
+        for order in completed:
+            for item in order.items:
+                assert item.print_file and item.print_file_current
+                with Image.open(item.print_file) as image:
+                    assert round(image.info["dpi"][0]) == 300
+                assert item.quantity_shipped == item.quantity
+        statuses = {o.number: o.status.value for o in orders}
+        lines = {(i.reference, i.quantity) for o in orders for i in o.items}
+    db.dispose()
+
+    pushed = [
+        json.loads(line)
+        for line in (folder / "var" / "sandbox-store-shop.jsonl").read_text().splitlines()
+    ]
+    done_in_store = {p["order"] for p in pushed if p.get("status") == "completed"}
+    assert len(done_in_store) == len(completed)
+    assert sum(1 for p in pushed if "tracking" in p) >= len(completed)
+
+    workbook = openpyxl.load_workbook(folder / "var" / "orders.xlsx")
+    rows = list(workbook["Orders"].iter_rows(values_only=True))
+    header = list(rows[0])
+    at = {name: header.index(name) for name in ("order", "line", "status", "qty")}
+    sheet_lines = {(r[at["line"]], r[at["qty"]]) for r in rows[1:] if r[at["line"]]}
+    assert sheet_lines == lines
+    for row in rows[1:]:
+        assert (
+            row[at["status"]] == statuses[row[at["order"]]].replace("_", " ")
+            or row[at["status"]] == statuses[row[at["order"]]]
+        )
+    assert (folder / "var" / "print-files").is_dir()
+    assert list((folder / "var").glob("summary-*.png"))

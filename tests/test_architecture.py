@@ -1,0 +1,30 @@
+"""The dependency rule: the core imports no adapter library (DESIGN.md)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+FORBIDDEN = ("slack_bolt", "slack_sdk", "httpx", "gspread", "openpyxl", "PIL", "starlette")
+# The composition root builds adapters, importing them inside functions only.
+ROOT_MODULES = {"podops.app", "podops.web", "podops.cli"}
+
+
+def test_core_modules_load_no_adapter_library() -> None:
+    core = Path(__file__).parents[1] / "podops"
+    modules = sorted(
+        "podops." + ".".join(p.relative_to(core).with_suffix("").parts)
+        for p in core.rglob("*.py")
+        if "migrations" not in p.parts and p.name not in ("__init__.py", "__main__.py")
+    )
+    modules = [m for m in modules if m not in ROOT_MODULES and not m.startswith("podops.cli")]
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        f"print(sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]", f"core imports adapter libraries: {result.stdout}"
