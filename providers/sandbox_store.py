@@ -180,7 +180,8 @@ class SandboxStore:
     def order_for_slot(self, slot: int, now: datetime) -> dict[str, Any] | None:
         """The order placed in this time slot, if any (deterministic for a seed)."""
         rng = random.Random(f"{self.seed}:{slot}")
-        if rng.random() > 0.6:
+        opening = self._opening_slot()
+        if rng.random() > 0.6 and slot != opening:
             return None
         offset = timedelta(seconds=rng.random() * self.slot.total_seconds())
         created = ANCHOR + slot * self.slot + offset
@@ -193,7 +194,18 @@ class SandboxStore:
         elif roll < 0.09 and now >= created + self.cancel_after:
             status, modified = "cancelled", created + self.cancel_after
         photo_url = self.config.sandbox_photo_url.format(slot=slot, n=slot % PHOTOS)
-        return _order_json(slot, rng, created, modified, status, rng.random(), photo_url)
+        order = _order_json(slot, rng, created, modified, status, rng.random(), photo_url)
+        if slot == opening:
+            _needs_a_message(order, rng)
+        return order
+
+    def _opening_slot(self) -> int | None:
+        """The first whole slot after the shop opened: its order always waits for
+        staff (a mug without its message), so a test-mode run shows the staff edit."""
+        opened = self.config.sandbox_opened_at
+        if opened is None:
+            return None
+        return int((opened - ANCHOR) / self.slot) + 1
 
     def push_status(self, external_id: str, status: str) -> PushResult:
         return self._record({"order": external_id, "status": status})
@@ -278,6 +290,19 @@ def _order_json(
         "shipping": address,
         "line_items": items,
     }
+
+
+def _needs_a_message(order: dict[str, Any], rng: random.Random) -> None:
+    """Make the first line a mug whose customer skipped the printed message."""
+    sku, name, price = rng.choice([p for p in PRODUCTS if p[0].startswith("MUG")])
+    item = order["line_items"][0]
+    item.update(sku=sku, name=name, price=float(price))
+    item["subtotal"] = item["total"] = f"{float(price) * item['quantity']:.2f}"
+    item["meta_data"] = [m for m in item["meta_data"] if m["key"] != "Message"]
+    order["status"] = "processing"
+    order["date_modified_gmt"] = order["date_created_gmt"]
+    total = sum(float(i["subtotal"]) for i in order["line_items"]) + 4.90
+    order["total"] = f"{total:.2f}"
 
 
 def _item(slot: int, n: int, rng: random.Random, first: str, photo_url: str) -> dict[str, Any]:

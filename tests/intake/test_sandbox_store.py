@@ -54,3 +54,21 @@ def test_sandbox_orders_go_through_the_same_intake(db: Database, tmp_path: Path)
     report = sync_one(runtime, "demo")
     assert report.created > 20 and report.error is None
     assert sync_one(runtime, "demo").created == 0
+
+
+def test_a_newly_opened_test_shop_soon_gets_an_order_that_needs_staff() -> None:
+    """Whatever the seed, the demo always has a mug whose customer skipped the message."""
+    opened = NOW - timedelta(seconds=6)
+    for seed in range(20):
+        config = StoreConfig(platform="sandbox", sandbox_every_s=2, sandbox_opened_at=opened)
+        store = SandboxStore("demo", config, seed=seed, clock=lambda: NOW)
+        orders = _orders(store)
+        assert orders, f"seed {seed}: no order after opening"
+        waiting = [
+            order
+            for order in orders
+            if order.items[0].sku.startswith("MUG")
+            and "message" not in order.items[0].personalization
+            and order.store_status == "processing"
+        ]
+        assert waiting, f"seed {seed}: no mug without its message"
