@@ -92,8 +92,10 @@ def main() -> None:
             ),
         }
         db.dispose()
-    print(f"Received {args.orders:,} orders (2 line items each) in {elapsed:.1f} s "
-          f"in batches of {args.batch}: {rate:,.0f} orders/s")
+    print(
+        f"Received {args.orders:,} orders (2 line items each) in {elapsed:.1f} s "
+        f"in batches of {args.batch}: {rate:,.0f} orders/s"
+    )
     print(f"{'query at ' + format(args.orders, ',') + ' orders':<45} median ms")
     for name, ms in timings.items():
         print(f"  {name:<43} {ms:8.2f}")

@@ -117,9 +117,10 @@ class FakeSheets:
 
     def values(self, title: str) -> list[list[str]]:
         tab = self.tab(title)
+        last_row, last_col = tab.extent()
         return [
-            [shown(tab.cells.get((r, c), "")) for c in range(1, tab.last_col() + 1)]
-            for r in range(1, tab.last_row() + 1)
+            [shown(tab.cells.get((r, c), "")) for c in range(1, last_col + 1)]
+            for r in range(1, last_row + 1)
         ]
 
     def set(self, title: str, row: int, col: int, value: Any) -> None:
