@@ -28,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import gspread
+from gspread.utils import ValueInputOption
 from sqlalchemy import update
 
 from podops import services
@@ -89,7 +90,7 @@ def paste_tracking(client: gspread.Client, spreadsheet_id: str) -> None:
     rows = [[str(100000 + n), "UPS", f"1Z999AA1{n + 2:010d}"] for n in range(ORDERS)]
     worksheet = client.open_by_key(spreadsheet_id).worksheet(TRACKING)
     worksheet.resize(rows=max(worksheet.row_count, ORDERS + 1))  # a paste grows the grid
-    worksheet.update(rows, f"A2:C{ORDERS + 1}", value_input_option="RAW")
+    worksheet.update(rows, f"A2:C{ORDERS + 1}", value_input_option=ValueInputOption.raw)
 
 
 def main() -> None:
