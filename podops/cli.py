@@ -143,4 +143,3 @@ def main(argv: list[str] | None = None) -> int:
         if State.runtime is not None:
             State.runtime.close()
     return 0
-

@@ -57,4 +57,3 @@ def record(
     )
     session.add(event)
     return event
-

@@ -43,3 +43,6 @@ class IncomingOrder:
     problems: list[str] = field(default_factory=list)
     needs_design: bool = False
     """True for outside orders (marketplace, phone) that arrive without a design."""
+    modified_at: datetime | None = None
+    """When the store last changed the order: a delivery older than one already
+    applied (webhook retries arrive out of order) is ignored."""

@@ -111,6 +111,7 @@ class Order(Base):
         )
     )
     store_status: Mapped[str | None] = mapped_column(String(32))
+    store_modified_at: Mapped[datetime | None]
     placed_at: Mapped[datetime]
     submit_at: Mapped[datetime | None]
     customer_name: Mapped[str] = mapped_column(String(200), default="")

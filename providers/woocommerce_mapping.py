@@ -74,6 +74,7 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
         external_id=str(data["id"]),
         number=str(data.get("number") or data["id"]),
         placed_at=placed_at,
+        modified_at=modified_at(data),
         store_status=str(data.get("status") or ""),
         customer_name=name[:200],
         customer_email=str(billing.get("email") or "")[:320],
@@ -98,6 +99,7 @@ def map_order_safely(data: dict[str, Any], store: str, config: StoreConfig) -> I
             external_id=str(data["id"]),
             number=str(data.get("number") or data["id"]),
             placed_at=datetime.now(UTC),
+            modified_at=modified_at(data),
             store_status=str(data.get("status") or ""),
             problems=[f"podops could not read this order from the store ({type(exc).__name__})"],
         )

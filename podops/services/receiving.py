@@ -10,11 +10,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from podops import events
 from podops.db import bulk_insert
@@ -308,6 +309,7 @@ def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> New
         "status": status,
         "store_status": incoming.store_status,
         "placed_at": incoming.placed_at,
+        "store_modified_at": incoming.modified_at,
         "submit_at": incoming.placed_at + timedelta(hours=store_policy.countdown_hours),
         "customer_name": incoming.customer_name,
         "customer_email": incoming.customer_email,
@@ -337,14 +339,33 @@ def _has_address(address: dict[str, object]) -> bool:
     )
 
 
+def _note_store_change(session: Session, order: Order, changed: datetime) -> None:
+    """Remember the store's newest change time; bookkeeping, so no version bump
+    that would race a staff action on the same order."""
+    table: Any = Order.__table__
+    session.execute(update(table).where(table.c.id == order.id).values(store_modified_at=changed))
+    set_committed_value(order, "store_modified_at", changed)
+
+
 def _apply_store_update(
     session: Session, order: Order, incoming: IncomingOrder, actor: Actor
 ) -> bool:
-    """A known order came again: follow a cancellation or refund made in the shop."""
+    """A known order came again: follow a cancellation or refund made in the shop.
+
+    A delivery older than the newest one applied is ignored: WooCommerce retries
+    webhooks, so "cancelled" may arrive after the "processing" of a reopened order.
+    """
+    seen, changed = order.store_modified_at, incoming.modified_at
+    if changed is not None and seen is not None and changed < seen:
+        return False
     if incoming.store_status == order.store_status:
+        if changed is not None and (seen is None or changed > seen):
+            _note_store_change(session, order, changed)
         return False
     before = order.store_status
     order.store_status = incoming.store_status
+    if changed is not None:
+        order.store_modified_at = changed
     status = OrderStatus(order.status)
     if incoming.store_status in STORE_CANCEL_STATUSES:
         reason = f"{incoming.store_status} in the store"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from starlette.applications import Starlette
 
 from podops import services
 from podops.app import Runtime
-from podops.models import InboundDelivery, Order
+from podops.models import Event, InboundDelivery, Order
 from podops.status import OrderStatus
 from podops.web import build_asgi_app
 from sync.webhooks import routes, signature_for
@@ -102,6 +103,41 @@ def test_a_replayed_delivery_changes_nothing(web: AsgiClient, runtime: Runtime) 
     assert _stored(runtime) == (1, 1)
     with runtime.db.unit_of_work() as session:
         assert services.get_order(session, "1001").status == OrderStatus.PENDING
+
+
+def test_a_late_retry_of_an_older_change_changes_nothing(web: AsgiClient, runtime: Runtime) -> None:
+    """Cancelled at 10:05, reopened at 10:20; the 10:05 webhook's retry arrives last."""
+    placed = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+    deliver(web, json.dumps(sample_order(1001, created=placed)).encode(), delivery="1")
+    reopened = sample_order(1001, created=placed, modified=placed + timedelta(minutes=20))
+    reopened["shipping"]["address_2"] = "Apt 4"  # what changed: the address, not the status
+    assert (
+        deliver(web, json.dumps(reopened).encode(), topic="order.updated", delivery="3")[1][
+            "result"
+        ]
+        == "unchanged"
+    )
+    late = sample_order(
+        1001, status="cancelled", created=placed, modified=placed + timedelta(minutes=5)
+    )
+    assert (
+        deliver(web, json.dumps(late).encode(), topic="order.updated", delivery="2")[1]["result"]
+        == "unchanged"
+    )
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, "1001")
+        assert order.status == OrderStatus.PENDING and order.store_status == "processing"
+        actions = set(session.scalars(select(Event.action).where(Event.order_id == order.id)))
+    assert "store_status" not in actions and "cancel" not in actions
+    newer = sample_order(
+        1001, status="cancelled", created=placed, modified=placed + timedelta(hours=1)
+    )
+    assert (
+        deliver(web, json.dumps(newer).encode(), topic="order.updated", delivery="4")[1]["result"]
+        == "updated"
+    )
+    with runtime.db.unit_of_work() as session:
+        assert services.get_order(session, "1001").status == OrderStatus.CANCELLED
 
 
 def test_the_unsigned_ping_is_answered(web: AsgiClient, runtime: Runtime) -> None:
