@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
 from podops.errors import OrderLocked
 from podops.models import OutboxMessage
@@ -15,6 +14,7 @@ from podops.outbox import Topic
 from podops.status import OrderStatus
 from providers.sandbox_provider import SandboxProvider
 from sync import provider_callbacks
+from tests.asgi_client import AsgiClient
 from tests.factories import STAFF
 from tests.fulfillment.conftest import Shop
 
@@ -48,7 +48,7 @@ def test_shineon_callback_is_verified_and_only_a_hint(shop: Shop) -> None:
     sent = shop.shineon.by_source(ref)
     callback = sent["shipment_notification_url"]
     path = callback.removeprefix("https://podops.example")
-    client = TestClient(Starlette(routes=provider_callbacks.routes(_Runtime(shop))))  # type: ignore[arg-type]
+    client = AsgiClient(Starlette(routes=provider_callbacks.routes(_Runtime(shop))))  # type: ignore[arg-type]
     forged = {"order": {"source_id": ref, "line_items": [{"tracking_number": "1ZFAKE"}]}}
     assert client.post(path[:-4] + "beef", json=forged).status_code == 404
     assert client.post(path, json=forged).json() == {"ok": True, "changes": []}

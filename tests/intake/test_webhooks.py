@@ -3,14 +3,11 @@ replayed, pinged, deleted."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 from sqlalchemy import func, select
-from starlette.applications import Starlette
 
 from podops import services
 from podops.app import Runtime
@@ -18,24 +15,11 @@ from podops.models import Event, InboundDelivery, Order
 from podops.status import OrderStatus
 from podops.web import build_asgi_app
 from sync.webhooks import routes, signature_for
+from tests.asgi_client import AsgiClient
 from tests.fakes.woocommerce import sample_order
 from tests.intake.conftest import WEBHOOK_SECRET
 
 URL = "/webhooks/woocommerce/main"
-
-
-class AsgiClient:
-    """Posts to the real Starlette app through httpx's ASGI transport."""
-
-    def __init__(self, app: Starlette) -> None:
-        self.transport = httpx.ASGITransport(app=app)
-
-    def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
-        async def send() -> httpx.Response:
-            async with httpx.AsyncClient(transport=self.transport, base_url="http://shop") as c:
-                return await c.post(url, content=content, headers=headers)
-
-        return asyncio.run(send())
 
 
 @pytest.fixture
