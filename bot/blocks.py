@@ -210,9 +210,9 @@ def plain_input(block_id: str, label: str, value: str, *, optional: bool, multil
     }
 
 
-def edit_modal(card: OrderCard, metadata: dict[str, str]) -> Block:
+def edit_modal(card: OrderCard, metadata: dict[str, str], *, note: str = "") -> Block:
     """One input per personalization field of each line (or free `name=value` lines)."""
-    blocks: list[Block] = []
+    blocks: list[Block] = [text_block(f":warning: {escape(note)}")] if note else []
     for item in card.items[:MAX_ITEMS]:
         position = int(item.reference.rsplit("-", 1)[1])
         blocks.append(text_block(f"*{item.reference}* {escape(item.name)} ({item.sku})"))
@@ -230,7 +230,8 @@ def edit_modal(card: OrderCard, metadata: dict[str, str]) -> Block:
                     multiline=True,
                 )
             )
-    return modal("order_edit", f"Edit order {card.number}", "Save and render", blocks, metadata)
+    submit = "Save and send" if note else "Save and render"
+    return modal("order_edit", f"Edit order {card.number}", submit, blocks, metadata)
 
 
 def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:

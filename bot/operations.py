@@ -18,6 +18,7 @@ from bot.parsing import Command
 from podops import reports, services
 from podops.errors import DomainRefusal
 from podops.events import Actor
+from podops.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
@@ -133,10 +134,22 @@ class Operations:
     def due_within(self) -> timedelta:
         return timedelta(minutes=self.runtime.settings.slack.alert_before_minutes)
 
+    def late_design_provider(self, reference: str) -> str | None:
+        """The provider that would still take a new design for this submitted order."""
+        submission = optional_service(self.runtime, "submission")
+        if submission is None:
+            return None
+        with self.runtime.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            status, provider = OrderStatus(order.status), order.provider
+        return provider if accepts_design_changes(submission, status, provider) else None
+
     def edit(
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
     ) -> Reply:
         """Save edited fields, re-render those lines, queue the new previews."""
+        if self.late_design_provider(reference) is not None:
+            return self._edit_after_submission(reference, changes, actor, key)
         with self.runtime.db.unit_of_work() as session:
             for position, fields in sorted(changes.items()):
                 order = services.edit_personalization(session, reference, position, fields, actor)
@@ -162,3 +175,29 @@ class Operations:
         if failures:
             text += " Could not render: " + "; ".join(failures)
         return Reply(text)
+
+    def _edit_after_submission(
+        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+    ) -> Reply:
+        """Render aside, send to the provider, record only what it accepted."""
+        print_files = optional_service(self.runtime, "print_files")
+        if print_files is None:
+            raise DomainRefusal(
+                "print files are not configured, so a new design cannot be sent to the provider"
+            )
+        change = change_submitted_design(
+            self.runtime.submission, print_files, reference, changes, actor
+        )
+        if not change.previews:
+            return Reply(f"Nothing changed on order {change.number}.")
+        with self.runtime.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            text = (
+                f"{reports.actor_name(actor.name)} changed the design of order {change.number}; "
+                f"{change.provider} has the new print files:"
+            )
+            queue_previews(session, order, text, change.previews, key=key)
+        return Reply(
+            f"Sent the new design of order {change.number} to {change.provider} and "
+            f"rendered {len(change.previews)} preview(s)."
+        )

@@ -20,7 +20,7 @@ from podops.db import Database
 from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
-from podops.ports.render import Renderer
+from podops.ports.render import RenderedFileLike, Renderer
 from podops.services.common import apply
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
 
@@ -46,6 +46,31 @@ class _Job:
     product_key: str
     personalization: dict[str, Any]
     image_urls: dict[str, Any]
+
+
+def adopt(
+    session: Any, order: Order, item: LineItem, rendered: RenderedFileLike, actor: Actor
+) -> None:
+    """Make `rendered` the line's current print file, clear render problems, audit it."""
+    item.print_file = str(rendered.path)
+    item.print_file_sha256 = rendered.sha256
+    item.print_file_revision = rendered.revision
+    item.print_file_current = True
+    item.preview_file = str(rendered.preview_path)
+    item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
+    order.problems = [
+        p for p in order.problems if not p.startswith(f"line {item.position}: {PROBLEM_PREFIX}")
+    ]
+    events.record(
+        session,
+        order,
+        actor,
+        "render",
+        line=item.reference,
+        revision=rendered.revision,
+        sha256=rendered.sha256[:12],
+        size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
+    )
 
 
 class PrintFiles:
@@ -146,29 +171,27 @@ class PrintFiles:
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
-            item.print_file = str(rendered.path)
-            item.print_file_sha256 = rendered.sha256
-            item.print_file_revision = rendered.revision
-            item.print_file_current = True
-            item.preview_file = str(rendered.preview_path)
-            item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
-            order.problems = [
-                p
-                for p in order.problems
-                if not p.startswith(f"line {job.position}: {PROBLEM_PREFIX}")
-            ]
-            events.record(
-                session,
-                order,
-                actor,
-                "render",
-                line=job.reference,
-                revision=rendered.revision,
-                sha256=rendered.sha256[:12],
-                size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
-            )
+            adopt(session, order, item, rendered, actor)
             self._release_design_hold(session, order, actor)
         return True
+
+    def render_detached(
+        self,
+        canonical: str,
+        position: int,
+        product_key: str,
+        personalization: dict[str, Any],
+        image_urls: dict[str, Any],
+    ) -> RenderedFileLike:
+        """A new revision of a line's print file, not recorded on the line (for a design
+        a provider must accept first); call outside a transaction. Raises RenderRefused."""
+        return self.renderer.render_item(
+            canonical.replace(":", "-"),
+            position,
+            product_key,
+            {k: str(v) for k, v in personalization.items()},
+            {k: str(v) for k, v in image_urls.items()},
+        )
 
     def _release_design_hold(self, session: Any, order: Order, actor: Actor) -> None:
         """A needs_design order whose lines all have current files returns to the countdown."""

@@ -23,13 +23,23 @@ def open_edit_modal(
         card = bot.ops.card(reference)
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
+    note = ""
     if OrderStatus(card.status) not in BEFORE_SUBMISSION:
-        return (
-            f":no_entry: order {card.number} is {card.status_label}; its design can no longer "
-            "be changed (it was sent to the provider)"
+        try:
+            provider = bot.ops.late_design_provider(card.reference)
+        except PodopsError as exc:
+            return f":no_entry: {exc.message}"
+        if provider is None:
+            return (
+                f":no_entry: order {card.number} is {card.status_label}; its design can no "
+                "longer be changed (it was sent to the provider)"
+            )
+        note = (
+            f"Order {card.number} is already at {provider}. Saving renders the new design and "
+            f"sends it to {provider}, which takes it only until production starts."
         )
-    view = blocks.edit_modal(card, {"reference": card.reference, "channel": channel})
-    return _open(client, trigger_id, view)
+    metadata = {"reference": card.reference, "channel": channel}
+    return _open(client, trigger_id, blocks.edit_modal(card, metadata, note=note))
 
 
 def open_cancel_modal(

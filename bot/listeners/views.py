@@ -33,15 +33,17 @@ def metadata(view: dict[str, Any]) -> dict[str, str]:
 
 
 def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
-    """The order's personalization per line; refuses when it can no longer change."""
+    """The order's personalization per line; refuses when it can no longer change
+    (submitted, unless its provider still takes a new design)."""
     with bot.runtime.db.unit_of_work() as session:
         order = services.get_order(session, reference)
-        if OrderStatus(order.status) not in BEFORE_SUBMISSION:
-            raise OrderLocked(
-                f"order {order.number} is {OrderStatus(order.status).label}; its design can no "
-                "longer be changed"
-            )
-        return {i.position: {k: str(v) for k, v in i.personalization.items()} for i in order.items}
+        status, number = OrderStatus(order.status), order.number
+        fields = {
+            i.position: {k: str(v) for k, v in i.personalization.items()} for i in order.items
+        }
+    if status not in BEFORE_SUBMISSION and bot.ops.late_design_provider(reference) is None:
+        raise OrderLocked(f"order {number} is {status.label}; its design can no longer be changed")
+    return fields
 
 
 def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm:

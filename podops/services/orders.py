@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
-from podops.models import Order, utcnow
+from podops.models import LineItem, Order, utcnow
 from podops.outbox import Topic, enqueue
 from podops.services.common import apply, clean_text
 from podops.services.lookup import get_order
@@ -70,6 +70,30 @@ def design_ready(session: Session, reference: str, actor: Actor) -> Order:
     return order
 
 
+def line_of(order: Order, position: int) -> LineItem:
+    """The order's line at `position`, or a refusal naming how many lines it has."""
+    item = next((i for i in order.items if i.position == position), None)
+    if item is None:
+        raise InvalidInput(f"{order.label} has no line {position} (it has {len(order.items)})")
+    return item
+
+
+def clean_fields(changes: dict[str, str]) -> dict[str, str]:
+    """Personalization values as staff typed them, trimmed and bounded."""
+    cleaned: dict[str, str] = {}
+    for name, value in changes.items():
+        name = name.strip()
+        if not name:
+            raise InvalidInput("a personalization field needs a name")
+        text = str(value).strip()
+        if len(text) > MAX_FIELD_LENGTH:
+            raise InvalidInput(
+                f"{name} is {len(text)} characters; at most {MAX_FIELD_LENGTH} are allowed"
+            )
+        cleaned[name] = text
+    return cleaned
+
+
 def edit_personalization(
     session: Session,
     reference: str,
@@ -84,20 +108,8 @@ def edit_personalization(
             f"{order.label} is {OrderStatus(order.status).label}; its design can no longer be "
             "changed (it was sent to the provider)"
         )
-    item = next((i for i in order.items if i.position == position), None)
-    if item is None:
-        raise InvalidInput(f"{order.label} has no line {position} (it has {len(order.items)})")
-    cleaned: dict[str, str] = {}
-    for name, value in changes.items():
-        name = name.strip()
-        if not name:
-            raise InvalidInput("a personalization field needs a name")
-        text = str(value).strip()
-        if len(text) > MAX_FIELD_LENGTH:
-            raise InvalidInput(
-                f"{name} is {len(text)} characters; at most {MAX_FIELD_LENGTH} are allowed"
-            )
-        cleaned[name] = text
+    item = line_of(order, position)
+    cleaned = clean_fields(changes)
     before = {k: item.personalization.get(k) for k in cleaned}
     if all(before[k] == v for k, v in cleaned.items()):
         return order

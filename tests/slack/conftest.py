@@ -280,6 +280,17 @@ class Outcome:
     message: str
 
 
+@dataclass
+class Rendered:
+    path: Path
+    preview_path: Path
+    sha256: str
+    revision: int
+    width_px: int = 4500
+    height_px: int = 5400
+    dpi: int = 300
+
+
 class FakePrintFiles:
     """A stand-in for `runtime.print_files`: writes a small preview per line."""
 
@@ -297,3 +308,18 @@ class FakePrintFiles:
             Image.new("RGB", (40, 30), "navy").save(path)
             outcomes.append(Outcome(f"{reference}-{position:02d}", True, path, "rendered"))
         return outcomes
+
+    def render_detached(
+        self,
+        canonical: str,
+        position: int,
+        product_key: str,
+        personalization: dict[str, Any],
+        image_urls: dict[str, Any],
+    ) -> Rendered:
+        self.calls.append((canonical, [position]))
+        revision = len(self.calls)
+        stem = f"{canonical.replace(':', '_')}-{position}-r{revision:03d}"
+        preview = self.folder / f"{stem}-preview.png"
+        Image.new("RGB", (40, 30), "teal").save(preview)
+        return Rendered(self.folder / f"{stem}.png", preview, "cd" * 32, revision)

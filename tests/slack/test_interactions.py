@@ -7,7 +7,10 @@ from pathlib import Path
 
 from podops import services
 from podops.app import Runtime
+from podops.fulfillment import SubmissionService
+from podops.routing import ShopPolicy, StorePolicy
 from podops.status import OrderStatus
+from providers.sandbox_provider import SandboxProvider
 from sync.notify_job import drain
 from tests.factories import SYSTEM, received_order
 from tests.fakes.slack import FakeSlack
@@ -125,6 +128,34 @@ def test_edit_is_refused_once_submitted_and_without_renderer_it_still_saves(
     wait_for(lambda: fake_slack.responses)
     assert "can no longer be changed" in fake_slack.responses[-1]["text"]
     assert snapshot(runtime.db) == before
+
+
+class Links:
+    def url_for(self, print_file: str) -> str:
+        return f"https://podops.example/files/{Path(print_file).name}"
+
+
+def test_an_order_at_a_provider_that_still_takes_changes_gets_the_new_design(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy, tmp_path: Path
+) -> None:
+    provider = SandboxProvider("sandbox", stage_s=600)
+    runtime.__dict__["submission"] = SubmissionService(runtime.db, {"sandbox": provider}, Links())
+    renderer = FakePrintFiles(tmp_path)
+    runtime.__dict__["print_files"] = renderer
+    number = received_order(runtime.db, ShopPolicy({"main": StorePolicy(1, "sandbox")}, []))
+    with runtime.db.unit_of_work() as session:
+        for item in services.get_order(session, number).items:
+            item.print_file, item.print_file_current = f"/srv/{number}-{item.position}.png", True
+    assert runtime.submission.submit_now(number, SYSTEM).status == OrderStatus.SUBMITTED
+    slack.command(f"edit {number}")
+    view = opened_view(fake_slack)
+    assert "already at sandbox" in json.dumps(view) and view["submit"]["text"] == "Save and send"
+    metadata = json.loads(view["private_metadata"])
+    slack.submit_view("order_edit", {"f|1|name": {"value": {"value": "BEA"}}}, metadata)
+    wait_for(lambda: order_state(runtime, number)[1] == {"name": "BEA"})
+    note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
+    assert "Sent the new design" in note["text"] and "sandbox" in note["text"]
+    assert order_state(runtime, number)[0] == OrderStatus.SUBMITTED
 
 
 def test_app_home_shows_the_dashboard(
