@@ -32,12 +32,8 @@ from podops.settings import PersonalizationMapping, RoutingRule, Settings, Store
 from providers.woocommerce import WooCommerceStore, build_client
 from sync.intake import sync_one
 from sync.pushback import drain
-from tests.fakes.woocommerce import (
-    CONSUMER_KEY,
-    CONSUMER_SECRET,
-    FakeWooCommerce,
-    sample_order,
-)
+from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 
 ORDERS = 10_000
 PUSHES = 1_000

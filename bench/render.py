@@ -42,7 +42,6 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing
-import random
 import resource
 import statistics
 import subprocess
@@ -57,10 +56,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps  # noqa: E402
+from PIL import Image, ImageDraw, ImageFont, ImageOps  # noqa: E402
 
 from render.export import encode_print_file  # noqa: E402
 from render.images import DEFAULT_MAX_PIXELS, FetchPolicy  # noqa: E402
+from render.sample_photo import phone_photo  # noqa: E402
 from render.service import PrintFileRenderer, compose_print_file  # noqa: E402
 from render.templates import (  # noqa: E402
     ArtworkLayer,
@@ -75,8 +75,6 @@ PRODUCT = "tee-front"
 PERSONALIZATION = {"name": "Maria", "message": "Best mom since 2015"}
 PHOTO_SIZE = (3000, 3000)
 PHOTO_SEED = 7
-TEXTURE_SPREAD = 32
-SENSOR_SPREAD = 3
 PLAIN_RUNS = 5
 PODOPS_PER_PLAIN = 2  # podops runs per plain run, interleaved
 BATCH_FILES = 50
@@ -85,80 +83,9 @@ BATCH_CHECKED = 3
 NOTES = [("Title", "bench"), ("Comment", "order B1 line 1")]
 
 
-def phone_photo(size: tuple[int, int] = PHOTO_SIZE, seed: int = PHOTO_SEED) -> Image.Image:
-    """A deterministic RGB picture with a phone photo's texture and noise (see the top)."""
-    rng = random.Random(seed)
-    scene, horizon = _scene(size, rng)
-    busy = ImageChops.lighter(
-        _value_noise(size, 300, rng, 120).point(lambda v: 0 if v < 100 else min(255, 4 * v - 400)),
-        horizon,
-    )
-    texture = Image.new("L", size, 128)
-    spread = float(TEXTURE_SPREAD)
-    for cell in (256, 128, 64, 32, 16, 8, 4, 2, 1):
-        texture = _add(texture, _value_noise(size, cell, rng, spread))
-        spread *= 0.8
-    texture = Image.composite(texture, texture.point(lambda v: 128 + (v - 128) // 4), busy)
-    channels = []
-    for channel in scene.split():
-        colour = Image.new("L", size, 128)
-        for cell, share in ((64, 4), (16, 5), (4, 6)):
-            colour = _add(colour, _value_noise(size, cell, rng, TEXTURE_SPREAD / share))
-        channels.append(_add(_add(channel, texture), colour))
-    photo = Image.merge("RGB", channels).filter(ImageFilter.GaussianBlur(0.6))
-    grainy = [
-        _add(
-            _add(channel, _value_noise(size, 1, rng, SENSOR_SPREAD)),
-            _value_noise(size, 2, rng, SENSOR_SPREAD / 2),
-        )
-        for channel in photo.split()
-    ]
-    return Image.merge("RGB", grainy).filter(ImageFilter.UnsharpMask(2, 60, 2))
-
-
-def _scene(size: tuple[int, int], rng: random.Random) -> tuple[Image.Image, Image.Image]:
-    """Sky over green ground with soft shapes; also the ground's mask."""
-    width, height = size
-    ramp = Image.linear_gradient("L").resize(size)
-    scene = Image.merge(
-        "RGB",
-        (
-            ramp.point(lambda v: 60 + v // 2),
-            ramp.point(lambda v: 110 + 2 * v // 5),
-            ramp.point(lambda v: 200 + v // 5),
-        ),
-    )
-    horizon = ramp.point(lambda v: 255 if v > 110 else 0).filter(ImageFilter.GaussianBlur(20))
-    scene.paste((70, 95, 45), (0, 0, width, height), horizon)
-    draw = ImageDraw.Draw(scene)
-    for _ in range(14):
-        x, y = rng.uniform(0, width), rng.uniform(0, height)
-        radius = rng.uniform(0.05, 0.2) * min(size)
-        colour = tuple(rng.randrange(40, 230) for _ in range(3))
-        draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
-    return scene.filter(ImageFilter.GaussianBlur(3)), horizon
-
-
-def _value_noise(
-    size: tuple[int, int], cell: int, rng: random.Random, spread: float
-) -> Image.Image:
-    """Seeded noise around 128 with features about `cell` px across, about +-spread deep."""
-    width, height = size
-    small = (max(2, -(-width // cell) + 1), max(2, -(-height // cell) + 1))
-    noise = Image.frombytes("L", small, rng.randbytes(small[0] * small[1]))
-    if cell > 1:
-        noise = noise.resize((small[0] * cell, small[1] * cell), Image.Resampling.BICUBIC)
-    noise = noise.crop((0, 0, width, height))
-    return noise.point([max(0, min(255, round(128 + (v - 128) * spread / 74))) for v in range(256)])
-
-
-def _add(image: Image.Image, noise: Image.Image) -> Image.Image:
-    return ImageChops.add(image, noise, scale=1.0, offset=-128)
-
-
 def photo_jpeg() -> bytes:
     buffer = io.BytesIO()
-    phone_photo().save(buffer, "JPEG", quality=90)
+    phone_photo(PHOTO_SIZE, PHOTO_SEED).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 

@@ -42,8 +42,8 @@ from podops.sheet_rows import TRACKING
 from podops.status import OrderStatus
 from sync.gsheet import GoogleSheet
 from sync.sheet_mirror import SheetMirror
-from tests.fakes.sheets import RedirectSession
 from tests.fakes.sheets_process import FakeSheetsProcess
+from tests.fakes.sheets_server import RedirectSession
 
 ORDERS = 5_000  # two line items each: 10,000 rows
 SYSTEM = Actor("bench", Channel.SYSTEM)

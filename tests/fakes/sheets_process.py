@@ -12,7 +12,7 @@ import multiprocessing
 from multiprocessing.connection import Connection
 from typing import Any
 
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 
 
 def _serve(commands: Connection) -> None:

@@ -15,7 +15,8 @@ from podops.models import Event, Order, Store
 from podops.status import OrderStatus
 from sync.intake import jobs, sync_one
 from tests.factories import SYSTEM
-from tests.fakes.woocommerce import FakeWooCommerce, sample_order
+from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import make_runtime, store_config
 
 AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)

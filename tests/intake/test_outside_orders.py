@@ -13,7 +13,8 @@ from podops.cli import main
 from podops.db import Database
 from podops.models import Order
 from providers.csv_orders import parse_file, parse_personalization
-from tests.fakes.woocommerce import FakeWooCommerce, sample_order
+from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 

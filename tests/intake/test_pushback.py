@@ -20,7 +20,8 @@ from providers.sandbox_store import SandboxStore
 from sync.intake import sync_one
 from sync.pushback import drain, jobs
 from tests.factories import STAFF, SYSTEM, incoming
-from tests.fakes.woocommerce import FakeWooCommerce, sample_order
+from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import make_runtime, store_config
 
 

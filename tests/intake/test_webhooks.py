@@ -16,7 +16,7 @@ from podops.status import OrderStatus
 from podops.web import build_asgi_app
 from sync.webhooks import routes, signature_for
 from tests.asgi_client import AsgiClient
-from tests.fakes.woocommerce import sample_order
+from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import WEBHOOK_SECRET
 
 URL = "/webhooks/woocommerce/main"

@@ -10,7 +10,8 @@ from pydantic import SecretStr
 
 from podops.errors import ConfigError, StoreError
 from providers.woocommerce import WooCommerceStore, build_client
-from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce, sample_order
+from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import FAST_RETRY, store_config
 
 DAY_AGO = datetime.now(UTC) - timedelta(days=1)

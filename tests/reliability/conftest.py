@@ -26,7 +26,7 @@ from sqlalchemy import text, update
 from podops.db import Database
 from podops.models import Order, OutboxMessage, utcnow
 from tests.fakes.customcat import API_KEY, FakeCustomCat
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.reliability.gates import Gate, gate

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from podops.db import Database
 from podops.models import Event, LineItem, Order
 from tests.fakes.customcat import FakeCustomCat
-from tests.fakes.woocommerce import FakeWooCommerce, sample_order
+from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
 from tests.reliability.conftest import Deployment
 
 FIRST_ID = 5000

@@ -28,7 +28,7 @@ from providers.csv_orders import parse_file
 from sync.sheet_mirror import SheetMirror
 from sync.workbook import Workbook
 from tests import factories
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 from tests.reliability.conftest import Outcome
 from tests.sheet.conftest import google_sheet
 

@@ -23,7 +23,7 @@ from podops.models import Event, InboundDelivery, Order
 from podops.status import OrderStatus
 from podops.web import build_asgi_app
 from sync.webhooks import routes, signature_for
-from tests.fakes.woocommerce import sample_order
+from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import make_runtime, store_config
 from tests.intake.test_webhooks import URL, AsgiClient
 from tests.reliability.conftest import WEBHOOK_SECRET, Outcome

@@ -13,7 +13,7 @@ from collections import Counter
 
 from podops.db import Database
 from tests.fakes.customcat import FakeCustomCat
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.woocommerce import FakeWooCommerce
 from tests.reliability.conftest import (

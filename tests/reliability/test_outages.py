@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from podops.db import Database
 from podops.models import Order, Store, utcnow
 from tests.fakes.customcat import FakeCustomCat, Fault
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.woocommerce import FakeWooCommerce
 from tests.reliability.conftest import Deployment, Outcome, time_passes

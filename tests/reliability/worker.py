@@ -30,7 +30,7 @@ def _use_fake_sheets(runtime: Runtime, base: str) -> None:
     import gspread
 
     from sync.gsheet import GoogleSheet
-    from tests.fakes.sheets import RedirectSession
+    from tests.fakes.sheets_server import RedirectSession
 
     client = gspread.Client(auth=None, session=RedirectSession(base))  # type: ignore[arg-type]
     sheet_id = runtime.settings.sheet.spreadsheet_id

@@ -24,7 +24,8 @@ from podops.sheet_rows import ORDERS
 from sync.gsheet import GoogleSheet
 from sync.sheet_mirror import CycleReport, SheetMirror
 from sync.workbook import Workbook, _text
-from tests.fakes.sheets import FakeSheets, FakeSheetsServer, RedirectSession
+from tests.fakes.sheets import FakeSheets
+from tests.fakes.sheets_server import FakeSheetsServer, RedirectSession
 
 
 class Hands(Protocol):

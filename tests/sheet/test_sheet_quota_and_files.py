@@ -17,7 +17,7 @@ from podops.status import OrderStatus
 from sync.sheet_mirror import SheetMirror
 from sync.workbook import Workbook
 from tests import factories
-from tests.fakes.sheets import FakeSheetsServer
+from tests.fakes.sheets_server import FakeSheetsServer
 from tests.sheet.conftest import WorkbookHands, google_sheet
 
 
