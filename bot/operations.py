@@ -137,8 +137,8 @@ class Operations:
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""
         submission = optional_service(self.runtime, "submission")
-        if submission is None:
-            return None
+        if submission is None or optional_service(self.runtime, "print_files") is None:
+            return None  # without print files there is no new design to send
         with self.runtime.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             status, provider = OrderStatus(order.status), order.provider

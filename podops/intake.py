@@ -157,6 +157,7 @@ def receive_deletion(
         number=order.number,
         placed_at=order.placed_at,
         store_status=DELETED_STATUS,
+        modified_at=utcnow(),  # a late retry of an earlier update must not undo it
     )
     result = receive_orders(session, [gone], policy, store_actor(store), platform=platform)
     return bool(result.updated)

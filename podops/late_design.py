@@ -5,19 +5,27 @@ order waits: on hold, awaiting payment) still take a new design. The database
 must never claim a design the provider does not have, so the new print files
 are rendered first, aside, then sent, and only a design the provider accepted
 is recorded; a refusal (the provider started production meanwhile) changes
-nothing but leaves the refused files unused on disk.
+nothing but leaves the refused files unused on disk. One change per order at a
+time (a lock in this process and a lease across processes), so two people
+editing at once cannot leave the provider with one design and podops another.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from podops import events, services
-from podops.errors import OrderLocked, RenderRefused
+from podops.db import Database
+from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.fulfillment_followup import FollowUp
+from podops.leases import singleton
 from podops.models import Order
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
@@ -52,6 +60,30 @@ def accepts_design_changes(submission: FollowUp, status: OrderStatus, provider: 
     return submission.providers[provider].capabilities.accepts_design_changes
 
 
+LEASE_TTL = timedelta(minutes=5)
+_in_process: dict[int, threading.Lock] = {}
+_in_process_guard = threading.Lock()
+
+
+@contextmanager
+def one_change_at_a_time(db: Database, order_id: int, label: str) -> Iterator[None]:
+    """Hold the order's design-change lock, or refuse at once if someone else does."""
+    busy = ConcurrentModification(
+        f"another design change for {label} is being sent right now; try again in a moment"
+    )
+    with _in_process_guard:
+        lock = _in_process.setdefault(order_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise busy
+    try:
+        with singleton(db, f"design-change:{order_id}", ttl=LEASE_TTL) as held:
+            if not held:
+                raise busy
+            yield
+    finally:
+        lock.release()
+
+
 def change_submitted_design(
     submission: FollowUp,
     print_files: PrintFiles,
@@ -60,6 +92,20 @@ def change_submitted_design(
     actor: Actor,
 ) -> LateDesignChange:
     """Render the edited lines, send the new design, record it once accepted."""
+    with submission.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        order_id, label = order.id, order.label
+    with one_change_at_a_time(submission.db, order_id, label):
+        return _change(submission, print_files, reference, changes, actor)
+
+
+def _change(
+    submission: FollowUp,
+    print_files: PrintFiles,
+    reference: str,
+    changes: dict[int, dict[str, str]],
+    actor: Actor,
+) -> LateDesignChange:
     with submission.db.unit_of_work() as session:
         order = services.get_order(session, reference)
         provider = submission.provider(order.provider)
@@ -99,13 +145,13 @@ def change_submitted_design(
                 after_submission=provider.name,
             )
             adopt(session, order, item, rendered[proposal.position], actor)
-        order.provider_status = remote.raw_status or order.provider_status
         events.record(
             session,
             order,
             actor,
             "design_replaced",
             provider=provider.name,
+            provider_status=remote.raw_status,
             files=[str(rendered[p.position].path.name) for p in proposals],
         )
     return LateDesignChange(

@@ -27,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
+from podops.errors import ConcurrentModification, DatabaseUnavailable
 from podops.intake import claim_delivery, receive_batch, receive_deletion
 from providers.woocommerce_mapping import map_order_safely
 
@@ -87,7 +88,12 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
             return _answer(400, error="body is not an order")
         topic = request.headers.get("x-wc-webhook-topic", "")
         delivery = request.headers.get("x-wc-webhook-delivery-id", "")
-        result = await run_in_threadpool(handle_delivery, runtime, store, topic, delivery, body)
+        try:
+            result = await run_in_threadpool(handle_delivery, runtime, store, topic, delivery, body)
+        except (ConcurrentModification, DatabaseUnavailable) as exc:
+            # Nothing was stored (the transaction rolled back): WooCommerce delivers again.
+            log.warning("webhook for store %s deferred: %s", store, exc.message)
+            return _answer(503, error=exc.message)
         return _answer(200, ok=True, result=result)
 
     return [Route(PATH, woocommerce, methods=["POST"])]

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from podops import events
 from podops.db import bulk_insert
+from podops.errors import ConcurrentModification
 from podops.events import Actor
 from podops.incoming import IncomingOrder
 from podops.models import Base, Order, Store, utcnow
@@ -340,11 +341,22 @@ def _has_address(address: dict[str, object]) -> bool:
 
 
 def _note_store_change(session: Session, order: Order, changed: datetime) -> None:
-    """Remember the store's newest change time; bookkeeping, so no version bump
-    that would race a staff action on the same order."""
+    """Remember the store's newest change time, under the order's version: a
+    concurrent older delivery about to change the status then fails its own
+    version check (and is retried, and then found older) instead of winning."""
     table: Any = Order.__table__
-    session.execute(update(table).where(table.c.id == order.id).values(store_modified_at=changed))
+    version = order.version
+    result = session.execute(
+        update(table)
+        .where(table.c.id == order.id, table.c.version == version)
+        .values(store_modified_at=changed, version=version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentModification(
+            f"{order.label} was changed by someone else at the same moment; try again"
+        )
     set_committed_value(order, "store_modified_at", changed)
+    set_committed_value(order, "version", version + 1)
 
 
 def _apply_store_update(

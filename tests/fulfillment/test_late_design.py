@@ -10,8 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podops.errors import OrderLocked, RenderRefused
-from podops.late_design import accepts_design_changes, change_submitted_design
+from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
+from podops.late_design import (
+    accepts_design_changes,
+    change_submitted_design,
+    one_change_at_a_time,
+)
 from podops.models import Event
 from podops.printfiles import PrintFiles
 from podops.status import OrderStatus
@@ -113,6 +117,23 @@ def test_a_design_that_cannot_be_rendered_is_never_sent(
         change_submitted_design(shop.service, print_files, number, {1: {"name": "☃"}}, STAFF)
     assert [r for r in shop.shineon.requests if r not in sent and r[0] == "PUT"] == []
     assert shop.get(number).items[0].personalization["name"] == "ANA"
+
+
+def test_a_second_change_while_one_is_being_sent_is_refused(
+    shop: Shop, print_files: PrintFiles
+) -> None:
+    number = _submitted(shop, "so")
+    order = shop.get(number)
+    puts = sum(1 for r in shop.shineon.requests if r[0] == "PUT")
+    with (
+        one_change_at_a_time(shop.db, order.id, order.label),
+        pytest.raises(ConcurrentModification, match="another design change"),
+    ):
+        change_submitted_design(shop.service, print_files, number, {1: {"name": "BEA"}}, STAFF)
+    assert sum(1 for r in shop.shineon.requests if r[0] == "PUT") == puts
+    assert shop.get(number).items[0].personalization["name"] == "ANA"
+    change_submitted_design(shop.service, print_files, number, {1: {"name": "BEA"}}, STAFF)
+    assert shop.get(number).items[0].personalization["name"] == "BEA"
 
 
 def test_customcat_orders_stay_locked_with_a_reason(shop: Shop, print_files: PrintFiles) -> None:

@@ -89,39 +89,56 @@ def test_a_replayed_delivery_changes_nothing(web: AsgiClient, runtime: Runtime) 
         assert services.get_order(session, "1001").status == OrderStatus.PENDING
 
 
-def test_a_late_retry_of_an_older_change_changes_nothing(web: AsgiClient, runtime: Runtime) -> None:
-    """Cancelled at 10:05, reopened at 10:20; the 10:05 webhook's retry arrives last."""
-    placed = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
-    deliver(web, json.dumps(sample_order(1001, created=placed)).encode(), delivery="1")
-    reopened = sample_order(1001, created=placed, modified=placed + timedelta(minutes=20))
-    reopened["shipping"]["address_2"] = "Apt 4"  # what changed: the address, not the status
-    assert (
-        deliver(web, json.dumps(reopened).encode(), topic="order.updated", delivery="3")[1][
-            "result"
-        ]
-        == "unchanged"
+PLACED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def _update(web: AsgiClient, delivery: str, minutes: int, status: str = "processing") -> str:
+    """Deliver order 1001 as the shop showed it `minutes` after it was placed."""
+    body = sample_order(
+        1001, status=status, created=PLACED, modified=PLACED + timedelta(minutes=minutes)
     )
-    late = sample_order(
-        1001, status="cancelled", created=placed, modified=placed + timedelta(minutes=5)
-    )
-    assert (
-        deliver(web, json.dumps(late).encode(), topic="order.updated", delivery="2")[1]["result"]
-        == "unchanged"
-    )
+    body["shipping"]["address_2"] = f"as of minute {minutes}"
+    answer = deliver(web, json.dumps(body).encode(), topic="order.updated", delivery=delivery)
+    return str(answer[1]["result"])
+
+
+def _state(runtime: Runtime) -> tuple[OrderStatus, str | None, set[str]]:
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        assert order.status == OrderStatus.PENDING and order.store_status == "processing"
         actions = set(session.scalars(select(Event.action).where(Event.order_id == order.id)))
+        return OrderStatus(order.status), order.store_status, actions
+
+
+def test_a_late_retry_of_a_cancellation_does_not_cancel_a_reopened_order(
+    web: AsgiClient, runtime: Runtime
+) -> None:
+    """Cancelled at 10:05, reopened (and its address fixed) at 10:20; the retry of the
+    10:05 webhook arrives last."""
+    deliver(web, json.dumps(sample_order(1001, created=PLACED)).encode(), delivery="1")
+    assert _update(web, "3", 20) == "unchanged"  # same status: only the time is kept
+    assert _update(web, "2", 5, "cancelled") == "unchanged"
+    status, store_status, actions = _state(runtime)
+    assert (status, store_status) == (OrderStatus.PENDING, "processing")
     assert "store_status" not in actions and "cancel" not in actions
-    newer = sample_order(
-        1001, status="cancelled", created=placed, modified=placed + timedelta(hours=1)
-    )
-    assert (
-        deliver(web, json.dumps(newer).encode(), topic="order.updated", delivery="4")[1]["result"]
-        == "updated"
-    )
-    with runtime.db.unit_of_work() as session:
-        assert services.get_order(session, "1001").status == OrderStatus.CANCELLED
+    assert _update(web, "4", 60, "cancelled") == "updated"
+    assert _state(runtime)[0] == OrderStatus.CANCELLED
+
+
+def test_an_older_status_never_replaces_a_newer_one(web: AsgiClient, runtime: Runtime) -> None:
+    deliver(web, json.dumps(sample_order(1001, created=PLACED)).encode(), delivery="1")
+    assert _update(web, "3", 30, "on-hold") == "updated"
+    assert _update(web, "2", 10, "processing") == "unchanged"
+    assert _state(runtime)[1] == "on-hold"
+
+
+def test_a_late_retry_after_a_deletion_changes_nothing(web: AsgiClient, runtime: Runtime) -> None:
+    deliver(web, json.dumps(sample_order(1001, created=PLACED)).encode(), delivery="1")
+    gone = deliver(web, b'{"id": 1001}', topic="order.deleted", delivery="3")
+    assert gone[1]["result"] == "cancelled"
+    assert _update(web, "2", 5, "on-hold") == "unchanged"
+    status, store_status, actions = _state(runtime)
+    assert (status, store_status) == (OrderStatus.CANCELLED, "trash")
+    assert "store_status" not in actions
 
 
 def test_the_unsigned_ping_is_answered(web: AsgiClient, runtime: Runtime) -> None:

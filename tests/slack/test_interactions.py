@@ -8,6 +8,7 @@ from pathlib import Path
 from podops import services
 from podops.app import Runtime
 from podops.fulfillment import SubmissionService
+from podops.ports.fulfillment import ProviderOrder, SubmitRequest
 from podops.routing import ShopPolicy, StorePolicy
 from podops.status import OrderStatus
 from providers.sandbox_provider import SandboxProvider
@@ -135,10 +136,22 @@ class Links:
         return f"https://podops.example/files/{Path(print_file).name}"
 
 
+class RecordingSandbox(SandboxProvider):
+    """The sandbox provider, keeping each design it was sent."""
+
+    def __init__(self) -> None:
+        super().__init__("sandbox", stage_s=600)
+        self.designs: list[SubmitRequest] = []
+
+    def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        self.designs.append(request)
+        return super().update_design(provider_order_id, request)
+
+
 def test_an_order_at_a_provider_that_still_takes_changes_gets_the_new_design(
     runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy, tmp_path: Path
 ) -> None:
-    provider = SandboxProvider("sandbox", stage_s=600)
+    provider = RecordingSandbox()
     runtime.__dict__["submission"] = SubmissionService(runtime.db, {"sandbox": provider}, Links())
     renderer = FakePrintFiles(tmp_path)
     runtime.__dict__["print_files"] = renderer
@@ -156,6 +169,13 @@ def test_an_order_at_a_provider_that_still_takes_changes_gets_the_new_design(
     note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
     assert "Sent the new design" in note["text"] and "sandbox" in note["text"]
     assert order_state(runtime, number)[0] == OrderStatus.SUBMITTED
+    [sent] = provider.designs
+    assert sent.items[0].personalization["name"] == "BEA"
+    with runtime.db.unit_of_work() as session:
+        item = services.get_order(session, number).items[0]
+        assert item.print_file != f"/srv/{number}-1.png" and item.print_file_current
+        assert Path(str(item.print_file)).name in sent.items[0].print_file_url
+    assert sent.items[1].print_file_url.endswith(f"{number}-2.png")  # untouched line
 
 
 def test_app_home_shows_the_dashboard(
