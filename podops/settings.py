@@ -131,7 +131,8 @@ class RenderConfig(Section):
     allow_loopback_image_hosts: bool = False
     max_image_mb: float = Field(default=25.0, gt=0, le=500)
     public_base_url: str = "http://localhost:8000"
-    link_ttl_hours: float = Field(default=72.0, gt=0)
+    # Providers may fetch a print file days after submission (ShineOn waits for payment).
+    link_ttl_hours: float = Field(default=720.0, gt=0)
     link_secret: SecretStr | None = None
 
 
