@@ -95,6 +95,7 @@ class Order(Base):
         Index("ix_orders_status_submit_at", "status", "submit_at"),
         Index("ix_orders_number", "number"),
         Index("ix_orders_placed_at", "placed_at"),
+        Index("ix_orders_last_polled_at", "last_polled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -124,11 +125,21 @@ class Order(Base):
     problems: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    held_from: Mapped[str | None] = mapped_column(String(32))
+    """The status the order had when it was put on hold; release returns it there."""
+    hold_remaining_s: Mapped[int | None] = mapped_column(Integer)
+    """Countdown seconds left when held; release restarts the countdown with them."""
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     provider: Mapped[str | None] = mapped_column(String(64))
     provider_order_id: Mapped[str | None] = mapped_column(String(128))
     provider_status: Mapped[str | None] = mapped_column(String(64))
     submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    """Who holds the `submitting` claim; a worker calls the provider only while it matches."""
+    claimed_at: Mapped[datetime | None]
+    """When the claim was last confirmed; older than the stuck threshold means abandoned."""
+    last_polled_at: Mapped[datetime | None]
+    """When tracking was last asked for; polling takes the longest-unasked first."""
     last_error: Mapped[str | None] = mapped_column(Text)
     alert_ref: Mapped[str | None] = mapped_column(String(128))
     submitted_at: Mapped[datetime | None]

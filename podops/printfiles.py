@@ -21,12 +21,12 @@ from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
 from podops.ports.render import RenderedFileLike, Renderer
-from podops.services.common import apply
+from podops.services.common import RENDER_PROBLEM_PREFIX, apply
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
 
 log = logging.getLogger(__name__)
 
-PROBLEM_PREFIX = "print file: "
+PROBLEM_PREFIX = RENDER_PROBLEM_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

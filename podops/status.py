@@ -37,6 +37,7 @@ class Action(StrEnum):
     QUEUE = "queue"
     HOLD = "hold"
     RELEASE = "release"
+    RELEASE_TO_DESIGN = "release_to_design"
     FLAG_DESIGN = "flag_design"
     DESIGN_READY = "design_ready"
     BEGIN_SUBMIT = "begin_submit"
@@ -63,7 +64,10 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     (A.HOLD, S.PENDING): S.ON_HOLD,
     (A.HOLD, S.NEEDS_DESIGN): S.ON_HOLD,
     (A.HOLD, S.SUBMIT_FAILED): S.ON_HOLD,
+    # Release returns a held order to where it waited: the countdown, or design
+    # work when it was held from needs_design (or its lines still have problems).
     (A.RELEASE, S.ON_HOLD): S.PENDING,
+    (A.RELEASE_TO_DESIGN, S.ON_HOLD): S.NEEDS_DESIGN,
     (A.FLAG_DESIGN, S.RECEIVED): S.NEEDS_DESIGN,
     (A.FLAG_DESIGN, S.PENDING): S.NEEDS_DESIGN,
     (A.FLAG_DESIGN, S.ON_HOLD): S.NEEDS_DESIGN,
@@ -119,6 +123,7 @@ _PHRASES: dict[Action, str] = {
     A.QUEUE: "queued for submission",
     A.HOLD: "put on hold",
     A.RELEASE: "released",
+    A.RELEASE_TO_DESIGN: "released",
     A.FLAG_DESIGN: "sent back for design",
     A.DESIGN_READY: "marked ready",
     A.BEGIN_SUBMIT: "submitted",

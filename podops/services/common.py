@@ -12,11 +12,15 @@ from podops.models import Event, Order
 from podops.outbox import Topic, enqueue
 from podops.status import Action, OrderStatus, Step, transition
 
+# How a line's render refusal is written in its problems ("print file: text too long").
+RENDER_PROBLEM_PREFIX = "print file: "
+
 # Changes staff want to hear about in Slack (threaded under the order's alert).
 NOTIFY_ACTIONS: frozenset[Action] = frozenset(
     {
         Action.HOLD,
         Action.RELEASE,
+        Action.RELEASE_TO_DESIGN,
         Action.FLAG_DESIGN,
         Action.SUBMIT_OK,
         Action.SUBMIT_FAIL,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 from sqlalchemy.orm import Session
 
 from podops import events
@@ -9,7 +12,7 @@ from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import Topic, enqueue
-from podops.services.common import apply, clean_text
+from podops.services.common import RENDER_PROBLEM_PREFIX, apply, clean_text
 from podops.services.lookup import get_order
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
@@ -17,18 +20,50 @@ MAX_FIELD_LENGTH = 500
 
 
 def hold(session: Session, reference: str, actor: Actor, reason: str = "") -> Order:
+    """Stop the order where it is; the countdown's remaining time is kept for release."""
     order = get_order(session, reference, for_update=True)
     reason = clean_text(reason, field="the reason") or "held by staff"
+    before = OrderStatus(order.status)
     apply(session, order, Action.HOLD, actor, reason=reason)
     order.hold_reason = reason
+    order.held_from = before.value
+    order.hold_remaining_s = remaining_seconds(order.submit_at, utcnow())
     return order
 
 
 def release(session: Session, reference: str, actor: Actor) -> Order:
+    """Return a held order to where it was: design work, or the countdown with the
+    time it had left when it was held (never a countdown that ran out meanwhile)."""
     order = get_order(session, reference, for_update=True)
-    apply(session, order, Action.RELEASE, actor)
+    back_to_design = order.held_from == OrderStatus.NEEDS_DESIGN.value or has_design_problems(order)
+    remaining = order.hold_remaining_s
+    if back_to_design:
+        apply(session, order, Action.RELEASE_TO_DESIGN, actor)
+    else:
+        apply(session, order, Action.RELEASE, actor, remaining_s=remaining)
+    if remaining is not None:
+        order.submit_at = utcnow() + timedelta(seconds=max(0, remaining))
     order.hold_reason = None
+    order.held_from = None
+    order.hold_remaining_s = None
     return order
+
+
+def remaining_seconds(submit_at: datetime | None, now: datetime) -> int | None:
+    """Whole seconds the countdown still had (0 once it ran out; None without one)."""
+    if submit_at is None:
+        return None
+    return max(0, math.ceil((submit_at - now).total_seconds()))
+
+
+def has_design_problems(order: Order) -> bool:
+    """A line whose print file was refused (text too long, photo too small): the
+    order must not go back to the countdown until its design is fixed."""
+    return any(
+        str(problem).startswith(RENDER_PROBLEM_PREFIX)
+        for item in order.items
+        for problem in item.problems
+    )
 
 
 def cancel(session: Session, reference: str, actor: Actor, reason: str) -> Order:

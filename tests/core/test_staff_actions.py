@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -17,6 +19,7 @@ from podops.errors import (
 from podops.models import Order, OutboxMessage
 from podops.outbox import Topic
 from podops.routing import ShopPolicy
+from podops.services import orders as orders_service
 from podops.services.shipping import DuplicateTracking, ShipLine
 from podops.status import OrderStatus
 from tests.factories import STAFF, received_order, shipped_order, submitted_order
@@ -173,3 +176,78 @@ def test_stale_write_is_refused_not_lost(db: Database, policy: ShopPolicy) -> No
     with db.unit_of_work() as session:
         order = session.scalars(select(Order)).one()
         assert (order.status, order.note) == (OrderStatus.ON_HOLD, "")
+
+
+def test_release_returns_a_needs_design_order_to_design_work(
+    db: Database, policy: ShopPolicy
+) -> None:
+    """Holding and releasing a flagged order must not put the flagged design in the
+    countdown (it would be sent to the provider at the next tick)."""
+    number = received_order(db, policy)
+    with db.unit_of_work() as session:
+        services.flag_design(session, number, STAFF, "photo is blurry")
+    with db.unit_of_work() as session:
+        services.hold(session, number, STAFF, "waiting for the customer")
+    with db.unit_of_work() as session:
+        services.release(session, number, STAFF)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.status == OrderStatus.NEEDS_DESIGN
+        far_future = order.placed_at + timedelta(days=30)
+        assert order not in queries.due_for_submission(session, far_future)
+        assert queries.timeline(session, order)[-1].to_status == "needs_design"
+
+
+def test_release_keeps_a_line_with_a_refused_print_file_out_of_the_countdown(
+    db: Database, policy: ShopPolicy
+) -> None:
+    number = received_order(db, policy)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        order.items[0].problems = ["print file: the name is too long for the mug"]
+        services.hold(session, number, STAFF, "checking")
+    with db.unit_of_work() as session:
+        assert services.release(session, number, STAFF).status == OrderStatus.NEEDS_DESIGN
+
+
+def test_a_held_order_keeps_the_countdown_time_it_had_left(
+    db: Database, policy: ShopPolicy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held with 10 minutes left, released a day later: it leaves 10 minutes after
+    the release, not at the next tick."""
+    number = received_order(db, policy)
+    held_at = datetime.now(UTC)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        order.submit_at = held_at + timedelta(minutes=10)
+    with db.unit_of_work() as session:
+        services.hold(session, number, STAFF, "customer emailed")
+    released_at = held_at + timedelta(days=1)
+    monkeypatch.setattr(orders_service, "utcnow", lambda: released_at)
+    with db.unit_of_work() as session:
+        services.release(session, number, STAFF)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.status == OrderStatus.PENDING
+        assert order.submit_at is not None
+        left = order.submit_at - released_at
+        assert timedelta(minutes=9) < left <= timedelta(minutes=10, seconds=1)
+        assert order not in queries.due_for_submission(session, released_at + timedelta(minutes=1))
+        assert order.hold_remaining_s is None and order.held_from is None
+
+
+def test_an_order_held_after_its_countdown_ran_out_leaves_when_released(
+    db: Database, policy: ShopPolicy
+) -> None:
+    number = received_order(db, policy)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        order.submit_at = datetime.now(UTC) - timedelta(hours=3)
+        services.hold(session, number, STAFF, "")
+    with db.unit_of_work() as session:
+        services.release(session, number, STAFF)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order in queries.due_for_submission(session, datetime.now(UTC))
+        assert order.submit_at is not None
+        assert order.submit_at > datetime.now(UTC) - timedelta(minutes=1)
