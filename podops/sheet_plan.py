@@ -1,9 +1,11 @@
 """Diffing the Orders tab: what people changed, and the fewest cells to write.
 
 Pure: the inputs are the rows the database says, the snapshot last written
-(kept in SyncState) and what one batched read of the sheet returned (the key
-column and the editable columns). Rows are found by their hidden key, so
-people may sort and filter the tab freely; a person's row is never removed.
+(kept in SyncState) and what one batched read of the sheet returned (every
+column of every row). Rows are found by their hidden key, so people may sort
+and filter the tab freely; a person's row is never removed. Cells podops fills
+in are compared with what the sheet shows, so a hand edit of a read-only cell
+(Google's protection only warns) is put back in the same write.
 """
 
 from __future__ import annotations
@@ -14,7 +16,19 @@ from typing import Any
 
 from podops.errors import DomainRefusal
 from podops.ports.sheet import Cell, CellBlock, TabSpec
-from podops.sheet_rows import ARCHIVE, ORDERS, TAIL_START, archive_row, cell_text
+from podops.sheet_rows import (
+    ARCHIVE,
+    FIXED_HEADERS,
+    ORDERS,
+    TAIL_START,
+    archive_row,
+    cell_text,
+)
+
+LINE_COL = FIXED_HEADERS.index("line")
+STORE_COL = FIXED_HEADERS.index("store")
+NO_KEY = "no key:"
+"""Start of the message beside a row whose hidden key was cleared and cannot be told."""
 
 
 class LayoutChanged(DomainRefusal):
@@ -50,38 +64,79 @@ class OrdersSnapshot:
 
 @dataclass(slots=True)
 class SheetView:
-    """The Orders tab as read: where each key sits and its editable cells."""
+    """The Orders tab as read: where each key sits, its read-only and editable cells."""
 
     header: list[str] = field(default_factory=list)
     rows_by_key: dict[str, int] = field(default_factory=dict)
     duplicates: dict[int, int] = field(default_factory=dict)
+    front: dict[int, list[str]] = field(default_factory=dict)
+    """Row -> the cells podops fills in (key to problems), as shown."""
     tail: dict[int, list[str]] = field(default_factory=dict)
     last_row: int = 1
     holes: list[int] = field(default_factory=list)
+    keyless: list[int] = field(default_factory=list)
+    """Rows with content but no key that could not be matched to a line."""
+    stale: list[int] = field(default_factory=list)
+    """Rows showing only an old "no key" message: cleared when not reused."""
 
 
-def read_view(header: list[str], keys: list[list[str]], tail: list[list[str]]) -> SheetView:
-    """Build the view from the header row, key column (from row 2) and tail block."""
+def read_view(
+    header: list[str], body: list[list[str]], known: Mapping[tuple[str, str], str] | None = None
+) -> SheetView:
+    """Build the view from the header row and every row from row 2 (column A on).
+
+    A row whose hidden key was cleared is matched back to its line by the store and
+    line reference it shows (`known`: (store, line) -> key); the key is then written
+    back and what was typed in the row is read as usual. A row that cannot be matched
+    keeps what was typed and gets a message; it is never overwritten."""
     view = SheetView(header=list(header))
-    height = max(len(keys), len(tail))
-    for offset in range(height):
+    loose: list[int] = []
+    for offset, cells in enumerate(body):
         row = offset + 2
-        key = keys[offset][0].strip() if offset < len(keys) and keys[offset] else ""
-        cells = tail[offset] if offset < len(tail) else []
+        key = cells[0].strip() if cells else ""
         if key:
             if key in view.rows_by_key:
                 view.duplicates[row] = view.rows_by_key[key]
             else:
                 view.rows_by_key[key] = row
-            view.tail[row] = list(cells)
-        elif any(c.strip() for c in cells):
-            view.tail[row] = list(cells)
-        else:
+        elif not any(c.strip() for c in cells):
             view.holes.append(row)
             continue
+        elif _only_no_key_message(cells):
+            view.stale.append(row)
+            view.holes.append(row)
+            continue
+        else:
+            loose.append(row)
+        view.front[row] = list(cells[:TAIL_START])
+        view.tail[row] = list(cells[TAIL_START:])
         view.last_row = row
+    for row in loose:
+        front = view.front[row]
+        shown = tuple(front[i].strip() if i < len(front) else "" for i in (STORE_COL, LINE_COL))
+        key = (known or {}).get(shown)
+        if key is None:
+            view.keyless.append(row)
+        elif key in view.rows_by_key:
+            view.duplicates[row] = view.rows_by_key[key]
+        else:
+            view.rows_by_key[key] = row
     view.holes = [row for row in view.holes if row < view.last_row]
     return view
+
+
+def _only_no_key_message(cells: Sequence[str]) -> bool:
+    filled = [i for i, c in enumerate(cells) if c.strip()]
+    return filled == [TAIL_START] and cells[TAIL_START].startswith(NO_KEY)
+
+
+def known_lines(snapshot: OrdersSnapshot) -> dict[tuple[str, str], str]:
+    """(store, line reference) -> key of every row last written."""
+    return {
+        (cell_text(row[STORE_COL]), cell_text(row[LINE_COL])): key
+        for key, row in snapshot.rows.items()
+        if len(row) > STORE_COL
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +191,8 @@ class OrdersPlan:
     added: int = 0
     updated: int = 0
     archived: int = 0
+    restored: int = 0
+    """Rows whose read-only cells someone changed by hand, put back."""
     rows_needed: int = 1
     archive_rows_needed: int = 1
 
@@ -168,9 +225,14 @@ def plan_orders(
             continue
         old = snapshot.rows.get(key) if same_layout else None
         changed = False
-        if old is None or old[:TAIL_START] != row[:TAIL_START]:
-            _add_row(plan.blocks, runs, at, 1, row[:TAIL_START])
+        front = row[:TAIL_START]
+        if old is None or old[:TAIL_START] != front:
+            _add_row(plan.blocks, runs, at, 1, front)
             changed = True
+        elif _tail_differs(front, view.front.get(at, ())):
+            _add_row(plan.blocks, runs, at, 1, front)
+            changed = True
+            plan.restored += 1
         tail = row[TAIL_START:]
         if not same_layout or _tail_differs(tail, view.tail.get(at, ())):
             _add_row(plan.blocks, runs, at, TAIL_START + 1, tail)
@@ -179,7 +241,9 @@ def plan_orders(
     holes = list(view.holes)
     _archive(plan, snapshot, rows, view, holes, archived_at, list(archive_first))
     _note_duplicates(plan, view)
-    _place_new_rows(plan, fresh, holes, view.last_row, width)
+    _note_keyless(plan, view)
+    blank = {*view.stale, *(h for h in holes if h not in view.holes)}
+    _place_new_rows(plan, fresh, holes, blank, view.last_row, width)
     return plan
 
 
@@ -238,15 +302,36 @@ def _note_duplicates(plan: OrdersPlan, view: SheetView) -> None:
             plan.blocks.append(CellBlock(ORDERS, row, TAIL_START + 1, [[text]]))
 
 
+def _note_keyless(plan: OrdersPlan, view: SheetView) -> None:
+    """Rows with content but no key: say so beside them; what was typed stays."""
+    text = (
+        f"{NO_KEY} this row's hidden key (column A) was cleared and its store and line do "
+        "not match an order, so it is not read; copy what you typed to the order's row"
+    )
+    for row in view.keyless:
+        seen = view.tail.get(row, [])
+        if (seen[0] if seen else "") != text:
+            plan.blocks.append(CellBlock(ORDERS, row, TAIL_START + 1, [[text]]))
+
+
 def _place_new_rows(
-    plan: OrdersPlan, fresh: list[list[Cell]], holes: list[int], last_row: int, width: int
+    plan: OrdersPlan,
+    fresh: list[list[Cell]],
+    holes: list[int],
+    blank: set[int],
+    last_row: int,
+    width: int,
 ) -> None:
-    """New rows fill the gaps archived rows left, then go below the last row."""
+    """New rows fill the gaps archived rows left, then go below the last row.
+
+    Gaps left unfilled are cleared only when something is shown there (`blank`),
+    so a quiet cycle writes nothing."""
     filled = min(len(holes), len(fresh))
     for row, values in zip(holes[:filled], fresh[:filled], strict=True):
         plan.blocks.append(CellBlock(ORDERS, row, 1, [values]))
     for row in holes[filled:]:
-        plan.blocks.append(CellBlock(ORDERS, row, 1, [[""] * width]))
+        if row in blank:
+            plan.blocks.append(CellBlock(ORDERS, row, 1, [[""] * width]))
     below = fresh[filled:]
     if below:
         plan.blocks.append(CellBlock(ORDERS, last_row + 1, 1, below))

@@ -1,10 +1,10 @@
 """The sheet cycle: read what people typed, apply it, then mirror the database.
 
 One cycle = at most one batched read and one batched write in steady state:
-read the Orders tab's key and editable columns and the Tracking tab in one
-request; apply staff edits and pasted tracking rows through the services
-(Actor channel SHEET); then write only the cells that differ from the last
-snapshot (kept in SyncState) in one RAW `values:batchUpdate`.
+read the Orders tab (every column, so hand edits of read-only cells are seen)
+and the Tracking tab in one request; apply staff edits and pasted tracking rows
+through the services (Actor channel SHEET); then write only the cells that
+differ from the database in one RAW `values:batchUpdate`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from podops.sheet_plan import (
     SheetView,
     check_header,
     detect_edits,
+    known_lines,
     plan_orders,
     read_view,
 )
@@ -36,7 +37,6 @@ from podops.sheet_rows import (
     ARCHIVE,
     FIXED_HEADERS,
     ORDERS,
-    TAIL_START,
     TRACKING,
     TRACKING_HEADERS,
     RowCache,
@@ -65,6 +65,7 @@ class CycleReport:
     added: int = 0
     updated: int = 0
     archived: int = 0
+    restored: int = 0
     edits_applied: int = 0
     edits_refused: int = 0
     tracking_imported: int = 0
@@ -78,7 +79,8 @@ class CycleReport:
             f"requests: {r.reads} read(s), {r.writes} write(s), {r.retries} retried; "
             f"{r.bytes_sent:,} bytes sent, {r.bytes_received:,} received",
             f"orders tab: {self.added} row(s) added, {self.updated} updated, "
-            f"{self.archived} archived",
+            f"{self.archived} archived, {self.restored} put back after a hand edit of a "
+            "read-only cell",
             f"staff edits: {self.edits_applied} applied, {self.edits_refused} refused "
             "(reason beside the row)",
             f"tracking tab: {self.tracking_imported} imported, {self.tracking_errors} with errors",
@@ -175,7 +177,7 @@ class SheetMirror:
             view = SheetView()
         else:
             shown = snapshot.headers or list(tabs[0].headers)
-            view, tracking_values, more = self._read(tabs, sizes, shown)
+            view, tracking_values, more = self._read(tabs, sizes, shown, snapshot)
             report.repairs.extend(more)
         messages: dict[str, str] = {}
         orders_ok = self._orders_layout_ok(view, tabs[0], snapshot, report)
@@ -215,13 +217,16 @@ class SheetMirror:
         return apply_edits(self.db, edits, lines_by_key, fields, SHEET_ACTOR, now)
 
     def _read(
-        self, tabs: list[TabSpec], sizes: dict[str, int], shown: list[str]
+        self,
+        tabs: list[TabSpec],
+        sizes: dict[str, int],
+        shown: list[str],
+        snapshot: OrdersSnapshot,
     ) -> tuple[SheetView, list[list[str]], list[str]]:
         width = len(shown)
         ranges = [
             ReadRange(ORDERS, 1, 1, max(width, len(tabs[0].headers)), 1),
-            ReadRange(ORDERS, 2, 1, 1),
-            ReadRange(ORDERS, 2, TAIL_START + 1, width),
+            ReadRange(ORDERS, 2, 1, width),
             ReadRange(TRACKING, 1, 1, len(TRACKING_HEADERS)),
         ]
         repairs: list[str] = []
@@ -231,7 +236,8 @@ class SheetMirror:
             repairs = self.sheet.prepare(tabs, sizes, recheck=True).repairs
             values = self.sheet.read(ranges)
         header = values[0][0] if values[0] else []
-        return read_view(header, values[1], values[2]), values[3], repairs
+        view = read_view(header, values[1], known_lines(snapshot))
+        return view, values[2], repairs
 
     @staticmethod
     def _orders_layout_ok(
@@ -273,6 +279,7 @@ class SheetMirror:
         blocks = [*(plan.blocks if plan else []), *tracking.blocks]
         if plan is not None:
             report.added, report.updated, report.archived = plan.added, plan.updated, plan.archived
+            report.restored = plan.restored
             sizes = {
                 ORDERS: plan.rows_needed,
                 ARCHIVE: plan.archive_rows_needed,
