@@ -60,18 +60,27 @@ class Runtime:
     def _store_clients(self) -> tuple[threading.Lock, dict[str, StoreClient]]:
         return threading.Lock(), {}
 
-    def store_client(self, name: str) -> StoreClient:
-        """The adapter for one configured store (WooCommerce, sandbox, csv), built once."""
+    def store_client(self, name: str, *, stored_platform: str | None = None) -> StoreClient:
+        """The adapter for one store (WooCommerce, sandbox, csv), built once.
+
+        `stored_platform` is the platform on the store's database row: a store of
+        outside orders need not be in the config (`podops orders import` falls back
+        to `outside`), and its orders still complete; any other unknown store is
+        refused."""
         lock, clients = self._store_clients
         with lock:
             if name not in clients:
-                clients[name] = self._build_store_client(name)
+                clients[name] = self._build_store_client(name, stored_platform)
             return clients[name]
 
-    def _build_store_client(self, name: str) -> StoreClient:
+    def _build_store_client(self, name: str, stored_platform: str | None) -> StoreClient:
         from podops.errors import ConfigError
 
         config = self.settings.stores.get(name)
+        if config is None and stored_platform == "csv":
+            from providers.csv_orders import CsvStore
+
+            return CsvStore(name)
         if config is None:
             known = ", ".join(sorted(self.settings.stores)) or "none configured"
             raise ConfigError(f"no store named {name!r} (stores: {known})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session, object_session
 
@@ -30,7 +30,11 @@ STORE_TOPICS = [Topic.STORE_STATUS, Topic.STORE_TRACKING]
 DRAIN_EVERY_S = 5
 BATCH = 200
 
-ClientFor = Callable[[str], StoreClient]
+
+class ClientFor(Protocol):
+    """Runtime.store_client: a store's adapter by name (and its row's platform)."""
+
+    def __call__(self, name: str, *, stored_platform: str | None = None) -> StoreClient: ...
 
 
 class StorePush:
@@ -87,7 +91,7 @@ class StorePush:
 
     def _client(self, order: Order) -> StoreClient:
         try:
-            return self.client_for(order.store.key)
+            return self.client_for(order.store.key, stored_platform=order.store.platform)
         except ConfigError as exc:
             raise StoreError(
                 f"cannot push to store {order.store.key!r}: {exc}", retryable=False

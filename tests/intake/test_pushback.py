@@ -169,3 +169,25 @@ def test_the_sandbox_store_records_what_was_pushed(db: Database, tmp_path: Path)
 def test_the_drain_job_runs_every_few_seconds(runtime: Runtime) -> None:
     (spec,) = jobs(runtime)
     assert spec.trigger == "interval" and spec.trigger_args["seconds"] <= 5
+
+
+def test_outside_orders_of_an_unconfigured_csv_store_complete(db: Database, tmp_path: Path) -> None:
+    """`podops orders import` without a csv store in the config files orders under `outside`."""
+    runtime = make_runtime(db, tmp_path, {})
+    for store, platform, number in (("outside", "csv", "O-1"), ("ghost", "woocommerce", "G-1")):
+        with runtime.db.unit_of_work() as session:
+            receive_batch(
+                session,
+                store,
+                [incoming(number, store=store)],
+                runtime.policy,
+                fulfil_statuses=None,
+                platform=platform,
+            )
+        shipped(runtime, number)
+    drain(runtime)
+    assert _status(runtime, "O-1") == OrderStatus.COMPLETED
+    assert _status(runtime, "G-1") == OrderStatus.SHIPPED, "an unknown shop is still refused"
+    with runtime.db.unit_of_work() as session:
+        errors = session.scalars(select(OutboxMessage.last_error)).all()
+    assert any(e and "no store named 'ghost'" in e for e in errors)
