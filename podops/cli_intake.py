@@ -57,7 +57,8 @@ def import_command(
         data = file.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
-    parsed = parse_file(data, tz=rt.settings.tz, now=utcnow(), store=key)
+    now = utcnow()
+    parsed = parse_file(data, tz=rt.settings.tz, now=now, store=key)
     with rt.db.unit_of_work() as session:
         report = receive_batch(
             session,
@@ -67,6 +68,7 @@ def import_command(
             fulfil_statuses=None,
             platform=rt.settings.stores[key].platform if key in rt.settings.stores else "csv",
             actor=Actor(f"csv:{file.name}", Channel.CSV),
+            arrived_at=now,  # a back-dated order still gets its full countdown
         )
     for warning in parsed.warnings:
         out.print(f"[yellow]! {warning}[/yellow]", markup=True)

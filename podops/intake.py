@@ -86,21 +86,34 @@ def receive_batch(
     fulfil_statuses: Iterable[str] | None,
     platform: str,
     actor: Actor | None = None,
+    arrived_at: datetime | None = None,
+    hold_overdue: bool = False,
 ) -> IntakeReport:
-    """Receive what the intake rules let in; `fulfil_statuses=None` lets everything in."""
+    """Receive what the intake rules let in; `fulfil_statuses=None` lets everything in.
+
+    `arrived_at` and `hold_overdue`: see services.receiving.receive_orders."""
     incoming = list(orders)
     report = IntakeReport(store=store, fetched=len(incoming))
-    if fulfil_statuses is None:
+    fulfil = None if fulfil_statuses is None else frozenset(fulfil_statuses)
+    if fulfil is None:
         wanted = incoming
     else:
-        fulfil = set(fulfil_statuses)
         others = [o for o in incoming if o.store_status not in fulfil]
         known = _known_ids(session, store, [o.external_id for o in others])
         wanted = [o for o in incoming if o.store_status in fulfil or o.external_id in known]
         report.skipped.update(
             o.store_status or "(none)" for o in others if o.external_id not in known
         )
-    result = receive_orders(session, wanted, policy, actor or store_actor(store), platform=platform)
+    result = receive_orders(
+        session,
+        wanted,
+        policy,
+        actor or store_actor(store),
+        platform=platform,
+        fulfil_statuses=fulfil,
+        arrived_at=arrived_at,
+        hold_overdue=hold_overdue,
+    )
     report.created = len(result.created)
     report.updated = len(result.updated)
     report.unchanged = result.unchanged
@@ -175,10 +188,15 @@ def sync_store(
     on_page: PageCallback | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> IntakeReport:
-    """One pass over a store's changes since its cursor; the error is reported, not raised."""
+    """One pass over a store's changes since its cursor; the error is reported, not raised.
+
+    On a store's first pass (no sync state yet) orders already past their submit
+    time are held: a shop that was fulfilling by hand must not get them twice."""
     fulfil = list(fulfil_statuses)
     with db.unit_of_work() as session:
-        cursor = ensure_store(session, client.key, client.platform).sync_cursor
+        store = ensure_store(session, client.key, client.platform)
+        cursor = store.sync_cursor
+        first_sync = cursor is None and store.last_synced_at is None
     since = cursor - OVERLAP if cursor is not None else None
     report = IntakeReport(store=client.key)
     pass_started: datetime | None = None
@@ -196,6 +214,7 @@ def sync_store(
                     policy,
                     fulfil_statuses=fulfil,
                     platform=client.platform,
+                    hold_overdue=first_sync,
                 )
             report.merge(counts)
             report.pages += 1

@@ -8,26 +8,24 @@ repeated delivery of a known order only updates what the store may change.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
-from podops import events
 from podops.db import bulk_insert
-from podops.errors import ConcurrentModification
 from podops.events import Actor
 from podops.incoming import IncomingOrder
 from podops.models import Base, Order, Store, utcnow
 from podops.routing import ShopPolicy
-from podops.services.common import apply, notify
-from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
+from podops.services.store_changes import STORE_CANCEL_STATUSES, apply_store_update
+from podops.status import OrderStatus
 
-STORE_CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+UNWATCHED_REASON = "placed before podops watched this store; release it to send it to the provider"
+"""Why an old order found by a store's first sync waits: the shop may have made it by hand."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +70,18 @@ def receive_orders(
     actor: Actor,
     *,
     platform: str = "woocommerce",
+    fulfil_statuses: Collection[str] | None = None,
+    arrived_at: datetime | None = None,
+    hold_overdue: bool = False,
 ) -> ReceiveResult:
-    """Create the orders not seen before and apply store-side changes to the rest."""
+    """Create the orders not seen before and apply store-side changes to the rest.
+
+    `arrived_at` (file imports) starts a back-dated order's countdown when it
+    arrives, so staff get their window. `hold_overdue` (a store's first sync)
+    holds new orders already past their submit time: the shop may have been
+    fulfilling them by hand. `fulfil_statuses` lets a shop status outside them
+    hold a known order (see services.store_changes).
+    """
     incoming = [_fit_columns(order) for order in batch]
     result = ReceiveResult()
     if not incoming:
@@ -94,13 +102,15 @@ def receive_orders(
     for order_in in incoming:
         key = (stores[order_in.store].id, order_in.external_id)
         if key in existing:
-            if _apply_store_update(session, existing[key], order_in, actor):
+            if apply_store_update(session, existing[key], order_in, actor, fulfil_statuses):
                 result.updated.append(existing[key])
             else:
                 result.unchanged += 1
         elif key not in seen:
             seen.add(key)
-            fresh.append(_new_order(stores[order_in.store], order_in, policy))
+            fresh.append(
+                _new_order(stores[order_in.store], order_in, policy, arrived_at, hold_overdue)
+            )
     _unique_numbers(session, fresh)
     result.created.extend(_insert(session, fresh, actor))
     return result
@@ -244,7 +254,7 @@ def _insert(session: Session, fresh: list[NewOrder], actor: Actor) -> list[Creat
                 "action": "receive",
                 "from_status": None,
                 "to_status": new.row["status"].value,
-                "detail": {"problems": new.row["problems"]} if new.row["problems"] else {},
+                "detail": _receive_detail(new.row),
             }
             for new, order_id in zip(fresh, ids, strict=True)
         ],
@@ -255,7 +265,20 @@ def _insert(session: Session, fresh: list[NewOrder], actor: Actor) -> list[Creat
     ]
 
 
-def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> NewOrder:
+def _receive_detail(row: dict[str, Any]) -> dict[str, Any]:
+    detail: dict[str, Any] = {"problems": row["problems"]} if row["problems"] else {}
+    if (row["hold_reason"] or "").startswith(UNWATCHED_REASON):
+        detail["hold_reason"] = row["hold_reason"]
+    return detail
+
+
+def _new_order(
+    store: Store,
+    incoming: IncomingOrder,
+    policy: ShopPolicy,
+    arrived_at: datetime | None = None,
+    hold_overdue: bool = False,
+) -> NewOrder:
     store_policy = policy.store(store.key)
     problems = list(incoming.problems)
     if not _has_address(incoming.shipping_address):
@@ -300,9 +323,15 @@ def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> New
         status = OrderStatus.ON_HOLD
     else:
         status = OrderStatus.PENDING
+    now = utcnow()
+    countdown = timedelta(hours=store_policy.countdown_hours)
+    submit_at = max(incoming.placed_at, arrived_at or incoming.placed_at) + countdown
+    hold_reason = ("needs attention: " + "; ".join(problems)) if problems else None
+    if hold_overdue and submit_at <= now and status != OrderStatus.NEEDS_DESIGN:
+        status = OrderStatus.ON_HOLD
+        hold_reason = UNWATCHED_REASON + (f"; {hold_reason}" if hold_reason else "")
     if incoming.store_status in STORE_CANCEL_STATUSES:
         status = OrderStatus.CANCELLED
-    now = utcnow()
     row = {
         "store_id": store.id,
         "number": incoming.number,
@@ -311,7 +340,7 @@ def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> New
         "store_status": incoming.store_status,
         "placed_at": incoming.placed_at,
         "store_modified_at": incoming.modified_at,
-        "submit_at": incoming.placed_at + timedelta(hours=store_policy.countdown_hours),
+        "submit_at": submit_at,
         "customer_name": incoming.customer_name,
         "customer_email": incoming.customer_email,
         "customer_phone": incoming.customer_phone,
@@ -321,9 +350,7 @@ def _new_order(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> New
         "shipping_total": incoming.shipping_total,
         "note": incoming.note,
         "problems": problems,
-        "hold_reason": ("needs attention: " + "; ".join(problems))
-        if status == OrderStatus.ON_HOLD
-        else None,
+        "hold_reason": hold_reason if status == OrderStatus.ON_HOLD else None,
         "cancel_reason": "cancelled in the store" if status == OrderStatus.CANCELLED else None,
         "provider": providers[0] if providers else store_policy.default_provider,
         "submit_attempts": 0,
@@ -338,59 +365,3 @@ def _has_address(address: dict[str, object]) -> bool:
     return bool(str(address.get("address_1", "")).strip()) and bool(
         str(address.get("country", "")).strip()
     )
-
-
-def _note_store_change(session: Session, order: Order, changed: datetime) -> None:
-    """Remember the store's newest change time, under the order's version: a
-    concurrent older delivery about to change the status then fails its own
-    version check (and is retried, and then found older) instead of winning."""
-    table: Any = Order.__table__
-    version = order.version
-    result = session.execute(
-        update(table)
-        .where(table.c.id == order.id, table.c.version == version)
-        .values(store_modified_at=changed, version=version + 1)
-    )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise ConcurrentModification(
-            f"{order.label} was changed by someone else at the same moment; try again"
-        )
-    set_committed_value(order, "store_modified_at", changed)
-    set_committed_value(order, "version", version + 1)
-
-
-def _apply_store_update(
-    session: Session, order: Order, incoming: IncomingOrder, actor: Actor
-) -> bool:
-    """A known order came again: follow a cancellation or refund made in the shop.
-
-    A delivery older than the newest one applied is ignored: WooCommerce retries
-    webhooks, so "cancelled" may arrive after the "processing" of a reopened order.
-    """
-    seen, changed = order.store_modified_at, incoming.modified_at
-    if changed is not None and seen is not None and changed < seen:
-        return False
-    if incoming.store_status == order.store_status:
-        if changed is not None and (seen is None or changed > seen):
-            _note_store_change(session, order, changed)
-        return False
-    before = order.store_status
-    order.store_status = incoming.store_status
-    if changed is not None:
-        order.store_modified_at = changed
-    status = OrderStatus(order.status)
-    if incoming.store_status in STORE_CANCEL_STATUSES:
-        reason = f"{incoming.store_status} in the store"
-        if status in BEFORE_SUBMISSION:
-            order.cancel_reason = reason
-            apply(session, order, Action.CANCEL, actor, reason=reason)
-        elif status not in (OrderStatus.CANCELLED, OrderStatus.CANCEL_REQUESTED):
-            problem = f"{reason} after submission to {order.provider}: cancel at the provider"
-            order.problems = [*order.problems, problem]
-            event = events.record(
-                session, order, actor, "store_cancelled_after_submission", problem=problem
-            )
-            notify(session, order, event)
-        return True
-    events.record(session, order, actor, "store_status", previous=before, now=incoming.store_status)
-    return True
