@@ -5,7 +5,12 @@ One place owns timeouts, bounded retries and error translation:
 - `make_client(...)` builds an `httpx.Client` with the default timeouts.
 - `send(client, method, url, ...)` sends one request and retries, with
   tenacity, on timeouts and connection errors, on 429 (honouring `Retry-After`
-  up to a cap) and on 5xx. It returns the final 2xx response, or raises the
+  up to a cap) and on 5xx. A request that is not idempotent (POST, PATCH) is
+  retried only when it surely did not reach the server (the connection could
+  not be made, or a 429 / a 503 with Retry-After refused it): after a read
+  timeout or a dropped connection the shop may have done it already, and a
+  second try would do it twice (two customer notes). The caller's outbox
+  retries later, looking first. It returns the final 2xx response, or raises the
   caller's `OutsideServiceError` subclass (`StoreError`, `ProviderError`) with
   `retryable=True` for outages and `retryable=False` for refusals (4xx), the
   original httpx error chained with `raise ... from`.
@@ -26,7 +31,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
 from podops.errors import OutsideServiceError
 
@@ -35,6 +40,9 @@ log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=10, max_keepalive_connections=10)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+NOT_SENT_ERRORS = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Failures that happen before the request leaves: safe to retry any method."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,19 @@ def _stop_on_long_retry_after(policy: RetryPolicy) -> Callable[[RetryCallState],
     return stop
 
 
+def _worth_retrying(idempotent: bool) -> Callable[[BaseException], bool]:
+    def worth(error: BaseException) -> bool:
+        if isinstance(error, NOT_SENT_ERRORS):
+            return True
+        if isinstance(error, _Retry):
+            if idempotent or error.response.status_code == 429:
+                return True
+            return error.response.status_code == 503 and "retry-after" in error.response.headers
+        return idempotent and isinstance(error, httpx.TransportError)
+
+    return worth
+
+
 def send(
     client: httpx.Client,
     method: str,
@@ -135,13 +156,21 @@ def send(
     explain: Callable[[httpx.Response], str],
     policy: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], None] = time.sleep,
+    idempotent: bool | None = None,
+    expected: frozenset[int] = frozenset(),
     **kwargs: Any,
 ) -> httpx.Response:
-    """Send with bounded retries; return a 2xx response or raise `error(...)`."""
+    """Send with bounded retries; return a 2xx response or raise `error(...)`.
+
+    `idempotent` defaults to what the method promises (GET, PUT, DELETE... yes;
+    POST, PATCH no); pass True for a POST carrying an idempotency key.
+    `expected`: refusal statuses the caller handles itself (returned, not raised)."""
+    if idempotent is None:
+        idempotent = method.upper() in IDEMPOTENT_METHODS
     retrying = Retrying(
         stop=_stop_on_long_retry_after(policy),
         wait=_wait(policy),
-        retry=retry_if_exception_type((_Retry, httpx.TimeoutException, httpx.TransportError)),
+        retry=retry_if_exception(_worth_retrying(idempotent)),
         sleep=sleep,
         reraise=True,
         before_sleep=lambda state: log.info(
@@ -156,7 +185,7 @@ def send(
         raise error(f"{who}: no answer in time ({method} {_path(url)})", retryable=True) from exc
     except httpx.TransportError as exc:
         raise error(f"{who}: cannot connect ({type(exc).__name__})", retryable=True) from exc
-    if response.is_success:
+    if response.is_success or response.status_code in expected:
         return response
     raise error(f"{who}: {explain(response)}", retryable=False)
 

@@ -106,6 +106,8 @@ class WooCommerceStore:
         self.client = client
         self.retry = retry
         self.sleep = sleep
+        self.no_tracking_extension = False
+        """Set (and logged once) when the shop answered that it has no tracking route."""
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return send(
@@ -168,13 +170,30 @@ class WooCommerceStore:
         return PushResult.SENT
 
     def push_tracking(self, external_id: str, tracking: TrackingPush) -> PushResult:
-        if self.config.has_shipment_tracking:
-            return self._push_tracking_item(external_id, tracking)
+        if self.config.has_shipment_tracking and not self.no_tracking_extension:
+            result = self._push_tracking_item(external_id, tracking)
+            if result is not None:
+                return result
         return self._push_tracking_note(external_id, tracking)
 
-    def _push_tracking_item(self, external_id: str, tracking: TrackingPush) -> PushResult:
+    def _push_tracking_item(self, external_id: str, tracking: TrackingPush) -> PushResult | None:
+        """Add a Shipment Tracking item; None when the shop has no such extension."""
         path = f"{TRACKING_API}/orders/{external_id}/shipment-trackings"
-        existing = json_body(self._send("GET", path)) or []
+        response = self._send("GET", path, expected=frozenset({404}))
+        if response.status_code == 404:
+            body = json_body(response)
+            if not (isinstance(body, dict) and body.get("code") == "rest_no_route"):
+                raise StoreError(f"store {self.key!r}: {explain(response)}", retryable=False)
+            self.no_tracking_extension = True
+            log.warning(
+                "store %r has no Shipment Tracking extension (its tracking route answers 404): "
+                "tracking goes out as a customer order note; set has_shipment_tracking = false "
+                "in [stores.%s] to skip the check",
+                self.key,
+                self.key,
+            )
+            return None
+        existing = json_body(response) or []
         wanted = _squash(tracking.number)
         if any(_squash(str(item.get("tracking_number", ""))) == wanted for item in existing):
             return PushResult.ALREADY_THERE

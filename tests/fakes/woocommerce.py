@@ -120,8 +120,9 @@ class FakeWooCommerce:
     ) -> None:
         self.state.faults.extend(Fault(status, retry_after, 0.0, method) for _ in range(count))
 
-    def delay_next(self, count: int, seconds: float) -> None:
-        self.state.faults.extend(Fault(0, None, seconds) for _ in range(count))
+    def delay_next(self, count: int, seconds: float, *, method: str | None = None) -> None:
+        """Answer late (the request is still carried out, like a slow real shop)."""
+        self.state.faults.extend(Fault(0, None, seconds, method) for _ in range(count))
 
 
 def _error(code: str, message: str, status: int, **data: Any) -> tuple[int, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -9,6 +11,7 @@ import pytest
 from pydantic import SecretStr
 
 from podops.errors import ConfigError, StoreError
+from podops.ports.store import PushResult, TrackingPush
 from providers.woocommerce import WooCommerceStore, build_client
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.fakes.woocommerce_orders import sample_order
@@ -108,3 +111,66 @@ def test_a_long_retry_after_is_not_waited_out(shop: FakeWooCommerce, woo: WooCom
         list(woo.fetch_changes(None))
     assert caught.value.retryable and "429" in caught.value.message
     assert shop.state.count("GET", "/wc/v3/orders") == 1
+
+
+PARCEL = TrackingPush(
+    carrier="UPS",
+    number="1Z999AA10123456784",
+    url="https://www.ups.com/track?tracknum=1Z999AA10123456784",
+    shipped_at=DAY_AGO,
+)
+
+
+def test_a_post_that_may_have_arrived_is_not_sent_again(shop: FakeWooCommerce) -> None:
+    """A slow shop took the tracking but answered late: one tracking item, never two."""
+    _fill(shop, 1)
+    config = store_config(shop.url)
+    woo = WooCommerceStore(
+        "main", config, build_client("main", config, timeout=0.3), retry=FAST_RETRY
+    )
+    shop.delay_next(1, 0.8, method="POST")
+    with pytest.raises(StoreError) as caught:
+        woo.push_tracking("1000", PARCEL)
+    assert caught.value.retryable, "the outbox tries again later"
+    time.sleep(0.8)  # the shop finishes the slow request
+    assert woo.push_tracking("1000", PARCEL) == PushResult.ALREADY_THERE
+    assert len(shop.state.trackings[1000]) == 1
+    assert shop.state.count("POST", "/shipment-trackings") == 1
+
+
+def test_a_post_refused_with_retry_after_is_retried(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    _fill(shop, 1)
+    shop.fail_next(1, status=429, retry_after=0, method="POST")
+    shop.fail_next(1, status=503, retry_after=0, method="POST")
+    assert woo.push_tracking("1000", PARCEL) == PushResult.SENT
+    assert len(shop.state.trackings[1000]) == 1
+
+
+def test_a_post_answered_with_a_plain_server_error_is_not_repeated(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    _fill(shop, 1)
+    shop.fail_next(1, status=502, method="POST")
+    with pytest.raises(StoreError) as caught:
+        woo.push_tracking("1000", PARCEL)
+    assert caught.value.retryable
+    assert shop.state.count("POST", "/shipment-trackings") == 1
+
+
+def test_without_the_tracking_extension_tracking_becomes_a_note(
+    shop: FakeWooCommerce, woo: WooCommerceStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`has_shipment_tracking` is on by default; a shop without the extension answers 404."""
+    _fill(shop, 2)
+    shop.state.tracking_extension = False
+    with caplog.at_level(logging.WARNING, logger="providers.woocommerce"):
+        assert woo.push_tracking("1000", PARCEL) == PushResult.SENT
+        assert woo.push_tracking("1000", PARCEL) == PushResult.ALREADY_THERE
+        assert woo.push_tracking("1001", PARCEL) == PushResult.SENT
+    (note,) = shop.state.notes[1000]
+    assert note["customer_note"] is True
+    assert "UPS" in note["note"] and PARCEL.number in note["note"] and PARCEL.url in note["note"]
+    warnings = [r for r in caplog.records if "Shipment Tracking" in r.getMessage()]
+    assert len(warnings) == 1, "the missing extension is logged once"
