@@ -78,6 +78,11 @@ def apply_edit(
     session: Session, edit: StaffEdit, line: SheetLine, fields: dict[str, str], actor: Actor
 ) -> bool:
     """Bring the order to the state the edited cell asks for; False if already there."""
+    if edit.new.lstrip().startswith("="):
+        # Its result could change every time it is read (=NOW()); only typed values count.
+        raise InvalidInput(
+            "that is a formula; podops takes typed values only, so type the value itself"
+        )
     reference = line.order_reference
     if edit.header == HOLD:
         wanted = parse_hold(edit.new)

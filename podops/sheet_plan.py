@@ -112,15 +112,14 @@ def read_view(
         view.tail[row] = list(cells[TAIL_START:])
         view.last_row = row
     for row in loose:
-        front = view.front[row]
-        shown = tuple(front[i].strip() if i < len(front) else "" for i in (STORE_COL, LINE_COL))
-        key = (known or {}).get(shown)
-        if key is None:
+        front = view.front[row] + [""] * TAIL_START
+        found = (known or {}).get((front[STORE_COL].strip(), front[LINE_COL].strip()))
+        if found is None:
             view.keyless.append(row)
-        elif key in view.rows_by_key:
-            view.duplicates[row] = view.rows_by_key[key]
+        elif found in view.rows_by_key:
+            view.duplicates[row] = view.rows_by_key[found]
         else:
-            view.rows_by_key[key] = row
+            view.rows_by_key[found] = row
     view.holes = [row for row in view.holes if row < view.last_row]
     return view
 

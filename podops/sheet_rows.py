@@ -155,12 +155,23 @@ def archive_tab() -> TabSpec:
     )
 
 
+EXACT_LIMIT = 10**15
+"""From here on a spreadsheet number has lost digits (15 significant digits kept)."""
+
+
 def cell_text(value: Cell | None) -> str:
-    """The text a spreadsheet shows for a written value."""
+    """The text a spreadsheet shows for a value (General format).
+
+    A number of 10^15 or more is shown as Google shows it (`9.40011E+21`): its digits
+    are not exact any more, so it must never pass for a tracking number."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and abs(value) >= EXACT_LIMIT:
+        mantissa, exponent = f"{float(value):.5E}".split("E")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}E{exponent[0]}{int(exponent[1:]):02d}"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

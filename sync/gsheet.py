@@ -41,6 +41,7 @@ from podops.ports.sheet import (
     TabSpec,
 )
 from podops.settings import SheetConfig
+from podops.sheet_rows import cell_text
 from sync.gsheet_layout import PROTECTION_TAG, setup_requests
 
 BODY_LIMIT = 1_800_000
@@ -243,14 +244,26 @@ class GoogleSheet:
             found.cols += extra
 
     def read(self, ranges: Sequence[ReadRange]) -> list[list[list[str]]]:
+        """One `values:batchGet`; a formula cell reads as its formula (`=...`), as in xlsx.
+
+        FORMULA rendering is what lets a formula someone typed be told from a value
+        (FORMATTED_VALUE would give its result, and =NOW() would change every cycle);
+        dates still come as the text shown, numbers and booleans as `cell_text` shows."""
         names = [a1(r.tab, r.first_row, r.first_col, r.last_col, r.last_row) for r in ranges]
-        params: dict[str, Any] = {"valueRenderOption": "FORMATTED_VALUE", "majorDimension": "ROWS"}
+        params: dict[str, Any] = {
+            "valueRenderOption": "FORMULA",
+            "dateTimeRenderOption": "FORMATTED_STRING",
+            "majorDimension": "ROWS",
+        }
         url = SPREADSHEET_VALUES_BATCH_URL % self.id
         params["ranges"] = names
         data = self._call("read", 0, lambda: self.http.request("get", url, params=params))
         found = data.get("valueRanges", [])
         return [
-            [list(map(str, row)) for row in (found[i].get("values", []) if i < len(found) else [])]
+            [
+                [value if type(value) is str else cell_text(value) for value in row]
+                for row in (found[i].get("values", []) if i < len(found) else [])
+            ]
             for i in range(len(ranges))
         ]
 

@@ -7,6 +7,12 @@ range percent-encoded. Responses and errors use the recorded shapes
 (`{"error": {"code", "message", "status"}}`); writes beyond the grid fail as
 Google's do; a batchUpdate applies atomically. The fake counts requests and
 bytes, records each valueInputOption, and can answer 429 RESOURCE_EXHAUSTED.
+
+Formulas (typed by a person, or written USER_ENTERED) behave as in Google: read
+as FORMATTED_VALUE they give their computed value (the fake computes NOW(),
+TODAY(), arithmetic and ="text"; anything else shows #NAME?), read as FORMULA
+they give the formula text, and other cells their unformatted value (numbers
+and booleans as JSON numbers and booleans).
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
+
+from tests.fakes.sheets_values import computed, shown
 
 REAL_BASE = "https://sheets.googleapis.com"
 _RANGE = re.compile(r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<bare>[^!']+))(?:!(?P<cells>.*))?$")
@@ -42,17 +50,6 @@ def col_letters(number: int) -> str:
         number, rest = divmod(number - 1, 26)
         text = chr(65 + rest) + text
     return text
-
-
-def shown(value: Any) -> str:
-    """FORMATTED_VALUE of a stored value."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        if abs(value) >= 1e15:
-            return f"{value:.5E}".replace("0E", "E").replace(".0000E", "E")
-        return str(int(value)) if value.is_integer() else str(value)
-    return str(value)
 
 
 @dataclass
@@ -112,21 +109,34 @@ class FakeSheets:
         raise ApiFailure(400, "INVALID_ARGUMENT", f"Unable to parse range: {title}")
 
     def values(self, title: str) -> list[list[str]]:
+        """What a person sees: formulas show their computed value."""
         tab = self.tab(title)
         last_row, last_col = tab.extent()
         return [
-            [shown(tab.cells.get((r, c), "")) for c in range(1, last_col + 1)]
+            [self.cell(tab, r, c, "FORMATTED_VALUE") for c in range(1, last_col + 1)]
             for r in range(1, last_row + 1)
         ]
 
+    @staticmethod
+    def cell(tab: Tab, row: int, col: int, render: str) -> Any:
+        """One cell as `valueRenderOption` renders it."""
+        value = tab.cells.get((row, col), "")
+        if tab.formulas and (row, col) in tab.formulas:
+            return value if render == "FORMULA" else computed(str(value))
+        return value if render == "FORMULA" else shown(value)
+
     def set(self, title: str, row: int, col: int, value: Any) -> None:
+        """Type into a cell as in the browser: text starting with `=` is a formula."""
         tab = self.tab(title)
         tab.rows = max(tab.rows, row)  # pasting below the grid grows it, as in the browser
         tab.cols = max(tab.cols, col)
+        tab.formulas.discard((row, col))
         if value in ("", None):
             tab.cells.pop((row, col), None)
         else:
             tab.cells[(row, col)] = value
+            if isinstance(value, str) and value.startswith("="):
+                tab.formulas.add((row, col))
 
     def delete_tab(self, title: str) -> None:
         self.tabs = [t for t in self.tabs if t.title != title]
@@ -153,9 +163,14 @@ class FakeSheets:
             return self.batch_update(body)
         if method == "GET" and rest == "/values:batchGet":
             extents: dict[int, tuple[int, int]] = {}
+            render = query.get("valueRenderOption", ["FORMATTED_VALUE"])[0]
+            if render not in ("FORMATTED_VALUE", "UNFORMATTED_VALUE", "FORMULA"):
+                raise ApiFailure(400, "INVALID_ARGUMENT", "Invalid valueRenderOption")
             return {
                 "spreadsheetId": self.id,
-                "valueRanges": [self.get_range(r, extents) for r in query.get("ranges", [])],
+                "valueRanges": [
+                    self.get_range(r, extents, render) for r in query.get("ranges", [])
+                ],
             }
         if method == "POST" and rest == "/values:batchUpdate":
             return self.values_batch_update(body)
@@ -227,9 +242,12 @@ class FakeSheets:
         return tab, r1, c1, r2, c2
 
     def get_range(
-        self, name: str, extents: dict[int, tuple[int, int]] | None = None
+        self,
+        name: str,
+        extents: dict[int, tuple[int, int]] | None = None,
+        render: str = "FORMATTED_VALUE",
     ) -> dict[str, Any]:
-        """One range as FORMATTED_VALUE rows; `extents` caches tab sizes within one request."""
+        """One range as `render` gives it; `extents` caches tab sizes within one request."""
         tab, r1, c1, r2, c2 = self.parse(name)
         extents = {} if extents is None else extents
         if tab.sheet_id not in extents:
@@ -237,10 +255,15 @@ class FakeSheets:
         filled_rows, filled_cols = extents[tab.sheet_id]
         last_r = min(r2 or tab.rows, filled_rows)
         last_c = min(c2 or tab.cols, filled_cols)
-        cells = tab.cells
+        cells, formulas, raw = tab.cells, tab.formulas, render != "FORMATTED_VALUE"
         rows = []
         for r in range(r1, last_r + 1):
-            row = [shown(cells.get((r, c), "")) for c in range(c1, last_c + 1)]
+            if formulas:
+                row = [self.cell(tab, r, c, render) for c in range(c1, last_c + 1)]
+            elif raw:
+                row = [cells.get((r, c), "") for c in range(c1, last_c + 1)]
+            else:
+                row = [shown(cells.get((r, c), "")) for c in range(c1, last_c + 1)]
             while row and row[-1] == "":
                 row.pop()
             rows.append(row)
