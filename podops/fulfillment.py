@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops import events, services
@@ -27,10 +27,12 @@ from podops.events import Actor
 from podops.fulfillment_callbacks import CallbackSigner
 from podops.fulfillment_claim import (
     Claimed,
+    confirm_claim,
     due_query,
     is_readiness_problem,
     lock_skipping,
     needs_print_files,
+    new_claim,
     provider_reference,
     readiness_problems,
     set_readiness,
@@ -55,6 +57,8 @@ class TickReport:
     blocked: list[tuple[str, str]] = field(default_factory=list)
     reconciled: list[str] = field(default_factory=list)
     retried: list[str] = field(default_factory=list)
+    handed_over: list[str] = field(default_factory=list)
+    """Orders another worker took over before this one called the provider."""
 
 
 class SubmissionService(FollowUp):
@@ -132,6 +136,7 @@ class SubmissionService(FollowUp):
         return claim
 
     def _claim_of(self, order: Order) -> Claimed:
+        """Take the order's claim (a fresh token) and describe the call to make."""
         request = self.request_for(order)
         return Claimed(
             order.id,
@@ -139,7 +144,13 @@ class SubmissionService(FollowUp):
             self.provider(order.provider).name,
             request,
             earlier_attempts=order.submit_attempts,
+            token=new_claim(order, self.clock()),
         )
+
+    def _still_mine(self, claim: Claimed) -> bool:
+        """Re-stamp the claim right before a provider call; False once it was taken over."""
+        with self.db.unit_of_work() as session:
+            return confirm_claim(session, claim.order_id, claim.token, self.clock())
 
     def _prepare_print_files(self, report: TickReport) -> None:
         """Ask the renderer for missing print files; clear problems it resolved."""
@@ -217,7 +228,12 @@ class SubmissionService(FollowUp):
         lookup_first = lookup_first or claim.earlier_attempts > 0
         provider = self.provider(claim.provider)
         return deliver(
-            provider, claim.request, self.retry_plan, lookup_first=lookup_first, sleep=self.sleep
+            provider,
+            claim.request,
+            self.retry_plan,
+            lookup_first=lookup_first,
+            sleep=self.sleep,
+            still_mine=lambda: self._still_mine(claim),
         )
 
     def _finish(self, claim: Claimed, delivery: Delivery, report: TickReport | None = None) -> None:
@@ -229,10 +245,17 @@ class SubmissionService(FollowUp):
 
     def _record(self, claim: Claimed, delivery: Delivery, report: TickReport | None) -> None:
         number = claim.reference.partition("-")[2]
+        if delivery.claim_lost:
+            if report is not None:
+                report.handed_over.append(number)
+            return
         with self.db.unit_of_work() as session:
             order = session.get(Order, claim.order_id)
             if order is None or OrderStatus(order.status) != OrderStatus.SUBMITTING:
                 return
+            if order.claim_token != claim.token:  # taken over during the call: its owner records
+                return
+            order.claim_token = None
             if delivery.order is None:
                 services.mark_submit_failed(
                     session, order, self.actor, reason=delivery.reason, retryable=delivery.retryable
@@ -256,14 +279,19 @@ class SubmissionService(FollowUp):
     # Crash recovery ------------------------------------------------------------
 
     def reconcile_stuck(self, *, older_than: timedelta | None = None) -> list[str]:
-        """Orders left `submitting`: find them at the provider, or send them once."""
+        """Orders left `submitting`: find them at the provider, or send them once.
+
+        Taking one gives it a new claim token, so the worker that claimed it
+        first (slow, not dead) sees it lost the claim and no longer sends it.
+        """
         cutoff = self.clock() - (self.stuck_after if older_than is None else older_than)
         claimed: list[Claimed] = []
+        last_claimed = func.coalesce(Order.claimed_at, Order.updated_at)
         with self.db.unit_of_work() as session:
             query = (
                 select(Order)
-                .where(Order.status == OrderStatus.SUBMITTING, Order.updated_at <= cutoff)
-                .order_by(Order.updated_at)
+                .where(Order.status == OrderStatus.SUBMITTING, last_claimed <= cutoff)
+                .order_by(last_claimed)
                 .limit(CLAIM_BATCH)
             )
             query = query.options(selectinload(Order.items), selectinload(Order.store))
@@ -271,8 +299,7 @@ class SubmissionService(FollowUp):
                 if order.provider not in self.providers:
                     log.error("%s: unknown provider %s", order.label, order.provider)
                     continue
-                order.updated_at = self.clock()  # a lease: other reconcilers now skip it
-                claimed.append(self._claim_of(order))
+                claimed.append(self._claim_of(order))  # other reconcilers now skip it
         for claim in claimed:
             self._finish(claim, self._call(claim, lookup_first=True))
         return [claim.reference for claim in claimed]

@@ -12,10 +12,12 @@ worker reads the order only after the first committed `submitting`.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from podops import events
@@ -112,6 +114,34 @@ class Claimed:
     request: SubmitRequest
     earlier_attempts: int = 0
     """Attempts before this one: if any, the order may already exist at the provider."""
+    token: str = ""
+    """The claim's token on the order row; the provider is called only while it matches."""
+
+
+def new_claim(order: Order, now: datetime) -> str:
+    """Stamp `order` (being moved to `submitting`) with a fresh claim; return its token."""
+    order.claim_token = uuid.uuid4().hex
+    order.claimed_at = now
+    return order.claim_token
+
+
+def confirm_claim(session: Session, order_id: int, token: str, now: datetime) -> bool:
+    """Re-stamp the claim if this worker still holds it (one atomic UPDATE).
+
+    False means another worker (the stuck-order reconciler) took the order over
+    meanwhile: this worker must not call the provider for it any more.
+    """
+    result = session.execute(
+        update(Order)
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.SUBMITTING,
+            Order.claim_token == token,
+        )
+        .values(claimed_at=now, version=Order.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
 
 
 def build_request(order: Order, links: PrintFileLinks, callback_url: str = "") -> SubmitRequest:

@@ -48,6 +48,11 @@ class Delivery:
     found_existing: bool = False
     retryable: bool = False
     """The provider could not be reached or answered with errors: try again later."""
+    claim_lost: bool = False
+    """Another worker took the order over before this call: nothing was sent, record nothing."""
+
+
+CLAIM_LOST = Delivery(None, "another worker took this order over", claim_lost=True)
 
 
 def deliver(
@@ -57,11 +62,18 @@ def deliver(
     *,
     lookup_first: bool = False,
     sleep: Callable[[float], None] = time.sleep,
+    still_mine: Callable[[], bool] = lambda: True,
 ) -> Delivery:
-    """Place `request` at `provider` unless it is already there; never create two."""
+    """Place `request` at `provider` unless it is already there; never create two.
+
+    `still_mine` is asked right before every attempt: once another worker has
+    taken the order over, this one stops (that worker looks it up first).
+    """
     uncertain = lookup_first
     last_reason = ""
     for attempt in range(1, plan.attempts + 1):
+        if not still_mine():
+            return CLAIM_LOST
         try:
             if uncertain:
                 existing = provider.find_by_reference(request.reference)

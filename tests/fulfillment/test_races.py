@@ -16,7 +16,7 @@ from podops.models import LineItem
 from podops.status import OrderStatus
 from tests import factories
 from tests.factories import STAFF
-from tests.fulfillment.conftest import Shop
+from tests.fulfillment.conftest import Shop, build_service
 
 ROOT = Path(__file__).parents[2]
 
@@ -115,3 +115,39 @@ def test_a_crash_between_answer_and_commit_is_reconciled_without_a_second_order(
     assert order.status == OrderStatus.SUBMITTED
     assert order.provider_order_id == str(shop.customcat.orders[f"main-{number}"]["id"])
     assert shop.customcat.created == {f"main-{number}": 1}
+
+
+def test_a_slow_batch_and_the_stuck_order_reconciler_never_both_send_an_order(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """The countdown claims a batch; the provider is so slow that the last orders of
+    the batch wait longer than the stuck threshold. A second instance's reconciler
+    takes those over; the first worker must then skip them, not send them again."""
+    shop.customcat.reject_duplicates = False  # only our own claims can prevent doubles
+    shop.customcat.submit_latency_s = 0.15
+    numbers = many_due_orders(shop, 8)
+    slow = build_service(shop.settings, shop.db, workers=1, stuck_after=timedelta(seconds=0.3))
+    other = build_service(shop.settings, shop.db, stuck_after=timedelta(seconds=0.3))
+    done = threading.Event()
+    taken: list[str] = []
+
+    def second_instance() -> None:
+        while not done.is_set():
+            taken.extend(other.reconcile_stuck())
+            done.wait(0.05)
+
+    thread = threading.Thread(target=second_instance)
+    thread.start()
+    try:
+        report = slow.tick()
+    finally:
+        done.set()
+        thread.join()
+    taken.extend(other.reconcile_stuck(older_than=timedelta(0)))
+    assert taken, "the provider was not slow enough for the reconciler to step in"
+    assert shop.customcat.duplicates() == 0
+    assert report.handed_over, "the slow worker should have skipped orders taken over"
+    assert sum(shop.customcat.created.values()) == 8
+    with shop.db.unit_of_work() as session:
+        statuses = {services.get_order(session, n).status for n in numbers}
+    assert statuses == {OrderStatus.SUBMITTED}
