@@ -72,7 +72,14 @@ def import_command(
         )
     for warning in parsed.warnings:
         out.print(f"[yellow]! {warning}[/yellow]", markup=True)
-    out.print(_import_table(parsed.rows, parsed.errors, report))
+    reasons = {
+        order.number: [
+            *order.problems,
+            *(f"line {n}: {p}" for n, item in enumerate(order.items, 1) for p in item.problems),
+        ]
+        for order in parsed.orders
+    }
+    out.print(_import_table(parsed.rows, parsed.errors, report, reasons))
     out.print(
         f"{report.created} new order(s), {report.unchanged + report.updated} already imported, "
         f"{len(parsed.errors)} row(s) with errors (store {key})."
@@ -82,8 +89,14 @@ def import_command(
 
 
 def _import_table(
-    rows: dict[str, list[int]], errors: dict[int, tuple[str, str]], report: IntakeReport
+    rows: dict[str, list[int]],
+    errors: dict[int, tuple[str, str]],
+    report: IntakeReport,
+    reasons: dict[str, list[str]],
 ) -> Table:
+    """One line per file row; a flagged order says why it waits."""
+    from rich.markup import escape
+
     table = Table(title="Import", show_edge=False, title_justify="left")
     for column in ("Row", "Order", "Result"):
         table.add_column(column, overflow="fold")
@@ -92,7 +105,9 @@ def _import_table(
     for number, row_numbers in rows.items():
         for row in row_numbers:
             if number in flagged:
-                results[row] = (number, "[yellow]imported, waits for staff[/yellow]")
+                why = "; ".join(reasons.get(number, []))
+                text = "imported, waits for staff" + (f": {why}" if why else "")
+                results[row] = (number, f"[yellow]{escape(text)}[/yellow]")
             elif number in new:
                 results[row] = (number, "[green]imported[/green]")
             else:

@@ -9,10 +9,13 @@ currency, personalization (`field=value; field=value`), plus optional
 Rows with the same order_number are one order's lines. UTF-8 (with or without
 BOM) or Windows-1252, comma / semicolon / tab delimited, any line ends.
 
-A row that cannot make an order line is reported with its reason, and its
-order is not imported (a partial order would be worse than none); every other
-order still is. Orders where a line has no personalization arrive as
-needs_design.
+A row that cannot be an order line at all (no SKU, no usable quantity, no
+order number) is reported with its reason, and its order is not imported (a
+partial order would be worse than none); every other order still is. A field
+that is wrong but not fatal (unreadable placed_at, personalization that is not
+short plain text, an image that is not a link, a bad price) does not drop the
+order: it is imported flagged, the problem saying why, so staff see it and
+decide. Orders where a line has no personalization arrive as needs_design.
 """
 
 from __future__ import annotations
@@ -131,25 +134,31 @@ def _build_order(
             items.append(_line(key, index, row))
         except RowError as exc:
             bad[number] = str(exc)
-    first = {name: next((r[name] for _, r in rows if r.get(name)), "") for name in COLUMNS}
-    try:
-        placed_at = parse_when(first["placed_at"], tz=tz, now=now)
-    except RowError as exc:
-        bad.setdefault(rows[0][0], str(exc))
     if bad:
         for number, _ in rows:
             reason = bad.get(number) or f"not imported: row {min(bad)} of this order has an error"
             result.errors[number] = (key, reason)
         return
-    result.orders.append(_order(store, key, first, items, placed_at))
+    first = {name: next((r[name] for _, r in rows if r.get(name)), "") for name in COLUMNS}
+    problems: list[str] = []
+    try:
+        placed_at = parse_when(first["placed_at"], tz=tz, now=now)
+    except RowError as exc:
+        placed_at = now
+        problems.append(f"{exc}; the import time is used")
+    result.orders.append(_order(store, key, first, items, placed_at, problems))
 
 
 def _order(
-    store: str, key: str, first: dict[str, str], items: list[IncomingLineItem], placed: datetime
+    store: str,
+    key: str,
+    first: dict[str, str],
+    items: list[IncomingLineItem],
+    placed: datetime,
+    problems: list[str],
 ) -> IncomingOrder:
     given, _, family = first["customer_name"].rpartition(" ")
     country = first["country"].upper()
-    problems = []
     if country and not re.fullmatch(r"[A-Z]{2}", country):
         problems.append(f"country {first['country']!r} is not a 2-letter code (like US, GB, DE)")
     address = {
@@ -181,42 +190,69 @@ def _line(key: str, index: int, row: dict[str, str]) -> IncomingLineItem:
     quantity_text = row.get("quantity", "")
     if not quantity_text.isdigit() or int(quantity_text) <= 0:
         raise RowError(f"quantity {quantity_text!r} is not a whole number of at least 1")
-    personalization = parse_personalization(row.get("personalization", ""))
+    problems: list[str] = []
+    personalization = _personalization(row.get("personalization", ""), problems)
     images: dict[str, str] = {}
     for name, value in row.items():
         if name.startswith(FIELD_PREFIX) and value:
-            personalization[name[len(FIELD_PREFIX) :]] = _text(value, name)
+            text = _text(value, name, problems)
+            if text is not None:
+                personalization[name[len(FIELD_PREFIX) :]] = text
         elif name.startswith(IMAGE_PREFIX) and value:
-            if not value.lower().startswith(("https://", "http://")):
-                raise RowError(f"{name} {value[:40]!r} is not a web link")
-            images[name[len(IMAGE_PREFIX) :]] = value
+            if value.lower().startswith(("https://", "http://")):
+                images[name[len(IMAGE_PREFIX) :]] = value
+            else:
+                problems.append(f"{name} {value[:40]!r} is not a web link; it was not used")
+    try:
+        price = parse_price(row.get("unit_price", ""))
+    except RowError as exc:
+        price = Decimal("0.00")
+        problems.append(f"{exc}; 0.00 is used")
     return IncomingLineItem(
         external_id=f"{key}-{index}",
         sku=sku.upper(),
         name=row.get("product_name", "")[:300],
         quantity=int(quantity_text),
-        unit_price=parse_price(row.get("unit_price", "")),
+        unit_price=price,
         personalization=personalization,
         image_urls=images,
+        problems=problems,
     )
 
 
 def parse_personalization(text: str) -> dict[str, str]:
     """`name=Ana; message=Happy birthday` -> {"name": "Ana", "message": "Happy birthday"}."""
+    problems: list[str] = []
+    fields = _personalization(text, problems)
+    if problems:
+        raise RowError(problems[0])
+    return fields
+
+
+def _personalization(text: str, problems: list[str]) -> dict[str, str]:
+    """The readable pairs; each unreadable part becomes a problem instead."""
     fields: dict[str, str] = {}
     for part in text.split(";"):
         if not part.strip():
             continue
         name, sep, value = part.partition("=")
         if not sep or not name.strip():
-            raise RowError(f"personalization {part.strip()!r} is not field=value")
-        fields[re.sub(r"[\s-]+", "_", name.strip().lower())] = _text(value.strip(), name.strip())
+            problems.append(f"personalization {part.strip()[:40]!r} is not field=value")
+            continue
+        checked = _text(value.strip(), name.strip(), problems)
+        if checked is not None:
+            fields[re.sub(r"[\s-]+", "_", name.strip().lower())] = checked
     return fields
 
 
-def _text(value: str, name: str) -> str:
-    if len(value) > MAX_TEXT or _CONTROL.search(value):
-        raise RowError(f"{name} is not short plain text (at most {MAX_TEXT} characters)")
+def _text(value: str, name: str, problems: list[str]) -> str | None:
+    """Short plain text, or None (and the problem) when it is not: never printed as is."""
+    if len(value) > MAX_TEXT:
+        problems.append(f"{name} is {len(value)} characters (at most {MAX_TEXT}); it was not used")
+        return None
+    if _CONTROL.search(value):
+        problems.append(f"{name} contains control characters; it was not used")
+        return None
     return value
 
 

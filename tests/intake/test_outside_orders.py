@@ -70,14 +70,18 @@ def test_bad_rows_are_reported_and_the_rest_imported() -> None:
         "A4,TEE-1,1,,name=Bo\n"
     )
     parsed = parse_file(text.encode(), tz=UTC, now=NOW, store="outside")
-    assert [o.number for o in parsed.orders] == ["A4"]
+    assert [o.number for o in parsed.orders] == ["A2", "A3", "A4"]
     assert parsed.errors == {
         2: ("A1", "quantity '0' is not a whole number of at least 1"),
         3: ("A1", "not imported: row 2 of this order has an error"),
-        4: ("A2", "placed_at '20/11/2026' is not a date like 2026-11-20 or 2026-11-20 15:04"),
         5: ("", "order_number is blank"),
-        6: ("A3", "personalization 'name' is not field=value"),
     }
+    a2, a3 = parsed.orders[0], parsed.orders[1]
+    assert a2.placed_at == NOW and a2.problems == [
+        "placed_at '20/11/2026' is not a date like 2026-11-20 or 2026-11-20 15:04; "
+        "the import time is used"
+    ]
+    assert a3.items[0].problems == ["personalization 'name' is not field=value"]
 
 
 def test_personalization_pairs() -> None:
@@ -143,3 +147,34 @@ def test_sync_once_reports_a_refused_key(
     code, output = _run(capsys, "--config", str(config), "sync", "once")
     assert code == 1
     assert "store 'main': WooCommerce refused the consumer key (401)" in " ".join(output.split())
+
+
+def test_an_order_with_bad_fields_is_imported_flagged_with_the_reason(
+    tmp_path: Path, db: Database, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only rows that cannot be an order are refused; a bad field flags its order."""
+    config = _config(tmp_path, db_url)
+    orders_csv = tmp_path / "orders.csv"
+    long_text = "x" * 501
+    orders_csv.write_text(
+        "order_number,placed_at,address1,country,sku,quantity,p:name,p:message\n"
+        f"L-1,2026-11-19,1 Rd,GB,TEE-1,1,Ana,{long_text}\n"
+        "C-1,2026-11-19,1 Rd,GB,TEE-1,1,Bo\x07b,Hi\n"
+        "D-1,last tuesday,1 Rd,GB,TEE-1,1,Cy,Hi\n",
+        encoding="utf-8",
+    )
+    code, output = _run(capsys, "--config", str(config), "orders", "import", str(orders_csv))
+    assert code == 0, output
+    assert "3 new order(s)" in output and "0 row(s) with errors" in output
+    assert output.count("waits for staff") == 3 and "501 characters" in output
+    with db.unit_of_work() as session:
+        orders = {o.number: o for o in session.scalars(select(Order))}
+        assert orders["L-1"].status == "on_hold"
+        assert orders["L-1"].items[0].personalization == {"name": "Ana"}
+        assert "line 1: p:message is 501 characters" in (orders["L-1"].hold_reason or "")
+        assert orders["C-1"].status == "on_hold"
+        assert any("p:name contains control characters" in p for p in orders["C-1"].problems)
+        assert orders["D-1"].status == "on_hold"
+        assert "placed_at 'last tuesday' is not a date" in (orders["D-1"].hold_reason or "")
+    _, shown = _run(capsys, "--config", str(config), "orders", "show", "D-1")
+    assert "last tuesday" in shown
