@@ -128,8 +128,13 @@ def action_buttons(card: OrderCard) -> Block:
     return {"type": "actions", "block_id": f"order:{card.reference}", "elements": elements}
 
 
+def submits(card: OrderCard) -> str:
+    """', submits in 3h 05m' (or nothing when the order is not counting down)."""
+    return f", submits {card.countdown}" if card.countdown else ""
+
+
 def card_fallback(card: OrderCard) -> str:
-    return f"Order {card.number} is {card.status_label} {card.countdown}".strip()
+    return f"Order {card.number} is {card.status_label}{submits(card)}"
 
 
 def event_blocks(notice: EventNotice) -> list[Block]:
@@ -191,7 +196,7 @@ def find_blocks(query: str, cards: list[OrderCard]) -> list[Block]:
     if not cards:
         return [text_block(f"No order matches `{escape(query)}`.")]
     lines = [
-        f"• *{c.number}* ({c.store}) {escape(c.customer_name)} · {c.status_label} {c.countdown}"
+        f"• *{c.number}* ({c.store}) {escape(c.customer_name)} · {c.status_label}{submits(c)}"
         for c in cards
     ]
     return [text_block(f"{len(cards)} order(s) match `{escape(query)}`:\n" + "\n".join(lines))]

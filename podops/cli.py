@@ -11,7 +11,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from podops import logs
 from podops.app import Runtime
+from podops.cli_args import UsageProblem
 from podops.errors import ConfigError, DatabaseUnavailable, DomainRefusal, PodopsError
 from podops.settings import DEFAULT_CONFIG_NAME
 
@@ -39,6 +41,7 @@ def runtime() -> Runtime:
     """The process's runtime, built on first use from --config."""
     if State.runtime is None:
         State.runtime = Runtime.from_config(State.config)
+        logs.remember_secrets(State.runtime.settings.secret_values())
     return State.runtime
 
 
@@ -56,6 +59,8 @@ ConfigOption = Annotated[
 
 @app.callback()
 def _main(config: ConfigOption = None) -> None:
+    # Every command (the demo too) logs through the secret mask from its first line.
+    logs.configure_command()
     State.config = config or Path(DEFAULT_CONFIG_NAME)
     State.runtime = None
 
@@ -112,6 +117,9 @@ def _register_subcommands() -> None:
     from podops import cli_render
 
     cli_render.register(app)
+    from podops import cli_edit
+
+    cli_edit.register(app)
 
 
 _register_subcommands()
@@ -120,7 +128,7 @@ _register_subcommands()
 def exit_code_for(error: PodopsError) -> int:
     if isinstance(error, DomainRefusal):
         return 1
-    if isinstance(error, ConfigError):
+    if isinstance(error, ConfigError | UsageProblem):
         return 2
     if isinstance(error, DatabaseUnavailable):
         return 3

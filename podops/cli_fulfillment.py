@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from podops import services
+from podops.cli_args import OrderArg, UsageProblem, order_label
 from podops.cli_orders import cli_actor
 from podops.errors import InvalidInput
 from podops.services.shipping import ShipLine
@@ -15,7 +16,7 @@ from podops.status import OrderStatus
 fulfillment_app = typer.Typer(help="Send orders to providers and bring tracking back.")
 
 
-def submit_command(number: Annotated[str, typer.Argument(help="Order number.")]) -> None:
+def submit_command(number: OrderArg) -> None:
     """Submit a pending order to its provider now (skipping the rest of its countdown)."""
     from podops.cli import out, runtime
 
@@ -26,23 +27,23 @@ def submit_command(number: Annotated[str, typer.Argument(help="Order number.")])
     if status == OrderStatus.SUBMIT_FAILED:
         raise InvalidInput(f"{order.label} could not be submitted: {order.last_error}")
     out.print(
-        f"{order.label.capitalize()} is [bold]{status.label}[/bold] at {order.provider} "
+        f"{order_label(order.label)} is [bold]{status.label}[/bold] at {order.provider} "
         f"({order.provider_order_id})."
     )
 
 
-def retry_command(number: Annotated[str, typer.Argument(help="Order number.")]) -> None:
+def retry_command(number: OrderArg) -> None:
     """Put a failed order back in the countdown (after fixing what the provider refused)."""
     from podops.cli import out, runtime
 
     rt = runtime()
     rt.db.check()
     order = rt.submission.retry(number, cli_actor())
-    out.print(f"{order.label.capitalize()} is back in the countdown; it leaves at the next tick.")
+    out.print(f"{order_label(order.label)} is back in the countdown; it leaves at the next tick.")
 
 
 def track_command(
-    number: Annotated[str, typer.Argument(help="Order number.")],
+    number: OrderArg,
     carrier: Annotated[str, typer.Argument(help="Carrier, e.g. UPS, USPS, FedEx.")],
     tracking: Annotated[str, typer.Argument(help="Tracking number.")],
     sku: Annotated[str | None, typer.Option(help="Only this line (by SKU).")] = None,
@@ -52,7 +53,7 @@ def track_command(
     from podops.cli import out, runtime
 
     if qty is not None and sku is None:
-        raise InvalidInput("--qty needs --sku (which line the units belong to)")
+        raise UsageProblem("--qty needs --sku (which line the units belong to)")
     rt = runtime()
     rt.db.check()
     with rt.db.unit_of_work() as session:
@@ -67,7 +68,7 @@ def track_command(
         label, status = order.label, OrderStatus(order.status)
         text = f"{shipment.carrier} {shipment.tracking_number}"
         link = shipment.tracking_url
-    out.print(f"{label.capitalize()}: recorded {text} ([bold]{status.label}[/bold]).")
+    out.print(f"{order_label(label)}: recorded {text} ([bold]{status.label}[/bold]).")
     if link:
         out.print(f"Tracking link: {link}", markup=False)
 

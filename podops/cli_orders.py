@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from podops import queries, services
-from podops.errors import InvalidInput
+from podops.cli_args import OrderArg, UsageProblem, order_label
 from podops.events import Actor, Channel
 from podops.status import OrderStatus
 from podops.views import order_as_dict, print_order, print_order_list
@@ -37,7 +37,7 @@ def _statuses(values: list[str] | None) -> list[OrderStatus]:
                 result.append(OrderStatus(name))
             except ValueError:
                 known = ", ".join(s.value for s in OrderStatus)
-                raise InvalidInput(f"unknown status {part!r}; expected one of: {known}") from None
+                raise UsageProblem(f"unknown status {part!r}; expected one of: {known}") from None
     return result
 
 
@@ -74,7 +74,7 @@ def list_command(
 
 @orders_app.command("show")
 def show_command(
-    number: Annotated[str, typer.Argument(help="Order number, e.g. 1234 or #1234.")],
+    number: OrderArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one order with its items, tracking and event timeline."""
@@ -93,23 +93,28 @@ def show_command(
 
 
 def hold_command(
-    number: Annotated[str, typer.Argument(help="Order number.")],
+    number: OrderArg,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why.")] = "",
 ) -> None:
     """Stop an order's countdown until it is released."""
     _act(lambda s: services.hold(s, number, cli_actor(), reason), "is on hold")
 
 
-def release_command(number: Annotated[str, typer.Argument(help="Order number.")]) -> None:
+def release_command(number: OrderArg) -> None:
     """Restart the countdown of a held order."""
     _act(lambda s: services.release(s, number, cli_actor()), "is back in the countdown")
 
 
 def cancel_command(
-    number: Annotated[str, typer.Argument(help="Order number.")],
+    number: OrderArg,
     reason: Annotated[str, typer.Option("--reason", "-r", help="Why (required).")] = "",
 ) -> None:
     """Cancel an order (before submission), or ask the provider to cancel it."""
+    if not reason.strip():
+        raise UsageProblem(
+            f"say why order {number.strip().lstrip('#')} is cancelled: "
+            f'podops cancel {number} --reason "out of stock"'
+        )
     _act(lambda s: services.cancel(s, number, cli_actor(), reason), None)
 
 
@@ -127,7 +132,7 @@ def _act(call, done: str | None) -> None:  # type: ignore[no-untyped-def]
             if status == OrderStatus.CANCELLED
             else "has a cancellation request at its provider"
         )
-    out.print(f"{label.capitalize()} {done} ([bold]{status.label}[/bold]).")
+    out.print(f"{order_label(label)} {done} ([bold]{status.label}[/bold]).")
 
 
 def register(app: typer.Typer) -> None:

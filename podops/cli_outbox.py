@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from podops import events, outbox
-from podops.errors import InvalidInput
+from podops.cli_args import UsageProblem
 from podops.models import Order
 
 outbox_app = typer.Typer(
@@ -56,7 +56,7 @@ def retry_command(
     from podops.cli_orders import cli_actor
 
     if not ids and not all_parked and not topic:
-        raise InvalidInput("name message ids, or say --all (or --topic TOPIC)")
+        raise UsageProblem("name message ids, or say --all (or --topic TOPIC)")
     rt = runtime()
     rt.db.check()
     actor = cli_actor()

@@ -6,13 +6,14 @@ from typing import Annotated
 
 import typer
 
+from podops.cli_args import OrderArg
 from podops.cli_orders import cli_actor
 
 templates_app = typer.Typer(help="Product templates for print files.", no_args_is_help=True)
 
 
 def render_command(
-    number: Annotated[str, typer.Argument(help="Order number, e.g. 1234 or #1234.")],
+    number: OrderArg,
     line: Annotated[
         list[int] | None,
         typer.Option("--line", "-l", help="Only this line position (repeatable)."),

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from podops.errors import InvalidInput
+from podops.cli_args import UsageProblem
 from podops.ports.notify import DailySummary, NamedOrder
 
 
@@ -67,12 +67,13 @@ def summary_command(
     from podops.cli import out, runtime
     from sync.summary import build_summary, render_chart, yesterday
 
+    try:
+        given = date.fromisoformat(day) if day else None
+    except ValueError:
+        raise UsageProblem(f"{day!r} is not a day; expected YYYY-MM-DD") from None
     rt = runtime()
     rt.db.check()
-    try:
-        wanted = date.fromisoformat(day) if day else yesterday(rt)
-    except ValueError:
-        raise InvalidInput(f"{day!r} is not a day; expected YYYY-MM-DD") from None
+    wanted = given or yesterday(rt)
     result = build_summary(rt, wanted)
     print_summary(out, result)
     path = chart or rt.settings.data_dir / f"summary-{wanted.isoformat()}.png"

@@ -12,28 +12,60 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Engine, Table, create_engine, event, inspect, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.schema import ColumnDefault
 
-from podops.errors import ConcurrentModification, DatabaseUnavailable
+from podops.errors import ConcurrentModification, ConfigError, DatabaseUnavailable
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+URL_HELP = (
+    "set database.url (or PODOPS_DATABASE__URL) to postgresql+psycopg://USER@HOST/DBNAME, "
+    "or leave it empty for the SQLite file in data_dir"
+)
+
+
 def make_engine(url: str, *, echo: bool = False, **options: Any) -> Engine:
-    if url.startswith("sqlite"):
-        database = url.split(":///", 1)[-1]
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **options
-        )
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
-        return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, **options)
+    """The engine for `url`; a URL podops cannot use is a ConfigError saying what to write."""
+    try:
+        if url.startswith("sqlite"):
+            database = url.split(":///", 1)[-1]
+            if database and database != ":memory:":
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(
+                url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **options
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin_immediate)
+            return engine
+        return create_engine(url, echo=echo, pool_pre_ping=True, **options)
+    except (ArgumentError, ImportError, OSError, ValueError) as exc:
+        raise ConfigError(_url_problem(url, exc)) from None
+
+
+def _url_problem(url: str, exc: BaseException) -> str:
+    """Why database.url is unusable, without ever echoing its password."""
+    scheme = url.partition("://")[0] if "://" in url else ""
+    shown = f"database.url ({_safe_url(url)})"
+    if scheme in ("postgres", "postgresql"):
+        return f"{shown} names no driver podops has; write postgresql+psycopg://... instead"
+    if isinstance(exc, OSError):
+        return f"{shown}: cannot create the SQLite file's folder ({exc.strerror}); {URL_HELP}"
+    if isinstance(exc, ImportError):
+        return f"{shown} needs a database driver that is not installed ({exc.name}); {URL_HELP}"
+    if isinstance(exc, NoSuchModuleError):
+        return f"{shown} names a database podops does not know ({scheme}); {URL_HELP}"
+    return f"{shown} is not a database URL; {URL_HELP}"
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return describe_url(url)
+    except (ArgumentError, ValueError):
+        return "unreadable"
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,41 +1,143 @@
-"""Logging for the service: one JSON object per line (for log shippers) or
-readable lines on a terminal, with every configured secret masked."""
+"""Logging for every `podops` command: one JSON object per line (for log
+shippers) or readable lines on a terminal, with every configured secret masked.
+
+Secrets are known from the environment (the only place they may live) as soon
+as the command starts, and from each loaded configuration, so even a command
+that fails before its settings load cannot print a token.
+"""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import threading
+import types
+import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 MASK = "[redacted]"
 NOISY = ("httpx", "httpcore", "urllib3", "apscheduler", "slack_bolt", "slack_sdk")
+MIN_SECRET = 6
+
+_known: set[str] = set()
+_known_guard = threading.Lock()
+
+
+def remember_secrets(secrets: Iterable[str]) -> None:
+    """Mask these values in every log line from now on (in this process)."""
+    with _known_guard:
+        _known.update(s for s in secrets if len(s) >= MIN_SECRET)
 
 
 class RedactSecrets(logging.Filter):
     """Replace any secret value that reaches a log record (URLs, error texts)."""
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self.secrets = sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True)
+        self.own = {s for s in secrets if len(s) >= MIN_SECRET}
+        self._seen = -1
+        self.secrets: list[str] = []
+
+    def _current(self) -> list[str]:
+        with _known_guard:
+            if self._seen != len(_known):
+                self._seen = len(_known)
+                self.secrets = sorted(self.own | _known, key=len, reverse=True)
+        return self.secrets
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
+        secrets = self._current()
+        if not secrets:
             return True
         message = record.getMessage()
         redacted = message
-        for secret in self.secrets:
+        for secret in secrets:
             redacted = redacted.replace(secret, MASK)
         if record.exc_info and record.exc_info[1] is not None:
             text = logging.Formatter().formatException(record.exc_info)
-            for secret in self.secrets:
+            for secret in secrets:
                 text = text.replace(secret, MASK)
             record.exc_text = text
             record.exc_info = None
         if redacted != message:
             record.msg, record.args = redacted, None
         return True
+
+
+def _secret_field_names(model: Any, seen: set[Any] | None = None) -> set[str]:
+    """Names of the SecretStr fields anywhere in a settings model (bot_token, api_key...)."""
+    from pydantic import BaseModel, SecretStr
+
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        pending = [field.annotation]
+        while pending:
+            kind = pending.pop()
+            if kind is SecretStr:
+                names.add(name)
+            elif isinstance(kind, type) and issubclass(kind, BaseModel):
+                names |= _secret_field_names(kind, seen)
+            elif typing.get_origin(kind) is not None or isinstance(kind, types.UnionType):
+                pending.extend(typing.get_args(kind))
+    return names
+
+
+def environment_secrets(environ: dict[str, str] | None = None) -> list[str]:
+    """Secret values set as PODOPS_... variables, and the database URL's password."""
+    from podops.settings import ENV_PREFIX, Settings
+
+    environ = dict(os.environ) if environ is None else environ
+    names = _secret_field_names(Settings)
+    found = []
+    for key, value in environ.items():
+        upper = key.upper()
+        if not upper.startswith(ENV_PREFIX.upper()):
+            continue
+        if upper.rsplit("__", 1)[-1].lower() in names:
+            found.append(value)
+        elif upper == f"{ENV_PREFIX.upper()}DATABASE__URL" and "@" in value:
+            found.extend(_url_password(value))
+    return found
+
+
+def _url_password(url: str) -> list[str]:
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(url).password
+    except Exception:  # an unparsable URL: mask what looks like its password
+        userinfo = url.split("://", 1)[-1].rsplit("@", 1)[0]
+        password = userinfo.partition(":")[2] or None
+    return [str(password)] if password else []
+
+
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time (tests and wrappers swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def configure_command(level: str = "WARNING") -> None:
+    """Warnings and errors of any command on stderr, secrets masked (once per process)."""
+    remember_secrets(environment_secrets())
+    root = logging.getLogger()
+    if any(isinstance(h, _CurrentStderr) for h in root.handlers):
+        return
+    handler = _CurrentStderr(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets())
+    handler.setLevel(level.upper())
+    root.addHandler(handler)
 
 
 class JsonFormatter(logging.Formatter):
@@ -54,6 +156,8 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure(*, json_lines: bool, level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """The service's logging: replaces the command's handler; secrets stay masked."""
+    remember_secrets(environment_secrets())
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
         handler.setFormatter(JsonFormatter())

@@ -266,7 +266,7 @@ def dashboard(
     ][:limit]
     return Dashboard(
         counts={OrderStatus(s).label: int(n) for s, n in counts.items()},
-        due_soon=[_named(o, now, countdown(o, now)) for o in due],
+        due_soon=[_named(o, now, f"submits {countdown(o, now)}") for o in due],
         problems=problems,
         generated_at=now,
     )

@@ -27,17 +27,25 @@ STATUS_STYLE = {
 
 
 def countdown(order: Order, now: datetime | None = None) -> str:
-    """'in 3h 20m', 'due now', or '' when the countdown does not apply."""
+    """When a pending order submits, read after "submits": 'in 3h 20m', 'in 45s',
+    'now' (due or overdue: it leaves at the next tick), or '' when not counting down."""
     if OrderStatus(order.status) != OrderStatus.PENDING or order.submit_at is None:
         return ""
     seconds = int((order.submit_at - (now or utcnow())).total_seconds())
     if seconds <= 0:
-        return "due now"
+        return "now"
+    if seconds < 60:
+        return f"in {seconds}s"
     hours, rest = divmod(seconds, 3600)
     minutes = rest // 60
     if hours >= 48:
         return f"in {hours // 24}d {hours % 24}h"
     return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
+
+
+def _submits(order: Order) -> str:
+    when = countdown(order)
+    return f"submits {when}" if when else ""
 
 
 def styled_status(order: Order) -> str:
@@ -81,7 +89,7 @@ def print_order(
     address = order.shipping_address
     console.print(
         f"[bold]Order {order.number}[/bold] ({order.store.key})  {styled_status(order)}  "
-        f"{countdown(order)}"
+        f"{_submits(order)}"
     )
     console.print(f"Customer: {order.customer_name} <{order.customer_email}>", markup=False)
     if address:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import pytest
@@ -77,10 +78,69 @@ def test_refusals_exit_1_with_one_line(
     assert "is cancelled; it can no longer be cancelled" in capsys.readouterr().err
 
 
-def test_usage_errors_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_usage_errors_exit_2(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "3101")
     assert main(["hold"]) == 2
-    assert main(["orders", "list", "--status", "bogus"]) == 1
+    assert main(["orders", "list", "--status", "bogus"]) == 2
     assert "unknown status 'bogus'" in capsys.readouterr().err
+    assert main(["cancel", "3101"]) == 2
+    err = capsys.readouterr().err
+    assert "say why order 3101 is cancelled" in err and "--reason" in err
+    for command in (["hold", "31 01"], ["orders", "show", "#"], ["submit", "a/b/c"]):
+        assert main(command) == 2, command
+        assert "is not an order number" in capsys.readouterr().err
+    assert main(["summary", "--day", "yesterday"]) == 2
+    assert main(["outbox", "retry"]) == 2
+    assert main(["track", "3101", "UPS", "1Z999", "--qty", "2"]) == 2
+    assert main(["release", "3101"]) == 1  # the business rules refuse: still exit 1
+
+
+def test_messages_keep_the_order_number_as_typed(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "T82997")
+    assert main(["hold", "T82997", "--reason", "address check"]) == 0
+    assert "Order T82997 is on hold" in capsys.readouterr().out
+    assert main(["cancel", "T82997", "--reason", "duplicate"]) == 0
+    assert "Order T82997 is cancelled" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgres://shop:sekret@db.internal/podops", "write postgresql+psycopg://"),
+        ("postgresql+psycopg2://shop:sekret@db.internal/podops", "not installed (psycopg2)"),
+        ("postgresqll+psycopg://shop:sekret@db.internal/podops", "does not know"),
+        ("db.internal/podops", "is not a database URL"),
+    ],
+)
+def test_unusable_database_url_is_a_config_error(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    url: str,
+    hint: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("podops.toml").write_text("")
+    monkeypatch.setenv("PODOPS_DATABASE__URL", url)
+    assert main(["orders", "list"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: database.url") and hint in err
+    assert "sekret" not in err and "Traceback" not in err
+
+
+def test_every_command_masks_secrets_in_its_log(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "xoxb-1234-very-secret"
+    monkeypatch.setenv("PODOPS_SLACK__BOT_TOKEN", token)
+    assert main(["orders", "list"]) == 0
+    logging.getLogger("providers.example").warning("Slack said no to %s", token)
+    err = capsys.readouterr().err
+    assert "Slack said no to [redacted]" in err and token not in err
 
 
 def test_invalid_config_names_the_key(

@@ -1,6 +1,8 @@
-"""The pure parts: the `/order` parser, the permission rules and the pacer."""
+"""The pure parts: the `/order` parser, the permission rules, the pacer, the countdown."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +10,10 @@ from bot.pacing import ChannelPacer
 from bot.parsing import Command, parse
 from podops.authz import Authorizer
 from podops.errors import Forbidden, InvalidInput
+from podops.models import Order
 from podops.ports.notify import NotifyError
+from podops.status import OrderStatus
+from podops.views import countdown
 
 
 @pytest.mark.parametrize(
@@ -98,3 +103,23 @@ def test_pacer_honours_retry_after_and_refuses_long_waits() -> None:
     with pytest.raises(NotifyError) as caught:
         pacer.acquire("C1")
     assert caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("seconds", "expected"),
+    [
+        (45, "in 45s"),
+        (1, "in 1s"),
+        (0, "now"),
+        (-3600, "now"),
+        (12 * 60 + 30, "in 12m"),
+        (3 * 3600 + 5 * 60, "in 3h 05m"),
+        (3 * 86400 + 7200, "in 3d 2h"),
+    ],
+)
+def test_countdown_reads_well_after_submits(seconds: int, expected: str) -> None:
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    order = Order(status=OrderStatus.PENDING, submit_at=now + timedelta(seconds=seconds))
+    assert countdown(order, now) == expected
+    held = Order(status=OrderStatus.ON_HOLD, submit_at=now + timedelta(seconds=seconds))
+    assert countdown(held, now) == ""

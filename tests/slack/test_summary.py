@@ -83,7 +83,7 @@ def test_cli_summary_prints_the_numbers_and_writes_the_chart(
     out = capsys.readouterr().out
     assert "Daily summary for" in out and busy_day["late"] in out
     assert chart.read_bytes().startswith(b"\x89PNG")
-    assert main(["-c", str(config), "summary", "--day", "yesterday-ish"]) == 1
+    assert main(["-c", str(config), "summary", "--day", "yesterday-ish"]) == 2
 
 
 def test_dashboard_lists_problems(runtime: Runtime, busy_day: dict[str, str]) -> None:
