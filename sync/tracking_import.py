@@ -10,7 +10,6 @@ again when its inputs or its result cell change.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,6 +34,7 @@ from podops.tracking_rows import (
     parse_tracking_row,
     row_digest,
 )
+from sync.tracking_csv import read_csv_rows
 
 STATE_KEY = "sheet:tracking"
 MAX_REMEMBERED = 50_000
@@ -165,78 +165,19 @@ def _save_state(session: Session, state: dict[str, Any]) -> None:
         found.value = state
 
 
-CSV_ALIASES: dict[str, str] = {
-    "reference": "reference",
-    "ref": "reference",
-    "order": "reference",
-    "order number": "reference",
-    "order_number": "reference",
-    "tracking_company": "tracking_company",
-    "tracking company": "tracking_company",
-    "carrier": "tracking_company",
-    "company": "tracking_company",
-    "tracking_number": "tracking_number",
-    "tracking number": "tracking_number",
-    "tracking": "tracking_number",
-    "number": "tracking_number",
-    "sku": "sku",
-    "quantity": "quantity",
-    "qty": "quantity",
-}
-
-
-def read_csv_rows(path: Path) -> list[tuple[int, list[str]]]:
-    """(line number, cells in COLUMNS order) for every non-blank data row of a CSV.
-
-    Accepts a UTF-8 BOM or Windows-1252 text, commas, semicolons or tabs, Windows
-    line ends, and an optional header row (columns in any order, common names).
-    """
-    import pandas as pd  # only here: pandas is slow to import and not on the mirror's path
-
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    separator = max((";", ",", "\t"), key=first.count)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=separator,
-            header=None,
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="python",
-        )
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InvalidInput(f"{path.name} is not a readable CSV file: {exc}") from None
-    table: list[list[str]] = frame.fillna("").to_numpy().tolist()
-    order = list(range(len(COLUMNS)))
-    start = 0
-    if table and CSV_ALIASES.get(clean_cell(table[0][0]).lower()) is not None:
-        names = [CSV_ALIASES.get(clean_cell(c).lower(), "") for c in table[0]]
-        missing = [c for c in COLUMNS[:3] if c not in names]
-        if missing:
-            raise InvalidInput(f"{path.name} has no column for {', '.join(missing)}")
-        order = [names.index(c) if c in names else -1 for c in COLUMNS]
-        start = 1
-    rows: list[tuple[int, list[str]]] = []
-    for index, cells in enumerate(table[start:], start=start + 1):
-        picked: list[str] = [cells[i] if 0 <= i < len(cells) else "" for i in order]
-        if not is_blank(picked):
-            rows.append((index, picked))
-    return rows
-
-
 def import_csv(db: Database, path: Path, actor: Actor, now: datetime) -> list[RowResult]:
+    """One result per data row of the file, in file order (unreadable rows included)."""
     rows = read_csv_rows(path)
     if not rows:
         raise InvalidInput(f"{path.name} has no tracking rows")
-    cells: list[tuple[int, Sequence[Cell]]] = [(row, values) for row, values in rows]
+    readable: list[tuple[int, Sequence[Cell]]] = [
+        (row.line, row.cells) for row in rows if not row.problem
+    ]
     with db.unit_of_work() as session:
-        return import_rows(session, cells, actor, now)
+        done = {r.row: r for r in import_rows(session, readable, actor, now)} if readable else {}
+    return [
+        RowResult(row.line, False, row.problem, cells=tuple(row.cells))
+        if row.problem
+        else done[row.line]
+        for row in rows
+    ]
