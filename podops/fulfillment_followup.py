@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
 
 from podops import events, services
@@ -26,7 +26,7 @@ from podops.fulfillment_tracking import (
     confirm_cancel,
     refuse_cancel,
 )
-from podops.models import Order
+from podops.models import Order, utcnow
 from podops.ports.fulfillment import (
     FulfillmentProvider,
     PrintFileLinks,
@@ -69,13 +69,16 @@ class FollowUp:
             callback = self.callbacks.url_for(provider.name, provider_reference(order))
         return build_request(order, self.links, callback)
 
-    def poll_tracking(self) -> PollReport:
-        """Ask each provider about orders in flight; apply production, parcels, cancels."""
+    def poll_tracking(self, limit: int = POLL_BATCH) -> PollReport:
+        """Ask each provider about orders in flight; apply production, parcels, cancels.
+
+        The `limit` orders asked longest ago go first, and each is stamped when
+        asked, so with more orders in flight than one batch every order still
+        gets its turn.
+        """
         report = PollReport()
-        for order_id, provider_name, reference, provider_id, status in self._in_flight():
+        for order_id, provider_name, reference, provider_id, status in self._in_flight(limit):
             provider = self.provider(provider_name)
-            if provider.capabilities.tracking_by_staff:
-                continue
             try:
                 if status == OrderStatus.CANCEL_REQUESTED:
                     self._send_cancel(order_id, provider, reference, provider_id)
@@ -84,18 +87,35 @@ class FollowUp:
             except PodopsError as exc:
                 report.errors[reference] = exc.message
                 continue
+            finally:
+                self._stamp_polled(order_id)
             changes = self._apply(order_id, remote)
             if changes:
                 report.changed[reference] = changes
         return report
 
-    def _in_flight(self) -> list[tuple[int, str, str, str, OrderStatus]]:
+    def _stamp_polled(self, order_id: int) -> None:
+        """Bookkeeping only: neither the order's version nor its change time moves."""
+        with self.db.unit_of_work() as session:
+            session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(last_polled_at=utcnow(), updated_at=Order.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _in_flight(self, limit: int) -> list[tuple[int, str, str, str, OrderStatus]]:
+        polled = [n for n, p in self.providers.items() if not p.capabilities.tracking_by_staff]
         with self.db.unit_of_work() as session:
             query = (
                 select(Order)
-                .where(Order.status.in_(TRACKED_STATUSES), Order.provider_order_id.is_not(None))
-                .order_by(Order.updated_at)
-                .limit(POLL_BATCH)
+                .where(
+                    Order.status.in_(TRACKED_STATUSES),
+                    Order.provider_order_id.is_not(None),
+                    Order.provider.in_(polled),
+                )
+                .order_by(Order.last_polled_at.is_not(None), Order.last_polled_at, Order.id)
+                .limit(limit)
                 .options(selectinload(Order.store))
             )
             return [

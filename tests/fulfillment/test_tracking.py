@@ -126,3 +126,18 @@ def test_sandbox_provider_produces_and_ships_on_a_compressed_clock() -> None:
     assert shipped.status == ProviderStatus.SHIPPED
     number = shipped.shipments[0].tracking_number
     assert number.startswith("9400") and len(number) == 22
+
+
+def test_polling_reaches_every_order_when_more_are_in_flight_than_one_batch(
+    shop: Shop,
+) -> None:
+    """Unchanged orders must not keep the batch to themselves: a parcel for the
+    order outside the first batch comes home at the next poll."""
+    numbers = [shop.order() for _ in range(3)]
+    shop.service.tick()
+    shop.customcat.ship(f"main-{numbers[2]}", "9400111899223100012345", "USPS", items=3)
+    first = shop.service.poll_tracking(limit=2)
+    second = shop.service.poll_tracking(limit=2)
+    shipped = {**first.changed, **second.changed}
+    assert shipped.get(f"main-{numbers[2]}") == ["shipped USPS 9400111899223100012345"]
+    assert shop.get(numbers[2]).status == OrderStatus.SHIPPED
