@@ -20,14 +20,16 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from podops import events
 from podops.db import Database
-from podops.errors import StoreError
+from podops.errors import ConcurrentModification, StoreError
 from podops.events import Actor, Channel
 from podops.incoming import IncomingOrder
 from podops.models import InboundDelivery, Order, Store, utcnow
@@ -42,6 +44,32 @@ log = logging.getLogger(__name__)
 OVERLAP = timedelta(minutes=5)
 DELETED_STATUS = "trash"
 FLAGGED_STATUSES = frozenset({OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN})
+
+
+CONFLICT_ATTEMPTS = 4
+CONFLICTS = (ConcurrentModification, IntegrityError)
+"""A webhook and a poll received the same order at the same moment (PostgreSQL:
+duplicate key, or a changed version): the loser's transaction rolled back whole,
+and running it again finds the order the winner stored."""
+T = TypeVar("T")
+
+
+def retry_conflicts(work: Callable[[], T]) -> T:
+    """Run one transaction again (a few times) when a concurrent writer got there first."""
+    retrying = Retrying(
+        stop=stop_after_attempt(CONFLICT_ATTEMPTS),
+        wait=wait_random(0.02, 0.2),
+        retry=retry_if_exception_type(CONFLICTS),
+        reraise=True,
+    )
+    return retrying(work)
+
+
+def conflict_text(exc: BaseException) -> str:
+    """What went wrong, without the SQL parameters (customer data) of an IntegrityError."""
+    if isinstance(exc, ConcurrentModification):
+        return exc.message
+    return f"{type(exc).__name__}: the order was stored by someone else at the same moment"
 
 
 def store_actor(store: str) -> Actor:
@@ -206,16 +234,25 @@ def sync_store(
             pass_started = pass_started or page.server_time
             if page.newest_change is not None:
                 newest = max(newest or page.newest_change, page.newest_change)
-            with db.unit_of_work() as session:
-                counts = receive_batch(
-                    session,
-                    client.key,
-                    page.orders,
-                    policy,
-                    fulfil_statuses=fulfil,
-                    platform=client.platform,
-                    hold_overdue=first_sync,
-                )
+
+            def receive_page(orders: list[IncomingOrder] = page.orders) -> IntakeReport:
+                with db.unit_of_work() as session:
+                    return receive_batch(
+                        session,
+                        client.key,
+                        orders,
+                        policy,
+                        fulfil_statuses=fulfil,
+                        platform=client.platform,
+                        hold_overdue=first_sync,
+                    )
+
+            try:
+                counts = retry_conflicts(receive_page)
+            except CONFLICTS as exc:
+                raise StoreError(
+                    f"store {client.key!r}: {conflict_text(exc)}", retryable=True
+                ) from exc
             report.merge(counts)
             report.pages += 1
             report.total = page.total

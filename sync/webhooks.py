@@ -9,6 +9,12 @@
   order.deleted is treated like a cancellation in the shop.
 - 404 for a store that is not a configured WooCommerce store, 400 for a body
   that is not a JSON order.
+- A delivery that collides with a poll or another delivery storing the same
+  order (duplicate key, changed version) is run again a few times; if it still
+  collides it answers 200 "deferred to the next poll" and logs it: WooCommerce
+  never redelivers and disables a webhook after 5 failures in a row, while the
+  next poll (by modification time) applies the change. Only a database that is
+  down answers 503.
 Webhooks are the fast path; polling stays the safety net.
 """
 
@@ -27,8 +33,15 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from podops.errors import ConcurrentModification, DatabaseUnavailable
-from podops.intake import claim_delivery, receive_batch, receive_deletion
+from podops.errors import DatabaseUnavailable
+from podops.intake import (
+    CONFLICTS,
+    claim_delivery,
+    conflict_text,
+    receive_batch,
+    receive_deletion,
+    retry_conflicts,
+)
 from providers.woocommerce_mapping import map_order_safely
 
 if TYPE_CHECKING:
@@ -37,6 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PATH = "/webhooks/woocommerce/{store}"
+DEFERRED = "deferred to the next poll"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 _PING = re.compile(rb"^webhook_id=\d+$")
 
@@ -89,14 +103,31 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         topic = request.headers.get("x-wc-webhook-topic", "")
         delivery = request.headers.get("x-wc-webhook-delivery-id", "")
         try:
-            result = await run_in_threadpool(handle_delivery, runtime, store, topic, delivery, body)
-        except (ConcurrentModification, DatabaseUnavailable) as exc:
-            # Nothing was stored (the transaction rolled back): WooCommerce delivers again.
-            log.warning("webhook for store %s deferred: %s", store, exc.message)
+            result = await run_in_threadpool(apply_delivery, runtime, store, topic, delivery, body)
+        except DatabaseUnavailable as exc:
+            log.warning("webhook for store %s refused: %s", store, exc.message)
             return _answer(503, error=exc.message)
         return _answer(200, ok=True, result=result)
 
     return [Route(PATH, woocommerce, methods=["POST"])]
+
+
+def apply_delivery(
+    runtime: Runtime, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+) -> str:
+    """`handle_delivery`, run again on a collision; still colliding, leave it to the poll."""
+    try:
+        return retry_conflicts(lambda: handle_delivery(runtime, store, topic, delivery_id, body))
+    except CONFLICTS as exc:
+        log.warning(
+            "webhook for store %s, order %s (delivery %s) %s: %s",
+            store,
+            body.get("id"),
+            delivery_id or "-",
+            DEFERRED,
+            conflict_text(exc),
+        )
+        return DEFERRED
 
 
 def handle_delivery(

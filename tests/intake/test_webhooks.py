@@ -4,18 +4,28 @@ replayed, pinged, deleted."""
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from podops import services
 from podops.app import Runtime
+from podops.db import Database
+from podops.errors import ConcurrentModification
+from podops.intake import receive_batch
 from podops.models import Event, InboundDelivery, Order
+from podops.services.receiving import ensure_store
 from podops.status import OrderStatus
 from podops.web import build_asgi_app
+from providers.woocommerce_mapping import map_order_safely
+from sync.intake import sync_one
 from sync.webhooks import routes, signature_for
 from tests.asgi_client import AsgiClient
+from tests.conftest import PG_URL
+from tests.fakes.woocommerce import FakeWooCommerce
 from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import WEBHOOK_SECRET
 
@@ -172,3 +182,106 @@ def test_an_order_not_to_fulfil_is_skipped(web: AsgiClient, runtime: Runtime) ->
     pending_payment = json.dumps(sample_order(1001, status="pending")).encode()
     assert deliver(web, pending_payment)[1]["result"] == "skipped (status pending)"
     assert _stored(runtime)[0] == 0
+
+
+def _on_order_insert(db: Database, action: Callable[[], None]) -> Callable[..., None]:
+    """Run `action` just before this database's next INSERT into orders (once per call)."""
+
+    def before(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO ORDERS"):
+            action()
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    return before
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite serialises writers: the race cannot happen there")
+def test_a_poll_storing_the_same_new_order_at_once_does_not_fail_the_webhook(
+    web: AsgiClient, runtime: Runtime, db_url: str, shop: FakeWooCommerce
+) -> None:
+    """PostgreSQL: the poll commits the order between the webhook's look-up and its insert."""
+    order = sample_order(1001)
+    shop.add(order)
+    with runtime.db.unit_of_work() as session:
+        ensure_store(session, "main")
+    poller = Database(db_url)
+    fired: list[int] = []
+
+    def poll_now() -> None:
+        if not fired:
+            fired.append(1)
+            with poller.unit_of_work() as session:
+                receive_batch(
+                    session,
+                    "main",
+                    [map_order_safely(order, "main", runtime.settings.stores["main"])],
+                    runtime.policy,
+                    fulfil_statuses=["processing"],
+                    platform="woocommerce",
+                )
+
+    hook = _on_order_insert(runtime.db, poll_now)
+    try:
+        status, answer = deliver(web, json.dumps(order).encode())
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", hook)
+        poller.dispose()
+    assert fired and status == 200 and answer["result"] == "unchanged"
+    assert _stored(runtime) == (1, 1)
+
+
+def test_a_delivery_that_keeps_colliding_is_left_to_the_poll(
+    web: AsgiClient, runtime: Runtime, shop: FakeWooCommerce, caplog: pytest.LogCaptureFixture
+) -> None:
+    """WooCommerce disables a webhook after 5 failed deliveries: answer 200, the poll applies it."""
+    order = sample_order(1001)
+    shop.add(order)
+
+    def collide() -> None:
+        raise ConcurrentModification("order 1001 was changed by someone else at the same moment")
+
+    hook = _on_order_insert(runtime.db, collide)
+    try:
+        with caplog.at_level(logging.WARNING, logger="sync.webhooks"):
+            status, answer = deliver(web, json.dumps(order).encode())
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", hook)
+    assert (status, answer["result"]) == (200, "deferred to the next poll")
+    assert _stored(runtime) == (0, 0), "nothing half-stored; the delivery id is not used up"
+    assert any("deferred to the next poll" in r.getMessage() for r in caplog.records)
+    assert sync_one(runtime, "main").created == 1
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite serialises writers: the race cannot happen there")
+def test_a_webhook_storing_the_same_new_order_at_once_does_not_abort_the_poll(
+    runtime: Runtime, db_url: str, shop: FakeWooCommerce
+) -> None:
+    order = sample_order(1001)
+    shop.add(order, sample_order(1002))
+    with runtime.db.unit_of_work() as session:
+        ensure_store(session, "main")
+    webhook = Database(db_url)
+    fired: list[int] = []
+
+    def webhook_now() -> None:
+        if not fired:
+            fired.append(1)
+            with webhook.unit_of_work() as session:
+                receive_batch(
+                    session,
+                    "main",
+                    [map_order_safely(order, "main", runtime.settings.stores["main"])],
+                    runtime.policy,
+                    fulfil_statuses=["processing"],
+                    platform="woocommerce",
+                )
+
+    hook = _on_order_insert(runtime.db, webhook_now)
+    try:
+        report = sync_one(runtime, "main")
+    finally:
+        event.remove(runtime.db.engine, "before_cursor_execute", hook)
+        webhook.dispose()
+    assert fired and report.error is None
+    assert (report.created, report.unchanged) == (1, 1)
+    assert _stored(runtime)[0] == 2
