@@ -191,3 +191,16 @@ def test_outside_orders_of_an_unconfigured_csv_store_complete(db: Database, tmp_
     with runtime.db.unit_of_work() as session:
         errors = session.scalars(select(OutboxMessage.last_error)).all()
     assert any(e and "no store named 'ghost'" in e for e in errors)
+
+
+def test_a_shop_without_the_tracking_extension_still_completes(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    """`has_shipment_tracking` defaults to true; the shop's 404 must not park the tracking."""
+    shop.state.tracking_extension = False
+    number = _from_shop(shop, runtime)
+    shipped(runtime, number)
+    assert drain(runtime).delivered == 2
+    assert _status(runtime, number) == OrderStatus.COMPLETED
+    (note,) = shop.state.notes[1001]
+    assert "1Z999AA10123456784" in note["note"] and note["customer_note"] is True
