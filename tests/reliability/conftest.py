@@ -66,19 +66,49 @@ class Outcome:
     detail: str = ""
 
 
+KIND_BY_MODULE = {"crashes": "crash", "outages": "outage", "abuse": "abuse", "secrets": "secrets"}
+
+
+def tried(record: list[Outcome], outcome: Outcome, inputs: int) -> None:
+    """Count inputs a fuzzed (hypothesis) test actually ran: the first example adds
+    the row, every example adds what it tried, so the page never shows a planned count."""
+    if not record:
+        record.append(outcome)
+    record[0].bad_inputs += inputs
+
+
+def _failure_reason(report: pytest.TestReport | None) -> str:
+    if report is None:
+        return "the scenario did not run to its end (set-up failed or it was interrupted)"
+    crash = getattr(report.longrepr, "reprcrash", None)
+    message = str(getattr(crash, "message", "") or report.longrepr or "failed")
+    first = message.strip().splitlines()[0] if message.strip() else "failed"
+    return first[:200]
+
+
 @pytest.fixture
 def record(request: pytest.FixtureRequest) -> Iterator[list[Outcome]]:
-    """Append Outcomes; they are written with pass/fail once the test has run."""
+    """Append Outcomes (before asserting); they are written with pass/fail, and the
+    reason of a failure, once the test has run. A test that fails before it recorded
+    anything still leaves a failing row, so a failure never shrinks the table."""
     outcomes: list[Outcome] = []
     yield outcomes
     report = getattr(request.node, "rep_call", None)
-    status = "fail"
+    status, reason = "fail", ""
     if report is not None and hasattr(report, "wasxfail"):
         status = "known gap"
     elif report is not None and report.passed:
         status = "pass"
+    else:
+        reason = _failure_reason(report)
+    if not outcomes and status == "fail":
+        module = request.node.module.__name__.rsplit(".", 1)[-1]
+        kind = next((k for word, k in KIND_BY_MODULE.items() if word in module), "abuse")
+        outcomes.append(Outcome(request.node.name, kind, "(failed before it recorded a result)"))
     for outcome in outcomes:
-        _results.append({**outcome.__dict__, "status": status, "test": request.node.nodeid})
+        _results.append(
+            {**outcome.__dict__, "status": status, "reason": reason, "test": request.node.nodeid}
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -365,6 +395,7 @@ def deployment(tmp_path: Path, db_url: str, db: Database) -> Iterator[Deployment
                 "webhook or link secret appears",
             ).__dict__,
             "status": "fail" if found else "pass",
+            "reason": "; ".join(found)[:200],
             "test": "every fault scenario",
         }
     )

@@ -29,7 +29,7 @@ from sync.sheet_mirror import SheetMirror
 from sync.workbook import Workbook
 from tests import factories
 from tests.fakes.sheets_server import FakeSheetsServer
-from tests.reliability.conftest import Outcome
+from tests.reliability.conftest import Outcome, tried
 from tests.sheet.conftest import google_sheet
 
 FORMULAS = [
@@ -116,13 +116,21 @@ cell = st.text(
 ) | st.sampled_from(["", "1", "-1", "0", "TEE-BLK-M", "=1+1", '"', ";", "\r\n", "9.4E+21"])
 
 
+FUZZED_CSV = Outcome(
+    "fuzzed outside-order CSV files (hypothesis: random rows, random bytes)",
+    "abuse",
+    "each file is imported, or refused with a reason; re-import adds nothing",
+)
+
+
 @FUZZ
 @given(
     rows=st.lists(st.lists(cell, min_size=0, max_size=11), max_size=6), raw=st.binary(max_size=64)
 )
 def test_fuzzed_csv_files_are_imported_or_refused_never_crash(
-    db: Database, policy: ShopPolicy, rows: list[list[str]], raw: bytes
+    db: Database, policy: ShopPolicy, record: list[Outcome], rows: list[list[str]], raw: bytes
 ) -> None:
+    tried(record, FUZZED_CSV, 3)
     text = CSV_HEADER + "\n".join(",".join(r) for r in rows)
     for data in (text.encode("utf-8"), raw, CSV_HEADER.encode() + raw):
         try:
@@ -153,17 +161,6 @@ def test_fuzzed_csv_files_are_imported_or_refused_never_crash(
         assert again.created == 0
 
 
-def test_fuzzed_csv_counts(record: list[Outcome]) -> None:
-    record.append(
-        Outcome(
-            "fuzzed outside-order CSV files (hypothesis: random rows, random bytes)",
-            "abuse",
-            "each file is imported, or refused with a reason; re-import adds nothing",
-            bad_inputs=FUZZ.max_examples * 3,
-        )
-    )
-
-
 @pytest.fixture
 def mirrored(db: Database, policy: ShopPolicy, tmp_path: Path) -> tuple[SheetMirror, Path]:
     factories.received_order(db, policy, number="7001")
@@ -180,11 +177,19 @@ TYPED = st.text(
 SHEET_FUZZ = settings(FUZZ, max_examples=15)
 
 
+FUZZED_CELLS = Outcome(
+    "fuzzed sheet cells (hold, notes, personalization; formulas, 600 chars)",
+    "abuse",
+    "applied through the services, or put back and explained in the sheet message",
+)
+
+
 @SHEET_FUZZ
 @given(typed=TYPED)
 def test_fuzzed_sheet_cells_are_applied_or_annotated(
-    db: Database, mirrored: tuple[SheetMirror, Path], typed: str
+    db: Database, mirrored: tuple[SheetMirror, Path], record: list[Outcome], typed: str
 ) -> None:
+    tried(record, FUZZED_CELLS, 3)
     mirror, path = mirrored
     book = openpyxl.load_workbook(path)
     sheet = book[ORDERS]
@@ -199,14 +204,3 @@ def test_fuzzed_sheet_cells_are_applied_or_annotated(
     assert all(c.data_type != "f" for row in after.iter_rows() for c in row)
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(Order)) == 1
-
-
-def test_fuzzed_sheet_cell_counts(record: list[Outcome]) -> None:
-    record.append(
-        Outcome(
-            "fuzzed sheet cells (hold, notes, personalization; formulas, 600 chars)",
-            "abuse",
-            "applied through the services, or put back and explained in the sheet message",
-            bad_inputs=SHEET_FUZZ.max_examples * 3,
-        )
-    )
