@@ -1,7 +1,10 @@
 """Google Sheets adapter (gspread): the spreadsheet port over the Sheets API v4.
 
 Stays inside Google's quotas (60 reads and 60 writes a minute per user): the
-tab layout is fetched once per process and cached, each cycle makes one
+tab layout is fetched and checked once per process, then again every
+`recheck_seconds` (an hour) and after any failed write, so a frozen row,
+hidden key column, checkbox validation or protection someone removed comes
+back without a restart; in between it is cached, and each cycle makes one
 `values:batchGet` and one `values:batchUpdate` (RAW, so text is never run as a
 formula), and the grid grows with one `:batchUpdate` only when rows run out.
 Bodies are split below `body_limit` (Google recommends under 2 MB). A 429 or a
@@ -92,6 +95,8 @@ class GoogleSheet:
         wait_min: float = 1.0,
         wait_max: float = 32.0,
         sleep: Callable[[float], None] = time.sleep,
+        recheck_seconds: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.http = client.http_client
         self.id = spreadsheet_id
@@ -99,6 +104,9 @@ class GoogleSheet:
         self.description = f"Google spreadsheet {spreadsheet_id}"
         self.stats = SheetStats()
         self._meta: dict[str, TabMeta] | None = None
+        self.recheck_seconds = recheck_seconds
+        self._clock = clock
+        self._next_check = 0.0
         self._retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=wait_random_exponential(multiplier=wait_min, max=wait_max),
@@ -127,8 +135,12 @@ class GoogleSheet:
         try:
             response = self._retrying(attempt)
         except APIError as exc:
+            if kind == "write":
+                self._meta = None  # check the layout again before the next write
             raise self._error(exc) from exc
         except requests.RequestException as exc:
+            if kind == "write":
+                self._meta = None
             raise SheetError(f"cannot reach Google Sheets: {exc}", retryable=True) from exc
         self.stats.bytes_received += len(response.content)
         return response.json()
@@ -184,7 +196,10 @@ class GoogleSheet:
     def prepare(
         self, tabs: Sequence[TabSpec], rows: Mapping[str, int], *, recheck: bool = False
     ) -> Prepared:
-        meta = self._meta if self._meta is not None and not recheck else self._load_meta()
+        checking = self._meta is None or recheck or self._clock() >= self._next_check
+        meta = self._meta if self._meta is not None and not checking else self._load_meta()
+        if checking:
+            self._next_check = self._clock() + self.recheck_seconds
         prepared = Prepared()
         batch: list[dict[str, Any]] = []
         for tab in tabs:
@@ -198,10 +213,28 @@ class GoogleSheet:
                 batch.extend(setup_requests(tab, found.sheet_id, with_formats=found.formats == 0))
                 found.protected, found.frozen = True, 1
                 prepared.repairs.append(f"restored protection and checks on the {tab.title} tab")
+            elif checking:
+                batch.extend(self._recheck(tab, found, prepared))
             batch.extend(self._grow(tab, found, wanted))
         if batch:
             self._send(SPREADSHEET_BATCH_UPDATE_URL, json.dumps({"requests": batch}).encode())
         return prepared
+
+    @staticmethod
+    def _recheck(tab: TabSpec, found: TabMeta, prepared: Prepared) -> list[dict[str, Any]]:
+        """Set again what people may have undone (frozen row, hidden key, checkboxes,
+        text columns): one `:batchUpdate` at startup, hourly and after a failed write.
+
+        Hidden columns and validation rules are not in the plain metadata, so they are
+        set again rather than compared; each request sets a state, so this is harmless."""
+        colours = bool(tab.status_column) and found.formats == 0
+        if found.frozen != 1:
+            prepared.repairs.append(f"restored the frozen header row on the {tab.title} tab")
+        if colours:
+            prepared.repairs.append(f"restored the status colours on the {tab.title} tab")
+        found.frozen = 1
+        found.formats = max(found.formats, int(colours))
+        return setup_requests(tab, found.sheet_id, with_formats=colours, with_protection=False)
 
     def _add_tab(
         self, tab: TabSpec, wanted: int, meta: dict[str, TabMeta], batch: list[dict[str, Any]]

@@ -19,8 +19,13 @@ def _hex_colour(hex_rgb: str) -> dict[str, float]:
     return {"red": round(red, 3), "green": round(green, 3), "blue": round(blue, 3)}
 
 
-def setup_requests(tab: TabSpec, sheet_id: int, *, with_formats: bool) -> list[dict[str, Any]]:
-    """Frozen bold header, hidden key, protection, checkboxes, text columns, colours."""
+def setup_requests(
+    tab: TabSpec, sheet_id: int, *, with_formats: bool, with_protection: bool = True
+) -> list[dict[str, Any]]:
+    """Frozen bold header, hidden key, protection, checkboxes, text columns, colours.
+
+    Everything but protection and colours can be sent again harmlessly (each request
+    sets a state), which is how a periodic check repairs what people undid."""
 
     def columns(index: int, first_row: int = 0) -> dict[str, Any]:
         return {
@@ -74,7 +79,8 @@ def setup_requests(tab: TabSpec, sheet_id: int, *, with_formats: bool) -> list[d
                     }
                 }
             )
-    batch.extend(_protections(tab, sheet_id))
+    if with_protection:
+        batch.extend(_protections(tab, sheet_id))
     if with_formats and tab.status_column:
         target = columns(tab.headers.index(tab.status_column), 1)
         for rank, (label, colour) in enumerate(STATUS_COLOURS.items()):

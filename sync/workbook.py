@@ -232,10 +232,16 @@ def _unlock_new_columns(sheet: Worksheet, tab: TabSpec) -> bool:
 
 
 def _needs_setup(sheet: Worksheet, tab: TabSpec) -> bool:
+    """Checked each time the file is read: a person may have undone any part of it."""
     return (
         not sheet.protection.sheet
         or sheet.freeze_panes != "A2"
         or (bool(tab.checkboxes) and not sheet.data_validations.dataValidation)
+        or any(
+            not sheet.column_dimensions[get_column_letter(index)].hidden
+            for index, header in enumerate(tab.headers, start=1)
+            if header in tab.hidden
+        )
     )
 
 

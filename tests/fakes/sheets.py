@@ -98,6 +98,8 @@ class FakeSheets:
         self.log: list[Logged] = []
         self.input_options: list[str] = []
         self.fail_queue: list[int] = []
+        self.fail_writes: list[int] = []
+        """Statuses the next POST requests answer with (reads go through)."""
         self.lock = threading.Lock()
         self._next_protect = 1000
 
@@ -426,6 +428,8 @@ class FakeSheets:
             tab = self.by_id(rng["sheetId"])
             if spec["properties"].get("hiddenByUser"):
                 tab.hidden.update(range(rng["startIndex"], rng["endIndex"]))
+            else:
+                tab.hidden.difference_update(range(rng["startIndex"], rng["endIndex"]))
             return {}
         if kind == "addProtectedRange":
             protected = dict(spec["protectedRange"], protectedRangeId=self._next_protect)
@@ -433,7 +437,11 @@ class FakeSheets:
             self.by_id(protected["range"]["sheetId"]).protected.append(protected)
             return {"addProtectedRange": {"protectedRange": protected}}
         if kind == "setDataValidation":
-            self.by_id(spec["range"]["sheetId"]).validations.append(spec)
+            tab = self.by_id(spec["range"]["sheetId"])
+            # A rule replaces the one on the same cells; no rule clears them.
+            tab.validations = [v for v in tab.validations if v["range"] != spec["range"]]
+            if spec.get("rule"):
+                tab.validations.append(spec)
             return {}
         if kind == "addConditionalFormatRule":
             self.by_id(spec["rule"]["ranges"][0]["sheetId"]).formats.append(spec["rule"])

@@ -34,8 +34,9 @@ def _handler(fake: FakeSheets) -> type[BaseHTTPRequestHandler]:
                             "UNAUTHENTICATED",
                             "Request is missing required authentication credential.",
                         )
-                    if fake.fail_queue:
-                        code = fake.fail_queue.pop(0)
+                    failing = fake.fail_writes if self.command == "POST" else []
+                    if fake.fail_queue or failing:
+                        code = (fake.fail_queue or failing).pop(0)
                         raise ApiFailure(
                             code,
                             "RESOURCE_EXHAUSTED" if code == 429 else "UNAVAILABLE",
