@@ -10,6 +10,8 @@ reused, so a crash between Slack's answer and our commit posts nothing twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slack_sdk import WebClient
@@ -23,18 +25,32 @@ from bot.blocks import (
 )
 from bot.pacing import ChannelPacer
 from bot.recall import Recall, metadata
-from bot.webapi import PacedCalls
+from bot.webapi import PacedCalls, SlackRefused
 from podops.ports.notify import DailySummary, EventNotice, OrderCard, PostKey
+from sync.notify_job import AlertGone
 
 log = logging.getLogger(__name__)
 
 UPDATE_KEY = "chat.update"
+# The message (or its thread, or the channel it was in) no longer exists.
+GONE = frozenset({"message_not_found", "thread_not_found", "channel_not_found"})
 UPLOAD_KEY = "files.upload"
 
 
 def split_ref(ref: str) -> tuple[str, str]:
     channel, _, ts = ref.partition(":")
     return channel, ts
+
+
+@contextmanager
+def _gone_as(ref: str) -> Iterator[None]:
+    """Slack's "that message is gone" answers become AlertGone (never retried)."""
+    try:
+        yield
+    except SlackRefused as exc:
+        if exc.error in GONE:
+            raise AlertGone(ref) from exc
+        raise
 
 
 class SlackNotifier:
@@ -83,14 +99,16 @@ class SlackNotifier:
         return self._post(self.channel, key, text=card_fallback(card), blocks=blocks)
 
     def update_alert(self, ref: str, card: OrderCard) -> None:
+        """Edit the alert in place; AlertGone when someone deleted it (or its channel)."""
         channel, ts = split_ref(ref)
         blocks = order_card_blocks(card, self.preview_link)
-        self._call(
-            UPDATE_KEY,
-            lambda: self.client.chat_update(
-                channel=channel, ts=ts, text=card_fallback(card), blocks=blocks
-            ),
-        )
+        with _gone_as(ref):
+            self._call(
+                UPDATE_KEY,
+                lambda: self.client.chat_update(
+                    channel=channel, ts=ts, text=card_fallback(card), blocks=blocks
+                ),
+            )
 
     def post_event(
         self, notice: EventNotice, thread: str | None, key: PostKey | None = None
@@ -98,7 +116,8 @@ class SlackNotifier:
         blocks = event_blocks(notice)
         if thread:
             channel, ts = split_ref(thread)
-            return self._post(channel, key, ts, text=notice.text, blocks=blocks)
+            with _gone_as(thread):
+                return self._post(channel, key, ts, text=notice.text, blocks=blocks)
         return self._post(self.channel, key, text=notice.text, blocks=blocks)
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from podops import reports
 from podops.models import Order, OutboxMessage, utcnow
 from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic, enqueue
-from podops.ports.notify import EventNotice, Notifier, PostKey
+from podops.ports.notify import EventNotice, Notifier, NotifyError, PostKey
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 from sync import summary as daily
 from sync.jobs import JobSpec
@@ -45,7 +45,16 @@ def post_key(message: OutboxMessage, part: str = "") -> PostKey:
     return PostKey(value, message.created_at, look_first=message.attempts > 1)
 
 
-def remember_alert(session: Session, order_id: int, ref: str) -> None:
+class AlertGone(NotifyError):
+    """The order's alert (or the thread a post was for) no longer exists: someone
+    deleted the message, or its channel is gone. Retrying cannot help."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"the message {ref} no longer exists", retryable=False)
+        self.ref = ref
+
+
+def remember_alert(session: Session, order_id: int, ref: str | None) -> None:
     """Store where the alert lives; a plain UPDATE so it never races a staff action's
     version check (alert_ref is bookkeeping, not order state)."""
     table: Any = Order.__table__
@@ -72,22 +81,52 @@ class NotifyHandlers:
         if found is None:
             return
         order, notice = found
-        if order.alert_ref:
-            self.notifier.update_alert(order.alert_ref, reports.order_card(session, order))
-            self.notifier.post_event(notice, order.alert_ref, post_key(message))
-        elif notice.problem:
-            self.notifier.post_event(notice, None, post_key(message))
+        if not order.alert_ref:
+            if notice.problem:
+                self.notifier.post_event(notice, None, post_key(message))
+            return
+        thread = self._refresh_alert(message, order)
+        self._post_in_thread(message, order, notice, thread)
 
     def alert(self, message: OutboxMessage) -> None:
         session = _session(message)
         order = session.get(Order, int(message.payload["order_id"]))
         if order is None:
             return
-        card = reports.order_card(session, order)
         if order.alert_ref:
-            self.notifier.update_alert(order.alert_ref, card)
+            self._refresh_alert(message, order)
         elif OrderStatus(order.status) in BEFORE_SUBMISSION:
+            card = reports.order_card(session, order)
             remember_alert(session, order.id, self.notifier.post_alert(card, post_key(message)))
+
+    def _refresh_alert(self, message: OutboxMessage, order: Order) -> str | None:
+        """Update the order's alert; if it was deleted, forget it and post a fresh one
+        while staff can still act on the order. The alert's ref, or None."""
+        session = _session(message)
+        card = reports.order_card(session, order)
+        ref = str(order.alert_ref)
+        try:
+            self.notifier.update_alert(ref, card)
+            return ref
+        except AlertGone:
+            remember_alert(session, order.id, None)
+        if OrderStatus(order.status) not in BEFORE_SUBMISSION:
+            return None
+        fresh = self.notifier.post_alert(card, post_key(message, "alert"))
+        remember_alert(session, order.id, fresh)
+        return fresh
+
+    def _post_in_thread(
+        self, message: OutboxMessage, order: Order, notice: EventNotice, thread: str | None
+    ) -> None:
+        """The event under the alert; in the channel when the alert is gone for good."""
+        if thread:
+            try:
+                self.notifier.post_event(notice, thread, post_key(message))
+                return
+            except AlertGone:
+                remember_alert(_session(message), order.id, None)
+        self.notifier.post_event(notice, None, post_key(message, "channel"))
 
     def previews(self, message: OutboxMessage) -> None:
         payload = dict(message.payload)
@@ -97,10 +136,15 @@ class NotifyHandlers:
             return
         thread = payload.get("thread") or order.alert_ref
         notice = EventNotice(order.number, str(payload["text"]))
+        if thread and not payload.get("announced"):
+            try:
+                self.notifier.post_event(notice, thread, post_key(message, "text"))
+            except AlertGone:
+                if thread == order.alert_ref:
+                    remember_alert(session, order.id, None)
+                thread = None
         if not thread:
             thread = self.notifier.post_event(notice, None, post_key(message, "text"))
-        elif not payload.get("announced"):
-            self.notifier.post_event(notice, thread, post_key(message, "text"))
         payload.update(thread=thread, announced=True)
         message.payload = payload
         files: list[str] = list(payload.get("files", []))

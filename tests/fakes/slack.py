@@ -69,6 +69,7 @@ class FakeSlack:
         self.groups: dict[str, list[str]] = {}
         self.rejected_429 = 0
         self._failures: dict[str, list[tuple[int, dict[str, Any], dict[str, str]]]] = {}
+        self.delays: dict[str, float] = {}  # method -> seconds before answering (a slow Slack)
         self._buckets: dict[str, _Bucket] = {}
         self._ts = itertools.count(1)
         self._lock = threading.Lock()
@@ -112,6 +113,12 @@ class FakeSlack:
             self._failures.setdefault(method, []).extend(
                 [(status, {"ok": False, "error": error}, headers)] * count
             )
+
+    def delete_message(self, ref: str) -> None:
+        """What a person deleting the message `channel:ts` in Slack does."""
+        channel, _, ts = ref.partition(":")
+        with self._lock:
+            del self.messages[(channel, ts)]
 
     def calls_to(self, method: str) -> list[Call]:
         with self._lock:
@@ -185,6 +192,8 @@ class FakeSlack:
             return self._post_message(params)
         if method == "chat.update":
             key = (params["channel"], params["ts"])
+            if not self._known(key[0]):
+                return {"ok": False, "error": "channel_not_found"}
             if key not in self.messages:
                 return {"ok": False, "error": "message_not_found"}
             self.messages[key].update(text=params.get("text"), blocks=params.get("blocks"))
@@ -369,6 +378,9 @@ class FakeSlack:
                     body = {"ok": False, "error": "invalid_auth"}
                     self._send(200, json.dumps(body).encode(), {}, "application/json")
                     return
+                delay = fake.delays.get(method, 0.0)
+                if delay:
+                    time.sleep(delay)
                 status, body, headers = fake.api(method, params)
                 self._send(status, json.dumps(body).encode(), headers, "application/json")
 

@@ -122,3 +122,48 @@ def test_console_notifier_prints_the_same_alert(runtime: Runtime, policy) -> Non
     assert f"maria cancelled order {number}: customer changed mind (re console:1)" in text
     with runtime.db.unit_of_work() as session:
         assert session.scalar(select(Order.alert_ref)) == "console:1"
+
+
+def test_a_deleted_alert_is_posted_again_and_events_keep_flowing(
+    runtime: Runtime, fake_slack: FakeSlack, policy
+) -> None:
+    number = received_order(runtime.db, policy)
+    scan_alerts(runtime, submit_at(runtime, number))
+    drain(runtime)
+    first = str(alert_ref(runtime, number))
+    fake_slack.delete_message(first)  # someone tidied the channel
+
+    with runtime.db.unit_of_work() as session:
+        services.hold(session, number, STAFF, "address check")
+    report = drain(runtime)
+    assert (report.delivered, report.retried, report.dead) == (1, 0, 0)
+    fresh = str(alert_ref(runtime, number))
+    assert fresh != first
+    [alert] = [m for m in fake_slack.channel_messages() if m["ts"] == fresh.split(":")[1]]
+    assert "on hold" in alert["text"]
+    assert ["maria put order" in r["text"] for r in fake_slack.thread_replies(fresh)] == [True]
+
+    with runtime.db.unit_of_work() as session:
+        services.release(session, number, STAFF)
+    assert drain(runtime).delivered == 1  # later events reach the fresh alert too
+    assert len(fake_slack.thread_replies(fresh)) == 2
+
+
+def test_events_of_a_submitted_order_whose_alert_was_deleted_go_to_the_channel(
+    runtime: Runtime, fake_slack: FakeSlack, policy
+) -> None:
+    number = received_order(runtime.db, policy)
+    scan_alerts(runtime, submit_at(runtime, number))
+    drain(runtime)
+    fake_slack.delete_message(str(alert_ref(runtime, number)))
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        services.begin_submit(session, order, SYSTEM, provider="manual")
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        services.mark_submitted(session, order, SYSTEM, provider_order_id="M-1")
+    report = drain(runtime)
+    assert report.dead == 0 and report.retried == 0
+    assert alert_ref(runtime, number) is None
+    texts = [m["text"] for m in fake_slack.channel_messages()]
+    assert any(f"order {number} was sent to manual" in t for t in texts)
