@@ -196,6 +196,8 @@ class LineItem(Base):
     print_file_sha256: Mapped[str | None] = mapped_column(String(64))
     print_file_revision: Mapped[int] = mapped_column(Integer, default=0)
     print_file_current: Mapped[bool] = mapped_column(default=False)
+    refused_design_sha256: Mapped[str | None] = mapped_column(String(64))
+    """Fingerprint of the design the renderer last refused; not retried until it changes."""
     preview_file: Mapped[str | None] = mapped_column(Text)
 
     order: Mapped[Order] = relationship(back_populates="items")

@@ -8,6 +8,8 @@ the design did not change meanwhile (otherwise the newer edit renders again).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
 log = logging.getLogger(__name__)
 
 PROBLEM_PREFIX = RENDER_PROBLEM_PREFIX
+NEEDS_DESIGN_SCAN = 500  # needs_design orders looked at per pass (staff's queue: small)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +59,7 @@ def adopt(
     item.print_file_sha256 = rendered.sha256
     item.print_file_revision = rendered.revision
     item.print_file_current = True
+    item.refused_design_sha256 = None
     item.preview_file = str(rendered.preview_path)
     item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
     order.problems = [
@@ -92,21 +96,24 @@ class PrintFiles:
             self._run(canonical, jobs, actor or Actor.system("renderer"))
 
     def stale_orders(self, limit: int = 50) -> list[str]:
-        """Orders in the countdown whose print files must be (re)made, oldest due first."""
+        """Orders whose print files must be (re)made, oldest due first: those in the
+        countdown, and needs_design orders whose design staff changed since the
+        renderer refused it (an unchanged refused design is not retried)."""
         with self.db.unit_of_work() as session:
-            query = (
-                select(Order)
-                .join(LineItem)
-                .where(
-                    Order.status.in_([OrderStatus.PENDING, OrderStatus.ON_HOLD]),
-                    LineItem.print_file_current.is_(False),
-                    LineItem.product_key != "",
-                )
-                .order_by(Order.submit_at)
-                .distinct()
-                .limit(limit)
+            lines = select(LineItem.order_id).where(
+                LineItem.print_file_current.is_(False), LineItem.product_key != ""
             )
-            return [f"{o.store.key}:{o.number}" for o in session.scalars(query)]
+            stale = select(Order).where(Order.id.in_(lines)).order_by(Order.submit_at, Order.id)
+            waiting = stale.where(Order.status.in_([OrderStatus.PENDING, OrderStatus.ON_HOLD]))
+            flagged = stale.where(Order.status == OrderStatus.NEEDS_DESIGN)
+            found = list(session.scalars(waiting.limit(limit)))
+            found += [
+                order
+                for order in session.scalars(flagged.limit(NEEDS_DESIGN_SCAN))
+                if any(_renderable(item) for item in order.items)
+            ]
+            found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
+            return [f"{o.store.key}:{o.number}" for o in found[:limit]]
 
     def _jobs(
         self, reference: str, positions: list[int] | None, *, stale_only: bool
@@ -129,8 +136,7 @@ class PrintFiles:
                 )
                 for item in order.items
                 if (positions is None or item.position in positions)
-                and not (stale_only and item.print_file and item.print_file_current)
-                and not (stale_only and not item.product_key)  # unrouted: already flagged
+                and not (stale_only and not _renderable(item))
             ]
             return jobs, f"{order.store.key}:{order.number}"
 
@@ -212,6 +218,9 @@ class PrintFiles:
             if item is None:
                 return
             item.print_file_current = False
+            item.refused_design_sha256 = design_fingerprint(
+                job.product_key, job.personalization, job.image_urls
+            )
             _drop_render_problems(order, item, job.position)
             line_problem = f"line {job.position}: {problem}"
             item.problems = [*item.problems, problem]
@@ -223,6 +232,27 @@ class PrintFiles:
                     session, order, actor, "render_refused", line=job.reference, reason=reason
                 )
         log.info("render refused for %s: %s", job.reference, reason)
+
+
+def design_fingerprint(
+    product_key: str, personalization: dict[str, Any], image_urls: dict[str, Any]
+) -> str:
+    """What a render depends on, as one hash (to tell a changed design from a retry)."""
+    design = {"product": product_key, "fields": personalization, "images": image_urls}
+    return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _renderable(item: LineItem) -> bool:
+    """A line whose print file is missing or stale, routed to a product, and not the
+    very design the renderer already refused."""
+    if item.print_file and item.print_file_current:
+        return False
+    if not item.product_key:  # unrouted: already flagged
+        return False
+    refused = item.refused_design_sha256
+    return refused is None or refused != design_fingerprint(
+        item.product_key, item.personalization, item.image_urls
+    )
 
 
 def _drop_render_problems(order: Order, item: LineItem, position: int) -> None:

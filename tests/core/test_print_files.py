@@ -135,3 +135,35 @@ def test_submitted_order_cannot_be_rendered_again(
     number = submitted_order(db, policy)
     with pytest.raises(OrderLocked, match="can no longer change"):
         PrintFiles(db, ScriptedRenderer(tmp_path)).render_order(number, STAFF)
+
+
+def test_a_refused_design_fixed_by_staff_is_rendered_again_by_the_maintenance_pass(
+    db: Database, policy: ShopPolicy, tmp_path: Path
+) -> None:
+    """needs_design after a refusal; staff fix the text in the sheet; the periodic
+    pass re-renders it and the order returns to the countdown. Unchanged, it is
+    not rendered again on every pass."""
+    number = received_order(db, policy)
+    renderer = ScriptedRenderer(tmp_path)
+    print_files = PrintFiles(db, renderer)
+    with db.unit_of_work() as session:
+        services.edit_personalization(session, number, 1, {"name": "HI!"}, STAFF)
+    print_files.ensure_current(number)
+    with db.unit_of_work() as session:
+        assert services.get_order(session, number).status == OrderStatus.NEEDS_DESIGN
+    calls = len(renderer.calls)
+    for _ in range(3):  # nothing changed: the refused design is not retried
+        for reference in print_files.stale_orders():
+            print_files.ensure_current(reference)
+    assert len(renderer.calls) == calls
+    assert print_files.stale_orders() == []
+    with db.unit_of_work() as session:
+        services.edit_personalization(session, number, 1, {"name": "HI"}, STAFF)
+    assert print_files.stale_orders() == [f"main:{number}"]
+    for reference in print_files.stale_orders():
+        print_files.ensure_current(reference)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        assert order.status == OrderStatus.PENDING
+        assert order.problems == []
+        assert all(item.print_file_current for item in order.items)

@@ -12,6 +12,8 @@ Create Date: 2026-11-23 17:05:00
   send the same order.
 - last_polled_at: tracking polling takes the longest-unasked orders first, so
   no order in flight starves when more than one batch is waiting.
+- line_items.refused_design_sha256: a needs_design line whose design staff
+  changed is rendered again, one refused and unchanged is not (no loop).
 """
 
 from __future__ import annotations
@@ -39,9 +41,13 @@ def upgrade() -> None:
             sa.Column("last_polled_at", podops.models.UTCDateTime(timezone=True), nullable=True)
         )
         batch.create_index("ix_orders_last_polled_at", ["last_polled_at"], unique=False)
+    with op.batch_alter_table("line_items") as batch:
+        batch.add_column(sa.Column("refused_design_sha256", sa.String(length=64), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("line_items") as batch:
+        batch.drop_column("refused_design_sha256")
     with op.batch_alter_table("orders") as batch:
         batch.drop_index("ix_orders_last_polled_at")
         batch.drop_column("last_polled_at")
