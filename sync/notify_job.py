@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 ALERT_TOPIC = "slack.alert"
 PREVIEW_TOPIC = "slack.preview"
 DRAIN_BATCH = 50
+SUMMARY_CATCH_UP = "notify.summary_catch_up"
 
 
 def _session(message: OutboxMessage) -> Session:
@@ -218,6 +219,8 @@ def jobs(runtime: Runtime) -> list[JobSpec]:
             {"hour": at.hour, "minute": at.minute, "timezone": runtime.settings.timezone},
             singleton=True,
         ),
+        # Once at start-up: a summary missed while the service was down still goes out.
+        JobSpec(SUMMARY_CATCH_UP, lambda: daily.catch_up(runtime), "date", {}, singleton=True),
     ]
     if runtime.settings.slack.enabled:
         from bot.home import refresh_homes

@@ -5,12 +5,16 @@ APScheduler 3 with several processes; the database holds the real state)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from sync.jobs import Guard, JobSpec, run_job
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
+# A daily job (the summary) that was held up (a suspended machine, a busy pool)
+# still runs once, late, instead of being skipped until tomorrow.
+CRON_MISFIRE_GRACE_S = 12 * 3600
 
 
 def build_scheduler(
@@ -25,6 +29,13 @@ def build_scheduler(
             id=spec.name,
             name=spec.name,
             replace_existing=True,
+            **_options(spec),
             **spec.trigger_args,
         )
     return scheduler
+
+
+def _options(spec: JobSpec) -> dict[str, Any]:
+    if spec.trigger == "cron":
+        return {"misfire_grace_time": CRON_MISFIRE_GRACE_S, "coalesce": True}
+    return {}

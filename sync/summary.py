@@ -10,9 +10,10 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import select
 
 from podops import reports
-from podops.models import utcnow
+from podops.models import OutboxMessage, utcnow
 from podops.outbox import enqueue
 from podops.ports.notify import DailySummary, NamedOrder
 
@@ -88,12 +89,35 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
     )
 
 
-def enqueue_daily_summary(runtime: Runtime, now: datetime | None = None) -> bool:
-    """Schedule yesterday's summary once (a second run the same day is a no-op)."""
-    day = yesterday(runtime, now)
+def dedup_key(day: date) -> str:
+    return f"{TOPIC}:{day.isoformat()}"
+
+
+def enqueue_daily_summary(
+    runtime: Runtime, now: datetime | None = None, *, day: date | None = None
+) -> bool:
+    """Schedule the summary of `day` (default: yesterday) once; a repeat is a no-op."""
+    day = day or yesterday(runtime, now)
+    with runtime.db.unit_of_work() as session:
+        known = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key(day))
+        if session.scalar(known) is not None:
+            return False  # already queued or sent: do not even build it
     summary = build_summary(runtime, day, now)
     with runtime.db.unit_of_work() as session:
-        message = enqueue(
-            session, TOPIC, f"{TOPIC}:{day.isoformat()}", {"summary": summary_to_payload(summary)}
-        )
+        message = enqueue(session, TOPIC, dedup_key(day), {"summary": summary_to_payload(summary)})
     return message is not None
+
+
+def latest_due(runtime: Runtime, now: datetime | None = None) -> datetime:
+    """When the most recent daily summary was due (`summary.at`, local time)."""
+    tz = runtime.settings.tz
+    local = (now or utcnow()).astimezone(tz)
+    due = datetime.combine(local.date(), runtime.settings.summary.at, tzinfo=tz)
+    return due if due <= local else due - timedelta(days=1)
+
+
+def catch_up(runtime: Runtime, now: datetime | None = None) -> bool:
+    """At start-up: queue the latest due summary if it never left (the service was down
+    at `summary.at`); its day's key makes this a no-op when it was sent."""
+    day = yesterday(runtime, latest_due(runtime, now))
+    return enqueue_daily_summary(runtime, now, day=day)

@@ -4,17 +4,20 @@ upload) and the same figures from `podops summary`."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from podops import reports, services
 from podops.app import Runtime
 from podops.cli import main
-from podops.models import utcnow
-from sync.notify_job import drain
+from podops.models import OutboxMessage, utcnow
+from sync import summary as daily
+from sync.notify_job import SUMMARY_CATCH_UP, drain, jobs
+from sync.scheduler import build_scheduler
 from sync.summary import build_summary, enqueue_daily_summary, render_chart
 from tests.factories import STAFF, received_order, shipped_order, submitted_order
 from tests.fakes.slack import FakeSlack
@@ -92,3 +95,30 @@ def test_dashboard_lists_problems(runtime: Runtime, busy_day: dict[str, str]) ->
         board = reports.dashboard(session, due_within=timedelta(days=2))
     assert [p.number for p in board.problems] == [busy_day["pending"]]
     assert board.counts["needs design"] == 1
+
+
+def test_a_summary_missed_while_the_service_was_down_is_sent_at_start_up(
+    runtime: Runtime, fake_slack: FakeSlack
+) -> None:
+    runtime.settings.summary.at = time(8, 0)
+    down_at_eight = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # started 1h30 after it was due
+    [catch_up] = [s for s in jobs(runtime) if s.name == SUMMARY_CATCH_UP]
+    assert catch_up.trigger == "date" and catch_up.singleton  # runs once, at start-up
+    assert daily.catch_up(runtime, down_at_eight) is True
+    assert daily.catch_up(runtime, down_at_eight) is False  # a restart sends nothing twice
+    assert drain(runtime).delivered == 1
+    [posted] = fake_slack.calls_to("chat.postMessage")
+    assert posted.params["text"] == "Daily summary for 2026-11-22"
+    # The regular job that day finds it sent; before 08:00 the latest due one is older.
+    assert enqueue_daily_summary(runtime, down_at_eight) is False
+    early = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+    assert daily.catch_up(runtime, early) is True
+    with runtime.db.unit_of_work() as session:
+        keys = sorted(session.scalars(select(OutboxMessage.dedup_key)))
+    assert keys == ["slack.summary:2026-11-22", "slack.summary:2026-11-23"]
+
+
+def test_a_late_daily_job_still_runs_instead_of_waiting_a_day(runtime: Runtime) -> None:
+    scheduler = build_scheduler(jobs(runtime), timezone="UTC")
+    summary = scheduler.get_job("notify.daily_summary")
+    assert summary.misfire_grace_time >= 6 * 3600 and summary.coalesce
