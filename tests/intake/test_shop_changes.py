@@ -78,19 +78,31 @@ def test_a_back_dated_file_import_gets_its_full_countdown(
     assert order.submit_at >= before + timedelta(hours=24)
 
 
+def _by_store_id(db: Database, external_id: str) -> Order:
+    with db.unit_of_work() as session:
+        order = session.scalars(select(Order).where(Order.external_id == external_id)).one()
+        session.expunge(order)
+        return order
+
+
 def test_an_order_held_in_the_shop_is_held_here_until_the_shop_releases_it(
     shop: FakeWooCommerce, runtime: Runtime
 ) -> None:
-    shop.add(sample_order(1001, created=NOW - timedelta(hours=1)))
+    """Also for an order number that staff could not type as a reference."""
+    raw = sample_order(1001, created=NOW - timedelta(hours=1))
+    raw["number"] = "WC 1001/A"
+    shop.add(raw)
     sync_one(runtime, "main")
     shop.state.touch(1001, status="on-hold")
     assert sync_one(runtime, "main").updated == 1
-    held = _order(runtime.db, "1001")
+    held = _by_store_id(runtime.db, "1001")
     assert held.status == OrderStatus.ON_HOLD
     assert held.hold_reason is not None and "'on-hold'" in held.hold_reason
     shop.state.touch(1001, status="processing")
     sync_one(runtime, "main")
-    assert _order(runtime.db, "1001").status == OrderStatus.PENDING
+    released = _by_store_id(runtime.db, "1001")
+    assert released.status == OrderStatus.PENDING and released.hold_reason is None
+    assert released.submit_at > datetime.now(UTC) + timedelta(hours=22), "countdown kept"
 
 
 def test_a_staff_hold_stays_when_the_shop_goes_back_to_processing(
