@@ -16,6 +16,14 @@ _REFERENCE = re.compile(
 )
 
 
+LIKE_ESCAPE = "\\"
+
+
+def like_literal(text: str) -> str:
+    """`text` matched literally inside a LIKE pattern: `ana_b@x` finds only that."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def parse_reference(reference: str) -> tuple[str | None, str]:
     text = reference.strip()
     match = _REFERENCE.match(text)
@@ -48,7 +56,11 @@ def get_order(session: Session, reference: str, *, for_update: bool = False) -> 
 def _suggest(session: Session, number: str) -> list[str]:
     stem = number[: max(1, len(number) - 2)]
     candidates = list(
-        session.scalars(select(Order.number).where(Order.number.like(f"{stem}%")).limit(500))
+        session.scalars(
+            select(Order.number)
+            .where(Order.number.like(f"{like_literal(stem)}%", escape=LIKE_ESCAPE))
+            .limit(500)
+        )
     )
     return difflib.get_close_matches(number, candidates, n=2, cutoff=0.6)
 
@@ -58,14 +70,14 @@ def find_orders(session: Session, text: str, *, limit: int = 20) -> list[Order]:
     needle = text.strip().lstrip("#")
     if not needle:
         return []
-    pattern = f"%{needle.replace('%', '').replace('_', '')}%"
+    pattern = f"%{like_literal(needle)}%"
     query = (
         select(Order)
         .where(
             or_(
                 Order.number == needle,
-                Order.customer_name.ilike(pattern),
-                Order.customer_email.ilike(pattern),
+                Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE),
+                Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
         .options(selectinload(Order.items).selectinload(LineItem.order))
