@@ -66,6 +66,7 @@ def load_sheet_lines(
             LineItem.quantity,
             LineItem.quantity_shipped,
             LineItem.personalization,
+            LineItem.preview_file,
             Order.number,
             Order.status,
             Order.placed_at,
@@ -82,8 +83,8 @@ def load_sheet_lines(
     )
     lines = []
     for row in session.connection().execute(query):
-        (item_id, position, sku, name, qty, shipped, personal) = row[:7]
-        (number, status, placed, submit, customer, country, problems, store) = row[7:]
+        (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
+        (number, status, placed, submit, customer, country, problems, store) = row[8:]
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -103,6 +104,7 @@ def load_sheet_lines(
                 problems=tuple(str(p) for p in (problems or [])),
                 note=notes.get(item_id, ""),
                 personalization={k: str(v) for k, v in (personal or {}).items()},
+                preview=preview or "",
             )
         )
     return lines

@@ -8,7 +8,7 @@ are compared.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -23,6 +23,7 @@ KEY = "key"
 MESSAGE = "sheet message"
 HOLD = "hold"
 NOTES = "notes"
+PREVIEW = "preview"
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -44,7 +45,10 @@ FIXED_HEADERS: tuple[str, ...] = (
     MESSAGE,
     HOLD,
     NOTES,
+    PREVIEW,
 )
+"""Columns are only ever added at the end (before the fields): an existing sheet's
+columns then keep their places and are read by the headers it was written with."""
 TAIL_START = FIXED_HEADERS.index(MESSAGE)
 """Row index where the part people touch begins (message, hold, notes, fields)."""
 
@@ -104,6 +108,8 @@ class SheetLine:
     problems: tuple[str, ...]
     note: str
     personalization: dict[str, str]
+    preview: str = ""
+    """The line's preview image (a file name in the print-file folder, or a URL)."""
 
     @property
     def reference(self) -> str:
@@ -188,7 +194,17 @@ def _moment(value: datetime | None, tz: tzinfo) -> str:
     return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-def build_row(line: SheetLine, fields: dict[str, str], tz: tzinfo, message: str = "") -> list[Cell]:
+PreviewLink = Callable[[str], str]
+"""A preview file -> the link shown in the sheet ("" when previews are not served)."""
+
+
+def build_row(
+    line: SheetLine,
+    fields: dict[str, str],
+    tz: tzinfo,
+    message: str = "",
+    link: PreviewLink | None = None,
+) -> list[Cell]:
     """The Orders row of one line item, in `orders_tab(fields)` column order."""
     row: list[Cell] = [
         line.key,
@@ -210,6 +226,7 @@ def build_row(line: SheetLine, fields: dict[str, str], tz: tzinfo, message: str 
         message,
         line.status == OrderStatus.ON_HOLD,
         safe_text(line.note),
+        link(line.preview) if link is not None and line.preview else "",
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
@@ -231,8 +248,10 @@ class RowCache:
         fields: dict[str, str],
         tz: tzinfo,
         messages: dict[str, str],
+        link: PreviewLink | None = None,
     ) -> dict[str, list[Cell]]:
-        layout = (tuple(fields.items()), tz)
+        """`link` may carry an `epoch` (links change when it does: rows are rebuilt)."""
+        layout = (tuple(fields.items()), tz, link, getattr(link, "epoch", None))
         before = self._built if layout == self._layout else {}
         built: dict[str, tuple[SheetLine, str, list[Cell]]] = {}
         for line in lines:
@@ -241,7 +260,7 @@ class RowCache:
             if hit is not None and hit[1] == message and hit[0] == line:
                 built[line.key] = hit
             else:
-                built[line.key] = (line, message, build_row(line, fields, tz, message))
+                built[line.key] = (line, message, build_row(line, fields, tz, message, link))
         self._built, self._layout = built, layout
         return {key: row for key, (_, _, row) in built.items()}
 

@@ -47,6 +47,7 @@ from podops.sheet_rows import (
     orders_tab,
     tracking_tab,
 )
+from sync.sheet_links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
@@ -129,11 +130,13 @@ class SheetMirror:
         settings: Settings,
         *,
         clock: Callable[[], datetime] = utcnow,
+        links: PreviewLinks | None = None,
     ) -> None:
         self.db = db
         self.sheet = sheet
         self.settings = settings
         self.clock = clock
+        self.links = links if links is not None else preview_links(settings)
         self._rows = RowCache()
 
     def _snapshot(self) -> OrdersSnapshot:
@@ -260,7 +263,7 @@ class SheetMirror:
         now: datetime,
     ) -> OrdersPlan:
         tz = self.settings.tz
-        rows = self._rows.rows(shown.lines, fields, tz, shown.messages)
+        rows = self._rows.rows(shown.lines, fields, tz, shown.messages, self.links)
         archived_at = f"{now:%Y-%m-%d %H:%M} UTC"
         first = [archived_line_row(line, tz, archived_at) for line in shown.archived]
         return plan_orders(
