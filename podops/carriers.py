@@ -40,7 +40,10 @@ CARRIERS: tuple[Carrier, ...] = (
         "https://tools.usps.com/go/TrackConfirmAction?tLabels={}",
         (
             "usps",
+            "u s p s",
             "us postal service",
+            "us mail",
+            "usps ground advantage",
             "united states postal service",
             "usps first class",
             "usps priority",
@@ -94,6 +97,11 @@ CARRIERS: tuple[Carrier, ...] = (
     Carrier(
         "OSM", "https://www.osmworldwide.com/tracking/?trackingNumbers={}", ("osm", "osm worldwide")
     ),
+    Carrier(
+        "APC",
+        "https://us.mytracking.net/APC/track/TrackDetails.aspx?t={}",
+        ("apc", "apc postal logistics", "apc pli", "apc logistics"),
+    ),
 )
 
 _BY_ALIAS = {
@@ -112,6 +120,8 @@ def find_carrier(text: str) -> Carrier | None:
         return None
     if key in _BY_ALIAS:
         return _BY_ALIAS[key]
+    if key.replace(" ", "") in _BY_ALIAS:  # "U.S.P.S.", "Fed-Ex", "D H L"
+        return _BY_ALIAS[key.replace(" ", "")]
     first = key.split(" ")[0]
     return _BY_ALIAS.get(first)
 
@@ -126,13 +136,37 @@ def normalize_tracking_number(number: str) -> str:
     return re.sub(r"[\s-]+", "", number).upper()
 
 
+# Number shapes that name one carrier whatever else they look like.
+_SURE_SHAPES: tuple[tuple[str, str], ...] = (
+    (r"1Z[A-Z0-9]+", "ups"),
+    (r"(420[0-9]{5}([0-9]{4})?)?9[2-5][0-9]{20}", "usps"),  # IMpb, with or without ZIP
+    (r"[A-Z]{2}[0-9]{9}US", "usps"),
+    (r"[A-Z]{2}[0-9]{9}GB", "royal mail"),
+    (r"[A-Z]{2}[0-9]{9}CA", "canada post"),
+)
+
+
 def guess_carrier(number: str) -> Carrier | None:
     """The carrier a tracking number's shape points to, when only one fits."""
     number = normalize_tracking_number(number)
-    if number.startswith("1Z"):
-        return _BY_ALIAS["ups"]
+    for pattern, alias in _SURE_SHAPES:
+        if re.fullmatch(pattern, number):
+            return _BY_ALIAS[alias]
     fits = [c for c in CARRIERS[:5] if c.plausible(number)]
     return fits[0] if len(fits) == 1 else None
+
+
+def provider_carrier(name: str, number: str) -> str:
+    """The carrier of a parcel a provider reported: its name when we know it, else
+    what the number's shape says ("Economy" is a shipping method, not a carrier),
+    else the provider's own words; "" when there is nothing to go on."""
+    known = find_carrier(name)
+    if known is not None:
+        return known.name
+    guessed = guess_carrier(number)
+    if guessed is not None:
+        return guessed.name
+    return " ".join(name.split())
 
 
 def tracking_url(carrier: str, number: str) -> str:

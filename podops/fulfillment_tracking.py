@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podops import events, services
-from podops.carriers import normalize_tracking_number
+from podops.carriers import normalize_tracking_number, provider_carrier
 from podops.errors import DomainRefusal
 from podops.events import Actor
-from podops.models import Order
+from podops.models import Event, Order
 from podops.outbox import Topic, enqueue
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
 from podops.services.common import apply
@@ -91,18 +92,21 @@ def _provider_cancelled(
 def _record_parcel(
     session: Session, order: Order, parcel: ProviderShipment, actor: Actor
 ) -> str | None:
+    carrier = provider_carrier(parcel.carrier, parcel.tracking_number)
     try:
         lines = _ship_lines(order, parcel)
         services.record_tracking(
             session,
             order,
-            parcel.carrier,
+            carrier,
             parcel.tracking_number,
             actor,
             lines=lines,
             shipped_at=parcel.shipped_at,
         )
     except DomainRefusal as exc:
+        if _already_rejected(session, order, parcel.tracking_number, exc.message):
+            return None  # the same answer on every poll: staff were told once
         log.warning("tracking for %s not recorded: %s", order.label, exc.message)
         events.record(
             session,
@@ -110,10 +114,18 @@ def _record_parcel(
             actor,
             "tracking_rejected",
             tracking_number=parcel.tracking_number,
+            carrier=parcel.carrier,
             reason=exc.message,
         )
         return None
-    return f"shipped {parcel.carrier} {parcel.tracking_number}"
+    return f"shipped {carrier} {parcel.tracking_number}"
+
+
+def _already_rejected(session: Session, order: Order, number: str, reason: str) -> bool:
+    earlier = session.scalars(
+        select(Event.detail).where(Event.order_id == order.id, Event.action == "tracking_rejected")
+    )
+    return any(d.get("tracking_number") == number and d.get("reason") == reason for d in earlier)
 
 
 def _ship_lines(order: Order, parcel: ProviderShipment) -> list[ShipLine] | None:

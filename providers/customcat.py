@@ -151,7 +151,9 @@ class CustomCatProvider:
                 count = str(entry.get("NUMBER_ITEMS") or "")
                 parcels.append(
                     ProviderShipment(
-                        carrier=str(entry.get("VENDOR") or entry.get("METHOD") or ""),
+                        # VENDOR is the carrier; METHOD ("Economy") is a service level,
+                        # so a blank VENDOR leaves the carrier to the number's shape.
+                        carrier=str(entry.get("VENDOR") or ""),
                         tracking_number=str(entry["TRACKING_ID"]),
                         quantity=int(count) if count.isdigit() else None,
                     )

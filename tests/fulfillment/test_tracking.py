@@ -9,7 +9,7 @@ from sqlalchemy import select
 from starlette.applications import Starlette
 
 from podops.errors import OrderLocked
-from podops.models import OutboxMessage
+from podops.models import Event, OutboxMessage
 from podops.outbox import Topic
 from podops.status import OrderStatus
 from providers.sandbox_provider import SandboxProvider
@@ -141,3 +141,49 @@ def test_polling_reaches_every_order_when_more_are_in_flight_than_one_batch(
     shipped = {**first.changed, **second.changed}
     assert shipped.get(f"main-{numbers[2]}") == ["shipped USPS 9400111899223100012345"]
     assert shop.get(numbers[2]).status == OrderStatus.SHIPPED
+
+
+def test_a_parcel_without_a_carrier_name_is_recognised_by_its_number(shop: Shop) -> None:
+    """CustomCat leaves VENDOR blank (METHOD says "Economy"): the USPS number still
+    reaches the store as USPS, with its tracking link."""
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.customcat.ship(ref, "9400 1118 9922 3100 0123 45", vendor="", items=3)
+    assert shop.service.poll_tracking().changed == {
+        ref: ["shipped USPS 9400 1118 9922 3100 0123 45"]
+    }
+    order = shop.get(number)
+    assert order.status == OrderStatus.SHIPPED
+    assert order.shipments[0].carrier == "USPS"
+    assert order.shipments[0].tracking_url.startswith("https://tools.usps.com/")
+
+
+@pytest.mark.parametrize(
+    ("said", "expected"),
+    [("U.S.P.S.", "USPS"), ("Fed-Ex", "FedEx"), ("APC Postal Logistics", "APC")],
+)
+def test_carrier_spellings_from_providers_get_a_tracking_link(
+    shop: Shop, said: str, expected: str
+) -> None:
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.customcat.ship(ref, "AB12345678901", vendor=said, items=3)
+    shop.service.poll_tracking()
+    [parcel] = shop.get(number).shipments
+    assert parcel.carrier == expected and parcel.tracking_url.startswith("https://")
+
+
+def test_a_parcel_that_cannot_be_recorded_is_reported_once_not_every_poll(shop: Shop) -> None:
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.customcat.ship(ref, "12345", vendor="", items=3)
+    for _ in range(3):
+        assert shop.service.poll_tracking().changed == {}
+    with shop.db.unit_of_work() as session:
+        rejected = session.scalars(select(Event).where(Event.action == "tracking_rejected")).all()
+        assert len(rejected) == 1
+        assert rejected[0].detail["tracking_number"] == "12345"
+        assert "carrier" in rejected[0].detail["reason"]
