@@ -27,6 +27,7 @@ from podops.views import countdown
 
 CHART_DAYS = 14
 CARD_EVENTS = 5
+MAX_DOCUMENTS = 12
 AGE_BUCKETS: tuple[tuple[str, int], ...] = (
     ("under 1 day", 1),
     ("1-3 days", 3),
@@ -80,8 +81,48 @@ def describe_event(event: Event, number: str) -> str:
         "edit_personalization": f"{who} edited {d.get('line', label)}",
         "store_cancelled_after_submission": str(d.get("problem", f"{label} has a problem")),
         "receive": f"{label} received",
+        "ready_to_download": f"{label}: {_documents_summary(d)} ready to download",
     }
     return texts.get(event.action, f"{event.action.replace('_', ' ')} on {label} by {who}")
+
+
+def _documents_summary(documents: dict[str, object]) -> str:
+    files = sum(1 for name in documents if name.startswith("print_file"))
+    parts = ["packing slip"] if "packing_slip" in documents else []
+    if files:
+        parts.append(f"{files} print file{'s' if files != 1 else ''}")
+    return " and ".join(parts) or "files"
+
+
+def document_lines(documents: dict[str, object], number: str) -> list[str]:
+    """`packing slip: URL`, `print file 1234-01: URL`: what staff open to do the job
+    (the manual provider's packing slip means staff print and ship it themselves)."""
+    ordered = sorted(documents.items(), key=lambda kv: kv[0] != "packing_slip")
+    lines = [f"{name.replace('_', ' ')}: {url}" for name, url in ordered[:MAX_DOCUMENTS]]
+    if len(ordered) > MAX_DOCUMENTS:
+        lines.append(f"... and {len(ordered) - MAX_DOCUMENTS} more (podops orders show {number})")
+    if "packing_slip" in documents:
+        lines.append(
+            f"Once shipped, record the parcel: /order track {number} CARRIER NUMBER "
+            f"(or podops track {number} CARRIER NUMBER)"
+        )
+    return lines
+
+
+def _documents_for(session: Session, event: Event) -> dict[str, object]:
+    """The documents the provider handed back with this submission (manual: the
+    packing slip and print-file links), recorded right after it."""
+    follow = session.scalar(
+        select(Event)
+        .where(
+            Event.order_id == event.order_id,
+            Event.action == "ready_to_download",
+            Event.id > event.id,
+        )
+        .order_by(Event.id)
+        .limit(1)
+    )
+    return dict(follow.detail) if follow is not None else {}
 
 
 def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] | None:
@@ -92,6 +133,10 @@ def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] |
     if order is None:
         return None
     text = describe_event(event, order.number)
+    if event.action == "submit_ok":
+        documents = _documents_for(session, event)
+        if documents:
+            text = "\n".join([f"{text}. Its files:", *document_lines(documents, order.number)])
     return order, EventNotice(order.number, text, problem=event.action in PROBLEM_ACTIONS)
 
 
