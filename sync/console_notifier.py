@@ -28,8 +28,18 @@ def card_text(card: OrderCard) -> str:
     lines += [f"  tracking: {t.carrier} {t.number} {t.url}" for t in card.tracking]
     lines += [f"  {e.at:%Y-%m-%d %H:%M} {e.text}" for e in card.events]
     if card.actions:
-        lines.append("  actions: " + ", ".join(f"podops {a} {card.number}" for a in card.actions))
+        lines.append("  actions: " + ", ".join(command_for(a, card) for a in card.actions))
     return "\n".join(lines)
+
+
+def command_for(action: str, card: OrderCard) -> str:
+    """The command that does what the alert's button does, as staff would type it."""
+    if action == "edit":
+        line = " --line N" if len(card.items) > 1 else ""
+        return f"podops edit {card.number}{line} FIELD=VALUE"
+    if action == "cancel":
+        return f'podops cancel {card.number} --reason "..."'
+    return f"podops {action} {card.number}"
 
 
 def named_text(title: str, orders: list[NamedOrder]) -> list[str]:

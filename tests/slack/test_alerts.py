@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from podops import services
+from podops import reports, services
 from podops.app import Runtime
 from podops.models import Order, OutboxMessage, utcnow
-from sync.console_notifier import ConsoleNotifier
+from sync.console_notifier import ConsoleNotifier, card_text
 from sync.notify_job import drain, scan_alerts
 from tests.factories import STAFF, SYSTEM, received_order
 from tests.fakes.slack import FakeSlack
@@ -167,3 +167,15 @@ def test_events_of_a_submitted_order_whose_alert_was_deleted_go_to_the_channel(
     assert alert_ref(runtime, number) is None
     texts = [m["text"] for m in fake_slack.channel_messages()]
     assert any(f"order {number} was sent to manual" in t for t in texts)
+
+
+def test_console_actions_are_commands_that_run(runtime: Runtime, policy) -> None:
+    number = received_order(runtime.db, policy)
+    with runtime.db.unit_of_work() as session:
+        services.flag_design(session, number, STAFF, "photo too small")
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        card = reports.order_card(session, order)
+    text = card_text(card)
+    assert f"podops edit {number} --line N FIELD=VALUE" in text
+    assert f'podops cancel {number} --reason "..."' in text
