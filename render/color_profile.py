@@ -9,15 +9,25 @@ so the provider's RIP reads the colours as intended.
 from __future__ import annotations
 
 import io
+import struct
 from functools import lru_cache
 
 from PIL import Image, ImageCms
 
+# The ICC header's creation date (bytes 24-35: six big-endian uint16). LittleCMS
+# writes the current time there, which would give identical renders a different
+# sha256 in every process; a fixed date (the sRGB standard's) keeps files
+# byte-for-byte reproducible.
+_DATE_FIELD = slice(24, 36)
+_FIXED_DATE = struct.pack(">6H", 1999, 10, 18, 0, 0, 0)
+
 
 @lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
-    """The sRGB ICC profile embedded in every print file."""
-    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    """The sRGB ICC profile embedded in every print file (the same bytes every time)."""
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[_DATE_FIELD] = _FIXED_DATE
+    return bytes(profile)
 
 
 def to_srgb(image: Image.Image, output_mode: str) -> Image.Image:

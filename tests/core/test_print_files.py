@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -10,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageCms
 
 from podops import queries, services
 from podops.db import Database
@@ -18,6 +20,7 @@ from podops.errors import OrderLocked, RenderRefused
 from podops.printfiles import PrintFiles
 from podops.routing import ShopPolicy
 from podops.status import OrderStatus
+from render.color_profile import srgb_profile
 from render.images import FetchPolicy
 from render.service import PrintFileRenderer
 from tests.factories import STAFF, received_order, submitted_order
@@ -167,3 +170,15 @@ def test_a_refused_design_fixed_by_staff_is_rendered_again_by_the_maintenance_pa
         assert order.status == OrderStatus.PENDING
         assert order.problems == []
         assert all(item.print_file_current for item in order.items)
+
+
+def test_the_embedded_srgb_profile_is_the_same_in_every_process() -> None:
+    """Identical renders must have identical sha256 (the audit trail and re-render
+    checks compare them): the profile carries no creation time."""
+    first = srgb_profile()
+    time.sleep(1.1)  # LittleCMS stamps the profile to the second
+    srgb_profile.cache_clear()
+    second = srgb_profile()
+    assert first == second
+    loaded = ImageCms.ImageCmsProfile(io.BytesIO(second))
+    assert "sRGB" in ImageCms.getProfileDescription(loaded)
