@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from podops import status_report
@@ -80,10 +81,15 @@ def status_command() -> None:
     with rt.db.unit_of_work() as session:
         report = status_report.build(session, now)
     if report.instances:
-        for holder, role, seen in report.instances:
+        for holder, role, seen in sorted(report.instances):
             out.print(f"[green]running[/green] {holder} ({role}), last heartbeat {_ago(seen, now)}")
     else:
         out.print("[yellow]no running podops instance[/yellow] (start one with `podops run`)")
+    for holder, role, seen in sorted(report.vanished):
+        out.print(
+            f"[red]not seen since {_ago(seen, now)}[/red] {holder} ({role}): stopped without "
+            "shutting down (killed, crashed or cut off from the database)"
+        )
     stores = Table(title="Stores", show_edge=False, title_justify="left")
     for column in ("Store", "Last sync", "Last error"):
         stores.add_column(column, overflow="fold")
@@ -103,8 +109,13 @@ def status_command() -> None:
     if report.next_submissions:
         upcoming = ", ".join(f"{n} {_ago(at, now)}" for n, at in report.next_submissions)
         out.print(f"Next submissions: {upcoming}")
+    if report.recent_errors or report.job_errors:
+        out.print("Last errors:")
+    for at, job, error, resolved in report.job_errors:
+        fixed = f" [green](ran fine {_ago(resolved, now)})[/green]" if resolved else ""
+        out.print(f"[red]![/red] {_ago(at, now)}: job {job}: {escape(error)}{fixed}")
     for at, number, reason in report.recent_errors:
-        out.print(f"[red]![/red] {_ago(at, now)}: order {number}: {reason}")
+        out.print(f"[red]![/red] {_ago(at, now)}: order {number}: {escape(reason)}")
 
 
 def demo_command(

@@ -8,17 +8,22 @@ words; shutdown lets running jobs finish (no job cut in half).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
+import ipaddress
 import logging
 import signal
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from podops.app import Runtime
-from podops.errors import ConfigError
-from podops.leases import singleton
+from podops.errors import ConfigError, PodopsError
+from podops.job_health import JobErrors, beat, forget
+from podops.leases import holder_name, singleton
+from podops.logs import remember_secrets
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -26,6 +31,7 @@ if TYPE_CHECKING:
     from sync.jobs import JobSpec
 
 log = logging.getLogger("podops.service")
+HEARTBEAT_EVERY_S = 30.0
 
 # Each area contributes `jobs(runtime)` and/or `routes(runtime)`.
 JOB_MODULES = (
@@ -46,10 +52,37 @@ class Role(StrEnum):
 
 
 def collect_jobs(runtime: Runtime) -> list[JobSpec]:
+    """Every area's jobs, each keeping its last error for `podops status`."""
+    errors = JobErrors(runtime.db)
     specs: list[JobSpec] = []
     for name in JOB_MODULES:
-        specs.extend(importlib.import_module(name).jobs(runtime))
+        for spec in importlib.import_module(name).jobs(runtime):
+            specs.append(dataclasses.replace(spec, func=errors.wrap(spec.name, spec.func)))
     return specs
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _plain_http_problem(name: str, url: str) -> str | None:
+    """WooCommerce keys travel as query parameters: plain http only on this machine."""
+    from urllib.parse import urlsplit
+
+    if not url.startswith(("https://", "http://")):
+        return f"stores.{name}.url must be the shop's address (https://...), not {url!r}"
+    if url.startswith("http://") and not _is_loopback(urlsplit(url).hostname or ""):
+        return (
+            f"stores.{name}.url is plain http ({url}): the WooCommerce keys would travel "
+            "unencrypted; use the shop's https:// address (plain http is only accepted for "
+            "localhost)"
+        )
+    return None
 
 
 def build_web_app(runtime: Runtime) -> Starlette:
@@ -65,8 +98,9 @@ def preflight(runtime: Runtime, role: Role) -> list[str]:
     problems: list[str] = []
     for name, store in settings.stores.items():
         if store.platform == "woocommerce":
-            if not store.url.startswith(("https://", "http://")):
-                problems.append(f"stores.{name}.url must be the shop's address (https://...)")
+            problem = _plain_http_problem(name, store.url)
+            if problem is not None:
+                problems.append(problem)
             for key in ("consumer_key", "consumer_secret"):
                 if getattr(store, key) is None:
                     problems.append(
@@ -118,12 +152,53 @@ class Service:
         self._scheduler: Any = None
         self._server: Any = None
         self._socket: Any = None
+        self._listener: socket.socket | None = None
+        self._heartbeat: threading.Thread | None = None
+        self.holder = holder_name()
+        remember_secrets(runtime.settings.secret_values())
 
     def check(self) -> None:
         self.runtime.db.check()
         problems = preflight(self.runtime, self.role)
         if problems:
             raise ConfigError("cannot start: " + "; ".join(problems))
+
+    def bind(self) -> None:
+        """Take the web port before anything starts: a busy port is a configuration
+        error found at once, not after the scheduler already pulled orders."""
+        if self.role == Role.WORKER:
+            return
+        server = self.runtime.settings.server
+        family = socket.AF_INET6 if ":" in server.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            listener.bind((server.host, server.port))
+        except OSError as exc:
+            listener.close()
+            raise ConfigError(
+                f"cannot listen on {server.host}:{server.port}: {exc.strerror or exc}. "
+                "Another program (or another podops) uses the port: stop it, or choose another "
+                "with server.port in the config file (or PODOPS_SERVER__PORT)."
+            ) from None
+        listener.listen(128)
+        listener.set_inheritable(True)
+        self._listener = listener
+
+    def start_heartbeat(self) -> None:
+        """Every role says it is alive (with its real role) until it stops."""
+        beat(self.runtime.db, self.holder, self.role.value)
+        self._heartbeat = threading.Thread(
+            target=self._beat_until_stopped, name="podops-heartbeat", daemon=True
+        )
+        self._heartbeat.start()
+
+    def _beat_until_stopped(self) -> None:
+        while not self.stopping.wait(HEARTBEAT_EVERY_S):
+            try:
+                beat(self.runtime.db, self.holder, self.role.value)
+            except PodopsError as exc:
+                log.warning("heartbeat not written: %s", exc.message)
 
     def start_scheduler(self) -> None:
         from sync.scheduler import build_scheduler
@@ -153,6 +228,8 @@ class Service:
     def run(self, on_ready: Callable[[], None] | None = None) -> None:
         """Run until SIGINT/SIGTERM; then let running jobs finish and exit."""
         self.check()
+        self.bind()
+        self.start_heartbeat()
         if self.role in (Role.ALL, Role.WORKER):
             self.start_scheduler()
         if self.role in (Role.ALL, Role.WEB):
@@ -180,7 +257,7 @@ class Service:
         self._install_signal_handlers()
         if on_ready is not None:
             threading.Thread(target=self._announce, args=(on_ready,), daemon=True).start()
-        self._server.run()
+        self._server.run(sockets=[self._listener] if self._listener is not None else None)
 
     def _announce(self, on_ready: Callable[[], None]) -> None:
         while self._server is not None and not self._server.started:
@@ -210,4 +287,12 @@ class Service:
         if self._scheduler is not None and self._scheduler.running:
             log.info("stopping: waiting for running jobs to finish")
             self._scheduler.shutdown(wait=True)
+        if self._listener is not None:
+            self._listener.close()
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout=5)
+            try:
+                forget(self.runtime.db, self.holder)
+            except PodopsError as exc:
+                log.warning("heartbeat not removed: %s", exc.message)
         log.info("stopped")

@@ -10,10 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podops import outbox, queries
+from podops.job_health import HEARTBEAT_PREFIX, JobError, job_errors
 from podops.models import Event, Order, OutboxMessage, Store, SyncState, utcnow
 from podops.status import OrderStatus
 
-ALIVE_WITHIN = timedelta(minutes=2)
+ALIVE_WITHIN = timedelta(minutes=2)  # heartbeats come every 30 s
+STALE_SHOWN_FOR = timedelta(days=1)  # an instance that vanished (killed) is shown this long
+JOB_ERRORS_FOR = timedelta(days=1)
 FAILURE_ACTIONS = (
     "submit_fail",
     "render_refused",
@@ -25,6 +28,10 @@ FAILURE_ACTIONS = (
 @dataclass
 class StatusReport:
     instances: list[tuple[str, str, datetime]] = field(default_factory=list)
+    """Instances seen recently: (holder, role, last heartbeat)."""
+    vanished: list[tuple[str, str, datetime]] = field(default_factory=list)
+    """Instances that stopped beating without a clean shutdown (killed, crashed, cut off)."""
+    job_errors: list[JobError] = field(default_factory=list)
     stores: list[tuple[str, datetime | None, str | None]] = field(default_factory=list)
     backlog: dict[str, int] = field(default_factory=dict)
     dead_letters: list[tuple[str, str]] = field(default_factory=list)
@@ -36,10 +43,15 @@ class StatusReport:
 def build(session: Session, now: datetime | None = None) -> StatusReport:
     now = now or utcnow()
     report = StatusReport()
-    for state in session.scalars(select(SyncState).where(SyncState.key.like("heartbeat:%"))):
+    beats = session.scalars(select(SyncState).where(SyncState.key.like(HEARTBEAT_PREFIX + "%")))
+    for state in beats:
         seen = datetime.fromisoformat(state.value["at"])
+        row = (state.key.removeprefix(HEARTBEAT_PREFIX), str(state.value["role"]), seen)
         if now - seen <= ALIVE_WITHIN:
-            report.instances.append((state.key.split(":", 1)[1], state.value["role"], seen))
+            report.instances.append(row)
+        elif now - seen <= STALE_SHOWN_FOR:
+            report.vanished.append(row)
+    report.job_errors = job_errors(session, now - JOB_ERRORS_FOR)
     report.stores = [
         (store.key, store.last_synced_at, store.last_error)
         for store in session.scalars(select(Store).order_by(Store.key))
