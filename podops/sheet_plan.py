@@ -164,9 +164,9 @@ def detect_edits(
             if header not in editable:
                 continue
             now = seen[index] if index < len(seen) else ""
-            old = cell_text(before[TAIL_START + index]) if TAIL_START + index < len(before) else ""
-            if now != old:
-                edits.append(StaffEdit(key, row, header, old, now))
+            old = before[TAIL_START + index] if TAIL_START + index < len(before) else ""
+            if now != old and now != cell_text(old):  # text compared first: no call
+                edits.append(StaffEdit(key, row, header, cell_text(old), now))
     return edits
 
 
@@ -205,11 +205,13 @@ def plan_orders(
     messages: dict[str, str],
     archived_at: str,
     archive_first: Sequence[list[Cell]] = (),
+    texts: Mapping[str, list[str]] | None = None,
 ) -> OrdersPlan:
     """The cells to write so the tab shows `rows`, and the snapshot after writing.
 
     `archive_first` are Archive rows of lines never shown (the first mirror of an
-    existing database); they go to the Archive tab ahead of lines leaving Orders."""
+    existing database); they go to the Archive tab ahead of lines leaving Orders.
+    `texts` (key -> the row as shown) lets unchanged rows be compared as whole lists."""
     width = len(tab.headers)
     same_layout = snapshot.headers == list(tab.headers)
     plan = OrdersPlan([], OrdersSnapshot(list(tab.headers), rows, messages, snapshot.archive_rows))
@@ -224,16 +226,19 @@ def plan_orders(
             continue
         old = snapshot.rows.get(key) if same_layout else None
         changed = False
-        front = row[:TAIL_START]
+        front, tail = row[:TAIL_START], row[TAIL_START:]
+        text = texts.get(key) if texts is not None else None
+        seen_front, seen_tail = view.front.get(at, []), view.tail.get(at, [])
         if old is None or old[:TAIL_START] != front:
             _add_row(plan.blocks, runs, at, 1, front)
             changed = True
-        elif _tail_differs(front, view.front.get(at, ())):
+        elif (text is None or text[:TAIL_START] != seen_front) and _tail_differs(front, seen_front):
             _add_row(plan.blocks, runs, at, 1, front)
             changed = True
             plan.restored += 1
-        tail = row[TAIL_START:]
-        if not same_layout or _tail_differs(tail, view.tail.get(at, ())):
+        if not same_layout or (
+            (text is None or text[TAIL_START:] != seen_tail) and _tail_differs(tail, seen_tail)
+        ):
             _add_row(plan.blocks, runs, at, TAIL_START + 1, tail)
             changed = True
         plan.updated += changed
@@ -247,7 +252,7 @@ def plan_orders(
 
 
 def _tail_differs(tail: Sequence[Cell], seen: Sequence[str]) -> bool:
-    """True when the editable part shown differs from what the database holds."""
+    """True when the cells shown differ from what the database holds."""
     for index, value in enumerate(tail):
         shown = seen[index] if index < len(seen) else ""
         if value != shown and cell_text(value) != shown:

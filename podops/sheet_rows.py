@@ -241,6 +241,9 @@ class RowCache:
     def __init__(self) -> None:
         self._layout: tuple[object, ...] = ()
         self._built: dict[str, tuple[SheetLine, str, list[Cell]]] = {}
+        self.texts: dict[str, list[str]] = {}
+        """Key -> the row as a spreadsheet shows it, to compare with what was read
+        at C speed (made once per row built, not every cycle)."""
 
     def rows(
         self,
@@ -254,14 +257,19 @@ class RowCache:
         layout = (tuple(fields.items()), tz, link, getattr(link, "epoch", None))
         before = self._built if layout == self._layout else {}
         built: dict[str, tuple[SheetLine, str, list[Cell]]] = {}
+        texts: dict[str, list[str]] = {}
+        old_texts = self.texts
         for line in lines:
             message = messages.get(line.key, "")
             hit = before.get(line.key)
             if hit is not None and hit[1] == message and hit[0] == line:
                 built[line.key] = hit
+                texts[line.key] = old_texts[line.key]
             else:
-                built[line.key] = (line, message, build_row(line, fields, tz, message, link))
-        self._built, self._layout = built, layout
+                row = build_row(line, fields, tz, message, link)
+                built[line.key] = (line, message, row)
+                texts[line.key] = [cell_text(value) for value in row]
+        self._built, self._layout, self.texts = built, layout, texts
         return {key: row for key, (_, _, row) in built.items()}
 
 

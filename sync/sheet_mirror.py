@@ -274,6 +274,7 @@ class SheetMirror:
             messages=shown.messages,
             archived_at=archived_at,
             archive_first=first,
+            texts=self._rows.texts,
         )
 
     def _write(
