@@ -75,7 +75,7 @@ def test_parked_messages_are_listed_and_sent_again_on_request(
     assert main(["outbox", "parked"]) == 0
     listed = capsys.readouterr().out
     assert "refused" in listed and "(400)" in listed and "store.status" in listed
-    assert main(["outbox", "retry"]) == 1
+    assert main(["outbox", "retry"]) == 2  # a usage error: say which, or --all
     assert "--all" in capsys.readouterr().err
     assert main(["outbox", "retry", "--all"]) == 0
     assert "1 message(s)" in capsys.readouterr().out
