@@ -13,7 +13,6 @@ from rich.table import Table
 
 from podops import status_report
 from podops.models import utcnow
-from podops.status import OrderStatus
 
 
 def run_command(
@@ -145,13 +144,22 @@ def demo_command(
     result = run_demo(folder, timing, lambda line: out.print(line, markup=False, soft_wrap=True))
     counts = ", ".join(f"{s.label} {n}" for s, n in sorted(result.counts.items()))
     out.print(f"\n[bold]Orders:[/bold] {counts}")
-    waiting = sum(
-        n
-        for s, n in result.counts.items()
-        if s in (OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN, OrderStatus.SUBMIT_FAILED)
-    )
-    if waiting:
-        out.print(f"{waiting} order(s) wait for staff (the shop sends a few problem orders).")
+    if result.fixed:
+        out.print(
+            f"Staff typed the missing message on {len(result.fixed)} order(s): "
+            + ", ".join(result.fixed),
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.waiting:
+        out.print(
+            f"{len(result.waiting)} order(s) wait for staff (the test shop sends a few problem "
+            "orders on purpose, as real shops get them):"
+        )
+        for reference, status, why in result.waiting:
+            out.print(f"  {reference} ({status}): {why}", markup=False, soft_wrap=True)
+    else:
+        out.print("No order waits for staff.")
     if not result.finished:
         out.print("[yellow]Some orders were still in progress when the demo stopped.[/yellow]")
     out.print("\n[bold]Where to look[/bold]")
@@ -170,6 +178,18 @@ def demo_command(
     )
     out.print(
         f"  what was pushed to the store:           {result.store_journal}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  the sample customer photos:             {result.photos}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        "    (they were served to the renderer only while the demo ran: re-rendering a demo "
+        "order afterwards with `podops render` cannot fetch its photo; run `podops demo` "
+        "again to watch renders)",
         markup=False,
         soft_wrap=True,
     )

@@ -76,7 +76,15 @@ provider = "sandbox"
 product_key = "tee-front"
 
 [[routing]]
-sku = "MUG-*"
+sku = "MUG-11OZ*"
+provider = "sandbox"
+product_key = "mug-11oz"
+
+# podops ships no 15 oz template yet: the demo prints its 15 oz mug with the 11 oz
+# wrap on purpose (the sandbox provider takes any file). A real shop adds its
+# provider's 15 oz template to render/templates and routes MUG-15OZ* to it.
+[[routing]]
+sku = "MUG-15OZ*"
 provider = "sandbox"
 product_key = "mug-11oz"
 
@@ -115,7 +123,12 @@ class DemoResult:
     print_files: Path | None = None
     chart: Path | None = None
     store_journal: Path | None = None
+    photos: Path | None = None
     finished: bool = False
+    fixed: list[str] = field(default_factory=list)
+    """Orders staff completed by typing the message the customer left out."""
+    waiting: list[tuple[str, str, str]] = field(default_factory=list)
+    """(order, status, why) for the orders still waiting for staff at the end."""
 
 
 def prepare_folder(folder: Path) -> None:
@@ -187,6 +200,8 @@ class Demo:
         self.jobs = {spec.name: spec.func for spec in collect_jobs(runtime)}
         self.stop = threading.Event()
         self.edited: str | None = None
+        self.fixed: list[str] = []
+        self._tried: set[tuple[str, int]] = set()
 
     def run(self) -> bool:
         """Drive the jobs until every order is done or waits for staff; True if it finished."""
@@ -204,6 +219,8 @@ class Demo:
                     self._job(name)
                 if self.edited is None and elapsed > 4:
                     self._edit_one_order()
+                if self.edited is not None:
+                    self._fill_in_missing_messages()
                 if time.monotonic() - last_mirror > 5:
                     self._job("sheet_mirror")
                     last_mirror = time.monotonic()
@@ -256,6 +273,54 @@ class Demo:
             else:
                 self.say(f"  could not render {outcome.reference}: {outcome.message}")
 
+    def _fill_in_missing_messages(self) -> None:
+        """Staff type every message a customer left out, so no such order is left behind."""
+        with self.runtime.db.unit_of_work() as session:
+            query = (
+                select(Order, LineItem)
+                .join(LineItem)
+                .where(Order.status == OrderStatus.NEEDS_DESIGN)
+                .order_by(Order.id, LineItem.position)
+            )
+            todo = [
+                (f"{order.store.key}:{order.number}", item.position, missing.group(1))
+                for order, item in session.execute(query)
+                for missing in [EMPTY_FIELD.search(" ".join(item.problems))]
+                if missing
+            ]
+        for reference, position, name in todo:
+            if (reference, position) in self._tried:
+                continue  # tried once and refused: left for real staff, listed at the end
+            self._tried.add((reference, position))
+            try:
+                with self.runtime.db.unit_of_work() as session:
+                    change = {name: "Love, Grandma Rose"}
+                    services.edit_personalization(session, reference, position, change, STAFF)
+            except PodopsError as exc:
+                self.say(f"  (staff could not fix {reference}: {exc.message})")
+                continue
+            if reference not in self.fixed:
+                self.fixed.append(reference)
+            self.say(f"Staff edit: order {reference} line {position}: typed the missing {name}")
+            self.runtime.print_files.render_order(reference, STAFF, [position])
+
+    def waiting_for_staff(self) -> list[tuple[str, str, str]]:
+        """The orders left for staff at the end, and why (the shop's deliberate problems)."""
+        with self.runtime.db.unit_of_work() as session:
+            orders = session.scalars(
+                select(Order).where(Order.status.in_(WAITING_FOR_STAFF)).order_by(Order.id)
+            )
+            return [
+                (
+                    f"{order.store.key}:{order.number}",
+                    OrderStatus(order.status).label,
+                    order.hold_reason
+                    or "; ".join([*order.problems, *(p for i in order.items for p in i.problems)])
+                    or "waits for staff",
+                )
+                for order in orders
+            ]
+
     def _line_to_fix(self) -> tuple[str, int, dict[str, str]] | None:
         with self.runtime.db.unit_of_work() as session:
             query = (
@@ -289,9 +354,12 @@ class Demo:
                 f"{TOPIC}:demo:{today.isoformat()}",
                 {"summary": summary_to_payload(summary)},
             )
-        self._job("notify.drain")
-        chart = self.runtime.settings.data_dir / f"summary-{today.isoformat()}.png"
-        chart.write_bytes(render_chart(summary.per_day))
+        self._job("notify.drain")  # the notifier saves the chart (one file, one path)
+        folder = getattr(self.runtime.notifier, "image_dir", None)
+        chart = Path(folder or self.runtime.settings.data_dir) / f"orders-{summary.day}.png"
+        if not chart.exists():  # a notifier that keeps no files
+            chart.parent.mkdir(parents=True, exist_ok=True)
+            chart.write_bytes(render_chart(summary.per_day))
         return chart
 
 
@@ -322,7 +390,10 @@ def run_demo(folder: Path, timing: DemoTiming, say: Callable[[str], None]) -> De
                 print_files=settings.resolve(settings.render.output_dir),
                 chart=chart,
                 store_journal=settings.data_dir / "sandbox-store-shop.jsonl",
+                photos=folder / "photos",
                 finished=finished,
+                fixed=demo.fixed,
+                waiting=demo.waiting_for_staff(),
             )
         finally:
             runtime.close()
