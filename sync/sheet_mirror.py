@@ -110,14 +110,19 @@ def personalization_fields(
             names.update(dict.fromkeys(mapping.fields))
     for line in lines:
         names.update(dict.fromkeys(line.personalization))
-    before = field_headers([])  # fixed headers never count as fields
-    shown = [h for h in previous[len(FIXED_HEADERS) :] if h not in before]
-    ordered = [
-        *shown,
-        *sorted(n for n in names if n not in shown and f"personalization {n}" not in shown),
-    ]
+    # Fields shown before are found by header, not position: a sheet written before a
+    # fixed column was added has its first field where that column now goes.
+    shown = [_field_name(h) for h in previous if h not in FIXED_HEADERS]
+    ordered = [*shown, *sorted(n for n in names if n not in shown)]
     headers = field_headers(ordered)
     return list(headers.values())
+
+
+def _field_name(header: str) -> str:
+    """The field a header shows (`personalization notes` is the field `notes`)."""
+    prefix = "personalization "
+    name = header[len(prefix) :] if header.startswith(prefix) else header
+    return name if name in FIXED_HEADERS else header
 
 
 class SheetMirror:
