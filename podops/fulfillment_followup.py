@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from podops import events, services
@@ -78,8 +78,11 @@ class FollowUp:
         """
         report = PollReport()
         for order_id, provider_name, reference, provider_id, status in self._in_flight(limit):
-            provider = self.provider(provider_name)
             try:
+                if status == OrderStatus.CANCEL_REQUESTED and not provider_id:
+                    self._cancel_unplaced(order_id, provider_name, reference)
+                    continue
+                provider = self.provider(provider_name)
                 if status == OrderStatus.CANCEL_REQUESTED:
                     self._send_cancel(order_id, provider, reference, provider_id)
                     continue
@@ -111,8 +114,13 @@ class FollowUp:
                 select(Order)
                 .where(
                     Order.status.in_(TRACKED_STATUSES),
-                    Order.provider_order_id.is_not(None),
-                    Order.provider.in_(polled),
+                    or_(
+                        and_(Order.provider_order_id.is_not(None), Order.provider.in_(polled)),
+                        and_(
+                            Order.provider_order_id.is_(None),
+                            Order.status == OrderStatus.CANCEL_REQUESTED,
+                        ),
+                    ),
                 )
                 .order_by(Order.last_polled_at.is_not(None), Order.last_polled_at, Order.id)
                 .limit(limit)
@@ -162,8 +170,41 @@ class FollowUp:
             ref = provider_reference(order)
         if status == OrderStatus.CANCEL_REQUESTED and provider_id:
             self._send_cancel(order_id, self.provider(provider_name), ref, provider_id)
+        elif status == OrderStatus.CANCEL_REQUESTED:
+            try:
+                self._cancel_unplaced(order_id, provider_name, ref)
+            except PodopsError as exc:  # asked again at the next poll
+                log.warning("%s: checking the provider before cancelling: %s", ref, exc.message)
         with self.db.unit_of_work() as session:
             return services.get_order(session, canonical)
+
+    def _cancel_unplaced(self, order_id: int, provider_name: str | None, reference: str) -> None:
+        """Cancel a failed order: if the provider has it after all, cancel it there too.
+
+        A provider that cannot be asked now raises, and the next poll asks again.
+        """
+        provider = self.providers.get(provider_name or "")
+        found = provider.find_by_reference(reference) if provider is not None else None
+        with self.db.unit_of_work() as session:
+            order = session.get(Order, order_id)
+            if order is None or OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
+                return
+            if found is None:
+                where = provider.name if provider is not None else "any provider"
+                confirm_cancel(session, order, self.actor, f"never reached {where}")
+                return
+            order.provider_order_id = found.provider_order_id
+            order.provider_status = found.raw_status or order.provider_status
+            events.record(
+                session,
+                order,
+                self.actor,
+                "found_at_provider",
+                provider=order.provider,
+                provider_order_id=found.provider_order_id,
+            )
+        if provider is not None:
+            self._send_cancel(order_id, provider, reference, found.provider_order_id)
 
     def _send_cancel(
         self, order_id: int, provider: FulfillmentProvider, reference: str, provider_id: str

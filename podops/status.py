@@ -94,6 +94,9 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     (A.CANCEL, S.SUBMIT_FAILED): S.CANCELLED,
     (A.REQUEST_CANCEL, S.SUBMITTED): S.CANCEL_REQUESTED,
     (A.REQUEST_CANCEL, S.IN_PRODUCTION): S.CANCEL_REQUESTED,
+    # A failed submission may still have created the order (an answer of an odd
+    # shape, a timeout): it is looked up at the provider before it is cancelled.
+    (A.REQUEST_CANCEL, S.SUBMIT_FAILED): S.CANCEL_REQUESTED,
     (A.CONFIRM_CANCEL, S.CANCEL_REQUESTED): S.CANCELLED,
     (A.REFUSE_CANCEL, S.CANCEL_REQUESTED): S.IN_PRODUCTION,
     (A.RETURN, S.SHIPPED): S.RETURNED,

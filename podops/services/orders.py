@@ -73,7 +73,7 @@ def cancel(session: Session, reference: str, actor: Actor, reason: str) -> Order
     if not reason:
         raise InvalidInput(f"say why {order.label} is cancelled (for example: out of stock)")
     status = OrderStatus(order.status)
-    if status in (OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION):
+    if status in (OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION) or may_exist_at_provider(order):
         apply(session, order, Action.REQUEST_CANCEL, actor, reason=reason)
     else:
         apply(session, order, Action.CANCEL, actor, reason=reason)
@@ -86,6 +86,16 @@ def cancel(session: Session, reference: str, actor: Actor, reason: str) -> Order
         )
     order.cancel_reason = reason
     return order
+
+
+def may_exist_at_provider(order: Order) -> bool:
+    """A failed order that was sent to a provider: the attempt may have created it
+    there, so cancelling means looking it up (and cancelling it) at the provider."""
+    return (
+        OrderStatus(order.status) == OrderStatus.SUBMIT_FAILED
+        and order.submit_attempts > 0
+        and bool(order.provider)
+    )
 
 
 def flag_design(session: Session, reference: str, actor: Actor, reason: str) -> Order:

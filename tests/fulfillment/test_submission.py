@@ -190,3 +190,37 @@ def test_a_refusal_is_never_retried_on_its_own(shop: Shop) -> None:
     shop.service.clock = lambda: later
     assert shop.service.tick().retried == []
     assert shop.get(number).status == OrderStatus.SUBMIT_FAILED
+
+
+def test_cancelling_a_failed_order_that_the_provider_created_cancels_it_there(
+    shop: Shop,
+) -> None:
+    """CustomCat created the order but answered in an odd shape (submit_failed). Staff
+    cancel it from Slack: the next poll finds it at CustomCat and cancels it there,
+    instead of leaving an order in production that the shop thinks is cancelled."""
+    number = shop.order()
+    shop.customcat.inject(Fault(weird=True))
+    shop.service.tick()
+    assert shop.get(number).status == OrderStatus.SUBMIT_FAILED
+    ref = f"main-{number}"
+    assert ref in shop.customcat.orders
+    with shop.db.unit_of_work() as session:
+        services.cancel(session, number, STAFF, "customer changed their mind")
+    assert shop.get(number).status == OrderStatus.CANCEL_REQUESTED
+    shop.service.poll_tracking()
+    order = shop.get(number)
+    assert order.status == OrderStatus.CANCELLED
+    assert order.provider_order_id == str(shop.customcat.orders[ref]["id"])
+    assert shop.customcat.orders[ref]["status"].lower() in ("cancelled", "canceled")
+
+
+def test_cancelling_a_failed_order_the_provider_never_took_needs_no_provider_order(
+    shop: Shop,
+) -> None:
+    number = shop.order()
+    shop.customcat.rejected_zips.add("62701")
+    shop.service.tick()
+    order = shop.service.cancel_at_provider(number, STAFF, "address is wrong")
+    assert order.status == OrderStatus.CANCELLED
+    assert order.provider_order_id is None
+    assert f"main-{number}" not in shop.customcat.orders
