@@ -1,8 +1,9 @@
-"""A packing slip as a small, valid PDF, written by hand (no PDF library needed).
+"""A packing slip as a PDF, written with fpdf2 in DejaVu Sans.
 
-Text-only A4/Letter-agnostic pages (612x792 pt, US Letter) in Helvetica: the
-ship-to address and one row per line item. Characters outside Latin-1 are
-replaced, since the standard Helvetica font has no glyphs for them.
+Text-only US Letter pages: the ship-to address and one row per line item. The
+DejaVu font shipped with the renderer is embedded (subset), so Greek, Cyrillic,
+Polish and other non-Latin names print as the customer wrote them; a character
+DejaVu lacks (an emoji) is left out, and fpdf2 names it in the log.
 """
 
 from __future__ import annotations
@@ -10,12 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 PAGE_WIDTH, PAGE_HEIGHT = 612, 792
 MARGIN = 54
 LINE_HEIGHT = 14
-LINES_PER_PAGE = (PAGE_HEIGHT - 2 * MARGIN) // LINE_HEIGHT
+MAX_CHARS = 110
+FIXED_DATE = datetime(2000, 1, 1, tzinfo=UTC)  # the same slip is the same bytes
+FONTS = resources.files("render").joinpath("fonts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,61 +53,25 @@ def slip_text(slip: PackingSlip) -> list[tuple[str, int]]:
         rows += [(f"        {k}: {v}", 9) for k, v in line.personalization.items()]
     if slip.note:
         rows += [("", 10), (f"Note: {slip.note}", 10)]
-    return [(text[:110], size) for text, size in rows]
+    return [(text[:MAX_CHARS], size) for text, size in rows]
 
 
 def render_pdf(slip: PackingSlip) -> bytes:
-    rows = slip_text(slip)
-    pages = [rows[i : i + LINES_PER_PAGE] for i in range(0, len(rows), LINES_PER_PAGE)] or [[]]
-    font_id = 3
-    objects: list[bytes] = [b"", b""]  # catalog and page tree, filled in below
-    objects.append(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-    )
-    page_ids = []
-    for page in pages:
-        stream = _content(page)
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-        content_id = len(objects)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents %d 0 R "
-            b"/Resources << /Font << /F1 %d 0 R >> >> >>"
-            % (PAGE_WIDTH, PAGE_HEIGHT, content_id, font_id)
-        )
-        page_ids.append(len(objects))
-    kids = b" ".join(b"%d 0 R" % page_id for page_id in page_ids)
-    objects[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
-    return _assemble(objects)
+    """The slip as PDF bytes; reproducible (no creation date), pages break as needed."""
+    from fpdf import FPDF  # imported here: the core loads this module without PDF code
 
-
-def _content(rows: list[tuple[str, int]]) -> bytes:
-    parts = [b"BT", b"%d %d Td" % (MARGIN, PAGE_HEIGHT - MARGIN), b"%d TL" % LINE_HEIGHT]
-    for text, size in rows:
-        parts.append(b"/F1 %d Tf (%s) Tj T*" % (size, _escape(text)))
-    parts.append(b"ET")
-    return b"\n".join(parts)
-
-
-def _escape(text: str) -> bytes:
-    raw = text.encode("cp1252", errors="replace")
-    return raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
-
-
-def _assemble(objects: list[bytes]) -> bytes:
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref_at,
-    )
-    return bytes(out)
+    pdf = FPDF(unit="pt", format=(PAGE_WIDTH, PAGE_HEIGHT))
+    pdf.set_creation_date(FIXED_DATE)
+    pdf.set_margins(MARGIN, MARGIN, MARGIN)
+    pdf.set_auto_page_break(auto=True, margin=MARGIN)
+    with resources.as_file(FONTS.joinpath("DejaVuSans.ttf")) as font:
+        pdf.add_font("DejaVu", "", str(font))
+    pdf.set_title(f"Packing slip - order {slip.order_number}")
+    pdf.add_page()
+    for text, size in slip_text(slip):
+        pdf.set_font("DejaVu", size=size)
+        pdf.cell(w=0, h=LINE_HEIGHT, text=text, new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
 
 
 def write_pdf(path: Path, slip: PackingSlip) -> Path:

@@ -12,11 +12,13 @@ from podops.errors import OrderLocked
 from podops.models import Event, OutboxMessage
 from podops.outbox import Topic
 from podops.status import OrderStatus
+from providers.packing_slip import PackingSlip, SlipLine, render_pdf
 from providers.sandbox_provider import SandboxProvider
 from sync import provider_callbacks
 from tests.asgi_client import AsgiClient
 from tests.factories import STAFF
 from tests.fulfillment.conftest import Shop
+from tests.fulfillment.pdf_text import pdf_lines
 
 
 class _Runtime:
@@ -96,8 +98,9 @@ def test_manual_provider_makes_a_packing_slip_and_staff_enter_tracking(
     assert shop.service.tick().submitted == [number]
     slip = tmp_path / "print-files" / f"packing-slip-main-{number}.pdf"
     data = slip.read_bytes()
-    assert data.startswith(b"%PDF-1.4") and data.rstrip().endswith(b"%%EOF")
-    assert b"12 Main St" in data and b"TEE-BLK-M" in data
+    assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF")
+    text = "\n".join(pdf_lines(data))
+    assert "12 Main St" in text and "TEE-BLK-M" in text
     xref = int(data.rsplit(b"startxref", 1)[1].split()[0])
     assert data[xref:].startswith(b"xref")
     config = tmp_path / "podops.toml"
@@ -187,3 +190,19 @@ def test_a_parcel_that_cannot_be_recorded_is_reported_once_not_every_poll(shop: 
         assert len(rejected) == 1
         assert rejected[0].detail["tracking_number"] == "12345"
         assert "carrier" in rejected[0].detail["reason"]
+
+
+def test_the_packing_slip_prints_greek_cyrillic_and_polish_names_as_written() -> None:
+    slip = PackingSlip(
+        "1001",
+        "main-1001",
+        ["Ζωή Παπαδοπούλου", "ул. Ленина 5, Москва", "ul. Żółkiewskiego 3, Łódź"],
+        [SlipLine("1001-01", "MUG-11", "Mug", 1, {"name": "Łucja"})],
+    )
+    data = render_pdf(slip)
+    assert render_pdf(slip) == data  # the same slip is the same file
+    lines = [line.strip() for line in pdf_lines(data)]
+    assert "Ζωή Παπαδοπούλου" in lines
+    assert "ул. Ленина 5, Москва" in lines
+    assert "ul. Żółkiewskiego 3, Łódź" in lines
+    assert "name: Łucja" in lines
