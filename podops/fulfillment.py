@@ -148,9 +148,17 @@ class SubmissionService(FollowUp):
         )
 
     def _still_mine(self, claim: Claimed) -> bool:
-        """Re-stamp the claim right before a provider call; False once it was taken over."""
-        with self.db.unit_of_work() as session:
-            return confirm_claim(session, claim.order_id, claim.token, self.clock())
+        """Re-stamp the claim right before a provider call; False once it was taken over.
+
+        A database that cannot answer counts as "not mine": nothing is sent, and
+        the reconciler (which looks the order up first) finishes it later.
+        """
+        try:
+            with self.db.unit_of_work() as session:
+                return confirm_claim(session, claim.order_id, claim.token, self.clock())
+        except PodopsError as exc:
+            log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
+            return False
 
     def _prepare_print_files(self, report: TickReport) -> None:
         """Ask the renderer for missing print files; clear problems it resolved."""
