@@ -92,6 +92,9 @@ class Operations:
         with self.runtime.db.unit_of_work() as session:
             order = services.release(session, command.reference, actor)
             when = countdown(order)
+            waits = OrderStatus(order.status) == OrderStatus.NEEDS_DESIGN
+        if waits:
+            return self._done(order, "is released but still needs a design (/order edit)")
         return self._done(order, f"is back in the countdown, submits {when}")
 
     def track(self, command: Command, actor: Actor) -> Reply:

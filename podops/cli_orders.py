@@ -102,7 +102,7 @@ def hold_command(
 
 def release_command(number: OrderArg) -> None:
     """Restart the countdown of a held order."""
-    _act(lambda s: services.release(s, number, cli_actor()), "is back in the countdown")
+    _act(lambda s: services.release(s, number, cli_actor()), "is released")
 
 
 def cancel_command(

@@ -65,6 +65,9 @@ def describe_event(event: Event, number: str) -> str:
     texts = {
         "hold": f"{who} put {label} on hold{reason}",
         "release": f"{who} released {label}; its countdown runs again",
+        "release_to_design": f"{who} released {label}; it still needs a design",
+        "found_at_provider": f"{label} turned out to be at {d.get('provider', 'the provider')} "
+        f"({d.get('provider_order_id', '')}); asking it to cancel there",
         "flag_design": f"{label} needs a design{reason}",
         "design_ready": f"{label} has its design; countdown running",
         "submit_ok": f"{label} was sent to {d.get('provider', 'the provider')} "

@@ -22,22 +22,32 @@ MAX_FIELD_LENGTH = 500
 def hold(session: Session, reference: str, actor: Actor, reason: str = "") -> Order:
     """Stop the order where it is; the countdown's remaining time is kept for release."""
     order = get_order(session, reference, for_update=True)
-    reason = clean_text(reason, field="the reason") or "held by staff"
+    hold_order(session, order, actor, clean_text(reason, field="the reason") or "held by staff")
+    return order
+
+
+def release(session: Session, reference: str, actor: Actor) -> Order:
+    """Return a held order to where it was (see `release_order`)."""
+    order = get_order(session, reference, for_update=True)
+    release_order(session, order, actor)
+    return order
+
+
+def hold_order(session: Session, order: Order, actor: Actor, reason: str) -> None:
+    """Hold the order in hand (the shop's own holds use this too), keeping where it
+    was and how much of its countdown was left."""
     before = OrderStatus(order.status)
     apply(session, order, Action.HOLD, actor, reason=reason)
     order.hold_reason = reason
     order.held_from = before.value
     order.hold_remaining_s = remaining_seconds(order.submit_at, utcnow())
-    return order
 
 
-def release(session: Session, reference: str, actor: Actor) -> Order:
-    """Return a held order to where it was: design work, or the countdown with the
-    time it had left when it was held (never a countdown that ran out meanwhile)."""
-    order = get_order(session, reference, for_update=True)
-    back_to_design = order.held_from == OrderStatus.NEEDS_DESIGN.value or has_design_problems(order)
+def release_order(session: Session, order: Order, actor: Actor) -> None:
+    """Back to design work, or to the countdown with the time it had left when held
+    (never a countdown that ran out meanwhile)."""
     remaining = order.hold_remaining_s
-    if back_to_design:
+    if order.held_from == OrderStatus.NEEDS_DESIGN.value or has_design_problems(order):
         apply(session, order, Action.RELEASE_TO_DESIGN, actor)
     else:
         apply(session, order, Action.RELEASE, actor, remaining_s=remaining)
@@ -46,7 +56,6 @@ def release(session: Session, reference: str, actor: Actor) -> Order:
     order.hold_reason = None
     order.held_from = None
     order.hold_remaining_s = None
-    return order
 
 
 def remaining_seconds(submit_at: datetime | None, now: datetime) -> int | None:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import update
@@ -23,9 +23,9 @@ from podops import events
 from podops.errors import ConcurrentModification
 from podops.events import Actor
 from podops.incoming import IncomingOrder
-from podops.models import Order, utcnow
+from podops.models import Order
 from podops.services.common import apply, notify
-from podops.services.orders import has_design_problems, remaining_seconds
+from podops.services.orders import hold_order, release_order
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 STORE_CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
@@ -123,7 +123,7 @@ def _stopped_in_shop(session: Session, order: Order, store_status: str, actor: A
     """The shop no longer wants this order made (on-hold, pending payment...)."""
     status = OrderStatus(order.status)
     if status in _SHOP_HOLDABLE:
-        _hold(session, order, actor, shop_hold_reason(store_status))
+        hold_order(session, order, actor, shop_hold_reason(store_status))
     elif status in _IN_FLIGHT and store_status != "completed":
         problem = (
             f"the shop set it to {store_status!r} after submission to {order.provider}: "
@@ -137,31 +137,7 @@ def _back_in_shop(session: Session, order: Order, actor: Actor) -> None:
     if OrderStatus(order.status) == OrderStatus.ON_HOLD and (order.hold_reason or "").startswith(
         SHOP_HOLD_PREFIX
     ):
-        _release(session, order, actor)
-
-
-def _hold(session: Session, order: Order, actor: Actor, reason: str) -> None:
-    """services.orders.hold on the order in hand (shop numbers need not parse as a
-    staff reference): it keeps where the order was and its countdown time."""
-    before = OrderStatus(order.status)
-    apply(session, order, Action.HOLD, actor, reason=reason)
-    order.hold_reason = reason
-    order.held_from = before.value
-    order.hold_remaining_s = remaining_seconds(order.submit_at, utcnow())
-
-
-def _release(session: Session, order: Order, actor: Actor) -> None:
-    """services.orders.release on the order in hand: back to design or the countdown."""
-    remaining = order.hold_remaining_s
-    if order.held_from == OrderStatus.NEEDS_DESIGN.value or has_design_problems(order):
-        apply(session, order, Action.RELEASE_TO_DESIGN, actor)
-    else:
-        apply(session, order, Action.RELEASE, actor, remaining_s=remaining)
-    if remaining is not None:
-        order.submit_at = utcnow() + timedelta(seconds=max(0, remaining))
-    order.hold_reason = None
-    order.held_from = None
-    order.hold_remaining_s = None
+        release_order(session, order, actor)
 
 
 def _problem(session: Session, order: Order, actor: Actor, action: str, problem: str) -> None:
