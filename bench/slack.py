@@ -2,10 +2,12 @@
 
 1. Acknowledgement latency: 200 signed `/order` slash commands (show, hold,
    release, find, help, bad input) at concurrency 20 against the running web
-   server (uvicorn, Starlette, Bolt with signature checks; SQLite database).
-   Latency is request sent -> HTTP 200 received (Slack's 3 s deadline). The
-   run also waits for every command's answer on response_url, so the lazy
-   work really happened.
+   server: `podops run --role web` in its own process, as in production
+   (uvicorn, Starlette, Bolt with signature checks; SQLite database), while the
+   load generator and the fake Slack run in this process, as Slack's servers
+   are elsewhere. Latency is request sent -> HTTP 200 received (Slack's 3 s
+   deadline). The run also waits for every command's answer on response_url,
+   so the lazy work really happened.
 2. Alert delivery: 12 orders enter the alert window at once; the notify drain
    posts their alerts to the fake Slack, which enforces 1 message/s per
    channel (burst 3) with HTTP 429 + Retry-After. Throughput is alerts / wall
@@ -17,9 +19,10 @@ Run: python bench/slack.py   (prints a table, then one JSON line)
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -28,16 +31,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx
-import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from bot.http import routes
 from podops import services
 from podops.app import Runtime
 from podops.models import Order, utcnow
 from podops.settings import DatabaseConfig, Settings, SlackConfig
-from podops.web import build_asgi_app
 from sync.notify_job import drain, scan_alerts
 from tests.factories import SYSTEM, incoming
 from tests.fakes.slack import FakeSlack
@@ -83,16 +83,41 @@ def command_text(index: int) -> str:
     return kinds[index % len(kinds)]
 
 
-def serve(runtime: Runtime) -> tuple[uvicorn.Server, threading.Thread, str]:
+def serve(folder: Path, fake: FakeSlack) -> tuple[subprocess.Popen[bytes], str]:
+    """`podops run --role web` on the bench's database, secrets from the environment."""
     port = free_port()
-    config = uvicorn.Config(
-        build_asgi_app(runtime, [routes]), host="127.0.0.1", port=port, log_level="error"
+    config = folder / "podops.toml"
+    config.write_text(
+        f'data_dir = "{folder.as_posix()}"\n[sheet]\nbackend = "none"\n'
+        f'[slack]\nenabled = true\nbase_url = "{fake.api_url}"\n'
+        '[slack.allowed_users]\ncancel = ["U1"]\n'
     )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_for(lambda: server.started)
-    return server, thread, f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}
+    env.update(
+        PODOPS_DATABASE__URL=f"sqlite:///{folder / 'bench.db'}",
+        PODOPS_SERVER__PORT=str(port),
+        PODOPS_SLACK__BOT_TOKEN="xoxb-test",
+        PODOPS_SLACK__SIGNING_SECRET=SECRET,
+    )
+    command = [sys.executable, "-m", "podops", "--config", str(config), "run", "--role", "web"]
+    server = subprocess.Popen(
+        [*command, "--log-text", "--log-level", "WARNING"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(folder / "server.log").open("wb"),
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if server.poll() is not None:
+            raise RuntimeError((folder / "server.log").read_text()[-2000:])
+        try:
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    wait_for(healthy, timeout=60)
+    return server, url
 
 
 def measure_acks(sender: SlackSender, fake: FakeSlack) -> tuple[list[float], float]:
@@ -147,7 +172,7 @@ def main() -> None:
     fake = FakeSlack().start()
     with tempfile.TemporaryDirectory() as folder:
         runtime = make_runtime(Path(folder), fake)
-        server, thread, url = serve(runtime)
+        server, url = serve(Path(folder), fake)
         sender = SlackSender(
             url,
             fake,
@@ -157,8 +182,8 @@ def main() -> None:
             latencies, wall = measure_acks(sender, fake)
             alerts_per_s, rejected = measure_alerts(runtime, fake)
         finally:
-            server.should_exit = True
-            thread.join(5)
+            server.terminate()
+            server.wait(20)
             runtime.close()
             fake.stop()
     p50, p99 = percentile(latencies, 0.5) * 1000, percentile(latencies, 0.99) * 1000
