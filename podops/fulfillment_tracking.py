@@ -20,7 +20,7 @@ from podops.events import Actor
 from podops.models import Event, Order
 from podops.outbox import Topic, enqueue
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
-from podops.services.common import apply
+from podops.services.common import apply, notify
 from podops.services.shipping import ShipLine
 from podops.status import Action, OrderStatus
 
@@ -61,6 +61,9 @@ def apply_provider_order(
     changes: list[str] = []
     if remote.raw_status and remote.raw_status != order.provider_status:
         order.provider_status = remote.raw_status
+        change = _note_status_word(session, order, remote, actor)
+        if change:
+            changes.append(change)
     status = OrderStatus(order.status)
     if remote.status == ProviderStatus.CANCELLED and status in TRACKED_STATUSES:
         return _provider_cancelled(session, order, remote, actor)
@@ -76,6 +79,29 @@ def apply_provider_order(
             changes.append(change)
             known.add(_normalized(parcel.tracking_number))
     return changes
+
+
+UNKNOWN_STATUS_PROBLEM = "provider status not understood: "
+
+
+def _note_status_word(
+    session: Session, order: Order, remote: ProviderOrder, actor: Actor
+) -> str | None:
+    """Tell staff (once per new word) when the provider says something podops does not
+    understand; forget it when the provider is back to a status podops knows."""
+    order.problems = [p for p in order.problems if not p.startswith(UNKNOWN_STATUS_PROBLEM)]
+    if remote.status != ProviderStatus.UNRECOGNIZED:
+        return None
+    problem = (
+        f"{UNKNOWN_STATUS_PROBLEM}{order.provider} says '{remote.raw_status}'; "
+        f"check the order at {order.provider}"
+    )
+    order.problems = [*order.problems, problem]
+    event = events.record(
+        session, order, actor, "provider_status_unknown", problem=problem, status=remote.raw_status
+    )
+    notify(session, order, event)
+    return f"unknown provider status {remote.raw_status!r}"
 
 
 def _provider_cancelled(

@@ -35,7 +35,13 @@ AGE_BUCKETS: tuple[tuple[str, int], ...] = (
     ("over 7 days", 10**6),
 )
 PROBLEM_ACTIONS = frozenset(
-    {"submit_fail", "flag_design", "refuse_cancel", "store_cancelled_after_submission"}
+    {
+        "submit_fail",
+        "flag_design",
+        "refuse_cancel",
+        "store_cancelled_after_submission",
+        "provider_status_unknown",
+    }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
     OrderStatus.PENDING: ["submit", "hold", "edit", "cancel"],
@@ -83,6 +89,7 @@ def describe_event(event: Event, number: str) -> str:
         "return": f"{label} came back as a return{reason}",
         "edit_personalization": f"{who} edited {d.get('line', label)}",
         "store_cancelled_after_submission": str(d.get("problem", f"{label} has a problem")),
+        "provider_status_unknown": f"{label}: {d.get('problem', 'unknown provider status')}",
         "receive": f"{label} received",
         "ready_to_download": f"{label}: {_documents_summary(d)} ready to download",
     }

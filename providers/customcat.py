@@ -158,7 +158,10 @@ class CustomCatProvider:
                         quantity=int(count) if count.isdigit() else None,
                     )
                 )
-        status = STATUSES.get(raw.strip().lower(), ProviderStatus.ACCEPTED)
+        word = raw.strip().lower()
+        status = ProviderStatus.ACCEPTED  # no status word yet: just created
+        if word:
+            status = STATUSES.get(word, ProviderStatus.UNRECOGNIZED)
         return ProviderOrder(str(order_id), reference, status, raw, tuple(parcels))
 
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:

@@ -146,7 +146,7 @@ class ShineOnProvider:
             ProviderShipment(carrier, number, lines=units)
             for (carrier, number), units in parcels.items()
         )
-        status = STATUSES.get(raw, ProviderStatus.ACCEPTED)
+        status = STATUSES.get(raw, ProviderStatus.UNRECOGNIZED) if raw else ProviderStatus.ACCEPTED
         reference = str(body.get("source_id") or "")
         return ProviderOrder(str(order_id), reference, status, raw, shipments)
 

@@ -23,6 +23,9 @@ class ProviderStatus(StrEnum):
     IN_PRODUCTION = "in_production"
     SHIPPED = "shipped"
     CANCELLED = "cancelled"
+    UNRECOGNIZED = "unrecognized"
+    """A word podops does not know (a design rejection, a provider-side hold...):
+    the order stays as it is and staff are told once."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,32 @@ def test_customcat_polling_brings_production_and_tracking_home(shop: Shop) -> No
     assert shop.service.poll_tracking().changed == {}
 
 
+def test_a_status_podops_does_not_know_is_told_to_staff_once(shop: Shop) -> None:
+    """A provider word podops has no mapping for (a design rejection) is not read as
+    'accepted': staff see it once on the order, and it clears when the provider moves on."""
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    shop.customcat.set_status(ref, "Artwork Rejected")
+    assert shop.service.poll_tracking().changed == {
+        ref: ["unknown provider status 'Artwork Rejected'"]
+    }
+    assert shop.service.poll_tracking().changed == {}
+    order = shop.get(number)
+    assert order.status == OrderStatus.SUBMITTED
+    assert any("Artwork Rejected" in p and "check the order at cc" in p for p in order.problems)
+    with shop.db.unit_of_work() as session:
+        notices = session.scalars(select(OutboxMessage).where(OutboxMessage.topic == Topic.NOTIFY))
+        events = [m.payload["event_id"] for m in notices]
+        unknown = session.scalars(
+            select(Event).where(Event.id.in_(events), Event.action == "provider_status_unknown")
+        ).all()
+    assert len(unknown) == 1
+    shop.customcat.set_status(ref, "In Production")
+    assert shop.service.poll_tracking().changed == {ref: ["in production"]}
+    assert not any("Artwork Rejected" in p for p in shop.get(number).problems)
+
+
 def test_shineon_callback_is_verified_and_only_a_hint(shop: Shop) -> None:
     number = shop.order(provider="so")
     shop.service.tick()
