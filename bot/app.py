@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
+from bot import bolt_fixes
 from bot.directory import SlackGroupDirectory
 from bot.operations import Operations, Reply
 from bot.previews import preview_link
@@ -72,6 +73,7 @@ def attempt(call: Any) -> Reply:
 
 
 def create_app(runtime: Runtime, client: WebClient | None = None) -> App:
+    bolt_fixes.apply()
     from bot.listeners import actions, commands, events, views
 
     settings = runtime.settings.slack

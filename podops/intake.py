@@ -204,6 +204,13 @@ def receive_deletion(
     return bool(result.updated)
 
 
+def store_is_watched(session: Session, key: str) -> bool:
+    """Whether podops has completed a pass over this store: before that, orders past
+    their submit time were placed before podops watched it (see sync_store)."""
+    store = session.scalar(select(Store).where(Store.key == key))
+    return store is not None and (store.sync_cursor is not None or store.last_synced_at is not None)
+
+
 PageCallback = Callable[[IntakeReport, OrderPage], None]
 
 

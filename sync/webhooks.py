@@ -41,6 +41,7 @@ from podops.intake import (
     receive_batch,
     receive_deletion,
     retry_conflicts,
+    store_is_watched,
 )
 from providers.woocommerce_mapping import map_order_safely
 
@@ -152,6 +153,8 @@ def handle_delivery(
             runtime.policy,
             fulfil_statuses=config.fulfil_statuses,
             platform="woocommerce",
+            # Before the store's first poll an old order may be one staff sent by hand.
+            hold_overdue=not store_is_watched(session, store),
         )
     if report.created:
         return "created"

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 
 from podops.db import Database
@@ -19,6 +20,12 @@ from podops.routing import ShopPolicy, StorePolicy
 from podops.settings import RoutingRule
 
 PG_URL = os.environ.get("PODOPS_TEST_DATABASE_URL", "")
+
+# CI replays the same generated inputs every run (a landing must not depend on luck);
+# local runs explore new ones, and what they find becomes a plain test.
+hypothesis_settings.register_profile("ci", derandomize=True)
+if os.environ.get("PODOPS_HYPOTHESIS_PROFILE"):
+    hypothesis_settings.load_profile(os.environ["PODOPS_HYPOTHESIS_PROFILE"])
 
 
 def _with_schema(url: str, schema: str) -> str:

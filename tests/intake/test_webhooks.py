@@ -17,7 +17,7 @@ from podops.db import Database
 from podops.errors import ConcurrentModification
 from podops.intake import receive_batch
 from podops.models import Event, InboundDelivery, Order
-from podops.services.receiving import ensure_store
+from podops.services.receiving import UNWATCHED_REASON, ensure_store
 from podops.status import OrderStatus
 from podops.web import build_asgi_app
 from providers.woocommerce_mapping import map_order_safely
@@ -71,6 +71,24 @@ def test_a_signed_delivery_creates_the_order(web: AsgiClient, runtime: Runtime) 
         assert services.get_order(session, "1001").status == OrderStatus.PENDING
 
 
+def test_an_old_order_before_the_first_poll_is_held_not_sent(
+    web: AsgiClient, runtime: Runtime, shop: FakeWooCommerce
+) -> None:
+    """A shop switched to podops was fulfilling by hand: an old order that comes by
+    webhook before podops' first pass is held, like the first poll would; later ones
+    follow the countdown."""
+    old = sample_order(1001, created=datetime.now(UTC) - timedelta(days=3))
+    deliver(web, json.dumps(old).encode(), topic="order.updated", delivery="1")
+    with runtime.db.unit_of_work() as session:
+        held = services.get_order(session, "1001")
+        assert held.status == OrderStatus.ON_HOLD and held.hold_reason == UNWATCHED_REASON
+    sync_one(runtime, "main")
+    late = sample_order(1002, created=datetime.now(UTC) - timedelta(days=3))
+    deliver(web, json.dumps(late).encode(), topic="order.updated", delivery="2")
+    with runtime.db.unit_of_work() as session:
+        assert services.get_order(session, "1002").status == OrderStatus.PENDING
+
+
 def test_a_forged_delivery_gets_401_and_stores_nothing(web: AsgiClient, runtime: Runtime) -> None:
     body = json.dumps(sample_order(1001)).encode()
     assert deliver(web, body, signature=signature_for(body, "guessed"))[0] == 401
@@ -99,7 +117,7 @@ def test_a_replayed_delivery_changes_nothing(web: AsgiClient, runtime: Runtime) 
         assert services.get_order(session, "1001").status == OrderStatus.PENDING
 
 
-PLACED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+PLACED = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # within its countdown
 
 
 def _update(web: AsgiClient, delivery: str, minutes: int, status: str = "processing") -> str:

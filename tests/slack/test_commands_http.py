@@ -100,6 +100,17 @@ def test_unknown_subcommand_shows_help(slack: SlackSender) -> None:
     assert "I don't know `frobnicate`" in text and "/order submit 1234" in text
 
 
+def test_a_command_mentioning_payload_is_still_a_command(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy
+) -> None:
+    """Bolt read any form body containing "payload" as an empty interaction (404)."""
+    number = received_order(runtime.db, policy)
+    answer = slack.command(f"hold {number} payload missing from the file")
+    assert answer.status_code == 200
+    assert "is on hold" in reply_text(fake_slack)
+    assert status_of(runtime, number) == OrderStatus.ON_HOLD
+
+
 def test_user_without_permission_is_refused_privately(
     runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy
 ) -> None:
