@@ -6,7 +6,6 @@ import io
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -24,19 +23,9 @@ from render.color_profile import srgb_profile
 from render.images import FetchPolicy
 from render.service import PrintFileRenderer
 from tests.factories import STAFF, received_order, submitted_order
+from tests.rendered import Rendered
 
 TEMPLATES = Path(__file__).parents[2] / "render" / "templates"
-
-
-@dataclass
-class Rendered:
-    path: Path
-    preview_path: Path
-    sha256: str
-    revision: int
-    width_px: int = 100
-    height_px: int = 100
-    dpi: int = 300
 
 
 class ScriptedRenderer:

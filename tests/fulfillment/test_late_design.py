@@ -4,7 +4,6 @@ nothing changes and staff are told why."""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,17 +20,7 @@ from podops.printfiles import PrintFiles
 from podops.status import OrderStatus
 from tests.factories import STAFF
 from tests.fulfillment.conftest import Shop
-
-
-@dataclass
-class Rendered:
-    path: Path
-    preview_path: Path
-    sha256: str
-    revision: int
-    width_px: int = 4500
-    height_px: int = 5400
-    dpi: int = 300
+from tests.rendered import Rendered
 
 
 class FileRenderer:

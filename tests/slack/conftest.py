@@ -31,6 +31,7 @@ from podops.models import Event, Order
 from podops.settings import DatabaseConfig, Settings, SlackConfig
 from podops.web import build_asgi_app
 from tests.fakes.slack import FakeSlack
+from tests.rendered import Rendered
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 _ids = itertools.count(1)
@@ -278,17 +279,6 @@ class Outcome:
     ok: bool
     preview_path: Path | None
     message: str
-
-
-@dataclass
-class Rendered:
-    path: Path
-    preview_path: Path
-    sha256: str
-    revision: int
-    width_px: int = 4500
-    height_px: int = 5400
-    dpi: int = 300
 
 
 class FakePrintFiles:

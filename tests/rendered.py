@@ -1,0 +1,17 @@
+"""What the renderer port returns, for tests that stand in for the renderer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class Rendered:
+    path: Path
+    preview_path: Path
+    sha256: str
+    revision: int
+    width_px: int = 4500
+    height_px: int = 5400
+    dpi: int = 300
