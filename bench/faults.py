@@ -47,9 +47,9 @@ promise. Every row is a test in `tests/reliability/` that anyone can rerun:
     python bench/faults.py --repeat 3 --write RELIABILITY.md   # longer run, rewrites this page
 
 How the faults are made: the worker is a separate process (`tests/reliability/worker.py`)
-running the service's own jobs (`podops.service.collect_jobs`, the same wrapper and singleton
-guard as `podops run`) against the real fakes of WooCommerce, CustomCat, Slack and Google
-Sheets on 127.0.0.1. A *gate* in front of a fake holds one chosen request, either before the
+running the service's own jobs (`podops.runtime.service.collect_jobs`, the same wrapper and
+singleton guard as `podops run`) against the real fakes of WooCommerce, CustomCat, Slack and
+Google Sheets on 127.0.0.1. A *gate* in front of a fake holds one chosen request, either before the
 fake acts on it or after it acted and before the answer leaves; the test waits until the
 request is held, sends SIGKILL, then starts a new worker. "Time passes" means the test ages
 the leases a dead worker left (outbox claims: 2 minutes; orders left `submitting`: 5 minutes)

@@ -25,9 +25,9 @@ import httpx
 from pydantic import SecretStr
 
 from podops import services
-from podops.app import Runtime
 from podops.db import Database
 from podops.events import Actor, Channel
+from podops.runtime.root import Runtime
 from podops.settings import PersonalizationMapping, RoutingRule, Settings, StoreConfig
 from providers.woocommerce import WooCommerceStore, build_client
 from sync.intake import sync_one

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import func, select, update
 
 from podops import services
-from podops.app import Runtime
 from podops.events import Actor, Channel
 from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import LineItem, Order
+from podops.runtime.root import Runtime
 from podops.settings import load_settings
 from podops.status import OrderStatus
 
@@ -127,7 +127,7 @@ def time_tick(runtime: Runtime, repeat: int = 5) -> float:
 
 
 def time_mirror(runtime: Runtime) -> tuple[float, float]:
-    from sync.sheet_mirror import SheetMirror
+    from sync.sheets.mirror import SheetMirror
 
     assert runtime.sheet is not None
     mirror = SheetMirror(runtime.db, runtime.sheet, runtime.settings)

@@ -38,10 +38,10 @@ from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import Order
 from podops.routing import ShopPolicy, StorePolicy
 from podops.settings import Settings, SheetConfig
-from podops.sheet_rows import TRACKING
+from podops.sheet.rows import TRACKING
 from podops.status import OrderStatus
-from sync.gsheet import GoogleSheet
-from sync.sheet_mirror import SheetMirror
+from sync.sheets.google import GoogleSheet
+from sync.sheets.mirror import SheetMirror
 from tests.fakes.sheets_process import FakeSheetsProcess
 from tests.fakes.sheets_server import RedirectSession
 

@@ -35,13 +35,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from podops import services
-from podops.app import Runtime
 from podops.models import Order, utcnow
+from podops.runtime.root import Runtime
 from podops.settings import DatabaseConfig, Settings, SlackConfig
 from sync.notify_job import drain, scan_alerts
+from tests.bot.conftest import SECRET, SlackSender, free_port, wait_for
 from tests.factories import SYSTEM, incoming
 from tests.fakes.slack import FakeSlack
-from tests.slack.conftest import SECRET, SlackSender, free_port, wait_for
 
 COMMANDS = 200
 CONCURRENCY = 20

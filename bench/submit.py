@@ -22,9 +22,9 @@ from sqlalchemy import select
 
 from podops import services
 from podops.db import Database
-from podops.fulfillment_wiring import build_providers, build_submission
 from podops.models import LineItem
 from podops.routing import ShopPolicy, StorePolicy
+from podops.runtime.fulfillment_wiring import build_providers, build_submission
 from podops.settings import Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat

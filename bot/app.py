@@ -25,7 +25,7 @@ from podops.events import Actor, Channel
 from podops.settings import Settings, env_name
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 WEB_TIMEOUT_S = 10

@@ -15,7 +15,7 @@ from podops import reports
 from podops.models import SyncState, utcnow
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 STATE_KEY = "slack.home_users"

@@ -16,18 +16,18 @@ from typing import TYPE_CHECKING, Any
 from bot import blocks
 from bot.parsing import Command
 from podops import reports, services
+from podops.cli.views import countdown
 from podops.errors import DomainRefusal
 from podops.events import Actor
-from podops.late_design import accepts_design_changes, change_submitted_design
+from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
-from podops.views import countdown
 from sync.notify_job import queue_previews
 from sync.summary import build_summary, yesterday
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from podops.errors import ConfigError
 from podops.settings import env_name
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 
 def socket_mode_handler(runtime: Runtime) -> SocketModeHandler | None:

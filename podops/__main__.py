@@ -2,6 +2,6 @@
 
 import sys
 
-from podops.cli import main
+from podops.cli.main import main
 
 sys.exit(main())

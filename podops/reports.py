@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops.cli.views import countdown
 from podops.models import Event, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
@@ -23,7 +24,6 @@ from podops.ports.notify import (
     TrackingLine,
 )
 from podops.status import NOT_SHIPPED, OrderStatus
-from podops.views import countdown
 
 CHART_DAYS = 14
 CARD_EVENTS = 5

@@ -10,7 +10,7 @@ from starlette.routing import BaseRoute
 from render.links import print_file_routes
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import TYPE_CHECKING
 
-from podops.intake import IntakeReport, PageCallback, sync_store
+from podops.intake.passes import IntakeReport, PageCallback, sync_store
 from sync.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Housekeeping jobs: print files made ahead of the countdown, planner statistics.
-(Heartbeats are the service's own, for every role: podops.service.)"""
+(Heartbeats are the service's own, for every role: podops.runtime.service.)"""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from podops.events import Actor
 from sync.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 RENDERER = Actor.system("renderer")

@@ -26,7 +26,7 @@ from sync import summary as daily
 from sync.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 ALERT_TOPIC = "slack.alert"
 PREVIEW_TOPIC = "slack.preview"

@@ -18,10 +18,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from podops.errors import OrderNotFound, PodopsError
-from podops.fulfillment_callbacks import CALLBACK_PREFIX
+from podops.fulfillment.callbacks import CALLBACK_PREFIX
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger("podops.fulfillment")
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.orm import Session, object_session
 
 from podops.errors import ConfigError, StoreError
-from podops.intake import record_push, status_pushed
+from podops.intake.passes import record_push, status_pushed
 from podops.models import Order, OutboxMessage, Shipment
 from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic
 from podops.ports.store import PushResult, StoreClient, TrackingPush
 from sync.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 STORE_TOPICS = [Topic.STORE_STATUS, Topic.STORE_TRACKING]
 DRAIN_EVERY_S = 5

@@ -18,7 +18,7 @@ from podops.outbox import enqueue
 from podops.ports.notify import DailySummary, NamedOrder
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 TOPIC = "slack.summary"
 CHART_SIZE = (760, 320)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podops.errors import InvalidInput
-from podops.tracking_rows import COLUMNS, clean_cell, is_blank
+from podops.tracking.rows import COLUMNS, clean_cell, is_blank
 
 CSV_ALIASES: dict[str, str] = {
     **dict.fromkeys(

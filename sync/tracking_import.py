@@ -1,7 +1,7 @@
 """Importing pasted tracking rows: the Tracking tab each cycle, and CSV files.
 
-Both paths validate the same way (`podops.tracking_rows`), record parcels in
-bulk through `podops.tracking_bulk` and report a result per row. In the tab a
+Both paths validate the same way (`podops.tracking.rows`), record parcels in
+bulk through `podops.tracking.bulk` and report a result per row. In the tab a
 result goes beside every row (`imported ...` or `error: ...`); rows are never
 deleted or reordered. A row whose inputs were imported before is skipped
 (its result is restored if someone cleared it); a row with an error is tried
@@ -23,10 +23,10 @@ from podops.errors import DomainRefusal, InvalidInput
 from podops.events import Actor
 from podops.models import SyncState
 from podops.ports.sheet import Cell, CellBlock
-from podops.sheet_plan import check_header
-from podops.sheet_rows import TRACKING, TRACKING_HEADERS, tracking_tab
-from podops.tracking_bulk import record_trackings
-from podops.tracking_rows import (
+from podops.sheet.plan import check_header
+from podops.sheet.rows import TRACKING, TRACKING_HEADERS, tracking_tab
+from podops.tracking.bulk import record_trackings
+from podops.tracking.rows import (
     COLUMNS,
     TrackingInput,
     clean_cell,

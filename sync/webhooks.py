@@ -34,7 +34,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from podops.errors import DatabaseUnavailable
-from podops.intake import (
+from podops.intake.passes import (
     CONFLICTS,
     claim_delivery,
     conflict_text,
@@ -46,7 +46,7 @@ from podops.intake import (
 from providers.woocommerce_mapping import map_order_safely
 
 if TYPE_CHECKING:
-    from podops.app import Runtime
+    from podops.runtime.root import Runtime
 
 log = logging.getLogger(__name__)
 

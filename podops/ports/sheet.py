@@ -1,8 +1,8 @@
 """The spreadsheet port: tabs of cells the core reads and writes in batches.
 
-Two adapters implement it: Google Sheets through gspread (`sync/gsheet.py`) and
-a local .xlsx workbook through openpyxl (`sync/workbook.py`). The core decides
-*what* goes where (pure row building and diffing in `podops.sheet_rows`); an
+Two adapters implement it: Google Sheets through gspread (`sync/sheets/google.py`) and
+a local .xlsx workbook through openpyxl (`sync/sheets/workbook.py`). The core decides
+*what* goes where (pure row building and diffing in `podops.sheet.rows`); an
 adapter only knows how to lay out tabs, read ranges and write blocks with as
 few requests as its backend allows. Every value is written as a literal (RAW):
 text that starts with `=` stays text.

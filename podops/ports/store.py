@@ -1,7 +1,7 @@
 """The store port: what the core needs from a shop (WooCommerce, the sandbox
 test-mode store, the CSV "store" of outside orders).
 
-Adapters in `providers/` implement `StoreClient`; intake (`podops.intake`) and
+Adapters in `providers/` implement `StoreClient`; intake (`podops.intake.passes`) and
 push-back (`sync.pushback`) talk only to this Protocol, so the sandbox store
 drives exactly the same code paths as a real WooCommerce shop.
 """

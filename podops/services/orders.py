@@ -12,8 +12,8 @@ from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import Topic, enqueue
-from podops.services.common import RENDER_PROBLEM_PREFIX, apply, clean_text
 from podops.services.lookup import get_order
+from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply, clean_text
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 MAX_FIELD_LENGTH = 500

@@ -10,7 +10,10 @@ from podops.carriers import tracking_url
 from podops.events import Actor
 from podops.models import Order, Shipment, ShipmentLine, utcnow
 from podops.outbox import enqueue
-from podops.parcels import (
+from podops.services.lookup import get_order
+from podops.services.order_changes import apply
+from podops.status import Action, OrderStatus
+from podops.tracking.parcels import (
     DuplicateTracking,
     LineState,
     OrderLines,
@@ -19,9 +22,6 @@ from podops.parcels import (
     plan_parcel,
     store_messages,
 )
-from podops.services.common import apply
-from podops.services.lookup import get_order
-from podops.status import Action, OrderStatus
 
 __all__ = [
     "DuplicateTracking",
@@ -41,7 +41,7 @@ def start_production(session: Session, order: Order, actor: Actor, **detail: str
 
 
 def order_lines(order: Order) -> OrderLines:
-    """The plain state `podops.parcels` decides on, read from a loaded order."""
+    """The plain state `podops.tracking.parcels` decides on, read from a loaded order."""
     return OrderLines(
         id=order.id,
         number=order.number,

@@ -24,7 +24,7 @@ from podops.errors import ConcurrentModification
 from podops.events import Actor
 from podops.incoming import IncomingOrder
 from podops.models import Order
-from podops.services.common import apply, notify
+from podops.services.order_changes import apply, notify
 from podops.services.orders import hold_order, release_order
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from podops.events import Actor
 from podops.models import Order, utcnow
-from podops.services.common import apply
+from podops.services.order_changes import apply
 from podops.status import Action
 
 

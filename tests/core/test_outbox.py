@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from podops import outbox
-from podops.cli import main
+from podops.cli.main import main
 from podops.db import Database
 from podops.errors import StoreError
 from podops.models import OutboxMessage, utcnow

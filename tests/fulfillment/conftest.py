@@ -12,12 +12,12 @@ import pytest
 
 from podops import services
 from podops.db import Database
-from podops.fulfillment import SubmissionService
-from podops.fulfillment_delivery import RetryPlan
-from podops.fulfillment_limits import LimitedProvider
-from podops.fulfillment_wiring import build_provider, callback_signer, print_links
+from podops.fulfillment.attempt import RetryPlan
+from podops.fulfillment.countdown import SubmissionService
+from podops.fulfillment.limits import LimitedProvider
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.routing import ShopPolicy, StorePolicy
+from podops.runtime.fulfillment_wiring import build_provider, callback_signer, print_links
 from podops.settings import Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
-from podops.late_design import (
+from podops.fulfillment.late_design import (
     accepts_design_changes,
     change_submitted_design,
     one_change_at_a_time,
 )
+from podops.fulfillment.printfiles import PrintFiles
 from podops.models import Event
-from podops.printfiles import PrintFiles
 from podops.status import OrderStatus
 from tests.factories import STAFF
 from tests.fulfillment.conftest import Shop

@@ -131,7 +131,7 @@ def test_manual_provider_makes_a_packing_slip_and_staff_enter_tracking(
     assert data[xref:].startswith(b"xref")
     config = tmp_path / "podops.toml"
     config.write_text(f'[database]\nurl = "{shop.db.url}"\n')
-    from podops.cli import main
+    from podops.cli.main import main
 
     assert main(["--config", str(config), "track", number, "ups", "1Z999AA10123456784"]) == 0
     assert shop.get(number).status == OrderStatus.SHIPPED

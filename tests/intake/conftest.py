@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from podops.app import Runtime
 from podops.db import Database
+from podops.runtime.root import Runtime
 from podops.settings import PersonalizationMapping, RoutingRule, Settings, StoreConfig
 from providers.http import RetryPolicy
 from providers.woocommerce import WooCommerceStore, build_client

@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from podops import services
-from podops.app import Runtime
 from podops.db import Database
 from podops.models import Event, Order, Store
+from podops.runtime.root import Runtime
 from podops.status import OrderStatus
 from sync.intake import jobs, sync_one
 from tests.factories import SYSTEM

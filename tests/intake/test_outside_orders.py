@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from podops.cli import main
+from podops.cli.main import main
 from podops.db import Database
 from podops.models import Order
 from providers.csv_orders import parse_file, parse_personalization

@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import select, update
 
 from podops import services
-from podops.app import Runtime
 from podops.db import Database
 from podops.events import Actor, Channel
-from podops.intake import receive_batch
+from podops.intake.passes import receive_batch
 from podops.models import Event, Order, OutboxMessage
+from podops.runtime.root import Runtime
 from podops.settings import StoreConfig
 from podops.status import OrderStatus
 from providers.sandbox_store import SandboxStore

@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from podops import services
-from podops.app import Runtime
-from podops.cli import main
+from podops.cli.main import main
 from podops.db import Database
 from podops.models import Event, Order
+from podops.runtime.root import Runtime
 from podops.services.receiving import UNWATCHED_REASON
 from podops.status import OrderStatus
 from sync.intake import sync_one

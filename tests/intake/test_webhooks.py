@@ -12,14 +12,14 @@ import pytest
 from sqlalchemy import event, func, select
 
 from podops import services
-from podops.app import Runtime
 from podops.db import Database
 from podops.errors import ConcurrentModification
-from podops.intake import receive_batch
+from podops.intake.passes import receive_batch
 from podops.models import Event, InboundDelivery, Order
+from podops.runtime.root import Runtime
+from podops.runtime.web import build_asgi_app
 from podops.services.receiving import UNWATCHED_REASON, ensure_store
 from podops.status import OrderStatus
-from podops.web import build_asgi_app
 from providers.woocommerce_mapping import map_order_safely
 from sync.intake import sync_one
 from sync.webhooks import routes, signature_for

@@ -19,14 +19,14 @@ from podops.db import Database
 from podops.errors import PodopsError
 from podops.events import Actor, Channel
 from podops.incoming import IncomingLineItem
-from podops.intake import receive_batch
+from podops.intake.passes import receive_batch
 from podops.models import Order
 from podops.routing import ShopPolicy
 from podops.settings import Settings, SheetConfig
-from podops.sheet_rows import ORDERS
+from podops.sheet.rows import ORDERS
 from providers.csv_orders import parse_file
-from sync.sheet_mirror import SheetMirror
-from sync.workbook import Workbook
+from sync.sheets.mirror import SheetMirror
+from sync.sheets.workbook import Workbook
 from tests import factories
 from tests.fakes.sheets_server import FakeSheetsServer
 from tests.reliability.conftest import Outcome, tried

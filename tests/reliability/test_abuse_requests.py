@@ -18,11 +18,11 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from podops import services
-from podops.app import Runtime
 from podops.db import Database
 from podops.models import Event, InboundDelivery, Order
+from podops.runtime.root import Runtime
+from podops.runtime.web import build_asgi_app
 from podops.status import OrderStatus
-from podops.web import build_asgi_app
 from sync.webhooks import routes, signature_for
 from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import make_runtime, store_config

@@ -4,7 +4,7 @@
 
 It loads the config the way `podops run` does (TOML plus secrets from the
 environment, JSON logs with secrets masked), collects the service's own jobs
-(`podops.service.collect_jobs`) and runs the named ones back to back, ROUNDS
+(`podops.runtime.service.collect_jobs`) and runs the named ones back to back, ROUNDS
 times, through the same wrapper and singleton guard the scheduler uses: the
 service on a compressed clock. SHEETS_URL points gspread at the fake Sheets
 server (the Google adapter has no base URL setting).
@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 
 from podops import logs
-from podops.app import Runtime
 from podops.leases import singleton
-from podops.service import collect_jobs
+from podops.runtime.root import Runtime
+from podops.runtime.service import collect_jobs
 from podops.settings import load_settings
 from sync.jobs import run_job
 
@@ -29,7 +29,7 @@ PAUSE_S = 0.05
 def _use_fake_sheets(runtime: Runtime, base: str) -> None:
     import gspread
 
-    from sync.gsheet import GoogleSheet
+    from sync.sheets.google import GoogleSheet
     from tests.fakes.sheets_server import RedirectSession
 
     client = gspread.Client(auth=None, session=RedirectSession(base))  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from podops import services
-from podops.cli import main
+from podops.cli.main import main
 from podops.db import Database
 from podops.routing import ShopPolicy
 from tests.factories import STAFF, SYSTEM, incoming

@@ -20,10 +20,10 @@ import pytest
 from podops.db import Database
 from podops.ports.sheet import Spreadsheet
 from podops.settings import Settings, SheetConfig
-from podops.sheet_rows import ORDERS
-from sync.gsheet import GoogleSheet
-from sync.sheet_mirror import CycleReport, SheetMirror
-from sync.workbook import Workbook, _text
+from podops.sheet.rows import ORDERS
+from sync.sheets.google import GoogleSheet
+from sync.sheets.mirror import CycleReport, SheetMirror
+from sync.sheets.workbook import Workbook, _text
 from tests.fakes.sheets import FakeSheets
 from tests.fakes.sheets_server import FakeSheetsServer, RedirectSession
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from podops import services
 from podops.models import Event
 from podops.routing import ShopPolicy
-from podops.sheet_rows import ORDERS, TRACKING
+from podops.sheet.rows import ORDERS, TRACKING
 from podops.status import OrderStatus
 from tests import factories
 from tests.sheet.conftest import SheetEnv

@@ -12,10 +12,10 @@ from podops.db import Database
 from podops.ports.sheet import SheetError
 from podops.routing import ShopPolicy
 from podops.settings import Settings, SheetConfig
-from podops.sheet_rows import ORDERS
+from podops.sheet.rows import ORDERS
 from podops.status import OrderStatus
-from sync.sheet_mirror import SheetMirror
-from sync.workbook import Workbook
+from sync.sheets.mirror import SheetMirror
+from sync.sheets.workbook import Workbook
 from tests import factories
 from tests.fakes.sheets import FakeSheets
 from tests.fakes.sheets_server import FakeSheetsServer

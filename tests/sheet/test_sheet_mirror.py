@@ -8,7 +8,7 @@ import openpyxl
 
 from podops import services
 from podops.routing import ShopPolicy
-from podops.sheet_rows import ARCHIVE, ORDERS, TRACKING
+from podops.sheet.rows import ARCHIVE, ORDERS, TRACKING
 from tests import factories
 from tests.sheet.conftest import SheetEnv
 

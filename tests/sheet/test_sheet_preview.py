@@ -14,8 +14,8 @@ from podops.models import LineItem
 from podops.routing import ShopPolicy
 from podops.settings import RenderConfig, Settings, SheetConfig
 from render.links import verify
-from sync.sheet_mirror import SheetMirror
-from sync.workbook import Workbook
+from sync.sheets.mirror import SheetMirror
+from sync.sheets.workbook import Workbook
 from tests import factories
 from tests.sheet.conftest import SheetEnv
 

@@ -9,8 +9,8 @@ import pytest
 
 from podops.models import SyncState
 from podops.routing import ShopPolicy
-from podops.sheet_rows import ORDERS, PREVIEW, TAIL_START
-from sync.sheet_mirror import STATE_KEY
+from podops.sheet.rows import ORDERS, PREVIEW, TAIL_START
+from sync.sheets.mirror import STATE_KEY
 from tests import factories
 from tests.sheet.conftest import SheetEnv
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from podops import services
 from podops.routing import ShopPolicy
-from podops.sheet_rows import ORDERS, TRACKING
+from podops.sheet.rows import ORDERS, TRACKING
 from tests import factories
 from tests.sheet.conftest import SheetEnv
 

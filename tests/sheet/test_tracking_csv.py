@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from podops import cli, services
+from podops import services
+from podops.cli import main as cli
 from podops.db import Database
 from podops.routing import ShopPolicy
 from podops.status import OrderStatus

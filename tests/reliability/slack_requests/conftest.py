@@ -1,7 +1,7 @@
 """The Slack area's fixtures (fake Slack Web API, the real web server with the
 Slack routes, a signing sender), reused for the abuse tests."""
 
-from tests.slack.conftest import (  # noqa: F401  (fixtures)
+from tests.bot.conftest import (  # noqa: F401  (fixtures)
     allowed_users,
     fake_slack,
     runtime,

@@ -9,14 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from podops.app import Runtime
 from podops.models import Event
 from podops.routing import ShopPolicy
+from podops.runtime.root import Runtime
+from tests.bot.conftest import SlackSender, snapshot, wait_for
 from tests.factories import received_order
 from tests.fakes.slack import FakeSlack
 from tests.reliability.conftest import Outcome, tried
 from tests.reliability.test_abuse_requests import FUZZ
-from tests.slack.conftest import SlackSender, snapshot, wait_for
 
 
 def test_forged_and_stale_slack_requests_change_nothing(

@@ -1,0 +1,151 @@
+"""`podops edit`: fix an order's personalization from the terminal.
+
+The same path as the Slack edit form: save the fields, render the edited lines
+again (a needs_design order whose lines all render goes back to the
+countdown), and post the new previews in the order's thread. A submitted order
+whose provider still takes design changes gets the new design sent there
+first (`podops.fulfillment.late_design`); only a design the provider accepted is kept.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from podops import reports, services
+from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
+from podops.cli.orders import cli_actor
+from podops.cli.views import countdown
+from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
+from podops.status import OrderStatus
+
+if TYPE_CHECKING:
+    from podops.events import Actor
+    from podops.runtime.root import Runtime
+
+
+def edit_command(
+    number: OrderArg,
+    assignments: Annotated[
+        list[str],
+        typer.Argument(
+            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday".',
+            metavar="FIELD=VALUE...",
+        ),
+    ],
+    line: Annotated[
+        int | None,
+        typer.Option(
+            "--line", "-l", min=1, help="Line position (needed when the order has several)."
+        ),
+    ] = None,
+) -> None:
+    """Change an order line's personalization and render its print file again.
+
+    Prints the new preview; exits with 1 when the order refuses the change or a
+    line cannot be rendered (the reason is printed and recorded on the order).
+    """
+    from podops.cli.main import out, runtime
+
+    fields = parse_assignments(assignments)
+    rt = runtime()
+    rt.db.check()
+    actor = cli_actor()
+    position, label, late_provider = _target(rt, number, line)
+    if late_provider is not None:
+        _edit_submitted(rt, number, {position: fields}, actor)
+        return
+    with rt.db.unit_of_work() as session:
+        services.edit_personalization(session, number, position, fields, actor)
+        order = services.get_order(session, number)
+        stale = any(i.position == position and not i.print_file_current for i in order.items)
+    if not stale:
+        out.print(
+            f"Nothing changed on {label} (to render it again: podops render "
+            f"{number} --line {position})."
+        )
+        return
+    outcomes = rt.print_files.render_order(number, actor, [position])
+    previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
+    refused = [o for o in outcomes if not o.ok]
+    for outcome in outcomes:
+        if outcome.ok:
+            out.print(
+                f"{outcome.reference}: saved and rendered ({outcome.message})",
+                markup=False,
+                soft_wrap=True,
+            )
+            out.print(f"  preview     {outcome.preview_path}", markup=False, soft_wrap=True)
+        else:
+            out.print(
+                f"{outcome.reference}: saved, but not rendered: {outcome.message}",
+                markup=False,
+                soft_wrap=True,
+            )
+    who = reports.actor_name(actor.name)
+    _announce(rt, number, f"{who} edited {label}; new preview:", previews)
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        status, when = OrderStatus(order.status), countdown(order)
+    submits = f", submits {when}" if when else ""
+    out.print(f"{order_label(label)} is now: [bold]{status.label}[/bold]{submits}.")
+    if refused:
+        raise typer.Exit(1)
+
+
+def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, str | None]:
+    """The line to edit, the order's label and the provider to send a late design to."""
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        positions = [item.position for item in order.items]
+        status, provider, label = OrderStatus(order.status), order.provider, order.label
+    if line is None:
+        if len(positions) != 1:
+            listed = ", ".join(str(p) for p in positions) or "none"
+            raise UsageProblem(
+                f"{label} has {len(positions)} lines ({listed}); say which with --line"
+            )
+        line = positions[0]
+    elif line not in positions:
+        listed = ", ".join(str(p) for p in positions)
+        raise UsageProblem(f"{label} has no line {line} (its lines: {listed})")
+    late = None
+    if status == OrderStatus.SUBMITTED and accepts_design_changes(rt.submission, status, provider):
+        late = provider
+    return line, label, late
+
+
+def _edit_submitted(
+    rt: Runtime, reference: str, changes: dict[int, dict[str, str]], actor: Actor
+) -> None:
+    from podops.cli.main import out
+
+    change = change_submitted_design(rt.submission, rt.print_files, reference, changes, actor)
+    label = f"order {change.number}"
+    if not change.previews:
+        out.print(f"Nothing changed on {label}.")
+        return
+    out.print(f"Sent the new design of {label} to {change.provider}.")
+    for preview in change.previews:
+        out.print(f"  preview     {preview}", markup=False, soft_wrap=True)
+    who = reports.actor_name(actor.name)
+    text = f"{who} changed the design of {label}; {change.provider} has the new files:"
+    _announce(rt, reference, text, change.previews)
+
+
+def _announce(rt: Runtime, reference: str, text: str, previews: list[Path]) -> None:
+    """Queue the new previews for the order's thread (Slack or the console)."""
+    if not previews:
+        return
+    from sync.notify_job import queue_previews
+
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        queue_previews(session, order, text, previews, key=f"cli-edit:{uuid.uuid4().hex}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("edit")(edit_command)

@@ -1,0 +1,72 @@
+"""`podops render` (print files for an order) and `podops templates check`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from podops.cli.args import OrderArg
+from podops.cli.orders import cli_actor
+
+templates_app = typer.Typer(help="Product templates for print files.", no_args_is_help=True)
+
+
+def render_command(
+    number: OrderArg,
+    line: Annotated[
+        list[int] | None,
+        typer.Option("--line", "-l", help="Only this line position (repeatable)."),
+    ] = None,
+) -> None:
+    """Render new print-file revisions for an order's lines and print where they are.
+
+    Exits with 1 when any line was refused (the reason is printed and recorded
+    on the order for staff, as when the service renders it).
+    """
+    from podops.cli.main import out, runtime
+
+    rt = runtime()
+    rt.db.check()
+    outcomes = rt.print_files.render_order(number, cli_actor(), line or None)
+    if not outcomes:
+        out.print("No line to render (check the line positions).")
+        raise typer.Exit(1)
+    refused = 0
+    for outcome in outcomes:
+        if outcome.ok and outcome.path is not None:
+            out.print(f"{outcome.reference}: {outcome.message}", markup=False, soft_wrap=True)
+            out.print(f"  print file  {outcome.path}", markup=False, soft_wrap=True)
+            out.print(f"  preview     {outcome.preview_path}", markup=False, soft_wrap=True)
+        else:
+            refused += 1
+            out.print(
+                f"{outcome.reference}: not rendered: {outcome.message}",
+                markup=False,
+                soft_wrap=True,
+            )
+    if refused:
+        raise typer.Exit(1)
+
+
+@templates_app.command("check")
+def check_command() -> None:
+    """Load every template and render its sample; exits with 1 if any is broken."""
+    from podops.cli.main import out, runtime
+
+    rt = runtime()
+    results = rt.renderer.check_templates()
+    out.print(f"Templates in {rt.templates_dir}:", markup=False, soft_wrap=True)
+    for name, ok, message in results:
+        out.print(
+            f"  {'ok    ' if ok else 'BROKEN'} {name}: {message}", markup=False, soft_wrap=True
+        )
+    if not results:
+        out.print("  (no *.toml template files)")
+    if not results or not all(ok for _, ok, _ in results):
+        raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render_command)
+    app.add_typer(templates_app, name="templates")

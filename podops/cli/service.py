@@ -1,0 +1,213 @@
+"""`podops run` (the service) and `podops status` (what it is doing)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from podops.models import utcnow
+from podops.runtime import status_report
+
+
+def run_command(
+    role: Annotated[
+        str, typer.Option(help="all: scheduler and web server; web or worker to split them.")
+    ] = "all",
+    log_json: Annotated[
+        bool | None,
+        typer.Option("--log-json/--log-text", help="JSON lines (default when not a terminal)."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING.")] = "INFO",
+) -> None:
+    """Run podops: sync stores, count down, submit, mirror the sheet, talk to Slack."""
+    from podops import logs
+    from podops.cli.main import out, runtime
+    from podops.errors import InvalidInput
+    from podops.runtime.service import Role, Service
+
+    try:
+        chosen = Role(role)
+    except ValueError:
+        raise InvalidInput(f"unknown role {role!r}; expected all, web or worker") from None
+    rt = runtime()
+    logs.configure(
+        json_lines=not sys.stderr.isatty() if log_json is None else log_json,
+        level=log_level,
+        secrets=rt.settings.secret_values(),
+    )
+    service = Service(rt, chosen)
+    server = rt.settings.server
+
+    def ready() -> None:
+        where = f" on http://{server.host}:{server.port}" if chosen != Role.WORKER else ""
+        out.print(f"podops is running ({chosen.value}){where}. Ctrl-C stops it.")
+
+    service.run(on_ready=ready)
+
+
+def _ago(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "never"
+    seconds = int((now - moment).total_seconds())
+    if seconds < 0:
+        return f"in {_span(-seconds)}"
+    return f"{_span(seconds)} ago"
+
+
+def _span(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds}s"
+    if seconds < 5400:
+        return f"{seconds // 60}m"
+    if seconds < 172800:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def status_command() -> None:
+    """What the service is doing: instances, store syncs, outbox, next submissions, errors."""
+    from podops.cli.main import out, runtime
+
+    rt = runtime()
+    rt.db.check()
+    now = utcnow()
+    with rt.db.unit_of_work() as session:
+        report = status_report.build(session, now)
+    if report.instances:
+        for holder, role, seen in sorted(report.instances):
+            out.print(f"[green]running[/green] {holder} ({role}), last heartbeat {_ago(seen, now)}")
+    else:
+        out.print("[yellow]no running podops instance[/yellow] (start one with `podops run`)")
+    for holder, role, seen in sorted(report.vanished):
+        out.print(
+            f"[red]not seen since {_ago(seen, now)}[/red] {holder} ({role}): stopped without "
+            "shutting down (killed, crashed or cut off from the database)"
+        )
+    stores = Table(title="Stores", show_edge=False, title_justify="left")
+    for column in ("Store", "Last sync", "Last error"):
+        stores.add_column(column, overflow="fold")
+    for key, synced, error in report.stores:
+        stores.add_row(key, _ago(synced, now), error or "")
+    out.print(stores)
+    counts = ", ".join(f"{s.label} {n}" for s, n in sorted(report.counts.items())) or "no orders"
+    out.print(f"Orders: {counts}")
+    backlog = {k: v for k, v in report.backlog.items() if k != "dead" and v}
+    out.print(
+        "Outbox: "
+        + (", ".join(f"{topic} {n}" for topic, n in backlog.items()) or "empty")
+        + f"; parked after failures: {report.backlog.get('dead', 0)}"
+    )
+    for topic, error in report.dead_letters:
+        out.print(f"  [red]parked[/red] {topic}: {error}", markup=True)
+    if report.next_submissions:
+        upcoming = ", ".join(f"{n} {_ago(at, now)}" for n, at in report.next_submissions)
+        out.print(f"Next submissions: {upcoming}")
+    if report.recent_errors or report.job_errors:
+        out.print("Last errors:")
+    for at, job, error, resolved in report.job_errors:
+        fixed = f" [green](ran fine {_ago(resolved, now)})[/green]" if resolved else ""
+        out.print(f"[red]![/red] {_ago(at, now)}: job {job}: {escape(error)}{fixed}")
+    for at, number, reason in report.recent_errors:
+        out.print(f"[red]![/red] {_ago(at, now)}: order {number}: {escape(reason)}")
+
+
+def demo_command(
+    folder: Annotated[Path, typer.Option(help="Where the demo shop lives.")] = Path("podops-demo"),
+    orders_for: Annotated[
+        float, typer.Option(min=3, help="Seconds during which new orders arrive.")
+    ] = 30.0,
+    countdown: Annotated[
+        float, typer.Option(min=1, help="Seconds each order waits before submission.")
+    ] = 20.0,
+    stage: Annotated[
+        float, typer.Option(min=0.5, help="Seconds the sandbox provider takes per stage.")
+    ] = 4.0,
+    timeout: Annotated[float, typer.Option(min=10, help="Give up after this many seconds.")] = 180,
+) -> None:
+    """See the whole product work in about a minute: sandbox store and provider, no accounts."""
+    from podops.cli.main import out
+    from podops.runtime.demo import DemoTiming, run_demo
+
+    out.print(
+        "[bold]podops demo[/bold]: a TEST MODE shop (sandbox store and provider, local "
+        f"workbook, console instead of Slack) in {folder}/"
+    )
+    timing = DemoTiming(
+        intake_s=orders_for, countdown_s=countdown, stage_s=stage, timeout_s=timeout
+    )
+    result = run_demo(folder, timing, lambda line: out.print(line, markup=False, soft_wrap=True))
+    counts = ", ".join(f"{s.label} {n}" for s, n in sorted(result.counts.items()))
+    out.print(f"\n[bold]Orders:[/bold] {counts}")
+    if result.fixed:
+        out.print(
+            f"Staff typed the missing message on {len(result.fixed)} order(s): "
+            + ", ".join(result.fixed),
+            markup=False,
+            soft_wrap=True,
+        )
+    if result.waiting:
+        out.print(
+            f"{len(result.waiting)} order(s) wait for staff (the test shop sends a few problem "
+            "orders on purpose, as real shops get them):"
+        )
+        for reference, status, why in result.waiting:
+            out.print(f"  {reference} ({status}): {why}", markup=False, soft_wrap=True)
+    else:
+        out.print("No order waits for staff.")
+    if not result.finished:
+        out.print("[yellow]Some orders were still in progress when the demo stopped.[/yellow]")
+    out.print("\n[bold]Where to look[/bold]")
+    out.print(
+        f"  the workbook (Orders and Tracking tabs): {result.workbook}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  print files (300 DPI) and previews:     {result.print_files}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  the daily summary chart:                {result.chart}", markup=False, soft_wrap=True
+    )
+    out.print(
+        f"  what was pushed to the store:           {result.store_journal}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  the sample customer photos:             {result.photos}",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        "    (they were served to the renderer only while the demo ran: re-rendering a demo "
+        "order afterwards with `podops render` cannot fetch its photo; run `podops demo` "
+        "again to watch renders)",
+        markup=False,
+        soft_wrap=True,
+    )
+    out.print(
+        f"  the orders: podops --config {result.folder / 'podops.toml'} orders list",
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.edited:
+        out.print(
+            f"  the edited order's timeline: podops --config {result.folder / 'podops.toml'} "
+            f"orders show {result.edited}",
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo_command)
+    app.command("run")(run_command)
+    app.command("status")(status_command)

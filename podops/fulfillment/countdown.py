@@ -1,0 +1,313 @@
+"""The submission worker: the countdown, exactly-once submission, reconciliation.
+
+Each order goes out in three steps: claim it (`submitting`, committed before
+any outside call), call the provider (outside any transaction, bounded
+concurrency and rate), record the answer in a new transaction. Orders left in
+`submitting` by a crash are looked up at the provider by our reference before
+anything is sent again. Tracking, cancellation and design changes live in
+`fulfillment_followup.py` (a mixin, so one object serves every channel).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from podops import events, services
+from podops.db import Database
+from podops.errors import ConcurrentModification, InvalidInput, PodopsError
+from podops.events import Actor
+from podops.fulfillment.attempt import Delivery, RetryPlan, deliver
+from podops.fulfillment.callbacks import CallbackSigner
+from podops.fulfillment.claim import (
+    Claimed,
+    confirm_claim,
+    due_query,
+    is_readiness_problem,
+    lock_skipping,
+    needs_print_files,
+    new_claim,
+    provider_reference,
+    readiness_problems,
+    set_readiness,
+)
+from podops.fulfillment.followup import FollowUp
+from podops.fulfillment.outages import retry_after_outages
+from podops.models import Order, utcnow
+from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
+from podops.status import OrderStatus
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 50
+STUCK_AFTER = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class TickReport:
+    submitted: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    blocked: list[tuple[str, str]] = field(default_factory=list)
+    reconciled: list[str] = field(default_factory=list)
+    retried: list[str] = field(default_factory=list)
+    handed_over: list[str] = field(default_factory=list)
+    """Orders another worker took over before this one called the provider."""
+
+
+class SubmissionService(FollowUp):
+    """Sends due orders to their providers; the one object every channel calls."""
+
+    def __init__(
+        self,
+        db: Database,
+        providers: Mapping[str, FulfillmentProvider],
+        links: PrintFileLinks,
+        *,
+        callbacks: CallbackSigner | None = None,
+        print_file_source: PrintFileSource | None = None,
+        workers: int = 8,
+        retry: RetryPlan = RetryPlan(),
+        stuck_after: timedelta = STUCK_AFTER,
+        clock: Callable[[], datetime] = utcnow,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.db = db
+        self.providers = dict(providers)
+        self.links = links
+        self.callbacks = callbacks
+        self.print_file_source = print_file_source
+        self.workers = workers
+        self.retry_plan = retry
+        self.stuck_after = stuck_after
+        self.clock = clock
+        self.sleep = sleep
+        self.actor = Actor.system("fulfillment")
+
+    # The countdown -----------------------------------------------------------
+
+    def tick(self, *, max_batches: int = 1000) -> TickReport:
+        """One pass: reconcile stuck orders, prepare print files, submit what is due."""
+        report = TickReport()
+        report.reconciled.extend(self.reconcile_stuck())
+        report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
+        self._prepare_print_files(report)
+        for _ in range(max_batches):
+            claimed = self._claim_due(report)
+            if not claimed:
+                break
+            self._deliver_all(claimed, report)
+        return report
+
+    def _claim_due(self, report: TickReport) -> list[Claimed]:
+        claimed: list[Claimed] = []
+        with self.db.unit_of_work() as session:
+            query = lock_skipping(due_query(self.clock(), CLAIM_BATCH), session)
+            for order in session.scalars(query):
+                problems = readiness_problems(order, require_current=self._require_current)
+                if problems:
+                    set_readiness(session, order, problems, self.actor)
+                    report.blocked.append((order.number, "; ".join(problems)))
+                elif order.provider not in self.providers:
+                    self._fail_unconfigured(session, order, report)
+                else:
+                    claimed.append(self._begin(session, order, self.actor))
+        return claimed
+
+    def _fail_unconfigured(self, session: Session, order: Order, report: TickReport) -> None:
+        reason = f"no provider named {order.provider!r} is configured; fix the config, then retry"
+        services.begin_submit(session, order, self.actor, provider=order.provider or "none")
+        services.mark_submit_failed(session, order, self.actor, reason=reason)
+        report.failed.append((order.number, reason))
+
+    @property
+    def _require_current(self) -> bool:
+        return self.print_file_source is not None
+
+    def _begin(self, session: Session, order: Order, actor: Actor) -> Claimed:
+        claim = self._claim_of(order)
+        services.begin_submit(session, order, actor, provider=claim.provider)
+        return claim
+
+    def _claim_of(self, order: Order) -> Claimed:
+        """Take the order's claim (a fresh token) and describe the call to make."""
+        request = self.request_for(order)
+        return Claimed(
+            order.id,
+            request.reference,
+            self.provider(order.provider).name,
+            request,
+            earlier_attempts=order.submit_attempts,
+            token=new_claim(order, self.clock()),
+        )
+
+    def _still_mine(self, claim: Claimed) -> bool:
+        """Re-stamp the claim right before a provider call; False once it was taken over.
+
+        A database that cannot answer counts as "not mine": nothing is sent, and
+        the reconciler (which looks the order up first) finishes it later.
+        """
+        try:
+            with self.db.unit_of_work() as session:
+                return confirm_claim(session, claim.order_id, claim.token, self.clock())
+        except PodopsError as exc:
+            log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
+            return False
+
+    def _prepare_print_files(self, report: TickReport) -> None:
+        """Ask the renderer for missing print files; clear problems it resolved."""
+        with self.db.unit_of_work() as session:
+            waiting = list(session.scalars(due_query(self.clock(), 500, blocked=True)))
+            waiting += list(session.scalars(due_query(self.clock(), 500)))
+            candidates = [
+                (order.id, provider_reference(order).partition("-")[0], order.number)
+                for order in waiting
+                if all(is_readiness_problem(p) for p in order.problems)
+                and (order.problems or needs_print_files(order))
+            ]
+        for order_id, store_key, number in candidates:
+            self._ensure_print_files(f"{store_key}:{number}")
+            self._recheck(order_id, report)
+
+    def _ensure_print_files(self, reference: str) -> None:
+        if self.print_file_source is None:
+            return
+        try:
+            self.print_file_source.ensure_current(reference)
+        except PodopsError as exc:
+            log.warning("print files for %s: %s", reference, exc.message)
+
+    def _recheck(self, order_id: int, report: TickReport) -> None:
+        try:
+            with self.db.unit_of_work() as session:
+                order = session.get(Order, order_id)
+                if order is None or OrderStatus(order.status) != OrderStatus.PENDING:
+                    return
+                problems = readiness_problems(order, require_current=self._require_current)
+                if set_readiness(session, order, problems, self.actor) and problems:
+                    report.blocked.append((order.number, "; ".join(problems)))
+        except ConcurrentModification:
+            return
+
+    # One order, by hand --------------------------------------------------------
+
+    def submit_now(self, reference: str, actor: Actor) -> Order:
+        """Submit one pending (or failed) order now, whatever its countdown says."""
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference, for_update=True)
+            canonical = f"{order.store.key}:{order.number}"
+            stale = needs_print_files(order)
+        if stale:
+            self._ensure_print_files(canonical)
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            problems = readiness_problems(order, require_current=self._require_current)
+            if problems:
+                raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
+            set_readiness(session, order, [], actor)
+            claimed = self._begin(session, order, actor)
+        self._finish(claimed, self._call(claimed))
+        with self.db.unit_of_work() as session:
+            return services.get_order(session, canonical)
+
+    def retry(self, reference: str, actor: Actor) -> Order:
+        """A failed order goes back to the countdown (it leaves at the next tick if due)."""
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference, for_update=True)
+            services.retry_submission(session, order, actor)
+            return order
+
+    # Provider calls and their outcome -----------------------------------------
+
+    def _deliver_all(self, claimed: list[Claimed], report: TickReport) -> None:
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="submit") as pool:
+            outcomes = list(pool.map(lambda c: (c, self._call(c)), claimed))
+        for claim, delivery in outcomes:
+            self._finish(claim, delivery, report)
+
+    def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Delivery:
+        """After an earlier failed attempt the order may exist already: look it up first."""
+        lookup_first = lookup_first or claim.earlier_attempts > 0
+        provider = self.provider(claim.provider)
+        return deliver(
+            provider,
+            claim.request,
+            self.retry_plan,
+            lookup_first=lookup_first,
+            sleep=self.sleep,
+            still_mine=lambda: self._still_mine(claim),
+        )
+
+    def _finish(self, claim: Claimed, delivery: Delivery, report: TickReport | None = None) -> None:
+        """Record the provider's answer in a new transaction (the order is `submitting`)."""
+        try:
+            self._record(claim, delivery, report)
+        except ConcurrentModification:  # a reconciler touched it meanwhile: read it again
+            self._record(claim, delivery, report)
+
+    def _record(self, claim: Claimed, delivery: Delivery, report: TickReport | None) -> None:
+        number = claim.reference.partition("-")[2]
+        if delivery.claim_lost:
+            if report is not None:
+                report.handed_over.append(number)
+            return
+        with self.db.unit_of_work() as session:
+            order = session.get(Order, claim.order_id)
+            if order is None or OrderStatus(order.status) != OrderStatus.SUBMITTING:
+                return
+            if order.claim_token != claim.token:  # taken over during the call: its owner records
+                return
+            order.claim_token = None
+            if delivery.order is None:
+                services.mark_submit_failed(
+                    session, order, self.actor, reason=delivery.reason, retryable=delivery.retryable
+                )
+                if report is not None:
+                    report.failed.append((number, delivery.reason))
+                return
+            remote = delivery.order
+            services.mark_submitted(
+                session,
+                order,
+                self.actor,
+                provider_order_id=remote.provider_order_id,
+                provider_status=remote.raw_status or remote.status.value,
+            )
+            if remote.documents:
+                events.record(session, order, self.actor, "ready_to_download", **remote.documents)
+            if report is not None:
+                report.submitted.append(number)
+
+    # Crash recovery ------------------------------------------------------------
+
+    def reconcile_stuck(self, *, older_than: timedelta | None = None) -> list[str]:
+        """Orders left `submitting`: find them at the provider, or send them once.
+
+        Taking one gives it a new claim token, so the worker that claimed it
+        first (slow, not dead) sees it lost the claim and no longer sends it.
+        """
+        cutoff = self.clock() - (self.stuck_after if older_than is None else older_than)
+        claimed: list[Claimed] = []
+        last_claimed = func.coalesce(Order.claimed_at, Order.updated_at)
+        with self.db.unit_of_work() as session:
+            query = (
+                select(Order)
+                .where(Order.status == OrderStatus.SUBMITTING, last_claimed <= cutoff)
+                .order_by(last_claimed)
+                .limit(CLAIM_BATCH)
+            )
+            query = query.options(selectinload(Order.items), selectinload(Order.store))
+            for order in session.scalars(lock_skipping(query, session)):
+                if order.provider not in self.providers:
+                    log.error("%s: unknown provider %s", order.label, order.provider)
+                    continue
+                claimed.append(self._claim_of(order))  # other reconcilers now skip it
+        for claim in claimed:
+            self._finish(claim, self._call(claim, lookup_first=True))
+        return [claim.reference for claim in claimed]

@@ -1,0 +1,251 @@
+"""After submission: polling tracking, provider callbacks, cancellation, late design changes.
+
+A mixin of `SubmissionService`, so Slack, the CLI, jobs and web routes reach
+every fulfillment verb through the one `runtime.submission` object. Provider
+calls happen between transactions; what they report is applied by
+`fulfillment_tracking` through the services.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from podops import events, services
+from podops.db import Database
+from podops.errors import ConcurrentModification, InvalidInput, OrderLocked, PodopsError
+from podops.events import Actor
+from podops.fulfillment.callbacks import CallbackSigner
+from podops.fulfillment.claim import build_request, order_by_provider_reference, provider_reference
+from podops.fulfillment.tracking import (
+    TRACKED_STATUSES,
+    apply_provider_order,
+    confirm_cancel,
+    refuse_cancel,
+)
+from podops.models import Order, utcnow
+from podops.ports.fulfillment import (
+    FulfillmentProvider,
+    PrintFileLinks,
+    ProviderOrder,
+    SubmitRequest,
+)
+from podops.status import OrderStatus
+
+log = logging.getLogger(__name__)
+
+POLL_BATCH = 500
+
+
+@dataclass(slots=True)
+class PollReport:
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+class FollowUp:
+    """The verbs after submission; SubmissionService sets the attributes."""
+
+    db: Database
+    providers: dict[str, FulfillmentProvider]
+    links: PrintFileLinks
+    callbacks: CallbackSigner | None
+    actor: Actor
+
+    def provider(self, name: str | None) -> FulfillmentProvider:
+        if name is None or name not in self.providers:
+            known = ", ".join(sorted(self.providers)) or "none"
+            raise InvalidInput(f"no provider named {name!r} is configured (configured: {known})")
+        return self.providers[name]
+
+    def request_for(self, order: Order) -> SubmitRequest:
+        """What the provider gets for `order`, with its callback URL where one is used."""
+        provider = self.provider(order.provider)
+        callback = ""
+        if self.callbacks is not None and provider.capabilities.pushes_tracking:
+            callback = self.callbacks.url_for(provider.name, provider_reference(order))
+        return build_request(order, self.links, callback)
+
+    def poll_tracking(self, limit: int = POLL_BATCH) -> PollReport:
+        """Ask each provider about orders in flight; apply production, parcels, cancels.
+
+        The `limit` orders asked longest ago go first, and each is stamped when
+        asked, so with more orders in flight than one batch every order still
+        gets its turn.
+        """
+        report = PollReport()
+        for order_id, provider_name, reference, provider_id, status in self._in_flight(limit):
+            try:
+                if status == OrderStatus.CANCEL_REQUESTED and not provider_id:
+                    self._cancel_unplaced(order_id, provider_name, reference)
+                    continue
+                provider = self.provider(provider_name)
+                if status == OrderStatus.CANCEL_REQUESTED:
+                    self._send_cancel(order_id, provider, reference, provider_id)
+                    continue
+                remote = provider.get_status(provider_id, reference=reference)
+            except PodopsError as exc:
+                report.errors[reference] = exc.message
+                continue
+            finally:
+                self._stamp_polled(order_id)
+            changes = self._apply(order_id, remote)
+            if changes:
+                report.changed[reference] = changes
+        return report
+
+    def _stamp_polled(self, order_id: int) -> None:
+        """Bookkeeping only: neither the order's version nor its change time moves."""
+        with self.db.unit_of_work() as session:
+            session.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(last_polled_at=utcnow(), updated_at=Order.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _in_flight(self, limit: int) -> list[tuple[int, str, str, str, OrderStatus]]:
+        polled = [n for n, p in self.providers.items() if not p.capabilities.tracking_by_staff]
+        with self.db.unit_of_work() as session:
+            query = (
+                select(Order)
+                .where(
+                    Order.status.in_(TRACKED_STATUSES),
+                    or_(
+                        and_(Order.provider_order_id.is_not(None), Order.provider.in_(polled)),
+                        and_(
+                            Order.provider_order_id.is_(None),
+                            Order.status == OrderStatus.CANCEL_REQUESTED,
+                        ),
+                    ),
+                )
+                .order_by(Order.last_polled_at.is_not(None), Order.last_polled_at, Order.id)
+                .limit(limit)
+                .options(selectinload(Order.store))
+            )
+            return [
+                (
+                    o.id,
+                    o.provider or "",
+                    provider_reference(o),
+                    o.provider_order_id or "",
+                    OrderStatus(o.status),
+                )
+                for o in session.scalars(query)
+            ]
+
+    def _apply(self, order_id: int, remote: ProviderOrder) -> list[str]:
+        for _ in range(2):  # once more if someone changed the order meanwhile
+            try:
+                with self.db.unit_of_work() as session:
+                    order = session.get(Order, order_id)
+                    if order is None or OrderStatus(order.status) not in TRACKED_STATUSES:
+                        return []
+                    return apply_provider_order(session, order, remote, self.actor)
+            except ConcurrentModification:
+                continue
+        return []
+
+    def refresh(self, reference: str) -> list[str]:
+        """Re-fetch one order from its provider (a callback said something changed)."""
+        with self.db.unit_of_work() as session:
+            order = order_by_provider_reference(session, reference)
+            order_id, provider_name = order.id, order.provider
+            provider_id = order.provider_order_id
+        if not provider_id or provider_name is None:
+            return []
+        remote = self.provider(provider_name).get_status(provider_id, reference=reference)
+        return self._apply(order_id, remote)
+
+    def cancel_at_provider(self, reference: str, actor: Actor, reason: str) -> Order:
+        """Cancel a submitted order: ask the provider now and record its answer."""
+        with self.db.unit_of_work() as session:
+            order = services.cancel(session, reference, actor, reason)
+            order_id, status = order.id, OrderStatus(order.status)
+            provider_name, provider_id = order.provider, order.provider_order_id
+            canonical = f"{order.store.key}:{order.number}"
+            ref = provider_reference(order)
+        if status == OrderStatus.CANCEL_REQUESTED and provider_id:
+            self._send_cancel(order_id, self.provider(provider_name), ref, provider_id)
+        elif status == OrderStatus.CANCEL_REQUESTED:
+            try:
+                self._cancel_unplaced(order_id, provider_name, ref)
+            except PodopsError as exc:  # asked again at the next poll
+                log.warning("%s: checking the provider before cancelling: %s", ref, exc.message)
+        with self.db.unit_of_work() as session:
+            return services.get_order(session, canonical)
+
+    def _cancel_unplaced(self, order_id: int, provider_name: str | None, reference: str) -> None:
+        """Cancel a failed order: if the provider has it after all, cancel it there too.
+
+        A provider that cannot be asked now raises, and the next poll asks again.
+        """
+        provider = self.providers.get(provider_name or "")
+        found = provider.find_by_reference(reference) if provider is not None else None
+        with self.db.unit_of_work() as session:
+            order = session.get(Order, order_id)
+            if order is None or OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
+                return
+            if found is None:
+                where = provider.name if provider is not None else "any provider"
+                confirm_cancel(session, order, self.actor, f"never reached {where}")
+                return
+            order.provider_order_id = found.provider_order_id
+            order.provider_status = found.raw_status or order.provider_status
+            events.record(
+                session,
+                order,
+                self.actor,
+                "found_at_provider",
+                provider=order.provider,
+                provider_order_id=found.provider_order_id,
+            )
+        if provider is not None:
+            self._send_cancel(order_id, provider, reference, found.provider_order_id)
+
+    def _send_cancel(
+        self, order_id: int, provider: FulfillmentProvider, reference: str, provider_id: str
+    ) -> None:
+        outcome = provider.cancel(provider_id, reference=reference)
+        with self.db.unit_of_work() as session:
+            order = session.get(Order, order_id)
+            if order is None or OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
+                return
+            if outcome.cancelled:
+                confirm_cancel(session, order, self.actor, outcome.message)
+            else:
+                refuse_cancel(session, order, self.actor, outcome.message)
+
+    def replace_design(self, reference: str, actor: Actor) -> Order:
+        """Send re-rendered print files for a submitted order, where the provider allows it."""
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            canonical = f"{order.store.key}:{order.number}"
+            provider = self.provider(order.provider)
+            if (
+                OrderStatus(order.status) != OrderStatus.SUBMITTED
+                or not provider.capabilities.accepts_design_changes
+                or not order.provider_order_id
+            ):
+                raise OrderLocked(
+                    f"{order.label} is {OrderStatus(order.status).label} at {order.provider}; "
+                    "its print files can no longer be changed"
+                )
+            request, provider_id = self.request_for(order), order.provider_order_id
+        remote = provider.update_design(provider_id, request)
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            order.provider_status = remote.raw_status or order.provider_status
+            events.record(
+                session,
+                order,
+                actor,
+                "design_replaced",
+                provider=provider.name,
+                files=[item.print_file_url for item in request.items],
+            )
+        with self.db.unit_of_work() as session:
+            return services.get_order(session, canonical)

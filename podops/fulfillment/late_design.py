@@ -1,0 +1,200 @@
+"""Changing the design of an order a provider already has (ShineOn before production).
+
+Most providers lock an order once it is submitted. Some (ShineOn while the
+order waits: on hold, awaiting payment) still take a new design. The database
+must never claim a design the provider does not have, so the new print files
+are rendered first, aside, then sent, and only a design the provider accepted
+is recorded; a refusal (the provider started production meanwhile) changes
+nothing but leaves the refused files unused on disk. One change per order at a
+time (a lock in this process and a lease across processes), so two people
+editing at once cannot leave the provider with one design and podops another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from podops import events, services
+from podops.db import Database
+from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
+from podops.events import Actor
+from podops.fulfillment.followup import FollowUp
+from podops.fulfillment.printfiles import PrintFiles, adopt
+from podops.leases import singleton
+from podops.models import Order
+from podops.ports.fulfillment import FulfillmentProvider
+from podops.ports.render import RenderedFileLike
+from podops.services.orders import clean_fields, line_of
+from podops.status import OrderStatus
+
+
+@dataclass(frozen=True, slots=True)
+class LateDesignChange:
+    """What was sent: the order, the provider that took it and the new previews."""
+
+    number: str
+    provider: str
+    previews: list[Path]
+
+
+@dataclass(frozen=True, slots=True)
+class _Proposal:
+    position: int
+    line: str
+    product_key: str
+    image_urls: dict[str, Any]
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+
+def accepts_design_changes(submission: FollowUp, status: OrderStatus, provider: str | None) -> bool:
+    """Whether a submitted order may still get a new design from its provider."""
+    if status != OrderStatus.SUBMITTED or provider not in submission.providers:
+        return False
+    return submission.providers[provider].capabilities.accepts_design_changes
+
+
+LEASE_TTL = timedelta(minutes=5)
+_in_process: dict[int, threading.Lock] = {}
+_in_process_guard = threading.Lock()
+
+
+@contextmanager
+def one_change_at_a_time(db: Database, order_id: int, label: str) -> Iterator[None]:
+    """Hold the order's design-change lock, or refuse at once if someone else does."""
+    busy = ConcurrentModification(
+        f"another design change for {label} is being sent right now; try again in a moment"
+    )
+    with _in_process_guard:
+        lock = _in_process.setdefault(order_id, threading.Lock())
+    if not lock.acquire(blocking=False):
+        raise busy
+    try:
+        with singleton(db, f"design-change:{order_id}", ttl=LEASE_TTL) as held:
+            if not held:
+                raise busy
+            yield
+    finally:
+        lock.release()
+
+
+def change_submitted_design(
+    submission: FollowUp,
+    print_files: PrintFiles,
+    reference: str,
+    changes: dict[int, dict[str, str]],
+    actor: Actor,
+) -> LateDesignChange:
+    """Render the edited lines, send the new design, record it once accepted."""
+    with submission.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        order_id, label = order.id, order.label
+    with one_change_at_a_time(submission.db, order_id, label):
+        return _change(submission, print_files, reference, changes, actor)
+
+
+def _change(
+    submission: FollowUp,
+    print_files: PrintFiles,
+    reference: str,
+    changes: dict[int, dict[str, str]],
+    actor: Actor,
+) -> LateDesignChange:
+    with submission.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        provider = submission.provider(order.provider)
+        _check_changeable(order, provider)
+        canonical = f"{order.store.key}:{order.number}"
+        proposals = _proposals(order, changes)
+        if not proposals:
+            return LateDesignChange(order.number, provider.name, [])
+        request = submission.request_for(order)
+        provider_id = str(order.provider_order_id)
+    rendered = {p.position: _render(print_files, canonical, p) for p in proposals}
+    by_line = {p.line: (p, rendered[p.position]) for p in proposals}
+    items = tuple(
+        replace(
+            item,
+            print_file_url=submission.links.url_for(str(by_line[item.line_reference][1].path)),
+            personalization={k: str(v) for k, v in by_line[item.line_reference][0].after.items()},
+        )
+        if item.line_reference in by_line
+        else item
+        for item in request.items
+    )
+    remote = provider.update_design(provider_id, replace(request, items=items))
+    with submission.db.unit_of_work() as session:
+        order = services.get_order(session, canonical, for_update=True)
+        for proposal in proposals:
+            item = line_of(order, proposal.position)
+            item.personalization = dict(proposal.after)
+            events.record(
+                session,
+                order,
+                actor,
+                "edit_personalization",
+                line=item.reference,
+                old={k: proposal.before.get(k) for k in proposal.after},
+                new=dict(proposal.after),
+                after_submission=provider.name,
+            )
+            adopt(session, order, item, rendered[proposal.position], actor)
+        events.record(
+            session,
+            order,
+            actor,
+            "design_replaced",
+            provider=provider.name,
+            provider_status=remote.raw_status,
+            files=[str(rendered[p.position].path.name) for p in proposals],
+        )
+    return LateDesignChange(
+        canonical.rpartition(":")[2],
+        provider.name,
+        [rendered[p.position].preview_path for p in proposals],
+    )
+
+
+def _check_changeable(order: Order, provider: FulfillmentProvider) -> None:
+    status = OrderStatus(order.status)
+    if status != OrderStatus.SUBMITTED or not order.provider_order_id:
+        raise OrderLocked(
+            f"{order.label} is {status.label} at {order.provider}; its design can no longer change"
+        )
+    if not provider.capabilities.accepts_design_changes:
+        raise OrderLocked(
+            f"{order.label} was already sent to {provider.name}, which takes no design changes "
+            "after submission; cancel it there and place it again to change the design"
+        )
+
+
+def _proposals(order: Order, changes: dict[int, dict[str, str]]) -> list[_Proposal]:
+    proposals = []
+    for position, fields in sorted(changes.items()):
+        item = line_of(order, position)
+        before = dict(item.personalization)
+        after = {**before, **clean_fields(fields)}
+        if after != before:
+            proposals.append(
+                _Proposal(
+                    position, item.reference, item.product_key, dict(item.image_urls), before, after
+                )
+            )
+    return proposals
+
+
+def _render(print_files: PrintFiles, canonical: str, proposal: _Proposal) -> RenderedFileLike:
+    try:
+        return print_files.render_detached(
+            canonical, proposal.position, proposal.product_key, proposal.after, proposal.image_urls
+        )
+    except RenderRefused as refusal:
+        raise RenderRefused(
+            f"line {proposal.line} could not be rendered, so nothing was sent: {refusal.message}"
+        ) from refusal

@@ -1,0 +1,266 @@
+"""Print files for line items: render when the design changes or before
+submission, record each revision, and turn refusals into work for staff.
+
+Rendering takes about a second and may download a photo, so it runs outside
+any transaction: read what to render, render, then record the result only if
+the design did not change meanwhile (otherwise the newer edit renders again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import exists, select
+
+from podops import events, services
+from podops.db import Database
+from podops.errors import OrderLocked, RenderRefused
+from podops.events import Actor
+from podops.models import LineItem, Order
+from podops.ports.render import RenderedFileLike, Renderer
+from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply
+from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
+
+log = logging.getLogger(__name__)
+
+PROBLEM_PREFIX = RENDER_PROBLEM_PREFIX
+NEEDS_DESIGN_SCAN = 500  # needs_design orders looked at per pass (staff's queue: small)
+
+
+@dataclass(frozen=True, slots=True)
+class RenderOutcome:
+    reference: str
+    ok: bool
+    preview_path: Path | None
+    message: str
+    path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    item_id: int
+    reference: str
+    position: int
+    product_key: str
+    personalization: dict[str, Any]
+    image_urls: dict[str, Any]
+
+
+def adopt(
+    session: Any, order: Order, item: LineItem, rendered: RenderedFileLike, actor: Actor
+) -> None:
+    """Make `rendered` the line's current print file, clear render problems, audit it."""
+    item.print_file = str(rendered.path)
+    item.print_file_sha256 = rendered.sha256
+    item.print_file_revision = rendered.revision
+    item.print_file_current = True
+    item.refused_design_sha256 = None
+    item.preview_file = str(rendered.preview_path)
+    item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
+    order.problems = [
+        p for p in order.problems if not p.startswith(f"line {item.position}: {PROBLEM_PREFIX}")
+    ]
+    events.record(
+        session,
+        order,
+        actor,
+        "render",
+        line=item.reference,
+        revision=rendered.revision,
+        sha256=rendered.sha256[:12],
+        size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
+    )
+
+
+class PrintFiles:
+    def __init__(self, db: Database, renderer: Renderer) -> None:
+        self.db = db
+        self.renderer = renderer
+
+    def render_order(
+        self, reference: str, actor: Actor, positions: list[int] | None = None
+    ) -> list[RenderOutcome]:
+        """Render the order's lines (all, or those at `positions`) as new revisions."""
+        jobs, canonical = self._jobs(reference, positions, stale_only=False)
+        return self._run(canonical, jobs, actor)
+
+    def ensure_current(self, order_ref: str, actor: Actor | None = None) -> None:
+        """Render every line lacking a current print file (before submission)."""
+        jobs, canonical = self._jobs(order_ref, None, stale_only=True)
+        if jobs:
+            self._run(canonical, jobs, actor or Actor.system("renderer"))
+
+    def stale_orders(self, limit: int = 50) -> list[str]:
+        """Orders whose print files must be (re)made, oldest due first: those in the
+        countdown, and needs_design orders whose design staff changed since the
+        renderer refused it (an unchanged refused design is not retried)."""
+        with self.db.unit_of_work() as session:
+            # Status first (indexed, few open orders), then a correlated look at their
+            # lines: scanning every line item of a year of orders cost 100+ ms a pass.
+            lines = exists().where(
+                LineItem.order_id == Order.id,
+                LineItem.print_file_current.is_(False),
+                LineItem.product_key != "",
+            )
+            stale = select(Order).where(lines).order_by(Order.submit_at, Order.id)
+            waiting = stale.where(Order.status.in_([OrderStatus.PENDING, OrderStatus.ON_HOLD]))
+            flagged = stale.where(Order.status == OrderStatus.NEEDS_DESIGN)
+            found = list(session.scalars(waiting.limit(limit)))
+            found += [
+                order
+                for order in session.scalars(flagged.limit(NEEDS_DESIGN_SCAN))
+                if any(_renderable(item) for item in order.items)
+            ]
+            found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
+            return [f"{o.store.key}:{o.number}" for o in found[:limit]]
+
+    def _jobs(
+        self, reference: str, positions: list[int] | None, *, stale_only: bool
+    ) -> tuple[list[_Job], str]:
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            if OrderStatus(order.status) not in BEFORE_SUBMISSION:
+                raise OrderLocked(
+                    f"{order.label} is {OrderStatus(order.status).label}; its print files "
+                    "can no longer change"
+                )
+            jobs = [
+                _Job(
+                    item.id,
+                    item.reference,
+                    item.position,
+                    item.product_key,
+                    dict(item.personalization),
+                    dict(item.image_urls),
+                )
+                for item in order.items
+                if (positions is None or item.position in positions)
+                and not (stale_only and not _renderable(item))
+            ]
+            return jobs, f"{order.store.key}:{order.number}"
+
+    def _run(self, canonical: str, jobs: list[_Job], actor: Actor) -> list[RenderOutcome]:
+        outcomes = []
+        for job in jobs:
+            try:
+                rendered = self.renderer.render_item(
+                    canonical.replace(":", "-"),
+                    job.position,
+                    job.product_key,
+                    {k: str(v) for k, v in job.personalization.items()},
+                    {k: str(v) for k, v in job.image_urls.items()},
+                )
+            except RenderRefused as refusal:
+                self._record_refusal(canonical, job, refusal.message, actor)
+                outcomes.append(RenderOutcome(job.reference, False, None, refusal.message))
+                continue
+            recorded = self._record(canonical, job, rendered, actor)
+            outcomes.append(
+                RenderOutcome(
+                    job.reference,
+                    recorded,
+                    rendered.preview_path,
+                    f"revision {rendered.revision}"
+                    if recorded
+                    else "the design changed while rendering; rendering again",
+                    rendered.path,
+                )
+            )
+        return outcomes
+
+    def _record(self, canonical: str, job: _Job, rendered: Any, actor: Actor) -> bool:
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            item = session.get(LineItem, job.item_id)
+            if item is None or OrderStatus(order.status) not in BEFORE_SUBMISSION:
+                return False
+            if item.personalization != job.personalization or item.image_urls != job.image_urls:
+                return False
+            adopt(session, order, item, rendered, actor)
+            self._release_design_hold(session, order, actor)
+        return True
+
+    def render_detached(
+        self,
+        canonical: str,
+        position: int,
+        product_key: str,
+        personalization: dict[str, Any],
+        image_urls: dict[str, Any],
+    ) -> RenderedFileLike:
+        """A new revision of a line's print file, not recorded on the line (for a design
+        a provider must accept first); call outside a transaction. Raises RenderRefused."""
+        return self.renderer.render_item(
+            canonical.replace(":", "-"),
+            position,
+            product_key,
+            {k: str(v) for k, v in personalization.items()},
+            {k: str(v) for k, v in image_urls.items()},
+        )
+
+    def _release_design_hold(self, session: Any, order: Order, actor: Actor) -> None:
+        """A needs_design order whose lines all have current files returns to the countdown."""
+        if OrderStatus(order.status) != OrderStatus.NEEDS_DESIGN:
+            return
+        ready = all(
+            item.print_file_current and item.personalization and not item.problems
+            for item in order.items
+        )
+        if ready and not any(p.startswith("line ") for p in order.problems):
+            apply(session, order, Action.DESIGN_READY, actor)
+
+    def _record_refusal(self, canonical: str, job: _Job, reason: str, actor: Actor) -> None:
+        problem = PROBLEM_PREFIX + reason
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            item = session.get(LineItem, job.item_id)
+            if item is None:
+                return
+            item.print_file_current = False
+            item.refused_design_sha256 = design_fingerprint(
+                job.product_key, job.personalization, job.image_urls
+            )
+            _drop_render_problems(order, item, job.position)
+            line_problem = f"line {job.position}: {problem}"
+            item.problems = [*item.problems, problem]
+            order.problems = [*order.problems, line_problem]
+            if can(Action.FLAG_DESIGN, OrderStatus(order.status)):
+                apply(session, order, Action.FLAG_DESIGN, actor, reason=line_problem)
+            else:
+                events.record(
+                    session, order, actor, "render_refused", line=job.reference, reason=reason
+                )
+        log.info("render refused for %s: %s", job.reference, reason)
+
+
+def design_fingerprint(
+    product_key: str, personalization: dict[str, Any], image_urls: dict[str, Any]
+) -> str:
+    """What a render depends on, as one hash (to tell a changed design from a retry)."""
+    design = {"product": product_key, "fields": personalization, "images": image_urls}
+    return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _renderable(item: LineItem) -> bool:
+    """A line whose print file is missing or stale, routed to a product, and not the
+    very design the renderer already refused."""
+    if item.print_file and item.print_file_current:
+        return False
+    if not item.product_key:  # unrouted: already flagged
+        return False
+    refused = item.refused_design_sha256
+    return refused is None or refused != design_fingerprint(
+        item.product_key, item.personalization, item.image_urls
+    )
+
+
+def _drop_render_problems(order: Order, item: LineItem, position: int) -> None:
+    """Forget the line's earlier render refusal (a new render replaces it)."""
+    item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
+    line = f"line {position}: {PROBLEM_PREFIX}"
+    order.problems = [p for p in order.problems if not p.startswith(line)]

@@ -1,0 +1,120 @@
+"""Building the fulfillment side from settings (called by the composition root).
+
+Part of the composition root: adapters (httpx, render's signed links) are
+imported inside the functions, so importing this module pulls in nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from podops.db import Database
+from podops.errors import ConfigError
+from podops.fulfillment.callbacks import CallbackSigner, callback_key
+from podops.settings import ProviderConfig, Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from podops.fulfillment.countdown import SubmissionService
+    from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks
+
+
+class PrintLinks:
+    """Print files as links: URLs pass through, local files get signed, expiring links."""
+
+    def __init__(self, public_base_url: str, key: bytes | None, ttl_s: int) -> None:
+        self.public_base_url = public_base_url
+        self.key = key
+        self.ttl_s = ttl_s
+
+    def url_for(self, print_file: str) -> str:
+        if print_file.startswith(("http://", "https://")):
+            return print_file
+        if self.key is None:
+            return Path(print_file).resolve().as_uri()
+        from render.links import signed_url
+
+        return signed_url(self.public_base_url, Path(print_file).name, self.key, ttl_s=self.ttl_s)
+
+
+def print_links(settings: Settings) -> PrintLinks:
+    secret = settings.render.link_secret
+    key = secret.get_secret_value().encode() if secret is not None else None
+    ttl = int(settings.render.link_ttl_hours * 3600)
+    return PrintLinks(settings.render.public_base_url, key, ttl)
+
+
+def build_provider(
+    name: str, config: ProviderConfig, settings: Settings, links: PrintFileLinks
+) -> tuple[FulfillmentProvider, httpx.Client | None]:
+    """One adapter (and the HTTP client it owns, to close at shutdown)."""
+    if config.kind == "manual":
+        from providers.manual import ManualProvider
+
+        return ManualProvider(name, settings.resolve(settings.render.output_dir), links), None
+    if config.kind == "sandbox":
+        from providers.sandbox_provider import SandboxProvider
+
+        return SandboxProvider(name, stage_s=config.sandbox_stage_s), None
+    import httpx
+
+    from providers.http import make_client
+
+    timeout = httpx.Timeout(config.timeout_s, connect=min(5.0, config.timeout_s))
+    if config.kind == "customcat":
+        from providers.customcat import DEFAULT_BASE_URL as CUSTOMCAT_URL
+        from providers.customcat import CustomCatProvider
+
+        client = make_client(config.base_url or CUSTOMCAT_URL, timeout=timeout)
+        return CustomCatProvider(name, client, config), client
+    if config.kind == "shineon":
+        from providers.shineon import DEFAULT_BASE_URL as SHINEON_URL
+        from providers.shineon import ShineOnProvider
+
+        client = make_client(config.base_url or SHINEON_URL, timeout=timeout)
+        return ShineOnProvider(name, client, config), client
+    raise ConfigError(f"providers.{name}.kind: unknown kind {config.kind!r}")
+
+
+def build_providers(
+    settings: Settings, links: PrintFileLinks
+) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
+    """Every configured provider, each behind its own rate limit and concurrency cap."""
+    from podops.fulfillment.limits import LimitedProvider
+
+    providers: dict[str, FulfillmentProvider] = {}
+    clients = []
+    for name, config in settings.providers.items():
+        adapter, client = build_provider(name, config, settings, links)
+        providers[name] = LimitedProvider(
+            adapter, per_second=config.rate_limit_per_s, concurrency=config.concurrency
+        )
+        if client is not None:
+            clients.append(client)
+    return providers, clients
+
+
+def callback_signer(settings: Settings) -> CallbackSigner:
+    keys = {
+        name: callback_key(config.api_key.get_secret_value())
+        for name, config in settings.providers.items()
+        if config.api_key is not None and config.kind == "shineon"
+    }
+    return CallbackSigner(settings.render.public_base_url, keys)
+
+
+def build_submission(
+    db: Database, settings: Settings, providers: dict[str, FulfillmentProvider]
+) -> SubmissionService:
+    from podops.fulfillment.countdown import SubmissionService
+
+    workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
+    return SubmissionService(
+        db,
+        providers,
+        print_links(settings),
+        callbacks=callback_signer(settings),
+        workers=workers,
+    )

@@ -1,0 +1,190 @@
+"""The composition root: builds the object graph from settings.
+
+The only place that knows which adapter serves which port. Adapters are
+imported inside the builders, so importing the core never pulls in Slack,
+HTTP or spreadsheet libraries.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from podops.db import Database
+from podops.routing import ShopPolicy
+from podops.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
+    from podops.ports.notify import Notifier
+
+if TYPE_CHECKING:
+    from podops.ports.store import StoreClient
+
+if TYPE_CHECKING:
+    from podops.ports.sheet import Spreadsheet
+
+if TYPE_CHECKING:
+    from podops.fulfillment.printfiles import PrintFiles
+    from podops.ports.render import Renderer
+
+if TYPE_CHECKING:
+    import httpx
+
+    from podops.fulfillment.countdown import SubmissionService
+    from podops.ports.fulfillment import FulfillmentProvider
+
+
+class Runtime:
+    """Settings plus everything built from them, created once per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, path: Path | None) -> Runtime:
+        return cls(load_settings(path))
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url, echo=self.settings.database.echo)
+
+    @cached_property
+    def policy(self) -> ShopPolicy:
+        return ShopPolicy.from_settings(self.settings)
+
+    @cached_property
+    def _store_clients(self) -> tuple[threading.Lock, dict[str, StoreClient]]:
+        return threading.Lock(), {}
+
+    def store_client(self, name: str, *, stored_platform: str | None = None) -> StoreClient:
+        """The adapter for one store (WooCommerce, sandbox, csv), built once.
+
+        `stored_platform` is the platform on the store's database row: a store of
+        outside orders need not be in the config (`podops orders import` falls back
+        to `outside`), and its orders still complete; any other unknown store is
+        refused."""
+        lock, clients = self._store_clients
+        with lock:
+            if name not in clients:
+                clients[name] = self._build_store_client(name, stored_platform)
+            return clients[name]
+
+    def _build_store_client(self, name: str, stored_platform: str | None) -> StoreClient:
+        from podops.errors import ConfigError
+
+        config = self.settings.stores.get(name)
+        if config is None and stored_platform == "csv":
+            from providers.csv_orders import CsvStore
+
+            return CsvStore(name)
+        if config is None:
+            known = ", ".join(sorted(self.settings.stores)) or "none configured"
+            raise ConfigError(f"no store named {name!r} (stores: {known})")
+        if config.platform == "woocommerce":
+            from providers.woocommerce import WooCommerceStore, build_client
+
+            return WooCommerceStore(name, config, build_client(name, config))
+        if config.platform == "sandbox":
+            from providers.sandbox_store import SandboxStore
+
+            journal = self.settings.data_dir / f"sandbox-store-{name}.jsonl"
+            return SandboxStore(name, config, journal=journal)
+        from providers.csv_orders import CsvStore
+
+        return CsvStore(name)
+
+    @cached_property
+    def slack_client(self) -> WebClient:
+        from bot.app import build_web_client
+
+        return build_web_client(self.settings)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        """Slack when `slack.enabled`, else the console (the embedded default)."""
+        if self.settings.slack.enabled:
+            from bot.notifier import SlackNotifier
+            from bot.previews import preview_link
+
+            return SlackNotifier(
+                self.slack_client,
+                self.settings.slack.channel,
+                preview_link=preview_link(self.settings),
+            )
+        from sync.console_notifier import ConsoleNotifier
+
+        return ConsoleNotifier(image_dir=self.settings.data_dir / "notices")
+
+    @cached_property
+    def _provider_adapters(self) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
+        from podops.runtime.fulfillment_wiring import build_providers, print_links
+
+        return build_providers(self.settings, print_links(self.settings))
+
+    @cached_property
+    def providers(self) -> dict[str, FulfillmentProvider]:
+        """Fulfillment providers by name, each rate-limited, with its own httpx.Client."""
+        return self._provider_adapters[0]
+
+    @cached_property
+    def submission(self) -> SubmissionService:
+        """Countdown, exactly-once submission, tracking: see docs/fulfillment.md."""
+        from podops.runtime.fulfillment_wiring import build_submission
+
+        service = build_submission(self.db, self.settings, self.providers)
+        service.print_file_source = self.print_files
+        return service
+
+    @cached_property
+    def renderer(self) -> Renderer:
+        """Pillow print files from the product templates (render/)."""
+        from render.images import FetchPolicy
+        from render.service import PrintFileRenderer
+
+        config = self.settings.render
+        return PrintFileRenderer(
+            templates_folder=self.templates_dir,
+            output_folder=self.settings.resolve(config.output_dir),
+            fetch_policy=FetchPolicy(
+                max_bytes=int(config.max_image_mb * 1024 * 1024),
+                allow_private=config.allow_private_image_hosts,
+                allow_loopback=config.allow_loopback_image_hosts,
+            ),
+        )
+
+    @property
+    def templates_dir(self) -> Path:
+        """The shop's templates folder, or the bundled examples when none is set."""
+        configured = self.settings.render.templates_dir
+        if configured:
+            return self.settings.resolve(configured)
+        import render
+
+        return Path(render.__file__).parent / "templates"
+
+    @cached_property
+    def print_files(self) -> PrintFiles:
+        from podops.fulfillment.printfiles import PrintFiles
+
+        return PrintFiles(self.db, self.renderer)
+
+    @cached_property
+    def sheet(self) -> Spreadsheet | None:
+        """The spreadsheet `sheet.backend` names (Google or a local .xlsx); None when off."""
+        from sync.sheets.mirror import build_spreadsheet
+
+        return build_spreadsheet(self.settings)
+
+    def close(self) -> None:
+        if "_provider_adapters" in self.__dict__:
+            for http_client in self._provider_adapters[1]:
+                http_client.close()
+        if "_store_clients" in self.__dict__:
+            for client in self._store_clients[1].values():
+                client.close()
+        if "db" in self.__dict__:
+            self.db.dispose()

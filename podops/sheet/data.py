@@ -1,0 +1,170 @@
+"""Reading what the sheet shows in bulk, and the staff-note service the sheet adds.
+
+The mirror reads every current line item each cycle, so this is three plain
+column queries run as Core statements (lines with their order and store,
+parcels, staff notes), not ORM object graphs; of the shipping address only
+the country is fetched. Staff notes are kept as audit events (`sheet_note`): the
+latest note event of a line is its note, so every change of a note is audited
+by construction and no schema change is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.errors import InvalidInput
+from podops.events import Actor
+from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
+from podops.services.order_changes import clean_text
+from podops.sheet.rows import FINISHED, SheetLine
+from podops.status import OrderStatus
+
+NOTE_ACTION = "sheet_note"
+MAX_NOTE = 1000
+MAX_KEYS = 2000
+"""Above this many keys, loading every line is cheaper than a long IN list."""
+
+
+def _current(cutoff: datetime) -> ColumnElement[bool]:
+    """Orders still shown on the Orders tab: not finished, or finished after `cutoff`."""
+    finished_at = func.coalesce(Order.completed_at, Order.updated_at)
+    return or_(Order.status.not_in(sorted(FINISHED)), finished_at >= cutoff)
+
+
+def load_sheet_lines(
+    session: Session,
+    *,
+    cutoff: datetime,
+    keys: Collection[str] | None = None,
+    archived: bool = False,
+) -> list[SheetLine]:
+    """Every line item of every current order, oldest order first.
+
+    With `keys` (line item ids as the sheet shows them), only the orders holding those
+    lines: what applying a few staff edits needs, without reading the whole tab's data.
+    With `archived`, the lines of orders finished before `cutoff` instead (the first
+    mirror of an existing database puts those in the Archive tab)."""
+    current = not_(_current(cutoff)) if archived else _current(cutoff)
+    if keys is not None and len(keys) <= MAX_KEYS:
+        ids = [int(key) for key in keys if key.isdigit()]
+        holding = select(LineItem.order_id).where(LineItem.id.in_(ids))
+        current = and_(current, Order.id.in_(holding))
+    parcels = _parcels(session, current)
+    notes = _notes(session, current)
+    query = (
+        select(
+            LineItem.id,
+            LineItem.position,
+            LineItem.sku,
+            LineItem.name,
+            LineItem.quantity,
+            LineItem.quantity_shipped,
+            LineItem.personalization,
+            LineItem.preview_file,
+            Order.number,
+            Order.status,
+            Order.placed_at,
+            Order.submit_at,
+            Order.customer_name,
+            Order.shipping_address["country"].as_string(),
+            Order.problems,
+            Store.key,
+        )
+        .join(Order, LineItem.order_id == Order.id)
+        .join(Store, Order.store_id == Store.id)
+        .where(current)
+        .order_by(Order.placed_at, Order.id, LineItem.position)
+    )
+    lines = []
+    for row in session.connection().execute(query):
+        (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
+        (number, status, placed, submit, customer, country, problems, store) = row[8:]
+        lines.append(
+            SheetLine(
+                key=str(item_id),
+                order_number=number,
+                position=position,
+                store=store,
+                status=OrderStatus(status),
+                placed_at=placed,
+                submit_at=submit,
+                customer=customer,
+                country="" if country is None else str(country),
+                sku=sku,
+                product=name,
+                quantity=qty,
+                shipped=shipped,
+                tracking=tuple(parcels.get(item_id, ())),
+                problems=tuple(str(p) for p in (problems or [])),
+                note=notes.get(item_id, ""),
+                personalization={k: str(v) for k, v in (personal or {}).items()},
+                preview=preview or "",
+            )
+        )
+    return lines
+
+
+def _parcels(
+    session: Session, current: ColumnElement[bool]
+) -> dict[int, list[tuple[str, str, str]]]:
+    query = (
+        select(
+            ShipmentLine.line_item_id,
+            Shipment.carrier,
+            Shipment.tracking_number,
+            Shipment.tracking_url,
+        )
+        .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
+        .join(Order, Shipment.order_id == Order.id)
+        .where(current)
+        .order_by(Shipment.id)
+    )
+    found: dict[int, list[tuple[str, str, str]]] = {}
+    for item_id, carrier, number, url in session.connection().execute(query):
+        found.setdefault(item_id, []).append((carrier, number, url or ""))
+    return found
+
+
+def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+    query = (
+        select(Event.detail)
+        .join(Order, and_(Event.order_id == Order.id, current))
+        .where(Event.action == NOTE_ACTION)
+        .order_by(Event.id)
+    )
+    notes: dict[int, str] = {}
+    for (detail,) in session.connection().execute(query):
+        notes[int(detail["line_item_id"])] = str(detail.get("note", ""))
+    return notes
+
+
+def line_note(session: Session, item: LineItem) -> str:
+    query = (
+        select(Event.detail)
+        .where(Event.order_id == item.order_id, Event.action == NOTE_ACTION)
+        .order_by(Event.id.desc())
+    )
+    for (detail,) in session.execute(query):
+        if int(detail["line_item_id"]) == item.id:
+            return str(detail.get("note", ""))
+    return ""
+
+
+def set_line_note(session: Session, order: Order, position: int, text: str, actor: Actor) -> bool:
+    """Staff's note on one line (not shown to the customer). False when unchanged."""
+    item = next((i for i in order.items if i.position == position), None)
+    if item is None:
+        raise InvalidInput(f"{order.label} has no line {position}")
+    note = clean_text(text, field="the note", limit=MAX_NOTE)
+    previous = line_note(session, item)
+    if note == previous:
+        return False
+    detail: dict[str, Any] = {"line_item_id": item.id, "line": item.reference, "note": note}
+    events.record(session, order, actor, NOTE_ACTION, old=previous, **detail)
+    return True

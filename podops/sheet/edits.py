@@ -1,0 +1,106 @@
+"""Applying what people typed in the Orders tab through the services.
+
+Each edit says the state the person wants ("hold: TRUE", "name: BOB"), so
+applying it again is harmless: an order already on hold stays on hold. Each
+edit runs in its own unit of work; a refused edit leaves a message for the
+row saying what was typed and why it was not taken, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from podops import services
+from podops.db import Database
+from podops.errors import InvalidInput, PodopsError
+from podops.events import Actor
+from podops.sheet.data import set_line_note
+from podops.sheet.plan import StaffEdit
+from podops.sheet.rows import HOLD, NOTES, SheetLine
+from podops.status import OrderStatus
+
+HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
+RELEASE_WORDS = frozenset({"false", "no", "n", "", "release", "released", "0"})
+HOLD_REASON = "held in the sheet"
+
+
+@dataclass(slots=True)
+class EditResults:
+    applied: int = 0
+    refused: int = 0
+    messages: dict[str, str] = field(default_factory=dict)
+    """Row key -> message to show beside it ("" clears an earlier message)."""
+
+
+def parse_hold(text: str) -> bool:
+    word = " ".join(text.strip().lower().split())
+    if word in HOLD_WORDS:
+        return True
+    if word in RELEASE_WORDS:
+        return False
+    raise InvalidInput("write TRUE to hold the order or FALSE to release it")
+
+
+def apply_edits(
+    db: Database,
+    edits: Sequence[StaffEdit],
+    lines: dict[str, SheetLine],
+    fields: dict[str, str],
+    actor: Actor,
+    now: datetime,
+) -> EditResults:
+    results = EditResults()
+    for edit in edits:
+        line = lines.get(edit.key)
+        if line is None:
+            continue  # the line left the sheet (archived); its row is rewritten
+        try:
+            with db.unit_of_work() as session:
+                changed = apply_edit(session, edit, line, fields, actor)
+        except PodopsError as exc:
+            results.refused += 1
+            shown = edit.new if len(edit.new) <= 80 else edit.new[:77] + "..."
+            results.messages[edit.key] = (
+                f"{now:%Y-%m-%d %H:%M} UTC: {edit.header} was not changed to {shown!r}: "
+                f"{exc.message}"
+            )
+            continue
+        results.applied += changed
+        results.messages.setdefault(edit.key, "")
+    return results
+
+
+def apply_edit(
+    session: Session, edit: StaffEdit, line: SheetLine, fields: dict[str, str], actor: Actor
+) -> bool:
+    """Bring the order to the state the edited cell asks for; False if already there."""
+    if edit.new.lstrip().startswith("="):
+        # Its result could change every time it is read (=NOW()); only typed values count.
+        raise InvalidInput(
+            "that is a formula; podops takes typed values only, so type the value itself"
+        )
+    reference = line.order_reference
+    if edit.header == HOLD:
+        wanted = parse_hold(edit.new)
+        order = services.get_order(session, reference, for_update=True)
+        on_hold = OrderStatus(order.status) == OrderStatus.ON_HOLD
+        if wanted and not on_hold:
+            services.hold(session, reference, actor, HOLD_REASON)
+            return True
+        if not wanted and on_hold:
+            services.release(session, reference, actor)
+            return True
+        return False
+    if edit.header == NOTES:
+        order = services.get_order(session, reference, for_update=True)
+        return set_line_note(session, order, line.position, edit.new, actor)
+    name = fields.get(edit.header)
+    if name is None:
+        return False
+    before = line.personalization.get(name, "")
+    services.edit_personalization(session, reference, line.position, {name: edit.new}, actor)
+    return before != edit.new.strip()

@@ -1,0 +1,314 @@
+"""What the Orders tab shows: the tab layouts and one row per line item.
+
+Pure functions over plain data, so the mirror's hot path is a loop over lists
+(no pandas, no ORM objects). Row values are what gets written (RAW); `cell_text`
+turns them into the text a spreadsheet shows, which is how values read back
+are compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from podops.ports.sheet import Cell, TabSpec
+from podops.status import OrderStatus
+
+ORDERS = "Orders"
+TRACKING = "Tracking"
+ARCHIVE = "Archive"
+
+KEY = "key"
+MESSAGE = "sheet message"
+HOLD = "hold"
+NOTES = "notes"
+PREVIEW = "preview"
+STATUS = "status"
+FIXED_HEADERS: tuple[str, ...] = (
+    KEY,
+    "order",
+    "line",
+    "store",
+    STATUS,
+    "placed",
+    "submit at",
+    "customer",
+    "ship to",
+    "sku",
+    "product",
+    "qty",
+    "shipped",
+    "tracking",
+    "tracking link",
+    "problems",
+    MESSAGE,
+    HOLD,
+    NOTES,
+    PREVIEW,
+)
+"""Columns are only ever added at the end (before the fields): an existing sheet's
+columns then keep their places and are read by the headers it was written with."""
+TAIL_START = FIXED_HEADERS.index(MESSAGE)
+"""Row index where the part people touch begins (message, hold, notes, fields)."""
+
+ARCHIVE_HEADERS: tuple[str, ...] = (
+    KEY,
+    "order",
+    "line",
+    "store",
+    STATUS,
+    "placed",
+    "customer",
+    "ship to",
+    "sku",
+    "product",
+    "qty",
+    "shipped",
+    "tracking",
+    NOTES,
+    "personalization",
+    "archived at",
+)
+TRACKING_HEADERS: tuple[str, ...] = (
+    "reference",
+    "tracking_company",
+    "tracking_number",
+    "sku",
+    "quantity",
+    "result",
+)
+
+FINISHED: frozenset[OrderStatus] = frozenset(
+    {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.RETURNED}
+)
+MAX_CELL_TEXT = 5000
+"""Well under Google's 50,000 characters per cell; longer customer text is cut."""
+
+
+@dataclass(frozen=True, slots=True)
+class SheetLine:
+    """One line item with what its row shows, loaded in bulk by `podops.sheet.data`."""
+
+    key: str
+    order_number: str
+    position: int
+    store: str
+    status: OrderStatus
+    placed_at: datetime
+    submit_at: datetime | None
+    customer: str
+    country: str
+    sku: str
+    product: str
+    quantity: int
+    shipped: int
+    tracking: tuple[tuple[str, str, str], ...]
+    """(carrier, number, link) of each parcel holding this line."""
+    problems: tuple[str, ...]
+    note: str
+    personalization: dict[str, str]
+    preview: str = ""
+    """The line's preview image (a file name in the print-file folder, or a URL)."""
+
+    @property
+    def reference(self) -> str:
+        return f"{self.order_number}-{self.position:02d}"
+
+    @property
+    def order_reference(self) -> str:
+        """`store:number`, unambiguous when two stores share an order number."""
+        return f"{self.store}:{self.order_number}"
+
+
+def field_headers(fields: Iterable[str]) -> dict[str, str]:
+    """Header -> personalization field name; a field named like a fixed column is prefixed."""
+    headers: dict[str, str] = {}
+    for name in fields:
+        header = f"personalization {name}" if name in FIXED_HEADERS else name
+        headers[header] = name
+    return headers
+
+
+def orders_tab(fields: Sequence[str]) -> TabSpec:
+    extra = tuple(field_headers(fields))
+    return TabSpec(
+        title=ORDERS,
+        headers=FIXED_HEADERS + extra,
+        editable=frozenset({HOLD, NOTES, *extra}),
+        hidden=frozenset({KEY}),
+        checkboxes=frozenset({HOLD}),
+        status_column=STATUS,
+    )
+
+
+def tracking_tab() -> TabSpec:
+    return TabSpec(
+        title=TRACKING,
+        headers=TRACKING_HEADERS,
+        editable=frozenset(TRACKING_HEADERS[:5]),
+        text_columns=frozenset(TRACKING_HEADERS[:5]),
+    )
+
+
+def archive_tab() -> TabSpec:
+    return TabSpec(
+        title=ARCHIVE,
+        headers=ARCHIVE_HEADERS,
+        hidden=frozenset({KEY}),
+        status_column=STATUS,
+        protect_all=True,
+    )
+
+
+EXACT_LIMIT = 10**15
+"""From here on a spreadsheet number has lost digits (15 significant digits kept)."""
+
+
+def cell_text(value: Cell | None) -> str:
+    """The text a spreadsheet shows for a value (General format).
+
+    A number of 10^15 or more is shown as Google shows it (`9.40011E+21`): its digits
+    are not exact any more, so it must never pass for a tracking number."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float) and abs(value) >= EXACT_LIMIT:
+        mantissa, exponent = f"{float(value):.5E}".split("E")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return f"{mantissa}E{exponent[0]}{int(exponent[1:]):02d}"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def safe_text(text: str) -> str:
+    """Customer text as a literal cell: control characters dropped, length bounded."""
+    if not text.isprintable():
+        text = "".join(ch for ch in text if ch >= " " or ch in "\t\n")
+    return text[:MAX_CELL_TEXT]
+
+
+def _moment(value: datetime | None, tz: tzinfo) -> str:
+    return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+PreviewLink = Callable[[str], str]
+"""A preview file -> the link shown in the sheet ("" when previews are not served)."""
+
+
+def build_row(
+    line: SheetLine,
+    fields: dict[str, str],
+    tz: tzinfo,
+    message: str = "",
+    link: PreviewLink | None = None,
+) -> list[Cell]:
+    """The Orders row of one line item, in `orders_tab(fields)` column order."""
+    row: list[Cell] = [
+        line.key,
+        line.order_number,
+        line.reference,
+        line.store,
+        line.status.label,
+        _moment(line.placed_at, tz),
+        _moment(line.submit_at, tz) if line.status == OrderStatus.PENDING else "",
+        safe_text(line.customer),
+        safe_text(line.country),
+        safe_text(line.sku),
+        safe_text(line.product),
+        line.quantity,
+        line.shipped,
+        "; ".join(f"{carrier} {number}" for carrier, number, _ in line.tracking),
+        " ".join(link for _, _, link in line.tracking if link),
+        safe_text("; ".join(line.problems)),
+        message,
+        line.status == OrderStatus.ON_HOLD,
+        safe_text(line.note),
+        link(line.preview) if link is not None and line.preview else "",
+    ]
+    row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
+    return row
+
+
+class RowCache:
+    """Rows built last cycle, reused while their line, message and columns are unchanged.
+
+    Most lines do not change between two cycles; comparing a line with the one its
+    row was built from costs a fraction of formatting the row again."""
+
+    def __init__(self) -> None:
+        self._layout: tuple[object, ...] = ()
+        self._built: dict[str, tuple[SheetLine, str, list[Cell]]] = {}
+        self.texts: dict[str, list[str]] = {}
+        """Key -> the row as a spreadsheet shows it, to compare with what was read
+        at C speed (made once per row built, not every cycle)."""
+
+    def rows(
+        self,
+        lines: Sequence[SheetLine],
+        fields: dict[str, str],
+        tz: tzinfo,
+        messages: dict[str, str],
+        link: PreviewLink | None = None,
+    ) -> dict[str, list[Cell]]:
+        """`link` may carry an `epoch` (links change when it does: rows are rebuilt)."""
+        layout = (tuple(fields.items()), tz, link, getattr(link, "epoch", None))
+        before = self._built if layout == self._layout else {}
+        built: dict[str, tuple[SheetLine, str, list[Cell]]] = {}
+        texts: dict[str, list[str]] = {}
+        old_texts = self.texts
+        for line in lines:
+            message = messages.get(line.key, "")
+            hit = before.get(line.key)
+            if hit is not None and hit[1] == message and hit[0] == line:
+                built[line.key] = hit
+                texts[line.key] = old_texts[line.key]
+            else:
+                row = build_row(line, fields, tz, message, link)
+                built[line.key] = (line, message, row)
+                texts[line.key] = [cell_text(value) for value in row]
+        self._built, self._layout, self.texts = built, layout, texts
+        return {key: row for key, (_, _, row) in built.items()}
+
+
+def archive_row(headers: Sequence[str], row: Sequence[Cell], archived_at: str) -> list[Cell]:
+    """An Archive row made from the Orders row last written for that line."""
+    by_header = dict(zip(headers, row, strict=False))
+    extra = [h for h in headers if h not in FIXED_HEADERS]
+    personalization = "; ".join(
+        f"{h}={cell_text(by_header[h])}" for h in extra if cell_text(by_header.get(h))
+    )
+    values: list[Cell] = []
+    for header in ARCHIVE_HEADERS:
+        if header == "personalization":
+            values.append(personalization)
+        elif header == "archived at":
+            values.append(archived_at)
+        else:
+            values.append(by_header.get(header, ""))
+    return values
+
+
+def archived_line_row(line: SheetLine, tz: tzinfo, archived_at: str) -> list[Cell]:
+    """The Archive row of a line that was finished before the sheet first showed it."""
+    names = sorted(line.personalization)
+    headers = orders_tab(names).headers
+    return archive_row(headers, build_row(line, field_headers(names), tz), archived_at)
+
+
+STATUS_COLOURS: dict[str, str] = {
+    OrderStatus.PENDING.label: "DDEBF7",
+    OrderStatus.ON_HOLD.label: "FFF2CC",
+    OrderStatus.NEEDS_DESIGN.label: "EAD1F5",
+    OrderStatus.SUBMIT_FAILED.label: "F4CCCC",
+    OrderStatus.SUBMITTED.label: "CFE2F3",
+    OrderStatus.IN_PRODUCTION.label: "CFE2F3",
+    OrderStatus.PARTIALLY_SHIPPED.label: "D9EAD3",
+    OrderStatus.SHIPPED.label: "B6D7A8",
+    OrderStatus.COMPLETED.label: "E2EFDA",
+    OrderStatus.CANCELLED.label: "E7E6E6",
+    OrderStatus.RETURNED.label: "E7E6E6",
+}
+"""Background colour (hex RGB) of the status cell, by the status shown."""

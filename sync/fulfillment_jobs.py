@@ -1,0 +1,55 @@
+"""Fulfillment jobs: the countdown tick, the stuck-submission reconciler, the tracking poll.
+
+Thin on purpose: each body is one call on `runtime.submission`; the job
+wrapper owns logging and error capture. The countdown is a singleton, and
+even two instances running it at once would not submit an order twice
+(claims are row-locked and version-checked).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sync.jobs import JobSpec
+
+if TYPE_CHECKING:
+    from podops.runtime.root import Runtime
+
+log = logging.getLogger("podops.fulfillment")
+
+COUNTDOWN_EVERY_S = 30
+RECONCILE_EVERY_S = 60
+TRACKING_EVERY_S = 300
+
+
+def jobs(runtime: Runtime) -> list[JobSpec]:
+    def countdown() -> None:
+        report = runtime.submission.tick()
+        for number in report.submitted:
+            log.info("order %s submitted", number)
+        for number, reason in report.failed:
+            log.warning("order %s failed to submit: %s", number, reason)
+        for number, reason in report.blocked:
+            log.warning("order %s is waiting: %s", number, reason)
+
+    def reconcile() -> None:
+        for reference in runtime.submission.reconcile_stuck():
+            log.info("reconciled %s (was left submitting)", reference)
+
+    def tracking() -> None:
+        report = runtime.submission.poll_tracking()
+        for reference, changes in report.changed.items():
+            log.info("%s: %s", reference, ", ".join(changes))
+        for reference, reason in report.errors.items():
+            log.warning("tracking for %s: %s", reference, reason)
+
+    return [
+        JobSpec(
+            "fulfillment.countdown", countdown, "interval", {"seconds": COUNTDOWN_EVERY_S}, True
+        ),
+        JobSpec(
+            "fulfillment.reconcile", reconcile, "interval", {"seconds": RECONCILE_EVERY_S}, True
+        ),
+        JobSpec("fulfillment.tracking", tracking, "interval", {"seconds": TRACKING_EVERY_S}, True),
+    ]
