@@ -25,7 +25,7 @@ from podops.events import Actor, Channel
 from podops.settings import Settings, env_name
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from bot.context import SlackRuntime
 
 log = logging.getLogger(__name__)
 WEB_TIMEOUT_S = 10
@@ -47,7 +47,7 @@ def build_web_client(settings: Settings) -> WebClient:
 class Bot:
     """What every listener needs: the runtime, the verbs and the permission check."""
 
-    runtime: Runtime
+    runtime: SlackRuntime
     ops: Operations
     authorizer: Authorizer
 
@@ -72,7 +72,7 @@ def attempt(call: Any) -> Reply:
     return result
 
 
-def create_app(runtime: Runtime, client: WebClient | None = None) -> App:
+def create_app(runtime: SlackRuntime, client: WebClient | None = None) -> App:
     bolt_fixes.apply()
     from bot.listeners import actions, commands, events, views
 

@@ -12,24 +12,25 @@ from slack_sdk.errors import SlackApiError
 
 from bot.blocks import home_view
 from podops import reports
+from podops.jobs import JobSpec
 from podops.models import SyncState, utcnow
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from bot.context import SlackRuntime
 
 log = logging.getLogger(__name__)
 STATE_KEY = "slack.home_users"
 MAX_USERS = 50
 
 
-def dashboard_view(runtime: Runtime) -> dict[str, object]:
+def dashboard_view(runtime: SlackRuntime) -> dict[str, object]:
     window = timedelta(minutes=max(runtime.settings.slack.alert_before_minutes, 60))
     with runtime.db.unit_of_work() as session:
         board = reports.dashboard(session, due_within=window)
     return home_view(board)
 
 
-def remember_user(runtime: Runtime, user_id: str) -> None:
+def remember_user(runtime: SlackRuntime, user_id: str) -> None:
     with runtime.db.unit_of_work() as session:
         state = session.get(SyncState, STATE_KEY)
         if state is None:
@@ -39,7 +40,7 @@ def remember_user(runtime: Runtime, user_id: str) -> None:
         state.value = {"users": [user_id, *users][:MAX_USERS]}
 
 
-def publish_home(runtime: Runtime, client: WebClient, user_id: str) -> bool:
+def publish_home(runtime: SlackRuntime, client: WebClient, user_id: str) -> bool:
     try:
         client.views_publish(user_id=user_id, view=dashboard_view(runtime))
     except SlackApiError as exc:
@@ -48,7 +49,7 @@ def publish_home(runtime: Runtime, client: WebClient, user_id: str) -> bool:
     return True
 
 
-def refresh_homes(runtime: Runtime) -> int:
+def refresh_homes(runtime: SlackRuntime) -> int:
     """Republish the dashboard for everyone who opened App Home lately."""
     with runtime.db.unit_of_work() as session:
         state = session.get(SyncState, STATE_KEY)
@@ -65,3 +66,12 @@ def refresh_homes(runtime: Runtime) -> int:
         except SlackApiError as exc:
             log.warning("views.publish for %s failed: %s", user_id, exc.response.get("error"))
     return published
+
+
+def jobs(runtime: SlackRuntime) -> list[JobSpec]:
+    """Keep the dashboards of recent App Home visitors fresh (Slack only)."""
+    if not runtime.settings.slack.enabled:
+        return []
+    return [
+        JobSpec("slack.home_refresh", lambda: refresh_homes(runtime), "interval", {"minutes": 5})
+    ]

@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from bot.context import SlackRuntime
 
 PATHS = ("/slack/events", "/slack/commands", "/slack/interactions")
 
@@ -34,7 +34,7 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):
         return to_starlette_response(bolt_response)
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(runtime: SlackRuntime) -> list[BaseRoute]:
     """Starlette routes for Slack over HTTP; none when Slack is off or in Socket Mode."""
     settings = runtime.settings.slack
     if not settings.enabled or settings.socket_mode:

@@ -26,8 +26,7 @@ from bot.blocks import (
 from bot.pacing import ChannelPacer
 from bot.recall import Recall, metadata
 from bot.webapi import PacedCalls, SlackRefused
-from podops.ports.notify import DailySummary, EventNotice, OrderCard, PostKey
-from sync.notify_job import AlertGone
+from podops.ports.notify import AlertGone, DailySummary, EventNotice, OrderCard, PostKey
 
 log = logging.getLogger(__name__)
 

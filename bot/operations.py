@@ -21,13 +21,13 @@ from podops.errors import DomainRefusal
 from podops.events import Actor
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
+from podops.notify.alerts import queue_previews
+from podops.notify.summary import build_summary, yesterday
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
-from sync.notify_job import queue_previews
-from sync.summary import build_summary, yesterday
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Everything
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ class Reply:
     blocks: list[blocks.Block] | None = None
 
 
-def optional_service(runtime: Runtime, name: str) -> Any:
+def optional_service(runtime: Everything, name: str) -> Any:
     """A service another area provides (`submission`, `print_files`), or None."""
     try:
         return getattr(runtime, name)
@@ -47,7 +47,7 @@ def optional_service(runtime: Runtime, name: str) -> Any:
 
 
 class Operations:
-    def __init__(self, runtime: Runtime, preview_link: blocks.PreviewLink | None = None) -> None:
+    def __init__(self, runtime: Everything, preview_link: blocks.PreviewLink | None = None) -> None:
         self.runtime = runtime
         self.preview_link = preview_link
         self._table: dict[str, Callable[[Command, Actor], Reply]] = {
@@ -128,7 +128,8 @@ class Operations:
         return Reply(f"{len(cards)} order(s) match", blocks.find_blocks(command.text, cards))
 
     def summary(self, command: Command, actor: Actor) -> Reply:
-        result = build_summary(self.runtime, yesterday(self.runtime))
+        settings = self.runtime.settings
+        result = build_summary(self.runtime.db, settings, yesterday(settings))
         return Reply(f"Summary for {result.day.isoformat()}", blocks.summary_blocks(result))
 
     def help(self, command: Command, actor: Actor) -> Reply:

@@ -15,7 +15,7 @@ def preview_link(settings: Settings) -> PreviewLink | None:
     secret = settings.render.link_secret
     if secret is None or len(secret.get_secret_value()) < 16:
         return None
-    from render.links import signed_url
+    from podops.links import signed_url
 
     key = secret.get_secret_value().encode()
     base = settings.render.public_base_url

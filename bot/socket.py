@@ -11,10 +11,10 @@ from podops.errors import ConfigError
 from podops.settings import env_name
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from bot.context import SlackRuntime
 
 
-def socket_mode_handler(runtime: Runtime) -> SocketModeHandler | None:
+def socket_mode_handler(runtime: SlackRuntime) -> SocketModeHandler | None:
     """A handler to `.connect()` (background) or `.start()`; None unless Socket Mode is on."""
     settings = runtime.settings.slack
     if not settings.enabled or not settings.socket_mode:

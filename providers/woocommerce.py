@@ -219,6 +219,11 @@ class WooCommerceStore:
         self._send("POST", path, json=body)
         return PushResult.SENT
 
+    def order_from_webhook(self, body: dict[str, Any]) -> IncomingOrder:
+        """A verified webhook body as an incoming order (never dropped: an unreadable
+        body becomes an order flagged for staff)."""
+        return map_order_safely(body, self.key, self.config)
+
     def close(self) -> None:
         self.client.close()
 

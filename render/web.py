@@ -10,12 +10,12 @@ from starlette.routing import BaseRoute
 from render.links import print_file_routes
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Configured
 
 log = logging.getLogger(__name__)
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(runtime: Configured) -> list[BaseRoute]:
     """`GET /files/{name}` when a link secret is set; providers download from here."""
     config = runtime.settings.render
     if config.link_secret is None:

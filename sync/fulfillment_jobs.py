@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sync.jobs import JobSpec
+from podops.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Fulfillment
 
 log = logging.getLogger("podops.fulfillment")
 
@@ -23,7 +23,7 @@ RECONCILE_EVERY_S = 60
 TRACKING_EVERY_S = 300
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Fulfillment) -> list[JobSpec]:
     def countdown() -> None:
         report = runtime.submission.tick()
         for number in report.submitted:

@@ -11,17 +11,17 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from podops.intake.passes import IntakeReport, PageCallback, sync_store
-from sync.jobs import JobSpec
+from podops.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Stores
 
 log = logging.getLogger(__name__)
 
 POLLED_PLATFORMS = frozenset({"woocommerce", "sandbox"})
 
 
-def polled_stores(runtime: Runtime) -> list[str]:
+def polled_stores(runtime: Stores) -> list[str]:
     return [
         name
         for name, store in runtime.settings.stores.items()
@@ -29,7 +29,7 @@ def polled_stores(runtime: Runtime) -> list[str]:
     ]
 
 
-def sync_one(runtime: Runtime, store: str, on_page: PageCallback | None = None) -> IntakeReport:
+def sync_one(runtime: Stores, store: str, on_page: PageCallback | None = None) -> IntakeReport:
     """One pass over one store; a store that is down is reported, never raised."""
     config = runtime.settings.stores[store]
     report = sync_store(
@@ -53,11 +53,11 @@ def sync_one(runtime: Runtime, store: str, on_page: PageCallback | None = None) 
     return report
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Stores) -> list[JobSpec]:
     now = datetime.now(UTC)
     return [
         JobSpec(
-            name=f"intake:{name}",
+            name=f"intake.{name}",
             func=partial(sync_one, runtime, name),
             trigger="interval",
             trigger_args={

@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 from podops.errors import PodopsError
 from podops.events import Actor
-from sync.jobs import JobSpec
+from podops.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Fulfillment
 
 log = logging.getLogger(__name__)
 RENDERER = Actor.system("renderer")
 
 
-def render_ahead(runtime: Runtime, limit: int = 20) -> int:
+def render_ahead(runtime: Fulfillment, limit: int = 20) -> int:
     """Render stale print files for orders in the countdown, so submission never waits."""
     done = 0
     for reference in runtime.print_files.stale_orders(limit):
@@ -29,8 +29,14 @@ def render_ahead(runtime: Runtime, limit: int = 20) -> int:
     return done
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Fulfillment) -> list[JobSpec]:
     return [
-        JobSpec("render_ahead", lambda: render_ahead(runtime), "interval", {"seconds": 30}, True),
-        JobSpec("db_optimize", runtime.db.optimize, "cron", {"hour": 3, "minute": 17}, True),
+        JobSpec(
+            "fulfillment.render_ahead",
+            lambda: render_ahead(runtime),
+            "interval",
+            {"seconds": 30},
+            singleton=True,
+        ),
+        JobSpec("db.optimize", runtime.db.optimize, "cron", {"hour": 3, "minute": 17}, True),
     ]

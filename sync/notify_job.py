@@ -1,233 +1,51 @@
-"""Notification delivery: the alert scan and the outbox drain for everything
-people are told (order events, countdown alerts, edit previews, the daily
-summary). Each handler makes at-least-once delivery effectively once: every
-post carries a key derived from the outbox message's dedup_key, and on a retry
-(`attempts > 1`: an earlier attempt may have reached Slack, even one whose
-worker died before our commit) the notifier first looks for that key and
-reuses the message it finds. The alert is posted once and then only updated;
-progress within a multi-step message is kept in its payload so a retry after a
-failure resumes, and the keyed look-up covers a retry after a crash."""
+"""The notification jobs: the alert scan, the outbox drain for everything people are
+told, and the daily summary (queued at `summary.at`, and once at start-up when
+one was missed). What is queued and how it is posted lives in `podops.notify`;
+this module only schedules it and binds the runtime's notifier and chart renderer."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session, object_session
-
-from podops import reports
-from podops.models import Order, OutboxMessage, utcnow
-from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic, enqueue
-from podops.ports.notify import EventNotice, Notifier, NotifyError, PostKey
-from podops.status import BEFORE_SUBMISSION, OrderStatus
-from sync import summary as daily
-from sync.jobs import JobSpec
+from podops.jobs import JobSpec
+from podops.notify import alerts
+from podops.notify import summary as daily
+from podops.notify.handlers import NotifyHandlers
+from podops.outbox import DrainReport, OutboxDispatcher
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Notifying
 
-ALERT_TOPIC = "slack.alert"
-PREVIEW_TOPIC = "slack.preview"
 DRAIN_BATCH = 50
 SUMMARY_CATCH_UP = "notify.summary_catch_up"
 
 
-def _session(message: OutboxMessage) -> Session:
-    session = object_session(message)
-    assert session is not None, "outbox handlers run inside the dispatcher's unit of work"
-    return session
-
-
-def post_key(message: OutboxMessage, part: str = "") -> PostKey:
-    """The key of one post a message makes (`part` tells apart several posts)."""
-    value = f"{message.dedup_key}#{part}" if part else message.dedup_key
-    return PostKey(value, message.created_at, look_first=message.attempts > 1)
-
-
-class AlertGone(NotifyError):
-    """The order's alert (or the thread a post was for) no longer exists: someone
-    deleted the message, or its channel is gone. Retrying cannot help."""
-
-    def __init__(self, ref: str) -> None:
-        super().__init__(f"the message {ref} no longer exists", retryable=False)
-        self.ref = ref
-
-
-def remember_alert(session: Session, order_id: int, ref: str | None) -> None:
-    """Store where the alert lives; a plain UPDATE so it never races a staff action's
-    version check (alert_ref is bookkeeping, not order state)."""
-    table: Any = Order.__table__
-    session.execute(update(table).where(table.c.id == order_id).values(alert_ref=ref))
-
-
-class NotifyHandlers:
-    """Outbox handlers for the notification topics, bound to one Notifier."""
-
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
-
-    def as_dict(self) -> dict[str, Handler]:
-        return {
-            Topic.NOTIFY: self.order_event,
-            ALERT_TOPIC: self.alert,
-            PREVIEW_TOPIC: self.previews,
-            daily.TOPIC: self.summary,
-        }
-
-    def order_event(self, message: OutboxMessage) -> None:
-        session = _session(message)
-        found = reports.event_notice(session, int(message.payload["event_id"]))
-        if found is None:
-            return
-        order, notice = found
-        if not order.alert_ref:
-            if notice.problem:
-                self.notifier.post_event(notice, None, post_key(message))
-            return
-        thread = self._refresh_alert(message, order)
-        self._post_in_thread(message, order, notice, thread)
-
-    def alert(self, message: OutboxMessage) -> None:
-        session = _session(message)
-        order = session.get(Order, int(message.payload["order_id"]))
-        if order is None:
-            return
-        if order.alert_ref:
-            self._refresh_alert(message, order)
-        elif OrderStatus(order.status) in BEFORE_SUBMISSION:
-            card = reports.order_card(session, order)
-            remember_alert(session, order.id, self.notifier.post_alert(card, post_key(message)))
-
-    def _refresh_alert(self, message: OutboxMessage, order: Order) -> str | None:
-        """Update the order's alert; if it was deleted, forget it and post a fresh one
-        while staff can still act on the order. The alert's ref, or None."""
-        session = _session(message)
-        card = reports.order_card(session, order)
-        ref = str(order.alert_ref)
-        try:
-            self.notifier.update_alert(ref, card)
-            return ref
-        except AlertGone:
-            remember_alert(session, order.id, None)
-        if OrderStatus(order.status) not in BEFORE_SUBMISSION:
-            return None
-        fresh = self.notifier.post_alert(card, post_key(message, "alert"))
-        remember_alert(session, order.id, fresh)
-        return fresh
-
-    def _post_in_thread(
-        self, message: OutboxMessage, order: Order, notice: EventNotice, thread: str | None
-    ) -> None:
-        """The event under the alert; in the channel when the alert is gone for good."""
-        if thread:
-            try:
-                self.notifier.post_event(notice, thread, post_key(message))
-                return
-            except AlertGone:
-                remember_alert(_session(message), order.id, None)
-        self.notifier.post_event(notice, None, post_key(message, "channel"))
-
-    def previews(self, message: OutboxMessage) -> None:
-        payload = dict(message.payload)
-        session = _session(message)
-        order = session.get(Order, int(payload["order_id"]))
-        if order is None:
-            return
-        thread = payload.get("thread") or order.alert_ref
-        notice = EventNotice(order.number, str(payload["text"]))
-        if thread and not payload.get("announced"):
-            try:
-                self.notifier.post_event(notice, thread, post_key(message, "text"))
-            except AlertGone:
-                if thread == order.alert_ref:
-                    remember_alert(session, order.id, None)
-                thread = None
-        if not thread:
-            thread = self.notifier.post_event(notice, None, post_key(message, "text"))
-        payload.update(thread=thread, announced=True)
-        message.payload = payload
-        files: list[str] = list(payload.get("files", []))
-        for index in range(int(payload.get("done", 0)), len(files)):
-            path = Path(files[index])
-            if path.is_file():
-                self.notifier.post_image(
-                    thread,
-                    path.read_bytes(),
-                    filename=path.name,
-                    title=path.stem,
-                    in_thread=True,
-                    key=post_key(message, f"file{index}"),
-                )
-            message.payload = {**payload, "done": index + 1}
-
-    def summary(self, message: OutboxMessage) -> None:
-        payload = dict(message.payload)
-        result = daily.summary_from_payload(payload["summary"])
-        ref = payload.get("ref") or self.notifier.post_summary(result, post_key(message))
-        message.payload = {**payload, "ref": ref}
-        chart = daily.render_chart(result.per_day)
-        name = f"orders-{result.day.isoformat()}.png"
-        self.notifier.post_image(
-            ref,
-            chart,
-            filename=name,
-            title="Orders per day",
-            in_thread=False,
-            key=post_key(message, "chart"),
-        )
-
-
-def scan_alerts(runtime: Runtime, now: datetime | None = None) -> int:
-    """Queue one alert for each order that entered the alert window."""
+def scan_alerts(runtime: Notifying, now: datetime | None = None) -> int:
+    """Queue the alerts of orders that entered the window `slack.alert_before_minutes`."""
     window = timedelta(minutes=runtime.settings.slack.alert_before_minutes)
-    queued = 0
-    with runtime.db.unit_of_work() as session:
-        for order_id in reports.alert_candidates(session, now or utcnow(), window):
-            payload = {"order_id": order_id}
-            if enqueue(
-                session, ALERT_TOPIC, f"{ALERT_TOPIC}:{order_id}", payload, order_id=order_id
-            ):
-                queued += 1
-    return queued
+    return alerts.scan_alerts(runtime.db, window, now)
 
 
-def queue_previews(
-    session: Session, order: Order, text: str, files: list[Path], *, key: str
-) -> None:
-    """Schedule the re-rendered previews of an edit (posted in the order's thread)."""
-    payload = {"order_id": order.id, "text": text, "files": [str(f) for f in files]}
-    enqueue(session, PREVIEW_TOPIC, f"{PREVIEW_TOPIC}:{key}", payload, order_id=order.id)
-
-
-def drain(runtime: Runtime, limit: int = DRAIN_BATCH) -> DrainReport:
-    handlers = NotifyHandlers(runtime.notifier).as_dict()
+def drain(runtime: Notifying, limit: int = DRAIN_BATCH) -> DrainReport:
+    handlers = NotifyHandlers(runtime.notifier, runtime.chart).as_dict()
     return OutboxDispatcher(runtime.db, handlers).drain(limit)
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Notifying) -> list[JobSpec]:
     """The scheduler jobs for notifications (console or Slack alike)."""
-    at = runtime.settings.summary.at
-    specs = [
+    settings, db = runtime.settings, runtime.db
+    at = settings.summary.at
+    return [
         JobSpec("notify.alert_scan", lambda: scan_alerts(runtime), "interval", {"seconds": 30}),
         JobSpec("notify.drain", lambda: drain(runtime), "interval", {"seconds": 5}),
         JobSpec(
             "notify.daily_summary",
-            lambda: daily.enqueue_daily_summary(runtime),
+            lambda: daily.enqueue_daily_summary(db, settings),
             "cron",
-            {"hour": at.hour, "minute": at.minute, "timezone": runtime.settings.timezone},
+            {"hour": at.hour, "minute": at.minute, "timezone": settings.timezone},
             singleton=True,
         ),
         # Once at start-up: a summary missed while the service was down still goes out.
-        JobSpec(SUMMARY_CATCH_UP, lambda: daily.catch_up(runtime), "date", {}, singleton=True),
+        JobSpec(SUMMARY_CATCH_UP, lambda: daily.catch_up(db, settings), "date", {}, singleton=True),
     ]
-    if runtime.settings.slack.enabled:
-        from bot.home import refresh_homes
-
-        specs.append(
-            JobSpec(
-                "slack.home_refresh", lambda: refresh_homes(runtime), "interval", {"minutes": 5}
-            )
-        )
-    return specs

@@ -21,14 +21,14 @@ from podops.errors import OrderNotFound, PodopsError
 from podops.fulfillment.callbacks import CALLBACK_PREFIX
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Fulfillment
 
 log = logging.getLogger("podops.fulfillment")
 
 MAX_BODY_BYTES = 1_000_000
 
 
-def routes(runtime: Runtime) -> list[BaseRoute]:
+def routes(runtime: Fulfillment) -> list[BaseRoute]:
     async def shipment_notification(request: Request) -> Response:
         provider = request.path_params["provider"]
         reference = request.path_params["reference"]

@@ -18,13 +18,13 @@ from sqlalchemy.orm import Session, object_session
 
 from podops.errors import ConfigError, StoreError
 from podops.intake.passes import record_push, status_pushed
+from podops.jobs import JobSpec
 from podops.models import Order, OutboxMessage, Shipment
 from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic
 from podops.ports.store import PushResult, StoreClient, TrackingPush
-from sync.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
+    from podops.ports.context import Stores
 
 STORE_TOPICS = [Topic.STORE_STATUS, Topic.STORE_TRACKING]
 DRAIN_EVERY_S = 5
@@ -32,7 +32,7 @@ BATCH = 200
 
 
 class ClientFor(Protocol):
-    """Runtime.store_client: a store's adapter by name (and its row's platform)."""
+    """Stores.store_client: a store's adapter by name (and its row's platform)."""
 
     def __call__(self, name: str, *, stored_platform: str | None = None) -> StoreClient: ...
 
@@ -98,7 +98,7 @@ class StorePush:
             ) from exc
 
 
-def drain(runtime: Runtime, *, rounds: int = 20) -> DrainReport:
+def drain(runtime: Stores, *, rounds: int = 20) -> DrainReport:
     """Deliver every due store message (in batches), and say what happened."""
     dispatcher = OutboxDispatcher(runtime.db, StorePush(runtime.store_client).handlers())
     total = DrainReport()
@@ -112,10 +112,10 @@ def drain(runtime: Runtime, *, rounds: int = 20) -> DrainReport:
     return total
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Stores) -> list[JobSpec]:
     return [
         JobSpec(
-            name="store-pushback",
+            name="store.pushback",
             func=partial(drain, runtime),
             trigger="interval",
             trigger_args={"seconds": DRAIN_EVERY_S},

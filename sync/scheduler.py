@@ -9,7 +9,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from sync.jobs import Guard, JobSpec, run_job
+from podops.jobs import Guard, JobSpec, run_job
 
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 30}
 # A daily job (the summary) that was held up (a suspended machine, a busy pool)

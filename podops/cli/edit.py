@@ -140,7 +140,7 @@ def _announce(rt: Runtime, reference: str, text: str, previews: list[Path]) -> N
     """Queue the new previews for the order's thread (Slack or the console)."""
     if not previews:
         return
-    from sync.notify_job import queue_previews
+    from podops.notify.alerts import queue_previews
 
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, reference)

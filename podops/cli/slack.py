@@ -65,7 +65,8 @@ def summary_command(
 ) -> None:
     """Print the daily summary numbers and write the 14-day chart."""
     from podops.cli.main import out, runtime
-    from sync.summary import build_summary, render_chart, yesterday
+    from podops.notify.summary import build_summary, yesterday
+    from render.chart import render_chart
 
     try:
         given = date.fromisoformat(day) if day else None
@@ -73,8 +74,8 @@ def summary_command(
         raise UsageProblem(f"{day!r} is not a day; expected YYYY-MM-DD") from None
     rt = runtime()
     rt.db.check()
-    wanted = given or yesterday(rt)
-    result = build_summary(rt, wanted)
+    wanted = given or yesterday(rt.settings)
+    result = build_summary(rt.db, rt.settings, wanted)
     print_summary(out, result)
     path = chart or rt.settings.data_dir / f"summary-{wanted.isoformat()}.png"
     path.parent.mkdir(parents=True, exist_ok=True)

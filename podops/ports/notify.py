@@ -13,6 +13,7 @@ again, like the provider submission reconciles by our order reference.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -22,6 +23,19 @@ from podops.errors import OutsideServiceError
 
 class NotifyError(OutsideServiceError):
     """Slack (or another chat) refused or failed to take a message."""
+
+
+class AlertGone(NotifyError):
+    """The order's alert (or the thread a post was for) no longer exists: someone
+    deleted the message, or its channel is gone. Retrying cannot help."""
+
+    def __init__(self, ref: str) -> None:
+        super().__init__(f"the message {ref} no longer exists", retryable=False)
+        self.ref = ref
+
+
+ChartRenderer = Callable[[list[tuple[date, int]]], bytes]
+"""Draws orders per day as a PNG (an adapter: the core draws nothing)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from podops.incoming import IncomingOrder
 
@@ -67,4 +67,13 @@ class StoreClient(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class WebhookStore(StoreClient, Protocol):
+    """A shop that also pushes orders to us (WooCommerce webhooks)."""
+
+    def order_from_webhook(self, body: dict[str, Any]) -> IncomingOrder:
+        """A verified webhook body as an incoming order; unreadable parts flag it."""
         ...

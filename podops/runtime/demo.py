@@ -43,7 +43,7 @@ LOOP_JOBS = (
     "fulfillment.countdown",
     "fulfillment.reconcile",
     "fulfillment.tracking",
-    "store-pushback",
+    "store.pushback",
     "notify.drain",
 )
 WAITING_FOR_STAFF = {OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN, OrderStatus.SUBMIT_FAILED}
@@ -214,7 +214,7 @@ class Demo:
             while time.monotonic() - started < self.timing.timeout_s:
                 elapsed = time.monotonic() - started
                 if elapsed < self.timing.intake_s:
-                    self._job("intake:shop")
+                    self._job("intake.shop")
                 for name in LOOP_JOBS:
                     self._job(name)
                 if self.edited is None and elapsed > 4:
@@ -222,7 +222,7 @@ class Demo:
                 if self.edited is not None:
                     self._fill_in_missing_messages()
                 if time.monotonic() - last_mirror > 5:
-                    self._job("sheet_mirror")
+                    self._job("sheet.mirror")
                     last_mirror = time.monotonic()
                 if elapsed > self.timing.intake_s and self._settled():
                     finished = True
@@ -231,7 +231,7 @@ class Demo:
         finally:
             self.stop.set()
             renderer.join(timeout=30)
-        self._job("sheet_mirror")
+        self._job("sheet.mirror")
         return finished
 
     def _job(self, name: str) -> Any:
@@ -246,7 +246,7 @@ class Demo:
 
     def _render_loop(self) -> None:
         while not self.stop.is_set():
-            if not self._job("render_ahead"):
+            if not self._job("fulfillment.render_ahead"):
                 self.stop.wait(0.5)
 
     def _settled(self) -> bool:
@@ -342,11 +342,12 @@ class Demo:
 
     def post_summary(self) -> Path:
         """Today's summary (the demo's day) through the same outbox path as the daily job."""
+        from podops.notify.summary import SUMMARY_TOPIC as TOPIC
+        from podops.notify.summary import build_summary, summary_to_payload
         from podops.outbox import enqueue
-        from sync.summary import TOPIC, build_summary, render_chart, summary_to_payload
 
         today = utcnow().astimezone(self.runtime.settings.tz).date()
-        summary = build_summary(self.runtime, today)
+        summary = build_summary(self.runtime.db, self.runtime.settings, today)
         with self.runtime.db.unit_of_work() as session:
             enqueue(
                 session,
@@ -359,7 +360,7 @@ class Demo:
         chart = Path(folder or self.runtime.settings.data_dir) / f"orders-{summary.day}.png"
         if not chart.exists():  # a notifier that keeps no files
             chart.parent.mkdir(parents=True, exist_ok=True)
-            chart.write_bytes(render_chart(summary.per_day))
+            chart.write_bytes(self.runtime.chart(summary.per_day))
         return chart
 
 

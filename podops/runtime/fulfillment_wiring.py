@@ -34,7 +34,7 @@ class PrintLinks:
             return print_file
         if self.key is None:
             return Path(print_file).resolve().as_uri()
-        from render.links import signed_url
+        from podops.links import signed_url
 
         return signed_url(self.public_base_url, Path(print_file).name, self.key, ttl_s=self.ttl_s)
 

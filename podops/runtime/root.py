@@ -19,7 +19,7 @@ from podops.settings import Settings, load_settings
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from podops.ports.notify import Notifier
+    from podops.ports.notify import ChartRenderer, Notifier
 
 if TYPE_CHECKING:
     from podops.ports.store import StoreClient
@@ -119,6 +119,13 @@ class Runtime:
 
         return ConsoleNotifier(image_dir=self.settings.data_dir / "notices")
 
+    @property
+    def chart(self) -> ChartRenderer:
+        """The daily summary's chart (Pillow, in render/)."""
+        from render.chart import render_chart
+
+        return render_chart
+
     @cached_property
     def _provider_adapters(self) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
         from podops.runtime.fulfillment_wiring import build_providers, print_links
@@ -188,3 +195,11 @@ class Runtime:
                 client.close()
         if "db" in self.__dict__:
             self.db.dispose()
+
+
+if TYPE_CHECKING:
+    from bot.context import SlackRuntime
+
+    def _serves_every_adapter(runtime: Runtime) -> SlackRuntime:
+        """mypy proves Runtime offers what every adapter's Protocol asks for."""
+        return runtime

@@ -28,7 +28,7 @@ from podops.runtime.root import Runtime
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
-    from sync.jobs import JobSpec
+    from podops.jobs import JobSpec
 
 log = logging.getLogger("podops.service")
 HEARTBEAT_EVERY_S = 30.0
@@ -41,6 +41,7 @@ JOB_MODULES = (
     "sync.sheets.mirror",
     "sync.notify_job",
     "sync.maintenance",
+    "bot.home",
 )
 ROUTE_MODULES = ("sync.webhooks", "sync.provider_callbacks", "bot.http", "render.web")
 

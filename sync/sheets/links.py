@@ -1,7 +1,7 @@
 """Links to line previews for the Orders tab's `preview` column.
 
 Previews sit beside the print files and are served by the same signed,
-expiring `/files/` links (render.links), so a link works only when
+expiring `/files/` links (podops.links), so a link works only when
 `render.link_secret` is set and `render.public_base_url` reaches this server;
 otherwise the column stays empty. A signed link carries its expiry, so the
 expiry is rounded to the day: the link in a cell stays the same all day (no
@@ -42,7 +42,7 @@ class PreviewLinks:
     def __call__(self, preview: str) -> str:
         if preview.startswith(("http://", "https://")):
             return preview
-        from render.links import signed_url
+        from podops.links import signed_url
 
         start = self.epoch
         return signed_url(

@@ -51,8 +51,8 @@ from sync.sheets.links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
-    from podops.runtime.root import Runtime
-    from sync.jobs import JobSpec
+    from podops.jobs import JobSpec
+    from podops.ports.context import Sheets
 
 log = logging.getLogger(__name__)
 
@@ -323,9 +323,9 @@ def build_spreadsheet(settings: Settings) -> Spreadsheet | None:
     return Workbook(settings.resolve(config.workbook))
 
 
-def jobs(runtime: Runtime) -> list[JobSpec]:
+def jobs(runtime: Sheets) -> list[JobSpec]:
     """The mirror + tracking-import cycle every `sheet.mirror_minutes` (one instance at a time)."""
-    from sync.jobs import JobSpec
+    from podops.jobs import JobSpec
 
     sheet = runtime.sheet
     if sheet is None:
@@ -339,4 +339,4 @@ def jobs(runtime: Runtime) -> list[JobSpec]:
         return report
 
     minutes = runtime.settings.sheet.mirror_minutes
-    return [JobSpec("sheet_mirror", cycle, trigger_args={"minutes": minutes}, singleton=True)]
+    return [JobSpec("sheet.mirror", cycle, trigger_args={"minutes": minutes}, singleton=True)]

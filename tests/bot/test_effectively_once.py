@@ -21,10 +21,13 @@ from sqlalchemy import select, update
 
 from podops import services
 from podops.models import OutboxMessage, utcnow
+from podops.notify.alerts import ALERT_TOPIC, queue_previews
+from podops.notify.handlers import NotifyHandlers
+from podops.notify.summary import enqueue_daily_summary
 from podops.outbox import OutboxDispatcher
 from podops.runtime.root import Runtime
-from sync.notify_job import ALERT_TOPIC, NotifyHandlers, drain, queue_previews, scan_alerts
-from sync.summary import enqueue_daily_summary
+from render.chart import render_chart
+from sync.notify_job import drain, scan_alerts
 from tests.bot.conftest import slack_settings
 from tests.factories import STAFF, received_order
 from tests.fakes.slack import FakeSlack
@@ -36,7 +39,7 @@ class WorkerDied(Exception):
 
 def deliver_then_die(runtime: Runtime) -> int:
     """Claim every due message, let Slack take each post, then lose the commit."""
-    handlers = NotifyHandlers(runtime.notifier).as_dict()
+    handlers = NotifyHandlers(runtime.notifier, render_chart).as_dict()
     ids = OutboxDispatcher(runtime.db, handlers).claim(50)
     with pytest.raises(WorkerDied), runtime.db.unit_of_work() as session:
         for message_id in ids:
@@ -130,7 +133,7 @@ def test_daily_summary_and_chart_slack_took_before_the_crash_are_posted_once(
     runtime: Runtime, restarted: Runtime, fake_slack: FakeSlack, policy
 ) -> None:
     received_order(runtime.db, policy)
-    assert enqueue_daily_summary(runtime)
+    assert enqueue_daily_summary(runtime.db, runtime.settings)
 
     deliver_then_die(runtime)
     assert drain(restarted).delivered == 1

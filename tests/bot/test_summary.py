@@ -14,11 +14,12 @@ from sqlalchemy import select
 from podops import reports, services
 from podops.cli.main import main
 from podops.models import OutboxMessage, utcnow
+from podops.notify import summary as daily
+from podops.notify.summary import build_summary, enqueue_daily_summary
 from podops.runtime.root import Runtime
-from sync import summary as daily
+from render.chart import render_chart
 from sync.notify_job import SUMMARY_CATCH_UP, drain, jobs
 from sync.scheduler import build_scheduler
-from sync.summary import build_summary, enqueue_daily_summary, render_chart
 from tests.factories import STAFF, received_order, shipped_order, submitted_order
 from tests.fakes.slack import FakeSlack
 
@@ -42,7 +43,7 @@ def busy_day(runtime: Runtime, policy) -> dict[str, str]:
 
 def test_summary_numbers(runtime: Runtime, busy_day: dict[str, str]) -> None:
     today = utcnow().date()
-    summary = build_summary(runtime, today)
+    summary = build_summary(runtime.db, runtime.settings, today)
     assert (summary.received, summary.submitted, summary.shipped, summary.cancelled) == (4, 2, 1, 1)
     assert [o.number for o in summary.late] == [busy_day["late"]]
     assert summary.pending_by_age["over 7 days"] == 1
@@ -50,7 +51,7 @@ def test_summary_numbers(runtime: Runtime, busy_day: dict[str, str]) -> None:
 
 
 def test_chart_is_a_png_of_fourteen_days(runtime: Runtime, busy_day: dict[str, str]) -> None:
-    png = render_chart(build_summary(runtime, utcnow().date()).per_day)
+    png = render_chart(build_summary(runtime.db, runtime.settings, utcnow().date()).per_day)
     image = Image.open(io.BytesIO(png))
     assert (image.format, image.size) == ("PNG", (760, 320))
 
@@ -59,8 +60,8 @@ def test_summary_is_posted_once_with_its_chart_even_after_a_failed_upload(
     runtime: Runtime, fake_slack: FakeSlack, busy_day: dict[str, str]
 ) -> None:
     tomorrow = utcnow() + timedelta(days=1)
-    assert enqueue_daily_summary(runtime, tomorrow) is True
-    assert enqueue_daily_summary(runtime, tomorrow) is False  # one per day
+    assert enqueue_daily_summary(runtime.db, runtime.settings, tomorrow) is True
+    assert enqueue_daily_summary(runtime.db, runtime.settings, tomorrow) is False  # one per day
     fake_slack.fail_next("files.completeUploadExternal", status=500, error="internal_error")
     assert drain(runtime).retried == 1
     from tests.bot.test_alerts import make_due_now
@@ -104,15 +105,16 @@ def test_a_summary_missed_while_the_service_was_down_is_sent_at_start_up(
     down_at_eight = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)  # started 1h30 after it was due
     [catch_up] = [s for s in jobs(runtime) if s.name == SUMMARY_CATCH_UP]
     assert catch_up.trigger == "date" and catch_up.singleton  # runs once, at start-up
-    assert daily.catch_up(runtime, down_at_eight) is True
-    assert daily.catch_up(runtime, down_at_eight) is False  # a restart sends nothing twice
+    assert daily.catch_up(runtime.db, runtime.settings, down_at_eight) is True
+    # a restart sends nothing twice
+    assert daily.catch_up(runtime.db, runtime.settings, down_at_eight) is False
     assert drain(runtime).delivered == 1
     [posted] = fake_slack.calls_to("chat.postMessage")
     assert posted.params["text"] == "Daily summary for 2026-11-22"
     # The regular job that day finds it sent; before 08:00 the latest due one is older.
-    assert enqueue_daily_summary(runtime, down_at_eight) is False
+    assert enqueue_daily_summary(runtime.db, runtime.settings, down_at_eight) is False
     early = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
-    assert daily.catch_up(runtime, early) is True
+    assert daily.catch_up(runtime.db, runtime.settings, early) is True
     with runtime.db.unit_of_work() as session:
         keys = sorted(session.scalars(select(OutboxMessage.dedup_key)))
     assert keys == ["slack.summary:2026-11-22", "slack.summary:2026-11-23"]

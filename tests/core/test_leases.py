@@ -11,14 +11,14 @@ from podops.leases import singleton
 
 
 def test_second_holder_is_refused_while_the_first_runs(db: Database, db_url: str) -> None:
-    with singleton(db, "sheet_mirror") as first:
+    with singleton(db, "sheet.mirror") as first:
         assert first is True
         # Another process (another `podops run` worker) tries the same job now.
         script = textwrap.dedent(
             f"""
             from podops.db import Database
             from podops.leases import singleton
-            with singleton(Database({db_url!r}), "sheet_mirror") as got:
+            with singleton(Database({db_url!r}), "sheet.mirror") as got:
                 print(got)
             """
         )
@@ -28,5 +28,5 @@ def test_second_holder_is_refused_while_the_first_runs(db: Database, db_url: str
         assert other.stdout.strip() == "False"
         with singleton(db, "daily_summary") as unrelated:
             assert unrelated is True
-    with singleton(db, "sheet_mirror") as again:
+    with singleton(db, "sheet.mirror") as again:
         assert again is True

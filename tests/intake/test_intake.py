@@ -168,4 +168,4 @@ def test_each_store_has_its_own_countdown_and_poll_job(
         order = services.get_order(session, "rush:1001")
         assert order.submit_at == order.placed_at + timedelta(hours=2)
     specs = {spec.name: spec.trigger_args["minutes"] for spec in jobs(rt)}
-    assert specs == {"intake:main": 5.0, "intake:rush": 1.0}
+    assert specs == {"intake.main": 5.0, "intake.rush": 1.0}

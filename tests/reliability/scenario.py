@@ -58,7 +58,7 @@ def give_print_files(db: Database) -> None:
 
 def take_in(deployment: Deployment, shop: FakeWooCommerce, count: int) -> list[str]:
     ids = fill_shop(shop, count)
-    deployment.run("intake:main", rounds=1)
+    deployment.run("intake.main", rounds=1)
     return ids
 
 

@@ -50,9 +50,9 @@ def test_kill_during_intake(
     ids = fill_shop(shop, 250)
     shop.gate.arm(is_request("GET", "/wc/v3/orders"), "before", skip=1)  # type: ignore[attr-defined]
 
-    crash_in_the_middle(deployment, "intake:main", shop.gate)  # type: ignore[attr-defined]
+    crash_in_the_middle(deployment, "intake.main", shop.gate)  # type: ignore[attr-defined]
     after_crash = sum(external_ids(db).values())
-    deployment.run("intake:main", rounds=1)
+    deployment.run("intake.main", rounds=1)
 
     held = external_ids(db)
     row.lost, row.duplicates = len(set(ids) - set(held)), sum(held.values()) - len(held)
@@ -146,8 +146,8 @@ def test_kill_during_mirror_cycle(
     # Google applied the first write of the cycle; the worker dies before the answer.
     sheets.gate.arm(is_request("POST", "values:batchUpdate"), "after")  # type: ignore[attr-defined]
 
-    crash_in_the_middle(deployment, "sheet_mirror", sheets.gate)  # type: ignore[attr-defined]
-    deployment.run("sheet_mirror", rounds=2)
+    crash_in_the_middle(deployment, "sheet.mirror", sheets.gate)  # type: ignore[attr-defined]
+    deployment.run("sheet.mirror", rounds=2)
 
     rows = [row for row in sheets.fake.values("Orders")[1:] if any(row)]
     header = sheets.fake.values("Orders")[0]
@@ -187,9 +187,9 @@ def test_kill_during_store_pushback(
     gate = shop.gate  # type: ignore[attr-defined]
     gate.arm(is_request("POST", "shipment-trackings"), "after", skip=2)
 
-    crash_in_the_middle(deployment, "store-pushback", gate)
+    crash_in_the_middle(deployment, "store.pushback", gate)
     time_passes(db)
-    deployment.run("store-pushback", rounds=2)
+    deployment.run("store.pushback", rounds=2)
 
     trackings = {i: len(shop.state.trackings.get(int(i), [])) for i in ids}
     completed = [i for i in ids if shop.state.orders[int(i)]["status"] == "completed"]
@@ -218,7 +218,7 @@ def test_kill_during_slack_drain(
     record.append(row)
     deployment.shop_url, deployment.slack_url = shop.url, slack_api.api_url
     fill_shop(shop, 6, hours_ago=0)  # countdown running: each gets one alert
-    deployment.run("intake:main,notify.alert_scan", rounds=1)
+    deployment.run("intake.main,notify.alert_scan", rounds=1)
     # Slack posts the 3rd alert; the worker dies before the answer.
     gate = slack_api.gate  # type: ignore[attr-defined]
     gate.arm(is_request("POST", "chat.postMessage"), "after", skip=2)

@@ -46,22 +46,22 @@ def test_store_away_during_intake_and_pushback(
     deployment.shop_url, deployment.cc_url = shop.url, customcat.base_url
     ids = fill_shop(shop, 10)
     shop.state.down = True
-    deployment.run("intake:main", rounds=1)
+    deployment.run("intake.main", rounds=1)
     assert sum(external_ids(db).values()) == 0
     assert "503" in (store_error(db) or "") or store_error(db)
     shop.state.down = False
-    deployment.run("intake:main", rounds=1)
+    deployment.run("intake.main", rounds=1)
     held = external_ids(db)
 
     ship_everything(deployment, db, customcat)
     shop.state.down = True
     asked_before = len(shop.state.requests)
-    deployment.run("store-pushback", rounds=1)
+    deployment.run("store.pushback", rounds=1)
     asked_while_down = len(shop.state.requests) - asked_before
     assert not any(shop.state.trackings.values())
     shop.state.down = False
     time_passes(db)
-    deployment.run("store-pushback", rounds=2)
+    deployment.run("store.pushback", rounds=2)
 
     pushes = [(m, p) for m, p in shop.state.requests if m in ("POST", "PUT")]
     for order_id in ids:
@@ -106,7 +106,7 @@ def test_provider_away_shorter_and_longer_than_the_retries(
     deployment.shop_url, deployment.cc_url = shop.url, customcat.base_url
     fill_shop(shop, 6)
     fill_shop(shop, 1, hours_ago=0, first=6000)  # its countdown is still running
-    deployment.run("intake:main", rounds=1)
+    deployment.run("intake.main", rounds=1)
     give_print_files(db)
     outage_for(customcat, 1.5)  # over while the worker is still retrying
     deployment.run("fulfillment.countdown", rounds=1)
@@ -148,7 +148,7 @@ def test_slack_away_then_back(
     deployment.shop_url, deployment.slack_url = shop.url, slack_api.api_url
     ids = fill_shop(shop, 3, hours_ago=0)
     slack_api.fail_next("chat.postMessage", status=503, error="service_unavailable", count=10_000)
-    deployment.run("intake:main,notify.alert_scan,notify.drain", rounds=2)
+    deployment.run("intake.main,notify.alert_scan,notify.drain", rounds=2)
     attempts_while_down = len(slack_api.calls_to("chat.postMessage"))
     slack_api._failures.clear()  # Slack is back
     time_passes(db)
@@ -185,9 +185,9 @@ def test_google_sheets_away_then_back(
     deployment.shop_url, deployment.sheets_url = shop.url, sheets.base
     fill_shop(shop, 15)
     sheets.fake.fail_next(count=10_000, status=503)
-    deployment.run("intake:main,sheet_mirror", rounds=1)
+    deployment.run("intake.main,sheet.mirror", rounds=1)
     sheets.fake.fail_queue.clear()  # Google is back
-    deployment.run("sheet_mirror", rounds=1)
+    deployment.run("sheet.mirror", rounds=1)
 
     values = sheets.fake.values("Orders")
     column = values[0].index("line")

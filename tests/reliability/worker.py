@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 from podops import logs
+from podops.jobs import run_job
 from podops.leases import singleton
 from podops.runtime.root import Runtime
 from podops.runtime.service import collect_jobs
 from podops.settings import load_settings
-from sync.jobs import run_job
 
 PAUSE_S = 0.05
 

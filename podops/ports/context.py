@@ -1,0 +1,71 @@
+"""What an adapter may ask of the running application, as Protocols the core owns.
+
+Adapters (`bot/`, `sync/`, `render/web.py`) receive the composition root's object
+typed by one of these, never `podops.runtime.Runtime` itself, so the arrows run
+one way: composition root -> adapters -> core. Each Protocol names only what
+its adapters use; `podops.runtime.root.Runtime` satisfies all of them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from podops.db import Database
+    from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.printfiles import PrintFiles
+    from podops.ports.notify import ChartRenderer, Notifier
+    from podops.ports.sheet import Spreadsheet
+    from podops.ports.store import StoreClient
+    from podops.routing import ShopPolicy
+    from podops.settings import Settings
+
+
+class Configured(Protocol):
+    """The settings and the database: what every area needs."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def db(self) -> Database: ...
+
+
+class Stores(Configured, Protocol):
+    """Intake and push-back: the store adapters and the shop's routing policy."""
+
+    @property
+    def policy(self) -> ShopPolicy: ...
+
+    def store_client(self, name: str, *, stored_platform: str | None = None) -> StoreClient: ...
+
+
+class Fulfillment(Configured, Protocol):
+    """Submission, provider follow-up and print files."""
+
+    @property
+    def submission(self) -> SubmissionService: ...
+
+    @property
+    def print_files(self) -> PrintFiles: ...
+
+
+class Notifying(Configured, Protocol):
+    """Whatever tells people (Slack or the console)."""
+
+    @property
+    def notifier(self) -> Notifier: ...
+
+    @property
+    def chart(self) -> ChartRenderer: ...
+
+
+class Sheets(Configured, Protocol):
+    """The spreadsheet mirror (None when the sheet is off)."""
+
+    @property
+    def sheet(self) -> Spreadsheet | None: ...
+
+
+class Everything(Stores, Fulfillment, Notifying, Sheets, Protocol):
+    """Channels that reach every area (the Slack app's commands)."""
