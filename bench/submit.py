@@ -24,7 +24,7 @@ from podops import services
 from podops.db import Database
 from podops.models import LineItem
 from podops.routing import ShopPolicy, StorePolicy
-from podops.runtime.fulfillment_wiring import build_providers, build_submission
+from podops.runtime.fulfillment_wiring import build_providers, build_submission, provider_roster
 from podops.settings import Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat
@@ -82,7 +82,7 @@ def main() -> None:
         },
     )  # type: ignore[arg-type]
     providers, clients = build_providers(settings, links=_Links())
-    service = build_submission(db, settings, providers)
+    service = build_submission(db, settings, provider_roster(settings, providers))
     started = time.monotonic()
     submitted = failed = 0
     while True:

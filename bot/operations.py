@@ -11,13 +11,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.parsing import Command
 from podops import reports, services
-from podops.cli.views import countdown
-from podops.errors import DomainRefusal
 from podops.events import Actor
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
@@ -36,14 +34,6 @@ log = logging.getLogger(__name__)
 class Reply:
     text: str
     blocks: list[blocks.Block] | None = None
-
-
-def optional_service(runtime: Everything, name: str) -> Any:
-    """A service another area provides (`submission`, `print_files`), or None."""
-    try:
-        return getattr(runtime, name)
-    except AttributeError:
-        return None
 
 
 class Operations:
@@ -69,10 +59,7 @@ class Operations:
         return Reply(f"Order {order.number} {text} ({OrderStatus(order.status).label}).")
 
     def submit(self, command: Command, actor: Actor) -> Reply:
-        submission = optional_service(self.runtime, "submission")
-        if submission is None:
-            raise DomainRefusal("submission is not configured in this podops")
-        order = submission.submit_now(command.reference, actor)
+        order = self.runtime.submission.submit_now(command.reference, actor)
         provider = f" to {order.provider} {order.provider_order_id or ''}".rstrip()
         return self._done(order, f"was sent{provider}")
 
@@ -91,7 +78,7 @@ class Operations:
     def release(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.unit_of_work() as session:
             order = services.release(session, command.reference, actor)
-            when = countdown(order)
+            when = reports.countdown(order)
             waits = OrderStatus(order.status) == OrderStatus.NEEDS_DESIGN
         if waits:
             return self._done(order, "is released but still needs a design (/order edit)")
@@ -140,13 +127,11 @@ class Operations:
 
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""
-        submission = optional_service(self.runtime, "submission")
-        if submission is None or optional_service(self.runtime, "print_files") is None:
-            return None  # without print files there is no new design to send
         with self.runtime.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             status, provider = OrderStatus(order.status), order.provider
-        return provider if accepts_design_changes(submission, status, provider) else None
+        follow_up = self.runtime.follow_up
+        return provider if accepts_design_changes(follow_up, status, provider) else None
 
     def edit(
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
@@ -161,13 +146,7 @@ class Operations:
             number = order.number
         if not changes:
             return Reply(f"Nothing changed on order {number}.")
-        renderer = optional_service(self.runtime, "print_files")
-        if renderer is None:
-            return Reply(
-                f"Saved the changes to order {number}. Print files are not configured, "
-                "so there is no new preview."
-            )
-        outcomes = renderer.render_order(reference, actor, sorted(changes))
+        outcomes = self.runtime.print_files.render_order(reference, actor, sorted(changes))
         previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
@@ -184,13 +163,8 @@ class Operations:
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
     ) -> Reply:
         """Render aside, send to the provider, record only what it accepted."""
-        print_files = optional_service(self.runtime, "print_files")
-        if print_files is None:
-            raise DomainRefusal(
-                "print files are not configured, so a new design cannot be sent to the provider"
-            )
         change = change_submitted_design(
-            self.runtime.submission, print_files, reference, changes, actor
+            self.runtime.follow_up, self.runtime.print_files, reference, changes, actor
         )
         if not change.previews:
             return Reply(f"Nothing changed on order {change.number}.")

@@ -1,6 +1,7 @@
 """Read-only numbers and snapshots for people: the daily summary, the App Home
-dashboard, order cards and event wording. Pure queries; nothing here changes
-state, so the CLI, Slack and the console all show the same figures.
+dashboard, order cards, event wording and the countdown in words ("submits in
+3h 20m"). Pure queries; nothing here changes state, so the CLI, Slack and the
+console all show the same figures.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops.cli.views import countdown
 from podops.models import Event, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
@@ -49,6 +49,23 @@ _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
     OrderStatus.NEEDS_DESIGN: ["edit", "hold", "cancel"],
     OrderStatus.SUBMIT_FAILED: ["submit", "hold", "cancel"],
 }
+
+
+def countdown(order: Order, now: datetime | None = None) -> str:
+    """When a pending order submits, read after "submits": 'in 3h 20m', 'in 45s',
+    'now' (due or overdue: it leaves at the next tick), or '' when not counting down."""
+    if OrderStatus(order.status) != OrderStatus.PENDING or order.submit_at is None:
+        return ""
+    seconds = int((order.submit_at - (now or utcnow())).total_seconds())
+    if seconds <= 0:
+        return "now"
+    if seconds < 60:
+        return f"in {seconds}s"
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    if hours >= 48:
+        return f"in {hours // 24}d {hours % 24}h"
+    return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
 
 
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:

@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from podops.errors import ConfigError, OrderLocked, ProviderError
+from podops.errors import OrderLocked, ProviderError
 from podops.ports.fulfillment import (
     CancelOutcome,
     DuplicateReference,
@@ -27,7 +27,9 @@ from podops.ports.fulfillment import (
 )
 from podops.settings import ProviderConfig
 from providers.fulfillment_http import (
+    api_key,
     call,
+    cancel_outcome,
     is_duplicate,
     json_object,
     message_of,
@@ -53,16 +55,11 @@ class CustomCatProvider:
     capabilities = ProviderCapabilities(can_cancel=True, accepts_design_changes=False)
 
     def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
-        if config.api_key is None or not config.api_key.get_secret_value():
-            raise ConfigError(
-                f"providers.{name}.api_key is missing; set PODOPS_PROVIDERS__{name.upper()}"
-                "__API_KEY to CustomCat's Write key"
-            )
         self.name = name
         self.who = f"CustomCat ({name})"
         self.client = client
         self.config = config
-        self._key = config.api_key.get_secret_value()
+        self._key = api_key(name, config, "CustomCat's Write key")
 
     def submit(self, request: SubmitRequest) -> ProviderOrder:
         require_public_urls(self.who, request)
@@ -167,11 +164,7 @@ class CustomCatProvider:
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
         path = f"/order/{quote(reference, safe='')}"
         response = call(self.client, self.who, "DELETE", path, params={"api_key": self._key})
-        if response.is_success:
-            return CancelOutcome(True, f"cancelled at {self.who}")
-        if response.status_code in (401, 403):
-            raise refusal(self.who, response)
-        return CancelOutcome(False, f"{self.who} refused: {message_of(response)}")
+        return cancel_outcome(self.who, response)
 
     def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         raise OrderLocked(

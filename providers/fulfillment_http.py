@@ -6,6 +6,11 @@ Outages (timeouts, dropped connections, 5xx) become retryable ProviderErrors,
 429 becomes ProviderBusy with its Retry-After, and every other answer is
 returned for the adapter to read in its own vocabulary. Secrets never appear
 in messages: only the provider, the method, the path and the status.
+
+What every HTTP provider adapter (CustomCat, ShineOn, and the Printful,
+Printify and Gelato adapters to come) would otherwise repeat lives here too:
+the API-key check at construction (`api_key`) and reading a cancel answer
+(`cancel_outcome`).
 """
 
 from __future__ import annotations
@@ -14,11 +19,22 @@ from typing import Any
 
 import httpx
 
-from podops.errors import ProviderError
-from podops.ports.fulfillment import ProviderBusy, SubmitRequest, json_shape
+from podops.errors import ConfigError, ProviderError
+from podops.ports.fulfillment import CancelOutcome, ProviderBusy, SubmitRequest, json_shape
+from podops.settings import ProviderConfig
 from providers.http import json_body, retry_after_seconds
 
 MESSAGE_KEYS = ("error", "message", "MSG", "ERROR", "msg", "errors")
+
+
+def api_key(name: str, config: ProviderConfig, where_to_find: str) -> str:
+    """The provider's secret, or a ConfigError naming the variable to set and its source."""
+    if config.api_key is None or not config.api_key.get_secret_value():
+        raise ConfigError(
+            f"providers.{name}.api_key is missing; set PODOPS_PROVIDERS__{name.upper()}"
+            f"__API_KEY to {where_to_find}"
+        )
+    return config.api_key.get_secret_value()
 
 
 def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -71,6 +87,15 @@ def refusal(who: str, response: httpx.Response) -> ProviderError:
         f"{who} refused the order ({response.status_code}): {message_of(response)}",
         retryable=False,
     )
+
+
+def cancel_outcome(who: str, response: httpx.Response) -> CancelOutcome:
+    """A cancel answer: done, or refused in the provider's words; a rejected key raises."""
+    if response.is_success:
+        return CancelOutcome(True, f"cancelled at {who}")
+    if response.status_code in (401, 403):
+        raise refusal(who, response)
+    return CancelOutcome(False, f"{who} refused: {message_of(response)}")
 
 
 def json_object(who: str, response: httpx.Response, key: str | None = None) -> dict[str, Any]:

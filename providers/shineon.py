@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from podops.errors import ConfigError, OrderLocked, ProviderError
+from podops.errors import OrderLocked, ProviderError
 from podops.ports.fulfillment import (
     CancelOutcome,
     DuplicateReference,
@@ -27,7 +27,9 @@ from podops.ports.fulfillment import (
 )
 from podops.settings import ProviderConfig
 from providers.fulfillment_http import (
+    api_key,
     call,
+    cancel_outcome,
     is_duplicate,
     json_object,
     message_of,
@@ -52,16 +54,12 @@ class ShineOnProvider:
     )
 
     def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
-        if config.api_key is None or not config.api_key.get_secret_value():
-            raise ConfigError(
-                f"providers.{name}.api_key is missing; set PODOPS_PROVIDERS__{name.upper()}"
-                "__API_KEY to the token from app.shineon.com/settings/api"
-            )
         self.name = name
         self.who = f"ShineOn ({name})"
         self.client = client
         self.config = config
-        self._auth = {"Authorization": f"Bearer {config.api_key.get_secret_value()}"}
+        token = api_key(name, config, "the token from app.shineon.com/settings/api")
+        self._auth = {"Authorization": f"Bearer {token}"}
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return call(self.client, self.who, method, path, headers=self._auth, **kwargs)
@@ -152,11 +150,7 @@ class ShineOnProvider:
 
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
         response = self._call("POST", f"/v1/orders/{quote(provider_order_id, safe='')}/cancel")
-        if response.is_success:
-            return CancelOutcome(True, f"cancelled at {self.who}")
-        if response.status_code in (401, 403):
-            raise refusal(self.who, response)
-        return CancelOutcome(False, f"{self.who} refused: {message_of(response)}")
+        return cancel_outcome(self.who, response)
 
     def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         current = self.get_status(provider_order_id, reference=request.reference)

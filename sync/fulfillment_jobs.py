@@ -1,9 +1,10 @@
 """Fulfillment jobs: the countdown tick, the stuck-submission reconciler, the tracking poll.
 
-Thin on purpose: each body is one call on `runtime.submission`; the job
-wrapper owns logging and error capture. The countdown is a singleton, and
-even two instances running it at once would not submit an order twice
-(claims are row-locked and version-checked).
+Thin on purpose: each body is one call on `runtime.submission` (countdown,
+reconciler) or `runtime.follow_up` (tracking); the job wrapper owns logging
+and error capture. The countdown is a singleton, and even two instances
+running it at once would not submit an order twice (claims are row-locked and
+version-checked).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def jobs(runtime: Fulfillment) -> list[JobSpec]:
             log.info("reconciled %s (was left submitting)", reference)
 
     def tracking() -> None:
-        report = runtime.submission.poll_tracking()
+        report = runtime.follow_up.poll_tracking()
         for reference, changes in report.changed.items():
             log.info("%s: %s", reference, ", ".join(changes))
         for reference, reason in report.errors.items():

@@ -33,16 +33,15 @@ def routes(runtime: Fulfillment) -> list[BaseRoute]:
         provider = request.path_params["provider"]
         reference = request.path_params["reference"]
         token = request.path_params["token"]
-        submission = runtime.submission
-        if submission.callbacks is None or not submission.callbacks.verify(
-            provider, reference, token
-        ):
+        follow_up = runtime.follow_up
+        callbacks = follow_up.roster.callbacks
+        if callbacks is None or not callbacks.verify(provider, reference, token):
             return PlainTextResponse("not found", status_code=404)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES or not _names_order(body, reference):
             return PlainTextResponse("unexpected body", status_code=400)
         try:
-            changes = await run_in_threadpool(submission.refresh, reference)
+            changes = await run_in_threadpool(follow_up.refresh, reference)
         except OrderNotFound:
             return PlainTextResponse("not found", status_code=404)
         except PodopsError as exc:

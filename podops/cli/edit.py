@@ -18,7 +18,6 @@ import typer
 from podops import reports, services
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.orders import cli_actor
-from podops.cli.views import countdown
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.status import OrderStatus
 
@@ -89,7 +88,7 @@ def edit_command(
     _announce(rt, number, f"{who} edited {label}; new preview:", previews)
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        status, when = OrderStatus(order.status), countdown(order)
+        status, when = OrderStatus(order.status), reports.countdown(order)
     submits = f", submits {when}" if when else ""
     out.print(f"{order_label(label)} is now: [bold]{status.label}[/bold]{submits}.")
     if refused:
@@ -113,7 +112,7 @@ def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, st
         listed = ", ".join(str(p) for p in positions)
         raise UsageProblem(f"{label} has no line {line} (its lines: {listed})")
     late = None
-    if status == OrderStatus.SUBMITTED and accepts_design_changes(rt.submission, status, provider):
+    if status == OrderStatus.SUBMITTED and accepts_design_changes(rt.follow_up, status, provider):
         late = provider
     return line, label, late
 
@@ -123,7 +122,7 @@ def _edit_submitted(
 ) -> None:
     from podops.cli.main import out
 
-    change = change_submitted_design(rt.submission, rt.print_files, reference, changes, actor)
+    change = change_submitted_design(rt.follow_up, rt.print_files, reference, changes, actor)
     label = f"order {change.number}"
     if not change.previews:
         out.print(f"Nothing changed on {label}.")

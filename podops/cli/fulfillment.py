@@ -102,7 +102,7 @@ def poll_command() -> None:
 
     rt = runtime()
     rt.db.check()
-    report = rt.submission.poll_tracking()
+    report = rt.follow_up.poll_tracking()
     for reference, changes in report.changed.items():
         out.print(f"{reference}: {', '.join(changes)}", markup=False)
     for reference, reason in report.errors.items():

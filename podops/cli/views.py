@@ -8,7 +8,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from podops.models import Event, Order, utcnow
+from podops.models import Event, Order
+from podops.reports import countdown
 from podops.status import OrderStatus
 
 STATUS_STYLE = {
@@ -24,23 +25,6 @@ STATUS_STYLE = {
     OrderStatus.CANCELLED: "dim",
     OrderStatus.RETURNED: "dim",
 }
-
-
-def countdown(order: Order, now: datetime | None = None) -> str:
-    """When a pending order submits, read after "submits": 'in 3h 20m', 'in 45s',
-    'now' (due or overdue: it leaves at the next tick), or '' when not counting down."""
-    if OrderStatus(order.status) != OrderStatus.PENDING or order.submit_at is None:
-        return ""
-    seconds = int((order.submit_at - (now or utcnow())).total_seconds())
-    if seconds <= 0:
-        return "now"
-    if seconds < 60:
-        return f"in {seconds}s"
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    if hours >= 48:
-        return f"in {hours // 24}d {hours % 24}h"
-    return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
 
 
 def _submits(order: Order) -> str:

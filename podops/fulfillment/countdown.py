@@ -4,15 +4,18 @@ Each order goes out in three steps: claim it (`submitting`, committed before
 any outside call), call the provider (outside any transaction, bounded
 concurrency and rate), record the answer in a new transaction. Orders left in
 `submitting` by a crash are looked up at the provider by our reference before
-anything is sent again. Tracking, cancellation and design changes live in
-`fulfillment_followup.py` (a mixin, so one object serves every channel).
+anything is sent again. The composition root builds one `SubmissionService`
+(`runtime.submission`) that every channel calls for these verbs; it shares the
+provider roster (`roster.ProviderRoster`) with what happens after submission:
+tracking and cancellation (`followup.ProviderFollowUp`, `runtime.follow_up`)
+and design changes (`late_design`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +28,6 @@ from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor
 from podops.fulfillment.attempt import Delivery, RetryPlan, deliver
-from podops.fulfillment.callbacks import CallbackSigner
 from podops.fulfillment.claim import (
     Claimed,
     confirm_claim,
@@ -38,10 +40,10 @@ from podops.fulfillment.claim import (
     readiness_problems,
     set_readiness,
 )
-from podops.fulfillment.followup import FollowUp
 from podops.fulfillment.outages import retry_after_outages
+from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
-from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
+from podops.ports.fulfillment import PrintFileSource
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -61,16 +63,14 @@ class TickReport:
     """Orders another worker took over before this one called the provider."""
 
 
-class SubmissionService(FollowUp):
-    """Sends due orders to their providers; the one object every channel calls."""
+class SubmissionService:
+    """Sends due orders to their providers: the countdown, by hand, and after a crash."""
 
     def __init__(
         self,
         db: Database,
-        providers: Mapping[str, FulfillmentProvider],
-        links: PrintFileLinks,
+        roster: ProviderRoster,
         *,
-        callbacks: CallbackSigner | None = None,
         print_file_source: PrintFileSource | None = None,
         workers: int = 8,
         retry: RetryPlan = RetryPlan(),
@@ -79,9 +79,7 @@ class SubmissionService(FollowUp):
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.db = db
-        self.providers = dict(providers)
-        self.links = links
-        self.callbacks = callbacks
+        self.roster = roster
         self.print_file_source = print_file_source
         self.workers = workers
         self.retry_plan = retry
@@ -114,7 +112,7 @@ class SubmissionService(FollowUp):
                 if problems:
                     set_readiness(session, order, problems, self.actor)
                     report.blocked.append((order.number, "; ".join(problems)))
-                elif order.provider not in self.providers:
+                elif order.provider not in self.roster.by_name:
                     self._fail_unconfigured(session, order, report)
                 else:
                     claimed.append(self._begin(session, order, self.actor))
@@ -137,11 +135,11 @@ class SubmissionService(FollowUp):
 
     def _claim_of(self, order: Order) -> Claimed:
         """Take the order's claim (a fresh token) and describe the call to make."""
-        request = self.request_for(order)
+        request = self.roster.request_for(order)
         return Claimed(
             order.id,
             request.reference,
-            self.provider(order.provider).name,
+            self.roster.provider(order.provider).name,
             request,
             earlier_attempts=order.submit_attempts,
             token=new_claim(order, self.clock()),
@@ -234,7 +232,7 @@ class SubmissionService(FollowUp):
     def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Delivery:
         """After an earlier failed attempt the order may exist already: look it up first."""
         lookup_first = lookup_first or claim.earlier_attempts > 0
-        provider = self.provider(claim.provider)
+        provider = self.roster.provider(claim.provider)
         return deliver(
             provider,
             claim.request,
@@ -304,7 +302,7 @@ class SubmissionService(FollowUp):
             )
             query = query.options(selectinload(Order.items), selectinload(Order.store))
             for order in session.scalars(lock_skipping(query, session)):
-                if order.provider not in self.providers:
+                if order.provider not in self.roster.by_name:
                     log.error("%s: unknown provider %s", order.label, order.provider)
                     continue
                 claimed.append(self._claim_of(order))  # other reconcilers now skip it

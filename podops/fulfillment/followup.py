@@ -1,25 +1,31 @@
-"""After submission: polling tracking, provider callbacks, cancellation, late design changes.
+"""After submission: polling tracking, provider callbacks, cancellation.
 
-A mixin of `SubmissionService`, so Slack, the CLI, jobs and web routes reach
-every fulfillment verb through the one `runtime.submission` object. Provider
-calls happen between transactions; what they report is applied by
-`fulfillment_tracking` through the services.
+`ProviderFollowUp` is built once by the composition root (`runtime.follow_up`)
+from the database and the provider roster, so Slack, the CLI, jobs and web
+routes reach these verbs through that one object; the countdown
+(`countdown.SubmissionService`) shares the roster, not the object. A staff
+cancel of a submitted order is recorded by `services.cancel` (as
+`cancel_requested`); the next `poll_tracking` asks the provider and records its
+answer. Late design changes live in `late_design`. Provider calls happen
+between transactions; what they report is applied by `fulfillment.tracking`
+through the services.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import selectinload
 
-from podops import events, services
+from podops import events
 from podops.db import Database
-from podops.errors import ConcurrentModification, InvalidInput, OrderLocked, PodopsError
+from podops.errors import ConcurrentModification, PodopsError
 from podops.events import Actor
-from podops.fulfillment.callbacks import CallbackSigner
-from podops.fulfillment.claim import build_request, order_by_provider_reference, provider_reference
+from podops.fulfillment.claim import order_by_provider_reference, provider_reference
+from podops.fulfillment.roster import ProviderRoster
 from podops.fulfillment.tracking import (
     TRACKED_STATUSES,
     apply_provider_order,
@@ -27,15 +33,8 @@ from podops.fulfillment.tracking import (
     refuse_cancel,
 )
 from podops.models import Order, utcnow
-from podops.ports.fulfillment import (
-    FulfillmentProvider,
-    PrintFileLinks,
-    ProviderOrder,
-    SubmitRequest,
-)
+from podops.ports.fulfillment import FulfillmentProvider, ProviderOrder
 from podops.status import OrderStatus
-
-log = logging.getLogger(__name__)
 
 POLL_BATCH = 500
 
@@ -46,28 +45,16 @@ class PollReport:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-class FollowUp:
-    """The verbs after submission; SubmissionService sets the attributes."""
+class ProviderFollowUp:
+    """The verbs after submission: poll providers, refresh one order, send cancels."""
 
-    db: Database
-    providers: dict[str, FulfillmentProvider]
-    links: PrintFileLinks
-    callbacks: CallbackSigner | None
-    actor: Actor
-
-    def provider(self, name: str | None) -> FulfillmentProvider:
-        if name is None or name not in self.providers:
-            known = ", ".join(sorted(self.providers)) or "none"
-            raise InvalidInput(f"no provider named {name!r} is configured (configured: {known})")
-        return self.providers[name]
-
-    def request_for(self, order: Order) -> SubmitRequest:
-        """What the provider gets for `order`, with its callback URL where one is used."""
-        provider = self.provider(order.provider)
-        callback = ""
-        if self.callbacks is not None and provider.capabilities.pushes_tracking:
-            callback = self.callbacks.url_for(provider.name, provider_reference(order))
-        return build_request(order, self.links, callback)
+    def __init__(
+        self, db: Database, roster: ProviderRoster, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db = db
+        self.roster = roster
+        self.clock = clock
+        self.actor = Actor.system("fulfillment")
 
     def poll_tracking(self, limit: int = POLL_BATCH) -> PollReport:
         """Ask each provider about orders in flight; apply production, parcels, cancels.
@@ -82,7 +69,7 @@ class FollowUp:
                 if status == OrderStatus.CANCEL_REQUESTED and not provider_id:
                     self._cancel_unplaced(order_id, provider_name, reference)
                     continue
-                provider = self.provider(provider_name)
+                provider = self.roster.provider(provider_name)
                 if status == OrderStatus.CANCEL_REQUESTED:
                     self._send_cancel(order_id, provider, reference, provider_id)
                     continue
@@ -103,12 +90,12 @@ class FollowUp:
             session.execute(
                 update(Order)
                 .where(Order.id == order_id)
-                .values(last_polled_at=utcnow(), updated_at=Order.updated_at)
+                .values(last_polled_at=self.clock(), updated_at=Order.updated_at)
                 .execution_options(synchronize_session=False)
             )
 
     def _in_flight(self, limit: int) -> list[tuple[int, str, str, str, OrderStatus]]:
-        polled = [n for n, p in self.providers.items() if not p.capabilities.tracking_by_staff]
+        polled = [n for n, p in self.roster.by_name.items() if not p.capabilities.tracking_by_staff]
         with self.db.unit_of_work() as session:
             query = (
                 select(Order)
@@ -157,33 +144,15 @@ class FollowUp:
             provider_id = order.provider_order_id
         if not provider_id or provider_name is None:
             return []
-        remote = self.provider(provider_name).get_status(provider_id, reference=reference)
+        remote = self.roster.provider(provider_name).get_status(provider_id, reference=reference)
         return self._apply(order_id, remote)
-
-    def cancel_at_provider(self, reference: str, actor: Actor, reason: str) -> Order:
-        """Cancel a submitted order: ask the provider now and record its answer."""
-        with self.db.unit_of_work() as session:
-            order = services.cancel(session, reference, actor, reason)
-            order_id, status = order.id, OrderStatus(order.status)
-            provider_name, provider_id = order.provider, order.provider_order_id
-            canonical = f"{order.store.key}:{order.number}"
-            ref = provider_reference(order)
-        if status == OrderStatus.CANCEL_REQUESTED and provider_id:
-            self._send_cancel(order_id, self.provider(provider_name), ref, provider_id)
-        elif status == OrderStatus.CANCEL_REQUESTED:
-            try:
-                self._cancel_unplaced(order_id, provider_name, ref)
-            except PodopsError as exc:  # asked again at the next poll
-                log.warning("%s: checking the provider before cancelling: %s", ref, exc.message)
-        with self.db.unit_of_work() as session:
-            return services.get_order(session, canonical)
 
     def _cancel_unplaced(self, order_id: int, provider_name: str | None, reference: str) -> None:
         """Cancel a failed order: if the provider has it after all, cancel it there too.
 
         A provider that cannot be asked now raises, and the next poll asks again.
         """
-        provider = self.providers.get(provider_name or "")
+        provider = self.roster.by_name.get(provider_name or "")
         found = provider.find_by_reference(reference) if provider is not None else None
         with self.db.unit_of_work() as session:
             order = session.get(Order, order_id)
@@ -218,34 +187,3 @@ class FollowUp:
                 confirm_cancel(session, order, self.actor, outcome.message)
             else:
                 refuse_cancel(session, order, self.actor, outcome.message)
-
-    def replace_design(self, reference: str, actor: Actor) -> Order:
-        """Send re-rendered print files for a submitted order, where the provider allows it."""
-        with self.db.unit_of_work() as session:
-            order = services.get_order(session, reference)
-            canonical = f"{order.store.key}:{order.number}"
-            provider = self.provider(order.provider)
-            if (
-                OrderStatus(order.status) != OrderStatus.SUBMITTED
-                or not provider.capabilities.accepts_design_changes
-                or not order.provider_order_id
-            ):
-                raise OrderLocked(
-                    f"{order.label} is {OrderStatus(order.status).label} at {order.provider}; "
-                    "its print files can no longer be changed"
-                )
-            request, provider_id = self.request_for(order), order.provider_order_id
-        remote = provider.update_design(provider_id, request)
-        with self.db.unit_of_work() as session:
-            order = services.get_order(session, canonical, for_update=True)
-            order.provider_status = remote.raw_status or order.provider_status
-            events.record(
-                session,
-                order,
-                actor,
-                "design_replaced",
-                provider=provider.name,
-                files=[item.print_file_url for item in request.items],
-            )
-        with self.db.unit_of_work() as session:
-            return services.get_order(session, canonical)

@@ -24,7 +24,7 @@ from podops import events, services
 from podops.db import Database
 from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
 from podops.events import Actor
-from podops.fulfillment.followup import FollowUp
+from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.printfiles import PrintFiles, adopt
 from podops.leases import singleton
 from podops.models import Order
@@ -53,11 +53,14 @@ class _Proposal:
     after: dict[str, Any]
 
 
-def accepts_design_changes(submission: FollowUp, status: OrderStatus, provider: str | None) -> bool:
+def accepts_design_changes(
+    follow_up: ProviderFollowUp, status: OrderStatus, provider: str | None
+) -> bool:
     """Whether a submitted order may still get a new design from its provider."""
-    if status != OrderStatus.SUBMITTED or provider not in submission.providers:
+    adapters = follow_up.roster.by_name
+    if status != OrderStatus.SUBMITTED or provider not in adapters:
         return False
-    return submission.providers[provider].capabilities.accepts_design_changes
+    return adapters[provider].capabilities.accepts_design_changes
 
 
 LEASE_TTL = timedelta(minutes=5)
@@ -85,43 +88,44 @@ def one_change_at_a_time(db: Database, order_id: int, label: str) -> Iterator[No
 
 
 def change_submitted_design(
-    submission: FollowUp,
+    follow_up: ProviderFollowUp,
     print_files: PrintFiles,
     reference: str,
     changes: dict[int, dict[str, str]],
     actor: Actor,
 ) -> LateDesignChange:
     """Render the edited lines, send the new design, record it once accepted."""
-    with submission.db.unit_of_work() as session:
+    with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, reference)
         order_id, label = order.id, order.label
-    with one_change_at_a_time(submission.db, order_id, label):
-        return _change(submission, print_files, reference, changes, actor)
+    with one_change_at_a_time(follow_up.db, order_id, label):
+        return _change(follow_up, print_files, reference, changes, actor)
 
 
 def _change(
-    submission: FollowUp,
+    follow_up: ProviderFollowUp,
     print_files: PrintFiles,
     reference: str,
     changes: dict[int, dict[str, str]],
     actor: Actor,
 ) -> LateDesignChange:
-    with submission.db.unit_of_work() as session:
+    roster = follow_up.roster
+    with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, reference)
-        provider = submission.provider(order.provider)
+        provider = roster.provider(order.provider)
         _check_changeable(order, provider)
         canonical = f"{order.store.key}:{order.number}"
         proposals = _proposals(order, changes)
         if not proposals:
             return LateDesignChange(order.number, provider.name, [])
-        request = submission.request_for(order)
+        request = roster.request_for(order)
         provider_id = str(order.provider_order_id)
     rendered = {p.position: _render(print_files, canonical, p) for p in proposals}
     by_line = {p.line: (p, rendered[p.position]) for p in proposals}
     items = tuple(
         replace(
             item,
-            print_file_url=submission.links.url_for(str(by_line[item.line_reference][1].path)),
+            print_file_url=roster.links.url_for(str(by_line[item.line_reference][1].path)),
             personalization={k: str(v) for k, v in by_line[item.line_reference][0].after.items()},
         )
         if item.line_reference in by_line
@@ -129,7 +133,7 @@ def _change(
         for item in request.items
     )
     remote = provider.update_design(provider_id, replace(request, items=items))
-    with submission.db.unit_of_work() as session:
+    with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, canonical, for_update=True)
         for proposal in proposals:
             item = line_of(order, proposal.position)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from podops.db import Database
     from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.printfiles import PrintFiles
     from podops.ports.notify import ChartRenderer, Notifier
     from podops.ports.sheet import Spreadsheet
@@ -45,6 +46,9 @@ class Fulfillment(Configured, Protocol):
 
     @property
     def submission(self) -> SubmissionService: ...
+
+    @property
+    def follow_up(self) -> ProviderFollowUp: ...
 
     @property
     def print_files(self) -> PrintFiles: ...

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from podops.db import Database
 from podops.errors import ConfigError
 from podops.fulfillment.callbacks import CallbackSigner, callback_key
+from podops.fulfillment.roster import ProviderRoster
 from podops.settings import ProviderConfig, Settings
 
 if TYPE_CHECKING:
     import httpx
 
     from podops.fulfillment.countdown import SubmissionService
-    from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks
+    from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
 
 
 class PrintLinks:
@@ -105,16 +106,21 @@ def callback_signer(settings: Settings) -> CallbackSigner:
     return CallbackSigner(settings.render.public_base_url, keys)
 
 
+def provider_roster(
+    settings: Settings, providers: dict[str, FulfillmentProvider]
+) -> ProviderRoster:
+    """The providers with the print-file links and callback URLs they are sent."""
+    return ProviderRoster(providers, print_links(settings), callback_signer(settings))
+
+
 def build_submission(
-    db: Database, settings: Settings, providers: dict[str, FulfillmentProvider]
+    db: Database,
+    settings: Settings,
+    roster: ProviderRoster,
+    *,
+    print_file_source: PrintFileSource | None = None,
 ) -> SubmissionService:
     from podops.fulfillment.countdown import SubmissionService
 
     workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
-    return SubmissionService(
-        db,
-        providers,
-        print_links(settings),
-        callbacks=callback_signer(settings),
-        workers=workers,
-    )
+    return SubmissionService(db, roster, print_file_source=print_file_source, workers=workers)

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import httpx
 
     from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.followup import ProviderFollowUp
+    from podops.fulfillment.roster import ProviderRoster
     from podops.ports.fulfillment import FulfillmentProvider
 
 
@@ -138,13 +140,27 @@ class Runtime:
         return self._provider_adapters[0]
 
     @cached_property
+    def roster(self) -> ProviderRoster:
+        """The providers with their print-file links and callback URLs, shared below."""
+        from podops.runtime.fulfillment_wiring import provider_roster
+
+        return provider_roster(self.settings, self.providers)
+
+    @cached_property
     def submission(self) -> SubmissionService:
-        """Countdown, exactly-once submission, tracking: see docs/fulfillment.md."""
+        """Countdown and exactly-once submission: see docs/fulfillment.md."""
         from podops.runtime.fulfillment_wiring import build_submission
 
-        service = build_submission(self.db, self.settings, self.providers)
-        service.print_file_source = self.print_files
-        return service
+        return build_submission(
+            self.db, self.settings, self.roster, print_file_source=self.print_files
+        )
+
+    @cached_property
+    def follow_up(self) -> ProviderFollowUp:
+        """After submission: tracking polls, provider callbacks, cancels, design changes."""
+        from podops.fulfillment.followup import ProviderFollowUp
+
+        return ProviderFollowUp(self.db, self.roster)
 
     @cached_property
     def renderer(self) -> Renderer:

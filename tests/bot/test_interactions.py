@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from podops import services
-from podops.fulfillment.countdown import SubmissionService
+from podops.fulfillment.roster import ProviderRoster
 from podops.ports.fulfillment import ProviderOrder, SubmitRequest
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
@@ -109,16 +109,16 @@ def test_edit_modal_validates_then_saves_renders_and_posts_the_preview(
     assert next(iter(fake_slack.uploads.values())).startswith(b"\x89PNG")
 
 
-def test_edit_is_refused_once_submitted_and_without_renderer_it_still_saves(
-    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy
+def test_edit_is_refused_once_submitted(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy, tmp_path: Path
 ) -> None:
     number = received_order(runtime.db, policy)
     slack.command(f"edit {number}")
     metadata = json.loads(opened_view(fake_slack)["private_metadata"])
-    runtime.__dict__["print_files"] = None
+    runtime.__dict__["print_files"] = FakePrintFiles(tmp_path)
     slack.submit_view("order_edit", {"f|1|name": {"value": {"value": "ZED"}}}, metadata)
     note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
-    assert "Print files are not configured" in note["text"]
+    assert "Saved the changes" in note["text"]
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
         services.begin_submit(session, order, SYSTEM, provider="manual")
@@ -152,7 +152,7 @@ def test_an_order_at_a_provider_that_still_takes_changes_gets_the_new_design(
     runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy, tmp_path: Path
 ) -> None:
     provider = RecordingSandbox()
-    runtime.__dict__["submission"] = SubmissionService(runtime.db, {"sandbox": provider}, Links())
+    runtime.__dict__["roster"] = ProviderRoster({"sandbox": provider}, Links())
     renderer = FakePrintFiles(tmp_path)
     runtime.__dict__["print_files"] = renderer
     number = received_order(runtime.db, ShopPolicy({"main": StorePolicy(1, "sandbox")}, []))

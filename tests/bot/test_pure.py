@@ -9,10 +9,10 @@ import pytest
 from bot.pacing import ChannelPacer
 from bot.parsing import Command, parse
 from podops.authz import Authorizer
-from podops.cli.views import countdown
 from podops.errors import Forbidden, InvalidInput
 from podops.models import Order
 from podops.ports.notify import NotifyError
+from podops.reports import countdown
 from podops.status import OrderStatus
 
 

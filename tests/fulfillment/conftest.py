@@ -1,4 +1,5 @@
-"""Fixtures: fake CustomCat and ShineOn servers, and a submission service wired to them."""
+"""Fixtures: fake CustomCat and ShineOn servers, and the submission service and the
+follow-up wired to them (sharing one provider roster, as in the runtime)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from podops import services
 from podops.db import Database
 from podops.fulfillment.attempt import RetryPlan
 from podops.fulfillment.countdown import SubmissionService
+from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.limits import LimitedProvider
+from podops.fulfillment.roster import ProviderRoster
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.fulfillment_wiring import build_provider, callback_signer, print_links
@@ -55,14 +58,20 @@ def fulfillment_settings(
     )  # type: ignore[arg-type]
 
 
-def build_service(settings: Settings, db: Database, **options: Any) -> SubmissionService:
+def build_roster(settings: Settings) -> ProviderRoster:
     links = print_links(settings)
     providers: dict[str, FulfillmentProvider] = {}
     for name, config in settings.providers.items():
         adapter, _client = build_provider(name, config, settings, links)
         providers[name] = LimitedProvider(adapter, per_second=100, concurrency=8)
+    return ProviderRoster(providers, links, callback_signer(settings))
+
+
+def build_service(
+    settings: Settings, db: Database, roster: ProviderRoster | None = None, **options: Any
+) -> SubmissionService:
     options.setdefault("retry", RetryPlan(attempts=3, base_wait_s=0.01))
-    return SubmissionService(db, providers, links, callbacks=callback_signer(settings), **options)
+    return SubmissionService(db, roster or build_roster(settings), **options)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class Shop:
     db: Database
     settings: Settings
     service: SubmissionService
+    follow_up: ProviderFollowUp
     customcat: FakeCustomCat
     shineon: FakeShineOn
 
@@ -93,6 +103,14 @@ class Shop:
         if print_files:
             give_print_files(self.db, number)
         return number
+
+    def cancel(self, number: str, reason: str) -> Any:
+        """Staff cancel as Slack and the CLI do (`services.cancel`); the tracking job's
+        next poll asks the provider and records its answer."""
+        with self.db.unit_of_work() as session:
+            services.cancel(session, number, factories.STAFF, reason)
+        self.follow_up.poll_tracking()
+        return self.get(number)
 
     def get(self, number: str) -> Any:
         with self.db.unit_of_work() as session:
@@ -132,4 +150,6 @@ def shop(
     settings = fulfillment_settings(
         db_url, tmp_path, customcat.base_url, shineon.url, timeout_s=0.5
     )
-    return Shop(db, settings, build_service(settings, db), customcat, shineon)
+    service = build_service(settings, db)
+    follow_up = ProviderFollowUp(db, service.roster)
+    return Shop(db, settings, service, follow_up, customcat, shineon)

@@ -67,9 +67,9 @@ def test_shineon_gets_the_edited_design_before_production(
     shop: Shop, print_files: PrintFiles
 ) -> None:
     number = _submitted(shop, "so")
-    assert accepts_design_changes(shop.service, OrderStatus.SUBMITTED, "so")
+    assert accepts_design_changes(shop.follow_up, OrderStatus.SUBMITTED, "so")
     change = change_submitted_design(
-        shop.service, print_files, number, {1: {"name": "MARIA"}}, STAFF
+        shop.follow_up, print_files, number, {1: {"name": "MARIA"}}, STAFF
     )
     assert change.provider == "so" and len(change.previews) == 1
     line = shop.shineon.by_source(f"main-{number}")["line_items"][0]
@@ -90,7 +90,7 @@ def test_once_in_production_the_edit_is_refused_and_nothing_changes(
     shop.shineon.by_source(f"main-{number}")["status"] = "in_production"
     before = shop.get(number).items[0]
     with pytest.raises(OrderLocked, match="can no longer change"):
-        change_submitted_design(shop.service, print_files, number, {1: {"name": "MARIA"}}, STAFF)
+        change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "MARIA"}}, STAFF)
     after = shop.get(number).items[0]
     assert after.personalization == before.personalization
     assert after.print_file == before.print_file
@@ -103,7 +103,7 @@ def test_a_design_that_cannot_be_rendered_is_never_sent(
     number = _submitted(shop, "so")
     sent = list(shop.shineon.requests)
     with pytest.raises(RenderRefused, match="nothing was sent"):
-        change_submitted_design(shop.service, print_files, number, {1: {"name": "☃"}}, STAFF)
+        change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "☃"}}, STAFF)
     assert [r for r in shop.shineon.requests if r not in sent and r[0] == "PUT"] == []
     assert shop.get(number).items[0].personalization["name"] == "ANA"
 
@@ -118,16 +118,31 @@ def test_a_second_change_while_one_is_being_sent_is_refused(
         one_change_at_a_time(shop.db, order.id, order.label),
         pytest.raises(ConcurrentModification, match="another design change"),
     ):
-        change_submitted_design(shop.service, print_files, number, {1: {"name": "BEA"}}, STAFF)
+        change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "BEA"}}, STAFF)
     assert sum(1 for r in shop.shineon.requests if r[0] == "PUT") == puts
     assert shop.get(number).items[0].personalization["name"] == "ANA"
-    change_submitted_design(shop.service, print_files, number, {1: {"name": "BEA"}}, STAFF)
+    change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "BEA"}}, STAFF)
     assert shop.get(number).items[0].personalization["name"] == "BEA"
 
 
 def test_customcat_orders_stay_locked_with_a_reason(shop: Shop, print_files: PrintFiles) -> None:
     number = _submitted(shop, "cc")
-    assert not accepts_design_changes(shop.service, OrderStatus.SUBMITTED, "cc")
+    assert not accepts_design_changes(shop.follow_up, OrderStatus.SUBMITTED, "cc")
     with pytest.raises(OrderLocked, match="takes no design changes after submission"):
-        change_submitted_design(shop.service, print_files, number, {1: {"name": "MARIA"}}, STAFF)
+        change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "MARIA"}}, STAFF)
     assert shop.get(number).items[0].personalization["name"] == "ANA"
+
+
+def test_shineon_takes_a_new_design_before_production_only(
+    shop: Shop, print_files: PrintFiles
+) -> None:
+    number = _submitted(shop, "so")
+    ref = f"main-{number}"
+    change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "MARIA"}}, STAFF)
+    assert shop.shineon.requests.count(("PUT", f"/v1/orders/{shop.shineon.by_source(ref)['id']}"))
+    shop.shineon.by_source(ref)["status"] = "in_production"
+    with pytest.raises(OrderLocked, match="can no longer change"):
+        change_submitted_design(shop.follow_up, print_files, number, {1: {"name": "BEA"}}, STAFF)
+    other = _submitted(shop, "cc")
+    with pytest.raises(OrderLocked):
+        change_submitted_design(shop.follow_up, print_files, other, {1: {"name": "BEA"}}, STAFF)

@@ -11,7 +11,7 @@ from podops.errors import IllegalTransition, InvalidInput
 from podops.status import OrderStatus
 from tests.factories import STAFF
 from tests.fakes.customcat import Fault
-from tests.fulfillment.conftest import Shop, give_print_files
+from tests.fulfillment.conftest import Shop, build_service, give_print_files
 
 
 def test_a_due_order_leaves_once_with_our_reference_and_signed_print_links(shop: Shop) -> None:
@@ -71,9 +71,9 @@ def test_print_file_source_renders_before_submission(shop: Shop) -> None:
             rendered.append(order_ref)
             give_print_files(shop.db, order_ref.split(":")[1])
 
-    shop.service.print_file_source = Renderer()
+    service = build_service(shop.settings, shop.db, print_file_source=Renderer())
     number = shop.order(print_files=False)
-    assert shop.service.tick().submitted == [number]
+    assert service.tick().submitted == [number]
     assert rendered == [f"main:{number}"]
 
 
@@ -207,7 +207,7 @@ def test_cancelling_a_failed_order_that_the_provider_created_cancels_it_there(
     with shop.db.unit_of_work() as session:
         services.cancel(session, number, STAFF, "customer changed their mind")
     assert shop.get(number).status == OrderStatus.CANCEL_REQUESTED
-    shop.service.poll_tracking()
+    shop.follow_up.poll_tracking()
     order = shop.get(number)
     assert order.status == OrderStatus.CANCELLED
     assert order.provider_order_id == str(shop.customcat.orders[ref]["id"])
@@ -220,7 +220,7 @@ def test_cancelling_a_failed_order_the_provider_never_took_needs_no_provider_ord
     number = shop.order()
     shop.customcat.rejected_zips.add("62701")
     shop.service.tick()
-    order = shop.service.cancel_at_provider(number, STAFF, "address is wrong")
+    order = shop.cancel(number, "address is wrong")
     assert order.status == OrderStatus.CANCELLED
     assert order.provider_order_id is None
     assert f"main-{number}" not in shop.customcat.orders

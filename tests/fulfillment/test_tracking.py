@@ -1,4 +1,4 @@
-"""After submission: tracking by poll and by ShineOn's callback, cancels, design changes, manual."""
+"""After submission: tracking by poll and by ShineOn's callback, cancels, manual."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 from starlette.applications import Starlette
 
-from podops.errors import OrderLocked
 from podops.models import Event, OutboxMessage
 from podops.outbox import Topic
 from podops.status import OrderStatus
@@ -16,14 +15,13 @@ from providers.packing_slip import PackingSlip, SlipLine, render_pdf
 from providers.sandbox_provider import SandboxProvider
 from sync import provider_callbacks
 from tests.asgi_client import AsgiClient
-from tests.factories import STAFF
 from tests.fulfillment.conftest import Shop
 from tests.fulfillment.pdf_text import pdf_lines
 
 
 class _Runtime:
     def __init__(self, shop: Shop) -> None:
-        self.submission = shop.service
+        self.follow_up = shop.follow_up
 
 
 def test_customcat_polling_brings_production_and_tracking_home(shop: Shop) -> None:
@@ -31,16 +29,16 @@ def test_customcat_polling_brings_production_and_tracking_home(shop: Shop) -> No
     shop.service.tick()
     ref = f"main-{number}"
     shop.customcat.set_status(ref, "In Production")
-    assert shop.service.poll_tracking().changed == {ref: ["in production"]}
+    assert shop.follow_up.poll_tracking().changed == {ref: ["in production"]}
     shop.customcat.ship(ref, "9400111899223100012345", "USPS", items=3)
-    assert shop.service.poll_tracking().changed == {ref: ["shipped USPS 9400111899223100012345"]}
+    assert shop.follow_up.poll_tracking().changed == {ref: ["shipped USPS 9400111899223100012345"]}
     order = shop.get(number)
     assert order.status == OrderStatus.SHIPPED
     assert order.shipments[0].tracking_url.startswith("https://tools.usps.com/")
     with shop.db.unit_of_work() as session:
         topics = set(session.scalars(select(OutboxMessage.topic)))
     assert Topic.STORE_TRACKING in topics
-    assert shop.service.poll_tracking().changed == {}
+    assert shop.follow_up.poll_tracking().changed == {}
 
 
 def test_a_status_podops_does_not_know_is_told_to_staff_once(shop: Shop) -> None:
@@ -50,10 +48,10 @@ def test_a_status_podops_does_not_know_is_told_to_staff_once(shop: Shop) -> None
     shop.service.tick()
     ref = f"main-{number}"
     shop.customcat.set_status(ref, "Artwork Rejected")
-    assert shop.service.poll_tracking().changed == {
+    assert shop.follow_up.poll_tracking().changed == {
         ref: ["unknown provider status 'Artwork Rejected'"]
     }
-    assert shop.service.poll_tracking().changed == {}
+    assert shop.follow_up.poll_tracking().changed == {}
     order = shop.get(number)
     assert order.status == OrderStatus.SUBMITTED
     assert any("Artwork Rejected" in p and "check the order at cc" in p for p in order.problems)
@@ -65,7 +63,7 @@ def test_a_status_podops_does_not_know_is_told_to_staff_once(shop: Shop) -> None
         ).all()
     assert len(unknown) == 1
     shop.customcat.set_status(ref, "In Production")
-    assert shop.service.poll_tracking().changed == {ref: ["in production"]}
+    assert shop.follow_up.poll_tracking().changed == {ref: ["in production"]}
     assert not any("Artwork Rejected" in p for p in shop.get(number).problems)
 
 
@@ -90,31 +88,16 @@ def test_shineon_callback_is_verified_and_only_a_hint(shop: Shop) -> None:
     ]
 
 
-def test_cancel_at_provider_while_allowed_and_refused_after(shop: Shop) -> None:
+def test_a_cancel_reaches_the_provider_while_allowed_and_is_refused_after(shop: Shop) -> None:
     early, late = shop.order(), shop.order()
     shop.service.tick()
     shop.customcat.set_status(f"main-{late}", "In Production")
-    order = shop.service.cancel_at_provider(early, STAFF, "customer changed their mind")
+    order = shop.cancel(early, "customer changed their mind")
     assert order.status == OrderStatus.CANCELLED
     assert shop.customcat.orders[f"main-{early}"]["status"] == "Cancelled"
-    refused = shop.service.cancel_at_provider(late, STAFF, "too late?")
+    refused = shop.cancel(late, "too late?")
     assert refused.status == OrderStatus.IN_PRODUCTION
     assert "can no longer be cancelled" in refused.last_error
-
-
-def test_shineon_takes_a_new_design_before_production_only(shop: Shop) -> None:
-    number = shop.order(provider="so")
-    shop.service.tick()
-    ref = f"main-{number}"
-    shop.service.replace_design(number, STAFF)
-    assert shop.shineon.requests.count(("PUT", f"/v1/orders/{shop.shineon.by_source(ref)['id']}"))
-    shop.shineon.by_source(ref)["status"] = "in_production"
-    with pytest.raises(OrderLocked, match="can no longer change"):
-        shop.service.replace_design(number, STAFF)
-    other = shop.order()
-    shop.service.tick()
-    with pytest.raises(OrderLocked):
-        shop.service.replace_design(other, STAFF)
 
 
 def test_manual_provider_makes_a_packing_slip_and_staff_enter_tracking(
@@ -165,8 +148,8 @@ def test_polling_reaches_every_order_when_more_are_in_flight_than_one_batch(
     numbers = [shop.order() for _ in range(3)]
     shop.service.tick()
     shop.customcat.ship(f"main-{numbers[2]}", "9400111899223100012345", "USPS", items=3)
-    first = shop.service.poll_tracking(limit=2)
-    second = shop.service.poll_tracking(limit=2)
+    first = shop.follow_up.poll_tracking(limit=2)
+    second = shop.follow_up.poll_tracking(limit=2)
     shipped = {**first.changed, **second.changed}
     assert shipped.get(f"main-{numbers[2]}") == ["shipped USPS 9400111899223100012345"]
     assert shop.get(numbers[2]).status == OrderStatus.SHIPPED
@@ -179,7 +162,7 @@ def test_a_parcel_without_a_carrier_name_is_recognised_by_its_number(shop: Shop)
     shop.service.tick()
     ref = f"main-{number}"
     shop.customcat.ship(ref, "9400 1118 9922 3100 0123 45", vendor="", items=3)
-    assert shop.service.poll_tracking().changed == {
+    assert shop.follow_up.poll_tracking().changed == {
         ref: ["shipped USPS 9400 1118 9922 3100 0123 45"]
     }
     order = shop.get(number)
@@ -199,7 +182,7 @@ def test_carrier_spellings_from_providers_get_a_tracking_link(
     shop.service.tick()
     ref = f"main-{number}"
     shop.customcat.ship(ref, "AB12345678901", vendor=said, items=3)
-    shop.service.poll_tracking()
+    shop.follow_up.poll_tracking()
     [parcel] = shop.get(number).shipments
     assert parcel.carrier == expected and parcel.tracking_url.startswith("https://")
 
@@ -210,7 +193,7 @@ def test_a_parcel_that_cannot_be_recorded_is_reported_once_not_every_poll(shop: 
     ref = f"main-{number}"
     shop.customcat.ship(ref, "12345", vendor="", items=3)
     for _ in range(3):
-        assert shop.service.poll_tracking().changed == {}
+        assert shop.follow_up.poll_tracking().changed == {}
     with shop.db.unit_of_work() as session:
         rejected = session.scalars(select(Event).where(Event.action == "tracking_rejected")).all()
         assert len(rejected) == 1

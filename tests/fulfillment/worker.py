@@ -18,7 +18,7 @@ from pathlib import Path
 
 from podops.db import Database
 from podops.ports.fulfillment import ProviderOrder, SubmitRequest
-from tests.fulfillment.conftest import build_service, fulfillment_settings
+from tests.fulfillment.conftest import build_roster, build_service, fulfillment_settings
 
 
 class DiesAfterAnswer:
@@ -39,9 +39,10 @@ class DiesAfterAnswer:
 def main(db_url: str, cc_url: str, data_dir: str, mode: str) -> int:
     settings = fulfillment_settings(db_url, Path(data_dir), cc_url, timeout_s=5.0)
     db = Database(db_url)
-    service = build_service(settings, db, workers=4)
+    roster = build_roster(settings)
     if mode == "die-after-answer":
-        service.providers["cc"] = DiesAfterAnswer(service.providers["cc"])  # type: ignore[assignment]
+        roster.by_name["cc"] = DiesAfterAnswer(roster.by_name["cc"])  # type: ignore[assignment]
+    service = build_service(settings, db, roster, workers=4)
     if mode == "restart":
         service.reconcile_stuck(older_than=timedelta(0))
     submitted = 0

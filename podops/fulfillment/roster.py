@@ -1,0 +1,48 @@
+"""The configured fulfillment providers, and what each is sent for an order.
+
+One object shared by everything that talks to providers: the countdown
+(`countdown.SubmissionService`) sends orders, the follow-up
+(`followup.ProviderFollowUp`) polls and cancels them, and a late design change
+(`late_design`) sends new print files. All of them look a provider up by name
+with the same refusal and build the same request (print-file links, and a
+callback URL for providers that push tracking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from podops.errors import InvalidInput
+from podops.fulfillment.callbacks import CallbackSigner
+from podops.fulfillment.claim import build_request, provider_reference
+from podops.models import Order
+from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, SubmitRequest
+
+
+class ProviderRoster:
+    """Provider adapters by name, the print-file links they download, their callbacks."""
+
+    def __init__(
+        self,
+        providers: Mapping[str, FulfillmentProvider],
+        links: PrintFileLinks,
+        callbacks: CallbackSigner | None = None,
+    ) -> None:
+        self.by_name = dict(providers)
+        self.links = links
+        self.callbacks = callbacks
+
+    def provider(self, name: str | None) -> FulfillmentProvider:
+        """The adapter called `name`, or a refusal naming the configured ones."""
+        if name is None or name not in self.by_name:
+            known = ", ".join(sorted(self.by_name)) or "none"
+            raise InvalidInput(f"no provider named {name!r} is configured (configured: {known})")
+        return self.by_name[name]
+
+    def request_for(self, order: Order) -> SubmitRequest:
+        """What the provider gets for `order`, with its callback URL where one is used."""
+        provider = self.provider(order.provider)
+        callback = ""
+        if self.callbacks is not None and provider.capabilities.pushes_tracking:
+            callback = self.callbacks.url_for(provider.name, provider_reference(order))
+        return build_request(order, self.links, callback)
