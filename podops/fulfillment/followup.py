@@ -33,6 +33,7 @@ from podops.ports.fulfillment import (
     ProviderOrder,
     SubmitRequest,
 )
+from podops.refs import OrderRef
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -166,7 +167,7 @@ class FollowUp:
             order = services.cancel(session, reference, actor, reason)
             order_id, status = order.id, OrderStatus(order.status)
             provider_name, provider_id = order.provider, order.provider_order_id
-            canonical = f"{order.store.key}:{order.number}"
+            canonical = OrderRef.of(order)
             ref = provider_reference(order)
         if status == OrderStatus.CANCEL_REQUESTED and provider_id:
             self._send_cancel(order_id, self.provider(provider_name), ref, provider_id)
@@ -223,7 +224,7 @@ class FollowUp:
         """Send re-rendered print files for a submitted order, where the provider allows it."""
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
-            canonical = f"{order.store.key}:{order.number}"
+            canonical = OrderRef.of(order)
             provider = self.provider(order.provider)
             if (
                 OrderStatus(order.status) != OrderStatus.SUBMITTED
