@@ -106,9 +106,7 @@ def test_a_line_label_typed_back_names_the_line_in_any_store(number: str, positi
     assert LineRef.parse(line.label) == LineRef(OrderRef.any_store(number), position)
 
 
-@given(
-    number=any_numbers, position=st.integers(min_value=0, max_value=10**6), store=store_keys
-)
+@given(number=any_numbers, position=st.integers(min_value=0, max_value=10**6), store=store_keys)
 def test_line_label_round_trips_for_every_number_and_position(
     number: str, position: int, store: str
 ) -> None:
