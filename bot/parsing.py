@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from podops.errors import InvalidInput
-from podops.services.lookup import parse_reference
+from podops.refs import OrderRef
 
 USAGE: dict[str, str] = {
     "submit": "/order submit 1234",
@@ -74,7 +74,7 @@ def parse(text: str) -> Command:
 
 def _reference(name: str, word: str) -> str:
     try:
-        parse_reference(word)
+        OrderRef.parse_staff(word)
     except InvalidInput as exc:
         raise usage_error(name, exc.message) from None
     return word

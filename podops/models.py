@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from podops.refs import LineRef, OrderRef
 from podops.status import OrderStatus
 
 NAMING = {
@@ -205,7 +206,7 @@ class LineItem(Base):
     @property
     def reference(self) -> str:
         """The order-line reference staff type in the sheet: `10001-01`."""
-        return f"{self.order.number}-{self.position:02d}"
+        return LineRef(OrderRef.any_store(self.order.number), self.position).label
 
     @property
     def quantity_open(self) -> int:

@@ -23,6 +23,7 @@ from podops.ports.notify import (
     OrderCard,
     TrackingLine,
 )
+from podops.refs import OrderRef
 from podops.status import NOT_SHIPPED, OrderStatus
 
 CHART_DAYS = 14
@@ -179,7 +180,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         )
     )
     return OrderCard(
-        reference=f"{order.store.key}:{order.number}",
+        reference=OrderRef.of(order).staff,
         number=order.number,
         store=order.store.key,
         status=status.value,

@@ -7,7 +7,6 @@ a single small surface (see NOTES_FOR_CORE.md for the Protocol).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -16,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from podops.errors import RenderRefused
+from podops.refs import print_file_stem
 from render.compose import compose
 from render.export import encode_print_file, make_preview, store_revision
 from render.images import FetchPolicy, decode_image, fetch_image
@@ -23,7 +23,6 @@ from render.sample_photo import make_sample_photo
 from render.templates import ImageLayer, ProductTemplate, TemplateInvalid, load_template
 
 SAMPLE_PHOTO_SIZE = (800, 800)
-_UNSAFE_IN_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 @dataclass(frozen=True)
@@ -116,7 +115,7 @@ class PrintFileRenderer:
             image, dpi=template.dpi, file_format=template.format, notes=notes
         )
         preview = make_preview(image)
-        stem = f"{_safe_name(order_ref)}-{line_position}"
+        stem = print_file_stem(order_ref, line_position)
         stored = store_revision(self.output_folder, stem, encoded, preview)
         return RenderedFile(
             path=stored.path,
@@ -183,8 +182,3 @@ def render_sample(template: ProductTemplate) -> Image.Image:
     photo = make_sample_photo(SAMPLE_PHOTO_SIZE)
     images = {layer.field: photo for layer in template.layers if layer.type == "image"}
     return compose(template, personalization, images)
-
-
-def _safe_name(order_ref: str) -> str:
-    cleaned = _UNSAFE_IN_NAME.sub("_", order_ref).strip("_")
-    return cleaned[:64] or "order"

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from podops.errors import ErrorCode, InvalidInput, PodopsError
-from podops.services.lookup import parse_reference
+from podops.refs import OrderRef
 
 
 class UsageProblem(PodopsError):
@@ -24,7 +24,7 @@ class UsageProblem(PodopsError):
 def checked_reference(value: str) -> str:
     """Typer callback: refuse `12 34` or `#` before any look-up."""
     try:
-        parse_reference(value)
+        OrderRef.parse_staff(value)
     except InvalidInput as exc:
         raise UsageProblem(exc.message) from None
     return value

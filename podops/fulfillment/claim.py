@@ -25,25 +25,26 @@ from podops.errors import InvalidInput, OrderNotFound
 from podops.events import Actor
 from podops.models import Order, Store
 from podops.ports.fulfillment import PrintFileLinks, RequestItem, SubmitRequest
+from podops.refs import OrderRef
 from podops.status import OrderStatus
 
 _READINESS = re.compile(r"^line \S+ (has no print file|print file is not current|print file: .*)$")
 
 
 def provider_reference(order: Order) -> str:
-    """Our order reference at the provider: `<store>-<number>` (unique across stores)."""
-    return f"{order.store.key}-{order.number}"
+    """Our order reference at the provider (unique across stores; see `podops.refs`)."""
+    return OrderRef.of(order).provider
 
 
 def order_by_provider_reference(session: Session, reference: str) -> Order:
-    store_key, sep, number = reference.partition("-")
+    wanted = OrderRef.parse_provider(reference)
     query = (
         select(Order)
         .join(Store)
-        .where(Store.key == store_key, Order.number == number)
+        .where(Store.key == wanted.store, Order.number == wanted.number)
         .options(selectinload(Order.items), selectinload(Order.store))
     )
-    order = session.scalar(query) if sep else None
+    order = session.scalar(query)
     if order is None:
         raise OrderNotFound(reference)
     return order

@@ -36,7 +36,6 @@ from podops.fulfillment.claim import (
     lock_skipping,
     needs_print_files,
     new_claim,
-    provider_reference,
     readiness_problems,
     set_readiness,
 )
@@ -44,6 +43,7 @@ from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
+from podops.refs import OrderRef
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -164,13 +164,13 @@ class SubmissionService:
             waiting = list(session.scalars(due_query(self.clock(), 500, blocked=True)))
             waiting += list(session.scalars(due_query(self.clock(), 500)))
             candidates = [
-                (order.id, provider_reference(order).partition("-")[0], order.number)
+                (order.id, OrderRef.of(order))
                 for order in waiting
                 if all(is_readiness_problem(p) for p in order.problems)
                 and (order.problems or needs_print_files(order))
             ]
-        for order_id, store_key, number in candidates:
-            self._ensure_print_files(f"{store_key}:{number}")
+        for order_id, ref in candidates:
+            self._ensure_print_files(ref.staff)
             self._recheck(order_id, report)
 
     def _ensure_print_files(self, reference: str) -> None:
@@ -199,10 +199,10 @@ class SubmissionService:
         """Submit one pending (or failed) order now, whatever its countdown says."""
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference, for_update=True)
-            canonical = f"{order.store.key}:{order.number}"
+            canonical = OrderRef.of(order)
             stale = needs_print_files(order)
         if stale:
-            self._ensure_print_files(canonical)
+            self._ensure_print_files(canonical.staff)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             problems = readiness_problems(order, require_current=self._require_current)
@@ -250,7 +250,7 @@ class SubmissionService:
             self._record(claim, delivery, report)
 
     def _record(self, claim: Claimed, delivery: Delivery, report: TickReport | None) -> None:
-        number = claim.reference.partition("-")[2]
+        number = claim.request.order_number
         if delivery.claim_lost:
             if report is not None:
                 report.handed_over.append(number)

@@ -30,6 +30,7 @@ from podops.leases import singleton
 from podops.models import Order
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
+from podops.refs import OrderRef
 from podops.services.orders import clean_fields, line_of
 from podops.status import OrderStatus
 
@@ -114,13 +115,13 @@ def _change(
         order = services.get_order(session, reference)
         provider = roster.provider(order.provider)
         _check_changeable(order, provider)
-        canonical = f"{order.store.key}:{order.number}"
+        canonical = OrderRef.of(order)
         proposals = _proposals(order, changes)
         if not proposals:
             return LateDesignChange(order.number, provider.name, [])
         request = roster.request_for(order)
         provider_id = str(order.provider_order_id)
-    rendered = {p.position: _render(print_files, canonical, p) for p in proposals}
+    rendered = {p.position: _render(print_files, canonical.staff, p) for p in proposals}
     by_line = {p.line: (p, rendered[p.position]) for p in proposals}
     items = tuple(
         replace(
@@ -159,7 +160,7 @@ def _change(
             files=[str(rendered[p.position].path.name) for p in proposals],
         )
     return LateDesignChange(
-        canonical.rpartition(":")[2],
+        canonical.number,
         provider.name,
         [rendered[p.position].preview_path for p in proposals],
     )

@@ -23,6 +23,7 @@ from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
 from podops.ports.render import RenderedFileLike, Renderer
+from podops.refs import OrderRef
 from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
 
@@ -83,13 +84,13 @@ class PrintFiles:
         self.renderer = renderer
 
     def render_order(
-        self, reference: str, actor: Actor, positions: list[int] | None = None
+        self, reference: str | OrderRef, actor: Actor, positions: list[int] | None = None
     ) -> list[RenderOutcome]:
         """Render the order's lines (all, or those at `positions`) as new revisions."""
         jobs, canonical = self._jobs(reference, positions, stale_only=False)
         return self._run(canonical, jobs, actor)
 
-    def ensure_current(self, order_ref: str, actor: Actor | None = None) -> None:
+    def ensure_current(self, order_ref: str | OrderRef, actor: Actor | None = None) -> None:
         """Render every line lacking a current print file (before submission)."""
         jobs, canonical = self._jobs(order_ref, None, stale_only=True)
         if jobs:
@@ -117,11 +118,11 @@ class PrintFiles:
                 if any(_renderable(item) for item in order.items)
             ]
             found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
-            return [f"{o.store.key}:{o.number}" for o in found[:limit]]
+            return [OrderRef.of(o).staff for o in found[:limit]]
 
     def _jobs(
-        self, reference: str, positions: list[int] | None, *, stale_only: bool
-    ) -> tuple[list[_Job], str]:
+        self, reference: str | OrderRef, positions: list[int] | None, *, stale_only: bool
+    ) -> tuple[list[_Job], OrderRef]:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             if OrderStatus(order.status) not in BEFORE_SUBMISSION:
@@ -142,14 +143,14 @@ class PrintFiles:
                 if (positions is None or item.position in positions)
                 and not (stale_only and not _renderable(item))
             ]
-            return jobs, f"{order.store.key}:{order.number}"
+            return jobs, OrderRef.of(order)
 
-    def _run(self, canonical: str, jobs: list[_Job], actor: Actor) -> list[RenderOutcome]:
+    def _run(self, canonical: OrderRef, jobs: list[_Job], actor: Actor) -> list[RenderOutcome]:
         outcomes = []
         for job in jobs:
             try:
                 rendered = self.renderer.render_item(
-                    canonical.replace(":", "-"),
+                    canonical.print_name,
                     job.position,
                     job.product_key,
                     {k: str(v) for k, v in job.personalization.items()},
@@ -173,7 +174,7 @@ class PrintFiles:
             )
         return outcomes
 
-    def _record(self, canonical: str, job: _Job, rendered: Any, actor: Actor) -> bool:
+    def _record(self, canonical: OrderRef, job: _Job, rendered: Any, actor: Actor) -> bool:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
@@ -194,9 +195,10 @@ class PrintFiles:
         image_urls: dict[str, Any],
     ) -> RenderedFileLike:
         """A new revision of a line's print file, not recorded on the line (for a design
-        a provider must accept first); call outside a transaction. Raises RenderRefused."""
+        a provider must accept first); call outside a transaction. Raises RenderRefused.
+        `canonical` is the order's staff reference (`OrderRef.staff`)."""
         return self.renderer.render_item(
-            canonical.replace(":", "-"),
+            OrderRef.parse_staff(canonical).print_name,
             position,
             product_key,
             {k: str(v) for k, v in personalization.items()},
@@ -214,7 +216,7 @@ class PrintFiles:
         if ready and not any(p.startswith("line ") for p in order.problems):
             apply(session, order, Action.DESIGN_READY, actor)
 
-    def _record_refusal(self, canonical: str, job: _Job, reason: str, actor: Actor) -> None:
+    def _record_refusal(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
         problem = PROBLEM_PREFIX + reason
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)

@@ -15,11 +15,12 @@ from sqlalchemy.orm import Session
 
 from podops import events, services
 from podops.carriers import normalize_tracking_number, provider_carrier
-from podops.errors import DomainRefusal
+from podops.errors import DomainRefusal, InvalidInput
 from podops.events import Actor
 from podops.models import Event, Order
 from podops.outbox import Topic, enqueue
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
+from podops.refs import LineRef
 from podops.services.order_changes import apply, notify
 from podops.services.shipping import ShipLine
 from podops.status import Action, OrderStatus
@@ -171,10 +172,13 @@ def _ship_lines(order: Order, parcel: ProviderShipment) -> list[ShipLine] | None
 
 
 def _position(order: Order, line_reference: str) -> int:
-    number, _, position = line_reference.rpartition("-")
-    if number != order.number or not position.isdigit():
+    try:
+        line = LineRef.parse_label(line_reference)
+    except InvalidInput:
+        line = None
+    if line is None or line.order.number != order.number:
         raise DomainRefusal(f"the provider named line {line_reference!r}, not one of {order.label}")
-    return int(position)
+    return line.position
 
 
 def _normalized(number: str) -> str:

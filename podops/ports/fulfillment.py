@@ -144,7 +144,8 @@ class PrintFileSource(Protocol):
     """The renderer, as the submission worker sees it."""
 
     def ensure_current(self, order_ref: str) -> None:
-        """Render (and commit) every line item of the order lacking a current print file."""
+        """Render (and commit) every line item of the order lacking a current print file;
+        `order_ref` is the order's `OrderRef.staff` (`main:1234`)."""
         ...
 
 

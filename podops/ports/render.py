@@ -32,7 +32,10 @@ class Renderer(Protocol):
         personalization: dict[str, str],
         image_urls: dict[str, str],
     ) -> RenderedFileLike:
-        """Render and store a new revision; raise RenderRefused with a reason for people."""
+        """Render and store a new revision; raise RenderRefused with a reason for people.
+
+        `order_ref` is the order's `OrderRef.print_name`; files are named with
+        `podops.refs.print_file_stem(order_ref, line_position)`."""
         ...
 
     def check_templates(self) -> list[tuple[str, bool, str]]:

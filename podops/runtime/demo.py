@@ -30,6 +30,7 @@ from podops import services
 from podops.errors import ConfigError, PodopsError
 from podops.events import Actor, Channel
 from podops.models import LineItem, Order, utcnow
+from podops.refs import OrderRef
 from podops.runtime.root import Runtime
 from podops.settings import load_settings
 from podops.status import OrderStatus
@@ -283,7 +284,7 @@ class Demo:
                 .order_by(Order.id, LineItem.position)
             )
             todo = [
-                (f"{order.store.key}:{order.number}", item.position, missing.group(1))
+                (OrderRef.of(order).staff, item.position, missing.group(1))
                 for order, item in session.execute(query)
                 for missing in [EMPTY_FIELD.search(" ".join(item.problems))]
                 if missing
@@ -312,7 +313,7 @@ class Demo:
             )
             return [
                 (
-                    f"{order.store.key}:{order.number}",
+                    OrderRef.of(order).staff,
                     OrderStatus(order.status).label,
                     order.hold_reason
                     or "; ".join([*order.problems, *(p for i in order.items for p in i.problems)])
@@ -330,7 +331,7 @@ class Demo:
                 .order_by(Order.status == OrderStatus.PENDING, Order.submit_at.desc())
             )
             for order, item in session.execute(query.limit(50)):
-                reference = f"{order.store.key}:{order.number}"
+                reference = OrderRef.of(order).staff
                 for problem in item.problems:
                     missing = EMPTY_FIELD.search(problem)
                     if missing:

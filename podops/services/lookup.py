@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import difflib
-import re
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops.errors import AmbiguousReference, InvalidInput, OrderNotFound
+from podops.errors import AmbiguousReference, OrderNotFound
 from podops.models import LineItem, Order, Store
-
-_REFERENCE = re.compile(
-    r"^(?:(?P<store>[a-z][a-z0-9_]*)[:/])?#?(?P<number>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})$"
-)
-
+from podops.refs import ANY_STORE, OrderRef
 
 LIKE_ESCAPE = "\\"
 
@@ -24,33 +19,30 @@ def like_literal(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def parse_reference(reference: str) -> tuple[str | None, str]:
-    text = reference.strip()
-    match = _REFERENCE.match(text)
-    if not match:
-        raise InvalidInput(f"{reference!r} is not an order number (expected something like 1234)")
-    return match.group("store"), match.group("number")
-
-
-def get_order(session: Session, reference: str, *, for_update: bool = False) -> Order:
-    """The one order `reference` names, or a refusal that says why and suggests."""
-    store_key, number = parse_reference(reference)
+def get_order(session: Session, reference: str | OrderRef, *, for_update: bool = False) -> Order:
+    """The one order `reference` names (text staff typed, or an `OrderRef` kept between
+    transactions), or a refusal that says why and suggests."""
+    if isinstance(reference, OrderRef):
+        wanted, typed = reference, reference.staff
+    else:
+        wanted, typed = OrderRef.parse_staff(reference), reference.strip()
+    number = wanted.number
     query = (
         select(Order)
         .where(Order.number == number)
         .options(selectinload(Order.items), selectinload(Order.store))
     )
-    if store_key:
-        query = query.join(Store).where(Store.key == store_key)
+    if wanted.store != ANY_STORE:
+        query = query.join(Store).where(Store.key == wanted.store)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Order)
     found = list(session.scalars(query))
     if len(found) == 1:
         return found[0]
     if len(found) > 1:
-        choices = ", ".join(f"{order.store.key}:{order.number}" for order in found)
+        choices = ", ".join(OrderRef.of(order).staff for order in found)
         raise AmbiguousReference(f"order {number} exists in several stores; say which: {choices}")
-    raise OrderNotFound(reference.strip(), _suggest(session, number))
+    raise OrderNotFound(typed, _suggest(session, number))
 
 
 def _suggest(session: Session, number: str) -> list[str]:

@@ -12,6 +12,7 @@ from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import Topic, enqueue
+from podops.refs import OrderRef
 from podops.services.lookup import get_order
 from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply, clean_text
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
@@ -19,14 +20,14 @@ from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 MAX_FIELD_LENGTH = 500
 
 
-def hold(session: Session, reference: str, actor: Actor, reason: str = "") -> Order:
+def hold(session: Session, reference: str | OrderRef, actor: Actor, reason: str = "") -> Order:
     """Stop the order where it is; the countdown's remaining time is kept for release."""
     order = get_order(session, reference, for_update=True)
     hold_order(session, order, actor, clean_text(reason, field="the reason") or "held by staff")
     return order
 
 
-def release(session: Session, reference: str, actor: Actor) -> Order:
+def release(session: Session, reference: str | OrderRef, actor: Actor) -> Order:
     """Return a held order to where it was (see `release_order`)."""
     order = get_order(session, reference, for_update=True)
     release_order(session, order, actor)
@@ -75,7 +76,7 @@ def has_design_problems(order: Order) -> bool:
     )
 
 
-def cancel(session: Session, reference: str, actor: Actor, reason: str) -> Order:
+def cancel(session: Session, reference: str | OrderRef, actor: Actor, reason: str) -> Order:
     """Cancel before submission; after it, ask the provider (cancel_requested)."""
     order = get_order(session, reference, for_update=True)
     reason = clean_text(reason, field="the reason")
@@ -107,13 +108,13 @@ def may_exist_at_provider(order: Order) -> bool:
     )
 
 
-def flag_design(session: Session, reference: str, actor: Actor, reason: str) -> Order:
+def flag_design(session: Session, reference: str | OrderRef, actor: Actor, reason: str) -> Order:
     order = get_order(session, reference, for_update=True)
     apply(session, order, Action.FLAG_DESIGN, actor, reason=clean_text(reason, field="the reason"))
     return order
 
 
-def design_ready(session: Session, reference: str, actor: Actor) -> Order:
+def design_ready(session: Session, reference: str | OrderRef, actor: Actor) -> Order:
     order = get_order(session, reference, for_update=True)
     missing = [item.reference for item in order.items if not item.personalization]
     if missing:
@@ -150,7 +151,7 @@ def clean_fields(changes: dict[str, str]) -> dict[str, str]:
 
 def edit_personalization(
     session: Session,
-    reference: str,
+    reference: str | OrderRef,
     position: int,
     changes: dict[str, str],
     actor: Actor,

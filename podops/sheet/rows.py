@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from podops.ports.sheet import Cell, TabSpec
+from podops.refs import LineRef, OrderRef
 from podops.status import OrderStatus
 
 ORDERS = "Orders"
@@ -113,12 +114,13 @@ class SheetLine:
 
     @property
     def reference(self) -> str:
-        return f"{self.order_number}-{self.position:02d}"
+        """The line label staff see and type back: `10001-01`."""
+        return LineRef(self.order_reference, self.position).label
 
     @property
-    def order_reference(self) -> str:
-        """`store:number`, unambiguous when two stores share an order number."""
-        return f"{self.store}:{self.order_number}"
+    def order_reference(self) -> OrderRef:
+        """The order with its store, unambiguous when two stores share an order number."""
+        return OrderRef(self.store, self.order_number)
 
 
 def field_headers(fields: Iterable[str]) -> dict[str, str]:

@@ -25,6 +25,7 @@ from podops.errors import ConcurrentModification, DomainRefusal, InvalidInput
 from podops.events import Actor
 from podops.models import Event, LineItem, Order, OutboxMessage, Shipment, ShipmentLine, Store
 from podops.outbox import Topic
+from podops.refs import LineRef, OrderRef
 from podops.services.order_changes import NOTIFY_ACTIONS, notice
 from podops.status import OrderStatus
 from podops.tracking.parcels import (
@@ -92,7 +93,7 @@ def _wanted(state: OrderLines, position: int | None, item: TrackingInput) -> lis
     if len(open_lines) > 1:
         raise InvalidInput(
             f"{state.label} has several lines; say which with the sku or a line "
-            f"reference like {state.number}-01"
+            f"reference like {LineRef(OrderRef(state.store, state.number), 1).label}"
         )
     if not open_lines:
         raise DomainRefusal(f"every item of {state.label} is already shipped")
@@ -103,10 +104,10 @@ def _load_orders(session: Session, inputs: Sequence[TrackingInput]) -> dict[str,
     """The orders the rows name, by number, as plain state (three column queries a chunk)."""
     numbers: set[str] = set()
     for item in inputs:
-        numbers.add(item.reference.split(":")[-1])
+        numbers.add(item.order_reference().number)
         line = item.line_reference()
         if line:
-            numbers.add(line[0].split(":")[-1])
+            numbers.add(line.order.number)
     found: dict[str, list[OrderLines]] = {}
     ordered = sorted(numbers)
     for start in range(0, len(ordered), CHUNK):
@@ -143,7 +144,7 @@ def _load_chunk(session: Session, numbers: list[str]) -> dict[int, OrderLines]:
     )
     for oid, iid, position, sku, quantity, units_shipped in session.execute(items):
         state = states[oid]
-        reference = f"{state.number}-{position:02d}"
+        reference = LineRef(OrderRef(state.store, state.number), position).label
         state.lines.append(
             LineState(iid, position, sku, reference, quantity, quantity - units_shipped)
         )
@@ -155,11 +156,11 @@ def _load_chunk(session: Session, numbers: list[str]) -> dict[int, OrderLines]:
     return states
 
 
-def _pick(orders: dict[str, list[OrderLines]], reference: str) -> OrderLines | None:
-    store, _, number = reference.rpartition(":")
-    matches = [o for o in orders.get(number, []) if not store or o.store == store]
+def _pick(orders: dict[str, list[OrderLines]], wanted: OrderRef) -> OrderLines | None:
+    number = wanted.number
+    matches = [o for o in orders.get(number, []) if wanted.names_store(o.store)]
     if len(matches) > 1:
-        choices = ", ".join(f"{o.store}:{o.number}" for o in matches)
+        choices = ", ".join(OrderRef(o.store, o.number).staff for o in matches)
         raise DomainRefusal(f"order {number} exists in several stores; say which: {choices}")
     return matches[0] if matches else None
 
@@ -168,14 +169,14 @@ def _resolve(
     orders: dict[str, list[OrderLines]], item: TrackingInput
 ) -> tuple[OrderLines, int | None]:
     """The order, and the line position when the reference names a line."""
-    order = _pick(orders, item.reference)
+    order = _pick(orders, item.order_reference())
     if order is not None:
         return order, None
     line = item.line_reference()
     if line is not None:
-        order = _pick(orders, line[0])
+        order = _pick(orders, line.order)
         if order is not None:
-            return order, line[1]
+            return order, line.position
     raise DomainRefusal(f"no order {item.reference}")
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from podops.carriers import find_carrier, guess_carrier, normalize_carrier
 from podops.errors import InvalidInput
+from podops.refs import LineRef, OrderRef
 from podops.tracking.parcels import normalize_number
 
 COLUMNS: tuple[str, ...] = ("reference", "tracking_company", "tracking_number", "sku", "quantity")
@@ -26,7 +27,6 @@ _DATE = re.compile(
 _SCIENTIFIC = re.compile(r"^\d+(\.\d+)?E[+-]?\d+$", re.IGNORECASE)
 _WHOLE_FLOAT = re.compile(r"^(\d+)\.0+$")
 _GENERIC_NUMBER = re.compile(r"[A-Z0-9]{6,40}")
-_LINE_REFERENCE = re.compile(r"^(?P<order>.+)-(?P<position>\d{1,3})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +40,16 @@ class TrackingInput:
     sku: str = ""
     quantity: int | None = None
 
-    def line_reference(self) -> tuple[str, int] | None:
-        """(order number, position) when the reference reads like `10001-01`."""
-        match = _LINE_REFERENCE.match(self.reference)
-        if not match:
+    def order_reference(self) -> OrderRef:
+        """The order the reference names, read as a whole (`10001`, `main:10001`)."""
+        return OrderRef.parse_pasted(self.reference)
+
+    def line_reference(self) -> LineRef | None:
+        """The line, when the reference reads like `10001-01` (or `main:10001-01`)."""
+        try:
+            return LineRef.parse(self.reference)
+        except InvalidInput:
             return None
-        return match.group("order"), int(match.group("position"))
 
 
 def clean_cell(value: object) -> str:
