@@ -11,22 +11,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from podops import events, services
+from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, OrderLocked, PodopsError
 from podops.events import Actor
 from podops.fulfillment.callbacks import CallbackSigner
 from podops.fulfillment.claim import build_request, order_by_provider_reference, provider_reference
-from podops.fulfillment.tracking import (
-    TRACKED_STATUSES,
-    apply_provider_order,
-    confirm_cancel,
-    refuse_cancel,
-)
-from podops.models import Order, utcnow
+from podops.fulfillment.tracking import TRACKED_STATUSES, apply_provider_order
+from podops.models import Order
 from podops.ports.fulfillment import (
     FulfillmentProvider,
     PrintFileLinks,
@@ -100,12 +95,7 @@ class FollowUp:
     def _stamp_polled(self, order_id: int) -> None:
         """Bookkeeping only: neither the order's version nor its change time moves."""
         with self.db.unit_of_work() as session:
-            session.execute(
-                update(Order)
-                .where(Order.id == order_id)
-                .values(last_polled_at=utcnow(), updated_at=Order.updated_at)
-                .execution_options(synchronize_session=False)
-            )
+            services.stamp_polled(session, order_id)
 
     def _in_flight(self, limit: int) -> list[tuple[int, str, str, str, OrderStatus]]:
         polled = [n for n, p in self.providers.items() if not p.capabilities.tracking_by_staff]
@@ -191,18 +181,9 @@ class FollowUp:
                 return
             if found is None:
                 where = provider.name if provider is not None else "any provider"
-                confirm_cancel(session, order, self.actor, f"never reached {where}")
+                services.confirm_cancel(session, order, self.actor, f"never reached {where}")
                 return
-            order.provider_order_id = found.provider_order_id
-            order.provider_status = found.raw_status or order.provider_status
-            events.record(
-                session,
-                order,
-                self.actor,
-                "found_at_provider",
-                provider=order.provider,
-                provider_order_id=found.provider_order_id,
-            )
+            services.record_found_at_provider(session, order, found, self.actor)
         if provider is not None:
             self._send_cancel(order_id, provider, reference, found.provider_order_id)
 
@@ -215,9 +196,9 @@ class FollowUp:
             if order is None or OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
                 return
             if outcome.cancelled:
-                confirm_cancel(session, order, self.actor, outcome.message)
+                services.confirm_cancel(session, order, self.actor, outcome.message)
             else:
-                refuse_cancel(session, order, self.actor, outcome.message)
+                services.refuse_cancel(session, order, self.actor, outcome.message)
 
     def replace_design(self, reference: str, actor: Actor) -> Order:
         """Send re-rendered print files for a submitted order, where the provider allows it."""
@@ -238,13 +219,12 @@ class FollowUp:
         remote = provider.update_design(provider_id, request)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
-            order.provider_status = remote.raw_status or order.provider_status
-            events.record(
+            services.record_design_replaced(
                 session,
                 order,
                 actor,
-                "design_replaced",
                 provider=provider.name,
+                provider_status=remote.raw_status,
                 files=[item.print_file_url for item in request.items],
             )
         with self.db.unit_of_work() as session:
