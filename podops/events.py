@@ -1,4 +1,11 @@
-"""Who acted, from where, and the audit event every change writes."""
+"""Who acted, from where, and the audit event every change writes.
+
+`EventName` lists every event podops writes; the stored value is the plain
+string (`"hold"`, `"sheet_note"`), so rows written before the enum read the
+same. A lifecycle step is written under its `Action`'s name
+(`EventName.of(Action.HOLD)`). An event built in more than one place has one
+factory here, so its detail has one shape.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from podops.models import Event, Order
+from podops.status import Action
 
 
 class Channel(StrEnum):
@@ -19,6 +27,57 @@ class Channel(StrEnum):
     STORE = "store"
     PROVIDER = "provider"
     CSV = "csv"
+
+
+class EventName(StrEnum):
+    """What an audit event records; `Event.action` holds the value."""
+
+    # Lifecycle steps: one per `Action`, the same word.
+    QUEUE = "queue"
+    HOLD = "hold"
+    RELEASE = "release"
+    RELEASE_TO_DESIGN = "release_to_design"
+    FLAG_DESIGN = "flag_design"
+    DESIGN_READY = "design_ready"
+    BEGIN_SUBMIT = "begin_submit"
+    SUBMIT_OK = "submit_ok"
+    SUBMIT_FAIL = "submit_fail"
+    RETRY = "retry"
+    START_PRODUCTION = "start_production"
+    SHIP_PART = "ship_part"
+    SHIP_ALL = "ship_all"
+    COMPLETE = "complete"
+    CANCEL = "cancel"
+    REQUEST_CANCEL = "request_cancel"
+    CONFIRM_CANCEL = "confirm_cancel"
+    REFUSE_CANCEL = "refuse_cancel"
+    RETURN = "return"
+    # Intake and the shop.
+    RECEIVE = "receive"
+    STORE_STATUS = "store_status"
+    STORE_CANCELLED_AFTER_SUBMISSION = "store_cancelled_after_submission"
+    STORE_HELD_AFTER_SUBMISSION = "store_held_after_submission"
+    STORE_PUSH = "store_push"
+    # Designs and print files.
+    EDIT_PERSONALIZATION = "edit_personalization"
+    RENDER = "render"
+    RENDER_REFUSED = "render_refused"
+    DESIGN_REPLACED = "design_replaced"
+    # Submission and the provider.
+    SUBMIT_BLOCKED = "submit_blocked"
+    SUBMIT_UNBLOCKED = "submit_unblocked"
+    READY_TO_DOWNLOAD = "ready_to_download"
+    FOUND_AT_PROVIDER = "found_at_provider"
+    PROVIDER_STATUS_UNKNOWN = "provider_status_unknown"
+    TRACKING_REJECTED = "tracking_rejected"
+    # Staff bookkeeping.
+    SHEET_NOTE = "sheet_note"
+    OUTBOX_RETRY = "outbox_retry"
+
+    @classmethod
+    def of(cls, action: Action) -> EventName:
+        """The event a lifecycle step writes."""
+        return cls(action.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,20 +99,66 @@ def record(
     session: Session,
     order: Order | None,
     actor: Actor,
-    action: str,
+    action: EventName,
     *,
     before: str | None = None,
     after: str | None = None,
     **detail: Any,
 ) -> Event:
+    """Add one audit event; details that are None are left out."""
     event = Event(
         order_id=order.id if order is not None else None,
         actor=actor.name,
         channel=actor.channel.value,
-        action=action,
+        action=EventName(action).value,
         from_status=before,
         to_status=after,
         detail={key: value for key, value in detail.items() if value is not None},
     )
     session.add(event)
     return event
+
+
+def edit_personalization(
+    session: Session,
+    order: Order,
+    actor: Actor,
+    *,
+    line: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    after_submission: str | None = None,
+) -> Event:
+    """Staff changed a line's personalization (`after_submission`: the provider that
+    took the new design of an order it already had)."""
+    return record(
+        session,
+        order,
+        actor,
+        EventName.EDIT_PERSONALIZATION,
+        line=line,
+        old=old,
+        new=new,
+        after_submission=after_submission,
+    )
+
+
+def design_replaced(
+    session: Session,
+    order: Order,
+    actor: Actor,
+    *,
+    provider: str,
+    files: list[str],
+    provider_status: str | None = None,
+) -> Event:
+    """A provider that already had the order took new print files."""
+    return record(
+        session,
+        order,
+        actor,
+        EventName.DESIGN_REPLACED,
+        provider=provider,
+        provider_status=provider_status,
+        files=files,
+    )

@@ -2,16 +2,23 @@
 dashboard, order cards, event wording and the countdown in words ("submits in
 3h 20m"). Pure queries; nothing here changes state, so the CLI, Slack and the
 console all show the same figures.
+
+Every `EventName` has a sentence in `WORDING` or is listed in `SILENT` (told
+with the general "<event> on <order> by <who>"); a test holds new names to it.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops.events import EventName
 from podops.models import Event, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
@@ -35,13 +42,13 @@ AGE_BUCKETS: tuple[tuple[str, int], ...] = (
     ("3-7 days", 7),
     ("over 7 days", 10**6),
 )
-PROBLEM_ACTIONS = frozenset(
+PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
     {
-        "submit_fail",
-        "flag_design",
-        "refuse_cancel",
-        "store_cancelled_after_submission",
-        "provider_status_unknown",
+        EventName.SUBMIT_FAIL,
+        EventName.FLAG_DESIGN,
+        EventName.REFUSE_CANCEL,
+        EventName.STORE_CANCELLED_AFTER_SUBMISSION,
+        EventName.PROVIDER_STATUS_UNKNOWN,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
@@ -82,36 +89,87 @@ def actor_name(actor: str) -> str:
     return "podops" if actor in ("scheduler", "test") else actor
 
 
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What an event's sentence is made of."""
+
+    who: str
+    label: str
+    reason: str
+    d: dict[str, Any]
+
+
+E = EventName
+_NAMES = frozenset(name.value for name in EventName)
+WORDING: dict[EventName, Callable[[_Told], str]] = {
+    E.HOLD: lambda t: f"{t.who} put {t.label} on hold{t.reason}",
+    E.RELEASE: lambda t: f"{t.who} released {t.label}; its countdown runs again",
+    E.RELEASE_TO_DESIGN: lambda t: f"{t.who} released {t.label}; it still needs a design",
+    E.FOUND_AT_PROVIDER: lambda t: (
+        f"{t.label} turned out to be at "
+        f"{t.d.get('provider', 'the provider')} ({t.d.get('provider_order_id', '')}); "
+        "asking it to cancel there"
+    ),
+    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}",
+    E.DESIGN_READY: lambda t: f"{t.label} has its design; countdown running",
+    E.SUBMIT_OK: lambda t: (
+        f"{t.label} was sent to {t.d.get('provider', 'the provider')} "
+        f"({t.d.get('provider_order_id', '')})"
+    ),
+    E.SUBMIT_FAIL: lambda t: (
+        f"sending {t.label} to {t.d.get('provider', 'the provider')} failed{t.reason}"
+    ),
+    E.SHIP_PART: lambda t: (
+        f"{t.label} partly shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
+    ),
+    E.SHIP_ALL: lambda t: f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}",
+    E.COMPLETE: lambda t: f"{t.label} is completed in the store",
+    E.CANCEL: lambda t: f"{t.who} cancelled {t.label}{t.reason}",
+    E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
+    E.CONFIRM_CANCEL: lambda t: f"the provider cancelled {t.label}",
+    E.REFUSE_CANCEL: lambda t: f"the provider refused to cancel {t.label}; it stays in production",
+    E.RETURN: lambda t: f"{t.label} came back as a return{t.reason}",
+    E.EDIT_PERSONALIZATION: lambda t: f"{t.who} edited {t.d.get('line', t.label)}",
+    E.STORE_CANCELLED_AFTER_SUBMISSION: lambda t: str(
+        t.d.get("problem", f"{t.label} has a problem")
+    ),
+    E.PROVIDER_STATUS_UNKNOWN: lambda t: (
+        f"{t.label}: {t.d.get('problem', 'unknown provider status')}"
+    ),
+    E.RECEIVE: lambda t: f"{t.label} received",
+    E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
+}
+"""The sentence for each event people read (Slack notices, the order card)."""
+
+SILENT: frozenset[EventName] = frozenset(
+    {
+        E.QUEUE,
+        E.BEGIN_SUBMIT,
+        E.RETRY,
+        E.START_PRODUCTION,
+        E.STORE_STATUS,
+        E.STORE_HELD_AFTER_SUBMISSION,
+        E.STORE_PUSH,
+        E.RENDER,
+        E.RENDER_REFUSED,
+        E.DESIGN_REPLACED,
+        E.SUBMIT_BLOCKED,
+        E.SUBMIT_UNBLOCKED,
+        E.TRACKING_REJECTED,
+        E.SHEET_NOTE,
+        E.OUTBOX_RETRY,
+    }
+)
+"""Events with no sentence of their own: told as "<event> on <order> by <who>"."""
+
+
 def describe_event(event: Event, number: str) -> str:
     """One line in words for an audit event."""
     who, d, label = actor_name(event.actor), event.detail, f"order {number}"
-    reason = f": {d['reason']}" if d.get("reason") else ""
-    texts = {
-        "hold": f"{who} put {label} on hold{reason}",
-        "release": f"{who} released {label}; its countdown runs again",
-        "release_to_design": f"{who} released {label}; it still needs a design",
-        "found_at_provider": f"{label} turned out to be at {d.get('provider', 'the provider')} "
-        f"({d.get('provider_order_id', '')}); asking it to cancel there",
-        "flag_design": f"{label} needs a design{reason}",
-        "design_ready": f"{label} has its design; countdown running",
-        "submit_ok": f"{label} was sent to {d.get('provider', 'the provider')} "
-        f"({d.get('provider_order_id', '')})",
-        "submit_fail": f"sending {label} to {d.get('provider', 'the provider')} failed{reason}",
-        "ship_part": f"{label} partly shipped: {d.get('carrier')} {d.get('tracking_number')}",
-        "ship_all": f"{label} shipped: {d.get('carrier')} {d.get('tracking_number')}",
-        "complete": f"{label} is completed in the store",
-        "cancel": f"{who} cancelled {label}{reason}",
-        "request_cancel": f"{who} asked the provider to cancel {label}{reason}",
-        "confirm_cancel": f"the provider cancelled {label}",
-        "refuse_cancel": f"the provider refused to cancel {label}; it stays in production",
-        "return": f"{label} came back as a return{reason}",
-        "edit_personalization": f"{who} edited {d.get('line', label)}",
-        "store_cancelled_after_submission": str(d.get("problem", f"{label} has a problem")),
-        "provider_status_unknown": f"{label}: {d.get('problem', 'unknown provider status')}",
-        "receive": f"{label} received",
-        "ready_to_download": f"{label}: {_documents_summary(d)} ready to download",
-    }
-    return texts.get(event.action, f"{event.action.replace('_', ' ')} on {label} by {who}")
+    wording = WORDING.get(EventName(event.action)) if event.action in _NAMES else None
+    if wording is None:
+        return f"{event.action.replace('_', ' ')} on {label} by {who}"
+    return wording(_Told(who, label, f": {d['reason']}" if d.get("reason") else "", d))
 
 
 def _documents_summary(documents: dict[str, object]) -> str:
@@ -144,7 +202,7 @@ def _documents_for(session: Session, event: Event) -> dict[str, object]:
         select(Event)
         .where(
             Event.order_id == event.order_id,
-            Event.action == "ready_to_download",
+            Event.action == EventName.READY_TO_DOWNLOAD,
             Event.id > event.id,
         )
         .order_by(Event.id)
@@ -161,7 +219,7 @@ def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] |
     if order is None:
         return None
     text = describe_event(event, order.number)
-    if event.action == "submit_ok":
+    if event.action == EventName.SUBMIT_OK:
         documents = _documents_for(session, event)
         if documents:
             text = "\n".join([f"{text}. Its files:", *document_lines(documents, order.number)])
@@ -237,7 +295,9 @@ def alert_candidates(session: Session, now: datetime, before: timedelta) -> list
     return list(session.scalars(query))
 
 
-def _count_events(session: Session, actions: list[str], start: datetime, end: datetime) -> int:
+def _count_events(
+    session: Session, actions: list[EventName], start: datetime, end: datetime
+) -> int:
     query = select(func.count(func.distinct(Event.order_id))).where(
         Event.action.in_(actions), Event.at >= start, Event.at < end
     )
@@ -284,10 +344,10 @@ def daily_summary(
             )
             or 0
         ),
-        submitted=_count_events(session, ["submit_ok"], start, end),
-        shipped=_count_events(session, ["ship_all"], start, end),
-        cancelled=_count_events(session, ["cancel", "confirm_cancel"], start, end),
-        submit_failures=_count_events(session, ["submit_fail"], start, end),
+        submitted=_count_events(session, [EventName.SUBMIT_OK], start, end),
+        shipped=_count_events(session, [EventName.SHIP_ALL], start, end),
+        cancelled=_count_events(session, [EventName.CANCEL, EventName.CONFIRM_CANCEL], start, end),
+        submit_failures=_count_events(session, [EventName.SUBMIT_FAIL], start, end),
         pending_by_age=dict(ages),
         late=late,
         failed=failed,

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from podops import events, outbox
 from podops.cli.args import UsageProblem
+from podops.events import EventName
 from podops.models import Order
 
 outbox_app = typer.Typer(
@@ -64,7 +65,7 @@ def retry_command(
         messages = outbox.requeue(session, ids=ids or None, topic=topic)
         for message in messages:
             order = session.get(Order, message.order_id) if message.order_id else None
-            events.record(session, order, actor, "outbox_retry", topic=message.topic)
+            events.record(session, order, actor, EventName.OUTBOX_RETRY, topic=message.topic)
         count = len(messages)
     out.print(f"{count} message(s) will be sent again within seconds by `podops run`.")
 

@@ -26,24 +26,20 @@ from sqlalchemy.orm import Session, selectinload
 from podops import events, services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.fulfillment.attempt import Delivery, RetryPlan, deliver
-from podops.fulfillment.claim import (
-    Claimed,
-    confirm_claim,
-    due_query,
-    is_readiness_problem,
-    lock_skipping,
-    needs_print_files,
-    new_claim,
-    readiness_problems,
-    set_readiness,
-)
+from podops.fulfillment.claim import Claimed, due_query, lock_skipping
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
+from podops.services.readiness import (
+    is_readiness_problem,
+    needs_print_files,
+    readiness_problems,
+    set_readiness,
+)
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -142,7 +138,7 @@ class SubmissionService:
             self.roster.provider(order.provider).name,
             request,
             earlier_attempts=order.submit_attempts,
-            token=new_claim(order, self.clock()),
+            token=services.take_claim(order, self.clock()),
         )
 
     def _still_mine(self, claim: Claimed) -> bool:
@@ -153,7 +149,7 @@ class SubmissionService:
         """
         try:
             with self.db.unit_of_work() as session:
-                return confirm_claim(session, claim.order_id, claim.token, self.clock())
+                return services.confirm_claim(session, claim.order_id, claim.token, self.clock())
         except PodopsError as exc:
             log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
             return False
@@ -261,7 +257,7 @@ class SubmissionService:
                 return
             if order.claim_token != claim.token:  # taken over during the call: its owner records
                 return
-            order.claim_token = None
+            services.drop_claim(order)
             if delivery.order is None:
                 services.mark_submit_failed(
                     session, order, self.actor, reason=delivery.reason, retryable=delivery.retryable
@@ -278,7 +274,9 @@ class SubmissionService:
                 provider_status=remote.raw_status or remote.status.value,
             )
             if remote.documents:
-                events.record(session, order, self.actor, "ready_to_download", **remote.documents)
+                events.record(
+                    session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
+                )
             if report is not None:
                 report.submitted.append(number)
 

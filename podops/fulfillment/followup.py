@@ -17,21 +17,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
 
-from podops import events
+from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, PodopsError
 from podops.events import Actor
 from podops.fulfillment.claim import order_by_provider_reference, provider_reference
 from podops.fulfillment.roster import ProviderRoster
-from podops.fulfillment.tracking import (
-    TRACKED_STATUSES,
-    apply_provider_order,
-    confirm_cancel,
-    refuse_cancel,
-)
+from podops.fulfillment.tracking import TRACKED_STATUSES, apply_provider_order
 from podops.models import Order, utcnow
 from podops.ports.fulfillment import FulfillmentProvider, ProviderOrder
 from podops.status import OrderStatus
@@ -87,12 +82,7 @@ class ProviderFollowUp:
     def _stamp_polled(self, order_id: int) -> None:
         """Bookkeeping only: neither the order's version nor its change time moves."""
         with self.db.unit_of_work() as session:
-            session.execute(
-                update(Order)
-                .where(Order.id == order_id)
-                .values(last_polled_at=self.clock(), updated_at=Order.updated_at)
-                .execution_options(synchronize_session=False)
-            )
+            services.stamp_polled(session, order_id, self.clock())
 
     def _in_flight(self, limit: int) -> list[tuple[int, str, str, str, OrderStatus]]:
         polled = [n for n, p in self.roster.by_name.items() if not p.capabilities.tracking_by_staff]
@@ -160,18 +150,9 @@ class ProviderFollowUp:
                 return
             if found is None:
                 where = provider.name if provider is not None else "any provider"
-                confirm_cancel(session, order, self.actor, f"never reached {where}")
+                services.confirm_cancel(session, order, self.actor, f"never reached {where}")
                 return
-            order.provider_order_id = found.provider_order_id
-            order.provider_status = found.raw_status or order.provider_status
-            events.record(
-                session,
-                order,
-                self.actor,
-                "found_at_provider",
-                provider=order.provider,
-                provider_order_id=found.provider_order_id,
-            )
+            services.record_found_at_provider(session, order, found, self.actor)
         if provider is not None:
             self._send_cancel(order_id, provider, reference, found.provider_order_id)
 
@@ -184,6 +165,6 @@ class ProviderFollowUp:
             if order is None or OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
                 return
             if outcome.cancelled:
-                confirm_cancel(session, order, self.actor, outcome.message)
+                services.confirm_cancel(session, order, self.actor, outcome.message)
             else:
-                refuse_cancel(session, order, self.actor, outcome.message)
+                services.refuse_cancel(session, order, self.actor, outcome.message)

@@ -4,10 +4,11 @@ Most providers lock an order once it is submitted. Some (ShineOn while the
 order waits: on hold, awaiting payment) still take a new design. The database
 must never claim a design the provider does not have, so the new print files
 are rendered first, aside, then sent, and only a design the provider accepted
-is recorded; a refusal (the provider started production meanwhile) changes
-nothing but leaves the refused files unused on disk. One change per order at a
-time (a lock in this process and a lease across processes), so two people
-editing at once cannot leave the provider with one design and podops another.
+is recorded (by `services.record_late_design`); a refusal (the provider
+started production meanwhile) changes nothing but leaves the refused files
+unused on disk. One change per order at a time (a lock in this process and a
+lease across processes), so two people editing at once cannot leave the
+provider with one design and podops another.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from podops import events, services
+from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.fulfillment.followup import ProviderFollowUp
-from podops.fulfillment.printfiles import PrintFiles, adopt
+from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
 from podops.models import Order
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
 from podops.refs import OrderRef
+from podops.services.designs import AcceptedEdit
 from podops.services.orders import clean_fields, line_of
 from podops.status import OrderStatus
 
@@ -136,28 +138,12 @@ def _change(
     remote = provider.update_design(provider_id, replace(request, items=items))
     with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, canonical, for_update=True)
-        for proposal in proposals:
-            item = line_of(order, proposal.position)
-            item.personalization = dict(proposal.after)
-            events.record(
-                session,
-                order,
-                actor,
-                "edit_personalization",
-                line=item.reference,
-                old={k: proposal.before.get(k) for k in proposal.after},
-                new=dict(proposal.after),
-                after_submission=provider.name,
-            )
-            adopt(session, order, item, rendered[proposal.position], actor)
-        events.record(
-            session,
-            order,
-            actor,
-            "design_replaced",
-            provider=provider.name,
-            provider_status=remote.raw_status,
-            files=[str(rendered[p.position].path.name) for p in proposals],
+        edits = [
+            AcceptedEdit(line_of(order, p.position), p.before, p.after, rendered[p.position])
+            for p in proposals
+        ]
+        services.record_late_design(
+            session, order, edits, actor, provider=provider.name, provider_status=remote.raw_status
         )
     return LateDesignChange(
         canonical.number,

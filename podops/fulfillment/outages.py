@@ -11,9 +11,9 @@ from sqlalchemy import select
 
 from podops import services
 from podops.db import Database
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.models import Event, Order
-from podops.status import Action, OrderStatus
+from podops.status import OrderStatus
 
 MAX_AUTOMATIC_ATTEMPTS = 6
 LONGEST_PAUSE = timedelta(hours=1)
@@ -37,7 +37,7 @@ def retry_after_outages(db: Database, actor: Actor, now: datetime) -> list[str]:
         for order in failed:
             last = session.scalars(
                 select(Event)
-                .where(Event.order_id == order.id, Event.action == Action.SUBMIT_FAIL.value)
+                .where(Event.order_id == order.id, Event.action == EventName.SUBMIT_FAIL)
                 .order_by(Event.id.desc())
                 .limit(1)
             ).first()

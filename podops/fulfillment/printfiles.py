@@ -1,5 +1,6 @@
 """Print files for line items: render when the design changes or before
-submission, record each revision, and turn refusals into work for staff.
+submission, and hand each revision or refusal to the services that record it
+(`podops.services.designs`: the file on its line, a refusal as design work).
 
 Rendering takes about a second and may download a photo, so it runs outside
 any transaction: read what to render, render, then record the result only if
@@ -17,19 +18,17 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from podops import events, services
+from podops import services
 from podops.db import Database
 from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
-from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply
-from podops.status import BEFORE_SUBMISSION, Action, OrderStatus, can
+from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
 
-PROBLEM_PREFIX = RENDER_PROBLEM_PREFIX
 NEEDS_DESIGN_SCAN = 500  # needs_design orders looked at per pass (staff's queue: small)
 
 
@@ -50,32 +49,6 @@ class _Job:
     product_key: str
     personalization: dict[str, Any]
     image_urls: dict[str, Any]
-
-
-def adopt(
-    session: Any, order: Order, item: LineItem, rendered: RenderedFileLike, actor: Actor
-) -> None:
-    """Make `rendered` the line's current print file, clear render problems, audit it."""
-    item.print_file = str(rendered.path)
-    item.print_file_sha256 = rendered.sha256
-    item.print_file_revision = rendered.revision
-    item.print_file_current = True
-    item.refused_design_sha256 = None
-    item.preview_file = str(rendered.preview_path)
-    item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
-    order.problems = [
-        p for p in order.problems if not p.startswith(f"line {item.position}: {PROBLEM_PREFIX}")
-    ]
-    events.record(
-        session,
-        order,
-        actor,
-        "render",
-        line=item.reference,
-        revision=rendered.revision,
-        sha256=rendered.sha256[:12],
-        size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
-    )
 
 
 class PrintFiles:
@@ -182,8 +155,8 @@ class PrintFiles:
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
-            adopt(session, order, item, rendered, actor)
-            self._release_design_hold(session, order, actor)
+            services.record_print_file(session, order, item, rendered, actor)
+            services.release_design_hold(session, order, actor)
         return True
 
     def render_detached(
@@ -205,38 +178,16 @@ class PrintFiles:
             {k: str(v) for k, v in image_urls.items()},
         )
 
-    def _release_design_hold(self, session: Any, order: Order, actor: Actor) -> None:
-        """A needs_design order whose lines all have current files returns to the countdown."""
-        if OrderStatus(order.status) != OrderStatus.NEEDS_DESIGN:
-            return
-        ready = all(
-            item.print_file_current and item.personalization and not item.problems
-            for item in order.items
-        )
-        if ready and not any(p.startswith("line ") for p in order.problems):
-            apply(session, order, Action.DESIGN_READY, actor)
-
     def _record_refusal(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
-        problem = PROBLEM_PREFIX + reason
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
             if item is None:
                 return
-            item.print_file_current = False
-            item.refused_design_sha256 = design_fingerprint(
-                job.product_key, job.personalization, job.image_urls
+            refused = design_fingerprint(job.product_key, job.personalization, job.image_urls)
+            services.record_render_refusal(
+                session, order, item, reason, actor, refused_design=refused
             )
-            _drop_render_problems(order, item, job.position)
-            line_problem = f"line {job.position}: {problem}"
-            item.problems = [*item.problems, problem]
-            order.problems = [*order.problems, line_problem]
-            if can(Action.FLAG_DESIGN, OrderStatus(order.status)):
-                apply(session, order, Action.FLAG_DESIGN, actor, reason=line_problem)
-            else:
-                events.record(
-                    session, order, actor, "render_refused", line=job.reference, reason=reason
-                )
         log.info("render refused for %s: %s", job.reference, reason)
 
 
@@ -259,10 +210,3 @@ def _renderable(item: LineItem) -> bool:
     return refused is None or refused != design_fingerprint(
         item.product_key, item.personalization, item.image_urls
     )
-
-
-def _drop_render_problems(order: Order, item: LineItem, position: int) -> None:
-    """Forget the line's earlier render refusal (a new render replaces it)."""
-    item.problems = [p for p in item.problems if not p.startswith(PROBLEM_PREFIX)]
-    line = f"line {position}: {PROBLEM_PREFIX}"
-    order.problems = [p for p in order.problems if not p.startswith(line)]

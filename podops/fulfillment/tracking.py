@@ -1,9 +1,10 @@
 """Bringing a provider's view of an order home: production, parcels, cancellation.
 
-Everything goes through the services (`start_production`, `record_tracking`)
-or the lifecycle table, so each change writes its event and its outbox
-messages (tracking to the store, notices to Slack). Applying the same provider
-answer twice changes nothing: parcels already recorded are skipped.
+Every change goes through a service (`record_provider_status`,
+`record_cancelled_at_provider`, `start_production`, `record_tracking`), so each
+writes its event and its outbox messages (tracking to the store, notices to
+Slack). Applying the same provider answer twice changes nothing: parcels
+already recorded are skipped, and a parcel refused once is reported once.
 """
 
 from __future__ import annotations
@@ -16,14 +17,12 @@ from sqlalchemy.orm import Session
 from podops import events, services
 from podops.carriers import normalize_tracking_number, provider_carrier
 from podops.errors import DomainRefusal, InvalidInput
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.models import Event, Order
-from podops.outbox import Topic, enqueue
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
 from podops.refs import LineRef
-from podops.services.order_changes import apply, notify
 from podops.services.shipping import ShipLine
-from podops.status import Action, OrderStatus
+from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
 
@@ -35,39 +34,18 @@ TRACKED_STATUSES = (
 )
 
 
-def confirm_cancel(session: Session, order: Order, actor: Actor, message: str) -> Order:
-    """The provider cancelled it: the order is cancelled, and the store is told."""
-    apply(session, order, Action.CONFIRM_CANCEL, actor, provider=order.provider, detail=message)
-    enqueue(
-        session,
-        Topic.STORE_STATUS,
-        f"store.status:{order.id}:cancelled",
-        {"order_id": order.id, "status": "cancelled", "reason": order.cancel_reason or message},
-        order_id=order.id,
-    )
-    return order
-
-
-def refuse_cancel(session: Session, order: Order, actor: Actor, message: str) -> Order:
-    """The provider will not cancel (already in production): say so, keep tracking it."""
-    apply(session, order, Action.REFUSE_CANCEL, actor, provider=order.provider, reason=message)
-    order.last_error = f"cancellation refused by {order.provider}: {message}"
-    return order
-
-
 def apply_provider_order(
     session: Session, order: Order, remote: ProviderOrder, actor: Actor
 ) -> list[str]:
     """Apply what the provider reports; return what changed, in words."""
     changes: list[str] = []
-    if remote.raw_status and remote.raw_status != order.provider_status:
-        order.provider_status = remote.raw_status
-        change = _note_status_word(session, order, remote, actor)
-        if change:
-            changes.append(change)
+    change = services.record_provider_status(session, order, remote, actor)
+    if change:
+        changes.append(change)
     status = OrderStatus(order.status)
     if remote.status == ProviderStatus.CANCELLED and status in TRACKED_STATUSES:
-        return _provider_cancelled(session, order, remote, actor)
+        services.record_cancelled_at_provider(session, order, remote, actor)
+        return ["cancelled"]
     if remote.status == ProviderStatus.IN_PRODUCTION and status == OrderStatus.SUBMITTED:
         services.start_production(session, order, actor, provider_status=remote.raw_status)
         changes.append("in production")
@@ -80,40 +58,6 @@ def apply_provider_order(
             changes.append(change)
             known.add(_normalized(parcel.tracking_number))
     return changes
-
-
-UNKNOWN_STATUS_PROBLEM = "provider status not understood: "
-
-
-def _note_status_word(
-    session: Session, order: Order, remote: ProviderOrder, actor: Actor
-) -> str | None:
-    """Tell staff (once per new word) when the provider says something podops does not
-    understand; forget it when the provider is back to a status podops knows."""
-    order.problems = [p for p in order.problems if not p.startswith(UNKNOWN_STATUS_PROBLEM)]
-    if remote.status != ProviderStatus.UNRECOGNIZED:
-        return None
-    problem = (
-        f"{UNKNOWN_STATUS_PROBLEM}{order.provider} says '{remote.raw_status}'; "
-        f"check the order at {order.provider}"
-    )
-    order.problems = [*order.problems, problem]
-    event = events.record(
-        session, order, actor, "provider_status_unknown", problem=problem, status=remote.raw_status
-    )
-    notify(session, order, event)
-    return f"unknown provider status {remote.raw_status!r}"
-
-
-def _provider_cancelled(
-    session: Session, order: Order, remote: ProviderOrder, actor: Actor
-) -> list[str]:
-    message = f"cancelled at {order.provider} ({remote.raw_status or 'cancelled'})"
-    if OrderStatus(order.status) != OrderStatus.CANCEL_REQUESTED:
-        apply(session, order, Action.REQUEST_CANCEL, actor, reason=message)
-        order.cancel_reason = order.cancel_reason or message
-    confirm_cancel(session, order, actor, message)
-    return ["cancelled"]
 
 
 def _record_parcel(
@@ -139,7 +83,7 @@ def _record_parcel(
             session,
             order,
             actor,
-            "tracking_rejected",
+            EventName.TRACKING_REJECTED,
             tracking_number=parcel.tracking_number,
             carrier=parcel.carrier,
             reason=exc.message,
@@ -150,7 +94,9 @@ def _record_parcel(
 
 def _already_rejected(session: Session, order: Order, number: str, reason: str) -> bool:
     earlier = session.scalars(
-        select(Event.detail).where(Event.order_id == order.id, Event.action == "tracking_rejected")
+        select(Event.detail).where(
+            Event.order_id == order.id, Event.action == EventName.TRACKING_REJECTED
+        )
     )
     return any(d.get("tracking_number") == number and d.get("reason") == reason for d in earlier)
 

@@ -30,7 +30,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 from podops import events
 from podops.db import Database
 from podops.errors import ConcurrentModification, StoreError
-from podops.events import Actor, Channel
+from podops.events import Actor, Channel, EventName
 from podops.incoming import IncomingOrder
 from podops.models import InboundDelivery, Order, Store, utcnow
 from podops.ports.store import OrderPage, PushResult, StoreClient
@@ -299,7 +299,7 @@ def record_push(
         session,
         order,
         store_actor(order.store.key),
-        "store_push",
+        EventName.STORE_PUSH,
         what=what,
         result=result.value,
         **detail,

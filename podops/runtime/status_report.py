@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podops import outbox, queries
+from podops.events import EventName
 from podops.models import Event, Order, OutboxMessage, Store, SyncState, utcnow
 from podops.runtime.job_health import HEARTBEAT_PREFIX, JobError, job_errors
 from podops.status import OrderStatus
@@ -18,10 +19,10 @@ ALIVE_WITHIN = timedelta(minutes=2)  # heartbeats come every 30 s
 STALE_SHOWN_FOR = timedelta(days=1)  # an instance that vanished (killed) is shown this long
 JOB_ERRORS_FOR = timedelta(days=1)
 FAILURE_ACTIONS = (
-    "submit_fail",
-    "render_refused",
-    "submit_blocked",
-    "store_cancelled_after_submission",
+    EventName.SUBMIT_FAIL,
+    EventName.RENDER_REFUSED,
+    EventName.SUBMIT_BLOCKED,
+    EventName.STORE_CANCELLED_AFTER_SUBMISSION,
 )
 
 

@@ -1,9 +1,33 @@
 """Services: the only code that changes orders. Each call runs inside one unit
 of work (the caller's `Database.unit_of_work()`), moves the order through the
 lifecycle table, writes an audit event and schedules side effects in the outbox.
+`tests/core/test_only_services_change_orders.py` holds every other module to it.
+
+- `order_changes`    the one path a lifecycle step takes: table, status, event, notice
+- `lookup`           finding orders by reference (read-only)
+- `receiving`        new orders from shops and files, in bulk; `new_orders` decides
+                     what each becomes (lines, problems, first status)
+- `store_changes`    a known order changed in its shop (cancelled, held, back)
+- `orders`           staff actions before submission: hold, release, cancel, edit
+- `notes`            staff's notes on lines (the sheet's Notes column)
+- `designs`          print files recorded on lines, render refusals, late designs
+- `readiness`        whether a due order has its print files (problems on the order)
+- `submission`       the steps around a provider call, and the claim a worker holds
+- `provider_answers` what a provider reports: cancellation, status words, polling
+- `shipping`         production, tracking by parcel, completion, returns
+- `bulk_tracking`    many parcels at once (the Tracking tab, CSV files)
 """
 
+from podops.services.bulk_tracking import PlannedParcel, record_parcels
+from podops.services.designs import (
+    AcceptedEdit,
+    record_late_design,
+    record_print_file,
+    record_render_refusal,
+    release_design_hold,
+)
 from podops.services.lookup import find_orders, get_order
+from podops.services.notes import line_note, set_line_note
 from podops.services.orders import (
     cancel,
     design_ready,
@@ -12,6 +36,15 @@ from podops.services.orders import (
     hold,
     release,
 )
+from podops.services.provider_answers import (
+    confirm_cancel,
+    record_cancelled_at_provider,
+    record_found_at_provider,
+    record_provider_status,
+    refuse_cancel,
+    stamp_polled,
+)
+from podops.services.readiness import set_readiness
 from podops.services.receiving import ReceiveResult, receive_order, receive_orders
 from podops.services.shipping import (
     DuplicateTracking,
@@ -22,30 +55,52 @@ from podops.services.shipping import (
 )
 from podops.services.submission import (
     begin_submit,
+    confirm_claim,
+    drop_claim,
     mark_submit_failed,
     mark_submitted,
     retry_submission,
+    take_claim,
 )
 
 __all__ = [
+    "AcceptedEdit",
     "DuplicateTracking",
+    "PlannedParcel",
     "ReceiveResult",
     "begin_submit",
     "cancel",
     "complete",
+    "confirm_cancel",
+    "confirm_claim",
     "design_ready",
+    "drop_claim",
     "edit_personalization",
     "find_orders",
     "flag_design",
     "get_order",
     "hold",
+    "line_note",
     "mark_submit_failed",
     "mark_submitted",
     "receive_order",
     "receive_orders",
+    "record_cancelled_at_provider",
+    "record_found_at_provider",
+    "record_late_design",
+    "record_parcels",
+    "record_print_file",
+    "record_provider_status",
+    "record_render_refusal",
     "record_tracking",
+    "refuse_cancel",
     "release",
+    "release_design_hold",
     "retry_submission",
     "return_order",
+    "set_line_note",
+    "set_readiness",
+    "stamp_polled",
     "start_production",
+    "take_claim",
 ]

@@ -1,4 +1,9 @@
-"""The one path every state change takes: table, status, event, notification."""
+"""The one path every lifecycle step takes: table, status, event, notification.
+
+Every service moves an order with `apply`; staff hear of the steps in
+`NOTIFY_ACTIONS` through the outbox (`notify`). `clean_text` bounds what people
+type (reasons, notes) before it is stored.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from podops import events
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.models import Event, Order
 from podops.outbox import Topic, enqueue
 from podops.status import Action, OrderStatus, Step, transition
-
-# How a line's render refusal is written in its problems ("print file: text too long").
-RENDER_PROBLEM_PREFIX = "print file: "
 
 # Changes staff want to hear about in Slack (threaded under the order's alert).
 NOTIFY_ACTIONS: frozenset[Action] = frozenset(
@@ -50,7 +52,7 @@ def apply(
         session,
         order,
         actor,
-        action.value,
+        EventName.of(action),
         before=step.before.value,
         after=step.after.value,
         **detail,

@@ -13,8 +13,9 @@ from podops.events import Actor
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import Topic, enqueue
 from podops.refs import OrderRef
+from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
-from podops.services.order_changes import RENDER_PROBLEM_PREFIX, apply, clean_text
+from podops.services.order_changes import apply, clean_text
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 MAX_FIELD_LENGTH = 500
@@ -171,13 +172,5 @@ def edit_personalization(
     item.personalization = {**item.personalization, **cleaned}
     item.print_file_current = False
     order.updated_at = utcnow()  # dirty the order so its version check guards the edit
-    events.record(
-        session,
-        order,
-        actor,
-        "edit_personalization",
-        line=item.reference,
-        old=before,
-        new=cleaned,
-    )
+    events.edit_personalization(session, order, actor, line=item.reference, old=before, new=cleaned)
     return order

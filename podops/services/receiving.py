@@ -1,8 +1,12 @@
 """Receiving orders from stores and files: idempotent on (store, store order id).
 
 New orders start their countdown (pending) or wait for staff (needs_design,
-on_hold with the reason) when something is missing; nothing is dropped. A
-repeated delivery of a known order only updates what the store may change.
+on_hold with the reason) when something is missing; nothing is dropped (what
+each becomes is decided in `services.new_orders`). Shop text too long for its
+column is cut and the order held with the reason. New orders, their lines and
+their `receive` events are written with three bulk INSERTs per batch. A
+repeated delivery of a known order only updates what the store may change
+(`services.store_changes`).
 """
 
 from __future__ import annotations
@@ -10,22 +14,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.db import bulk_insert
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.incoming import IncomingOrder
 from podops.models import Base, Order, Store, utcnow
 from podops.routing import ShopPolicy
-from podops.services.store_changes import STORE_CANCEL_STATUSES, apply_store_update
+from podops.services.new_orders import UNWATCHED_REASON, NewOrder, new_order
+from podops.services.store_changes import apply_store_update
 from podops.status import OrderStatus
-
-UNWATCHED_REASON = "placed before podops watched this store; release it to send it to the provider"
-"""Why an old order found by a store's first sync waits: the shop may have made it by hand."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,16 +89,7 @@ def receive_orders(
     if not incoming:
         return result
     stores = {key: ensure_store(session, key, platform) for key in {o.store for o in incoming}}
-    existing: dict[tuple[int, str], Order] = {}
-    for store_id, external_ids in _by_store(
-        [(stores[o.store].id, o.external_id) for o in incoming]
-    ):
-        query = (
-            select(Order)
-            .where(Order.store_id == store_id, Order.external_id.in_(external_ids))
-            .options(selectinload(Order.items))
-        )
-        existing.update({(o.store_id, o.external_id): o for o in session.scalars(query)})
+    existing = _known_orders(session, [(stores[o.store].id, o.external_id) for o in incoming])
     fresh: list[NewOrder] = []
     seen: set[tuple[int, str]] = set()
     for order_in in incoming:
@@ -109,11 +102,24 @@ def receive_orders(
         elif key not in seen:
             seen.add(key)
             fresh.append(
-                _new_order(stores[order_in.store], order_in, policy, arrived_at, hold_overdue)
+                new_order(stores[order_in.store], order_in, policy, arrived_at, hold_overdue)
             )
     _unique_numbers(session, fresh)
     result.created.extend(_insert(session, fresh, actor))
     return result
+
+
+def _known_orders(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[int, str], Order]:
+    """The orders already received among (store, store order id) `keys`, with their lines."""
+    existing: dict[tuple[int, str], Order] = {}
+    for store_id, external_ids in _by_store(keys):
+        query = (
+            select(Order)
+            .where(Order.store_id == store_id, Order.external_id.in_(external_ids))
+            .options(selectinload(Order.items))
+        )
+        existing.update({(o.store_id, o.external_id): o for o in session.scalars(query)})
+    return existing
 
 
 _ORDER_TEXT = {"number": True, "external_id": True, "store_status": False,
@@ -205,22 +211,34 @@ def _by_store(keys: list[tuple[int, str]], size: int = 500) -> list[tuple[int, l
     ]
 
 
-@dataclass(slots=True)
-class NewOrder:
-    """Column values for one new order and its lines, ready for a bulk insert."""
-
-    row: dict[str, Any]
-    items: list[dict[str, Any]]
-
-
 def _insert(session: Session, fresh: list[NewOrder], actor: Actor) -> list[CreatedOrder]:
     """Three bulk INSERTs per batch (orders, lines, events): receiving is the hot path."""
     if not fresh:
         return []
-    # Plain executemany, then one lookup: RETURNING with ordered rows makes
-    # SQLite fall back to one INSERT per order.
     connection = session.connection()  # Core inserts: the ORM's per-row bookkeeping costs 3x
     bulk_insert(connection, Base.metadata.tables["orders"], [new.row for new in fresh])
+    ids = _new_ids(session, fresh)
+    bulk_insert(
+        connection,
+        Base.metadata.tables["line_items"],
+        [
+            {**item, "order_id": order_id}
+            for new, order_id in zip(fresh, ids, strict=True)
+            for item in new.items
+        ],
+    )
+    bulk_insert(connection, Base.metadata.tables["events"], _receive_events(fresh, ids, actor))
+    return [
+        CreatedOrder(order_id, new.row["number"], new.row["status"])
+        for new, order_id in zip(fresh, ids, strict=True)
+    ]
+
+
+def _new_ids(session: Session, fresh: list[NewOrder]) -> list[int]:
+    """The ids the orders just inserted got, in `fresh`'s order.
+
+    Plain executemany, then one lookup: RETURNING with ordered rows makes SQLite
+    fall back to one INSERT per order."""
     id_of: dict[tuple[int, str], int] = {}
     for store_id, external_ids in _by_store(
         [(new.row["store_id"], new.row["external_id"]) for new in fresh]
@@ -231,36 +249,23 @@ def _insert(session: Session, fresh: list[NewOrder], actor: Actor) -> list[Creat
             )
         )
         id_of.update({(store_id, row[0]): row[1] for row in rows})
-    ids = [id_of[(new.row["store_id"], new.row["external_id"])] for new in fresh]
-    bulk_insert(
-        connection,
-        Base.metadata.tables["line_items"],
-        [
-            {**item, "order_id": order_id}
-            for new, order_id in zip(fresh, ids, strict=True)
-            for item in new.items
-        ],
-    )
+    return [id_of[(new.row["store_id"], new.row["external_id"])] for new in fresh]
+
+
+def _receive_events(fresh: list[NewOrder], ids: list[int], actor: Actor) -> list[dict[str, Any]]:
+    """One `receive` event per new order: the status it starts in, its problems."""
     now = utcnow()
-    bulk_insert(
-        connection,
-        Base.metadata.tables["events"],
-        [
-            {
-                "order_id": order_id,
-                "at": now,
-                "actor": actor.name,
-                "channel": actor.channel.value,
-                "action": "receive",
-                "from_status": None,
-                "to_status": new.row["status"].value,
-                "detail": _receive_detail(new.row),
-            }
-            for new, order_id in zip(fresh, ids, strict=True)
-        ],
-    )
     return [
-        CreatedOrder(order_id, new.row["number"], new.row["status"])
+        {
+            "order_id": order_id,
+            "at": now,
+            "actor": actor.name,
+            "channel": actor.channel.value,
+            "action": EventName.RECEIVE.value,
+            "from_status": None,
+            "to_status": new.row["status"].value,
+            "detail": _receive_detail(new.row),
+        }
         for new, order_id in zip(fresh, ids, strict=True)
     ]
 
@@ -270,98 +275,3 @@ def _receive_detail(row: dict[str, Any]) -> dict[str, Any]:
     if (row["hold_reason"] or "").startswith(UNWATCHED_REASON):
         detail["hold_reason"] = row["hold_reason"]
     return detail
-
-
-def _new_order(
-    store: Store,
-    incoming: IncomingOrder,
-    policy: ShopPolicy,
-    arrived_at: datetime | None = None,
-    hold_overdue: bool = False,
-) -> NewOrder:
-    store_policy = policy.store(store.key)
-    problems = list(incoming.problems)
-    if not _has_address(incoming.shipping_address):
-        problems.append("no shipping address")
-    if not incoming.items:
-        problems.append("no line items")
-    items = []
-    providers: list[str] = []
-    for position, item_in in enumerate(incoming.items, start=1):
-        route = policy.route(store.key, item_in.sku)
-        if route.provider not in providers:
-            providers.append(route.provider)
-        item_problems = list(item_in.problems)
-        if not route.matched:
-            item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
-        items.append(
-            {
-                "position": position,
-                "external_id": item_in.external_id,
-                "sku": item_in.sku,
-                "name": item_in.name,
-                "product_key": route.product_key,
-                "provider_sku": route.provider_sku,
-                "quantity": item_in.quantity,
-                "quantity_shipped": 0,
-                "unit_price": item_in.unit_price,
-                "personalization": dict(item_in.personalization),
-                "image_urls": dict(item_in.image_urls),
-                "problems": item_problems,
-                "print_file_revision": 0,
-                "print_file_current": False,
-            }
-        )
-        problems.extend(f"line {position}: {p}" for p in item_problems)
-    if len(providers) > 1:
-        problems.append(
-            f"items go to different providers ({', '.join(providers)}): split the order"
-        )
-    if incoming.needs_design:
-        status = OrderStatus.NEEDS_DESIGN
-    elif problems:
-        status = OrderStatus.ON_HOLD
-    else:
-        status = OrderStatus.PENDING
-    now = utcnow()
-    countdown = timedelta(hours=store_policy.countdown_hours)
-    submit_at = max(incoming.placed_at, arrived_at or incoming.placed_at) + countdown
-    hold_reason = ("needs attention: " + "; ".join(problems)) if problems else None
-    if hold_overdue and submit_at <= now and status != OrderStatus.NEEDS_DESIGN:
-        status = OrderStatus.ON_HOLD
-        hold_reason = UNWATCHED_REASON + (f"; {hold_reason}" if hold_reason else "")
-    if incoming.store_status in STORE_CANCEL_STATUSES:
-        status = OrderStatus.CANCELLED
-    row = {
-        "store_id": store.id,
-        "number": incoming.number,
-        "external_id": incoming.external_id,
-        "status": status,
-        "store_status": incoming.store_status,
-        "placed_at": incoming.placed_at,
-        "store_modified_at": incoming.modified_at,
-        "submit_at": submit_at,
-        "customer_name": incoming.customer_name,
-        "customer_email": incoming.customer_email,
-        "customer_phone": incoming.customer_phone,
-        "shipping_address": dict(incoming.shipping_address),
-        "currency": incoming.currency,
-        "total": incoming.total,
-        "shipping_total": incoming.shipping_total,
-        "note": incoming.note,
-        "problems": problems,
-        "hold_reason": hold_reason if status == OrderStatus.ON_HOLD else None,
-        "cancel_reason": "cancelled in the store" if status == OrderStatus.CANCELLED else None,
-        "provider": providers[0] if providers else store_policy.default_provider,
-        "submit_attempts": 0,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-    }
-    return NewOrder(row, items)
-
-
-def _has_address(address: dict[str, object]) -> bool:
-    return bool(str(address.get("address_1", "")).strip()) and bool(
-        str(address.get("country", "")).strip()
-    )

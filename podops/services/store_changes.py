@@ -21,7 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from podops import events
 from podops.errors import ConcurrentModification
-from podops.events import Actor
+from podops.events import Actor, EventName
 from podops.incoming import IncomingOrder
 from podops.models import Order
 from podops.services.order_changes import apply, notify
@@ -99,7 +99,9 @@ def apply_store_update(
     if incoming.store_status in STORE_CANCEL_STATUSES:
         _cancelled_in_shop(session, order, incoming.store_status, actor)
         return True
-    events.record(session, order, actor, "store_status", previous=before, now=incoming.store_status)
+    events.record(
+        session, order, actor, EventName.STORE_STATUS, previous=before, now=incoming.store_status
+    )
     if fulfil_statuses is not None:
         if incoming.store_status in fulfil_statuses:
             _back_in_shop(session, order, actor)
@@ -116,7 +118,7 @@ def _cancelled_in_shop(session: Session, order: Order, store_status: str, actor:
         apply(session, order, Action.CANCEL, actor, reason=reason)
     elif status not in (OrderStatus.CANCELLED, OrderStatus.CANCEL_REQUESTED):
         problem = f"{reason} after submission to {order.provider}: cancel at the provider"
-        _problem(session, order, actor, "store_cancelled_after_submission", problem)
+        _problem(session, order, actor, EventName.STORE_CANCELLED_AFTER_SUBMISSION, problem)
 
 
 def _stopped_in_shop(session: Session, order: Order, store_status: str, actor: Actor) -> None:
@@ -129,7 +131,7 @@ def _stopped_in_shop(session: Session, order: Order, store_status: str, actor: A
             f"the shop set it to {store_status!r} after submission to {order.provider}: "
             "check with the shop, and hold or cancel it at the provider"
         )
-        _problem(session, order, actor, "store_held_after_submission", problem)
+        _problem(session, order, actor, EventName.STORE_HELD_AFTER_SUBMISSION, problem)
 
 
 def _back_in_shop(session: Session, order: Order, actor: Actor) -> None:
@@ -140,7 +142,7 @@ def _back_in_shop(session: Session, order: Order, actor: Actor) -> None:
         release_order(session, order, actor)
 
 
-def _problem(session: Session, order: Order, actor: Actor, action: str, problem: str) -> None:
+def _problem(session: Session, order: Order, actor: Actor, action: EventName, problem: str) -> None:
     order.problems = [*order.problems, problem]
     event = events.record(session, order, actor, action, problem=problem)
     notify(session, order, event)

@@ -1,17 +1,25 @@
 """The submission steps the fulfillment worker records around a provider call.
 
 `begin_submit` is persisted *before* the provider is called, so a crash leaves
-the order in `submitting` and a restart reconciles by our own reference.
+the order in `submitting` and a restart reconciles by our own reference. The
+worker that moved it there holds a claim (a token on the order row): it calls
+the provider only while `confirm_claim` finds its token, and a reconciler that
+takes a stuck order over gives it a new one (`take_claim`).
 """
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from podops.events import Actor
 from podops.models import Order, utcnow
 from podops.services.order_changes import apply
-from podops.status import Action
+from podops.status import Action, OrderStatus
 
 
 def begin_submit(session: Session, order: Order, actor: Actor, *, provider: str) -> Order:
@@ -69,3 +77,34 @@ def retry_submission(
     apply(session, order, Action.RETRY, actor, reason=reason)
     order.last_error = None
     return order
+
+
+def take_claim(order: Order, now: datetime) -> str:
+    """Stamp `order` (being moved to `submitting`) with a fresh claim; return its token."""
+    order.claim_token = uuid.uuid4().hex
+    order.claimed_at = now
+    return order.claim_token
+
+
+def confirm_claim(session: Session, order_id: int, token: str, now: datetime) -> bool:
+    """Re-stamp the claim if this worker still holds it (one atomic UPDATE).
+
+    False means another worker (the stuck-order reconciler) took the order over
+    meanwhile: this worker must not call the provider for it any more.
+    """
+    result = session.execute(
+        update(Order)
+        .where(
+            Order.id == order_id,
+            Order.status == OrderStatus.SUBMITTING,
+            Order.claim_token == token,
+        )
+        .values(claimed_at=now, version=Order.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount == 1
+
+
+def drop_claim(order: Order) -> None:
+    """The claim's holder is recording the provider's answer: the claim is over."""
+    order.claim_token = None

@@ -1,32 +1,25 @@
-"""Reading what the sheet shows in bulk, and the staff-note service the sheet adds.
+"""Reading what the sheet shows, in bulk.
 
 The mirror reads every current line item each cycle, so this is three plain
 column queries run as Core statements (lines with their order and store,
 parcels, staff notes), not ORM object graphs; of the shipping address only
-the country is fetched. Staff notes are kept as audit events (`sheet_note`): the
-latest note event of a line is its note, so every change of a note is audited
-by construction and no schema change is needed.
+the country is fetched. Staff notes are audit events (`sheet_note`, written by
+`services.set_line_note`): the latest note event of a line is its note.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
-from podops import events
-from podops.errors import InvalidInput
-from podops.events import Actor
+from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
-from podops.services.order_changes import clean_text
 from podops.sheet.rows import FINISHED, SheetLine
 from podops.status import OrderStatus
 
-NOTE_ACTION = "sheet_note"
-MAX_NOTE = 1000
 MAX_KEYS = 2000
 """Above this many keys, loading every line is cheaper than a long IN list."""
 
@@ -135,36 +128,10 @@ def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
     query = (
         select(Event.detail)
         .join(Order, and_(Event.order_id == Order.id, current))
-        .where(Event.action == NOTE_ACTION)
+        .where(Event.action == EventName.SHEET_NOTE)
         .order_by(Event.id)
     )
     notes: dict[int, str] = {}
     for (detail,) in session.connection().execute(query):
         notes[int(detail["line_item_id"])] = str(detail.get("note", ""))
     return notes
-
-
-def line_note(session: Session, item: LineItem) -> str:
-    query = (
-        select(Event.detail)
-        .where(Event.order_id == item.order_id, Event.action == NOTE_ACTION)
-        .order_by(Event.id.desc())
-    )
-    for (detail,) in session.execute(query):
-        if int(detail["line_item_id"]) == item.id:
-            return str(detail.get("note", ""))
-    return ""
-
-
-def set_line_note(session: Session, order: Order, position: int, text: str, actor: Actor) -> bool:
-    """Staff's note on one line (not shown to the customer). False when unchanged."""
-    item = next((i for i in order.items if i.position == position), None)
-    if item is None:
-        raise InvalidInput(f"{order.label} has no line {position}")
-    note = clean_text(text, field="the note", limit=MAX_NOTE)
-    previous = line_note(session, item)
-    if note == previous:
-        return False
-    detail: dict[str, Any] = {"line_item_id": item.id, "line": item.reference, "note": note}
-    events.record(session, order, actor, NOTE_ACTION, old=previous, **detail)
-    return True

@@ -18,7 +18,6 @@ from podops import services
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
-from podops.sheet.data import set_line_note
 from podops.sheet.plan import StaffEdit
 from podops.sheet.rows import HOLD, NOTES, SheetLine
 from podops.status import OrderStatus
@@ -96,8 +95,7 @@ def apply_edit(
             return True
         return False
     if edit.header == NOTES:
-        order = services.get_order(session, reference, for_update=True)
-        return set_line_note(session, order, line.position, edit.new, actor)
+        return services.set_line_note(session, reference, line.position, edit.new, actor)
     name = fields.get(edit.header)
     if name is None:
         return False

@@ -1,0 +1,138 @@
+"""A line's design and its print file, recorded on the order.
+
+A rendered revision becomes the line's print file and clears the line's render
+problems; a refusal marks the file stale, remembers which design was refused
+and sends the order back for design; a needs_design order whose lines all have
+current files returns to the countdown. After submission, a design the
+provider accepted is recorded with its new files. The rendering itself happens
+outside any transaction (`podops.fulfillment.printfiles`); only its result
+comes here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.events import Actor, EventName
+from podops.models import LineItem, Order
+from podops.ports.render import RenderedFileLike
+from podops.services.order_changes import apply
+from podops.status import Action, OrderStatus, can
+
+RENDER_PROBLEM_PREFIX = "print file: "
+"""How a line's render refusal is written in its problems ("print file: text too long")."""
+
+
+def record_print_file(
+    session: Session, order: Order, item: LineItem, rendered: RenderedFileLike, actor: Actor
+) -> None:
+    """Make `rendered` the line's current print file, clear render problems, audit it."""
+    item.print_file = str(rendered.path)
+    item.print_file_sha256 = rendered.sha256
+    item.print_file_revision = rendered.revision
+    item.print_file_current = True
+    item.refused_design_sha256 = None
+    item.preview_file = str(rendered.preview_path)
+    _drop_render_problems(order, item)
+    events.record(
+        session,
+        order,
+        actor,
+        EventName.RENDER,
+        line=item.reference,
+        revision=rendered.revision,
+        sha256=rendered.sha256[:12],
+        size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
+    )
+
+
+def record_render_refusal(
+    session: Session,
+    order: Order,
+    item: LineItem,
+    reason: str,
+    actor: Actor,
+    *,
+    refused_design: str,
+) -> None:
+    """The renderer refused the line's design (`refused_design`: its fingerprint, not
+    retried until it changes): the line's file is stale and the order needs design."""
+    problem = RENDER_PROBLEM_PREFIX + reason
+    item.print_file_current = False
+    item.refused_design_sha256 = refused_design
+    _drop_render_problems(order, item)
+    line_problem = f"line {item.position}: {problem}"
+    item.problems = [*item.problems, problem]
+    order.problems = [*order.problems, line_problem]
+    if can(Action.FLAG_DESIGN, OrderStatus(order.status)):
+        apply(session, order, Action.FLAG_DESIGN, actor, reason=line_problem)
+    else:
+        events.record(
+            session, order, actor, EventName.RENDER_REFUSED, line=item.reference, reason=reason
+        )
+
+
+def release_design_hold(session: Session, order: Order, actor: Actor) -> None:
+    """A needs_design order whose lines all have current files returns to the countdown."""
+    if OrderStatus(order.status) != OrderStatus.NEEDS_DESIGN:
+        return
+    ready = all(
+        item.print_file_current and item.personalization and not item.problems
+        for item in order.items
+    )
+    if ready and not any(p.startswith("line ") for p in order.problems):
+        apply(session, order, Action.DESIGN_READY, actor)
+
+
+def _drop_render_problems(order: Order, item: LineItem) -> None:
+    """Forget the line's earlier render refusal (a new render replaces it)."""
+    item.problems = [p for p in item.problems if not p.startswith(RENDER_PROBLEM_PREFIX)]
+    line = f"line {item.position}: {RENDER_PROBLEM_PREFIX}"
+    order.problems = [p for p in order.problems if not p.startswith(line)]
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedEdit:
+    """One line's new design, as the provider accepted it, with its rendered file."""
+
+    item: LineItem
+    before: dict[str, Any]
+    after: dict[str, Any]
+    rendered: RenderedFileLike
+
+
+def record_late_design(
+    session: Session,
+    order: Order,
+    edits: list[AcceptedEdit],
+    actor: Actor,
+    *,
+    provider: str,
+    provider_status: str | None,
+) -> None:
+    """A submitted order's provider took the edited lines' new design: record each edit
+    and its print file, then that the provider has the new files."""
+    for edit in edits:
+        edit.item.personalization = dict(edit.after)
+        events.edit_personalization(
+            session,
+            order,
+            actor,
+            line=edit.item.reference,
+            old={k: edit.before.get(k) for k in edit.after},
+            new=dict(edit.after),
+            after_submission=provider,
+        )
+        record_print_file(session, order, edit.item, edit.rendered, actor)
+    events.design_replaced(
+        session,
+        order,
+        actor,
+        provider=provider,
+        provider_status=provider_status,
+        files=[str(edit.rendered.path.name) for edit in edits],
+    )

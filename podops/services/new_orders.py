@@ -1,0 +1,189 @@
+"""What a new order from a shop becomes: its lines, its problems, its first status.
+
+Pure decisions on one incoming order, ready for `services.receiving` to insert
+in bulk: each line routed to a provider and product; problems found (no
+address, no lines, an unknown SKU, lines for different providers) without
+dropping anything; the first status (pending with its countdown, needs_design,
+on_hold with the reason, cancelled when the shop already cancelled it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from podops.incoming import IncomingOrder
+from podops.models import Store, utcnow
+from podops.routing import ShopPolicy
+from podops.services.store_changes import STORE_CANCEL_STATUSES
+from podops.status import OrderStatus
+
+UNWATCHED_REASON = "placed before podops watched this store; release it to send it to the provider"
+"""Why an old order found by a store's first sync waits: the shop may have made it by hand."""
+
+
+@dataclass(slots=True)
+class NewOrder:
+    """Column values for one new order and its lines, ready for a bulk insert."""
+
+    row: dict[str, Any]
+    items: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    """The order's line rows, the providers they go to, and their problems."""
+
+    rows: list[dict[str, Any]]
+    providers: list[str]
+    problems: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Start:
+    """Where the new order starts: its status, countdown end and hold reason."""
+
+    status: OrderStatus
+    submit_at: datetime
+    hold_reason: str | None
+
+
+def new_order(
+    store: Store,
+    incoming: IncomingOrder,
+    policy: ShopPolicy,
+    arrived_at: datetime | None = None,
+    hold_overdue: bool = False,
+) -> NewOrder:
+    """The rows to insert for an order the store has not sent before.
+
+    `arrived_at` starts a back-dated order's countdown when it arrives;
+    `hold_overdue` holds an order already past its submit time (see
+    `services.receiving.receive_orders`)."""
+    lines = _lines(store, incoming, policy)
+    problems = [*_order_problems(incoming), *lines.problems]
+    if len(lines.providers) > 1:
+        problems.append(
+            f"items go to different providers ({', '.join(lines.providers)}): split the order"
+        )
+    store_policy = policy.store(store.key)
+    countdown = timedelta(hours=store_policy.countdown_hours)
+    submit_at = max(incoming.placed_at, arrived_at or incoming.placed_at) + countdown
+    now = utcnow()
+    start = _start(incoming, problems, submit_at, now, hold_overdue)
+    provider = lines.providers[0] if lines.providers else store_policy.default_provider
+    return NewOrder(_order_row(store, incoming, problems, start, provider, now), lines.rows)
+
+
+def _order_problems(incoming: IncomingOrder) -> list[str]:
+    """What is wrong with the order as a whole (its lines' problems come after)."""
+    problems = list(incoming.problems)
+    if not _has_address(incoming.shipping_address):
+        problems.append("no shipping address")
+    if not incoming.items:
+        problems.append("no line items")
+    return problems
+
+
+def _has_address(address: dict[str, object]) -> bool:
+    return bool(str(address.get("address_1", "")).strip()) and bool(
+        str(address.get("country", "")).strip()
+    )
+
+
+def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
+    """Each line routed to its provider and product; an unknown SKU is a problem."""
+    rows: list[dict[str, Any]] = []
+    providers: list[str] = []
+    problems: list[str] = []
+    for position, item_in in enumerate(incoming.items, start=1):
+        route = policy.route(store.key, item_in.sku)
+        if route.provider not in providers:
+            providers.append(route.provider)
+        item_problems = list(item_in.problems)
+        if not route.matched:
+            item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
+        rows.append(
+            {
+                "position": position,
+                "external_id": item_in.external_id,
+                "sku": item_in.sku,
+                "name": item_in.name,
+                "product_key": route.product_key,
+                "provider_sku": route.provider_sku,
+                "quantity": item_in.quantity,
+                "quantity_shipped": 0,
+                "unit_price": item_in.unit_price,
+                "personalization": dict(item_in.personalization),
+                "image_urls": dict(item_in.image_urls),
+                "problems": item_problems,
+                "print_file_revision": 0,
+                "print_file_current": False,
+            }
+        )
+        problems.extend(f"line {position}: {p}" for p in item_problems)
+    return _Lines(rows, providers, problems)
+
+
+def _start(
+    incoming: IncomingOrder,
+    problems: list[str],
+    submit_at: datetime,
+    now: datetime,
+    hold_overdue: bool,
+) -> _Start:
+    """Needs design, held for its problems (or as overdue at a first sync), cancelled
+    in the shop already, or pending: its countdown runs."""
+    if incoming.needs_design:
+        status = OrderStatus.NEEDS_DESIGN
+    elif problems:
+        status = OrderStatus.ON_HOLD
+    else:
+        status = OrderStatus.PENDING
+    hold_reason = ("needs attention: " + "; ".join(problems)) if problems else None
+    if hold_overdue and submit_at <= now and status != OrderStatus.NEEDS_DESIGN:
+        status = OrderStatus.ON_HOLD
+        hold_reason = UNWATCHED_REASON + (f"; {hold_reason}" if hold_reason else "")
+    if incoming.store_status in STORE_CANCEL_STATUSES:
+        status = OrderStatus.CANCELLED
+    return _Start(status, submit_at, hold_reason if status == OrderStatus.ON_HOLD else None)
+
+
+def _order_row(
+    store: Store,
+    incoming: IncomingOrder,
+    problems: list[str],
+    start: _Start,
+    provider: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The order's column values."""
+    return {
+        "store_id": store.id,
+        "number": incoming.number,
+        "external_id": incoming.external_id,
+        "status": start.status,
+        "store_status": incoming.store_status,
+        "placed_at": incoming.placed_at,
+        "store_modified_at": incoming.modified_at,
+        "submit_at": start.submit_at,
+        "customer_name": incoming.customer_name,
+        "customer_email": incoming.customer_email,
+        "customer_phone": incoming.customer_phone,
+        "shipping_address": dict(incoming.shipping_address),
+        "currency": incoming.currency,
+        "total": incoming.total,
+        "shipping_total": incoming.shipping_total,
+        "note": incoming.note,
+        "problems": problems,
+        "hold_reason": start.hold_reason,
+        "cancel_reason": "cancelled in the store"
+        if start.status == OrderStatus.CANCELLED
+        else None,
+        "provider": provider,
+        "submit_attempts": 0,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }

@@ -1,0 +1,55 @@
+"""Whether a due order may leave: its print files, as problems written on the order.
+
+A pending order whose countdown ran out is sent only when every line has a
+print file (a current one, when a renderer is configured). What is missing is
+written into the order's problems, in words staff see on the sheet and in
+Slack, with a `submit_blocked` event; once the files exist the problems are
+cleared with a `submit_unblocked` event. Other problems on the order are
+left alone: only the ones this module writes are replaced.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from podops import events
+from podops.events import Actor, EventName
+from podops.models import Order
+
+_READINESS = re.compile(r"^line \S+ (has no print file|print file is not current|print file: .*)$")
+
+
+def is_readiness_problem(problem: object) -> bool:
+    """Problems this module writes (and clears again once the print files exist)."""
+    return isinstance(problem, str) and _READINESS.match(problem) is not None
+
+
+def readiness_problems(order: Order, *, require_current: bool) -> list[str]:
+    """Why the order cannot leave yet, line by line (empty when it can)."""
+    found = []
+    for item in order.items:
+        if not item.print_file:
+            found.append(f"line {item.reference} has no print file")
+        elif require_current and not item.print_file_current:
+            found.append(f"line {item.reference} print file is not current")
+    return found
+
+
+def needs_print_files(order: Order) -> bool:
+    return any(not item.print_file or not item.print_file_current for item in order.items)
+
+
+def set_readiness(session: Session, order: Order, problems: list[str], actor: Actor) -> bool:
+    """Replace this module's problems on the order; write an event when they change."""
+    others = [p for p in order.problems if not is_readiness_problem(p)]
+    mine = [p for p in order.problems if is_readiness_problem(p)]
+    if mine == problems:
+        return False
+    order.problems = [*others, *problems]
+    if problems:
+        events.record(session, order, actor, EventName.SUBMIT_BLOCKED, problems=problems)
+    else:
+        events.record(session, order, actor, EventName.SUBMIT_UNBLOCKED)
+    return True
