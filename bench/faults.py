@@ -47,7 +47,7 @@ promise. Every row is a test in `tests/reliability/` that anyone can rerun:
     python bench/faults.py --repeat 3 --write RELIABILITY.md   # longer run, rewrites this page
 
 How the faults are made: the worker is a separate process (`tests/reliability/worker.py`)
-running the service's own jobs (`podops.runtime.service.collect_jobs`, the same wrapper and
+running the service's own jobs (`podops.runtime.instance.collect_jobs`, the same wrapper and
 singleton guard as `podops run`) against the real fakes of WooCommerce, CustomCat, Slack and
 Google Sheets on 127.0.0.1. A *gate* in front of a fake holds one chosen request, either before the
 fake acts on it or after it acted and before the answer leaves; the test waits until the

@@ -21,7 +21,7 @@ five times) so both meet the same machine load, on the same JPEG bytes:
           with LANCZOS, an anti-aliased circle mask (drawn at 2x, LANCZOS
           down), `alpha_composite` of each layer, `ImageDraw.text` shrunk
           until it fits, then `img.save(buf, "PNG")` with Pillow's defaults;
-  podops  the production code (`render.service.compose_print_file` and
+  podops  the production code (`render.renderer.compose_print_file` and
           `render.export.encode_print_file`, as `PrintFileRenderer` runs them).
 Every podops file is checked to decode to exactly the composed pixels. Next to
 wall time, the CPU seconds of each run (all threads) are reported: on a machine
@@ -60,8 +60,8 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps  # noqa: E402
 
 from render.export import encode_print_file  # noqa: E402
 from render.images import DEFAULT_MAX_PIXELS, FetchPolicy  # noqa: E402
+from render.renderer import PrintFileRenderer, compose_print_file  # noqa: E402
 from render.sample_photo import phone_photo  # noqa: E402
-from render.service import PrintFileRenderer, compose_print_file  # noqa: E402
 from render.templates import (  # noqa: E402
     ArtworkLayer,
     ImageLayer,

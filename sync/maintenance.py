@@ -1,5 +1,5 @@
 """Housekeeping jobs: print files made ahead of the countdown, planner statistics.
-(Heartbeats are the service's own, for every role: podops.runtime.service.)"""
+(Heartbeats are the service's own, for every role: podops.runtime.instance.)"""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ def run_command(
     from podops import logs
     from podops.cli.main import out, runtime
     from podops.errors import InvalidInput
-    from podops.runtime.service import Role, Service
+    from podops.runtime.instance import Instance, Role
 
     try:
         chosen = Role(role)
@@ -41,7 +41,7 @@ def run_command(
         level=log_level,
         secrets=rt.settings.secret_values(),
     )
-    service = Service(rt, chosen)
+    service = Instance(rt, chosen)
     server = rt.settings.server
 
     def ready() -> None:

@@ -40,7 +40,7 @@ class RetryPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class Delivery:
+class Outcome:
     """The outcome: the provider's order, or the reason in words it could not be placed."""
 
     order: ProviderOrder | None
@@ -52,10 +52,10 @@ class Delivery:
     """Another worker took the order over before this call: nothing was sent, record nothing."""
 
 
-CLAIM_LOST = Delivery(None, "another worker took this order over", claim_lost=True)
+CLAIM_LOST = Outcome(None, "another worker took this order over", claim_lost=True)
 
 
-def deliver(
+def place_once(
     provider: FulfillmentProvider,
     request: SubmitRequest,
     plan: RetryPlan,
@@ -63,7 +63,7 @@ def deliver(
     lookup_first: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     still_mine: Callable[[], bool] = lambda: True,
-) -> Delivery:
+) -> Outcome:
     """Place `request` at `provider` unless it is already there; never create two.
 
     `still_mine` is asked right before every attempt: once another worker has
@@ -78,36 +78,36 @@ def deliver(
             if uncertain:
                 existing = provider.find_by_reference(request.reference)
                 if existing is not None:
-                    return Delivery(existing, found_existing=True)
-            return Delivery(provider.submit(request))
+                    return Outcome(existing, found_existing=True)
+            return Outcome(provider.submit(request))
         except DuplicateReference as exc:
             return _fetch_duplicate(provider, request, exc)
         except ProviderBusy as exc:
             last_reason, hinted, uncertain = exc.message, exc.retry_after_s, uncertain
         except ProviderError as exc:
             if not exc.retryable:
-                return Delivery(None, exc.message)
+                return Outcome(None, exc.message)
             last_reason, hinted, uncertain = exc.message, None, True
         except Exception as exc:  # an adapter bug must not hide whether the order exists
             log.exception("provider %s failed on %s", provider.name, request.reference)
             last_reason, hinted, uncertain = f"unexpected error: {exc}", None, True
         if attempt < plan.attempts:
             sleep(plan.wait(attempt, hinted))
-    return Delivery(None, f"gave up after {plan.attempts} attempts: {last_reason}", retryable=True)
+    return Outcome(None, f"gave up after {plan.attempts} attempts: {last_reason}", retryable=True)
 
 
 def _fetch_duplicate(
     provider: FulfillmentProvider, request: SubmitRequest, exc: DuplicateReference
-) -> Delivery:
+) -> Outcome:
     try:
         existing = provider.find_by_reference(request.reference)
     except ProviderError as lookup_error:
-        return Delivery(
+        return Outcome(
             None,
             f"{exc.message}; and looking it up failed: {lookup_error.message} "
             "(retry once the provider answers; it will not create a second order)",
             retryable=lookup_error.retryable,
         )
     if existing is None:
-        return Delivery(None, f"{exc.message}, but no order {request.reference} can be found")
-    return Delivery(existing, found_existing=True)
+        return Outcome(None, f"{exc.message}, but no order {request.reference} can be found")
+    return Outcome(existing, found_existing=True)

@@ -4,7 +4,7 @@ Each order goes out in three steps: claim it (`submitting`, committed before
 any outside call), call the provider (outside any transaction, bounded
 concurrency and rate), record the answer in a new transaction. Orders left in
 `submitting` by a crash are looked up at the provider by our reference before
-anything is sent again. The composition root builds one `SubmissionService`
+anything is sent again. The composition root builds one `Submitter`
 (`runtime.submission`) that every channel calls for these verbs; it shares the
 provider roster (`roster.ProviderRoster`) with what happens after submission:
 tracking and cancellation (`followup.ProviderFollowUp`, `runtime.follow_up`)
@@ -27,7 +27,7 @@ from podops import events, services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor, EventName
-from podops.fulfillment.attempt import Delivery, RetryPlan, deliver
+from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import Claimed, due_query, lock_skipping
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
@@ -59,7 +59,7 @@ class TickReport:
     """Orders another worker took over before this one called the provider."""
 
 
-class SubmissionService:
+class Submitter:
     """Sends due orders to their providers: the countdown, by hand, and after a crash."""
 
     def __init__(
@@ -222,14 +222,14 @@ class SubmissionService:
     def _deliver_all(self, claimed: list[Claimed], report: TickReport) -> None:
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="submit") as pool:
             outcomes = list(pool.map(lambda c: (c, self._call(c)), claimed))
-        for claim, delivery in outcomes:
-            self._finish(claim, delivery, report)
+        for claim, outcome in outcomes:
+            self._finish(claim, outcome, report)
 
-    def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Delivery:
+    def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Outcome:
         """After an earlier failed attempt the order may exist already: look it up first."""
         lookup_first = lookup_first or claim.earlier_attempts > 0
         provider = self.roster.provider(claim.provider)
-        return deliver(
+        return place_once(
             provider,
             claim.request,
             self.retry_plan,
@@ -238,16 +238,16 @@ class SubmissionService:
             still_mine=lambda: self._still_mine(claim),
         )
 
-    def _finish(self, claim: Claimed, delivery: Delivery, report: TickReport | None = None) -> None:
+    def _finish(self, claim: Claimed, outcome: Outcome, report: TickReport | None = None) -> None:
         """Record the provider's answer in a new transaction (the order is `submitting`)."""
         try:
-            self._record(claim, delivery, report)
+            self._record(claim, outcome, report)
         except ConcurrentModification:  # a reconciler touched it meanwhile: read it again
-            self._record(claim, delivery, report)
+            self._record(claim, outcome, report)
 
-    def _record(self, claim: Claimed, delivery: Delivery, report: TickReport | None) -> None:
+    def _record(self, claim: Claimed, outcome: Outcome, report: TickReport | None) -> None:
         number = claim.request.order_number
-        if delivery.claim_lost:
+        if outcome.claim_lost:
             if report is not None:
                 report.handed_over.append(number)
             return
@@ -258,14 +258,14 @@ class SubmissionService:
             if order.claim_token != claim.token:  # taken over during the call: its owner records
                 return
             services.drop_claim(order)
-            if delivery.order is None:
+            if outcome.order is None:
                 services.mark_submit_failed(
-                    session, order, self.actor, reason=delivery.reason, retryable=delivery.retryable
+                    session, order, self.actor, reason=outcome.reason, retryable=outcome.retryable
                 )
                 if report is not None:
-                    report.failed.append((number, delivery.reason))
+                    report.failed.append((number, outcome.reason))
                 return
-            remote = delivery.order
+            remote = outcome.order
             services.mark_submitted(
                 session,
                 order,

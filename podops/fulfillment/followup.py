@@ -3,7 +3,7 @@
 `ProviderFollowUp` is built once by the composition root (`runtime.follow_up`)
 from the database and the provider roster, so Slack, the CLI, jobs and web
 routes reach these verbs through that one object; the countdown
-(`countdown.SubmissionService`) shares the roster, not the object. A staff
+(`countdown.Submitter`) shares the roster, not the object. A staff
 cancel of a submitted order is recorded by `services.cancel` (as
 `cancel_requested`); the next `poll_tracking` asks the provider and records its
 answer. Late design changes live in `late_design`. Provider calls happen

@@ -1,7 +1,7 @@
 """The configured fulfillment providers, and what each is sent for an order.
 
 One object shared by everything that talks to providers: the countdown
-(`countdown.SubmissionService`) sends orders, the follow-up
+(`countdown.Submitter`) sends orders, the follow-up
 (`followup.ProviderFollowUp`) polls and cancels them, and a late design change
 (`late_design`) sends new print files. All of them look a provider up by name
 with the same refusal and build the same request (print-file links, and a

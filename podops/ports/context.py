@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from podops.db import Database
-    from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.printfiles import PrintFiles
     from podops.ports.notify import ChartRenderer, Notifier
@@ -45,7 +45,7 @@ class Fulfillment(Configured, Protocol):
     """Submission, provider follow-up and print files."""
 
     @property
-    def submission(self) -> SubmissionService: ...
+    def submission(self) -> Submitter: ...
 
     @property
     def follow_up(self) -> ProviderFollowUp: ...

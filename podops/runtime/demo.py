@@ -193,7 +193,7 @@ def build_runtime(config: Path) -> Runtime:
 
 class Demo:
     def __init__(self, runtime: Runtime, timing: DemoTiming, say: Callable[[str], None]) -> None:
-        from podops.runtime.service import collect_jobs
+        from podops.runtime.instance import collect_jobs
 
         self.runtime = runtime
         self.timing = timing

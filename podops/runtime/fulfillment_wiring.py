@@ -18,7 +18,7 @@ from podops.settings import ProviderConfig, Settings
 if TYPE_CHECKING:
     import httpx
 
-    from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.countdown import Submitter
     from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
 
 
@@ -119,8 +119,8 @@ def build_submission(
     roster: ProviderRoster,
     *,
     print_file_source: PrintFileSource | None = None,
-) -> SubmissionService:
-    from podops.fulfillment.countdown import SubmissionService
+) -> Submitter:
+    from podops.fulfillment.countdown import Submitter
 
     workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
-    return SubmissionService(db, roster, print_file_source=print_file_source, workers=workers)
+    return Submitter(db, roster, print_file_source=print_file_source, workers=workers)

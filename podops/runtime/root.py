@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     import httpx
 
-    from podops.fulfillment.countdown import SubmissionService
+    from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.roster import ProviderRoster
     from podops.ports.fulfillment import FulfillmentProvider
@@ -147,7 +147,7 @@ class Runtime:
         return provider_roster(self.settings, self.providers)
 
     @cached_property
-    def submission(self) -> SubmissionService:
+    def submission(self) -> Submitter:
         """Countdown and exactly-once submission: see docs/fulfillment.md."""
         from podops.runtime.fulfillment_wiring import build_submission
 
@@ -166,7 +166,7 @@ class Runtime:
     def renderer(self) -> Renderer:
         """Pillow print files from the product templates (render/)."""
         from render.images import FetchPolicy
-        from render.service import PrintFileRenderer
+        from render.renderer import PrintFileRenderer
 
         config = self.settings.render
         return PrintFileRenderer(

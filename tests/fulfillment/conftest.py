@@ -14,7 +14,7 @@ import pytest
 from podops import services
 from podops.db import Database
 from podops.fulfillment.attempt import RetryPlan
-from podops.fulfillment.countdown import SubmissionService
+from podops.fulfillment.countdown import Submitter
 from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.roster import ProviderRoster
@@ -69,16 +69,16 @@ def build_roster(settings: Settings) -> ProviderRoster:
 
 def build_service(
     settings: Settings, db: Database, roster: ProviderRoster | None = None, **options: Any
-) -> SubmissionService:
+) -> Submitter:
     options.setdefault("retry", RetryPlan(attempts=3, base_wait_s=0.01))
-    return SubmissionService(db, roster or build_roster(settings), **options)
+    return Submitter(db, roster or build_roster(settings), **options)
 
 
 @dataclass
 class Shop:
     db: Database
     settings: Settings
-    service: SubmissionService
+    service: Submitter
     follow_up: ProviderFollowUp
     customcat: FakeCustomCat
     shineon: FakeShineOn

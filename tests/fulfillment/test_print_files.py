@@ -21,7 +21,7 @@ from podops.routing import ShopPolicy
 from podops.status import OrderStatus
 from render.color_profile import srgb_profile
 from render.images import FetchPolicy
-from render.service import PrintFileRenderer
+from render.renderer import PrintFileRenderer
 from tests.factories import STAFF, received_order, submitted_order
 from tests.rendered import Rendered
 

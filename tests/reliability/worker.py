@@ -4,7 +4,7 @@
 
 It loads the config the way `podops run` does (TOML plus secrets from the
 environment, JSON logs with secrets masked), collects the service's own jobs
-(`podops.runtime.service.collect_jobs`) and runs the named ones back to back, ROUNDS
+(`podops.runtime.instance.collect_jobs`) and runs the named ones back to back, ROUNDS
 times, through the same wrapper and singleton guard the scheduler uses: the
 service on a compressed clock. SHEETS_URL points gspread at the fake Sheets
 server (the Google adapter has no base URL setting).
@@ -19,8 +19,8 @@ from pathlib import Path
 from podops import logs
 from podops.jobs import run_job
 from podops.leases import singleton
+from podops.runtime.instance import collect_jobs
 from podops.runtime.root import Runtime
-from podops.runtime.service import collect_jobs
 from podops.settings import load_settings
 
 PAUSE_S = 0.05

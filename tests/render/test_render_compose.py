@@ -10,8 +10,8 @@ from PIL import Image, ImageChops, ImageStat
 
 from podops.errors import RenderRefused
 from render.compose import compose
+from render.renderer import render_sample
 from render.sample_photo import make_sample_photo
-from render.service import render_sample
 from render.templates import ProductTemplate, load_template, load_templates
 from tests.render.render_test_support import (
     SHIPPED_TEMPLATES,

@@ -1,4 +1,5 @@
-"""`podops run`: the scheduler and the web server in one process, or split by role.
+"""`podops run`: one instance, running the scheduler and the web server in one process,
+or one of them by role (several instances may share a PostgreSQL database).
 
 Part of the composition root: it gathers the jobs and routes each area
 contributes and imports them lazily. Start-up checks say what is missing in
@@ -143,7 +144,7 @@ def _quiet_server_class() -> type:
     return QuietServer
 
 
-class Service:
+class Instance:
     """One running podops: scheduler (worker role) and/or web server (web role)."""
 
     def __init__(self, runtime: Runtime, role: Role = Role.ALL) -> None:

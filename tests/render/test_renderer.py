@@ -13,8 +13,8 @@ from PIL import Image
 from podops.errors import RenderRefused
 from render.export import encode_print_file, make_preview
 from render.images import FetchPolicy
+from render.renderer import PrintFileRenderer
 from render.sample_photo import make_sample_photo
-from render.service import PrintFileRenderer
 from tests.render.render_test_support import (
     SHIPPED_TEMPLATES,
     SMALL_TEE,
