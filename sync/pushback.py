@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.orm import Session, object_session
 
 from podops.errors import ConfigError, StoreError
-from podops.intake.passes import record_push, status_pushed
+from podops.intake.pushback import record_push, status_pushed
 from podops.jobs import JobSpec
 from podops.models import Order, OutboxMessage, Shipment
 from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic

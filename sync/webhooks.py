@@ -34,12 +34,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from podops.errors import DatabaseUnavailable
+from podops.intake.deliveries import claim_delivery, receive_deletion
 from podops.intake.passes import (
     CONFLICTS,
-    claim_delivery,
     conflict_text,
     receive_batch,
-    receive_deletion,
     retry_conflicts,
     store_is_watched,
 )

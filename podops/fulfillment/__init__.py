@@ -1,0 +1,8 @@
+"""Fulfillment: orders leaving for their providers exactly once and coming back.
+
+The countdown and submission worker (`countdown.Submitter`), claims and due
+orders (`claim`), one provider call with lookup-before-retry (`attempt`), the
+providers as configured (`roster`), tracking and cancellation after submission
+(`followup`, `tracking`), limits and outages, provider callbacks, print files
+and late design changes.
+"""

@@ -1,4 +1,5 @@
-"""Store intake: which fetched orders enter podops, and the sync cursor.
+"""Store sync passes: which fetched orders enter podops, and the sync cursor
+(webhook deliveries: `deliveries.py`; what was pushed back: `pushback.py`).
 
 Rules (docs/intake.md):
 - an order not seen before enters only if its store status is one of the
@@ -27,22 +28,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
-from podops import events
 from podops.db import Database
 from podops.errors import ConcurrentModification, StoreError
-from podops.events import Actor, Channel, EventName
+from podops.events import Actor, Channel
 from podops.incoming import IncomingOrder
-from podops.models import InboundDelivery, Order, Store, utcnow
-from podops.ports.store import OrderPage, PushResult, StoreClient
+from podops.models import Order, Store, utcnow
+from podops.ports.store import OrderPage, StoreClient
 from podops.routing import ShopPolicy
 from podops.services.receiving import ensure_store, receive_orders
-from podops.services.shipping import complete
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
 
 OVERLAP = timedelta(minutes=5)
-DELETED_STATUS = "trash"
 FLAGGED_STATUSES = frozenset({OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN})
 
 
@@ -166,44 +164,6 @@ def _known_ids(session: Session, store: str, external_ids: list[str]) -> set[str
     return found
 
 
-def claim_delivery(session: Session, source: str, delivery_id: str) -> bool:
-    """Remember an inbound delivery; False if it was handled before (a replay)."""
-    seen = session.scalar(
-        select(InboundDelivery.id).where(
-            InboundDelivery.source == source, InboundDelivery.delivery_id == delivery_id
-        )
-    )
-    if seen is not None:
-        return False
-    try:
-        with session.begin_nested():
-            session.add(InboundDelivery(source=source, delivery_id=delivery_id[:255]))
-    except IntegrityError:
-        return False
-    return True
-
-
-def receive_deletion(
-    session: Session, store: str, external_id: str, policy: ShopPolicy, platform: str
-) -> bool:
-    """The shop deleted an order: treat it like a cancellation there (if we know it)."""
-    order = session.scalar(
-        select(Order).join(Store).where(Store.key == store, Order.external_id == external_id)
-    )
-    if order is None:
-        return False
-    gone = IncomingOrder(
-        store=store,
-        external_id=external_id,
-        number=order.number,
-        placed_at=order.placed_at,
-        store_status=DELETED_STATUS,
-        modified_at=utcnow(),  # a late retry of an earlier update must not undo it
-    )
-    result = receive_orders(session, [gone], policy, store_actor(store), platform=platform)
-    return bool(result.updated)
-
-
 def store_is_watched(session: Session, key: str) -> bool:
     """Whether podops has completed a pass over this store: before that, orders past
     their submit time were placed before podops watched it (see sync_store)."""
@@ -289,25 +249,3 @@ def _record(
             store.last_synced_at = now
             if cursor is not None and (store.sync_cursor is None or cursor > store.sync_cursor):
                 store.sync_cursor = cursor
-
-
-def record_push(
-    session: Session, order: Order, what: str, result: PushResult, **detail: str
-) -> None:
-    """Audit what was pushed to the shop (or why nothing was), for `orders show` and Slack."""
-    events.record(
-        session,
-        order,
-        store_actor(order.store.key),
-        EventName.STORE_PUSH,
-        what=what,
-        result=result.value,
-        **detail,
-    )
-
-
-def status_pushed(session: Session, order: Order, status: str, result: PushResult) -> None:
-    """The shop accepted the status: a shipped order becomes completed on our side too."""
-    record_push(session, order, f"status {status}", result)
-    if status == "completed" and OrderStatus(order.status) == OrderStatus.SHIPPED:
-        complete(session, order, store_actor(order.store.key))
