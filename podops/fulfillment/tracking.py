@@ -18,7 +18,8 @@ from podops.carriers import normalize_tracking_number, provider_carrier
 from podops.errors import DomainRefusal
 from podops.events import Actor
 from podops.models import Event, Order
-from podops.outbox import Topic, enqueue
+from podops.outbox import enqueue
+from podops.outbox.messages import store_status_message
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
 from podops.services.order_changes import apply, notify
 from podops.services.shipping import ShipLine
@@ -37,13 +38,8 @@ TRACKED_STATUSES = (
 def confirm_cancel(session: Session, order: Order, actor: Actor, message: str) -> Order:
     """The provider cancelled it: the order is cancelled, and the store is told."""
     apply(session, order, Action.CONFIRM_CANCEL, actor, provider=order.provider, detail=message)
-    enqueue(
-        session,
-        Topic.STORE_STATUS,
-        f"store.status:{order.id}:cancelled",
-        {"order_id": order.id, "status": "cancelled", "reason": order.cancel_reason or message},
-        order_id=order.id,
-    )
+    reason = order.cancel_reason or message
+    enqueue(session, store_status_message(order.id, "cancelled", reason=reason))
     return order
 
 

@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from podops import outbox
 from podops.cli.main import main
 from podops.db import Database
 from podops.errors import StoreError
-from podops.models import OutboxMessage, utcnow
-from podops.outbox import OutboxDispatcher, enqueue
+from podops.models import utcnow
+from podops.outbox import Envelope, OutboxDispatcher, Outgoing, Progress, Topic, enqueue
 
 
 class Store:
@@ -23,18 +24,24 @@ class Store:
         self.down: str | None = None
         self.received: list[str] = []
 
-    def __call__(self, message: OutboxMessage) -> None:
+    def prepare(self, session: Session, message: Envelope) -> str:
+        return message.dedup_key
+
+    def send(self, plan: str, progress: Progress) -> None:
         if self.down == "retryable":
             raise StoreError("store 'main' is not answering (503)", retryable=True)
         if self.down == "refused":
             raise StoreError("store 'main' refused the update (400)", retryable=False)
-        self.received.append(message.dedup_key)
+        self.received.append(plan)
+
+    def record(self, session: Session, plan: str, result: None) -> None:
+        pass
 
 
 def _enqueue(db: Database, *keys: str) -> None:
     with db.unit_of_work() as session:
         for key in keys:
-            enqueue(session, "store.status", key, {"key": key})
+            enqueue(session, Outgoing(Topic.STORE_STATUS, key, {"key": key}))
 
 
 def test_delivered_once_in_order_and_a_repeated_key_is_ignored(db: Database) -> None:
