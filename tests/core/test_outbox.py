@@ -47,19 +47,19 @@ def _enqueue(db: Database, *keys: str) -> None:
 def test_delivered_once_in_order_and_a_repeated_key_is_ignored(db: Database) -> None:
     store = Store()
     _enqueue(db, "a", "b", "a")
-    report = OutboxDispatcher(db, {"store.status": store}).drain()
+    report = OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain()
     assert (report.delivered, store.received) == (2, ["a", "b"])
-    assert OutboxDispatcher(db, {"store.status": store}).drain().delivered == 0
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().delivered == 0
 
 
 def test_a_store_that_is_down_delays_and_loses_nothing(db: Database) -> None:
     store = Store()
     _enqueue(db, "a")
     store.down = "retryable"
-    assert OutboxDispatcher(db, {"store.status": store}).drain().retried == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().retried == 1
     store.down = None
     later = OutboxDispatcher(
-        db, {"store.status": store}, clock=lambda: utcnow() + timedelta(hours=1)
+        db, {Topic.STORE_STATUS: store}, clock=lambda: utcnow() + timedelta(hours=1)
     )
     assert later.drain().delivered == 1
     assert store.received == ["a"]
@@ -75,7 +75,7 @@ def test_parked_messages_are_listed_and_sent_again_on_request(
     _enqueue(db, "refused-once")
     store = Store()
     store.down = "refused"
-    assert OutboxDispatcher(db, {"store.status": store}).drain().dead == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().dead == 1
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PODOPS_DATABASE__URL", db_url)
     (tmp_path / "podops.toml").write_text("")
@@ -87,6 +87,6 @@ def test_parked_messages_are_listed_and_sent_again_on_request(
     assert main(["outbox", "retry", "--all"]) == 0
     assert "1 message(s)" in capsys.readouterr().out
     store.down = None
-    assert OutboxDispatcher(db, {"store.status": store}).drain().delivered == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().delivered == 1
     with db.unit_of_work() as session:
         assert outbox.parked(session) == []
