@@ -6,21 +6,27 @@ once; the store adapters look before they write, so a repeat is harmless.
 Once the shop accepts "completed", our order is completed too (audited as the
 store). A shop that is down raises a retryable StoreError: the outbox backs
 off and tries again. The drain job runs every few seconds.
+
+Each push follows the outbox's three steps: the order is read in a short
+transaction, the shop is called with none open (a slow shop holds up no webhook
+or Slack command), and the result is audited in the transaction that marks
+the message delivered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm import Session
 
 from podops.errors import ConfigError, StoreError
 from podops.intake.pushback import record_push, status_pushed
 from podops.jobs import JobSpec
-from podops.models import Order, OutboxMessage, Shipment
-from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic
+from podops.models import Order, Shipment
+from podops.outbox import DrainReport, Envelope, Handler, OutboxDispatcher, Progress, Topic
 from podops.ports.store import PushResult, StoreClient, TrackingPush
 
 if TYPE_CHECKING:
@@ -37,8 +43,34 @@ class ClientFor(Protocol):
     def __call__(self, name: str, *, stored_platform: str | None = None) -> StoreClient: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ShopOrder:
+    """An order as its shop knows it, read when the message is prepared."""
+
+    order_id: int
+    store: str
+    platform: str
+    external_id: str
+
+    @classmethod
+    def of(cls, order: Order) -> ShopOrder:
+        return cls(order.id, order.store.key, order.store.platform, order.external_id)
+
+
+@dataclass(frozen=True, slots=True)
+class StatusPlan:
+    order: ShopOrder
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPlan:
+    order: ShopOrder
+    parcel: TrackingPush
+
+
 class StorePush:
-    """Outbox handlers for the store topics, given a way to find each store's client."""
+    """The store topics' handlers, given a way to find each store's client."""
 
     def __init__(self, client_for: ClientFor) -> None:
         self.client_for = client_for
@@ -46,56 +78,78 @@ class StorePush:
         """Stores that failed retryably in this drain: their other messages wait,
         instead of each paying the client's full retries against a shop that is down."""
 
-    def handlers(self) -> dict[str, Handler]:
-        return {Topic.STORE_STATUS: self.push_status, Topic.STORE_TRACKING: self.push_tracking}
+    def handlers(self) -> dict[str, Handler[Any, Any]]:
+        return {Topic.STORE_STATUS: StatusPush(self), Topic.STORE_TRACKING: ParcelPush(self)}
 
-    def push_status(self, message: OutboxMessage) -> None:
-        session, order = self._order(message)
+    def push(self, order: ShopOrder, call: Callable[[StoreClient], PushResult]) -> PushResult:
+        if order.store in self.unreachable:
+            raise StoreError(self.unreachable[order.store], retryable=True)
+        try:
+            return call(self._client(order))
+        except StoreError as exc:
+            if exc.retryable:
+                self.unreachable[order.store] = exc.message
+            raise
+
+    def _client(self, order: ShopOrder) -> StoreClient:
+        try:
+            return self.client_for(order.store, stored_platform=order.platform)
+        except ConfigError as exc:
+            raise StoreError(
+                f"cannot push to store {order.store!r}: {exc}", retryable=False
+            ) from exc
+
+
+class StatusPush:
+    """`Topic.STORE_STATUS`: the shop's order status; "completed" completes ours."""
+
+    def __init__(self, shops: StorePush) -> None:
+        self.shops = shops
+
+    def prepare(self, session: Session, message: Envelope) -> StatusPlan | None:
+        order = session.get(Order, message.payload["order_id"])
         if order is None:
-            return
-        status = str(message.payload["status"])
-        result = self._push(order, lambda client: client.push_status(order.external_id, status))
-        status_pushed(session, order, status, result)
+            return None
+        return StatusPlan(ShopOrder.of(order), str(message.payload["status"]))
 
-    def push_tracking(self, message: OutboxMessage) -> None:
-        session, order = self._order(message)
+    def send(self, plan: StatusPlan, progress: Progress) -> PushResult:
+        external_id = plan.order.external_id
+        return self.shops.push(plan.order, lambda shop: shop.push_status(external_id, plan.status))
+
+    def record(self, session: Session, plan: StatusPlan, result: PushResult) -> None:
+        order = session.get(Order, plan.order.order_id)
+        if order is not None:
+            status_pushed(session, order, plan.status, result)
+
+
+class ParcelPush:
+    """`Topic.STORE_TRACKING`: one parcel's tracking on the shop's order."""
+
+    def __init__(self, shops: StorePush) -> None:
+        self.shops = shops
+
+    def prepare(self, session: Session, message: Envelope) -> TrackingPlan | None:
+        order = session.get(Order, message.payload["order_id"])
         shipment = session.get(Shipment, message.payload["shipment_id"])
         if order is None or shipment is None:
-            return
+            return None
         parcel = TrackingPush(
             carrier=shipment.carrier,
             number=shipment.tracking_number,
             url=shipment.tracking_url,
             shipped_at=shipment.shipped_at,
         )
-        result = self._push(order, lambda client: client.push_tracking(order.external_id, parcel))
-        record_push(
-            session, order, f"tracking {shipment.carrier} {shipment.tracking_number}", result
-        )
+        return TrackingPlan(ShopOrder.of(order), parcel)
 
-    def _order(self, message: OutboxMessage) -> tuple[Session, Order | None]:
-        session = object_session(message)
-        assert session is not None, "the dispatcher hands over attached messages"
-        return session, session.get(Order, message.payload["order_id"])
+    def send(self, plan: TrackingPlan, progress: Progress) -> PushResult:
+        external_id, parcel = plan.order.external_id, plan.parcel
+        return self.shops.push(plan.order, lambda shop: shop.push_tracking(external_id, parcel))
 
-    def _push(self, order: Order, call: Callable[[StoreClient], PushResult]) -> PushResult:
-        key = order.store.key
-        if key in self.unreachable:
-            raise StoreError(self.unreachable[key], retryable=True)
-        try:
-            return call(self._client(order))
-        except StoreError as exc:
-            if exc.retryable:
-                self.unreachable[key] = exc.message
-            raise
-
-    def _client(self, order: Order) -> StoreClient:
-        try:
-            return self.client_for(order.store.key, stored_platform=order.store.platform)
-        except ConfigError as exc:
-            raise StoreError(
-                f"cannot push to store {order.store.key!r}: {exc}", retryable=False
-            ) from exc
+    def record(self, session: Session, plan: TrackingPlan, result: PushResult) -> None:
+        order = session.get(Order, plan.order.order_id)
+        if order is not None:
+            what = f"tracking {plan.parcel.carrier} {plan.parcel.number}"
+            record_push(session, order, what, result)
 
 
 def drain(runtime: Stores, *, rounds: int = 20) -> DrainReport:

@@ -17,9 +17,7 @@ from podops import reports
 from podops.db import Database
 from podops.models import Order, utcnow
 from podops.outbox import enqueue
-
-ALERT_TOPIC = "slack.alert"
-PREVIEW_TOPIC = "slack.preview"
+from podops.outbox.messages import alert_message, preview_message
 
 
 def scan_alerts(db: Database, window: timedelta, now: datetime | None = None) -> int:
@@ -27,10 +25,7 @@ def scan_alerts(db: Database, window: timedelta, now: datetime | None = None) ->
     queued = 0
     with db.unit_of_work() as session:
         for order_id in reports.alert_candidates(session, now or utcnow(), window):
-            payload = {"order_id": order_id}
-            if enqueue(
-                session, ALERT_TOPIC, f"{ALERT_TOPIC}:{order_id}", payload, order_id=order_id
-            ):
+            if enqueue(session, alert_message(order_id)):
                 queued += 1
     return queued
 
@@ -39,8 +34,7 @@ def queue_previews(
     session: Session, order: Order, text: str, files: list[Path], *, key: str
 ) -> None:
     """Schedule the re-rendered previews of an edit (posted in the order's thread)."""
-    payload = {"order_id": order.id, "text": text, "files": [str(f) for f in files]}
-    enqueue(session, PREVIEW_TOPIC, f"{PREVIEW_TOPIC}:{key}", payload, order_id=order.id)
+    enqueue(session, preview_message(order.id, text, files, key))
 
 
 def remember_alert(session: Session, order_id: int, ref: str | None) -> None:

@@ -4,9 +4,7 @@ sends it twice. The chart is drawn by an adapter when the message is posted."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 
@@ -14,10 +12,9 @@ from podops import reports
 from podops.db import Database
 from podops.models import OutboxMessage, utcnow
 from podops.outbox import enqueue
-from podops.ports.notify import DailySummary, NamedOrder
+from podops.outbox.messages import summary_key, summary_message
+from podops.ports.notify import DailySummary
 from podops.settings import Settings
-
-SUMMARY_TOPIC = "slack.summary"
 
 
 def yesterday(settings: Settings, now: datetime | None = None) -> date:
@@ -38,46 +35,18 @@ def build_summary(
         )
 
 
-def summary_to_payload(summary: DailySummary) -> dict[str, Any]:
-    data = asdict(summary)
-    data["day"] = summary.day.isoformat()
-    data["per_day"] = [[d.isoformat(), n] for d, n in summary.per_day]
-    return data
-
-
-def summary_from_payload(data: dict[str, Any]) -> DailySummary:
-    return DailySummary(
-        day=date.fromisoformat(data["day"]),
-        received=data["received"],
-        submitted=data["submitted"],
-        shipped=data["shipped"],
-        cancelled=data["cancelled"],
-        submit_failures=data["submit_failures"],
-        pending_by_age=dict(data["pending_by_age"]),
-        late=[NamedOrder(**o) for o in data["late"]],
-        failed=[NamedOrder(**o) for o in data["failed"]],
-        per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
-    )
-
-
-def dedup_key(day: date) -> str:
-    return f"{SUMMARY_TOPIC}:{day.isoformat()}"
-
-
 def enqueue_daily_summary(
     db: Database, settings: Settings, now: datetime | None = None, *, day: date | None = None
 ) -> bool:
     """Schedule the summary of `day` (default: yesterday) once; a repeat is a no-op."""
     day = day or yesterday(settings, now)
     with db.unit_of_work() as session:
-        known = select(OutboxMessage.id).where(OutboxMessage.dedup_key == dedup_key(day))
+        known = select(OutboxMessage.id).where(OutboxMessage.dedup_key == summary_key(day))
         if session.scalar(known) is not None:
             return False  # already queued or sent: do not even build it
     summary = build_summary(db, settings, day, now)
     with db.unit_of_work() as session:
-        message = enqueue(
-            session, SUMMARY_TOPIC, dedup_key(day), {"summary": summary_to_payload(summary)}
-        )
+        message = enqueue(session, summary_message(summary))
     return message is not None
 
 

@@ -343,19 +343,14 @@ class Demo:
 
     def post_summary(self) -> Path:
         """Today's summary (the demo's day) through the same outbox path as the daily job."""
-        from podops.notify.summary import SUMMARY_TOPIC as TOPIC
-        from podops.notify.summary import build_summary, summary_to_payload
+        from podops.notify.summary import build_summary
         from podops.outbox import enqueue
+        from podops.outbox.messages import summary_message
 
         today = utcnow().astimezone(self.runtime.settings.tz).date()
         summary = build_summary(self.runtime.db, self.runtime.settings, today)
         with self.runtime.db.unit_of_work() as session:
-            enqueue(
-                session,
-                TOPIC,
-                f"{TOPIC}:demo:{today.isoformat()}",
-                {"summary": summary_to_payload(summary)},
-            )
+            enqueue(session, summary_message(summary, demo=True))
         self._job("notify.drain")  # the notifier saves the chart (one file, one path)
         folder = getattr(self.runtime.notifier, "image_dir", None)
         chart = Path(folder or self.runtime.settings.data_dir) / f"orders-{summary.day}.png"

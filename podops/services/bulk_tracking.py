@@ -22,8 +22,9 @@ from podops.carriers import tracking_url
 from podops.errors import ConcurrentModification
 from podops.events import Actor, EventName
 from podops.models import Event, LineItem, Order, OutboxMessage, Shipment, ShipmentLine
-from podops.outbox import Topic
-from podops.services.order_changes import NOTIFY_ACTIONS, notice
+from podops.outbox import Outgoing, Topic
+from podops.outbox.messages import event_message
+from podops.services.order_changes import NOTIFY_ACTIONS
 from podops.status import OrderStatus
 from podops.tracking.parcels import OrderLines, ParcelPlan, store_messages
 
@@ -172,23 +173,15 @@ def _enqueue_all(
     """The outbox messages `record_tracking` schedules (Slack notice, store), in one go."""
     messages: dict[str, dict[str, object]] = {}
 
-    def add(topic: str, key: str, order_id: int, payload: dict[str, Any]) -> None:
-        messages[key] = {
-            "topic": topic,
-            "dedup_key": key,
-            "order_id": order_id,
-            "payload": payload,
-            "created_at": now,
-            "next_attempt_at": now,
-        }
+    def add(message: Outgoing) -> None:
+        messages[message.dedup_key] = {**message.row(), "created_at": now, "next_attempt_at": now}
 
     for parcel, shipment_id, event_id in zip(parcels, shipment_ids, event_ids, strict=True):
         order_id = parcel.state.id
-        if parcel.plan.action in NOTIFY_ACTIONS:  # as order_changes.notify does
-            topic, key, payload = notice(order_id, event_id)
-            add(topic, key, order_id, payload)
-        for topic, key, payload in store_messages(order_id, shipment_id, parcel.plan.everything):
-            add(topic, key, order_id, payload)
+        if parcel.plan.action in NOTIFY_ACTIONS:  # as services.order_changes.notify does
+            add(event_message(order_id, event_id))
+        for message in store_messages(order_id, shipment_id, parcel.plan.everything):
+            add(message)
     # Keys made from the ids just inserted cannot exist yet; only "completed" may repeat.
     keys = [key for key, message in messages.items() if message["topic"] == Topic.STORE_STATUS]
     for start in range(0, len(keys), CHUNK):

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.events import Actor, EventName
 from podops.models import Event, Order
-from podops.outbox import Topic, enqueue
+from podops.outbox import enqueue
+from podops.outbox.messages import event_message
 from podops.status import Action, OrderStatus, Step, transition
 
 # Changes staff want to hear about in Slack (threaded under the order's alert).
@@ -62,15 +63,9 @@ def apply(
     return step
 
 
-def notice(order_id: int, event_id: int) -> tuple[str, str, dict[str, Any]]:
-    """The outbox message (topic, key, payload) that tells staff about an event."""
-    return Topic.NOTIFY, f"notify:event:{event_id}", {"order_id": order_id, "event_id": event_id}
-
-
 def notify(session: Session, order: Order, event: Event) -> None:
     session.flush()
-    topic, key, payload = notice(order.id, event.id)
-    enqueue(session, topic, key, payload, order_id=order.id)
+    enqueue(session, event_message(order.id, event.id))
 
 
 def clean_text(value: str, *, field: str, limit: int = 500) -> str:

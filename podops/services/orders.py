@@ -11,7 +11,8 @@ from podops import events
 from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import LineItem, Order, utcnow
-from podops.outbox import Topic, enqueue
+from podops.outbox import enqueue
+from podops.outbox.messages import store_status_message
 from podops.refs import OrderRef
 from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
@@ -88,13 +89,7 @@ def cancel(session: Session, reference: str | OrderRef, actor: Actor, reason: st
         apply(session, order, Action.REQUEST_CANCEL, actor, reason=reason)
     else:
         apply(session, order, Action.CANCEL, actor, reason=reason)
-        enqueue(
-            session,
-            Topic.STORE_STATUS,
-            f"store.status:{order.id}:cancelled",
-            {"order_id": order.id, "status": "cancelled", "reason": reason},
-            order_id=order.id,
-        )
+        enqueue(session, store_status_message(order.id, "cancelled", reason=reason))
     order.cancel_reason = reason
     return order
 

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.events import Actor, EventName
 from podops.models import Order, utcnow
-from podops.outbox import Topic, enqueue
+from podops.outbox import enqueue
+from podops.outbox.messages import store_status_message
 from podops.ports.fulfillment import ProviderOrder, ProviderStatus
 from podops.services.order_changes import apply, notify
 from podops.status import Action, OrderStatus
@@ -29,13 +30,8 @@ UNKNOWN_STATUS_PROBLEM = "provider status not understood: "
 def confirm_cancel(session: Session, order: Order, actor: Actor, message: str) -> Order:
     """The provider cancelled it: the order is cancelled, and the store is told."""
     apply(session, order, Action.CONFIRM_CANCEL, actor, provider=order.provider, detail=message)
-    enqueue(
-        session,
-        Topic.STORE_STATUS,
-        f"store.status:{order.id}:cancelled",
-        {"order_id": order.id, "status": "cancelled", "reason": order.cancel_reason or message},
-        order_id=order.id,
-    )
+    reason = order.cancel_reason or message
+    enqueue(session, store_status_message(order.id, "cancelled", reason=reason))
     return order
 
 

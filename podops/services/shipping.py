@@ -91,8 +91,8 @@ def record_tracking(
     if parcel.everything:
         order.shipped_at = shipment.shipped_at
     session.flush()
-    for topic, key, payload in store_messages(order.id, shipment.id, parcel.everything):
-        enqueue(session, topic, key, payload, order_id=order.id)
+    for message in store_messages(order.id, shipment.id, parcel.everything):
+        enqueue(session, message)
     return shipment
 
 

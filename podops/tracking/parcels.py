@@ -16,7 +16,8 @@ from typing import Any
 
 from podops.carriers import normalize_carrier, normalize_tracking_number
 from podops.errors import DomainRefusal, InvalidInput
-from podops.outbox import Topic
+from podops.outbox import Outgoing
+from podops.outbox.messages import store_status_message, store_tracking_message
 from podops.status import Action, OrderStatus, transition
 
 MAX_NUMBER = 64
@@ -163,23 +164,9 @@ def plan_parcel(
     return ParcelPlan(carrier, number, lines, step.before, step.after, action, everything)
 
 
-def store_messages(
-    order_id: int, shipment_id: int, everything: bool
-) -> list[tuple[str, str, dict[str, Any]]]:
-    """(topic, dedup key, payload) of what the store must hear about this parcel."""
-    messages: list[tuple[str, str, dict[str, Any]]] = [
-        (
-            Topic.STORE_TRACKING,
-            f"store.tracking:{shipment_id}",
-            {"order_id": order_id, "shipment_id": shipment_id},
-        )
-    ]
+def store_messages(order_id: int, shipment_id: int, everything: bool) -> list[Outgoing]:
+    """What the store must hear about this parcel: its tracking, and "completed" with the last."""
+    messages = [store_tracking_message(order_id, shipment_id)]
     if everything:
-        messages.append(
-            (
-                Topic.STORE_STATUS,
-                f"store.status:{order_id}:completed",
-                {"order_id": order_id, "status": "completed"},
-            )
-        )
+        messages.append(store_status_message(order_id, "completed"))
     return messages

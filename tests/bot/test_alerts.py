@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from podops import reports, services
@@ -68,6 +69,7 @@ def test_alert_is_posted_once_then_updated_with_events_in_its_thread(
     )
 
 
+@pytest.mark.slow
 def test_rate_limit_and_outage_delay_but_lose_nothing(
     runtime: Runtime, fake_slack: FakeSlack, policy
 ) -> None:

@@ -3,9 +3,9 @@ died before recording it, the restarted worker finds the post by our own key
 (message metadata) and reuses it instead of posting it again.
 
 The crash is reproduced without a process: the outbox message is claimed (that
-commit happens), the real handler posts to the fake Slack inside a unit of work
-that is then rolled back (the commit that never happened), and a second
-Runtime, like a restarted worker, drains the outbox again.
+commit happens), the real handler posts to the fake Slack (committing its
+progress as it goes), the outcome is never recorded (the commit that never
+happened), and a second Runtime, like a restarted worker, drains the outbox again.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from sqlalchemy import select, update
 
 from podops import services
 from podops.models import OutboxMessage, utcnow
-from podops.notify.alerts import ALERT_TOPIC, queue_previews
+from podops.notify.alerts import queue_previews
 from podops.notify.handlers import NotifyHandlers
 from podops.notify.summary import enqueue_daily_summary
-from podops.outbox import OutboxDispatcher
+from podops.outbox import OutboxDispatcher, Topic
 from podops.runtime.root import Runtime
 from render.chart import render_chart
 from sync.notify_job import drain, scan_alerts
@@ -33,23 +33,18 @@ from tests.factories import STAFF, received_order
 from tests.fakes.slack import FakeSlack
 
 
-class WorkerDied(Exception):
-    """The process ended between Slack's answer and our commit."""
-
-
 def deliver_then_die(runtime: Runtime) -> int:
-    """Claim every due message, let Slack take each post, then lose the commit."""
-    handlers = NotifyHandlers(runtime.notifier, render_chart).as_dict()
-    ids = OutboxDispatcher(runtime.db, handlers).claim(50)
-    with pytest.raises(WorkerDied), runtime.db.unit_of_work() as session:
-        for message_id in ids:
-            message = session.get(OutboxMessage, message_id)
-            assert message is not None
-            handlers[message.topic](message)
-        raise WorkerDied
+    """Claim every due message, let Slack take each post, then never record the outcome."""
+    dispatcher = OutboxDispatcher(
+        runtime.db, NotifyHandlers(runtime.notifier, render_chart).as_dict()
+    )
+    claims = dispatcher.claim(50)
+    for claim in claims:
+        attempt = dispatcher.send(claim)  # the worker dies before `dispatcher.record(attempt)`
+        assert attempt is not None and attempt.error is None
     with runtime.db.unit_of_work() as session:  # the dead worker's lease runs out
         session.execute(update(OutboxMessage).values(next_attempt_at=utcnow()))
-    return len(ids)
+    return len(claims)
 
 
 @pytest.fixture
@@ -90,7 +85,7 @@ def test_alert_slack_took_before_the_crash_is_posted_once_and_remembered(
 
     [alert] = fake_slack.channel_messages()
     assert f"Order {number}" in alert["text"]
-    assert alert["metadata"]["event_payload"]["key"] == dedup_key(runtime, ALERT_TOPIC)
+    assert alert["metadata"]["event_payload"]["key"] == dedup_key(runtime, Topic.ALERT)
     assert alert_ref(restarted, number) == f"C0ORDERS:{alert['ts']}"
     # The restarted worker knew only "#orders": it looked the id up, then read the history.
     assert fake_slack.calls_to("conversations.list")

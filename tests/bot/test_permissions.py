@@ -30,6 +30,7 @@ def directory(fake: FakeSlack, clock: Clock) -> SlackGroupDirectory:
     return SlackGroupDirectory(client, ttl=60, max_stale=3600, timeout=0.5, clock=clock)
 
 
+@pytest.mark.slow
 def test_a_slow_slack_is_answered_from_the_cache_and_refreshed_behind(
     fake_slack: FakeSlack,
 ) -> None:
@@ -67,6 +68,7 @@ def test_an_unknown_group_id_grants_nothing(fake_slack: FakeSlack) -> None:
     assert directory(fake_slack, Clock()).members("S0TYPO") == frozenset()
 
 
+@pytest.mark.slow
 def test_slash_command_ack_stays_fast_when_slack_is_slow(
     runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy
 ) -> None:

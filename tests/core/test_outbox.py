@@ -7,13 +7,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 
 from podops import outbox
 from podops.cli.main import main
 from podops.db import Database
 from podops.errors import StoreError
-from podops.models import OutboxMessage, utcnow
-from podops.outbox import OutboxDispatcher, enqueue
+from podops.models import utcnow
+from podops.outbox import Envelope, OutboxDispatcher, Outgoing, Progress, Topic, enqueue
 
 
 class Store:
@@ -23,36 +24,42 @@ class Store:
         self.down: str | None = None
         self.received: list[str] = []
 
-    def __call__(self, message: OutboxMessage) -> None:
+    def prepare(self, session: Session, message: Envelope) -> str:
+        return message.dedup_key
+
+    def send(self, plan: str, progress: Progress) -> None:
         if self.down == "retryable":
             raise StoreError("store 'main' is not answering (503)", retryable=True)
         if self.down == "refused":
             raise StoreError("store 'main' refused the update (400)", retryable=False)
-        self.received.append(message.dedup_key)
+        self.received.append(plan)
+
+    def record(self, session: Session, plan: str, result: None) -> None:
+        pass
 
 
 def _enqueue(db: Database, *keys: str) -> None:
     with db.unit_of_work() as session:
         for key in keys:
-            enqueue(session, "store.status", key, {"key": key})
+            enqueue(session, Outgoing(Topic.STORE_STATUS, key, {"key": key}))
 
 
 def test_delivered_once_in_order_and_a_repeated_key_is_ignored(db: Database) -> None:
     store = Store()
     _enqueue(db, "a", "b", "a")
-    report = OutboxDispatcher(db, {"store.status": store}).drain()
+    report = OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain()
     assert (report.delivered, store.received) == (2, ["a", "b"])
-    assert OutboxDispatcher(db, {"store.status": store}).drain().delivered == 0
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().delivered == 0
 
 
 def test_a_store_that_is_down_delays_and_loses_nothing(db: Database) -> None:
     store = Store()
     _enqueue(db, "a")
     store.down = "retryable"
-    assert OutboxDispatcher(db, {"store.status": store}).drain().retried == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().retried == 1
     store.down = None
     later = OutboxDispatcher(
-        db, {"store.status": store}, clock=lambda: utcnow() + timedelta(hours=1)
+        db, {Topic.STORE_STATUS: store}, clock=lambda: utcnow() + timedelta(hours=1)
     )
     assert later.drain().delivered == 1
     assert store.received == ["a"]
@@ -68,7 +75,7 @@ def test_parked_messages_are_listed_and_sent_again_on_request(
     _enqueue(db, "refused-once")
     store = Store()
     store.down = "refused"
-    assert OutboxDispatcher(db, {"store.status": store}).drain().dead == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().dead == 1
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("PODOPS_DATABASE__URL", db_url)
     (tmp_path / "podops.toml").write_text("")
@@ -80,6 +87,6 @@ def test_parked_messages_are_listed_and_sent_again_on_request(
     assert main(["outbox", "retry", "--all"]) == 0
     assert "1 message(s)" in capsys.readouterr().out
     store.down = None
-    assert OutboxDispatcher(db, {"store.status": store}).drain().delivered == 1
+    assert OutboxDispatcher(db, {Topic.STORE_STATUS: store}).drain().delivered == 1
     with db.unit_of_work() as session:
         assert outbox.parked(session) == []

@@ -62,6 +62,8 @@ class ShopState:
         self.down = False
         self.tracking_extension = True
         self.busy_s = 0.0
+        self.hurry = threading.Event()
+        """Set: delayed answers leave at once (a test has seen what it waited for)."""
 
     def put(self, order: dict[str, Any]) -> None:
         with self.lock:
@@ -124,6 +126,10 @@ class FakeWooCommerce:
         """Answer late (the request is still carried out, like a slow real shop)."""
         self.state.faults.extend(Fault(0, None, seconds, method) for _ in range(count))
 
+    def answer_now(self) -> None:
+        """Let delayed answers leave at once (the test saw what it waited for)."""
+        self.state.hurry.set()
+
 
 def _error(code: str, message: str, status: int, **data: Any) -> tuple[int, Any]:
     return status, {"code": code, "message": message, "data": {"status": status, **data}}
@@ -157,7 +163,7 @@ def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
                 state.requests.append((method, url.path))
                 fault = self._take_fault(method)
             if fault is not None and fault.delay_s:
-                time.sleep(fault.delay_s)
+                state.hurry.wait(fault.delay_s)
             elif fault is not None:
                 self._fail(fault)
                 return

@@ -56,7 +56,7 @@ def photo_url(tmp_path: Path) -> Iterator[str]:
     Image.new("RGB", (1200, 900), (200, 120, 40)).save(folder / "photo.jpg", quality=90)
     handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}/photo.jpg"
     server.shutdown()
@@ -161,6 +161,7 @@ def test_a_refused_design_fixed_by_staff_is_rendered_again_by_the_maintenance_pa
         assert all(item.print_file_current for item in order.items)
 
 
+@pytest.mark.slow
 def test_the_embedded_srgb_profile_is_the_same_in_every_process() -> None:
     """Identical renders must have identical sha256 (the audit trail and re-render
     checks compare them): the profile carries no creation time."""

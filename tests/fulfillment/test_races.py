@@ -8,6 +8,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from podops import services
@@ -53,6 +54,7 @@ def worker(shop: Shop, tmp_path: Path, mode: str) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_two_worker_processes_submit_200_orders_exactly_once(shop: Shop, tmp_path: Path) -> None:
     shop.customcat.reject_duplicates = False  # only our own claims can prevent doubles
     numbers = many_due_orders(shop, 200)
@@ -98,6 +100,7 @@ def test_the_timer_and_a_person_in_the_same_second_create_one_order(shop: Shop) 
         assert all("submit" in message for message in refusals)
 
 
+@pytest.mark.slow
 def test_a_crash_between_answer_and_commit_is_reconciled_without_a_second_order(
     shop: Shop, tmp_path: Path
 ) -> None:
@@ -117,6 +120,7 @@ def test_a_crash_between_answer_and_commit_is_reconciled_without_a_second_order(
     assert shop.customcat.created == {f"main-{number}": 1}
 
 
+@pytest.mark.slow
 def test_a_slow_batch_and_the_stuck_order_reconciler_never_both_send_an_order(
     shop: Shop, tmp_path: Path
 ) -> None:

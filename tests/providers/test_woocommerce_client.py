@@ -71,6 +71,7 @@ def test_missing_keys_name_the_environment_variables(shop: FakeWooCommerce) -> N
         build_client("main", config)
 
 
+@pytest.mark.slow
 def test_rate_limits_and_server_errors_are_retried(
     shop: FakeWooCommerce, woo: WooCommerceStore
 ) -> None:
@@ -121,6 +122,7 @@ PARCEL = TrackingPush(
 )
 
 
+@pytest.mark.slow
 def test_a_post_that_may_have_arrived_is_not_sent_again(shop: FakeWooCommerce) -> None:
     """A slow shop took the tracking but answered late: one tracking item, never two."""
     _fill(shop, 1)

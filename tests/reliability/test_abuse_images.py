@@ -95,7 +95,7 @@ class HostileServer(BaseHTTPRequestHandler):
 def hostile() -> Iterator[str]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), HostileServer)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     HostileServer.seen = []
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
@@ -109,6 +109,7 @@ def refusal(url: str, policy: FetchPolicy) -> str:
     return refused.value.message
 
 
+@pytest.mark.slow
 def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> None:
     direct = [
         "http://169.254.169.254/latest/meta-data/",

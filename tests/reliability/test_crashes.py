@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from podops.db import Database
 from tests.fakes.customcat import FakeCustomCat
 from tests.fakes.sheets_server import FakeSheetsServer
@@ -33,6 +35,8 @@ from tests.reliability.scenario import (
     submitted_at_provider,
     take_in,
 )
+
+pytestmark = pytest.mark.slow  # worker processes, kills, outages: seconds each
 
 
 def test_kill_during_intake(

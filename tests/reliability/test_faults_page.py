@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = """
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -43,6 +45,7 @@ def run_scenarios(tmp_path: Path) -> dict[str, dict[str, object]]:
     return {row["scenario"]: row for row in saved["results"]}
 
 
+@pytest.mark.slow
 def test_a_failing_scenario_keeps_its_row_with_the_reason(tmp_path: Path) -> None:
     rows = run_scenarios(tmp_path)
     crash = rows["a crash scenario"]

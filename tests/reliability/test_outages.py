@@ -12,6 +12,7 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from podops.db import Database
@@ -29,6 +30,8 @@ from tests.reliability.scenario import (
     submitted_at_provider,
 )
 from tests.reliability.test_crashes import ship_everything
+
+pytestmark = pytest.mark.slow  # worker processes, kills, outages: seconds each
 
 
 def store_error(db: Database) -> str | None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 
 from podops.db import Database
 from tests.reliability.conftest import ROOT, Outcome, every_text_in
@@ -46,6 +47,7 @@ def leaks(secrets: dict[str, str], places: dict[str, str | bytes]) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_the_demo_never_shows_a_secret(tmp_path: Path, record: list[Outcome]) -> None:
     folder = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}

@@ -6,11 +6,15 @@ from __future__ import annotations
 import signal
 import time
 
+import pytest
+
 from podops.db import Database
 from tests.fakes.woocommerce import FakeWooCommerce
 from tests.reliability.conftest import Deployment, wait_until
 from tests.reliability.gates import is_request
 from tests.reliability.scenario import external_ids, fill_shop, receive_events
+
+pytestmark = pytest.mark.slow  # worker processes, kills, outages: seconds each
 
 
 def test_two_workers_on_one_database_receive_every_order_once(

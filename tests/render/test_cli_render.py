@@ -94,6 +94,7 @@ def test_an_unknown_order_is_one_line_and_exit_1(
     assert capsys.readouterr().err.strip().startswith("error: no order 999999")
 
 
+@pytest.mark.slow
 def test_templates_check_lists_the_shipped_templates(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

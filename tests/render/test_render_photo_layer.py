@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageOps
 
 from render.compose import compose, ink_tiles
@@ -11,6 +12,7 @@ from render.templates import load_templates
 from tests.render.render_test_support import SHIPPED_TEMPLATES
 
 
+@pytest.mark.slow
 def test_a_full_size_tee_matches_a_one_piece_lanczos_composition() -> None:
     template = load_templates(SHIPPED_TEMPLATES)["tee-front"]
     photo = make_sample_photo((3000, 2400))  # landscape: the cover fit crops the sides

@@ -106,6 +106,7 @@ def test_a_photo_url_on_a_private_address_stops_the_render(renderer: PrintFileRe
     assert not list(renderer.output_folder.glob("*.png"))
 
 
+@pytest.mark.slow
 def test_check_templates_renders_each_and_reports_broken_ones(tmp_path: Path) -> None:
     for path in SHIPPED_TEMPLATES.glob("*.toml"):
         write_template(tmp_path, path.stem, path.read_text())

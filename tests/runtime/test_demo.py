@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import openpyxl
+import pytest
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -27,6 +28,7 @@ WAITS_FOR_STAFF = {
 }
 
 
+@pytest.mark.slow
 def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}

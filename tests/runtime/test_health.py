@@ -71,6 +71,7 @@ def silent_database() -> Iterator[str]:
     listener.close()
 
 
+@pytest.mark.slow
 def test_health_answers_503_quickly_when_the_database_stalls(
     silent_database: str, tmp_path: Path
 ) -> None:

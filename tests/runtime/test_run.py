@@ -18,6 +18,8 @@ from sqlalchemy import select
 from podops.db import Database
 from podops.models import SyncState
 
+pytestmark = pytest.mark.slow  # `podops run` processes: seconds each
+
 CONFIG = """
 timezone = "UTC"
 data_dir = "var"

@@ -1,0 +1,92 @@
+"""Every kind of outbox message, built by one factory each: its topic, dedup key and
+payload are written here and nowhere else (the keys are stored, so they never
+change). The summary's payload is read back here too.
+
+The dedup key says what makes a message the same message: one alert per order,
+one notice per event, one push per parcel, one "completed" per order, one
+summary per day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from podops.outbox.queue import Outgoing, Topic
+from podops.ports.notify import DailySummary, NamedOrder
+
+
+def event_message(order_id: int, event_id: int) -> Outgoing:
+    """Tell staff about one audited change (threaded under the order's alert)."""
+    return Outgoing(
+        Topic.NOTIFY,
+        f"notify:event:{event_id}",
+        {"order_id": order_id, "event_id": event_id},
+        order_id,
+    )
+
+
+def alert_message(order_id: int) -> Outgoing:
+    """The countdown alert of an order about to be submitted (posted once, then updated)."""
+    return Outgoing(Topic.ALERT, f"{Topic.ALERT}:{order_id}", {"order_id": order_id}, order_id)
+
+
+def preview_message(order_id: int, text: str, files: list[Path], key: str) -> Outgoing:
+    """Re-rendered previews of an edit, in the order's thread; `key` names the edit."""
+    payload = {"order_id": order_id, "text": text, "files": [str(f) for f in files]}
+    return Outgoing(Topic.PREVIEW, f"{Topic.PREVIEW}:{key}", payload, order_id)
+
+
+def summary_key(day: date) -> str:
+    """The daily summary of `day` is sent once."""
+    return f"{Topic.SUMMARY}:{day.isoformat()}"
+
+
+def summary_message(summary: DailySummary, *, demo: bool = False) -> Outgoing:
+    """The daily summary (numbers now, chart drawn when posted); the demo's own key
+    never stands in the way of the real day's summary."""
+    key = f"{Topic.SUMMARY}:demo:{summary.day.isoformat()}" if demo else summary_key(summary.day)
+    return Outgoing(Topic.SUMMARY, key, {"summary": summary_to_payload(summary)})
+
+
+def store_status_message(order_id: int, status: str, *, reason: str | None = None) -> Outgoing:
+    """Set the shop's order status ("completed", "cancelled" with the reason)."""
+    payload: dict[str, Any] = {"order_id": order_id, "status": status}
+    if reason is not None:
+        payload["reason"] = reason
+    key = f"{Topic.STORE_STATUS}:{order_id}:{status}"
+    return Outgoing(Topic.STORE_STATUS, key, payload, order_id)
+
+
+def store_tracking_message(order_id: int, shipment_id: int) -> Outgoing:
+    """Attach one parcel's tracking to the shop's order."""
+    return Outgoing(
+        Topic.STORE_TRACKING,
+        f"{Topic.STORE_TRACKING}:{shipment_id}",
+        {"order_id": order_id, "shipment_id": shipment_id},
+        order_id,
+    )
+
+
+def summary_to_payload(summary: DailySummary) -> dict[str, Any]:
+    data = asdict(summary)
+    data["day"] = summary.day.isoformat()
+    data["per_day"] = [[d.isoformat(), n] for d, n in summary.per_day]
+    return data
+
+
+def summary_from_payload(data: dict[str, Any]) -> DailySummary:
+    return DailySummary(
+        day=date.fromisoformat(data["day"]),
+        received=data["received"],
+        submitted=data["submitted"],
+        shipped=data["shipped"],
+        cancelled=data["cancelled"],
+        submit_failures=data["submit_failures"],
+        pending_by_age=dict(data["pending_by_age"]),
+        late=[NamedOrder(**o) for o in data["late"]],
+        failed=[NamedOrder(**o) for o in data["failed"]],
+        per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
+    )
