@@ -76,6 +76,18 @@ def countdown(order: Order, now: datetime | None = None) -> str:
     return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
 
 
+def design_state(order: Order) -> str:
+    """Design readiness in words, shown beside a hold (which never changes it);
+    "" when there is nothing to say."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.ON_HOLD:
+        under = OrderStatus(order.held_from or OrderStatus.PENDING)
+        if under == OrderStatus.NEEDS_DESIGN:
+            return "needs design (it stays held until someone releases it)"
+        return f"ready; released, it returns to {under.label}"
+    return "needs design" if status == OrderStatus.NEEDS_DESIGN else ""
+
+
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -99,6 +111,11 @@ class _Told:
     d: dict[str, Any]
 
 
+def _still_held(t: _Told) -> str:
+    """A design step on a held order did not touch its hold: say so."""
+    return "; it stays on hold until someone releases it" if t.d.get("under_hold") else ""
+
+
 E = EventName
 _NAMES = frozenset(name.value for name in EventName)
 WORDING: dict[EventName, Callable[[_Told], str]] = {
@@ -110,8 +127,10 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         f"{t.d.get('provider', 'the provider')} ({t.d.get('provider_order_id', '')}); "
         "asking it to cancel there"
     ),
-    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}",
-    E.DESIGN_READY: lambda t: f"{t.label} has its design; countdown running",
+    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}" + _still_held(t),
+    E.DESIGN_READY: lambda t: (
+        f"{t.label} has its design" + (_still_held(t) or "; countdown running")
+    ),
     E.SUBMIT_OK: lambda t: (
         f"{t.label} was sent to {t.d.get('provider', 'the provider')} "
         f"({t.d.get('provider_order_id', '')})"
@@ -229,6 +248,7 @@ def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] |
 def order_card(session: Session, order: Order, now: datetime | None = None) -> OrderCard:
     now = now or utcnow()
     status = OrderStatus(order.status)
+    held = status == OrderStatus.ON_HOLD
     recent = list(
         session.scalars(
             select(Event)
@@ -249,6 +269,8 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         submit_at=order.submit_at if status == OrderStatus.PENDING else None,
         countdown=countdown(order, now),
         hold_reason=order.hold_reason if status == OrderStatus.ON_HOLD else None,
+        held_by=actor_name(order.held_by) if held and order.held_by else None,
+        design=design_state(order),
         last_error=order.last_error,
         problems=[str(p) for p in order.problems],
         items=[_item_line(item) for item in order.items],

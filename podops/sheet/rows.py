@@ -80,6 +80,9 @@ TRACKING_HEADERS: tuple[str, ...] = (
     "result",
 )
 
+HELD_NEEDS_DESIGN = "on hold, needs design"
+"""Status cell of a held order whose design was refused: the hold and the design apart."""
+
 FINISHED: frozenset[OrderStatus] = frozenset(
     {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.RETURNED}
 )
@@ -111,6 +114,15 @@ class SheetLine:
     personalization: dict[str, str]
     preview: str = ""
     """The line's preview image (a file name in the print-file folder, or a URL)."""
+    under_hold: str = ""
+    """A held order's status under its hold (`Order.held_from`): design readiness."""
+
+    @property
+    def status_text(self) -> str:
+        """The status cell: a held order that needs design says both."""
+        if self.status == OrderStatus.ON_HOLD and self.under_hold == OrderStatus.NEEDS_DESIGN:
+            return HELD_NEEDS_DESIGN
+        return self.status.label
 
     @property
     def reference(self) -> str:
@@ -213,7 +225,7 @@ def build_row(
         line.order_number,
         line.reference,
         line.store,
-        line.status.label,
+        line.status_text,
         _moment(line.placed_at, tz),
         _moment(line.submit_at, tz) if line.status == OrderStatus.PENDING else "",
         safe_text(line.customer),
@@ -303,6 +315,7 @@ def archived_line_row(line: SheetLine, tz: tzinfo, archived_at: str) -> list[Cel
 STATUS_COLOURS: dict[str, str] = {
     OrderStatus.PENDING.label: "DDEBF7",
     OrderStatus.ON_HOLD.label: "FFF2CC",
+    HELD_NEEDS_DESIGN: "F6E0B5",
     OrderStatus.NEEDS_DESIGN.label: "EAD1F5",
     OrderStatus.SUBMIT_FAILED.label: "F4CCCC",
     OrderStatus.SUBMITTED.label: "CFE2F3",
