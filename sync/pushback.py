@@ -3,9 +3,12 @@
 `Topic.STORE_STATUS` sets the shop's order status (completed, cancelled);
 `Topic.STORE_TRACKING` attaches a parcel's tracking. Delivery is at least
 once; the store adapters look before they write, so a repeat is harmless.
-Once the shop accepts "completed", our order is completed too (audited as the
-store). A shop that is down raises a retryable StoreError: the outbox backs
-off and tries again. The drain job runs every few seconds.
+"completed" waits until every tracking of the order reached the store (the
+customer's completion e-mail then carries it): a tracking still retrying or
+parked holds it back, without using up its attempts, and a tracking delivered
+makes a held completion due at once. Once the shop accepts "completed", our
+order is completed too (audited as the store). A shop that is down raises a
+retryable StoreError: the outbox backs off and tries again. The drain job runs every few seconds.
 """
 
 from __future__ import annotations
@@ -17,10 +20,15 @@ from typing import TYPE_CHECKING, Protocol
 from sqlalchemy.orm import Session, object_session
 
 from podops.errors import ConfigError, StoreError
-from podops.intake.pushback import record_push, status_pushed
+from podops.intake.pushback import (
+    completion_may_go,
+    completion_waits_for,
+    record_push,
+    status_pushed,
+)
 from podops.jobs import JobSpec
 from podops.models import Order, OutboxMessage, Shipment
-from podops.outbox import DrainReport, Handler, OutboxDispatcher, Topic
+from podops.outbox import MAX_ATTEMPTS, DrainReport, Handler, OutboxDispatcher, Topic
 from podops.ports.store import PushResult, StoreClient, TrackingPush
 
 if TYPE_CHECKING:
@@ -54,6 +62,12 @@ class StorePush:
         if order is None:
             return
         status = str(message.payload["status"])
+        if status == "completed":
+            waiting = completion_waits_for(session, order)
+            if waiting is not None:
+                # Not attempted: waiting never uses up the message's attempts.
+                message.attempts = min(message.attempts, MAX_ATTEMPTS - 1)
+                raise StoreError(waiting, retryable=True)
         result = self._push(order, lambda client: client.push_status(order.external_id, status))
         status_pushed(session, order, status, result)
 
@@ -72,6 +86,7 @@ class StorePush:
         record_push(
             session, order, f"tracking {shipment.carrier} {shipment.tracking_number}", result
         )
+        completion_may_go(session, order.id, delivered=message.id)
 
     def _order(self, message: OutboxMessage) -> tuple[Session, Order | None]:
         session = object_session(message)
