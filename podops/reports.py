@@ -143,6 +143,11 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.SHIP_ALL: lambda t: f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}",
     E.COMPLETE: lambda t: f"{t.label} is completed in the store",
+    E.FULFILLED_BY_SHOP: lambda t: (
+        f"{t.who} recorded {t.label} as already fulfilled by the shop"
+        + (f" ({t.d['carrier']} {t.d['tracking_number']})" if t.d.get("tracking_number") else "")
+        + "; nothing goes to a provider"
+    ),
     E.CANCEL: lambda t: f"{t.who} cancelled {t.label}{t.reason}",
     E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
     E.CONFIRM_CANCEL: lambda t: f"the provider cancelled {t.label}",

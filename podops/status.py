@@ -53,6 +53,7 @@ class Action(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"
     REFUSE_CANCEL = "refuse_cancel"
     RETURN = "return"
+    FULFILLED_BY_SHOP = "fulfilled_by_shop"
 
 
 S = OrderStatus
@@ -101,6 +102,11 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     (A.REFUSE_CANCEL, S.CANCEL_REQUESTED): S.IN_PRODUCTION,
     (A.RETURN, S.SHIPPED): S.RETURNED,
     (A.RETURN, S.COMPLETED): S.RETURNED,
+    # The shop made and sent it by hand (orders from before podops watched the store):
+    # recorded as completed, nothing sent to a provider, the store's status untouched.
+    (A.FULFILLED_BY_SHOP, S.ON_HOLD): S.COMPLETED,
+    (A.FULFILLED_BY_SHOP, S.PENDING): S.COMPLETED,
+    (A.FULFILLED_BY_SHOP, S.NEEDS_DESIGN): S.COMPLETED,
 }
 
 UNDER_HOLD: frozenset[Action] = frozenset({A.FLAG_DESIGN, A.DESIGN_READY})
@@ -149,6 +155,7 @@ _PHRASES: dict[Action, str] = {
     A.CONFIRM_CANCEL: "confirmed cancelled",
     A.REFUSE_CANCEL: "refused cancellation",
     A.RETURN: "marked returned",
+    A.FULFILLED_BY_SHOP: "marked already fulfilled",
 }
 
 TERMINAL: frozenset[OrderStatus] = frozenset(

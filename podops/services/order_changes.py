@@ -35,6 +35,7 @@ NOTIFY_ACTIONS: frozenset[Action] = frozenset(
         Action.CONFIRM_CANCEL,
         Action.REFUSE_CANCEL,
         Action.RETURN,
+        Action.FULFILLED_BY_SHOP,
     }
 )
 

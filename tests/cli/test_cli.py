@@ -211,3 +211,18 @@ def test_show_tells_the_hold_and_the_design_apart(
     assert main(["orders", "show", "2101", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert (data["status"], data["under_hold"]) == ("on_hold", "needs_design")
+
+
+def test_fulfilled_records_a_first_sync_hold_as_done(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "2201", "2202")
+    assert main(["hold", "2201"]) == 0 and main(["hold", "2202"]) == 0
+    capsys.readouterr()
+    assert main(["fulfilled", "2201"]) == 0
+    assert "fulfilled by the shop; nothing was sent anywhere" in capsys.readouterr().out
+    assert main(["fulfilled", "2202", "--tracking", "UPS", "1Z999AA10123456784"]) == 0
+    assert "its tracking goes to the store" in capsys.readouterr().out
+    assert main(["orders", "show", "2202", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "completed"
