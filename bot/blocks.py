@@ -21,6 +21,7 @@ BUTTONS = {
     "submit": ("Submit now", "primary"),
     "hold": ("Hold", None),
     "release": ("Release", None),
+    "fulfilled": ("Already fulfilled", None),
     "edit": ("Edit", None),
     "cancel": ("Cancel", "danger"),
 }

@@ -31,6 +31,7 @@ from podops.ports.notify import (
     TrackingLine,
 )
 from podops.refs import OrderRef
+from podops.services.new_orders import UNWATCHED_REASON
 from podops.status import NOT_SHIPPED, OrderStatus
 
 CHART_DAYS = 14
@@ -57,6 +58,16 @@ _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
     OrderStatus.NEEDS_DESIGN: ["edit", "hold", "cancel"],
     OrderStatus.SUBMIT_FAILED: ["submit", "hold", "cancel"],
 }
+
+
+def card_actions(order: Order) -> list[str]:
+    """The buttons that make sense now; an old order held at a store's first sync may
+    have been fulfilled by the shop by hand ("Already fulfilled")."""
+    status = OrderStatus(order.status)
+    actions = list(_ACTIONS_BY_STATUS.get(status, []))
+    if status == OrderStatus.ON_HOLD and (order.hold_reason or "").startswith(UNWATCHED_REASON):
+        actions.insert(1, "fulfilled")
+    return actions
 
 
 def countdown(order: Order, now: datetime | None = None) -> str:
@@ -287,7 +298,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
             EventLine(e.at, actor_name(e.actor), e.action, describe_event(e, order.number))
             for e in reversed(recent)
         ],
-        actions=list(_ACTIONS_BY_STATUS.get(status, [])),
+        actions=card_actions(order),
     )
 
 

@@ -25,6 +25,9 @@ MESSAGE = "sheet message"
 HOLD = "hold"
 NOTES = "notes"
 PREVIEW = "preview"
+FULFILLED = "fulfilled by shop"
+"""Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
+fulfilled by hand: it is completed, nothing is sent to a provider."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -47,6 +50,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     HOLD,
     NOTES,
     PREVIEW,
+    FULFILLED,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -149,9 +153,10 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, *extra}),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD}),
+        text_columns=frozenset({FULFILLED}),
         status_column=STATUS,
     )
 
@@ -241,6 +246,7 @@ def build_row(
         line.status == OrderStatus.ON_HOLD,
         safe_text(line.note),
         link(line.preview) if link is not None and line.preview else "",
+        "",
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
