@@ -21,6 +21,7 @@ BUTTONS = {
     "submit": ("Submit now", "primary"),
     "hold": ("Hold", None),
     "release": ("Release", None),
+    "fulfilled": ("Already fulfilled", None),
     "edit": ("Edit", None),
     "cancel": ("Cancel", "danger"),
 }
@@ -71,7 +72,10 @@ def order_card_blocks(
     blocks = [text_block(card_headline(card)), context_block(facts)]
     warnings = [*card.problems]
     if card.hold_reason:
-        warnings.insert(0, f"held: {card.hold_reason}")
+        by = f" (by {card.held_by})" if card.held_by else ""
+        warnings.insert(0, f"held: {card.hold_reason}{by}")
+        if card.design:
+            warnings.insert(1, f"design: {card.design}")
     if card.last_error:
         warnings.append(f"last error: {card.last_error}")
     if warnings:

@@ -48,6 +48,7 @@ class Operations:
             "show": self.show,
             "find": self.find,
             "track": self.track,
+            "fulfilled": self.fulfilled,
             "summary": self.summary,
             "help": self.help,
         }
@@ -98,6 +99,19 @@ class Operations:
             order = shipment.order
             text = f"has tracking {shipment.carrier} {shipment.tracking_number}"
         return self._done(order, text)
+
+    def fulfilled(self, command: Command, actor: Actor) -> Reply:
+        """The shop fulfilled it by hand: completed, nothing sent (but the tracking)."""
+        with self.runtime.db.unit_of_work() as session:
+            order = services.record_fulfilled_by_shop(
+                session,
+                command.reference,
+                actor,
+                carrier=command.carrier,
+                number=command.tracking_number,
+            )
+        told = "only its tracking goes to the store" if command.carrier else "nothing was sent"
+        return self._done(order, f"is recorded as fulfilled by the shop; {told}")
 
     def card(self, reference: str) -> reports.OrderCard:
         with self.runtime.db.unit_of_work() as session:

@@ -21,10 +21,13 @@ USAGE: dict[str, str] = {
     "show": "/order show 1234",
     "find": "/order find smith",
     "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY]",
+    "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
     "summary": "/order summary",
     "help": "/order help",
 }
-NEEDS_ORDER = frozenset({"submit", "cancel", "hold", "release", "edit", "show", "track"})
+NEEDS_ORDER = frozenset(
+    {"submit", "cancel", "hold", "release", "edit", "show", "track", "fulfilled"}
+)
 MAX_QUANTITY = 10_000
 
 
@@ -65,6 +68,11 @@ def parse(text: str) -> Command:
     args = rest[1:]
     if name == "track":
         return _track(reference, args)
+    if name == "fulfilled":
+        if len(args) not in (0, 2):
+            raise usage_error(name, "give the carrier and the tracking number, or neither")
+        carrier, number = args if args else ("", "")
+        return Command(name, reference, carrier=carrier, tracking_number=number)
     if name in ("cancel", "hold"):
         return Command(name, reference, reason=" ".join(args))
     if args:

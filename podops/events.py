@@ -52,6 +52,7 @@ class EventName(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"
     REFUSE_CANCEL = "refuse_cancel"
     RETURN = "return"
+    FULFILLED_BY_SHOP = "fulfilled_by_shop"
     # Intake and the shop.
     RECEIVE = "receive"
     STORE_STATUS = "store_status"

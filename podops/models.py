@@ -126,8 +126,13 @@ class Order(Base):
     problems: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     hold_reason: Mapped[str | None] = mapped_column(Text)
+    """Why the order is held (set only while it is on_hold)."""
+    held_by: Mapped[str | None] = mapped_column(String(128))
+    """Who held it: a person, the shop (its store status), or intake at receipt."""
+    held_at: Mapped[datetime | None]
     held_from: Mapped[str | None] = mapped_column(String(32))
-    """The status the order had when it was put on hold; release returns it there."""
+    """The status under the hold: where release returns the order. Design steps on a
+    held order move this (pending <-> needs_design), never the hold (status.UNDER_HOLD)."""
     hold_remaining_s: Mapped[int | None] = mapped_column(Integer)
     """Countdown seconds left when held; release restarts the countdown with them."""
     cancel_reason: Mapped[str | None] = mapped_column(Text)

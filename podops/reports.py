@@ -31,6 +31,7 @@ from podops.ports.notify import (
     TrackingLine,
 )
 from podops.refs import OrderRef
+from podops.services.new_orders import UNWATCHED_REASON
 from podops.status import NOT_SHIPPED, OrderStatus
 
 CHART_DAYS = 14
@@ -59,6 +60,16 @@ _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
 }
 
 
+def card_actions(order: Order) -> list[str]:
+    """The buttons that make sense now; an old order held at a store's first sync may
+    have been fulfilled by the shop by hand ("Already fulfilled")."""
+    status = OrderStatus(order.status)
+    actions = list(_ACTIONS_BY_STATUS.get(status, []))
+    if status == OrderStatus.ON_HOLD and (order.hold_reason or "").startswith(UNWATCHED_REASON):
+        actions.insert(1, "fulfilled")
+    return actions
+
+
 def countdown(order: Order, now: datetime | None = None) -> str:
     """When a pending order submits, read after "submits": 'in 3h 20m', 'in 45s',
     'now' (due or overdue: it leaves at the next tick), or '' when not counting down."""
@@ -74,6 +85,18 @@ def countdown(order: Order, now: datetime | None = None) -> str:
     if hours >= 48:
         return f"in {hours // 24}d {hours % 24}h"
     return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
+
+
+def design_state(order: Order) -> str:
+    """Design readiness in words, shown beside a hold (which never changes it);
+    "" when there is nothing to say."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.ON_HOLD:
+        under = OrderStatus(order.held_from or OrderStatus.PENDING)
+        if under == OrderStatus.NEEDS_DESIGN:
+            return "needs design (it stays held until someone releases it)"
+        return f"ready; released, it returns to {under.label}"
+    return "needs design" if status == OrderStatus.NEEDS_DESIGN else ""
 
 
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
@@ -99,6 +122,11 @@ class _Told:
     d: dict[str, Any]
 
 
+def _still_held(t: _Told) -> str:
+    """A design step on a held order did not touch its hold: say so."""
+    return "; it stays on hold until someone releases it" if t.d.get("under_hold") else ""
+
+
 E = EventName
 _NAMES = frozenset(name.value for name in EventName)
 WORDING: dict[EventName, Callable[[_Told], str]] = {
@@ -110,8 +138,10 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         f"{t.d.get('provider', 'the provider')} ({t.d.get('provider_order_id', '')}); "
         "asking it to cancel there"
     ),
-    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}",
-    E.DESIGN_READY: lambda t: f"{t.label} has its design; countdown running",
+    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}" + _still_held(t),
+    E.DESIGN_READY: lambda t: (
+        f"{t.label} has its design" + (_still_held(t) or "; countdown running")
+    ),
     E.SUBMIT_OK: lambda t: (
         f"{t.label} was sent to {t.d.get('provider', 'the provider')} "
         f"({t.d.get('provider_order_id', '')})"
@@ -124,6 +154,11 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.SHIP_ALL: lambda t: f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}",
     E.COMPLETE: lambda t: f"{t.label} is completed in the store",
+    E.FULFILLED_BY_SHOP: lambda t: (
+        f"{t.who} recorded {t.label} as already fulfilled by the shop"
+        + (f" ({t.d['carrier']} {t.d['tracking_number']})" if t.d.get("tracking_number") else "")
+        + "; nothing goes to a provider"
+    ),
     E.CANCEL: lambda t: f"{t.who} cancelled {t.label}{t.reason}",
     E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
     E.CONFIRM_CANCEL: lambda t: f"the provider cancelled {t.label}",
@@ -229,6 +264,7 @@ def event_notice(session: Session, event_id: int) -> tuple[Order, EventNotice] |
 def order_card(session: Session, order: Order, now: datetime | None = None) -> OrderCard:
     now = now or utcnow()
     status = OrderStatus(order.status)
+    held = status == OrderStatus.ON_HOLD
     recent = list(
         session.scalars(
             select(Event)
@@ -249,6 +285,8 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         submit_at=order.submit_at if status == OrderStatus.PENDING else None,
         countdown=countdown(order, now),
         hold_reason=order.hold_reason if status == OrderStatus.ON_HOLD else None,
+        held_by=actor_name(order.held_by) if held and order.held_by else None,
+        design=design_state(order),
         last_error=order.last_error,
         problems=[str(p) for p in order.problems],
         items=[_item_line(item) for item in order.items],
@@ -260,7 +298,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
             EventLine(e.at, actor_name(e.actor), e.action, describe_event(e, order.number))
             for e in reversed(recent)
         ],
-        actions=list(_ACTIONS_BY_STATUS.get(status, [])),
+        actions=card_actions(order),
     )
 
 

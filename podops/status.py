@@ -53,6 +53,7 @@ class Action(StrEnum):
     CONFIRM_CANCEL = "confirm_cancel"
     REFUSE_CANCEL = "refuse_cancel"
     RETURN = "return"
+    FULFILLED_BY_SHOP = "fulfilled_by_shop"
 
 
 S = OrderStatus
@@ -68,9 +69,9 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     # work when it was held from needs_design (or its lines still have problems).
     (A.RELEASE, S.ON_HOLD): S.PENDING,
     (A.RELEASE_TO_DESIGN, S.ON_HOLD): S.NEEDS_DESIGN,
+    # A held order has no design steps of its own: see UNDER_HOLD below.
     (A.FLAG_DESIGN, S.RECEIVED): S.NEEDS_DESIGN,
     (A.FLAG_DESIGN, S.PENDING): S.NEEDS_DESIGN,
-    (A.FLAG_DESIGN, S.ON_HOLD): S.NEEDS_DESIGN,
     (A.DESIGN_READY, S.NEEDS_DESIGN): S.PENDING,
     (A.BEGIN_SUBMIT, S.PENDING): S.SUBMITTING,
     (A.BEGIN_SUBMIT, S.SUBMIT_FAILED): S.SUBMITTING,
@@ -101,7 +102,19 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     (A.REFUSE_CANCEL, S.CANCEL_REQUESTED): S.IN_PRODUCTION,
     (A.RETURN, S.SHIPPED): S.RETURNED,
     (A.RETURN, S.COMPLETED): S.RETURNED,
+    # The shop made and sent it by hand (orders from before podops watched the store):
+    # recorded as completed, nothing sent to a provider, the store's status untouched.
+    (A.FULFILLED_BY_SHOP, S.ON_HOLD): S.COMPLETED,
+    (A.FULFILLED_BY_SHOP, S.PENDING): S.COMPLETED,
+    (A.FULFILLED_BY_SHOP, S.NEEDS_DESIGN): S.COMPLETED,
 }
+
+UNDER_HOLD: frozenset[Action] = frozenset({A.FLAG_DESIGN, A.DESIGN_READY})
+"""Design readiness is a fact about the lines, holding a person's decision: neither
+overwrites the other. On a held order these steps move the status kept *under* the
+hold (`Order.held_from`, where release returns it) by this same table, never the
+hold itself; only RELEASE / RELEASE_TO_DESIGN (a person, or the shop that held it),
+CANCEL and the other steps out of ON_HOLD in the table end a hold."""
 
 # Where each status stands in the life of an order; used to say "no longer".
 _RANK: dict[OrderStatus, int] = {
@@ -142,6 +155,7 @@ _PHRASES: dict[Action, str] = {
     A.CONFIRM_CANCEL: "confirmed cancelled",
     A.REFUSE_CANCEL: "refused cancellation",
     A.RETURN: "marked returned",
+    A.FULFILLED_BY_SHOP: "marked already fulfilled",
 }
 
 TERMINAL: frozenset[OrderStatus] = frozenset(
@@ -176,6 +190,14 @@ class Step:
 
 def can(action: Action, current: OrderStatus) -> bool:
     return (action, current) in TRANSITIONS
+
+
+def can_apply(action: Action, current: OrderStatus, under_hold: OrderStatus | None) -> bool:
+    """Whether `action` applies to an order at `current` (with `under_hold`, the status
+    kept under its hold): design steps on a held order act under the hold."""
+    if current == S.ON_HOLD and action in UNDER_HOLD:
+        return under_hold is not None and can(action, under_hold)
+    return can(action, current)
 
 
 def allowed_actions(current: OrderStatus) -> list[Action]:

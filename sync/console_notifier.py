@@ -18,7 +18,10 @@ def card_text(card: OrderCard) -> str:
         head += f", submits {card.countdown}"
     lines = [head, f"  {card.customer_name} <{card.customer_email}>  {card.total}"]
     if card.hold_reason:
-        lines.append(f"  held: {card.hold_reason}")
+        by = f" (by {card.held_by})" if card.held_by else ""
+        lines.append(f"  held: {card.hold_reason}{by}")
+    if card.design:
+        lines.append(f"  design: {card.design}")
     lines += [f"  ! {problem}" for problem in card.problems]
     if card.last_error:
         lines.append(f"  last error: {card.last_error}")

@@ -3,7 +3,11 @@
 `Topic.STORE_STATUS` sets the shop's order status (completed, cancelled);
 `Topic.STORE_TRACKING` attaches a parcel's tracking. Delivery is at least
 once; the store adapters look before they write, so a repeat is harmless.
-Once the shop accepts "completed", our order is completed too (audited as the
+"completed" waits until every tracking of the order reached the store (the
+customer's completion e-mail then carries it): a tracking still retrying or
+parked holds it back (`Deferred`: retried without ever being parked for
+waiting), and a tracking delivered makes a held completion due at once. Once
+the shop accepts "completed", our order is completed too (audited as the
 store). A shop that is down raises a retryable StoreError: the outbox backs
 off and tries again. The drain job runs every few seconds.
 
@@ -23,10 +27,23 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy.orm import Session
 
 from podops.errors import ConfigError, StoreError
-from podops.intake.pushback import record_push, status_pushed
+from podops.intake.pushback import (
+    completion_may_go,
+    completion_waits_for,
+    record_push,
+    status_pushed,
+)
 from podops.jobs import JobSpec
 from podops.models import Order, Shipment
-from podops.outbox import DrainReport, Envelope, Handler, OutboxDispatcher, Progress, Topic
+from podops.outbox import (
+    Deferred,
+    DrainReport,
+    Envelope,
+    Handler,
+    OutboxDispatcher,
+    Progress,
+    Topic,
+)
 from podops.ports.store import PushResult, StoreClient, TrackingPush
 
 if TYPE_CHECKING:
@@ -67,6 +84,7 @@ class StatusPlan:
 class TrackingPlan:
     order: ShopOrder
     parcel: TrackingPush
+    message_id: int
 
 
 class StorePush:
@@ -110,7 +128,12 @@ class StatusPush:
         order = session.get(Order, message.payload["order_id"])
         if order is None:
             return None
-        return StatusPlan(ShopOrder.of(order), str(message.payload["status"]))
+        status = str(message.payload["status"])
+        if status == "completed":
+            waiting = completion_waits_for(session, order)
+            if waiting is not None:
+                raise Deferred(waiting)
+        return StatusPlan(ShopOrder.of(order), status)
 
     def send(self, plan: StatusPlan, progress: Progress) -> PushResult:
         external_id = plan.order.external_id
@@ -139,7 +162,7 @@ class ParcelPush:
             url=shipment.tracking_url,
             shipped_at=shipment.shipped_at,
         )
-        return TrackingPlan(ShopOrder.of(order), parcel)
+        return TrackingPlan(ShopOrder.of(order), parcel, message.id)
 
     def send(self, plan: TrackingPlan, progress: Progress) -> PushResult:
         external_id, parcel = plan.order.external_id, plan.parcel
@@ -150,6 +173,7 @@ class ParcelPush:
         if order is not None:
             what = f"tracking {plan.parcel.carrier} {plan.parcel.number}"
             record_push(session, order, what, result)
+            completion_may_go(session, order.id, delivered=plan.message_id)
 
 
 def drain(runtime: Stores, *, rounds: int = 20) -> DrainReport:

@@ -1,4 +1,4 @@
-"""Alert buttons: Submit now / Hold / Release / Edit / Cancel. Acked at once;
+"""Alert buttons: Submit now / Hold / Release / Already fulfilled / Edit / Cancel. Acked at once;
 the work runs lazily and the clicker gets a private answer. Edit and Cancel
 open a modal; the alert itself is refreshed through the outbox."""
 
@@ -16,7 +16,7 @@ from bot.listeners.modals import open_cancel_modal, open_edit_modal
 from bot.parsing import Command
 from podops.errors import PodopsError
 
-BUTTONS = ("submit", "hold", "release", "edit", "cancel")
+BUTTONS = ("submit", "hold", "release", "fulfilled", "edit", "cancel")
 HOLD_REASON = "held from the Slack alert"
 
 

@@ -1,4 +1,4 @@
-"""`podops orders ...` and the staff verbs `hold`, `release`, `cancel`."""
+"""`podops orders ...` and the staff verbs `hold`, `release`, `cancel`, `fulfilled`."""
 
 from __future__ import annotations
 
@@ -118,6 +118,29 @@ def cancel_command(
     _act(lambda s: services.cancel(s, number, cli_actor(), reason), None)
 
 
+def fulfilled_command(
+    number: OrderArg,
+    tracking: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--tracking",
+            metavar="CARRIER NUMBER",
+            help="The parcel's carrier and tracking number: only that goes to the store.",
+        ),
+    ] = None,
+) -> None:
+    """Record an order the shop already fulfilled by hand: it is completed, nothing goes
+    to a provider, and the store is told nothing (or only the tracking)."""
+    carrier, parcel = tracking or ("", "")
+    _act(
+        lambda s: services.record_fulfilled_by_shop(
+            s, number, cli_actor(), carrier=carrier, number=parcel
+        ),
+        "is recorded as fulfilled by the shop"
+        + (", its tracking goes to the store" if tracking else "; nothing was sent anywhere"),
+    )
+
+
 def _act(call, done: str | None) -> None:  # type: ignore[no-untyped-def]
     from podops.cli.main import out, runtime
 
@@ -140,3 +163,4 @@ def register(app: typer.Typer) -> None:
     app.command("hold")(hold_command)
     app.command("release")(release_command)
     app.command("cancel")(cancel_command)
+    app.command("fulfilled")(fulfilled_command)

@@ -105,6 +105,12 @@ def status_command() -> None:
     )
     for topic, error in report.dead_letters:
         out.print(f"  [red]parked[/red] {topic}: {error}", markup=True)
+    for number, error in report.held_completions:
+        out.print(
+            f"  [yellow]completion held back[/yellow] order {escape(number)}: its tracking "
+            f"is parked ({escape(error)})",
+            markup=True,
+        )
     if report.next_submissions:
         upcoming = ", ".join(f"{n} {_ago(at, now)}" for n, at in report.next_submissions)
         out.print(f"Next submissions: {upcoming}")

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from podops.models import Event, Order
-from podops.reports import countdown
+from podops.reports import countdown, design_state
 from podops.status import OrderStatus
 
 STATUS_STYLE = {
@@ -42,6 +42,16 @@ def _local(moment: datetime | None, tz: tzinfo | None) -> str:
     if moment is None:
         return ""
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if tz else moment.isoformat()
+
+
+def hold_text(order: Order, tz: tzinfo | None = None) -> str:
+    """Why and by whom a held order is held ("" when it is not held)."""
+    if OrderStatus(order.status) != OrderStatus.ON_HOLD:
+        return ""
+    who = f" (by {order.held_by}" if order.held_by else ""
+    if who and order.held_at:
+        who += f", {_local(order.held_at, tz)}"
+    return f"{order.hold_reason or 'on hold'}{who + ')' if who else ''}"
 
 
 def print_order_list(console: Console, orders: list[Order]) -> None:
@@ -87,7 +97,8 @@ def print_order(
     if order.provider:
         console.print(f"Provider: {order.provider} {order.provider_order_id or ''}", markup=False)
     for label, text in (
-        ("Held", order.hold_reason),
+        ("Held", hold_text(order, tz)),
+        ("Design", design_state(order)),
         ("Cancelled", order.cancel_reason),
         ("Last error", order.last_error),
     ):
@@ -137,6 +148,10 @@ def print_order(
     console.print(timeline)
 
 
+def _held(order: Order) -> bool:
+    return OrderStatus(order.status) == OrderStatus.ON_HOLD
+
+
 def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[str, Any]:
     data: dict[str, Any] = {
         "number": order.number,
@@ -152,7 +167,9 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
         "provider": order.provider,
         "provider_order_id": order.provider_order_id,
         "problems": list(order.problems),
-        "hold_reason": order.hold_reason,
+        "hold_reason": order.hold_reason if _held(order) else None,
+        "held_by": order.held_by if _held(order) else None,
+        "under_hold": order.held_from if _held(order) else None,
         "cancel_reason": order.cancel_reason,
         "last_error": order.last_error,
         "items": [

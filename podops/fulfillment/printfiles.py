@@ -71,8 +71,8 @@ class PrintFiles:
 
     def stale_orders(self, limit: int = 50) -> list[str]:
         """Orders whose print files must be (re)made, oldest due first: those in the
-        countdown, and needs_design orders whose design staff changed since the
-        renderer refused it (an unchanged refused design is not retried)."""
+        countdown, and held or needs_design orders whose design staff changed since
+        the renderer refused it (an unchanged refused design is not retried)."""
         with self.db.unit_of_work() as session:
             # Status first (indexed, few open orders), then a correlated look at their
             # lines: scanning every line item of a year of orders cost 100+ ms a pass.
@@ -84,7 +84,11 @@ class PrintFiles:
             stale = select(Order).where(lines).order_by(Order.submit_at, Order.id)
             waiting = stale.where(Order.status.in_([OrderStatus.PENDING, OrderStatus.ON_HOLD]))
             flagged = stale.where(Order.status == OrderStatus.NEEDS_DESIGN)
-            found = list(session.scalars(waiting.limit(limit)))
+            found = [
+                order
+                for order in session.scalars(waiting.limit(limit))
+                if order.status == OrderStatus.PENDING or any(_renderable(i) for i in order.items)
+            ]
             found += [
                 order
                 for order in session.scalars(flagged.limit(NEEDS_DESIGN_SCAN))

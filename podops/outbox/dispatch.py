@@ -154,6 +154,14 @@ class DrainReport:
             self.dead += 1
 
 
+class Deferred(OutsideServiceError):
+    """A message that must wait for another (e.g. "completed" for its tracking): it
+    is retried with back-off like an outage, but waiting never parks it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
 class ClaimLost(Exception):
     """The message's claim expired and another worker took it: stop sending it."""
 
@@ -295,6 +303,8 @@ class OutboxDispatcher:
             log.error("outbox %s #%s failed unexpectedly", message.topic, message.id, exc_info=exc)
             return Outcome.RETRY
         message.last_error = exc.message
+        if isinstance(exc, Deferred):
+            message.attempts = min(message.attempts, MAX_ATTEMPTS - 1)
         if exc.retryable and message.attempts < MAX_ATTEMPTS:
             message.next_attempt_at = self.clock() + backoff(message.attempts)
             log.warning("outbox %s #%s will retry: %s", message.topic, message.id, exc.message)

@@ -87,6 +87,10 @@ class OrderCard:
     tracking: list[TrackingLine]
     events: list[EventLine]
     actions: list[str]  # which buttons make sense now: submit, hold, release, edit, cancel
+    held_by: str | None = None
+    """Who holds the order (a person, the shop, intake), shown with the hold reason."""
+    design: str = ""
+    """Design readiness in words ("needs design", "ready; ..."), apart from the hold."""
 
 
 @dataclass(frozen=True, slots=True)

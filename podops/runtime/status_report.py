@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from podops import outbox, queries
 from podops.events import EventName
+from podops.intake.pushback import held_completions
 from podops.models import Event, Order, OutboxMessage, Store, SyncState, utcnow
 from podops.runtime.job_health import HEARTBEAT_PREFIX, JobError, job_errors
 from podops.status import OrderStatus
@@ -39,6 +40,8 @@ class StatusReport:
     counts: dict[OrderStatus, int] = field(default_factory=dict)
     next_submissions: list[tuple[str, datetime]] = field(default_factory=list)
     recent_errors: list[tuple[datetime, str, str]] = field(default_factory=list)
+    held_completions: list[tuple[str, str]] = field(default_factory=list)
+    """(order, why): "completed" not pushed because the order's tracking is parked."""
 
 
 def build(session: Session, now: datetime | None = None) -> StatusReport:
@@ -65,6 +68,7 @@ def build(session: Session, now: datetime | None = None) -> StatusReport:
         .limit(5)
     )
     report.dead_letters = [(m.topic, m.last_error or "") for m in dead]
+    report.held_completions = held_completions(session)
     report.counts = queries.counts_by_status(session)
     pending = session.execute(
         select(Order.number, Order.submit_at)

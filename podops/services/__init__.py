@@ -16,6 +16,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `provider_answers` what a provider reports: cancellation, status words, polling
 - `shipping`         production, tracking by parcel, completion, returns
 - `bulk_tracking`    many parcels at once (the Tracking tab, CSV files)
+- `fulfilled_by_shop` orders the shop already fulfilled by hand: completed, nothing sent
 """
 
 from podops.services.bulk_tracking import PlannedParcel, record_parcels
@@ -26,6 +27,7 @@ from podops.services.designs import (
     record_render_refusal,
     release_design_hold,
 )
+from podops.services.fulfilled_by_shop import record_fulfilled_by_shop
 from podops.services.lookup import find_orders, get_order
 from podops.services.notes import line_note, set_line_note
 from podops.services.orders import (
@@ -87,6 +89,7 @@ __all__ = [
     "receive_orders",
     "record_cancelled_at_provider",
     "record_found_at_provider",
+    "record_fulfilled_by_shop",
     "record_late_design",
     "record_parcels",
     "record_print_file",

@@ -20,8 +20,8 @@ from podops import events
 from podops.events import Actor, EventName
 from podops.models import LineItem, Order
 from podops.ports.render import RenderedFileLike
-from podops.services.order_changes import apply
-from podops.status import Action, OrderStatus, can
+from podops.services.order_changes import apply, can_apply
+from podops.status import Action, OrderStatus
 
 RENDER_PROBLEM_PREFIX = "print file: "
 """How a line's render refusal is written in its problems ("print file: text too long")."""
@@ -68,7 +68,7 @@ def record_render_refusal(
     line_problem = f"line {item.position}: {problem}"
     item.problems = [*item.problems, problem]
     order.problems = [*order.problems, line_problem]
-    if can(Action.FLAG_DESIGN, OrderStatus(order.status)):
+    if can_apply(order, Action.FLAG_DESIGN):
         apply(session, order, Action.FLAG_DESIGN, actor, reason=line_problem)
     else:
         events.record(
@@ -77,8 +77,12 @@ def record_render_refusal(
 
 
 def release_design_hold(session: Session, order: Order, actor: Actor) -> None:
-    """A needs_design order whose lines all have current files returns to the countdown."""
-    if OrderStatus(order.status) != OrderStatus.NEEDS_DESIGN:
+    """A needs_design order whose lines all have current files returns to the countdown
+    (a held one stays held: its design is ready under the hold)."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.ON_HOLD and order.held_from:
+        status = OrderStatus(order.held_from)
+    if status != OrderStatus.NEEDS_DESIGN:
         return
     ready = all(
         item.print_file_current and item.personalization and not item.problems

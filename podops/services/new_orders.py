@@ -19,6 +19,12 @@ from podops.routing import ShopPolicy
 from podops.services.store_changes import STORE_CANCEL_STATUSES
 from podops.status import OrderStatus
 
+
+def received_hold_by(store_key: str) -> str:
+    """Who holds an order held as it arrived (its problems, or a first sync's old order)."""
+    return f"intake ({store_key})"
+
+
 UNWATCHED_REASON = "placed before podops watched this store; release it to send it to the provider"
 """Why an old order found by a store's first sync waits: the shop may have made it by hand."""
 
@@ -178,6 +184,9 @@ def _order_row(
         "note": incoming.note,
         "problems": problems,
         "hold_reason": start.hold_reason,
+        "held_by": received_hold_by(store.key) if start.hold_reason else None,
+        "held_at": now if start.hold_reason else None,
+        "held_from": OrderStatus.PENDING.value if start.hold_reason else None,
         "cancel_reason": "cancelled in the store"
         if start.status == OrderStatus.CANCELLED
         else None,

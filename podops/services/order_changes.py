@@ -16,7 +16,8 @@ from podops.events import Actor, EventName
 from podops.models import Event, Order
 from podops.outbox import enqueue
 from podops.outbox.messages import event_message
-from podops.status import Action, OrderStatus, Step, transition
+from podops.status import UNDER_HOLD, Action, OrderStatus, Step, transition
+from podops.status import can_apply as can_apply_step
 
 # Changes staff want to hear about in Slack (threaded under the order's alert).
 NOTIFY_ACTIONS: frozenset[Action] = frozenset(
@@ -35,6 +36,7 @@ NOTIFY_ACTIONS: frozenset[Action] = frozenset(
         Action.CONFIRM_CANCEL,
         Action.REFUSE_CANCEL,
         Action.RETURN,
+        Action.FULFILLED_BY_SHOP,
     }
 )
 
@@ -46,7 +48,12 @@ def apply(
     actor: Actor,
     **detail: Any,
 ) -> Step:
-    """Move `order` by `action` (or refuse), write the event, schedule the notice."""
+    """Move `order` by `action` (or refuse), write the event, schedule the notice.
+
+    A design step on a held order moves the status under the hold instead
+    (`status.UNDER_HOLD`): the hold stays until a person releases it."""
+    if OrderStatus(order.status) == OrderStatus.ON_HOLD and action in UNDER_HOLD:
+        return _apply_under_hold(session, order, action, actor, **detail)
     step = transition(OrderStatus(order.status), action, order_label=order.label)
     order.status = step.after
     event = events.record(
@@ -61,6 +68,32 @@ def apply(
     if action in NOTIFY_ACTIONS:
         notify(session, order, event)
     return step
+
+
+def _apply_under_hold(
+    session: Session, order: Order, action: Action, actor: Actor, **detail: Any
+) -> Step:
+    under = OrderStatus(order.held_from or OrderStatus.PENDING)
+    step = transition(under, action, order_label=f"{order.label} (under its hold)")
+    order.held_from = step.after.value
+    event = events.record(
+        session,
+        order,
+        actor,
+        EventName.of(action),
+        under_hold=f"{step.before.value} -> {step.after.value}",
+        held=order.hold_reason,
+        **detail,
+    )
+    if action in NOTIFY_ACTIONS:
+        notify(session, order, event)
+    return step
+
+
+def can_apply(order: Order, action: Action) -> bool:
+    """Whether `apply(order, action)` would take the step (held orders: under the hold)."""
+    under = OrderStatus(order.held_from or OrderStatus.PENDING)
+    return can_apply_step(action, OrderStatus(order.status), under)
 
 
 def notify(session: Session, order: Order, event: Event) -> None:

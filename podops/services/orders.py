@@ -42,13 +42,15 @@ def hold_order(session: Session, order: Order, actor: Actor, reason: str) -> Non
     before = OrderStatus(order.status)
     apply(session, order, Action.HOLD, actor, reason=reason)
     order.hold_reason = reason
+    order.held_by = actor.name
+    order.held_at = utcnow()
     order.held_from = before.value
     order.hold_remaining_s = remaining_seconds(order.submit_at, utcnow())
 
 
 def release_order(session: Session, order: Order, actor: Actor) -> None:
-    """Back to design work, or to the countdown with the time it had left when held
-    (never a countdown that ran out meanwhile)."""
+    """Back to the status under the hold: design work, or the countdown with the time
+    it had left when held (never a countdown that ran out meanwhile)."""
     remaining = order.hold_remaining_s
     if order.held_from == OrderStatus.NEEDS_DESIGN.value or has_design_problems(order):
         apply(session, order, Action.RELEASE_TO_DESIGN, actor)
@@ -56,7 +58,14 @@ def release_order(session: Session, order: Order, actor: Actor) -> None:
         apply(session, order, Action.RELEASE, actor, remaining_s=remaining)
     if remaining is not None:
         order.submit_at = utcnow() + timedelta(seconds=max(0, remaining))
+    end_hold(order)
+
+
+def end_hold(order: Order) -> None:
+    """Forget the hold's facts once the order left on_hold (released, cancelled...)."""
     order.hold_reason = None
+    order.held_by = None
+    order.held_at = None
     order.held_from = None
     order.hold_remaining_s = None
 

@@ -68,6 +68,7 @@ def load_sheet_lines(
             Order.shipping_address["country"].as_string(),
             Order.problems,
             Store.key,
+            Order.held_from,
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
@@ -77,7 +78,7 @@ def load_sheet_lines(
     lines = []
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
-        (number, status, placed, submit, customer, country, problems, store) = row[8:]
+        (number, status, placed, submit, customer, country, problems, store, under) = row[8:]
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -98,6 +99,7 @@ def load_sheet_lines(
                 note=notes.get(item_id, ""),
                 personalization={k: str(v) for k, v in (personal or {}).items()},
                 preview=preview or "",
+                under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
             )
         )
     return lines

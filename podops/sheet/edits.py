@@ -19,12 +19,13 @@ from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import HOLD, NOTES, SheetLine
+from podops.sheet.rows import FULFILLED, HOLD, NOTES, SheetLine
 from podops.status import OrderStatus
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
 RELEASE_WORDS = frozenset({"false", "no", "n", "", "release", "released", "0"})
 HOLD_REASON = "held in the sheet"
+FULFILLED_WORDS = frozenset({"yes", "y", "x", "true", "done", "fulfilled", "1"})
 
 
 @dataclass(slots=True)
@@ -94,6 +95,8 @@ def apply_edit(
             services.release(session, reference, actor)
             return True
         return False
+    if edit.header == FULFILLED:
+        return _fulfilled_by_shop(session, edit.new, line, actor)
     if edit.header == NOTES:
         return services.set_line_note(session, reference, line.position, edit.new, actor)
     name = fields.get(edit.header)
@@ -102,3 +105,22 @@ def apply_edit(
     before = line.personalization.get(name, "")
     services.edit_personalization(session, reference, line.position, {name: edit.new}, actor)
     return before != edit.new.strip()
+
+
+def _fulfilled_by_shop(session: Session, text: str, line: SheetLine, actor: Actor) -> bool:
+    """`yes`, or the parcel as `CARRIER NUMBER`: the shop fulfilled the order by hand."""
+    words = text.split()
+    if not words:
+        return False
+    if len(words) == 1 and words[0].lower() in FULFILLED_WORDS:
+        services.record_fulfilled_by_shop(session, line.order_reference, actor)
+        return True
+    if len(words) < 2:
+        raise InvalidInput(
+            "write yes if the shop fulfilled it by hand, or the carrier and tracking number "
+            "(UPS 1Z999AA10123456784)"
+        )
+    services.record_fulfilled_by_shop(
+        session, line.order_reference, actor, carrier=words[0], number="".join(words[1:])
+    )
+    return True

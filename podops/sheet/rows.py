@@ -25,6 +25,9 @@ MESSAGE = "sheet message"
 HOLD = "hold"
 NOTES = "notes"
 PREVIEW = "preview"
+FULFILLED = "fulfilled by shop"
+"""Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
+fulfilled by hand: it is completed, nothing is sent to a provider."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -47,6 +50,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     HOLD,
     NOTES,
     PREVIEW,
+    FULFILLED,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -80,6 +84,9 @@ TRACKING_HEADERS: tuple[str, ...] = (
     "result",
 )
 
+HELD_NEEDS_DESIGN = "on hold, needs design"
+"""Status cell of a held order whose design was refused: the hold and the design apart."""
+
 FINISHED: frozenset[OrderStatus] = frozenset(
     {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.RETURNED}
 )
@@ -111,6 +118,15 @@ class SheetLine:
     personalization: dict[str, str]
     preview: str = ""
     """The line's preview image (a file name in the print-file folder, or a URL)."""
+    under_hold: str = ""
+    """A held order's status under its hold (`Order.held_from`): design readiness."""
+
+    @property
+    def status_text(self) -> str:
+        """The status cell: a held order that needs design says both."""
+        if self.status == OrderStatus.ON_HOLD and self.under_hold == OrderStatus.NEEDS_DESIGN:
+            return HELD_NEEDS_DESIGN
+        return self.status.label
 
     @property
     def reference(self) -> str:
@@ -137,9 +153,10 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, *extra}),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD}),
+        text_columns=frozenset({FULFILLED}),
         status_column=STATUS,
     )
 
@@ -213,7 +230,7 @@ def build_row(
         line.order_number,
         line.reference,
         line.store,
-        line.status.label,
+        line.status_text,
         _moment(line.placed_at, tz),
         _moment(line.submit_at, tz) if line.status == OrderStatus.PENDING else "",
         safe_text(line.customer),
@@ -229,6 +246,7 @@ def build_row(
         line.status == OrderStatus.ON_HOLD,
         safe_text(line.note),
         link(line.preview) if link is not None and line.preview else "",
+        "",
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
@@ -303,6 +321,7 @@ def archived_line_row(line: SheetLine, tz: tzinfo, archived_at: str) -> list[Cel
 STATUS_COLOURS: dict[str, str] = {
     OrderStatus.PENDING.label: "DDEBF7",
     OrderStatus.ON_HOLD.label: "FFF2CC",
+    HELD_NEEDS_DESIGN: "F6E0B5",
     OrderStatus.NEEDS_DESIGN.label: "EAD1F5",
     OrderStatus.SUBMIT_FAILED.label: "F4CCCC",
     OrderStatus.SUBMITTED.label: "CFE2F3",

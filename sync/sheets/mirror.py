@@ -102,12 +102,14 @@ class _Shown:
 def personalization_fields(
     settings: Settings, lines: list[SheetLine], previous: list[str]
 ) -> list[str]:
-    """Field columns: those the config maps, those orders use, and those shown before."""
+    """Field columns: those the config maps to (our field names, never the store's meta
+    keys: a column named after a meta key stays empty and its edits print nothing),
+    those orders use, and those shown before."""
     names: dict[str, None] = {}
     for store in settings.stores.values():
-        names.update(dict.fromkeys(store.personalization.fields))
+        names.update(dict.fromkeys(store.personalization.fields.values()))
         for mapping in store.product_personalization.values():
-            names.update(dict.fromkeys(mapping.fields))
+            names.update(dict.fromkeys(mapping.fields.values()))
     for line in lines:
         names.update(dict.fromkeys(line.personalization))
     # Fields shown before are found by header, not position: a sheet written before a

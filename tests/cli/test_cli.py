@@ -12,7 +12,7 @@ from podops import services
 from podops.cli.main import main
 from podops.db import Database
 from podops.routing import ShopPolicy
-from tests.factories import SYSTEM, incoming
+from tests.factories import STAFF, SYSTEM, incoming
 
 
 @pytest.fixture
@@ -188,3 +188,41 @@ def test_unreachable_database_exits_3(
     err = capsys.readouterr().err
     assert "cannot reach the database" in err
     assert "sekret" not in err and "Traceback" not in err
+
+
+def test_show_tells_the_hold_and_the_design_apart(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Held by a person, then its design refused: both facts show, neither replaces
+    the other."""
+    _seed(db_url, "2101")
+    database = Database(db_url)
+    with database.unit_of_work() as session:
+        services.hold(session, "2101", STAFF, "address check")
+        order = services.get_order(session, "2101", for_update=True)
+        services.record_render_refusal(
+            session, order, order.items[0], "text too long", SYSTEM, refused_design="x"
+        )
+    database.dispose()
+    assert main(["orders", "show", "2101"]) == 0
+    shown = capsys.readouterr().out
+    assert "on hold" in shown and "Held: address check (by slack:U1 (maria)" in shown
+    assert "Design: needs design (it stays held until someone releases it)" in shown
+    assert main(["orders", "show", "2101", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert (data["status"], data["under_hold"]) == ("on_hold", "needs_design")
+
+
+def test_fulfilled_records_a_first_sync_hold_as_done(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(db_url, "2201", "2202")
+    assert main(["hold", "2201"]) == 0 and main(["hold", "2202"]) == 0
+    capsys.readouterr()
+    assert main(["fulfilled", "2201"]) == 0
+    assert "fulfilled by the shop; nothing was sent anywhere" in capsys.readouterr().out
+    assert main(["fulfilled", "2202", "--tracking", "UPS", "1Z999AA10123456784"]) == 0
+    assert "its tracking goes to the store" in capsys.readouterr().out
+    assert main(["orders", "show", "2202", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["status"] == "completed"

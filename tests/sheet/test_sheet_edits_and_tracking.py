@@ -7,7 +7,7 @@ from sqlalchemy import select
 from podops import services
 from podops.models import Event
 from podops.routing import ShopPolicy
-from podops.sheet.rows import ORDERS, TRACKING
+from podops.sheet.rows import FULFILLED, ORDERS, TRACKING
 from podops.status import OrderStatus
 from tests import factories
 from tests.sheet.conftest import SheetEnv
@@ -161,3 +161,24 @@ def test_importing_twice_changes_nothing_and_an_edited_row_is_tried_again(
     env.cycle()
     assert _results(env)[1].startswith("imported ")
     assert _status(env, later) == OrderStatus.SHIPPED
+
+
+def test_fulfilled_by_shop_completes_a_held_order_and_sends_nothing(
+    env: SheetEnv, policy: ShopPolicy
+) -> None:
+    plain, parcel, typo = (factories.received_order(env.db, policy) for _ in range(3))
+    with env.db.unit_of_work() as session:
+        for number in (plain, parcel, typo):
+            services.hold(session, number, factories.SYSTEM, "placed before podops watched")
+    env.cycle()
+    for number, typed in ((plain, "yes"), (parcel, "UPS 1Z999AA10123456784"), (typo, "maybe")):
+        row = int(env.row_of(f"{number}-01")["_row"])
+        env.hands.set(ORDERS, row, env.col(FULFILLED), typed)
+
+    report = env.cycle()
+
+    assert (report.edits_applied, report.edits_refused) == (2, 1)
+    assert _status(env, plain) == _status(env, parcel) == OrderStatus.COMPLETED
+    assert _status(env, typo) == OrderStatus.ON_HOLD
+    assert "write yes if the shop fulfilled it" in env.row_of(f"{typo}-01")["sheet message"]
+    assert env.row_of(f"{parcel}-01")["tracking"] == "UPS 1Z999AA10123456784"

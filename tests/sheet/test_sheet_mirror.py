@@ -207,3 +207,21 @@ def test_a_workbook_does_not_fill_its_archive_with_old_history_by_default(
     report = env.cycle()
     expected = 1 if env.settings.sheet.backend == "google" else 0
     assert report.archived == expected
+
+
+def test_a_held_order_whose_design_was_refused_shows_both(
+    env: SheetEnv, policy: ShopPolicy
+) -> None:
+    number = factories.received_order(env.db, policy)
+    with env.db.unit_of_work() as session:
+        services.hold(session, number, factories.STAFF, "address check")
+        order = services.get_order(session, number, for_update=True)
+        services.record_render_refusal(
+            session, order, order.items[0], "text too long", factories.SYSTEM, refused_design="x"
+        )
+
+    env.cycle()
+
+    row = env.row_of(f"{number}-01")
+    assert (row["status"], row["hold"]) == ("on hold, needs design", "TRUE")
+    assert "print file: text too long" in row["problems"]
