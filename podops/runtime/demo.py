@@ -24,7 +24,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from podops import services
 from podops.errors import ConfigError, PodopsError
@@ -280,7 +280,16 @@ class Demo:
             query = (
                 select(Order, LineItem)
                 .join(LineItem)
-                .where(Order.status == OrderStatus.NEEDS_DESIGN)
+                .where(
+                    or_(
+                        Order.status == OrderStatus.NEEDS_DESIGN,
+                        # held orders keep their hold; staff still fix the design under it
+                        and_(
+                            Order.status == OrderStatus.ON_HOLD,
+                            Order.held_from == OrderStatus.NEEDS_DESIGN,
+                        ),
+                    )
+                )
                 .order_by(Order.id, LineItem.position)
             )
             todo = [
