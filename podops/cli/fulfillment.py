@@ -60,7 +60,11 @@ def track_command(
         order = services.get_order(session, number, for_update=True)
         lines = None
         if sku is not None:
-            open_units = sum(i.quantity_open for i in order.items if i.sku.upper() == sku.upper())
+            same = [i for i in order.items if i.sku.upper() == sku.strip().upper()]
+            if not same:
+                skus = ", ".join(sorted({i.sku for i in order.items})) or "none"
+                raise UsageProblem(f"{order.label} has no line with SKU {sku} (its SKUs: {skus})")
+            open_units = sum(i.quantity_open for i in same)
             lines = [ShipLine(sku, qty if qty is not None else max(open_units, 1))]
         shipment = services.record_tracking(
             session, order, carrier, tracking, cli_actor(), lines=lines
