@@ -76,6 +76,23 @@ def countdown(order: Order, now: datetime | None = None) -> str:
     return f"in {hours}h {minutes:02d}m" if hours else f"in {minutes}m"
 
 
+def after_staff_step(order: Order, now: datetime | None = None) -> str:
+    """Where a staff verb (hold, release, cancel) left the order, read after "Order 1234",
+    naming its status once: 'is on hold: address check', 'is cancelled', 'is back in the
+    countdown, submits in 3h 20m', 'is released but still needs design'."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.ON_HOLD:
+        return f"is on hold: {order.hold_reason}" if order.hold_reason else "is on hold"
+    if status == OrderStatus.CANCEL_REQUESTED:
+        return "has a cancellation request at its provider"
+    if status == OrderStatus.PENDING:
+        when = countdown(order, now)
+        return f"is back in the countdown, submits {when}" if when else "is pending"
+    if status == OrderStatus.NEEDS_DESIGN:
+        return "is released but still needs design"
+    return f"is {status.label}"
+
+
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -103,6 +120,7 @@ E = EventName
 _NAMES = frozenset(name.value for name in EventName)
 WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.HOLD: lambda t: f"{t.who} put {t.label} on hold{t.reason}",
+    E.HOLD_REASON: lambda t: f"{t.who} gave another reason to hold {t.label}{t.reason}",
     E.RELEASE: lambda t: f"{t.who} released {t.label}; its countdown runs again",
     E.RELEASE_TO_DESIGN: lambda t: f"{t.who} released {t.label}; it still needs a design",
     E.FOUND_AT_PROVIDER: lambda t: (

@@ -47,7 +47,9 @@ def track_command(
     carrier: Annotated[str, typer.Argument(help="Carrier, e.g. UPS, USPS, FedEx.")],
     tracking: Annotated[str, typer.Argument(help="Tracking number.")],
     sku: Annotated[str | None, typer.Option(help="Only this line (by SKU).")] = None,
-    qty: Annotated[int | None, typer.Option(min=1, help="Units of that line.")] = None,
+    qty: Annotated[
+        int | None, typer.Option(min=1, help="Units of that line (needs --sku).")
+    ] = None,
 ) -> None:
     """Record a parcel (manual provider): the store gets the tracking, the order completes."""
     from podops.cli.main import out, runtime

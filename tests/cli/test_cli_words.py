@@ -4,6 +4,7 @@ what each command needs."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,3 +46,26 @@ def test_a_line_or_sku_the_order_does_not_have_exits_2(
     err = capsys.readouterr().err
     assert "order 3001 has no line with SKU NOPE (its SKUs: MUG-11OZ, TEE-BLK-M)" in err
     assert main(["release", "3001"]) == 1  # an order that exists and refuses: still 1
+
+
+def test_replies_name_the_status_once_and_a_second_hold_adds_its_reason(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(db_url, "3001", "3002")
+    assert main(["hold", "3001", "--reason", "address check"]) == 0
+    assert capsys.readouterr().out.strip() == "Order 3001 is on hold: address check."
+    assert main(["hold", "3001", "--reason", "customer [asked] to wait"]) == 0
+    said = capsys.readouterr().out.strip()
+    assert said == "Order 3001 is on hold: customer [asked] to wait; address check."
+    assert main(["orders", "show", "3001", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["status"] == "on_hold"
+    assert shown["hold_reason"] == "customer [asked] to wait; address check"
+    assert [e["action"] for e in shown["events"]][-2:] == ["hold", "hold_reason"]
+    assert main(["release", "3001"]) == 0
+    assert capsys.readouterr().out.startswith("Order 3001 is back in the countdown, submits ")
+    assert main(["hold", "3002", "--reason", "stock check"]) == 0
+    assert main(["hold", "3002"]) == 1  # nothing to add: refused, nothing changes
+    assert capsys.readouterr().err.strip() == "error: order 3002 is already on hold: stock check"
+    assert main(["cancel", "3002", "--reason", "duplicate"]) == 0
+    assert capsys.readouterr().out.strip() == "Order 3002 is cancelled."
