@@ -94,7 +94,9 @@ class Operations:
             )
             order = shipment.order
             text = f"has tracking {shipment.carrier} {shipment.tracking_number}"
-        return self._done(order, text)
+            warning = services.shipping.tracking_warning(session, shipment)
+        reply = self._done(order, text)
+        return Reply(f"{reply.text} :warning: {warning}") if warning else reply
 
     def card(self, reference: str) -> reports.OrderCard:
         with self.runtime.db.unit_of_work() as session:

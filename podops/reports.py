@@ -32,6 +32,7 @@ from podops.ports.notify import (
 )
 from podops.refs import OrderRef
 from podops.status import NOT_SHIPPED, OrderStatus
+from podops.tracking.parcels import shared_warning
 
 CHART_DAYS = 14
 CARD_EVENTS = 5
@@ -139,8 +140,11 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.SHIP_PART: lambda t: (
         f"{t.label} partly shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
+        f"{_shared_note(t.d)}"
     ),
-    E.SHIP_ALL: lambda t: f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}",
+    E.SHIP_ALL: lambda t: (
+        f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}{_shared_note(t.d)}"
+    ),
     E.COMPLETE: lambda t: f"{t.label} is completed in the store",
     E.CANCEL: lambda t: f"{t.who} cancelled {t.label}{t.reason}",
     E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
@@ -179,6 +183,14 @@ SILENT: frozenset[EventName] = frozenset(
     }
 )
 """Events with no sentence of their own: told as "<event> on <order> by <who>"."""
+
+
+def _shared_note(detail: dict[str, Any]) -> str:
+    """A parcel whose number other orders have: the warning, after the parcel."""
+    others = detail.get("shared_with")
+    if not others:
+        return ""
+    return f"; warning: {shared_warning(str(detail.get('tracking_number')), others)}"
 
 
 def describe_event(event: Event, number: str) -> str:

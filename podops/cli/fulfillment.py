@@ -74,9 +74,12 @@ def track_command(
         label, status = order.label, OrderStatus(order.status)
         text = f"{shipment.carrier} {shipment.tracking_number}"
         link = shipment.tracking_url
+        warning = services.shipping.tracking_warning(session, shipment)
     out.print(f"{order_label(label)}: recorded {text} ([bold]{status.label}[/bold]).")
     if link:
         out.print(f"Tracking link: {link}", markup=False)
+    if warning:
+        out.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
 
 
 @fulfillment_app.command("tick")

@@ -11,8 +11,8 @@ from podops.models import Event
 from podops.runtime.root import Runtime
 from podops.status import OrderStatus
 from tests.bot.conftest import SlackSender, snapshot, wait_for
-from tests.bot.test_commands_http import reply_text
-from tests.factories import received_order
+from tests.bot.test_commands_http import reply_text, status_of
+from tests.factories import received_order, submitted_order
 from tests.fakes.slack import FakeSlack
 
 
@@ -67,3 +67,19 @@ def test_cancel_without_a_reason_gets_the_usage_and_changes_nothing(
 def test_help_lists_the_reason_a_cancel_needs(slack: SlackSender) -> None:
     text = slack.command("help").json()["blocks"][0]["text"]["text"]
     assert "`/order cancel 1234 REASON`" in text and "`/order hold 1234 [REASON]`" in text
+
+
+def test_track_warns_when_another_order_has_the_number(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy
+) -> None:
+    first, second = submitted_order(runtime.db, policy), submitted_order(runtime.db, policy)
+    slack.command(f"track {first} UPS 1Z999AA10123456784")
+    assert reply_text(fake_slack) == f"Order {first} has tracking UPS 1Z999AA10123456784 (shipped)."
+    slack.command(f"track {second} UPS 1Z999AA10123456784")
+    assert reply_text(fake_slack, 2) == (
+        f"Order {second} has tracking UPS 1Z999AA10123456784 (shipped). :warning: tracking "
+        f"1Z999AA10123456784 is also on order {first}: one parcel for several orders, or a typo?"
+    )
+    assert status_of(runtime, second) == OrderStatus.SHIPPED
+    slack.command(f"show {second}")  # the card's timeline (and the thread's notice) says it too
+    assert f"is also on order {first}: one parcel for several orders" in _card_text(fake_slack, 2)

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from podops.cli.main import main
+from podops.db import Database
+from podops.routing import ShopPolicy
 from tests.cli.conftest import seed
+from tests.factories import submitted_order
 
 EVERY_ORDER_COMMAND = [
     ["orders", "show", "3010"],
@@ -69,3 +72,24 @@ def test_replies_name_the_status_once_and_a_second_hold_adds_its_reason(
     assert capsys.readouterr().err.strip() == "error: order 3002 is already on hold: stock check"
     assert main(["cancel", "3002", "--reason", "duplicate"]) == 0
     assert capsys.readouterr().out.strip() == "Order 3002 is cancelled."
+
+
+def test_track_warns_when_another_order_has_the_number(
+    workdir: Path, db: Database, policy: ShopPolicy, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first, second = submitted_order(db, policy), submitted_order(db, policy)
+    assert main(["track", first, "UPS", "1Z999AA10123456784"]) == 0
+    assert "warning" not in capsys.readouterr().out
+    assert main(["track", second, "ups", "1Z999AA10123456784"]) == 0  # a combined parcel
+    out = capsys.readouterr().out
+    assert f"Order {second}: recorded UPS 1Z999AA10123456784 (shipped)." in out
+    assert (
+        f"warning: tracking 1Z999AA10123456784 is also on order {first}: one parcel for "
+        "several orders, or a typo?"
+    ) in " ".join(out.split())
+    assert main(["orders", "show", second, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    shipped = [e for e in shown["events"] if e["action"] == "ship_all"]
+    assert [e["detail"]["shared_with"] for e in shipped] == [[first]]  # the audit keeps it
+    assert main(["track", second, "UPS", "1Z999AA10123456784"]) == 1  # on this order already
+    assert "is already recorded on order" in capsys.readouterr().err
