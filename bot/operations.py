@@ -67,23 +67,20 @@ class Operations:
     def cancel(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.unit_of_work() as session:
             order = services.cancel(session, command.reference, actor, command.reason)
-        if OrderStatus(order.status) == OrderStatus.CANCEL_REQUESTED:
-            return self._done(order, "has a cancellation request at its provider")
-        return self._done(order, "is cancelled")
+            return Reply(f"Order {order.number} {reports.after_staff_step(order)}.")
 
     def hold(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.unit_of_work() as session:
             order = services.hold(session, command.reference, actor, command.reason)
-        return self._done(order, f"is on hold: {order.hold_reason}")
+            return Reply(f"Order {order.number} {reports.after_staff_step(order)}.")
 
     def release(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.unit_of_work() as session:
             order = services.release(session, command.reference, actor)
-            when = reports.countdown(order)
-            waits = OrderStatus(order.status) == OrderStatus.NEEDS_DESIGN
-        if waits:
-            return self._done(order, "is released but still needs a design (/order edit)")
-        return self._done(order, f"is back in the countdown, submits {when}")
+            text = f"Order {order.number} {reports.after_staff_step(order)}"
+        if text.endswith("needs design"):
+            text += " (/order edit)"
+        return Reply(f"{text}.")
 
     def track(self, command: Command, actor: Actor) -> Reply:
         lines = [ShipLine(sku, qty) for sku, qty in command.lines] or None
@@ -98,7 +95,9 @@ class Operations:
             )
             order = shipment.order
             text = f"has tracking {shipment.carrier} {shipment.tracking_number}"
-        return self._done(order, text)
+            warning = services.shipping.tracking_warning(session, shipment)
+        reply = self._done(order, text)
+        return Reply(f"{reply.text} :warning: {warning}") if warning else reply
 
     def fulfilled(self, command: Command, actor: Actor) -> Reply:
         """The shop fulfilled it by hand: completed, nothing sent (but the tracking)."""

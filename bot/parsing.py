@@ -2,7 +2,9 @@
 
 `1234` and `#1234` both name an order (also `store:1234`). Anything the parser
 cannot read becomes `InvalidInput` with the usage line, so the person sees
-what to type instead.
+what to type instead. `USAGE` is what `/order help` shows: every word outside
+brackets is required and the bracketed ones optional, exactly as `parse` reads
+them (REASON stands for the words staff type).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from podops.refs import OrderRef
 
 USAGE: dict[str, str] = {
     "submit": "/order submit 1234",
-    "cancel": "/order cancel 1234 [reason]",
-    "hold": "/order hold 1234 [reason]",
+    "cancel": "/order cancel 1234 REASON",
+    "hold": "/order hold 1234 [REASON]",
     "release": "/order release 1234",
     "edit": "/order edit 1234",
     "show": "/order show 1234",
     "find": "/order find smith",
-    "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY]",
+    "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY ...]",
     "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
     "summary": "/order summary",
     "help": "/order help",
@@ -73,6 +75,8 @@ def parse(text: str) -> Command:
             raise usage_error(name, "give the carrier and the tracking number, or neither")
         carrier, number = args if args else ("", "")
         return Command(name, reference, carrier=carrier, tracking_number=number)
+    if name == "cancel" and not args:
+        raise usage_error(name, f"say why order {reference.lstrip('#')} is cancelled")
     if name in ("cancel", "hold"):
         return Command(name, reference, reason=" ".join(args))
     if args:

@@ -72,6 +72,7 @@ class EventName(StrEnum):
     PROVIDER_STATUS_UNKNOWN = "provider_status_unknown"
     TRACKING_REJECTED = "tracking_rejected"
     # Staff bookkeeping.
+    HOLD_REASON = "hold_reason"
     SHEET_NOTE = "sheet_note"
     OUTBOX_RETRY = "outbox_retry"
 

@@ -20,7 +20,22 @@ from datetime import UTC, datetime
 from typing import Any
 
 MASK = "[redacted]"
-NOISY = ("httpx", "httpcore", "urllib3", "apscheduler", "slack_bolt", "slack_sdk")
+NOISY = (
+    "fontTools",
+    "fpdf",
+    "PIL",
+    "httpx",
+    "httpcore",
+    "urllib3",
+    "apscheduler",
+    "slack_bolt",
+    "slack_sdk",
+    "gspread",
+    "google",
+    "asyncio",
+)
+"""Libraries whose INFO lines are chatter (fontTools names every table it subsets
+for a packing slip): kept at WARNING unless the operator asks for DEBUG."""
 MIN_SECRET = 6
 
 _known: set[str] = set()
@@ -138,6 +153,14 @@ def configure_command(level: str = "WARNING") -> None:
     handler.addFilter(RedactSecrets())
     handler.setLevel(level.upper())
     root.addHandler(handler)
+    quiet_libraries(level)
+
+
+def quiet_libraries(level: str) -> None:
+    """Library loggers at WARNING, or following the root logger when `level` is DEBUG."""
+    wanted = logging.NOTSET if level.upper() == "DEBUG" else logging.WARNING
+    for name in NOISY:
+        logging.getLogger(name).setLevel(wanted)
 
 
 class JsonFormatter(logging.Formatter):
@@ -169,5 +192,4 @@ def configure(*, json_lines: bool, level: str = "INFO", secrets: Iterable[str] =
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for name in NOISY:
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_libraries(level)

@@ -33,6 +33,7 @@ from podops.ports.notify import (
 from podops.refs import OrderRef
 from podops.services.new_orders import UNWATCHED_REASON
 from podops.status import NOT_SHIPPED, OrderStatus
+from podops.tracking.parcels import shared_warning
 
 CHART_DAYS = 14
 CARD_EVENTS = 5
@@ -99,6 +100,23 @@ def design_state(order: Order) -> str:
     return "needs design" if status == OrderStatus.NEEDS_DESIGN else ""
 
 
+def after_staff_step(order: Order, now: datetime | None = None) -> str:
+    """Where a staff verb (hold, release, cancel) left the order, read after "Order 1234",
+    naming its status once: 'is on hold: address check', 'is cancelled', 'is back in the
+    countdown, submits in 3h 20m', 'is released but still needs design'."""
+    status = OrderStatus(order.status)
+    if status == OrderStatus.ON_HOLD:
+        return f"is on hold: {order.hold_reason}" if order.hold_reason else "is on hold"
+    if status == OrderStatus.CANCEL_REQUESTED:
+        return "has a cancellation request at its provider"
+    if status == OrderStatus.PENDING:
+        when = countdown(order, now)
+        return f"is back in the countdown, submits {when}" if when else "is pending"
+    if status == OrderStatus.NEEDS_DESIGN:
+        return "is released but still needs design"
+    return f"is {status.label}"
+
+
 def local_day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
@@ -131,6 +149,7 @@ E = EventName
 _NAMES = frozenset(name.value for name in EventName)
 WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.HOLD: lambda t: f"{t.who} put {t.label} on hold{t.reason}",
+    E.HOLD_REASON: lambda t: f"{t.who} gave another reason to hold {t.label}{t.reason}",
     E.RELEASE: lambda t: f"{t.who} released {t.label}; its countdown runs again",
     E.RELEASE_TO_DESIGN: lambda t: f"{t.who} released {t.label}; it still needs a design",
     E.FOUND_AT_PROVIDER: lambda t: (
@@ -151,8 +170,11 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.SHIP_PART: lambda t: (
         f"{t.label} partly shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
+        f"{_shared_note(t.d)}"
     ),
-    E.SHIP_ALL: lambda t: f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}",
+    E.SHIP_ALL: lambda t: (
+        f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}{_shared_note(t.d)}"
+    ),
     E.COMPLETE: lambda t: f"{t.label} is completed in the store",
     E.FULFILLED_BY_SHOP: lambda t: (
         f"{t.who} recorded {t.label} as already fulfilled by the shop"
@@ -196,6 +218,14 @@ SILENT: frozenset[EventName] = frozenset(
     }
 )
 """Events with no sentence of their own: told as "<event> on <order> by <who>"."""
+
+
+def _shared_note(detail: dict[str, Any]) -> str:
+    """A parcel whose number other orders have: the warning, after the parcel."""
+    others = detail.get("shared_with")
+    if not others:
+        return ""
+    return f"; warning: {shared_warning(str(detail.get('tracking_number')), others)}"
 
 
 def describe_event(event: Event, number: str) -> str:

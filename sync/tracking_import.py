@@ -5,7 +5,11 @@ bulk through `podops.tracking.bulk` and report a result per row. In the tab a
 result goes beside every row (`imported ...` or `error: ...`); rows are never
 deleted or reordered. A row whose inputs were imported before is skipped
 (its result is restored if someone cleared it); a row with an error is tried
-again when its inputs or its result cell change.
+again when its inputs or its result cell change. A row naming a parcel already
+recorded with the same values (a file imported twice, a row pasted again) is
+`already recorded`, not an error; one that contradicts it is. A number other
+orders already have is recorded with a warning (one parcel for several orders
+is legitimate; the same number typed on two orders is usually a mistake).
 """
 
 from __future__ import annotations
@@ -43,11 +47,14 @@ RESULT_COLUMN = len(TRACKING_HEADERS)
 
 @dataclass(frozen=True, slots=True)
 class RowResult:
+    """A row's result: recorded (`message` may warn), `already` recorded, or refused."""
+
     row: int
     ok: bool
     message: str
     order: str = ""
     cells: tuple[str, ...] = ()
+    already: bool = False
 
 
 def import_rows(
@@ -73,13 +80,24 @@ def import_rows(
         inputs.append(parsed)
     for outcome in record_trackings(session, inputs, actor, now):
         results[outcome.row] = RowResult(
-            outcome.row, outcome.ok, outcome.message, outcome.order, cells_of[outcome.row]
+            outcome.row,
+            outcome.ok,
+            outcome.message,
+            outcome.order,
+            cells_of[outcome.row],
+            outcome.already,
         )
     return [results[row] for row, _ in rows]
 
 
 def result_text(result: RowResult, now: datetime) -> str:
-    return f"imported {now:%Y-%m-%d %H:%M} UTC" if result.ok else f"error: {result.message}"
+    """The result cell: `imported ...` (with a warning), `already recorded ...`, `error: ...`."""
+    if not result.ok:
+        return f"error: {result.message}"
+    if result.already:
+        return result.message
+    imported = f"imported {now:%Y-%m-%d %H:%M} UTC"
+    return f"{imported}; warning: {result.message}" if result.message else imported
 
 
 @dataclass(slots=True)
@@ -87,6 +105,7 @@ class TabImport:
     blocks: list[CellBlock] = field(default_factory=list)
     imported: int = 0
     errors: int = 0
+    already: int = 0
     skipped: int = 0
     rows_needed: int = 1
     problem: str = ""
@@ -127,7 +146,8 @@ def import_tab(db: Database, values: list[list[str]], actor: Actor, now: datetim
             results[result.row] = text
             if result.ok:
                 done[digest] = text
-                report.imported += 1
+                report.already += result.already
+                report.imported += not result.already
             else:
                 failed[digest] = text
                 report.errors += 1

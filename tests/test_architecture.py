@@ -82,9 +82,7 @@ def test_the_rules_see_what_they_check() -> None:
 
 
 def test_core_modules_load_no_adapter_library() -> None:
-    modules = [
-        module_name(p) for p in core_files() if p.name not in ("__init__.py", "__main__.py")
-    ]
+    modules = [module_name(p) for p in core_files() if p.name not in ("__init__.py", "__main__.py")]
     script = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

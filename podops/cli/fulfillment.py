@@ -47,7 +47,9 @@ def track_command(
     carrier: Annotated[str, typer.Argument(help="Carrier, e.g. UPS, USPS, FedEx.")],
     tracking: Annotated[str, typer.Argument(help="Tracking number.")],
     sku: Annotated[str | None, typer.Option(help="Only this line (by SKU).")] = None,
-    qty: Annotated[int | None, typer.Option(min=1, help="Units of that line.")] = None,
+    qty: Annotated[
+        int | None, typer.Option(min=1, help="Units of that line (needs --sku).")
+    ] = None,
 ) -> None:
     """Record a parcel (manual provider): the store gets the tracking, the order completes."""
     from podops.cli.main import out, runtime
@@ -60,7 +62,11 @@ def track_command(
         order = services.get_order(session, number, for_update=True)
         lines = None
         if sku is not None:
-            open_units = sum(i.quantity_open for i in order.items if i.sku.upper() == sku.upper())
+            same = [i for i in order.items if i.sku.upper() == sku.strip().upper()]
+            if not same:
+                skus = ", ".join(sorted({i.sku for i in order.items})) or "none"
+                raise UsageProblem(f"{order.label} has no line with SKU {sku} (its SKUs: {skus})")
+            open_units = sum(i.quantity_open for i in same)
             lines = [ShipLine(sku, qty if qty is not None else max(open_units, 1))]
         shipment = services.record_tracking(
             session, order, carrier, tracking, cli_actor(), lines=lines
@@ -68,9 +74,12 @@ def track_command(
         label, status = order.label, OrderStatus(order.status)
         text = f"{shipment.carrier} {shipment.tracking_number}"
         link = shipment.tracking_url
+        warning = services.shipping.tracking_warning(session, shipment)
     out.print(f"{order_label(label)}: recorded {text} ([bold]{status.label}[/bold]).")
     if link:
         out.print(f"Tracking link: {link}", markup=False)
+    if warning:
+        out.print(f"warning: {warning}", markup=False, soft_wrap=True, style="yellow")
 
 
 @fulfillment_app.command("tick")

@@ -1,5 +1,7 @@
 """The `podops` command. Exit codes: 0 success, 1 the business rules refuse
-(with the reason), 2 usage or configuration errors, 3 the database is unusable.
+(with the reason), 2 usage or configuration errors (an order number that names
+no order, or several, is mistyped: the person fixes the command, not the order),
+3 the database is unusable.
 """
 
 from __future__ import annotations
@@ -13,7 +15,14 @@ from rich.console import Console
 
 from podops import logs
 from podops.cli.args import UsageProblem
-from podops.errors import ConfigError, DatabaseUnavailable, DomainRefusal, PodopsError
+from podops.errors import (
+    AmbiguousReference,
+    ConfigError,
+    DatabaseUnavailable,
+    DomainRefusal,
+    OrderNotFound,
+    PodopsError,
+)
 from podops.runtime.root import Runtime
 from podops.settings import DEFAULT_CONFIG_NAME
 
@@ -127,10 +136,11 @@ _register_subcommands()
 
 
 def exit_code_for(error: PodopsError) -> int:
+    """0 success, 1 refused by the business rules, 2 usage or config, 3 database."""
+    if isinstance(error, ConfigError | UsageProblem | OrderNotFound | AmbiguousReference):
+        return 2
     if isinstance(error, DomainRefusal):
         return 1
-    if isinstance(error, ConfigError | UsageProblem):
-        return 2
     if isinstance(error, DatabaseUnavailable):
         return 3
     return 1

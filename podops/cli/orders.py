@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podops import queries, services
+from podops import queries, reports, services
 from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.views import order_as_dict, print_order, print_order_list
 from podops.events import Actor, Channel
 from podops.status import OrderStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from podops.models import Order
 
 orders_app = typer.Typer(help="Look at orders.", no_args_is_help=True)
 
@@ -94,15 +100,17 @@ def show_command(
 
 def hold_command(
     number: OrderArg,
-    reason: Annotated[str, typer.Option("--reason", "-r", help="Why.")] = "",
+    reason: Annotated[
+        str, typer.Option("--reason", "-r", help="Why (on a held order: one more reason).")
+    ] = "",
 ) -> None:
-    """Stop an order's countdown until it is released."""
-    _act(lambda s: services.hold(s, number, cli_actor(), reason), "is on hold")
+    """Stop an order's countdown until it is released; on a held order, add a reason."""
+    _act(lambda s: services.hold(s, number, cli_actor(), reason))
 
 
 def release_command(number: OrderArg) -> None:
     """Restart the countdown of a held order."""
-    _act(lambda s: services.release(s, number, cli_actor()), "is released")
+    _act(lambda s: services.release(s, number, cli_actor()))
 
 
 def cancel_command(
@@ -115,7 +123,7 @@ def cancel_command(
             f"say why order {number.strip().lstrip('#')} is cancelled: "
             f'podops cancel {number} --reason "out of stock"'
         )
-    _act(lambda s: services.cancel(s, number, cli_actor(), reason), None)
+    _act(lambda s: services.cancel(s, number, cli_actor(), reason))
 
 
 def fulfilled_command(
@@ -141,21 +149,20 @@ def fulfilled_command(
     )
 
 
-def _act(call, done: str | None) -> None:  # type: ignore[no-untyped-def]
+def _act(call: Callable[[Session], Order], done: str | None = None) -> None:
+    """Run a staff verb and say where it left the order, its status named once
+    (or `done`, for a verb whose own words say more)."""
     from podops.cli.main import out, runtime
 
     rt = runtime()
     rt.db.check()
     with rt.db.unit_of_work() as session:
         order = call(session)
-        label, status = order.label, OrderStatus(order.status)
-    if done is None:
-        done = (
-            "is cancelled"
-            if status == OrderStatus.CANCELLED
-            else "has a cancellation request at its provider"
-        )
-    out.print(f"{order_label(label)} {done} ([bold]{status.label}[/bold]).")
+        label, number = order.label, order.number
+        result = done or reports.after_staff_step(order)
+    if result.endswith("needs design"):
+        result += f" (podops edit {number})"
+    out.print(f"{order_label(label)} {result}.", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podops.cli.args import OrderArg
+from podops import services
+from podops.cli.args import OrderArg, UsageProblem
 from podops.cli.orders import cli_actor
+
+if TYPE_CHECKING:
+    from podops.runtime.root import Runtime
 
 templates_app = typer.Typer(help="Product templates for print files.", no_args_is_help=True)
 
@@ -28,6 +32,8 @@ def render_command(
 
     rt = runtime()
     rt.db.check()
+    if line:
+        _check_lines(rt, number, line)
     outcomes = rt.print_files.render_order(number, cli_actor(), line or None)
     if not outcomes:
         out.print("No line to render (check the line positions).")
@@ -47,6 +53,17 @@ def render_command(
             )
     if refused:
         raise typer.Exit(1)
+
+
+def _check_lines(rt: Runtime, reference: str, wanted: list[int]) -> None:
+    """A line position the order does not have is mistyped (exit 2), as in `podops edit`."""
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        positions, label = [item.position for item in order.items], order.label
+    missing = [str(p) for p in wanted if p not in positions]
+    if missing:
+        listed = ", ".join(str(p) for p in positions) or "none"
+        raise UsageProblem(f"{label} has no line {', '.join(missing)} (its lines: {listed})")
 
 
 @templates_app.command("check")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from podops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sync.tracking_import import RowResult
 
 sheet_app = typer.Typer(
     help="The shared spreadsheet (Orders, Tracking, Archive tabs).", no_args_is_help=True
@@ -57,19 +60,34 @@ def import_command(
         table.add_column(column, overflow="fold")
     for result in results:
         cells = list(result.cells) + [""] * 3
-        outcome = (
-            "[green]imported[/green]"
-            if result.ok
-            else f"[red]error:[/red] {_escape(result.message)}"
-        )
         table.add_row(
-            str(result.row), _escape(cells[0]), _escape(cells[1]), _escape(cells[2]), outcome
+            str(result.row),
+            _escape(cells[0]),
+            _escape(cells[1]),
+            _escape(cells[2]),
+            _outcome(result),
         )
     out.print(table)
     failed = sum(not r.ok for r in results)
-    out.print(f"{len(results) - failed} imported, {failed} refused, {len(results)} row(s) read.")
+    already = sum(r.already for r in results)
+    repeated = f"{already} already recorded, " if already else ""
+    out.print(
+        f"{len(results) - failed - already} imported, {repeated}"
+        f"{failed} refused, {len(results)} row(s) read."
+    )
     if failed:
         raise typer.Exit(1)
+
+
+def _outcome(result: RowResult) -> str:
+    """The Result cell: imported (with a warning), already recorded, or the error."""
+    if not result.ok:
+        return f"[red]error:[/red] {_escape(result.message)}"
+    if result.already:
+        return _escape(result.message)
+    if result.message:
+        return f"[green]imported[/green]; [yellow]warning:[/yellow] {_escape(result.message)}"
+    return "[green]imported[/green]"
 
 
 def _escape(text: str) -> str:

@@ -37,6 +37,8 @@ class PlannedParcel:
 
     state: OrderLines
     plan: ParcelPlan
+    shared: tuple[str, ...] = ()
+    """Numbers of the other orders that already have this tracking number."""
 
 
 def _table(model: type[Any]) -> Table:
@@ -108,7 +110,7 @@ def _insert_events(
                 "action": EventName.of(p.plan.action).value,
                 "from_status": p.plan.before.value,
                 "to_status": p.plan.after.value,
-                "detail": p.plan.event_detail(),
+                "detail": p.plan.event_detail(p.shared),
             }
             for p in parcels
         ],

@@ -8,25 +8,51 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from podops import events
-from podops.errors import InvalidInput, OrderLocked
-from podops.events import Actor
+from podops.errors import DomainRefusal, InvalidInput, OrderLocked
+from podops.events import Actor, EventName
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import store_status_message
 from podops.refs import OrderRef
 from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
-from podops.services.order_changes import apply, clean_text
+from podops.services.order_changes import apply, clean_text, notify
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 MAX_FIELD_LENGTH = 500
+HOLD_REASON_SEPARATOR = "; "
+MAX_HOLD_REASONS = 1000
 
 
 def hold(session: Session, reference: str | OrderRef, actor: Actor, reason: str = "") -> Order:
-    """Stop the order where it is; the countdown's remaining time is kept for release."""
+    """Stop the order where it is; the countdown's remaining time is kept for release.
+
+    Holding a held order keeps it held (where it was and its time left unchanged)
+    and adds the new reason."""
     order = get_order(session, reference, for_update=True)
-    hold_order(session, order, actor, clean_text(reason, field="the reason") or "held by staff")
+    text = clean_text(reason, field="the reason")
+    if OrderStatus(order.status) == OrderStatus.ON_HOLD:
+        add_hold_reason(session, order, actor, text)
+    else:
+        hold_order(session, order, actor, text or "held by staff")
     return order
+
+
+def add_hold_reason(session: Session, order: Order, actor: Actor, reason: str) -> None:
+    """Put `reason` in front of a held order's reasons, or refuse when it adds nothing.
+
+    The newest reason leads, so a staff reason given over the shop's own hold makes
+    it a staff hold, which the shop setting the order back does not undo."""
+    known = (order.hold_reason or "").split(HOLD_REASON_SEPARATOR)
+    if not reason or reason in known:
+        raise DomainRefusal(f"{order.label} is already on hold: {order.hold_reason}")
+    reasons = [reason, *(part for part in known if part)]
+    while len(reasons) > 1 and len(HOLD_REASON_SEPARATOR.join(reasons)) > MAX_HOLD_REASONS:
+        reasons.pop()  # the oldest reasons go first; the events keep every one
+    order.hold_reason = HOLD_REASON_SEPARATOR.join(reasons)
+    order.updated_at = utcnow()
+    event = events.record(session, order, actor, EventName.HOLD_REASON, reason=reason)
+    notify(session, order, event)
 
 
 def release(session: Session, reference: str | OrderRef, actor: Actor) -> Order:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from podops.carriers import tracking_url
@@ -20,6 +21,7 @@ from podops.tracking.parcels import (
     ShipLine,
     normalize_parcel,
     plan_parcel,
+    shared_warning,
     store_messages,
 )
 
@@ -32,6 +34,7 @@ __all__ = [
     "record_tracking",
     "return_order",
     "start_production",
+    "tracking_warning",
 ]
 
 
@@ -66,7 +69,11 @@ def record_tracking(
     lines: list[ShipLine] | None = None,
     shipped_at: datetime | None = None,
 ) -> Shipment:
-    """Record one parcel. Without `lines` it holds every unit not yet shipped."""
+    """Record one parcel. Without `lines` it holds every unit not yet shipped.
+
+    A number other orders already have is accepted (one parcel for several orders
+    is legitimate) and named in the event (`shared_with`); `tracking_warning` is
+    what the person who recorded it is told."""
     order = (
         reference
         if isinstance(reference, Order)
@@ -74,6 +81,7 @@ def record_tracking(
     )
     carrier_name, number = normalize_parcel(carrier, number)
     parcel = plan_parcel(order_lines(order), carrier_name, number, lines)
+    others = orders_sharing(session, order.id, number)
     items = {item.id: item for item in order.items}
     shipment = Shipment(
         order=order,
@@ -87,13 +95,31 @@ def record_tracking(
     session.add(shipment)
     for line, qty in parcel.lines:
         items[line.id].quantity_shipped += qty
-    apply(session, order, parcel.action, actor, **parcel.event_detail())
+    apply(session, order, parcel.action, actor, **parcel.event_detail(others))
     if parcel.everything:
         order.shipped_at = shipment.shipped_at
     session.flush()
     for message in store_messages(order.id, shipment.id, parcel.everything):
         enqueue(session, message)
     return shipment
+
+
+def orders_sharing(session: Session, order_id: int, number: str) -> list[str]:
+    """Numbers of the other orders that have a parcel with this tracking number."""
+    query = (
+        select(Order.number)
+        .join(Shipment, Shipment.order_id == Order.id)
+        .where(Shipment.tracking_number == number, Order.id != order_id)
+        .distinct()
+        .order_by(Order.number)
+    )
+    return list(session.scalars(query))
+
+
+def tracking_warning(session: Session, shipment: Shipment) -> str:
+    """What to tell the person who recorded `shipment` when other orders have its number."""
+    others = orders_sharing(session, shipment.order_id, shipment.tracking_number)
+    return shared_warning(shipment.tracking_number, others) if others else ""
 
 
 def complete(session: Session, reference: str | Order, actor: Actor) -> Order:

@@ -14,7 +14,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -23,11 +23,19 @@ from sqlalchemy.orm import Session
 from podops import services
 from podops.errors import DomainRefusal, InvalidInput
 from podops.events import Actor
-from podops.models import LineItem, Order, Shipment, Store
+from podops.models import LineItem, Order, Shipment, ShipmentLine, Store
 from podops.refs import LineRef, OrderRef
 from podops.services.bulk_tracking import PlannedParcel
 from podops.status import OrderStatus
-from podops.tracking.parcels import LineState, OrderLines, ShipLine, plan_parcel
+from podops.tracking.parcels import (
+    LineState,
+    OrderLines,
+    RecordedParcel,
+    ShipLine,
+    plan_parcel,
+    repeat_conflict,
+    shared_warning,
+)
 from podops.tracking.rows import TrackingInput
 
 CHUNK = 500
@@ -35,32 +43,87 @@ CHUNK = 500
 
 @dataclass(frozen=True, slots=True)
 class TrackingOutcome:
+    """One row's result: recorded (`message` may warn), already recorded, or refused."""
+
     row: int
     ok: bool
     message: str
     order: str = ""
     order_id: int | None = None
+    already: bool = False
 
 
 def record_trackings(
     session: Session, inputs: Sequence[TrackingInput], actor: Actor, now: datetime
 ) -> list[TrackingOutcome]:
-    """Record each row's parcel, or say why not; one outcome per input, in order."""
+    """Record each row's parcel, or say why not; one outcome per input, in order.
+
+    A row that repeats a parcel already recorded (same order, number, carrier,
+    line and units) is `already` recorded, not an error; one that contradicts it
+    is refused."""
     orders = _load_orders(session, inputs)
     outcomes: list[TrackingOutcome] = []
-    parcels: list[PlannedParcel] = []
+    parcels: list[tuple[int, PlannedParcel]] = []
     for item in inputs:
         try:
             state, position = _resolve(orders, item)
+            repeated = _repeated(state, position, item)
+            if repeated is not None:
+                outcomes.append(repeated)
+                continue
             plan = plan_parcel(state, item.carrier, item.number, _wanted(state, position, item))
         except DomainRefusal as exc:
             outcomes.append(TrackingOutcome(item.row, False, exc.message))
             continue
-        parcels.append(PlannedParcel(state, plan))
+        parcels.append((len(outcomes), PlannedParcel(state, plan)))
         outcomes.append(TrackingOutcome(item.row, True, "", state.number, state.id))
     if parcels:
-        services.record_parcels(session, parcels, actor, now)
+        planned = _with_shared(session, [parcel for _, parcel in parcels])
+        for (index, _), parcel in zip(parcels, planned, strict=True):
+            if parcel.shared:
+                warning = shared_warning(parcel.plan.number, parcel.shared)
+                outcomes[index] = replace(outcomes[index], message=warning)
+        services.record_parcels(session, planned, actor, now)
     return outcomes
+
+
+def _repeated(
+    state: OrderLines, position: int | None, item: TrackingInput
+) -> TrackingOutcome | None:
+    """The outcome of a row naming a parcel recorded before (None for a new number)."""
+    recorded = state.recorded.get(item.number)
+    if recorded is None:
+        return None
+    line = position if position is not None else (item.sku or None)
+    conflict = repeat_conflict(state, recorded, item.carrier, line, item.quantity)
+    if conflict:
+        raise DomainRefusal(
+            f"tracking {item.number} is already recorded on {state.label}, {conflict}"
+        )
+    message = f"already recorded on {state.label}"
+    return TrackingOutcome(item.row, True, message, state.number, state.id, already=True)
+
+
+def _with_shared(session: Session, parcels: list[PlannedParcel]) -> list[PlannedParcel]:
+    """The parcels, each with the other orders (recorded before, or rows above it)
+    that have its tracking number."""
+    numbers = sorted({parcel.plan.number for parcel in parcels})
+    owners: dict[str, dict[int, str]] = {}
+    for start in range(0, len(numbers), CHUNK):
+        query = (
+            select(Shipment.tracking_number, Order.id, Order.number)
+            .join(Order, Shipment.order_id == Order.id)
+            .where(Shipment.tracking_number.in_(numbers[start : start + CHUNK]))
+        )
+        for number, order_id, order_number in session.execute(query):
+            owners.setdefault(number, {})[order_id] = order_number
+    result = []
+    for parcel in parcels:
+        holders = owners.setdefault(parcel.plan.number, {})
+        others = tuple(n for oid, n in holders.items() if oid != parcel.state.id)
+        holders[parcel.state.id] = parcel.state.number
+        result.append(replace(parcel, shared=others))
+    return result
 
 
 def _wanted(state: OrderLines, position: int | None, item: TrackingInput) -> list[ShipLine] | None:
@@ -130,11 +193,23 @@ def _load_chunk(session: Session, numbers: list[str]) -> dict[int, OrderLines]:
         state.lines.append(
             LineState(iid, position, sku, reference, quantity, quantity - units_shipped)
         )
-    parcels = select(Shipment.order_id, Shipment.tracking_number, Shipment.carrier).where(
-        Shipment.order_id.in_(list(states))
+    parcels = (
+        select(
+            Shipment.order_id,
+            Shipment.tracking_number,
+            Shipment.carrier,
+            LineItem.position,
+            ShipmentLine.quantity,
+        )
+        .outerjoin(ShipmentLine, ShipmentLine.shipment_id == Shipment.id)
+        .outerjoin(LineItem, ShipmentLine.line_item_id == LineItem.id)
+        .where(Shipment.order_id.in_(list(states)))
     )
-    for oid, number, carrier in session.execute(parcels):
+    for oid, number, carrier, position, units in session.execute(parcels):
         states[oid].numbers[number] = carrier
+        recorded = states[oid].recorded.setdefault(number, RecordedParcel(carrier))
+        if position is not None:
+            recorded.units[position] = recorded.units.get(position, 0) + (units or 0)
     return states
 
 

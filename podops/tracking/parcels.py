@@ -48,6 +48,14 @@ class LineState:
 
 
 @dataclass(slots=True)
+class RecordedParcel:
+    """A parcel already on an order: its carrier and its units per line position."""
+
+    carrier: str
+    units: dict[int, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
 class OrderLines:
     """An order as the parcels recorded so far left it: status, numbers, open units."""
 
@@ -60,6 +68,8 @@ class OrderLines:
     version: int = 0
     shipped_at: datetime | None = None
     store: str = ""
+    recorded: dict[str, RecordedParcel] = field(default_factory=dict)
+    """Tracking number -> the parcel as recorded before this import (bulk only)."""
 
     @property
     def label(self) -> str:
@@ -78,12 +88,16 @@ class ParcelPlan:
     action: Action
     everything: bool
 
-    def event_detail(self) -> dict[str, Any]:
-        return {
+    def event_detail(self, shared_with: Sequence[str] = ()) -> dict[str, Any]:
+        """The parcel's audit detail; `shared_with`: other orders that have its number."""
+        detail: dict[str, Any] = {
             "carrier": self.carrier,
             "tracking_number": self.number,
             "lines": {line.reference: qty for line, qty in self.lines},
         }
+        if shared_with:
+            detail["shared_with"] = list(shared_with)
+        return detail
 
 
 def normalize_number(text: str) -> str:
@@ -162,6 +176,40 @@ def plan_parcel(
     state.numbers[number] = carrier
     state.status = step.after
     return ParcelPlan(carrier, number, lines, step.before, step.after, action, everything)
+
+
+def repeat_conflict(
+    state: OrderLines,
+    recorded: RecordedParcel,
+    carrier: str,
+    line: int | str | None,
+    qty: int | None,
+) -> str:
+    """Why a row naming a parcel already recorded on the order is not that parcel
+    ('' when it repeats it: the same carrier, and the line and units it names)."""
+    if normalize_carrier(carrier) != normalize_carrier(recorded.carrier):
+        return f"it was recorded with {recorded.carrier}, not {carrier}"
+    if isinstance(line, int):
+        positions = [line]
+    elif line:
+        positions = [i.position for i in state.lines if i.sku.upper() == line.strip().upper()]
+    else:
+        positions = list(recorded.units)
+    held = sum(recorded.units.get(position, 0) for position in positions)
+    named = f"line {line}" if isinstance(line, int) else (line.strip() if line else "the order")
+    if line and not held:
+        return f"that parcel holds no unit of {named}"
+    if qty is not None and qty != held:
+        return f"that parcel holds {held} unit(s) of {named}, not {qty}"
+    return ""
+
+
+def shared_warning(number: str, others: Sequence[str]) -> str:
+    """The warning for a tracking number that other orders already have."""
+    return (
+        f"tracking {number} is also on order {' and '.join(others)}: one parcel for "
+        "several orders, or a typo?"
+    )
 
 
 def store_messages(order_id: int, shipment_id: int, everything: bool) -> list[Outgoing]:

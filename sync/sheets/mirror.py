@@ -71,6 +71,7 @@ class CycleReport:
     edits_refused: int = 0
     tracking_imported: int = 0
     tracking_errors: int = 0
+    tracking_already: int = 0
     repairs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -84,7 +85,8 @@ class CycleReport:
             "read-only cell",
             f"staff edits: {self.edits_applied} applied, {self.edits_refused} refused "
             "(reason beside the row)",
-            f"tracking tab: {self.tracking_imported} imported, {self.tracking_errors} with errors",
+            f"tracking tab: {self.tracking_imported} imported, {self.tracking_errors} with errors"
+            + (f", {self.tracking_already} already recorded" if self.tracking_already else ""),
             *(f"repaired: {text}" for text in self.repairs),
             *(f"problem: {text}" for text in self.problems),
         ]
@@ -197,6 +199,7 @@ class SheetMirror:
             messages = {k: v for k, v in {**snapshot.messages, **results.messages}.items() if v}
         tracking = import_tab(self.db, tracking_values, SHEET_ACTOR, now)
         report.tracking_imported, report.tracking_errors = tracking.imported, tracking.errors
+        report.tracking_already = tracking.already
         if tracking.problem:
             report.problems.append(tracking.problem)
         plan = None

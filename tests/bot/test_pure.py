@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.pacing import ChannelPacer
-from bot.parsing import Command, parse
+from bot.parsing import USAGE, Command, parse
 from podops.authz import Authorizer
 from podops.errors import Forbidden, InvalidInput
 from podops.models import Order
@@ -123,3 +124,20 @@ def test_countdown_reads_well_after_submits(seconds: int, expected: str) -> None
     assert countdown(order, now) == expected
     held = Order(status=OrderStatus.ON_HOLD, submit_at=now + timedelta(seconds=seconds))
     assert countdown(held, now) == ""
+
+
+@pytest.mark.parametrize("name", sorted(USAGE))
+def test_help_shows_what_the_parser_requires(name: str) -> None:
+    """Every word of a help line outside brackets is needed; the bracketed ones are not."""
+    bare = re.sub(r"\[[^]]*\]", "", USAGE[name]).replace("REASON", "duplicate")
+    required = bare.split()[1:]
+    assert parse(" ".join(required)).name == name
+    if len(required) > 1:
+        with pytest.raises(InvalidInput, match=re.escape(f"Usage: `{USAGE[name]}`")):
+            parse(" ".join(required[:-1]))
+
+
+def test_cancel_without_a_reason_is_refused_with_the_usage() -> None:
+    with pytest.raises(InvalidInput, match=r"say why order 1234 is cancelled\. Usage"):
+        parse("cancel #1234")
+    assert parse("hold 1234") == Command("hold", "1234")  # a hold's reason is optional

@@ -87,10 +87,10 @@ def test_a_refused_design_exits_1_with_the_reason_for_staff(
     assert any("contains emoji" in problem for problem in problems)
 
 
-def test_an_unknown_order_is_one_line_and_exit_1(
+def test_an_unknown_order_is_one_line_and_exit_2(
     workdir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["render", "999999"]) == 1
+    assert main(["render", "999999"]) == 2  # a mistyped order number, as README says
     assert capsys.readouterr().err.strip().startswith("error: no order 999999")
 
 

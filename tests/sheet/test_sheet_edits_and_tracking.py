@@ -182,3 +182,33 @@ def test_fulfilled_by_shop_completes_a_held_order_and_sends_nothing(
     assert _status(env, typo) == OrderStatus.ON_HOLD
     assert "write yes if the shop fulfilled it" in env.row_of(f"{typo}-01")["sheet message"]
     assert env.row_of(f"{parcel}-01")["tracking"] == "UPS 1Z999AA10123456784"
+
+
+def test_a_row_pasted_again_is_already_recorded_and_a_shared_number_warns(
+    env: SheetEnv, policy: ShopPolicy
+) -> None:
+    first = factories.submitted_order(env.db, policy)
+    second = factories.submitted_order(env.db, policy)
+    env.cycle()
+    _paste(env, [[first, "UPS", "1Z999AA10123456784"]])
+    env.cycle()
+    # The same parcel pasted again lower down (its cells differ only in spacing and
+    # case), and the same number for another order: a combined parcel, or a typo.
+    _paste(
+        env, [[f"#{first}", "ups", "1Z999 AA10123456784"], [second, "UPS", "1Z999AA10123456784"]], 3
+    )
+
+    report = env.cycle()
+
+    results = _results(env)
+    assert results[1] == f"already recorded on order {first}"
+    assert results[2].startswith("imported ") and results[2].endswith(
+        f"; warning: tracking 1Z999AA10123456784 is also on order {first}: one parcel for "
+        "several orders, or a typo?"
+    )
+    assert (report.tracking_imported, report.tracking_errors, report.tracking_already) == (1, 0, 1)
+    assert "1 already recorded" in "\n".join(report.lines())
+    assert _status(env, second) == OrderStatus.SHIPPED
+    with env.db.unit_of_work() as session:
+        shipped = session.scalars(select(Event).where(Event.action == "ship_all")).all()
+        assert [e.detail.get("shared_with") for e in shipped] == [None, [first]]

@@ -140,20 +140,24 @@ def test_csv_import_reads_bom_semicolons_and_windows_line_ends(
         assert order.shipments[0].channel == "cli"
 
 
-def test_csv_import_again_refuses_every_row_as_already_recorded(
+def test_csv_import_again_reports_every_row_as_already_recorded_and_exits_0(
     db: Database,
     db_url: str,
     policy: ShopPolicy,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """Issue 14 item 13: a row already recorded with the same values is not an error."""
     number = factories.submitted_order(db, policy)
     csv_path = tmp_path / "t.csv"
     csv_path.write_text(f"{number},UPS,1Z999AA10123456784\n", encoding="utf-8")
     config = _config(tmp_path, db_url)
     assert cli.main(["--config", str(config), "tracking", "import", str(csv_path)]) == 0
-    assert cli.main(["--config", str(config), "tracking", "import", str(csv_path)]) == 1
-    assert "already recorded" in capsys.readouterr().out
+    capsys.readouterr()
+    assert cli.main(["--config", str(config), "tracking", "import", str(csv_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"already recorded on order {number}" in out
+    assert "0 imported, 1 already recorded, 0 refused, 1 row(s) read." in out
 
 
 def test_sheet_sync_command_prints_requests_and_changes(
