@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -72,6 +72,13 @@ class StoreConfig(Section):
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+
+    @property
+    def first_sync_window(self) -> timedelta | None:
+        """How far back a store without a cursor is read (None: as the store decides)."""
+        if self.platform != "woocommerce" or self.first_sync_days == 0:
+            return None
+        return timedelta(days=self.first_sync_days)
 
 
 class ProviderConfig(Section):

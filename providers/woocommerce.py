@@ -100,13 +100,13 @@ class WooCommerceStore:
         )
         self.client.base_url = new_base
 
-    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
+    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
         params: dict[str, Any] = {"per_page": PER_PAGE, "orderby": "date", "order": "asc"}
         if since is not None:
             params["modified_after"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
             params["dates_are_gmt"] = "true"
         url: str | None = f"{API}/orders"
-        page = 1
+        page = max(1, start_page)
         while url is not None and page <= MAX_PAGES:
             response = self._send("GET", url, params={**params, "page": page})
             body = json_body(response)
