@@ -7,8 +7,11 @@ Rules a shop can rely on (see docs/intake.md):
   someone else must not go to the payer);
 - personalization comes from line-item `meta_data`, mapped by meta key or
   display key through the store's `personalization` table (a matching
-  `product_personalization` SKU pattern replaces it for that line); a value
-  that is not short plain text is not used and the line says why.
+  `product_personalization` SKU pattern replaces it for that line), as
+  plugins write the keys (`Engraving ($5.00)`, `pa_engraving`, `Engraving:`:
+  the rules are `podops.meta_keys`); a key that names two fields, or two keys
+  that fill one field differently, are problems on the line, never a guess;
+  a value that is not short plain text is not used and the line says why.
 """
 
 from __future__ import annotations
@@ -17,9 +20,11 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.meta_keys import KeyMatcher
 from podops.settings import PersonalizationMapping, StoreConfig
 
 MAX_META_CHARS = 500
@@ -134,10 +139,11 @@ def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
     )
     if quantity <= 0:
         line.problems.append(f"quantity {item.get('quantity')!r} is not a positive number")
-    mapping = mapping_for(sku, config)
+    matcher = matcher_for(mapping_for(sku, config))
+    filled: dict[str, str] = {}
     for meta in item.get("meta_data") or []:
         if isinstance(meta, dict):
-            _apply_meta(line, meta, mapping)
+            _apply_meta(line, meta, matcher, filled)
     return line
 
 
@@ -156,27 +162,51 @@ def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:
     return config.personalization
 
 
+def matcher_for(mapping: PersonalizationMapping) -> KeyMatcher:
+    return _matcher(tuple(mapping.fields.items()), tuple(mapping.images.items()))
+
+
+@lru_cache(maxsize=64)
+def _matcher(
+    fields: tuple[tuple[str, str], ...], images: tuple[tuple[str, str], ...]
+) -> KeyMatcher:
+    return KeyMatcher(dict(fields), dict(images))
+
+
 def _apply_meta(
-    line: IncomingLineItem, meta: dict[str, Any], mapping: PersonalizationMapping
+    line: IncomingLineItem, meta: dict[str, Any], matcher: KeyMatcher, filled: dict[str, str]
 ) -> None:
+    """One meta entry into the line; `filled`: field -> the label that filled it."""
     key = str(meta.get("key") or "")
     display_key = str(meta.get("display_key") or "")
-    field = mapping.fields.get(key) or mapping.fields.get(display_key)
-    image = mapping.images.get(key) or mapping.images.get(display_key)
-    if field is None and image is None:
-        return
     label = display_key or key
+    found = matcher.match(key, display_key)
+    if found.ambiguous:
+        names = ", ".join(repr(name) for name in found.ambiguous)
+        line.problems.append(f"meta {label!r} could be any of {names}: not used")
+        return
+    if not found.found:
+        return
     text = meta_text(meta.get("value"))
     if text is None:
         line.problems.append(f"meta {label!r} is not text")
         return
-    if image is not None:
+    if found.image is not None:
         if text and not text.lower().startswith(("https://", "http://")):
             line.problems.append(f"meta {label!r} is not an image link")
         elif text:
-            line.image_urls[image] = text
-    if field is not None:
-        line.personalization[field] = text
+            line.image_urls[found.image] = text
+    if found.field is None:
+        return
+    earlier = filled.get(found.field)
+    if not found.exact and earlier not in (None, label):
+        if line.personalization.get(found.field) != text:
+            line.problems.append(
+                f"meta {earlier!r} and {label!r} both fill {found.field!r}: check which is meant"
+            )
+        return
+    line.personalization[found.field] = text
+    filled[found.field] = label
 
 
 def meta_text(value: Any) -> str | None:
