@@ -132,6 +132,12 @@ class WooCommerceStore:
             url = f"{API}/orders" if has_next and body else None
             page += 1
 
+    def recent_orders(self, count: int) -> list[dict[str, Any]]:
+        """The shop's latest orders as WooCommerce JSON (for `podops stores check`)."""
+        params = {"per_page": max(1, min(count, PER_PAGE)), "orderby": "date", "order": "desc"}
+        body = json_body(self._send("GET", f"{API}/orders", params=params))
+        return [o for o in body if isinstance(o, dict)] if isinstance(body, list) else []
+
     def _map(self, raw: dict[str, Any]) -> IncomingOrder:
         return map_order_safely(raw, self.key, self.config)
 

@@ -17,6 +17,8 @@ Rules a shop can rely on (see docs/intake.md):
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatchcase
@@ -24,7 +26,7 @@ from functools import lru_cache
 from typing import Any
 
 from podops.incoming import IncomingLineItem, IncomingOrder
-from podops.meta_keys import KeyMatcher
+from podops.meta_keys import KeyMatch, KeyMatcher
 from podops.settings import PersonalizationMapping, StoreConfig
 
 MAX_META_CHARS = 500
@@ -156,10 +158,7 @@ def _unit_price(item: dict[str, Any], quantity: int) -> Decimal:
 
 def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:
     """The store's meta mapping, or the first `product_personalization` pattern matching the SKU."""
-    for pattern, mapping in config.product_personalization.items():
-        if fnmatchcase(sku.upper(), pattern.upper()):
-            return mapping
-    return config.personalization
+    return _table_for(sku, config)[1]
 
 
 def matcher_for(mapping: PersonalizationMapping) -> KeyMatcher:
@@ -222,3 +221,46 @@ def meta_text(value: Any) -> str | None:
     if len(text) > MAX_META_CHARS or _CONTROL.search(text):
         return None
     return text
+
+
+@dataclass(slots=True)
+class KeySeen:
+    """One meta key as a store's recent orders carry it, and where it goes."""
+
+    key: str
+    display_key: str
+    mapping: str
+    """Which table decides: `personalization`, or `product_personalization."MUG-*"`."""
+    found: KeyMatch
+    lines: int = 0
+    skus: set[str] = dc_field(default_factory=set)
+
+
+def keys_seen(orders: list[dict[str, Any]], config: StoreConfig) -> list[KeySeen]:
+    """Every line-item meta key in these orders (WooCommerce JSON) with its match; mapped
+    keys first, then by how often they appear."""
+    seen: dict[tuple[str, str, str], KeySeen] = {}
+    for order in orders:
+        for item in order.get("line_items") or []:
+            if not isinstance(item, dict):
+                continue
+            sku = str(item.get("sku") or "").strip()
+            table, mapping = _table_for(sku, config)
+            for meta in item.get("meta_data") or []:
+                if not isinstance(meta, dict):
+                    continue
+                key, shown = str(meta.get("key") or ""), str(meta.get("display_key") or "")
+                row = seen.get((key, shown, table))
+                if row is None:
+                    found = matcher_for(mapping).match(key, shown)
+                    row = seen[(key, shown, table)] = KeySeen(key, shown, table, found)
+                row.lines += 1
+                row.skus.add(sku)
+    return sorted(seen.values(), key=lambda r: (not r.found.found, -r.lines, r.key))
+
+
+def _table_for(sku: str, config: StoreConfig) -> tuple[str, PersonalizationMapping]:
+    for pattern, mapping in config.product_personalization.items():
+        if fnmatchcase(sku.upper(), pattern.upper()):
+            return f'product_personalization."{pattern}"', mapping
+    return "personalization", config.personalization
