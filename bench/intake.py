@@ -63,6 +63,7 @@ def build(shop: FakeWooCommerce, folder: Path) -> tuple[Runtime, TimedTransport]
     config = StoreConfig(
         platform="woocommerce",
         url=shop.url,
+        ca_bundle=shop.ca_bundle,
         consumer_key=SecretStr(CONSUMER_KEY),
         consumer_secret=SecretStr(CONSUMER_SECRET),
         personalization=PersonalizationMapping(fields={"Name": "name"}),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,6 +50,16 @@ class StoreConfig(Section):
     fulfil_statuses: list[str] = Field(default_factory=lambda: ["processing"])
     poll_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
     has_shipment_tracking: bool = True
+    # WooCommerce only. How the keys travel over https: "basic" (the Authorization
+    # header, WooCommerce's documented way) or "query" (consumer_key/consumer_secret
+    # query parameters, for hosts that strip the Authorization header).
+    auth: Literal["basic", "query"] = "basic"
+    ca_bundle: str = ""
+    """WooCommerce only: a PEM file of the certificate authorities to trust for this
+    shop (a shop behind a private CA); empty: the usual public authorities."""
+    first_sync_days: int = Field(default=30, ge=0, le=36500)
+    """WooCommerce only: how far back the first sync reads (orders modified in the last
+    N days); 0 reads the shop's whole history."""
     personalization: PersonalizationMapping = Field(default_factory=PersonalizationMapping)
     product_personalization: dict[str, PersonalizationMapping] = Field(default_factory=dict)
     # Test mode (platform "sandbox") only: how often orders arrive, how far back
@@ -62,6 +72,13 @@ class StoreConfig(Section):
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+
+    @property
+    def first_sync_window(self) -> timedelta | None:
+        """How far back a store without a cursor is read (None: as the store decides)."""
+        if self.platform != "woocommerce" or self.first_sync_days == 0:
+            return None
+        return timedelta(days=self.first_sync_days)
 
 
 class ProviderConfig(Section):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import random
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -78,8 +79,11 @@ def make_client(
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:
-    """An httpx.Client with our defaults; adapters receive it ready-made."""
+    """An httpx.Client with our defaults; adapters receive it ready-made.
+
+    `verify`: an SSL context trusting a private CA, never False in production."""
     return httpx.Client(
         base_url=base_url,
         timeout=timeout,
@@ -88,6 +92,7 @@ def make_client(
         headers={"accept": "application/json", "user-agent": "podops", **(headers or {})},
         limits=DEFAULT_LIMITS,
         transport=transport,
+        verify=verify,
         follow_redirects=False,
     )
 
@@ -184,7 +189,7 @@ def send(
     except httpx.TimeoutException as exc:
         raise error(f"{who}: no answer in time ({method} {_path(url)})", retryable=True) from exc
     except httpx.TransportError as exc:
-        raise error(f"{who}: cannot connect ({type(exc).__name__})", retryable=True) from exc
+        raise error(f"{who}: cannot connect ({_why(exc)})", retryable=True) from exc
     if response.is_success or response.status_code in expected:
         return response
     raise error(f"{who}: {explain(response)}", retryable=False)
@@ -197,6 +202,13 @@ def _send_once(
     if response.status_code in RETRY_STATUSES:
         raise _Retry(response)
     return response
+
+
+def _why(exc: httpx.TransportError) -> str:
+    """The error's class, or in words when the TLS certificate was not trusted."""
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "its TLS certificate is not trusted; a private CA needs ca_bundle"
+    return type(exc).__name__
 
 
 def _path(url: str) -> str:

@@ -146,14 +146,14 @@ class SandboxStore:
         self._lock = threading.Lock()
         self._memory: list[dict[str, Any]] = []
 
-    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
+    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
         now = self.clock()
         start = since if since is not None else now - self.backfill
         if self.config.sandbox_opened_at is not None:
             start = max(start, self.config.sandbox_opened_at)
         changed = [o for o in self.orders_until(now, start - self.cancel_after) if _after(o, start)]
         pages = max(1, -(-len(changed) // PAGE))
-        for index in range(pages):
+        for index in range(min(start_page, pages) - 1, pages):
             chunk = changed[index * PAGE : (index + 1) * PAGE]
             yield OrderPage(
                 orders=[map_order_safely(o, self.key, self.config) for o in chunk],

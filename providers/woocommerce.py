@@ -6,10 +6,8 @@ following `X-WP-TotalPages` and the `Link: rel="next"` header) and pushes
 status and tracking back. Every push first looks at what the store already
 has, so a repeated outbox delivery never sends a second note or tracking item.
 
-Authentication: over HTTPS the consumer key and secret go as HTTP Basic auth
-(WooCommerce's documented method). Over plain http (only the local test
-server) they go as `consumer_key`/`consumer_secret` query parameters; a real
-shop over plain http would want OAuth 1.0a, which podops does not speak.
+How the shop is reached (keys, TLS trust, redirects, refusals in words) is
+`providers/woocommerce_http.py`.
 """
 
 from __future__ import annotations
@@ -19,15 +17,17 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from typing import Any
 
 import httpx
 
-from podops.errors import ConfigError, StoreError
+from podops.errors import StoreError
 from podops.incoming import IncomingOrder
 from podops.ports.store import OrderPage, PushResult, TrackingPush
-from podops.settings import StoreConfig, env_name
-from providers.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, json_body, make_client, send
+from podops.settings import StoreConfig
+from providers.http import DEFAULT_RETRY, RetryPolicy, json_body, send
+from providers.woocommerce_http import REDIRECTS, build_client, explain, redirected_base
 from providers.woocommerce_mapping import map_order_safely, modified_at
 
 log = logging.getLogger(__name__)
@@ -36,55 +36,9 @@ API = "wp-json/wc/v3"
 TRACKING_API = "wp-json/wc-shipment-tracking/v3"
 PER_PAGE = 100
 MAX_PAGES = 10_000
+MAX_REDIRECTS = 3
 
-
-def build_client(
-    key: str,
-    config: StoreConfig,
-    *,
-    timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
-    transport: httpx.BaseTransport | None = None,
-) -> httpx.Client:
-    """The httpx client for one shop, authenticated the way its URL allows."""
-    url = config.url.strip().rstrip("/")
-    if not url.startswith(("https://", "http://")):
-        raise ConfigError(
-            f"stores.{key}.url: expected the shop's address, like https://shop.example.com"
-        )
-    if config.consumer_key is None or config.consumer_secret is None:
-        key_var = env_name(f"stores.{key}.consumer_key")
-        secret_var = env_name(f"stores.{key}.consumer_secret")
-        raise ConfigError(f"store {key!r} has no WooCommerce keys: set {key_var} and {secret_var}")
-    ck = config.consumer_key.get_secret_value()
-    cs = config.consumer_secret.get_secret_value()
-    if url.startswith("https://"):
-        return make_client(url + "/", timeout=timeout, auth=(ck, cs), transport=transport)
-    params = {"consumer_key": ck, "consumer_secret": cs}
-    return make_client(url + "/", timeout=timeout, params=params, transport=transport)
-
-
-def explain(response: httpx.Response) -> str:
-    """A refusal in words a shop owner understands."""
-    body = json_body(response)
-    code = str(body.get("code", "")) if isinstance(body, dict) else ""
-    message = str(body.get("message", "")) if isinstance(body, dict) else ""
-    status = response.status_code
-    if status in (401, 403):
-        return f"WooCommerce refused the consumer key ({status})" + (
-            f": {message}" if message else ""
-        )
-    if status == 404 and code == "rest_no_route":
-        return (
-            f"WooCommerce has no {response.request.url.path} (404): check the store URL, "
-            "pretty permalinks, and the Shipment Tracking extension"
-        )
-    if status == 404:
-        return "WooCommerce has no such order (404)"
-    if status == 429:
-        return "WooCommerce is rate limiting requests (429); will try again later"
-    if status >= 500:
-        return f"WooCommerce failed ({status})" + (f": {message}" if message else "")
-    return f"WooCommerce refused the request ({status})" + (f": {message}" if message else "")
+__all__ = ["WooCommerceStore", "build_client", "explain"]
 
 
 class WooCommerceStore:
@@ -109,26 +63,50 @@ class WooCommerceStore:
         self.no_tracking_extension = False
         """Set (and logged once) when the shop answered that it has no tracking route."""
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        return send(
-            self.client,
-            method,
-            path,
-            error=StoreError,
-            who=f"store {self.key!r}",
-            explain=explain,
-            policy=self.retry,
-            sleep=self.sleep,
-            **kwargs,
-        )
+    def _send(
+        self, method: str, path: str, *, expected: frozenset[int] = frozenset(), **kwargs: Any
+    ) -> httpx.Response:
+        """One call; a same-site redirect moves the client to the new address first."""
+        for _ in range(MAX_REDIRECTS + 1):
+            response = send(
+                self.client,
+                method,
+                path,
+                error=StoreError,
+                who=f"store {self.key!r}",
+                explain=partial(explain, store=self.key),
+                policy=self.retry,
+                sleep=self.sleep,
+                expected=expected | REDIRECTS,
+                **kwargs,
+            )
+            if response.status_code not in REDIRECTS:
+                return response
+            self._follow(response)
+        raise StoreError(f"store {self.key!r}: too many redirects", retryable=False)
 
-    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
+    def _follow(self, response: httpx.Response) -> None:
+        new_base = redirected_base(self.client.base_url, response)
+        if isinstance(new_base, str):
+            raise StoreError(f"store {self.key!r}: the shop {new_base}", retryable=False)
+        log.warning(
+            "store %r moved to %s (the shop answered %d); following it: set url = %r in "
+            "[stores.%s] to skip the redirect",
+            self.key,
+            new_base,
+            response.status_code,
+            str(new_base).rstrip("/"),
+            self.key,
+        )
+        self.client.base_url = new_base
+
+    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
         params: dict[str, Any] = {"per_page": PER_PAGE, "orderby": "date", "order": "asc"}
         if since is not None:
             params["modified_after"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
             params["dates_are_gmt"] = "true"
         url: str | None = f"{API}/orders"
-        page = 1
+        page = max(1, start_page)
         while url is not None and page <= MAX_PAGES:
             response = self._send("GET", url, params={**params, "page": page})
             body = json_body(response)
@@ -153,6 +131,12 @@ class WooCommerceStore:
             has_next = "next" in response.links or page < total_pages
             url = f"{API}/orders" if has_next and body else None
             page += 1
+
+    def recent_orders(self, count: int) -> list[dict[str, Any]]:
+        """The shop's latest orders as WooCommerce JSON (for `podops stores check`)."""
+        params = {"per_page": max(1, min(count, PER_PAGE)), "orderby": "date", "order": "desc"}
+        body = json_body(self._send("GET", f"{API}/orders", params=params))
+        return [o for o in body if isinstance(o, dict)] if isinstance(body, list) else []
 
     def _map(self, raw: dict[str, Any]) -> IncomingOrder:
         return map_order_safely(raw, self.key, self.config)

@@ -7,19 +7,26 @@ Rules a shop can rely on (see docs/intake.md):
   someone else must not go to the payer);
 - personalization comes from line-item `meta_data`, mapped by meta key or
   display key through the store's `personalization` table (a matching
-  `product_personalization` SKU pattern replaces it for that line); a value
-  that is not short plain text is not used and the line says why.
+  `product_personalization` SKU pattern replaces it for that line), as
+  plugins write the keys (`Engraving ($5.00)`, `pa_engraving`, `Engraving:`:
+  the rules are `podops.meta_keys`); a key that names two fields, or two keys
+  that fill one field differently, are problems on the line, never a guess;
+  a value that is not short plain text is not used and the line says why.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Any
 
 from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.meta_keys import KeyMatch, KeyMatcher
 from podops.settings import PersonalizationMapping, StoreConfig
 
 MAX_META_CHARS = 500
@@ -134,10 +141,11 @@ def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
     )
     if quantity <= 0:
         line.problems.append(f"quantity {item.get('quantity')!r} is not a positive number")
-    mapping = mapping_for(sku, config)
+    matcher = matcher_for(mapping_for(sku, config))
+    filled: dict[str, str] = {}
     for meta in item.get("meta_data") or []:
         if isinstance(meta, dict):
-            _apply_meta(line, meta, mapping)
+            _apply_meta(line, meta, matcher, filled)
     return line
 
 
@@ -150,33 +158,54 @@ def _unit_price(item: dict[str, Any], quantity: int) -> Decimal:
 
 def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:
     """The store's meta mapping, or the first `product_personalization` pattern matching the SKU."""
-    for pattern, mapping in config.product_personalization.items():
-        if fnmatchcase(sku.upper(), pattern.upper()):
-            return mapping
-    return config.personalization
+    return _table_for(sku, config)[1]
+
+
+def matcher_for(mapping: PersonalizationMapping) -> KeyMatcher:
+    return _matcher(tuple(mapping.fields.items()), tuple(mapping.images.items()))
+
+
+@lru_cache(maxsize=64)
+def _matcher(
+    fields: tuple[tuple[str, str], ...], images: tuple[tuple[str, str], ...]
+) -> KeyMatcher:
+    return KeyMatcher(dict(fields), dict(images))
 
 
 def _apply_meta(
-    line: IncomingLineItem, meta: dict[str, Any], mapping: PersonalizationMapping
+    line: IncomingLineItem, meta: dict[str, Any], matcher: KeyMatcher, filled: dict[str, str]
 ) -> None:
+    """One meta entry into the line; `filled`: field -> the label that filled it."""
     key = str(meta.get("key") or "")
     display_key = str(meta.get("display_key") or "")
-    field = mapping.fields.get(key) or mapping.fields.get(display_key)
-    image = mapping.images.get(key) or mapping.images.get(display_key)
-    if field is None and image is None:
-        return
     label = display_key or key
+    found = matcher.match(key, display_key)
+    if found.ambiguous:
+        names = ", ".join(repr(name) for name in found.ambiguous)
+        line.problems.append(f"meta {label!r} could be any of {names}: not used")
+        return
+    if not found.found:
+        return
     text = meta_text(meta.get("value"))
     if text is None:
         line.problems.append(f"meta {label!r} is not text")
         return
-    if image is not None:
+    if found.image is not None:
         if text and not text.lower().startswith(("https://", "http://")):
             line.problems.append(f"meta {label!r} is not an image link")
         elif text:
-            line.image_urls[image] = text
-    if field is not None:
-        line.personalization[field] = text
+            line.image_urls[found.image] = text
+    if found.field is None:
+        return
+    earlier = filled.get(found.field)
+    if not found.exact and earlier not in (None, label):
+        if line.personalization.get(found.field) != text:
+            line.problems.append(
+                f"meta {earlier!r} and {label!r} both fill {found.field!r}: check which is meant"
+            )
+        return
+    line.personalization[found.field] = text
+    filled[found.field] = label
 
 
 def meta_text(value: Any) -> str | None:
@@ -192,3 +221,46 @@ def meta_text(value: Any) -> str | None:
     if len(text) > MAX_META_CHARS or _CONTROL.search(text):
         return None
     return text
+
+
+@dataclass(slots=True)
+class KeySeen:
+    """One meta key as a store's recent orders carry it, and where it goes."""
+
+    key: str
+    display_key: str
+    mapping: str
+    """Which table decides: `personalization`, or `product_personalization."MUG-*"`."""
+    found: KeyMatch
+    lines: int = 0
+    skus: set[str] = dc_field(default_factory=set)
+
+
+def keys_seen(orders: list[dict[str, Any]], config: StoreConfig) -> list[KeySeen]:
+    """Every line-item meta key in these orders (WooCommerce JSON) with its match; mapped
+    keys first, then by how often they appear."""
+    seen: dict[tuple[str, str, str], KeySeen] = {}
+    for order in orders:
+        for item in order.get("line_items") or []:
+            if not isinstance(item, dict):
+                continue
+            sku = str(item.get("sku") or "").strip()
+            table, mapping = _table_for(sku, config)
+            for meta in item.get("meta_data") or []:
+                if not isinstance(meta, dict):
+                    continue
+                key, shown = str(meta.get("key") or ""), str(meta.get("display_key") or "")
+                row = seen.get((key, shown, table))
+                if row is None:
+                    found = matcher_for(mapping).match(key, shown)
+                    row = seen[(key, shown, table)] = KeySeen(key, shown, table, found)
+                row.lines += 1
+                row.skus.add(sku)
+    return sorted(seen.values(), key=lambda r: (not r.found.found, -r.lines, r.key))
+
+
+def _table_for(sku: str, config: StoreConfig) -> tuple[str, PersonalizationMapping]:
+    for pattern, mapping in config.product_personalization.items():
+        if fnmatchcase(sku.upper(), pattern.upper()):
+            return f'product_personalization."{pattern}"', mapping
+    return "personalization", config.personalization

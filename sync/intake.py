@@ -38,6 +38,7 @@ def sync_one(runtime: Stores, store: str, on_page: PageCallback | None = None) -
         runtime.policy,
         config.fulfil_statuses,
         on_page=on_page,
+        first_sync_window=config.first_sync_window,
     )
     if report.error:
         log.warning("store %s: %s", store, report.error)

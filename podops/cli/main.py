@@ -130,6 +130,9 @@ def _register_subcommands() -> None:
     from podops.cli import edit as cli_edit
 
     cli_edit.register(app)
+    from podops.cli import stores as cli_stores
+
+    cli_stores.register(app)
 
 
 _register_subcommands()

@@ -11,14 +11,17 @@ Rules (docs/intake.md):
 - the cursor only moves after a complete pass, to the store's own clock at
   the start of that pass; the next pass re-reads a few minutes before it
   (receiving is idempotent, so the overlap is harmless). A store that is down
-  leaves the cursor alone, so nothing is lost, only delayed.
+  leaves the cursor alone, so nothing is lost, only delayed;
+- a store without a cursor is read from `first_sync_window` back (WooCommerce:
+  `first_sync_days`), not its whole history, and a pass that fails on page N
+  resumes at page N (`position.py`), never again from page 1.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -32,6 +35,7 @@ from podops.db import Database
 from podops.errors import ConcurrentModification, StoreError
 from podops.events import Actor, Channel
 from podops.incoming import IncomingOrder
+from podops.intake.position import PassPosition, clear_position, load_position, save_position
 from podops.models import Order, Store, utcnow
 from podops.ports.store import OrderPage, StoreClient
 from podops.routing import ShopPolicy
@@ -182,45 +186,30 @@ def sync_store(
     *,
     on_page: PageCallback | None = None,
     clock: Callable[[], datetime] = utcnow,
+    first_sync_window: timedelta | None = None,
 ) -> IntakeReport:
     """One pass over a store's changes since its cursor; the error is reported, not raised.
 
-    On a store's first pass (no sync state yet) orders already past their submit
-    time are held: a shop that was fulfilling by hand must not get them twice."""
-    fulfil = list(fulfil_statuses)
+    Without a cursor the pass reads the changes within `first_sync_window` (None:
+    whatever the store calls everything). A pass resumes where the last one failed
+    (`position.py`). On a store's first pass (no sync state yet) orders already past
+    their submit time are held: a shop that was fulfilling by hand must not get them
+    twice."""
     with db.unit_of_work() as session:
         store = ensure_store(session, client.key, client.platform)
         cursor = store.sync_cursor
         first_sync = cursor is None and store.last_synced_at is None
-    since = cursor - OVERLAP if cursor is not None else None
+        position = load_position(session, client.key)
+    if position is None:
+        window_start = clock() - first_sync_window if first_sync_window else None
+        position = PassPosition(since=cursor - OVERLAP if cursor is not None else window_start)
+    elif position.resumed:
+        log.info("intake %s: resuming the pass at page %d", client.key, position.next_page)
     report = IntakeReport(store=client.key)
-    pass_started: datetime | None = None
-    newest: datetime | None = None
+    receive = _PageReceiver(db, client, policy, list(fulfil_statuses), first_sync, position)
     try:
-        for page in client.fetch_changes(since):
-            pass_started = pass_started or page.server_time
-            if page.newest_change is not None:
-                newest = max(newest or page.newest_change, page.newest_change)
-
-            def receive_page(orders: list[IncomingOrder] = page.orders) -> IntakeReport:
-                with db.unit_of_work() as session:
-                    return receive_batch(
-                        session,
-                        client.key,
-                        orders,
-                        policy,
-                        fulfil_statuses=fulfil,
-                        platform=client.platform,
-                        hold_overdue=first_sync,
-                    )
-
-            try:
-                counts = retry_conflicts(receive_page)
-            except CONFLICTS as exc:
-                raise StoreError(
-                    f"store {client.key!r}: {conflict_text(exc)}", retryable=True
-                ) from exc
-            report.merge(counts)
+        for page in _pages(client, position):
+            report.merge(receive(page))
             report.pages += 1
             report.total = page.total
             if on_page is not None:
@@ -230,8 +219,61 @@ def sync_store(
         log.warning("intake %s: %s (cursor kept; the next pass retries)", client.key, exc.message)
         _record(db, client, cursor=cursor, error=exc.message, now=clock())
         return report
-    _record(db, client, cursor=pass_started or newest or cursor, error=None, now=clock())
+    done = position.started or position.newest or cursor
+    _record(db, client, cursor=done, error=None, now=clock())
     return report
+
+
+def _pages(client: StoreClient, position: PassPosition) -> Iterator[OrderPage]:
+    """The pass's pages from its position; from page 1 again if the list shrank meanwhile."""
+    resuming = position.resumed
+    for page in client.fetch_changes(position.since, start_page=position.next_page):
+        if resuming and page.total < position.total:
+            log.info("intake %s: the shop's list shrank; the pass starts again", client.key)
+            position.next_page = 1
+            yield from client.fetch_changes(position.since, start_page=1)
+            return
+        resuming = False
+        yield page
+
+
+@dataclass(slots=True)
+class _PageReceiver:
+    """Receives one page and records the pass's position in the same transaction."""
+
+    db: Database
+    client: StoreClient
+    policy: ShopPolicy
+    fulfil: list[str]
+    first_sync: bool
+    position: PassPosition
+
+    def __call__(self, page: OrderPage) -> IntakeReport:
+        position = self.position
+        position.started = position.started or page.server_time
+        if page.newest_change is not None:
+            position.newest = max(position.newest or page.newest_change, page.newest_change)
+        position.next_page, position.total = page.page + 1, page.total
+        try:
+            return retry_conflicts(lambda: self._receive(page))
+        except CONFLICTS as exc:
+            raise StoreError(
+                f"store {self.client.key!r}: {conflict_text(exc)}", retryable=True
+            ) from exc
+
+    def _receive(self, page: OrderPage) -> IntakeReport:
+        with self.db.unit_of_work() as session:
+            counts = receive_batch(
+                session,
+                self.client.key,
+                page.orders,
+                self.policy,
+                fulfil_statuses=self.fulfil,
+                platform=self.client.platform,
+                hold_overdue=self.first_sync,
+            )
+            save_position(session, self.client.key, self.position)
+            return counts
 
 
 def _record(
@@ -247,5 +289,6 @@ def _record(
         store.last_error = error
         if error is None:
             store.last_synced_at = now
+            clear_position(session, client.key)
             if cursor is not None and (store.sync_cursor is None or cursor > store.sync_cursor):
                 store.sync_cursor = cursor

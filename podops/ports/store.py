@@ -53,8 +53,9 @@ class StoreClient(Protocol):
     key: str
     platform: str
 
-    def fetch_changes(self, since: datetime | None) -> Iterator[OrderPage]:
-        """Orders created or modified after `since` (None: everything), page by page."""
+    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+        """Orders created or modified after `since` (None: everything), page by page,
+        from `start_page` (a pass resuming where it failed; pages are numbered from 1)."""
         ...
 
     def push_status(self, external_id: str, status: str) -> PushResult:

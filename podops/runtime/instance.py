@@ -73,16 +73,17 @@ def _is_loopback(host: str) -> bool:
 
 
 def _plain_http_problem(name: str, url: str) -> str | None:
-    """WooCommerce keys travel as query parameters: plain http only on this machine."""
+    """Over plain http WooCommerce takes only OAuth 1.0a, which podops does not send
+    (nor the keys, unencrypted): accepted only on this machine, for a test shop."""
     from urllib.parse import urlsplit
 
     if not url.startswith(("https://", "http://")):
         return f"stores.{name}.url must be the shop's address (https://...), not {url!r}"
     if url.startswith("http://") and not _is_loopback(urlsplit(url).hostname or ""):
         return (
-            f"stores.{name}.url is plain http ({url}): the WooCommerce keys would travel "
-            "unencrypted; use the shop's https:// address (plain http is only accepted for "
-            "localhost)"
+            f"stores.{name}.url is plain http ({url}): WooCommerce accepts the keys only "
+            "over https (podops never sends them unencrypted); use the shop's https:// "
+            "address (plain http is only accepted for localhost)"
         )
     return None
 
@@ -103,6 +104,10 @@ def preflight(runtime: Runtime, role: Role) -> list[str]:
             problem = _plain_http_problem(name, store.url)
             if problem is not None:
                 problems.append(problem)
+            if store.ca_bundle and not settings.resolve(store.ca_bundle).is_file():
+                problems.append(
+                    f"stores.{name}.ca_bundle: no file at {settings.resolve(store.ca_bundle)}"
+                )
             for key in ("consumer_key", "consumer_secret"):
                 if getattr(store, key) is None:
                     problems.append(

@@ -89,7 +89,8 @@ class Runtime:
         if config.platform == "woocommerce":
             from providers.woocommerce import WooCommerceStore, build_client
 
-            return WooCommerceStore(name, config, build_client(name, config))
+            bundle = self.settings.resolve(config.ca_bundle) if config.ca_bundle else None
+            return WooCommerceStore(name, config, build_client(name, config, ca_bundle=bundle))
         if config.platform == "sandbox":
             from providers.sandbox_store import SandboxStore
 

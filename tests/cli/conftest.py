@@ -1,4 +1,5 @@
-"""What every `podops` command test starts from: a shop folder on the test database."""
+"""What every `podops` command test starts from: a shop folder on the test database,
+and the fake WooCommerce shop shared with intake (for `podops stores check`)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from podops.db import Database
 from podops.routing import ShopPolicy
 from podops.settings import Settings
 from tests.factories import SYSTEM, incoming
+from tests.intake.conftest import shop
+
+__all__ = ["seed", "shop", "workdir"]
 
 
 @pytest.fixture

@@ -4,9 +4,21 @@ Follows the public docs (see the shared api-notes.md, section A): order list
 with `per_page` 1..100 (else 400 rest_invalid_param), `orderby` limited to
 date|id|include|title|slug, `modified_after` + `dates_are_gmt`, the
 X-WP-Total / X-WP-TotalPages / Link headers, the `{"code","message","data"}`
-error shape, 401 for bad keys, PUT status, order notes and shipment
-trackings. Faults (429 with Retry-After, 5xx, slow answers, a shop that is
-down) are injected per test.
+error shape, PUT status, order notes and shipment trackings (routes and state:
+`woocommerce_routes.py`). Faults (429 with Retry-After, 5xx, slow answers, a
+shop that is down, a firewall in front, a redirect) are injected per test.
+
+Authentication as WooCommerce's `class-wc-rest-authentication.php` does it:
+- over https (the default: a certificate from the test CA, `shop.ca_bundle`), the
+  `consumer_key`/`consumer_secret` query parameters first, else HTTP Basic; a
+  wrong secret for a known key is 401 "Consumer secret is invalid."; no key, or
+  an unknown one, leaves the request unauthenticated: 401
+  `woocommerce_rest_cannot_view` (what a host that strips the Authorization
+  header gets: `state.strip_authorization`);
+- over plain http (`FakeWooCommerce(tls=False)`) only OAuth 1.0a is read: keys in
+  the query or a Basic header are ignored, so the answer is that same 401. The
+  fake does not verify OAuth signatures (podops never signs): a complete set of
+  `oauth_*` parameters is refused as an invalid signature.
 """
 
 from __future__ import annotations
@@ -17,85 +29,41 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
-from tests.fakes.woocommerce_orders import gmt, sample_order
+from tests.fakes.tls import TLSServer, test_ca
+from tests.fakes.woocommerce_orders import sample_order
+from tests.fakes.woocommerce_routes import Fault, Firewall, ShopState, error_body, route
 
 CONSUMER_KEY = "ck_test_0123456789"
 CONSUMER_SECRET = "cs_test_abcdef"
-STATUSES = {
-    "pending",
-    "processing",
-    "on-hold",
-    "completed",
-    "cancelled",
-    "refunded",
-    "failed",
-    "trash",
-}
-ORDERBY = {"date", "id", "include", "title", "slug"}
+OAUTH_PARAMS = (
+    "oauth_consumer_key",
+    "oauth_timestamp",
+    "oauth_nonce",
+    "oauth_signature",
+    "oauth_signature_method",
+)
+UNAUTHENTICATED = ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401)
 
-
-@dataclass
-class Fault:
-    status: int = 500
-    retry_after: int | None = None
-    delay_s: float = 0.0
-    method: str | None = None
-
-
-class ShopState:
-    """Everything the fake shop holds, shared with the request handler threads."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.orders: dict[int, dict[str, Any]] = {}
-        self.cache: dict[int, bytes] = {}
-        self.notes: dict[int, list[dict[str, Any]]] = {}
-        self.trackings: dict[int, list[dict[str, Any]]] = {}
-        self.faults: list[Fault] = []
-        self.requests: list[tuple[str, str]] = []
-        self.down = False
-        self.tracking_extension = True
-        self.busy_s = 0.0
-        self.hurry = threading.Event()
-        """Set: delayed answers leave at once (a test has seen what it waited for)."""
-
-    def put(self, order: dict[str, Any]) -> None:
-        with self.lock:
-            self.orders[int(order["id"])] = order
-            self.cache.pop(int(order["id"]), None)
-
-    def touch(self, order_id: int, **changes: Any) -> None:
-        """Change an order the way the shop admin would (its modification time moves)."""
-        with self.lock:
-            order = self.orders[order_id]
-            order.update(changes)
-            order["date_modified_gmt"] = order["date_modified"] = gmt(datetime.now(UTC))
-            self.cache.pop(order_id, None)
-
-    def encoded(self, order_id: int) -> bytes:
-        cached = self.cache.get(order_id)
-        if cached is None:
-            cached = self.cache[order_id] = json.dumps(self.orders[order_id]).encode()
-        return cached
-
-    def count(self, method: str, fragment: str) -> int:
-        return sum(1 for m, p in self.requests if m == method and fragment in p)
+__all__ = ["CONSUMER_KEY", "CONSUMER_SECRET", "FakeWooCommerce", "Firewall", "running_shop"]
 
 
 class FakeWooCommerce:
     """Run with `with FakeWooCommerce() as shop:`; `shop.url` is the site address."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, tls: bool = True) -> None:
         self.state = ShopState()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self.state))
+        self.server = TLSServer(("127.0.0.1", 0), _handler_for(self.state))
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.server.ssl_context = test_ca().server_context() if tls else None
+        self.ca_bundle = str(test_ca().bundle)
+        """The PEM file a client trusts to reach this shop (the store's `ca_bundle`)."""
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -122,17 +90,13 @@ class FakeWooCommerce:
     ) -> None:
         self.state.faults.extend(Fault(status, retry_after, 0.0, method) for _ in range(count))
 
-    def delay_next(self, count: int, seconds: float, *, method: str | None = None) -> None:
-        """Answer late (the request is still carried out, like a slow real shop)."""
-        self.state.faults.extend(Fault(0, None, seconds, method) for _ in range(count))
-
     def answer_now(self) -> None:
         """Let delayed answers leave at once (the test saw what it waited for)."""
         self.state.hurry.set()
 
-
-def _error(code: str, message: str, status: int, **data: Any) -> tuple[int, Any]:
-    return status, {"code": code, "message": message, "data": {"status": status, **data}}
+    def delay_next(self, count: int, seconds: float, *, method: str | None = None) -> None:
+        """Answer late (the request is still carried out, like a slow real shop)."""
+        self.state.faults.extend(Fault(0, None, seconds, method) for _ in range(count))
 
 
 def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
@@ -161,6 +125,8 @@ def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             with state.lock:
                 state.requests.append((method, url.path))
+                if "authorization" in self.headers or "consumer_key" in query:
+                    state.keys_received += 1
                 fault = self._take_fault(method)
             if fault is not None and fault.delay_s:
                 state.hurry.wait(fault.delay_s)
@@ -168,7 +134,9 @@ def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
                 self._fail(fault)
                 return
             if state.down:
-                self._send(*_error("http_service_unavailable", "Service Unavailable", 503))
+                self._send(*error_body("http_service_unavailable", "Service Unavailable", 503))
+                return
+            if self._in_front(url.path, url.query):
                 return
             auth = self._auth(query)
             if auth is not None:
@@ -189,32 +157,47 @@ def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
                 {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             )
             code = "rate_limited" if fault.status == 429 else "internal_server_error"
-            self._send(*_error(code, "Try again later.", fault.status), headers)
+            self._send(*error_body(code, "Try again later.", fault.status), headers)
+
+        def _in_front(self, path: str, query: str) -> bool:
+            """What answers before WooCommerce does: a firewall, a redirecting host."""
+            if state.firewall is not None:
+                wall = state.firewall
+                self._send(wall.status, wall.body, wall.headers, content_type="text/html")
+                return True
+            if state.redirect_to is not None:
+                target = state.redirect_to.rstrip("/") + path + (f"?{query}" if query else "")
+                self._send(*error_body("moved", "Moved Permanently", 301), {"Location": target})
+                return True
+            return False
 
         def _auth(self, query: dict[str, str]) -> tuple[int, Any] | None:
+            if self.server.ssl_context is None:  # type: ignore[attr-defined]
+                return _oauth_only(query)
             key, secret = query.get("consumer_key"), query.get("consumer_secret")
-            header = self.headers.get("authorization", "")
-            if header.startswith("Basic "):
+            header = "" if state.strip_authorization else self.headers.get("authorization", "")
+            if not (key and secret) and header.startswith("Basic "):
                 key, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-            if key is None:
-                return _error(
-                    "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.", 401
-                )
-            if key != CONSUMER_KEY:
-                return _error(
-                    "woocommerce_rest_authentication_error", "Consumer key is invalid.", 401
-                )
+            if not (key and secret) or key != CONSUMER_KEY:
+                return error_body(*UNAUTHENTICATED)
             if secret != CONSUMER_SECRET:
-                return _error(
+                return error_body(
                     "woocommerce_rest_authentication_error", "Consumer secret is invalid.", 401
                 )
             return None
 
-        def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            payload: Any,
+            headers: dict[str, str] | None = None,
+            *,
+            content_type: str = "application/json",
+        ) -> None:
             raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             try:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=UTF-8")
+                self.send_header("Content-Type", f"{content_type}; charset=UTF-8")
                 self.send_header("Content-Length", str(len(raw)))
                 for name, value in (headers or {}).items():
                     self.send_header(name, value)
@@ -226,169 +209,22 @@ def _handler_for(state: ShopState) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-Answer = tuple[int, Any, dict[str, str]]
-
-
-def route(
-    state: ShopState,
-    method: str,
-    path: str,
-    query: dict[str, str],
-    body: bytes,
-    handler: BaseHTTPRequestHandler,
-) -> Answer:
-    parts = [p for p in path.split("/") if p]
-    try:
-        data = json.loads(body) if body else {}
-    except ValueError:
-        return (*_error("rest_invalid_json", "Invalid JSON body passed.", 400), {})
-    if parts[:3] == ["wp-json", "wc", "v3"] and parts[3:4] == ["orders"]:
-        rest = parts[4:]
-        if not rest and method == "GET":
-            return list_orders(state, query, path, handler)
-        if rest and rest[0].isdigit():
-            return order_resource(state, method, int(rest[0]), rest[1:], query, data)
-    if parts[:3] == ["wp-json", "wc-shipment-tracking", "v3"] and state.tracking_extension:
-        rest = parts[3:]
-        if len(rest) == 3 and rest[0] == "orders" and rest[2] == "shipment-trackings":
-            return trackings(state, method, int(rest[1]), data)
-    return (
-        *_error("rest_no_route", "No route was found matching the URL and request method.", 404),
-        {},
+def _oauth_only(query: dict[str, str]) -> tuple[int, Any]:
+    """Plain http: WooCommerce reads only OAuth 1.0a, and the fake verifies none."""
+    missing = [name for name in OAUTH_PARAMS if not query.get(name)]
+    if len(missing) == len(OAUTH_PARAMS):
+        return error_body(*UNAUTHENTICATED)
+    if missing:
+        return error_body(
+            "woocommerce_rest_authentication_missing_parameter",
+            f"Missing OAuth parameter(s) {', '.join(missing)}",
+            401,
+        )
+    return error_body(
+        "woocommerce_rest_authentication_error",
+        "Invalid signature - provided signature does not match.",
+        401,
     )
-
-
-def list_orders(
-    state: ShopState, query: dict[str, str], path: str, handler: BaseHTTPRequestHandler
-) -> Answer:
-    per_page, page = int(query.get("per_page", 10)), int(query.get("page", 1))
-    if not 1 <= per_page <= 100:
-        return (
-            *_error(
-                "rest_invalid_param",
-                "Invalid parameter(s): per_page",
-                400,
-                params={"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"},
-            ),
-            {},
-        )
-    if query.get("orderby", "date") not in ORDERBY:
-        return (
-            *_error(
-                "rest_invalid_param",
-                "Invalid parameter(s): orderby",
-                400,
-                params={"orderby": "orderby is not one of date, id, include, title, and slug."},
-            ),
-            {},
-        )
-    with state.lock:
-        chosen = list(state.orders.values())
-        if "modified_after" in query:
-            field = "date_modified_gmt" if query.get("dates_are_gmt") == "true" else "date_modified"
-            chosen = [o for o in chosen if o[field] > query["modified_after"]]
-        if "status" in query and query["status"] != "any":
-            chosen = [o for o in chosen if o["status"] in query["status"].split(",")]
-        key = "id" if query.get("orderby") == "id" else "date_created_gmt"
-        chosen.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
-        window = chosen[(page - 1) * per_page : page * per_page]
-        raw = b"[" + b",".join(state.encoded(o["id"]) for o in window) + b"]"
-    total, pages = len(chosen), max(1, -(-len(chosen) // per_page))
-    return (
-        200,
-        raw,
-        {
-            "X-WP-Total": str(total),
-            "X-WP-TotalPages": str(pages),
-            "Link": _links(handler, path, query, page, pages),
-        },
-    )
-
-
-def _links(
-    handler: BaseHTTPRequestHandler, path: str, query: dict[str, str], page: int, pages: int
-) -> str:
-    host = handler.headers.get("host", "127.0.0.1")
-    visible = {k: v for k, v in query.items() if k not in ("consumer_key", "consumer_secret")}
-
-    def at(number: int) -> str:
-        return f"http://{host}{path}?{urlencode({**visible, 'page': number})}"
-
-    links = []
-    if page > 1:
-        links.append(f'<{at(page - 1)}>; rel="prev"')
-    if page < pages:
-        links.append(f'<{at(page + 1)}>; rel="next"')
-    return ", ".join(links)
-
-
-def order_resource(
-    state: ShopState, method: str, order_id: int, rest: list[str], query: dict[str, str], data: Any
-) -> Answer:
-    if order_id not in state.orders:
-        return (*_error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {})
-    if rest == ["notes"]:
-        return notes(state, method, order_id, data)
-    if rest or method not in ("GET", "PUT"):
-        return (
-            *_error(
-                "rest_no_route", "No route was found matching the URL and request method.", 404
-            ),
-            {},
-        )
-    if method == "PUT":
-        status = data.get("status") if isinstance(data, dict) else None
-        if status is not None and status not in STATUSES:
-            return (*_error("rest_invalid_param", "Invalid parameter(s): status", 400), {})
-        state.touch(order_id, **({"status": status} if status else {}))
-    order = state.orders[order_id]
-    if "_fields" in query:
-        order = {k: v for k, v in order.items() if k in query["_fields"].split(",")}
-    return 200, order, {}
-
-
-def notes(state: ShopState, method: str, order_id: int, data: Any) -> Answer:
-    existing = state.notes.setdefault(order_id, [])
-    if method == "GET":
-        return 200, existing, {}
-    if not isinstance(data, dict) or not data.get("note"):
-        return (*_error("rest_missing_callback_param", "Missing parameter(s): note", 400), {})
-    note = {
-        "id": 1000 + len(existing),
-        "author": "WooCommerce",
-        "date_created": gmt(datetime.now(UTC)),
-        "date_created_gmt": gmt(datetime.now(UTC)),
-        "note": data["note"],
-        "customer_note": bool(data.get("customer_note", False)),
-    }
-    existing.append(note)
-    return 201, note, {}
-
-
-def trackings(state: ShopState, method: str, order_id: int, data: Any) -> Answer:
-    if order_id not in state.orders:
-        return (*_error("woocommerce_rest_order_invalid_id", "Invalid order ID.", 404), {})
-    existing = state.trackings.setdefault(order_id, [])
-    if method == "GET":
-        return 200, existing, {}
-    if method != "POST" or not isinstance(data, dict) or not data.get("tracking_number"):
-        return (
-            *_error("rest_missing_callback_param", "Missing parameter(s): tracking_number", 400),
-            {},
-        )
-    link = str(data.get("custom_tracking_link", "")).replace("%1$s", data["tracking_number"])
-    item = {
-        "tracking_id": f"{order_id:08x}{len(existing):024x}",
-        "tracking_provider": data.get("tracking_provider")
-        or data.get("custom_tracking_provider", ""),
-        "tracking_link": link,
-        "tracking_number": data["tracking_number"],
-        "date_shipped": data.get("date_shipped") or gmt(datetime.now(UTC))[:10],
-    }
-    existing.append(item)
-    base = f"/wp-json/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
-    location = f"{base}/{item['tracking_id']}"
-    return 201, item, {"Location": location}
 
 
 @contextmanager

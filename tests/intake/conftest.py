@@ -14,6 +14,7 @@ from podops.runtime.root import Runtime
 from podops.settings import PersonalizationMapping, RoutingRule, Settings, StoreConfig
 from providers.http import RetryPolicy
 from providers.woocommerce import WooCommerceStore, build_client
+from tests.fakes.tls import test_ca
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 
 WEBHOOK_SECRET = "whsec-test-123"
@@ -34,6 +35,7 @@ def store_config(url: str, **overrides: object) -> StoreConfig:
         "consumer_key": SecretStr(CONSUMER_KEY),
         "consumer_secret": SecretStr(CONSUMER_SECRET),
         "webhook_secret": SecretStr(WEBHOOK_SECRET),
+        "ca_bundle": str(test_ca().bundle),
         "personalization": PersonalizationMapping(
             fields={"Name": "name", "Message": "message"}, images={"Photo": "photo"}
         ),

@@ -121,7 +121,7 @@ def test_flagged_shop_orders_show_their_reason(
     config = _config(
         tmp_path,
         db_url,
-        f'[stores.main]\nurl = "{shop.url}"\n'
+        f'[stores.main]\nurl = "{shop.url}"\nca_bundle = "{shop.ca_bundle}"\n'
         '[stores.main.personalization]\nfields = { "Name" = "name" }\n',
     )
     monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", "ck_test_0123456789")
@@ -141,7 +141,9 @@ def test_sync_once_reports_a_refused_key(
     shop: FakeWooCommerce,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    config = _config(tmp_path, db_url, f'[stores.main]\nurl = "{shop.url}"\n')
+    config = _config(
+        tmp_path, db_url, f'[stores.main]\nurl = "{shop.url}"\nca_bundle = "{shop.ca_bundle}"\n'
+    )
     monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", "ck_wrong")
     monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_SECRET", "cs_wrong")
     code, output = _run(capsys, "--config", str(config), "sync", "once")

@@ -36,7 +36,7 @@ def test_the_first_sync_holds_orders_already_due_and_later_syncs_do_not(
     shop: FakeWooCommerce, runtime: Runtime
 ) -> None:
     shop.add(
-        sample_order(1001, created=NOW - timedelta(days=30)),
+        sample_order(1001, created=NOW - timedelta(days=20)),  # inside the first-sync window
         sample_order(1002, created=NOW - timedelta(hours=1)),
     )
     report = sync_one(runtime, "main")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -38,7 +39,8 @@ def test_all_orders_arrive_over_pages_of_100(shop: FakeWooCommerce, woo: WooComm
 
 def test_the_shop_refuses_pages_over_100(shop: FakeWooCommerce) -> None:
     params = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET, "per_page": 101}
-    response = httpx.get(f"{shop.url}/wp-json/wc/v3/orders", params=params)
+    trusted = ssl.create_default_context(cafile=shop.ca_bundle)
+    response = httpx.get(f"{shop.url}/wp-json/wc/v3/orders", params=params, verify=trusted)
     assert response.status_code == 400
     assert response.json()["code"] == "rest_invalid_param"
 

@@ -28,6 +28,7 @@ from podops.models import Order, OutboxMessage, utcnow
 from tests.fakes.customcat import API_KEY, FakeCustomCat
 from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
+from tests.fakes.tls import test_ca
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.reliability.gates import Gate, gate
 
@@ -189,6 +190,7 @@ url = "{db_url}"
 [stores.main]
 platform = "woocommerce"
 url = "{shop_url}"
+ca_bundle = "{ca_bundle}"
 countdown_hours = {countdown_hours}
 default_provider = "cc"
 
@@ -244,6 +246,7 @@ class Deployment:
                 data_dir=self.root.as_posix(),
                 db_url=self.db_url,
                 shop_url=self.shop_url,
+                ca_bundle=test_ca().bundle.as_posix(),
                 cc_url=self.cc_url,
                 countdown_hours=self.countdown_hours,
                 slack_enabled="true" if self.slack_url else "false",

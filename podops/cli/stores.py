@@ -1,0 +1,113 @@
+"""`podops stores check`: which personalization keys a store's recent orders carry,
+and which configured field each one fills (or why none), before orders wait for staff."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from podops.errors import ConfigError
+
+if TYPE_CHECKING:
+    from podops.settings import StoreConfig
+    from providers.woocommerce_mapping import KeySeen
+
+stores_app = typer.Typer(help="The stores podops takes orders from.", no_args_is_help=True)
+
+
+@stores_app.command("check")
+def check_command(
+    store: Annotated[str | None, typer.Option(help="The store (default: the only one).")] = None,
+    orders: Annotated[
+        int, typer.Option(min=1, max=100, help="How many of the latest orders to read.")
+    ] = 20,
+) -> None:
+    """Read a store's latest orders and show each line-item key and the field it fills."""
+    from podops.cli.main import out, runtime
+    from providers.woocommerce import WooCommerceStore
+    from providers.woocommerce_mapping import keys_seen
+
+    rt = runtime()
+    name = _chosen(rt.settings.stores, store)
+    config = rt.settings.stores[name]
+    client = rt.store_client(name)
+    if not isinstance(client, WooCommerceStore):
+        raise ConfigError(f"store {name!r} is {config.platform}: only WooCommerce stores are read")
+    latest = client.recent_orders(orders)
+    rows = keys_seen(latest, config)
+    out.print(_table(name, rows))
+    for line in _notes(config, rows):
+        out.print(line)
+    unmapped = sum(1 for row in rows if not row.found.found)
+    out.print(
+        f"{len(latest)} order(s) read from {escape(name)}: {len(rows)} key(s), "
+        f"{unmapped} not filling any field."
+    )
+
+
+def _chosen(stores: dict[str, StoreConfig], store: str | None) -> str:
+    woo = [name for name, cfg in stores.items() if cfg.platform == "woocommerce"]
+    if store is not None:
+        if store not in stores:
+            known = ", ".join(sorted(stores)) or "none configured"
+            raise ConfigError(f"no store named {store!r} (stores: {known})")
+        return store
+    if len(woo) != 1:
+        raise ConfigError(f"say which store: --store {' | '.join(woo) or 'NAME'}")
+    return woo[0]
+
+
+def _table(store: str, rows: list[KeySeen]) -> Table:
+    table = Table(title=f"Line-item keys in {escape(store)}", show_edge=False, title_justify="left")
+    for column in ("Key", "Shown as", "Lines", "SKUs", "Fills"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        shown = row.display_key if row.display_key != row.key else ""
+        skus = ", ".join(sorted(s for s in row.skus if s)[:5])
+        table.add_row(escape(row.key), escape(shown), str(row.lines), escape(skus), _fills(row))
+    return table
+
+
+def _fills(row: KeySeen) -> str:
+    """Where the key goes, in words (outside text escaped)."""
+    found = row.found
+    if found.ambiguous:
+        names = ", ".join(repr(name) for name in found.ambiguous)
+        return f"[red]ambiguous: could be {escape(names)}; not used[/red]"
+    if not found.found:
+        return "[dim]not mapped[/dim]"
+    targets = [
+        f"field {found.field}" if found.field else "",
+        f"image {found.image}" if found.image else "",
+    ]
+    where = escape(" and ".join(t for t in targets if t))
+    how = "exact" if found.exact else f"matches {found.configured!r}"
+    table = "" if row.mapping == "personalization" else f" via {row.mapping}"
+    return f"[green]{where}[/green] ({escape(how + table)})"
+
+
+def _notes(config: StoreConfig, rows: list[KeySeen]) -> list[str]:
+    """Configured names no order used, and configured names that clash."""
+    from providers.woocommerce_mapping import matcher_for
+
+    used = {row.found.configured for row in rows if row.found.found}
+    mapping = config.personalization
+    unseen = [name for name in (*mapping.fields, *mapping.images) if name not in used]
+    notes = []
+    if unseen:
+        notes.append(
+            "Configured but in none of these orders: " + escape(", ".join(sorted(set(unseen))))
+        )
+    for names in matcher_for(mapping).clashes():
+        notes.append(
+            "[red]These configured names read alike but fill different fields:[/red] "
+            + escape(", ".join(repr(n) for n in names))
+        )
+    return notes
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(stores_app, name="stores")

@@ -1,0 +1,76 @@
+"""`podops stores check` reads a shop's latest orders (the fake, over TLS) and shows
+each line-item key, the field it fills, and what is not mapped or ambiguous."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podops.cli.main import main
+from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
+
+
+def _meta(key: str, value: str, display_key: str | None = None) -> dict[str, Any]:
+    shown = key if display_key is None else display_key
+    return {"id": 1, "key": key, "value": value, "display_key": shown, "display_value": value}
+
+
+@pytest.fixture
+def config(
+    tmp_path: Path, db_url: str, shop: FakeWooCommerce, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", CONSUMER_KEY)
+    monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_SECRET", CONSUMER_SECRET)
+    monkeypatch.setenv("COLUMNS", "200")
+    path = tmp_path / "podops.toml"
+    path.write_text(
+        f'data_dir = "."\n[database]\nurl = "{db_url}"\n'
+        f'[stores.main]\nurl = "{shop.url}"\nca_bundle = "{shop.ca_bundle}"\n'
+        "[stores.main.personalization]\n"
+        'fields = { "Engraving" = "line1", "Name" = "name", "name:" = "recipient", '
+        '"Gift message" = "message" }\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_stores_check_shows_mapped_unmapped_and_ambiguous_keys(
+    config: Path, shop: FakeWooCommerce, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shop.add(
+        sample_order(1001, meta=[_meta("Engraving ($5.00)", "Ana"), _meta("_reduced_stock", "1")]),
+        sample_order(1002, meta=[_meta("Engraving ($5.00)", "Bo"), _meta("NAME", "Cy")]),
+        sample_order(1003, meta=[_meta("[bold]Colour[/bold]", "red"), _meta("Engraving", "Di")]),
+    )
+    assert main(["-c", str(config), "stores", "check"]) == 0
+    output = capsys.readouterr().out
+    lines = [" ".join(line.split()) for line in output.splitlines()]
+
+    def row(key: str) -> str:
+        (found,) = [line for line in lines if line.startswith(f"{key} │")]
+        return found
+
+    assert row("Engraving ($5.00)").endswith("│ 2 │ TEE-BLK-M │ field line1 (matches 'Engraving')")
+    assert row("Engraving").endswith("field line1 (exact)")
+    assert row("_reduced_stock").endswith("not mapped")
+    assert row("NAME").endswith("ambiguous: could be 'Name', 'name:'; not used")
+    assert "[bold]Colour[/bold]" in output, "outside text is shown, never read as markup"
+    flat = " ".join(output.split())
+    assert "Configured but in none of these orders: Gift message, Name, name:" in flat
+    assert "read alike but fill different fields: 'Name', 'name:'" in flat
+    assert "3 order(s) read from main: 5 key(s), 3 not filling any field." in flat
+
+
+def test_stores_check_needs_a_woocommerce_store(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "podops.toml"
+    path.write_text(
+        f'data_dir = "."\n[database]\nurl = "{db_url}"\n[stores.demo]\nplatform = "sandbox"\n',
+        encoding="utf-8",
+    )
+    assert main(["-c", str(path), "stores", "check", "--store", "demo"]) == 2
+    assert "only WooCommerce stores are read" in capsys.readouterr().err
