@@ -17,6 +17,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,6 +30,7 @@ from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor, EventName
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import Claimed, due_query, lock_skipping
+from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
@@ -236,6 +238,7 @@ class Submitter:
             lookup_first=lookup_first,
             sleep=self.sleep,
             still_mine=lambda: self._still_mine(claim),
+            turn=provider.slot if isinstance(provider, LimitedProvider) else nullcontext,
         )
 
     def _finish(self, claim: Claimed, outcome: Outcome, report: TickReport | None = None) -> None:
