@@ -105,6 +105,22 @@ def confirm_claim(session: Session, order_id: int, token: str, now: datetime) ->
     return cast(CursorResult[Any], result).rowcount == 1
 
 
+def keep_claims(session: Session, tokens: list[str], now: datetime) -> int:
+    """Re-stamp the claims with these tokens (their worker is still on them).
+
+    Bookkeeping only, like a poll stamp: neither the version nor the change time
+    moves, so the worker's own write of the answer never conflicts with it, and
+    a claim taken over meanwhile (a new token) is not touched.
+    """
+    result = session.execute(
+        update(Order)
+        .where(Order.status == OrderStatus.SUBMITTING, Order.claim_token.in_(tokens))
+        .values(claimed_at=now, updated_at=Order.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
+
+
 def drop_claim(order: Order) -> None:
     """The claim's holder is recording the provider's answer: the claim is over."""
     order.claim_token = None

@@ -8,7 +8,7 @@ The error shape is unpublished; this fake answers `{"MSG": "..."}` with 400.
 
 Faults per test: queued HTTP errors (500, 429 + Retry-After), an answer of an
 unexpected shape, "accept then sleep past the client timeout", a fixed latency
-(or one on order creation only),
+(or one on order creation only, or on some references),
 unknown catalog SKUs and rejected addresses. `reject_duplicates=False` turns
 off the duplicate check, so a double submission shows up as two orders.
 """
@@ -120,6 +120,8 @@ class FakeCustomCat(FakeHttpServer):
         self.reject_duplicates = reject_duplicates
         self.submit_latency_s = 0.0
         """Extra time creating an order takes (lookups stay fast): a slow provider."""
+        self.slow_refs: dict[str, float] = {}
+        """Extra time creating these references takes: one slow call among quick ones."""
         self.orders: dict[str, dict[str, Any]] = {}
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
@@ -140,8 +142,8 @@ class FakeCustomCat(FakeHttpServer):
     def _create(self, ref: str, *, body: Any, **_: Any) -> Reply:
         if not isinstance(body, dict) or body.get("api_key") != API_KEY:
             return 401, {"MSG": "Invalid API key"}, {}
-        if self.submit_latency_s:
-            time.sleep(self.submit_latency_s)
+        if self.submit_latency_s or ref in self.slow_refs:
+            time.sleep(self.submit_latency_s + self.slow_refs.get(ref, 0.0))
         fault = self.faults.popleft() if self.faults else Fault()
         if fault.status:
             headers = {"retry-after": fault.retry_after} if fault.retry_after else {}

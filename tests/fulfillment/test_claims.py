@@ -8,12 +8,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from podops import services
 from podops.fulfillment.countdown import Submitter
 from podops.fulfillment.limits import LimitedProvider
 from podops.status import OrderStatus
-from tests.fulfillment.conftest import Shop, build_roster, build_service
+from tests.fulfillment.conftest import Shop, build_roster, build_service, fulfillment_settings
 from tests.fulfillment.test_races import many_due_orders
 
 STUCK = timedelta(seconds=0.3)
@@ -72,4 +73,35 @@ def test_an_order_queued_for_a_concurrency_slot_past_the_stuck_threshold_is_sent
     assert report.handed_over
     assert shop.customcat.duplicates() == 0, shop.customcat.created
     assert sum(shop.customcat.created.values()) == 12
+    assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
+
+
+def test_a_stale_claim_is_taken_over_at_once_while_a_long_call_in_its_batch_keeps_its_own(
+    shop: Shop, tmp_path: Path
+) -> None:
+    """One worker claims a batch of four; the first order's call takes four times the
+    stuck threshold. The three orders queued behind it go stale on their own clocks
+    and a second instance takes each over (and places it) while that call is still
+    running; the order in the long call is never taken: its worker keeps its claim
+    alive. Without that, the reconciler would look it up (not there yet) and send it
+    a second time."""
+    shop.customcat.reject_duplicates = False
+    shop.customcat.submit_latency_s = 0.05
+    numbers = many_due_orders(shop, 4)
+    refs = [f"main-{n}" for n in numbers]
+    shop.customcat.slow_refs[refs[0]] = 4 * STUCK.total_seconds()
+    patient = fulfillment_settings(
+        shop.db.url, tmp_path, shop.customcat.base_url, shop.shineon.url, timeout_s=5.0
+    )
+    worker = build_service(patient, shop.db, workers=1, stuck_after=STUCK)
+    other = build_service(patient, shop.db, stuck_after=STUCK)
+    with reconciler_alongside(other) as taken:
+        report = worker.tick()
+    assert refs[0] not in taken, "the order in a long call was taken from a live worker"
+    assert sorted(taken) == sorted(refs[1:])
+    assert sorted(report.handed_over) == sorted(numbers[1:])
+    assert report.submitted == [numbers[0]]
+    # Placed by the second instance while the long call was still under way.
+    assert sorted(list(shop.customcat.created)[:3]) == sorted(refs[1:])
+    assert shop.customcat.duplicates() == 0, shop.customcat.created
     assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
