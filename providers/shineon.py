@@ -98,8 +98,8 @@ class ShineOnProvider:
                 "country_code": country,
                 "province": address.get("state", ""),
                 "province_code": address.get("state", ""),
-                "phone": request.phone,
-            },
+            }
+            | ({"phone": request.phone.strip()} if request.phone.strip() else {}),
             "line_items": [
                 {
                     "store_line_item_id": item.line_reference,
