@@ -51,6 +51,11 @@ class Outcome:
     """The provider could not be reached or answered with errors: try again later."""
     claim_lost: bool = False
     """Another worker took the order over before this call: nothing was sent, record nothing."""
+    design_resent: tuple[str, ...] = ()
+    """Lines whose print files the found order lacked and the provider took from us."""
+    old_design: tuple[str, ...] = ()
+    """Lines whose older print files the found order keeps (the provider refused ours)."""
+    old_design_reason: str = ""
 
 
 CLAIM_LOST = Outcome(None, "another worker took this order over", claim_lost=True)

@@ -31,6 +31,7 @@ from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor, EventName
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import Claimed, due_query, lock_skipping
+from podops.fulfillment.found_design import check_found_design
 from podops.fulfillment.keepalive import ClaimKeeper
 from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
@@ -38,6 +39,7 @@ from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
+from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
 from podops.services.readiness import (
     is_readiness_problem,
     needs_print_files,
@@ -150,6 +152,7 @@ class Submitter:
             request,
             earlier_attempts=order.submit_attempts,
             token=services.take_claim(order, self.clock()),
+            files={item.reference: item.print_file or "" for item in order.items},
         )
 
     def _still_mine(self, claim: Claimed) -> bool:
@@ -241,7 +244,10 @@ class Submitter:
     ) -> None:
         """Call, then record the answer at once; the claim is kept alive meanwhile."""
         with self.keeper.holding(claim.token):
-            self._finish(claim, self._call(claim, lookup_first=lookup_first), report)
+            outcome = self._call(claim, lookup_first=lookup_first)
+            provider = self.roster.provider(claim.provider)
+            outcome = check_found_design(self.db, provider, claim, outcome)
+            self._finish(claim, outcome, report)
 
     def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Outcome:
         """After an earlier failed attempt the order may exist already: look it up first."""
@@ -296,8 +302,18 @@ class Submitter:
                 events.record(
                     session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
                 )
+            self._record_found_design(session, order, outcome)
             if report is not None:
                 report.submitted.append(number)
+
+    def _record_found_design(self, session: Session, order: Order, outcome: Outcome) -> None:
+        status = outcome.order.raw_status if outcome.order is not None else ""
+        if outcome.design_resent:
+            record_design_resent(session, order, self.actor, list(outcome.design_resent), status)
+        if outcome.old_design:
+            record_old_design_at_provider(
+                session, order, self.actor, list(outcome.old_design), outcome.old_design_reason
+            )
 
     # Crash recovery ------------------------------------------------------------
 

@@ -23,7 +23,11 @@ from podops.status import Action, OrderStatus
 
 
 def begin_submit(session: Session, order: Order, actor: Actor, *, provider: str) -> Order:
-    apply(session, order, Action.BEGIN_SUBMIT, actor, provider=provider)
+    """Claimed for a provider call; the event keeps the print files this attempt sends
+    (`print_files`, by line), so an order found at the provider later can be checked
+    against the design it was created with."""
+    sent = {item.reference: item.print_file for item in order.items if item.print_file}
+    apply(session, order, Action.BEGIN_SUBMIT, actor, provider=provider, print_files=sent or None)
     order.provider = provider
     order.submit_attempts += 1
     order.last_error = None
