@@ -70,6 +70,7 @@ class EventName(StrEnum):
     READY_TO_DOWNLOAD = "ready_to_download"
     FOUND_AT_PROVIDER = "found_at_provider"
     PROVIDER_STATUS_UNKNOWN = "provider_status_unknown"
+    PROVIDER_HAS_OLD_DESIGN = "provider_has_old_design"
     TRACKING_REJECTED = "tracking_rejected"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"

@@ -51,6 +51,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.REFUSE_CANCEL,
         EventName.STORE_CANCELLED_AFTER_SUBMISSION,
         EventName.PROVIDER_STATUS_UNKNOWN,
+        EventName.PROVIDER_HAS_OLD_DESIGN,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
@@ -193,6 +194,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.PROVIDER_STATUS_UNKNOWN: lambda t: (
         f"{t.label}: {t.d.get('problem', 'unknown provider status')}"
     ),
+    E.PROVIDER_HAS_OLD_DESIGN: lambda t: f"{t.label}: {t.d.get('problem', 'old design')}",
     E.RECEIVE: lambda t: f"{t.label} received",
     E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
 }

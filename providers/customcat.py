@@ -5,7 +5,8 @@ always be found again by it (`GET /order/status/{ref}`), and CustomCat rejects
 a second order with the same id. The API key travels on every request (body
 or query) over TLS. Status words seen: Pending, Verified (accepted), In
 Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
-awaits production; a submitted order's design cannot change.
+awaits production; a submitted order's design cannot change. A refusal's
+reason travels in the `X-FAIL-MESSAGE` response header (read by `message_of`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ from providers.fulfillment_http import (
 
 DEFAULT_BASE_URL = "https://customcat-beta.mylocker.net/api/v1"
 DEFAULT_SHIPPING = "Economy"
+NO_PHONE = "0000000000"
+"""Sent when the customer gave no phone (optional at WooCommerce's block checkout):
+public CustomCat clients treat `shipping_phone` as required, so a blank one would
+be refused; CustomCat's own page does not say (docs/fulfillment.md)."""
 STATUSES = {
     "pending": ProviderStatus.ACCEPTED,
     "verified": ProviderStatus.ACCEPTED,
@@ -93,7 +98,7 @@ class CustomCatProvider:
             "shipping_zip": address.get("postcode", ""),
             "shipping_country": address.get("country", ""),
             "shipping_email": request.email,
-            "shipping_phone": request.phone,
+            "shipping_phone": request.phone.strip() or NO_PHONE,
             "shipping_method": request.shipping_method
             or self.config.shipping_method
             or DEFAULT_SHIPPING,

@@ -25,6 +25,7 @@ from podops.settings import ProviderConfig
 from providers.http import json_body, retry_after_seconds
 
 MESSAGE_KEYS = ("error", "message", "MSG", "ERROR", "msg", "errors")
+FAIL_HEADER = "X-FAIL-MESSAGE"
 
 
 def api_key(name: str, config: ProviderConfig, where_to_find: str) -> str:
@@ -60,7 +61,12 @@ def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) 
 
 
 def message_of(response: httpx.Response) -> str:
-    """The provider's own words from an error answer (JSON message or short text)."""
+    """The provider's own words from an error answer: CustomCat's `X-FAIL-MESSAGE`
+    header first (its refusals carry the reason there), then a JSON message or
+    short text in the body."""
+    header = response.headers.get(FAIL_HEADER, "").strip()
+    if header:
+        return header[:200]
     body = json_body(response)
     if isinstance(body, dict):
         for key in MESSAGE_KEYS:

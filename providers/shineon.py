@@ -98,8 +98,8 @@ class ShineOnProvider:
                 "country_code": country,
                 "province": address.get("state", ""),
                 "province_code": address.get("state", ""),
-                "phone": request.phone,
-            },
+            }
+            | ({"phone": request.phone.strip()} if request.phone.strip() else {}),
             "line_items": [
                 {
                     "store_line_item_id": item.line_reference,
@@ -134,7 +134,11 @@ class ShineOnProvider:
                 f"{self.who} answered with an order lacking id or status", retryable=False
             )
         parcels: dict[tuple[str, str], dict[str, int]] = {}
+        files: dict[str, str] = {}
         for line in body.get("line_items") or []:
+            properties = line.get("properties") if isinstance(line, dict) else None
+            if isinstance(properties, dict) and isinstance(properties.get("print_url"), str):
+                files[str(line.get("store_line_item_id", ""))] = properties["print_url"]
             if isinstance(line, dict) and line.get("tracking_number"):
                 key = (str(line.get("tracking_company") or ""), str(line["tracking_number"]))
                 units = parcels.setdefault(key, {})
@@ -146,7 +150,7 @@ class ShineOnProvider:
         )
         status = STATUSES.get(raw, ProviderStatus.UNRECOGNIZED) if raw else ProviderStatus.ACCEPTED
         reference = str(body.get("source_id") or "")
-        return ProviderOrder(str(order_id), reference, status, raw, shipments)
+        return ProviderOrder(str(order_id), reference, status, raw, shipments, print_files=files)
 
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
         response = self._call("POST", f"/v1/orders/{quote(provider_order_id, safe='')}/cancel")

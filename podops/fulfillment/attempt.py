@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from podops.errors import ProviderError
@@ -50,6 +51,11 @@ class Outcome:
     """The provider could not be reached or answered with errors: try again later."""
     claim_lost: bool = False
     """Another worker took the order over before this call: nothing was sent, record nothing."""
+    design_resent: tuple[str, ...] = ()
+    """Lines whose print files the found order lacked and the provider took from us."""
+    old_design: tuple[str, ...] = ()
+    """Lines whose older print files the found order keeps (the provider refused ours)."""
+    old_design_reason: str = ""
 
 
 CLAIM_LOST = Outcome(None, "another worker took this order over", claim_lost=True)
@@ -63,37 +69,60 @@ def place_once(
     lookup_first: bool = False,
     sleep: Callable[[float], None] = time.sleep,
     still_mine: Callable[[], bool] = lambda: True,
+    turn: Callable[[], AbstractContextManager[object]] = nullcontext,
 ) -> Outcome:
     """Place `request` at `provider` unless it is already there; never create two.
 
-    `still_mine` is asked right before every attempt: once another worker has
-    taken the order over, this one stops (that worker looks it up first).
+    Each attempt runs inside `turn()` (the provider's concurrency slot), and
+    `still_mine` is asked first thing inside it, right before the calls: a wait
+    for the slot can be long, and once another worker has taken the order over,
+    this one stops (that worker looks it up first).
     """
     uncertain = lookup_first
     last_reason = ""
     for attempt in range(1, plan.attempts + 1):
-        if not still_mine():
-            return CLAIM_LOST
-        try:
-            if uncertain:
-                existing = provider.find_by_reference(request.reference)
-                if existing is not None:
-                    return Outcome(existing, found_existing=True)
-            return Outcome(provider.submit(request))
-        except DuplicateReference as exc:
-            return _fetch_duplicate(provider, request, exc)
-        except ProviderBusy as exc:
-            last_reason, hinted, uncertain = exc.message, exc.retry_after_s, uncertain
-        except ProviderError as exc:
-            if not exc.retryable:
-                return Outcome(None, exc.message)
-            last_reason, hinted, uncertain = exc.message, None, True
-        except Exception as exc:  # an adapter bug must not hide whether the order exists
-            log.exception("provider %s failed on %s", provider.name, request.reference)
-            last_reason, hinted, uncertain = f"unexpected error: {exc}", None, True
+        with turn():
+            if not still_mine():
+                return CLAIM_LOST
+            result = _attempt(provider, request, uncertain)
+        if isinstance(result, Outcome):
+            return result
+        last_reason, uncertain = result.reason, uncertain or result.uncertain
         if attempt < plan.attempts:
-            sleep(plan.wait(attempt, hinted))
+            sleep(plan.wait(attempt, result.hinted))
     return Outcome(None, f"gave up after {plan.attempts} attempts: {last_reason}", retryable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class _Failed:
+    """An attempt worth repeating: why, how long the provider asked us to wait, and
+    whether the order may now exist (so the next attempt looks it up first)."""
+
+    reason: str
+    hinted: float | None
+    uncertain: bool
+
+
+def _attempt(
+    provider: FulfillmentProvider, request: SubmitRequest, uncertain: bool
+) -> Outcome | _Failed:
+    try:
+        if uncertain:
+            existing = provider.find_by_reference(request.reference)
+            if existing is not None:
+                return Outcome(existing, found_existing=True)
+        return Outcome(provider.submit(request))
+    except DuplicateReference as exc:
+        return _fetch_duplicate(provider, request, exc)
+    except ProviderBusy as exc:
+        return _Failed(exc.message, exc.retry_after_s, False)
+    except ProviderError as exc:
+        if not exc.retryable:
+            return Outcome(None, exc.message)
+        return _Failed(exc.message, None, True)
+    except Exception as exc:  # an adapter bug must not hide whether the order exists
+        log.exception("provider %s failed on %s", provider.name, request.reference)
+        return _Failed(f"unexpected error: {exc}", None, True)
 
 
 def _fetch_duplicate(

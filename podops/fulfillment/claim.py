@@ -14,7 +14,7 @@ re-checked by `services.confirm_claim`; whether an order is ready to leave is
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -79,6 +79,8 @@ class Claimed:
     """Attempts before this one: if any, the order may already exist at the provider."""
     token: str = ""
     """The claim's token on the order row; the provider is called only while it matches."""
+    files: dict[str, str] = field(default_factory=dict)
+    """The stored print file of each line this attempt sends (by line reference)."""
 
 
 def build_request(order: Order, links: PrintFileLinks, callback_url: str = "") -> SubmitRequest:

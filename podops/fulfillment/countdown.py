@@ -4,7 +4,8 @@ Each order goes out in three steps: claim it (`submitting`, committed before
 any outside call), call the provider (outside any transaction, bounded
 concurrency and rate), record the answer in a new transaction. Orders left in
 `submitting` by a crash are looked up at the provider by our reference before
-anything is sent again. The composition root builds one `Submitter`
+anything is sent again, each as soon as its own claim is stale (a live worker
+keeps the claims it is working on fresh: `keepalive`). The composition root builds one `Submitter`
 (`runtime.submission`) that every channel calls for these verbs; it shares the
 provider roster (`roster.ProviderRoster`) with what happens after submission:
 tracking and cancellation (`followup.ProviderFollowUp`, `runtime.follow_up`)
@@ -17,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,11 +31,15 @@ from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor, EventName
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import Claimed, due_query, lock_skipping
+from podops.fulfillment.found_design import check_found_design
+from podops.fulfillment.keepalive import ClaimKeeper
+from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
 from podops.models import Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
+from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
 from podops.services.readiness import (
     is_readiness_problem,
     needs_print_files,
@@ -45,7 +51,11 @@ from podops.status import OrderStatus
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
-STUCK_AFTER = timedelta(minutes=5)
+STUCK_AFTER = timedelta(minutes=1)
+"""A claim not re-stamped for this long belongs to a dead (or very late) worker. A live
+worker keeps the claims it is working on fresh (`keepalive`), so this can be short."""
+KEEP_ALIVE_PASSES = 4
+"""Claims are re-stamped this many times per stuck threshold."""
 
 
 @dataclass(slots=True)
@@ -83,6 +93,9 @@ class Submitter:
         self.clock = clock
         self.sleep = sleep
         self.actor = Actor.system("fulfillment")
+        self.keeper = ClaimKeeper(
+            db, stuck_after.total_seconds() / KEEP_ALIVE_PASSES, lambda: self.clock()
+        )
 
     # The countdown -----------------------------------------------------------
 
@@ -139,6 +152,7 @@ class Submitter:
             request,
             earlier_attempts=order.submit_attempts,
             token=services.take_claim(order, self.clock()),
+            files={item.reference: item.print_file or "" for item in order.items},
         )
 
     def _still_mine(self, claim: Claimed) -> bool:
@@ -206,7 +220,7 @@ class Submitter:
                 raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
             set_readiness(session, order, [], actor)
             claimed = self._begin(session, order, actor)
-        self._finish(claimed, self._call(claimed))
+        self._deliver(claimed)
         with self.db.unit_of_work() as session:
             return services.get_order(session, canonical)
 
@@ -219,10 +233,20 @@ class Submitter:
 
     # Provider calls and their outcome -----------------------------------------
 
-    def _deliver_all(self, claimed: list[Claimed], report: TickReport) -> None:
+    def _deliver_all(
+        self, claimed: list[Claimed], report: TickReport, *, lookup_first: bool = False
+    ) -> None:
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="submit") as pool:
-            outcomes = list(pool.map(lambda c: (c, self._call(c)), claimed))
-        for claim, outcome in outcomes:
+            list(pool.map(lambda c: self._deliver(c, report, lookup_first=lookup_first), claimed))
+
+    def _deliver(
+        self, claim: Claimed, report: TickReport | None = None, *, lookup_first: bool = False
+    ) -> None:
+        """Call, then record the answer at once; the claim is kept alive meanwhile."""
+        with self.keeper.holding(claim.token):
+            outcome = self._call(claim, lookup_first=lookup_first)
+            provider = self.roster.provider(claim.provider)
+            outcome = check_found_design(self.db, provider, claim, outcome)
             self._finish(claim, outcome, report)
 
     def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Outcome:
@@ -236,6 +260,7 @@ class Submitter:
             lookup_first=lookup_first,
             sleep=self.sleep,
             still_mine=lambda: self._still_mine(claim),
+            turn=provider.slot if isinstance(provider, LimitedProvider) else nullcontext,
         )
 
     def _finish(self, claim: Claimed, outcome: Outcome, report: TickReport | None = None) -> None:
@@ -277,8 +302,18 @@ class Submitter:
                 events.record(
                     session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
                 )
+            self._record_found_design(session, order, outcome)
             if report is not None:
                 report.submitted.append(number)
+
+    def _record_found_design(self, session: Session, order: Order, outcome: Outcome) -> None:
+        status = outcome.order.raw_status if outcome.order is not None else ""
+        if outcome.design_resent:
+            record_design_resent(session, order, self.actor, list(outcome.design_resent), status)
+        if outcome.old_design:
+            record_old_design_at_provider(
+                session, order, self.actor, list(outcome.old_design), outcome.old_design_reason
+            )
 
     # Crash recovery ------------------------------------------------------------
 
@@ -304,6 +339,5 @@ class Submitter:
                     log.error("%s: unknown provider %s", order.label, order.provider)
                     continue
                 claimed.append(self._claim_of(order))  # other reconcilers now skip it
-        for claim in claimed:
-            self._finish(claim, self._call(claim, lookup_first=True))
+        self._deliver_all(claimed, TickReport(), lookup_first=True)
         return [claim.reference for claim in claimed]

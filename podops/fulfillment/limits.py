@@ -3,7 +3,9 @@
 Providers publish small limits (or none, and answer 429); every call a
 provider adapter makes for us passes through one `LimitedProvider`, so the
 submission pool, the reconciler and the tracking poll share one budget per
-process.
+process. A caller can take a slot first (`slot()`) and make its calls inside
+it: the submission worker does, so that it confirms its claim on an order only
+once its turn has come, never before a wait of unknown length.
 """
 
 from __future__ import annotations
@@ -58,10 +60,29 @@ class LimitedProvider:
         self.capabilities: ProviderCapabilities = inner.capabilities
         self.limiter = RateLimiter(per_second)
         self._slots = threading.BoundedSemaphore(concurrency)
+        self._held = threading.local()
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Hold one concurrency slot for the calls made inside (reentrant per thread)."""
+        depth = getattr(self._held, "depth", 0)
+        if depth:
+            self._held.depth = depth + 1
+            try:
+                yield
+            finally:
+                self._held.depth = depth
+            return
+        with self._slots:
+            self._held.depth = 1
+            try:
+                yield
+            finally:
+                self._held.depth = 0
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
-        with self._slots:
+        with self.slot():
             self.limiter.acquire()
             yield
 

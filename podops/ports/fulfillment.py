@@ -78,6 +78,9 @@ class ProviderOrder:
     shipments: tuple[ProviderShipment, ...] = ()
     documents: dict[str, str] = field(default_factory=dict)
     """Links staff need (manual provider: print files and the packing slip)."""
+    print_files: dict[str, str] = field(default_factory=dict)
+    """The print-file URL of each line (by our line reference), when the provider
+    reports them (ShineOn does; CustomCat's status answer does not)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,8 @@
 
 Its answer to a cancellation (done, or refused because production started), a
 cancellation it made on its own, a status word podops does not understand, a
-failed order it turned out to have after all, and when it was last asked.
+failed order it turned out to have after all (and whether it has the current
+design), and when it was last asked.
 The questions themselves are asked between transactions by
 `podops.fulfillment.followup`; only the answers come here.
 """
@@ -96,6 +97,42 @@ def record_found_at_provider(
         provider=order.provider,
         provider_order_id=found.provider_order_id,
     )
+
+
+OLD_DESIGN_PROBLEM = "old design at the provider: "
+"""Start of the problem written when the provider kept print files staff replaced."""
+
+
+def record_design_resent(
+    session: Session, order: Order, actor: Actor, lines: list[str], provider_status: str
+) -> None:
+    """An order found at the provider had older print files; the provider took ours."""
+    events.design_replaced(
+        session,
+        order,
+        actor,
+        provider=str(order.provider),
+        files=[item.print_file or "" for item in order.items if item.reference in lines],
+        provider_status=provider_status or None,
+    )
+
+
+def record_old_design_at_provider(
+    session: Session, order: Order, actor: Actor, lines: list[str], reason: str
+) -> None:
+    """An order found at the provider has print files from before a design change and
+    they cannot be replaced there: a problem on the order, an event and a notice."""
+    problem = (
+        f"{OLD_DESIGN_PROBLEM}{order.provider} has {order.label} with the print files "
+        f"sent before the design changed (line {', '.join(lines)}) and will print those: "
+        f"{reason}. Cancel it (podops cancel {order.number}) while it awaits production, "
+        "or accept the old design"
+    )
+    order.problems = [*order.problems, problem]
+    event = events.record(
+        session, order, actor, EventName.PROVIDER_HAS_OLD_DESIGN, problem=problem, lines=lines
+    )
+    notify(session, order, event)
 
 
 def stamp_polled(session: Session, order_id: int, at: datetime | None = None) -> None:

@@ -23,7 +23,11 @@ from podops.status import Action, OrderStatus
 
 
 def begin_submit(session: Session, order: Order, actor: Actor, *, provider: str) -> Order:
-    apply(session, order, Action.BEGIN_SUBMIT, actor, provider=provider)
+    """Claimed for a provider call; the event keeps the print files this attempt sends
+    (`print_files`, by line), so an order found at the provider later can be checked
+    against the design it was created with."""
+    sent = {item.reference: item.print_file for item in order.items if item.print_file}
+    apply(session, order, Action.BEGIN_SUBMIT, actor, provider=provider, print_files=sent or None)
     order.provider = provider
     order.submit_attempts += 1
     order.last_error = None
@@ -103,6 +107,22 @@ def confirm_claim(session: Session, order_id: int, token: str, now: datetime) ->
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
+
+
+def keep_claims(session: Session, tokens: list[str], now: datetime) -> int:
+    """Re-stamp the claims with these tokens (their worker is still on them).
+
+    Bookkeeping only, like a poll stamp: neither the version nor the change time
+    moves, so the worker's own write of the answer never conflicts with it, and
+    a claim taken over meanwhile (a new token) is not touched.
+    """
+    result = session.execute(
+        update(Order)
+        .where(Order.status == OrderStatus.SUBMITTING, Order.claim_token.in_(tokens))
+        .values(claimed_at=now, updated_at=Order.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
 
 
 def drop_claim(order: Order) -> None:

@@ -4,11 +4,15 @@
 order (`{ORDER_ID, CUSTOMCAT_ORDER_ID, MSG}`); a repeated id is rejected;
 `GET /api/v1/order/status/{id}?api_key=` reports ORDER_STATUS, SHIPMENTS and
 LINE_ITEMS; `DELETE /api/v1/order/{id}` cancels while awaiting production.
-The error shape is unpublished; this fake answers `{"MSG": "..."}` with 400.
+A refusal carries its reason in the `X-FAIL-MESSAGE` response header with an
+empty body, as the public clients expect (they read that header, and mock the
+refusal as a bare status with it; docs/fulfillment.md says what is assumed).
+`shipping_phone` is required (public clients refuse to send an order without
+one); `shipping_address2` is not.
 
 Faults per test: queued HTTP errors (500, 429 + Retry-After), an answer of an
 unexpected shape, "accept then sleep past the client timeout", a fixed latency
-(or one on order creation only),
+(or one on order creation only, or on some references),
 unknown catalog SKUs and rejected addresses. `reject_duplicates=False` turns
 off the duplicate check, so a double submission shows up as two orders.
 """
@@ -29,6 +33,12 @@ from urllib.parse import parse_qs, unquote, urlsplit
 API_KEY = "cc-write-key-test"
 
 Reply = tuple[int, Any, dict[str, str]]
+FAIL_HEADER = "X-FAIL-MESSAGE"
+
+
+def refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> Reply:
+    """CustomCat's refusal: the status, the reason in X-FAIL-MESSAGE, no body."""
+    return status, None, {**(headers or {}), FAIL_HEADER: reason}
 Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
 
 
@@ -122,6 +132,8 @@ class FakeCustomCat(FakeHttpServer):
         self.reject_duplicates = reject_duplicates
         self.submit_latency_s = 0.0
         """Extra time creating an order takes (lookups stay fast): a slow provider."""
+        self.slow_refs: dict[str, float] = {}
+        """Extra time creating these references takes: one slow call among quick ones."""
         self.orders: dict[str, dict[str, Any]] = {}
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
@@ -141,19 +153,19 @@ class FakeCustomCat(FakeHttpServer):
 
     def _create(self, ref: str, *, body: Any, **_: Any) -> Reply:
         if not isinstance(body, dict) or body.get("api_key") != API_KEY:
-            return 401, {"MSG": "Invalid API key"}, {}
-        if self.submit_latency_s:
-            time.sleep(self.submit_latency_s)
+            return refuse(401, "Invalid API key")
+        if self.submit_latency_s or ref in self.slow_refs:
+            time.sleep(self.submit_latency_s + self.slow_refs.get(ref, 0.0))
         fault = self.faults.popleft() if self.faults else Fault()
         if fault.status:
             headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
-            return fault.status, {"MSG": "Service unavailable"}, headers
+            return refuse(fault.status, "Service unavailable", headers)
         problem = self._validate(body)
         if problem:
-            return 400, {"MSG": problem}, {}
+            return refuse(400, problem)
         with self.lock:
             if ref in self.orders and self.reject_duplicates:
-                return 400, {"MSG": f"Order ID {ref} already exists"}, {}
+                return refuse(400, f"Order ID {ref} already exists")
             self._next_id += 1
             self.created[ref] += 1
             self.orders.setdefault(
@@ -187,10 +199,10 @@ class FakeCustomCat(FakeHttpServer):
 
     def _status(self, ref: str, *, query: dict[str, str], **_: Any) -> Reply:
         if query.get("api_key") != API_KEY:
-            return 401, {"MSG": "Invalid API key"}, {}
+            return refuse(401, "Invalid API key")
         order = self.orders.get(ref)
         if order is None:
-            return 404, {"MSG": "Order not found"}, {}
+            return refuse(404, "Order not found")
         items = order["body"]["items"]
         return (
             200,
@@ -210,12 +222,12 @@ class FakeCustomCat(FakeHttpServer):
 
     def _cancel(self, ref: str, *, query: dict[str, str], **_: Any) -> Reply:
         if query.get("api_key") != API_KEY:
-            return 401, {"MSG": "Invalid API key"}, {}
+            return refuse(401, "Invalid API key")
         order = self.orders.get(ref)
         if order is None:
-            return 404, {"MSG": "Order not found"}, {}
+            return refuse(404, "Order not found")
         if order["status"] not in ("Pending", "Verified"):
-            return 400, {"MSG": f"Order is {order['status']} and can no longer be cancelled"}, {}
+            return refuse(400, f"Order is {order['status']} and can no longer be cancelled")
         order["status"] = "Cancelled"
         return 200, {"MSG": "Order cancelled"}, {}
 

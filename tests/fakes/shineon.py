@@ -4,7 +4,8 @@
 `{"order": {...}}`; a repeated `source_id` is refused 422; `GET /v1/orders`
 filters by `source_ids`; `GET|PUT /v1/orders/{id}` (PUT only while on_hold or
 awaiting_payment, full payload); `POST /v1/orders/{id}/cancel` answers 202 with
-an empty body. Errors are `{"error": "..."}` (400/401/404/422); 429 carries
+an empty body; `shipping_address.phone` is optional. Errors are
+`{"error": "..."}` (400/401/404/422); 429 carries
 Retry-After. `ship()` sets tracking on line items and returns the unsigned
 notification ShineOn would POST to the order's `shipment_notification_url`.
 """
