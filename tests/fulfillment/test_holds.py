@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from podops import reports, services
-from podops.errors import IllegalTransition, OrderLocked
+from podops.errors import DomainRefusal, IllegalTransition, OrderLocked
 from podops.fulfillment.printfiles import PrintFiles
 from podops.models import Order
 from podops.refs import OrderRef
@@ -90,7 +90,7 @@ class Driver:
         try:
             with self.shop.db.unit_of_work() as session:
                 services.hold(session, self.number, STAFF, "customer asked to wait")
-        except IllegalTransition:
+        except DomainRefusal:  # not holdable, or already held for this very reason
             assert self.world.held_by is not None or status not in HOLDABLE
             return
         self.world.held_by = "staff"
