@@ -115,6 +115,7 @@ def merge(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             row["statuses"].add(result["status"])
             if result["status"] == "fail" and result.get("reason"):
                 row["reasons"].append(result["reason"])
+            merge_outside_counts(row, result)
     for row in rows.values():
         statuses = row.pop("statuses")
         row["status"] = "fail" if "fail" in statuses else sorted(statuses)[0]
@@ -122,13 +123,34 @@ def merge(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (list(KINDS).index(r["kind"]), r["scenario"]))
 
 
+def merge_outside_counts(row: dict[str, Any], result: dict[str, Any]) -> None:
+    """Fold one run's result into its row: the bad inputs are the distinct digests
+    over every run (an input drawn again counts once), and the row's counts come from
+    the outside systems only if every run counted them there."""
+    digests = row.setdefault("_digests", set())
+    digests.update(result.get("inputs") or ())
+    if digests:
+        row["bad_inputs"] = len(digests)
+    row["_counted"] = row.get("_counted", True) and bool(result.get("counted"))
+
+
+def survived(rows: list[dict[str, Any]]) -> int:
+    """Faults whose scenario counted, at the outside systems, nothing lost and nothing
+    doubled. A row that never got to count (it failed first) survived nothing, whatever
+    the test's status says; a passing test with a loss on the page survived nothing."""
+    return sum(
+        r["faults"] for r in rows
+        if r.get("_counted") and r["lost"] == 0 and r["duplicates"] == 0
+    )  # fmt: skip
+
+
 def figures(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     about_orders = [r for r in rows if r["detail"] != NOT_ORDERS]
-    survived = sum(r["faults"] for r in rows if r["status"] == "pass")
+    survived_faults = survived(rows)
     return {
         "scenarios_run": {"value": sum(r["runs"] for r in rows), "unit": "scenarios",
                           "target": ">= 20"},
-        "faults_survived": {"value": survived, "unit": "faults",
+        "faults_survived": {"value": survived_faults, "unit": "faults",
                             "target": f"== {sum(r['faults'] for r in rows)} (all injected)"},
         "bad_inputs_tried": {"value": sum(r["bad_inputs"] for r in rows), "unit": "inputs",
                              "target": ">= 300"},

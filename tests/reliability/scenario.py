@@ -41,6 +41,13 @@ def receive_events(db: Database) -> Counter[int | None]:
         return Counter(rows)
 
 
+def doubled_receives(db: Database) -> int:
+    """Orders received more than once: `receive` events beyond one per order. (Counting
+    order rows would prove nothing: a unique index on (store, external id) already
+    refuses a second row, so a double intake shows only as a second receive.)"""
+    return sum(count - 1 for count in receive_events(db).values() if count > 1)
+
+
 def statuses(db: Database) -> Counter[str]:
     with db.unit_of_work() as session:
         rows = session.execute(select(Order.status, func.count()).group_by(Order.status))
