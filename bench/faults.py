@@ -35,7 +35,9 @@ KINDS = {
     "outage": "Outages (a system away, then back)",
     "abuse": "Bad and hostile input",
     "secrets": "Secrets",
+    "guard": "Guards (each taken out in turn: the scenarios that rely on it must fail)",
 }
+GUARD = "guard"
 
 HEADER = """# Reliability
 
@@ -165,7 +167,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for kind, title in KINDS.items():
         mine = [r for r in rows if r["kind"] == kind]
-        if not mine:
+        if not mine or kind == GUARD:
             continue
         lines += [
             f"\n## {title}\n",
@@ -184,7 +186,34 @@ def table(rows: list[dict[str, Any]]) -> str:
                 f"| {r['bad_inputs']} | {r['orders']}{unit} | {r['lost']} | {r['duplicates']} "
                 f"| {result} |"
             )
+    return "\n".join(lines) + "\n" + guard_table(rows)
+
+
+def guard_table(rows: list[dict[str, Any]]) -> str:
+    """The guards, each with the scenarios that fail without it (the result)."""
+    mine = [r for r in rows if r["kind"] == GUARD]
+    if not mine:
+        return ""
+    lines = [
+        f"\n## {KINDS[GUARD]}\n",
+        "| guard removed | what it keeps | scenarios run without it | caught |",
+        "|---|---|---|---|",
+    ]
+    for r in mine:
+        caught = {"pass": "yes: they fail", "known gap": "no: not reached yet"}.get(
+            r["status"], "fail: " + (r.get("reason") or "").replace("|", "/")
+        )
+        lines.append(f"| {r['scenario']} | {r['promise']} | {r['detail']} | {caught} |")
     return "\n".join(lines) + "\n"
+
+
+def guards_proven(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Guards whose removal the suite catches, out of those listed (none: no figure)."""
+    listed = [r for r in rows if r["kind"] == GUARD]
+    if not listed:
+        return {}
+    proven = sum(r["status"] == "pass" for r in listed)
+    return {"guards_proven": {"value": proven, "unit": "guards", "target": f"== {len(listed)}"}}
 
 
 def page(rows: list[dict[str, Any]], figs: dict[str, dict[str, Any]], meta: str) -> str:
@@ -217,7 +246,7 @@ def main() -> int:
             json.dumps({"runs": runs, "elapsed_s": elapsed, "failed_runs": failed})
         )
     rows = merge(runs)
-    figs = figures(rows)
+    figs = {**figures([r for r in rows if r["kind"] != GUARD]), **guards_proven(rows)}
     database = runs[0]["database"]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"{when}, {database}, {len(runs)} run(s)" + (f", {elapsed:.0f} s" if elapsed else "")

@@ -31,6 +31,7 @@ from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.reliability.gates import Gate, gate
+from tests.reliability.guards import GUARD_ENV, HOOK_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ENV = "PODOPS_RELIABILITY_RESULTS"
@@ -290,6 +291,8 @@ class Deployment:
             PODOPS_RENDER__LINK_SECRET=LINK_SECRET,
             PYTHONPATH=str(ROOT),
         )
+        if os.environ.get(GUARD_ENV):  # a guard check: the workers run without it too
+            env["PYTHONPATH"] = os.pathsep.join((str(ROOT), str(HOOK_DIR)))
         return env
 
     def _command(self, jobs: str, rounds: int) -> list[str]:

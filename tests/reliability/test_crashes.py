@@ -31,6 +31,7 @@ from tests.reliability.scenario import (
     external_ids,
     fill_shop,
     give_print_files,
+    pages_read_by_next_pass,
     receive_events,
     statuses,
     submitted_at_provider,
@@ -65,6 +66,7 @@ def test_kill_during_intake(
     assert set(held) == set(ids)
     assert max(held.values()) == 1
     assert max(receive_events(db).values()) == 1
+    assert pages_read_by_next_pass(deployment, shop) == 1, "the cursor did not move"
 
 
 def test_kill_podops_run_during_intake_and_restart_it(
