@@ -35,7 +35,9 @@ KINDS = {
     "outage": "Outages (a system away, then back)",
     "abuse": "Bad and hostile input",
     "secrets": "Secrets",
+    "guard": "Guards (each taken out in turn: the scenarios that rely on it must fail)",
 }
+GUARD = "guard"
 
 HEADER = """# Reliability
 
@@ -115,6 +117,7 @@ def merge(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
             row["statuses"].add(result["status"])
             if result["status"] == "fail" and result.get("reason"):
                 row["reasons"].append(result["reason"])
+            merge_outside_counts(row, result)
     for row in rows.values():
         statuses = row.pop("statuses")
         row["status"] = "fail" if "fail" in statuses else sorted(statuses)[0]
@@ -122,13 +125,34 @@ def merge(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(rows.values(), key=lambda r: (list(KINDS).index(r["kind"]), r["scenario"]))
 
 
+def merge_outside_counts(row: dict[str, Any], result: dict[str, Any]) -> None:
+    """Fold one run's result into its row: the bad inputs are the distinct digests
+    over every run (an input drawn again counts once), and the row's counts come from
+    the outside systems only if every run counted them there."""
+    digests = row.setdefault("_digests", set())
+    digests.update(result.get("inputs") or ())
+    if digests:
+        row["bad_inputs"] = len(digests)
+    row["_counted"] = row.get("_counted", True) and bool(result.get("counted"))
+
+
+def survived(rows: list[dict[str, Any]]) -> int:
+    """Faults whose scenario counted, at the outside systems, nothing lost and nothing
+    doubled. A row that never got to count (it failed first) survived nothing, whatever
+    the test's status says; a passing test with a loss on the page survived nothing."""
+    return sum(
+        r["faults"] for r in rows
+        if r.get("_counted") and r["lost"] == 0 and r["duplicates"] == 0
+    )  # fmt: skip
+
+
 def figures(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     about_orders = [r for r in rows if r["detail"] != NOT_ORDERS]
-    survived = sum(r["faults"] for r in rows if r["status"] == "pass")
+    survived_faults = survived(rows)
     return {
         "scenarios_run": {"value": sum(r["runs"] for r in rows), "unit": "scenarios",
                           "target": ">= 20"},
-        "faults_survived": {"value": survived, "unit": "faults",
+        "faults_survived": {"value": survived_faults, "unit": "faults",
                             "target": f"== {sum(r['faults'] for r in rows)} (all injected)"},
         "bad_inputs_tried": {"value": sum(r["bad_inputs"] for r in rows), "unit": "inputs",
                              "target": ">= 300"},
@@ -143,7 +167,7 @@ def table(rows: list[dict[str, Any]]) -> str:
     lines: list[str] = []
     for kind, title in KINDS.items():
         mine = [r for r in rows if r["kind"] == kind]
-        if not mine:
+        if not mine or kind == GUARD:
             continue
         lines += [
             f"\n## {title}\n",
@@ -162,7 +186,34 @@ def table(rows: list[dict[str, Any]]) -> str:
                 f"| {r['bad_inputs']} | {r['orders']}{unit} | {r['lost']} | {r['duplicates']} "
                 f"| {result} |"
             )
+    return "\n".join(lines) + "\n" + guard_table(rows)
+
+
+def guard_table(rows: list[dict[str, Any]]) -> str:
+    """The guards, each with the scenarios that fail without it (the result)."""
+    mine = [r for r in rows if r["kind"] == GUARD]
+    if not mine:
+        return ""
+    lines = [
+        f"\n## {KINDS[GUARD]}\n",
+        "| guard removed | what it keeps | scenarios run without it | caught |",
+        "|---|---|---|---|",
+    ]
+    for r in mine:
+        caught = {"pass": "yes: they fail", "known gap": "no: not reached yet"}.get(
+            r["status"], "fail: " + (r.get("reason") or "").replace("|", "/")
+        )
+        lines.append(f"| {r['scenario']} | {r['promise']} | {r['detail']} | {caught} |")
     return "\n".join(lines) + "\n"
+
+
+def guards_proven(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Guards whose removal the suite catches, out of those listed (none: no figure)."""
+    listed = [r for r in rows if r["kind"] == GUARD]
+    if not listed:
+        return {}
+    proven = sum(r["status"] == "pass" for r in listed)
+    return {"guards_proven": {"value": proven, "unit": "guards", "target": f"== {len(listed)}"}}
 
 
 def page(rows: list[dict[str, Any]], figs: dict[str, dict[str, Any]], meta: str) -> str:
@@ -195,7 +246,7 @@ def main() -> int:
             json.dumps({"runs": runs, "elapsed_s": elapsed, "failed_runs": failed})
         )
     rows = merge(runs)
-    figs = figures(rows)
+    figs = {**figures([r for r in rows if r["kind"] != GUARD]), **guards_proven(rows)}
     database = runs[0]["database"]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"{when}, {database}, {len(runs)} run(s)" + (f", {elapsed:.0f} s" if elapsed else "")

@@ -113,7 +113,7 @@ class Operations:
         return self._done(order, f"is recorded as fulfilled by the shop; {told}")
 
     def card(self, reference: str) -> reports.OrderCard:
-        with self.runtime.db.unit_of_work() as session:
+        with self.runtime.db.reading() as session:
             order = services.get_order(session, reference)
             return reports.order_card(session, order)
 
@@ -122,7 +122,7 @@ class Operations:
         return Reply(blocks.card_fallback(card), blocks.order_card_blocks(card, self.preview_link))
 
     def find(self, command: Command, actor: Actor) -> Reply:
-        with self.runtime.db.unit_of_work() as session:
+        with self.runtime.db.reading() as session:
             found = services.find_orders(session, command.text, limit=15)
             cards = [reports.order_card(session, order) for order in found]
         return Reply(f"{len(cards)} order(s) match", blocks.find_blocks(command.text, cards))

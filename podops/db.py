@@ -39,7 +39,7 @@ def make_engine(url: str, *, echo: bool = False, **options: Any) -> Engine:
                 url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **options
             )
             event.listen(engine, "connect", _sqlite_pragmas)
-            event.listen(engine, "begin", _sqlite_begin_immediate)
+            event.listen(engine, "begin", _sqlite_begin)
             return engine
         return create_engine(url, echo=echo, pool_pre_ping=True, **options)
     except (ArgumentError, ImportError, OSError, ValueError) as exc:
@@ -79,9 +79,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    # Take the write lock at BEGIN so two writers queue instead of failing mid-transaction.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+READ_ONLY = "podops_read_only"
+"""Execution option of the engine behind `Database.reading()`."""
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A writer takes the write lock at BEGIN so two writers queue instead of failing
+    # mid-transaction. A reader begins deferred: in WAL mode it reads its snapshot
+    # without ever waiting for a writer, nor making one wait.
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def describe_url(url: str) -> str:
@@ -98,6 +107,9 @@ class Database:
         self.url = url
         self.engine = make_engine(url, echo=echo, **options)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @property
     def dialect(self) -> str:
@@ -123,6 +135,23 @@ class Database:
             raise
         finally:
             session.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit that only reads (status, order cards, search): never committed.
+
+        On SQLite it begins deferred rather than IMMEDIATE, so in WAL mode it
+        neither waits for a writer (an intake page, a webhook, the outbox) nor
+        delays one; what it reads is the last committed state. Loaded objects stay
+        usable after the block, as with `unit_of_work`. Writing in it is a bug.
+        """
+        session = self._readers()
+        try:
+            yield session
+        except OperationalError as exc:
+            raise DatabaseUnavailable(f"database error: {_first_line(exc)}") from exc
+        finally:
+            session.close()  # returns the connection; the pool rolls it back
 
     def check(self) -> None:
         """Raise DatabaseUnavailable with a readable reason if the database is unusable."""

@@ -77,7 +77,7 @@ def status_command() -> None:
     rt = runtime()
     rt.db.check()
     now = utcnow()
-    with rt.db.unit_of_work() as session:
+    with rt.db.reading() as session:  # never waits behind the service's writes
         report = status_report.build(session, now)
     if report.instances:
         for holder, role, seen in sorted(report.instances):

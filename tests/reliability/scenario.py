@@ -13,7 +13,7 @@ from podops.db import Database
 from podops.models import Event, LineItem, Order
 from tests.fakes.customcat import FakeCustomCat
 from tests.fakes.woocommerce import FakeWooCommerce
-from tests.fakes.woocommerce_orders import sample_order
+from tests.fakes.woocommerce_orders import gmt, sample_order
 from tests.reliability.conftest import Deployment
 
 FIRST_ID = 5000
@@ -30,6 +30,24 @@ def fill_shop(
     return [str(o["id"]) for o in orders]
 
 
+def nothing_changed_for(shop: FakeWooCommerce, hours: float) -> None:
+    """Every order in the shop was last modified `hours` ago (time passes at the shop)."""
+    earlier = gmt(datetime.now(UTC) - timedelta(hours=hours))
+    with shop.state.lock:
+        for order_id, order in shop.state.orders.items():
+            order["date_modified_gmt"] = order["date_modified"] = earlier
+            shop.state.cache.pop(order_id, None)
+
+
+def pages_read_by_next_pass(deployment: Deployment, shop: FakeWooCommerce) -> int:
+    """The order list requests one more intake pass makes once nothing has changed:
+    one (an empty page) when the cursor moved, every page again when it did not."""
+    nothing_changed_for(shop, hours=1)
+    before = shop.state.count("GET", "/wc/v3/orders")
+    deployment.run("intake.main", rounds=1)
+    return shop.state.count("GET", "/wc/v3/orders") - before
+
+
 def external_ids(db: Database) -> Counter[str]:
     with db.unit_of_work() as session:
         return Counter(session.scalars(select(Order.external_id)))
@@ -39,6 +57,13 @@ def receive_events(db: Database) -> Counter[int | None]:
     with db.unit_of_work() as session:
         rows = session.scalars(select(Event.order_id).where(Event.action == "receive"))
         return Counter(rows)
+
+
+def doubled_receives(db: Database) -> int:
+    """Orders received more than once: `receive` events beyond one per order. (Counting
+    order rows would prove nothing: a unique index on (store, external id) already
+    refuses a second row, so a double intake shows only as a second receive.)"""
+    return sum(count - 1 for count in receive_events(db).values() if count > 1)
 
 
 def statuses(db: Database) -> Counter[str]:

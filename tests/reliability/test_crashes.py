@@ -27,9 +27,11 @@ from tests.reliability.conftest import (
 )
 from tests.reliability.gates import is_request
 from tests.reliability.scenario import (
+    doubled_receives,
     external_ids,
     fill_shop,
     give_print_files,
+    pages_read_by_next_pass,
     receive_events,
     statuses,
     submitted_at_provider,
@@ -59,11 +61,12 @@ def test_kill_during_intake(
     deployment.run("intake.main", rounds=1)
 
     held = external_ids(db)
-    row.lost, row.duplicates = len(set(ids) - set(held)), sum(held.values()) - len(held)
+    row.outside(lost=len(set(ids) - set(held)), duplicates=doubled_receives(db))
     assert 0 < after_crash < 250, "the kill landed between two pages"
     assert set(held) == set(ids)
     assert max(held.values()) == 1
     assert max(receive_events(db).values()) == 1
+    assert pages_read_by_next_pass(deployment, shop) == 1, "the cursor did not move"
 
 
 def test_kill_podops_run_during_intake_and_restart_it(
@@ -93,27 +96,36 @@ def test_kill_podops_run_during_intake_and_restart_it(
         deployment.stop(service)
 
     held = external_ids(db)
-    row.lost, row.duplicates = len(set(ids) - set(held)), sum(held.values()) - len(held)
+    row.outside(lost=len(set(ids) - set(held)), duplicates=doubled_receives(db))
     assert 0 < after_crash < 150
     assert set(held) == set(ids) and max(held.values()) == 1
     assert max(receive_events(db).values()) == 1
 
 
+REFUSES = "a repeated reference is refused, as CustomCat documents"
+ACCEPTS = "a repeated reference is accepted (ShineOn documents no refusal)"
+
+
+@pytest.mark.parametrize("repeat", [REFUSES, ACCEPTS])
 def test_kill_during_submission_batch(
     deployment: Deployment,
     shop: FakeWooCommerce,
     customcat: FakeCustomCat,
     db: Database,
     record: list[Outcome],
+    repeat: str,
 ) -> None:
+    """With a provider that accepts a repeated reference, only our lookup before the
+    retry keeps the order single; the provider's own count per reference shows it."""
     row = Outcome(
-        "SIGKILL during a submission batch (provider created the order, answer lost)",
+        f"SIGKILL during a submission batch (provider created the order, answer lost; {repeat})",
         "crash",
         "every order exists once at the provider",
         faults=1,
         orders=12,
     )
     record.append(row)
+    customcat.reject_duplicates = repeat == REFUSES
     deployment.shop_url, deployment.cc_url = shop.url, customcat.base_url
     take_in(deployment, shop, 12)
     give_print_files(db)
@@ -125,7 +137,7 @@ def test_kill_during_submission_batch(
     deployment.run("fulfillment.countdown", rounds=2)
 
     ours, theirs, duplicates = submitted_at_provider(db, customcat)
-    row.lost, row.duplicates = max(0, 12 - theirs), duplicates
+    row.outside(lost=max(0, 12 - theirs), duplicates=duplicates)
     assert statuses(db) == Counter({"submitted": 12})
     assert (ours, theirs, duplicates) == (12, 12, 0)
 
@@ -156,7 +168,7 @@ def test_kill_during_mirror_cycle(
     rows = [row for row in sheets.fake.values("Orders")[1:] if any(row)]
     header = sheets.fake.values("Orders")[0]
     lines = Counter(row[header.index("line")] for row in rows)
-    row.lost, row.duplicates = max(0, 30 - len(lines)), sum(lines.values()) - len(lines)
+    row.outside(lost=max(0, 30 - len(lines)), duplicates=sum(lines.values()) - len(lines))
     assert len(lines) == 30 and max(lines.values()) == 1
 
 
@@ -197,8 +209,7 @@ def test_kill_during_store_pushback(
 
     trackings = {i: len(shop.state.trackings.get(int(i), [])) for i in ids}
     completed = [i for i in ids if shop.state.orders[int(i)]["status"] == "completed"]
-    row.lost = 8 - len(completed)
-    row.duplicates = sum(max(0, n - 1) for n in trackings.values())
+    row.outside(lost=8 - len(completed), duplicates=sum(max(0, n - 1) for n in trackings.values()))
     assert set(trackings.values()) == {1}
     assert len(completed) == 8
     assert statuses(db) == Counter({"completed": 8})
@@ -232,6 +243,6 @@ def test_kill_during_slack_drain(
     deployment.run("notify.drain", rounds=2)
 
     posted = Counter(call.params.get("text") for call in slack_api.calls_to("chat.postMessage"))
-    row.lost, row.duplicates = max(0, 6 - len(posted)), sum(posted.values()) - len(posted)
+    row.outside(lost=max(0, 6 - len(posted)), duplicates=sum(posted.values()) - len(posted))
     assert len(posted) == 6
     assert max(posted.values()) == 1, posted

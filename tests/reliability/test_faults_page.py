@@ -28,7 +28,8 @@ def test_fails_before_recording(record):
 @settings(max_examples=7, database=None, suppress_health_check=list(HealthCheck))
 @given(n=st.integers())
 def test_fuzz(record, n):
-    tried(record, Outcome("fuzzed numbers", "abuse", "never crash"), 2)
+    tried(record, Outcome("fuzzed numbers", "abuse", "never crash"), f"a{n}", f"b{n}")
+    tried(record, Outcome("fuzzed numbers", "abuse", "never crash"), f"a{n}")  # sent again
 """
 
 
@@ -53,7 +54,7 @@ def test_a_failing_scenario_keeps_its_row_with_the_reason(tmp_path: Path) -> Non
     assert "the kill landed nowhere" in str(crash["reason"])
     early = rows["test_fails_before_recording"]
     assert early["status"] == "fail" and "never reached the gate" in str(early["reason"])
-    assert rows["fuzzed numbers"]["bad_inputs"] == 14  # 7 examples run x 2 inputs each
+    assert rows["fuzzed numbers"]["bad_inputs"] == 14  # 7 examples run x 2 distinct inputs each
 
 
 def test_write_refuses_a_failed_run_and_leaves_the_page(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from podops import queries
 from podops.db import Database
 from podops.models import Order
 from podops.status import OrderStatus
@@ -28,6 +29,33 @@ WAITS_FOR_STAFF = {
 }
 
 
+def stuck_timelines(folder: Path) -> str:
+    """Every order the demo left neither completed nor waiting for staff, with its
+    timeline: a flaky run explains itself (which step moved it where, and who)."""
+    path = folder / "var" / "podops.db"
+    if not path.exists():
+        return "(the demo left no database)"
+    db = Database(f"sqlite:///{path}")
+    lines: list[str] = []
+    try:
+        with db.reading() as session:  # the test may hold the write lock meanwhile
+            for order in session.scalars(select(Order).order_by(Order.id)):
+                if order.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED}:
+                    continue
+                lines.append(
+                    f"order {order.number}: {order.status.value}, hold {order.hold_reason!r}, "
+                    f"problems {order.problems}, address {bool(order.shipping_address)}"
+                )
+                lines += [
+                    f"  {e.at:%H:%M:%S.%f} {e.action} {e.from_status}->{e.to_status} "
+                    f"by {e.actor} ({e.channel}) {e.detail}"
+                    for e in queries.timeline(session, order)
+                ]
+    finally:
+        db.dispose()
+    return "\n".join(lines) or "(no order is stuck)"
+
+
 @pytest.mark.slow
 def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
@@ -37,7 +65,7 @@ def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
          "--orders-for", "8", "--countdown", "4", "--stage", "1", "--timeout", "150"],
         env=env, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.returncode == 0, result.stderr[-3000:] + "\n" + stuck_timelines(folder)
     assert "Where to look" in result.stdout
     assert "Staff edit" in result.stdout
 
@@ -47,7 +75,9 @@ def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
         assert orders, "the sandbox store produced no orders"
         completed = [o for o in orders if o.status == OrderStatus.COMPLETED]
         assert completed
-        assert all(o.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED} for o in orders)
+        assert all(o.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED} for o in orders), (
+            stuck_timelines(folder)
+        )
         for order in completed:
             for item in order.items:
                 assert item.print_file and item.print_file_current
