@@ -20,9 +20,12 @@ from bot.blocks import (
     PreviewLink,
     card_fallback,
     event_blocks,
+    event_text,
+    message_text,
     order_card_blocks,
     summary_blocks,
 )
+from bot.mrkdwn import md
 from bot.pacing import ChannelPacer
 from bot.recall import Recall, metadata
 from bot.webapi import PacedCalls, SlackRefused
@@ -116,11 +119,11 @@ class SlackNotifier:
         if thread:
             channel, ts = split_ref(thread)
             with _gone_as(thread):
-                return self._post(channel, key, ts, text=notice.text, blocks=blocks)
-        return self._post(self.channel, key, text=notice.text, blocks=blocks)
+                return self._post(channel, key, ts, text=event_text(notice), blocks=blocks)
+        return self._post(self.channel, key, text=event_text(notice), blocks=blocks)
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
-        text = f"Daily summary for {summary.day.isoformat()}"
+        text = message_text(md("Daily summary for {}", summary.day.isoformat()))
         return self._post(self.channel, key, text=text, blocks=summary_blocks(summary))
 
     def post_image(

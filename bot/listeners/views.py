@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
 from bot.forms import EditForm, read_edit_form, read_reason
+from bot.mrkdwn import words
 from bot.operations import Reply
 from bot.parsing import Command
 from podops import services
@@ -64,7 +65,7 @@ def tell(client: WebClient, body: dict[str, Any], view: dict[str, Any], reply: R
     if not channel:
         return
     try:
-        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
+        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=words(reply.text))
     except SlackApiError as exc:
         log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
 
