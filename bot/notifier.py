@@ -84,10 +84,18 @@ class SlackNotifier:
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         response = self._call(
-            channel, lambda: self.client.chat_postMessage(channel=channel, **kwargs)
+            channel,
+            lambda: self.client.chat_postMessage(channel=channel, **kwargs),
+            channel=self._named(channel),
         )
         self.recall.remember_channel(channel, str(response["channel"]))
         return f"{response['channel']}:{response['ts']}"
+
+    def _named(self, channel: str) -> str:
+        """The channel as staff configured it ("#orders"), when it is that one."""
+        if channel in (self.channel, self.recall.known_id(self.channel)):
+            return self.channel
+        return channel
 
     def _existing(self, channel: str, key: PostKey, thread_ts: str | None) -> str | None:
         channel_id = self.recall.channel_id(channel)
@@ -110,6 +118,7 @@ class SlackNotifier:
                 lambda: self.client.chat_update(
                     channel=channel, ts=ts, text=card_fallback(card), blocks=blocks
                 ),
+                channel=self._named(channel),
             )
 
     def post_event(
@@ -155,4 +164,5 @@ class SlackNotifier:
                 title=title,
                 thread_ts=thread_ts,
             ),
+            channel=self._named(channel),
         )
