@@ -13,7 +13,14 @@ from typing import Any
 
 from bot.mrkdwn import Mrkdwn, lines, link, md, slack_date
 from bot.parsing import USAGE
-from podops.ports.notify import DailySummary, Dashboard, EventNotice, NamedOrder, OrderCard
+from podops.ports.notify import (
+    DailySummary,
+    Dashboard,
+    Digest,
+    EventNotice,
+    NamedOrder,
+    OrderCard,
+)
 
 Block = dict[str, Any]
 PLAIN_EMAIL = re.compile(r"[^@\s<>|&]+@[^@\s<>|&]+")
@@ -183,6 +190,18 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
     if summary.failed:
         blocks.append(text_block(md("*Submit failed*\n{}", named_lines(summary.failed))))
     return blocks
+
+
+def digest_blocks(digest: Digest) -> list[Block]:
+    """Many orders in one message: what happened, then each order on a line."""
+    listed = named_lines(digest.orders, limit=len(digest.orders))
+    if digest.more:
+        listed += md("\n… and {} more", digest.more)
+    return [text_block(md("{}", digest.title)), text_block(listed)]
+
+
+def digest_text(digest: Digest) -> str:
+    return message_text(md("{}", digest.title))
 
 
 def named_lines(orders: list[NamedOrder], limit: int = 20) -> Mrkdwn:

@@ -19,6 +19,8 @@ from slack_sdk import WebClient
 from bot.blocks import (
     PreviewLink,
     card_fallback,
+    digest_blocks,
+    digest_text,
     event_blocks,
     event_text,
     message_text,
@@ -29,7 +31,14 @@ from bot.mrkdwn import md
 from bot.pacing import ChannelPacer
 from bot.recall import Recall, metadata
 from bot.webapi import PacedCalls, SlackRefused
-from podops.ports.notify import AlertGone, DailySummary, EventNotice, OrderCard, PostKey
+from podops.ports.notify import (
+    AlertGone,
+    DailySummary,
+    Digest,
+    EventNotice,
+    OrderCard,
+    PostKey,
+)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +139,10 @@ class SlackNotifier:
             with _gone_as(thread):
                 return self._post(channel, key, ts, text=event_text(notice), blocks=blocks)
         return self._post(self.channel, key, text=event_text(notice), blocks=blocks)
+
+    def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
+        blocks = digest_blocks(digest)
+        return self._post(self.channel, key, text=digest_text(digest), blocks=blocks)
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
         text = message_text(md("Daily summary for {}", summary.day.isoformat()))
