@@ -55,7 +55,8 @@ def held_at_first_sync(session: Session, order_ids: list[int]) -> None:
 
 
 def _candidates(session: Session, now: datetime) -> dict[str, list[OutboxMessage]]:
-    """Untried notices that would each be one post in the channel, by kind."""
+    """Untried notices that would each be one post in the channel, by kind; on
+    PostgreSQL locked (a worker claiming one meanwhile is skipped, never doubled)."""
     due = (
         select(OutboxMessage, Order.alert_ref, Event.action)
         .join(Order, Order.id == OutboxMessage.order_id)
@@ -69,6 +70,8 @@ def _candidates(session: Session, now: datetime) -> dict[str, list[OutboxMessage
         )
         .order_by(OutboxMessage.id)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True, of=OutboxMessage)
     kinds: dict[str, list[OutboxMessage]] = defaultdict(list)
     for message, alert_ref, action in session.execute(due):
         if alert_ref:
