@@ -28,7 +28,7 @@ from podops.outbox.messages import digest_message
 from podops.ports.notify import Digest, NamedOrder
 from podops.status import OrderStatus
 
-BURST = 5  # this many notices of one kind in one drain become one digest
+BURST = 10  # this many notices of one kind in one drain become one digest
 LISTED = 20  # orders named in a digest; the rest are counted ("and N more")
 HELD = "held_at_first_sync"
 ALERTS = "alerts"
