@@ -1,22 +1,34 @@
-"""Block Kit builders: pure functions from the core's plain data to Slack JSON.
+"""Block Kit builders for messages: pure functions from the core's plain data to
+Slack JSON, within Slack's documented limits.
 
-No Slack calls here; every builder can be tested by looking at its output.
+No Slack calls here; every builder can be tested by looking at its output. Every
+mrkdwn text is `Mrkdwn` (bot.mrkdwn): outside text is escaped on its way in.
 """
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
+from bot.mrkdwn import Mrkdwn, lines, link, md, slack_date
 from bot.parsing import USAGE
-from podops.ports.notify import DailySummary, Dashboard, EventNotice, NamedOrder, OrderCard
+from podops.ports.notify import (
+    DailySummary,
+    Dashboard,
+    Digest,
+    EventNotice,
+    NamedOrder,
+    OrderCard,
+)
 
 Block = dict[str, Any]
+PLAIN_EMAIL = re.compile(r"[^@\s<>|&]+@[^@\s<>|&]+")
 PreviewLink = Callable[[str], str | None]
 MAX_ITEMS = 10
-MAX_TEXT = 2900
+MAX_TEXT = 3000  # a section's or context element's text (Slack's limit)
+MAX_HEADER = 150  # a header's plain_text
+MAX_MESSAGE_TEXT = 4000  # the top-level `text`: Slack truncates longer ones
 BUTTONS = {
     "submit": ("Submit now", "primary"),
     "hold": ("Hold", None),
@@ -37,29 +49,46 @@ STATUS_EMOJI = {
 }
 
 
-def text_block(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_TEXT]}}
+def text_block(text: Mrkdwn) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text.cut(MAX_TEXT).text}}
 
 
-def context_block(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_TEXT]}]}
+def context_block(text: Mrkdwn) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text.cut(MAX_TEXT).text}]}
 
 
-def slack_date(moment: datetime) -> str:
-    """A time every reader sees in their own zone."""
-    fallback = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+def header_block(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:MAX_HEADER]}}
 
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def message_text(text: Mrkdwn) -> str:
+    """The top-level `text` of a message (its notification and fallback)."""
+    return text.cut(MAX_MESSAGE_TEXT).text
 
 
-def card_headline(card: OrderCard) -> str:
+def reply_blocks(text: str) -> list[Block]:
+    """A sentence for one person, as blocks."""
+    return [text_block(md("{}", text))]
+
+
+def card_headline(card: OrderCard) -> Mrkdwn:
     emoji = STATUS_EMOJI.get(card.status, ":large_blue_circle:")
-    line = f"{emoji} *Order {card.number}* ({card.store}) is *{card.status_label}*"
+    line = md(emoji + " *Order {}* ({}) is *{}*", card.number, card.store, card.status_label)
     if card.submit_at is not None:
-        line += f" — submits {card.countdown} ({slack_date(card.submit_at)})"
+        line += md(" — submits {} ({})", card.countdown, slack_date(card.submit_at))
+    return line
+
+
+def _item_line(item: Any, preview_link: PreviewLink | None) -> Mrkdwn:
+    fields = Mrkdwn(", ").join(md("{}: _{}_", k, v) for k, v in item.personalization.items())
+    line = md("• `{}` {} ×{} ({})", item.reference, item.name, item.quantity, item.sku)
+    if fields:
+        line += md(" — {}", fields)
+    url = preview_link(item.preview_file) if preview_link and item.preview_file else None
+    if url:
+        line += md(" {}", link(url, "preview"))
+    if item.print_file_state == "stale":
+        line += Mrkdwn(" _(print file out of date)_")
     return line
 
 
@@ -67,8 +96,12 @@ def order_card_blocks(
     card: OrderCard, preview_link: PreviewLink | None = None, *, buttons: bool = True
 ) -> list[Block]:
     """The order as one message: status, countdown, items, tracking, last events."""
-    facts = f"{escape(card.customer_name)} <mailto:{card.customer_email}|{card.customer_email}>"
-    facts += f" · {card.total}"
+    email = (
+        link(f"mailto:{card.customer_email}", card.customer_email)
+        if PLAIN_EMAIL.fullmatch(card.customer_email)
+        else md("{}", card.customer_email)
+    )
+    facts = md("{} {} · {}", card.customer_name, email, card.total)
     blocks = [text_block(card_headline(card)), context_block(facts)]
     warnings = [*card.problems]
     if card.hold_reason:
@@ -79,37 +112,21 @@ def order_card_blocks(
     if card.last_error:
         warnings.append(f"last error: {card.last_error}")
     if warnings:
-        blocks.append(text_block("\n".join(f":warning: {escape(w)}" for w in warnings)))
-    item_lines = []
-    for item in card.items[:MAX_ITEMS]:
-        fields = ", ".join(f"{k}: _{escape(v)}_" for k, v in item.personalization.items())
-        line = f"• `{item.reference}` {escape(item.name)} ×{item.quantity} ({item.sku})"
-        if fields:
-            line += f" — {fields}"
-        link = preview_link(item.preview_file) if preview_link and item.preview_file else None
-        if link:
-            line += f" <{link}|preview>"
-        if item.print_file_state == "stale":
-            line += " _(print file out of date)_"
-        item_lines.append(line)
+        blocks.append(text_block(lines(md(":warning: {}", w) for w in warnings)))
+    item_lines = [_item_line(item, preview_link) for item in card.items[:MAX_ITEMS]]
     if len(card.items) > MAX_ITEMS:
-        item_lines.append(f"… and {len(card.items) - MAX_ITEMS} more")
+        item_lines.append(md("… and {} more", len(card.items) - MAX_ITEMS))
     if item_lines:
-        blocks.append(text_block("\n".join(item_lines)))
+        blocks.append(text_block(lines(item_lines)))
     if card.tracking:
         blocks.append(
             text_block(
-                "\n".join(
-                    f":truck: {t.carrier} <{t.url}|{t.number}>"
-                    if t.url
-                    else f":truck: {t.carrier} {t.number}"
-                    for t in card.tracking
-                )
+                lines(md(":truck: {} {}", t.carrier, link(t.url, t.number)) for t in card.tracking)
             )
         )
     if card.events:
         blocks.append(
-            context_block("\n".join(f"{slack_date(e.at)} {escape(e.text)}" for e in card.events))
+            context_block(lines(md("{} {}", slack_date(e.at), e.text) for e in card.events))
         )
     if buttons and card.actions:
         blocks.append(action_buttons(card))
@@ -129,7 +146,7 @@ def action_buttons(card: OrderCard) -> Block:
         if style:
             button["style"] = style
         elements.append(button)
-    return {"type": "actions", "block_id": f"order:{card.reference}", "elements": elements}
+    return {"type": "actions", "block_id": f"order:{card.reference}"[:255], "elements": elements}
 
 
 def submits(card: OrderCard) -> str:
@@ -137,129 +154,99 @@ def submits(card: OrderCard) -> str:
     return f", submits {card.countdown}" if card.countdown else ""
 
 
-def card_fallback(card: OrderCard) -> str:
+def card_words(card: OrderCard) -> str:
+    """The order in one plain sentence (not yet escaped)."""
     return f"Order {card.number} is {card.status_label}{submits(card)}"
 
 
+def card_fallback(card: OrderCard) -> str:
+    """The alert's top-level text, escaped."""
+    return message_text(md("{}", card_words(card)))
+
+
 def event_blocks(notice: EventNotice) -> list[Block]:
-    prefix = ":rotating_light: " if notice.problem else ""
-    return [text_block(prefix + escape(notice.text))]
+    prefix = Mrkdwn(":rotating_light: " if notice.problem else "")
+    return [text_block(prefix + md("{}", notice.text))]
+
+
+def event_text(notice: EventNotice) -> str:
+    return message_text(md("{}", notice.text))
 
 
 def summary_blocks(summary: DailySummary) -> list[Block]:
     day = summary.day.strftime("%A %d %B %Y")
-    numbers = (
-        f"*Received* {summary.received}   *Submitted* {summary.submitted}   "
-        f"*Shipped* {summary.shipped}   *Cancelled* {summary.cancelled}   "
-        f"*Submit failures* {summary.submit_failures}"
+    numbers = md(
+        "*Received* {}   *Submitted* {}   *Shipped* {}   *Cancelled* {}   *Submit failures* {}",
+        summary.received,
+        summary.submitted,
+        summary.shipped,
+        summary.cancelled,
+        summary.submit_failures,
     )
-    ages = "   ".join(f"{label}: {count}" for label, count in summary.pending_by_age.items())
+    ages = Mrkdwn("   ").join(md("{}: {}", label, n) for label, n in summary.pending_by_age.items())
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Daily summary — {day}"}},
+        header_block(f"Daily summary — {day}"),
         text_block(numbers),
-        text_block(f"*Open orders by age*  {ages}"),
+        text_block(md("*Open orders by age*  {}", ages)),
     ]
     if summary.late:
-        blocks.append(text_block("*Late (no tracking yet)*\n" + named_lines(summary.late)))
+        blocks.append(text_block(md("*Late (no tracking yet)*\n{}", named_lines(summary.late))))
     if summary.failed:
-        blocks.append(text_block("*Submit failed*\n" + named_lines(summary.failed)))
+        blocks.append(text_block(md("*Submit failed*\n{}", named_lines(summary.failed))))
     return blocks
 
 
-def named_lines(orders: list[NamedOrder], limit: int = 20) -> str:
-    lines = [
-        f"• *{o.number}* {escape(o.customer_name)} — {o.status_label}, {o.age_days}d"
-        + (f" — {escape(o.note)}" if o.note else "")
+def digest_blocks(digest: Digest) -> list[Block]:
+    """Many orders in one message: what happened, then each order on a line."""
+    listed = named_lines(digest.orders, limit=len(digest.orders))
+    if digest.more:
+        listed += md("\n… and {} more", digest.more)
+    return [text_block(md("{}", digest.title)), text_block(listed)]
+
+
+def digest_text(digest: Digest) -> str:
+    return message_text(md("{}", digest.title))
+
+
+def named_lines(orders: list[NamedOrder], limit: int = 20) -> Mrkdwn:
+    found = [
+        md("• *{}* {} — {}, {}d", o.number, o.customer_name, o.status_label, o.age_days)
+        + (md(" — {}", o.note) if o.note else Mrkdwn(""))
         for o in orders[:limit]
     ]
     if len(orders) > limit:
-        lines.append(f"… and {len(orders) - limit} more")
-    return "\n".join(lines)
+        found.append(md("… and {} more", len(orders) - limit))
+    return lines(found)
 
 
 def home_view(board: Dashboard) -> Block:
-    counts = "   ".join(f"*{label}* {n}" for label, n in sorted(board.counts.items())) or "none"
+    counts = Mrkdwn("   ").join(
+        md("*{}* {}", label, n) for label, n in sorted(board.counts.items())
+    )
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": "Orders"}},
-        text_block(counts),
+        header_block("Orders"),
+        text_block(counts or Mrkdwn("none")),
         {"type": "divider"},
-        text_block("*Due soon*\n" + (named_lines(board.due_soon) or "nothing due")),
-        text_block("*Needs a person*\n" + (named_lines(board.problems) or "nothing stuck")),
-        context_block(f"Updated {slack_date(board.generated_at)}"),
+        text_block(md("*Due soon*\n{}", named_lines(board.due_soon) or Mrkdwn("nothing due"))),
+        text_block(
+            md("*Needs a person*\n{}", named_lines(board.problems) or Mrkdwn("nothing stuck"))
+        ),
+        context_block(md("Updated {}", slack_date(board.generated_at))),
     ]
     return {"type": "home", "blocks": blocks}
 
 
 def help_blocks(unknown: str = "") -> list[Block]:
-    lines = [f"`{usage}`" for usage in USAGE.values()]
-    intro = f"I don't know `{escape(unknown)}`. " if unknown else ""
-    return [text_block(intro + "What `/order` can do:\n" + "\n".join(lines))]
+    usages = lines(md("`{}`", usage) for usage in USAGE.values())
+    intro = md("I don't know `{}`. ", unknown) if unknown else Mrkdwn("")
+    return [text_block(intro + md("What `/order` can do:\n{}", usages))]
 
 
 def find_blocks(query: str, cards: list[OrderCard]) -> list[Block]:
     if not cards:
-        return [text_block(f"No order matches `{escape(query)}`.")]
-    lines = [
-        f"• *{c.number}* ({c.store}) {escape(c.customer_name)} · {c.status_label}{submits(c)}"
+        return [text_block(md("No order matches `{}`.", query))]
+    found = lines(
+        md("• *{}* ({}) {} · {}{}", c.number, c.store, c.customer_name, c.status_label, submits(c))
         for c in cards
-    ]
-    return [text_block(f"{len(cards)} order(s) match `{escape(query)}`:\n" + "\n".join(lines))]
-
-
-def plain_input(block_id: str, label: str, value: str, *, optional: bool, multiline: bool) -> Block:
-    element: Block = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
-    if value:
-        element["initial_value"] = value
-    return {
-        "type": "input",
-        "block_id": block_id,
-        "optional": optional,
-        "label": {"type": "plain_text", "text": label[:2000]},
-        "element": element,
-    }
-
-
-def edit_modal(card: OrderCard, metadata: dict[str, str], *, note: str = "") -> Block:
-    """One input per personalization field of each line (or free `name=value` lines)."""
-    blocks: list[Block] = [text_block(f":warning: {escape(note)}")] if note else []
-    for item in card.items[:MAX_ITEMS]:
-        position = int(item.reference.rsplit("-", 1)[1])
-        blocks.append(text_block(f"*{item.reference}* {escape(item.name)} ({item.sku})"))
-        if item.personalization:
-            for name, value in item.personalization.items():
-                block_id = f"f|{position}|{name}"[:255]
-                blocks.append(plain_input(block_id, name, value, optional=True, multiline=False))
-        else:
-            blocks.append(
-                plain_input(
-                    f"raw|{position}",
-                    "Fields, one `name=value` per line",
-                    "",
-                    optional=True,
-                    multiline=True,
-                )
-            )
-    submit = "Save and send" if note else "Save and render"
-    return modal("order_edit", f"Edit order {card.number}", submit, blocks, metadata)
-
-
-def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:
-    blocks = [
-        text_block(f"Cancel *order {card.number}* ({escape(card.customer_name)})?"),
-        plain_input("reason", "Reason", "", optional=False, multiline=False),
-    ]
-    return modal("order_cancel", f"Cancel order {card.number}", "Cancel order", blocks, metadata)
-
-
-def modal(
-    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, str]
-) -> Block:
-    return {
-        "type": "modal",
-        "callback_id": callback_id,
-        "title": {"type": "plain_text", "text": title[:24]},
-        "submit": {"type": "plain_text", "text": submit[:24]},
-        "close": {"type": "plain_text", "text": "Close"},
-        "private_metadata": json.dumps(metadata),
-        "blocks": blocks,
-    }
+    )
+    return [text_block(md("{} order(s) match `{}`:\n{}", len(cards), query, found))]

@@ -19,14 +19,26 @@ from slack_sdk import WebClient
 from bot.blocks import (
     PreviewLink,
     card_fallback,
+    digest_blocks,
+    digest_text,
     event_blocks,
+    event_text,
+    message_text,
     order_card_blocks,
     summary_blocks,
 )
+from bot.mrkdwn import md
 from bot.pacing import ChannelPacer
 from bot.recall import Recall, metadata
 from bot.webapi import PacedCalls, SlackRefused
-from podops.ports.notify import AlertGone, DailySummary, EventNotice, OrderCard, PostKey
+from podops.ports.notify import (
+    AlertGone,
+    DailySummary,
+    Digest,
+    EventNotice,
+    OrderCard,
+    PostKey,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +93,18 @@ class SlackNotifier:
         if thread_ts:
             kwargs["thread_ts"] = thread_ts
         response = self._call(
-            channel, lambda: self.client.chat_postMessage(channel=channel, **kwargs)
+            channel,
+            lambda: self.client.chat_postMessage(channel=channel, **kwargs),
+            channel=self._named(channel),
         )
         self.recall.remember_channel(channel, str(response["channel"]))
         return f"{response['channel']}:{response['ts']}"
+
+    def _named(self, channel: str) -> str:
+        """The channel as staff configured it ("#orders"), when it is that one."""
+        if channel in (self.channel, self.recall.known_id(self.channel)):
+            return self.channel
+        return channel
 
     def _existing(self, channel: str, key: PostKey, thread_ts: str | None) -> str | None:
         channel_id = self.recall.channel_id(channel)
@@ -107,6 +127,7 @@ class SlackNotifier:
                 lambda: self.client.chat_update(
                     channel=channel, ts=ts, text=card_fallback(card), blocks=blocks
                 ),
+                channel=self._named(channel),
             )
 
     def post_event(
@@ -116,11 +137,15 @@ class SlackNotifier:
         if thread:
             channel, ts = split_ref(thread)
             with _gone_as(thread):
-                return self._post(channel, key, ts, text=notice.text, blocks=blocks)
-        return self._post(self.channel, key, text=notice.text, blocks=blocks)
+                return self._post(channel, key, ts, text=event_text(notice), blocks=blocks)
+        return self._post(self.channel, key, text=event_text(notice), blocks=blocks)
+
+    def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
+        blocks = digest_blocks(digest)
+        return self._post(self.channel, key, text=digest_text(digest), blocks=blocks)
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
-        text = f"Daily summary for {summary.day.isoformat()}"
+        text = message_text(md("Daily summary for {}", summary.day.isoformat()))
         return self._post(self.channel, key, text=text, blocks=summary_blocks(summary))
 
     def post_image(
@@ -152,4 +177,5 @@ class SlackNotifier:
                 title=title,
                 thread_ts=thread_ts,
             ),
+            channel=self._named(channel),
         )

@@ -119,7 +119,7 @@ class Operations:
 
     def show(self, command: Command, actor: Actor) -> Reply:
         card = self.card(command.reference)
-        return Reply(blocks.card_fallback(card), blocks.order_card_blocks(card, self.preview_link))
+        return Reply(blocks.card_words(card), blocks.order_card_blocks(card, self.preview_link))
 
     def find(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.reading() as session:

@@ -75,6 +75,10 @@ class Recall:
         """A post answered with the channel's id: no need to list channels for it."""
         self._channel_ids[name] = channel_id
 
+    def known_id(self, name: str) -> str | None:
+        """The id of channel `name` if a post already told us, without asking Slack."""
+        return self._channel_ids.get(name)
+
     def channel_id(self, name: str) -> str | None:
         """History needs the channel id; `slack.channel` may be a name ("#orders").
         None when the app may not list channels (then nothing can be checked)."""

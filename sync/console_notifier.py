@@ -9,7 +9,14 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from podops.ports.notify import DailySummary, EventNotice, NamedOrder, OrderCard, PostKey
+from podops.ports.notify import (
+    DailySummary,
+    Digest,
+    EventNotice,
+    NamedOrder,
+    OrderCard,
+    PostKey,
+)
 
 
 def card_text(card: OrderCard) -> str:
@@ -104,6 +111,12 @@ class ConsoleNotifier:
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
         return self._print(summary_text(summary))
+
+    def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
+        lines = [digest.title, *named_text("Orders", digest.orders)[1:]]
+        if digest.more:
+            lines.append(f"  ... and {digest.more} more")
+        return self._print("\n".join(lines))
 
     def post_image(
         self,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from podops.jobs import JobSpec
-from podops.notify import alerts
+from podops.notify import alerts, digests
 from podops.notify import summary as daily
 from podops.notify.handlers import NotifyHandlers
 from podops.outbox import DrainReport, OutboxDispatcher
@@ -28,6 +28,8 @@ def scan_alerts(runtime: Notifying, now: datetime | None = None) -> int:
 
 
 def drain(runtime: Notifying, limit: int = DRAIN_BATCH) -> DrainReport:
+    """Post what is due; a burst of one kind first becomes one digest."""
+    digests.fold_bursts(runtime.db)
     handlers = NotifyHandlers(runtime.notifier, runtime.chart).as_dict()
     return OutboxDispatcher(runtime.db, handlers).drain(limit)
 

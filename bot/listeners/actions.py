@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
 from bot.listeners.modals import open_cancel_modal, open_edit_modal
+from bot.mrkdwn import words
 from bot.parsing import Command
 from podops.errors import PodopsError
 
@@ -25,7 +26,7 @@ def ack_button(ack: Ack) -> None:
 
 
 def private(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    respond(text=words(text), response_type="ephemeral", replace_original=False)
 
 
 def button_handler(bot: Bot, name: str) -> Callable[..., None]:

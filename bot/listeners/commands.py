@@ -12,6 +12,7 @@ from bot import blocks
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
 from bot.listeners.modals import open_edit_modal
+from bot.mrkdwn import words
 from bot.parsing import Command, parse
 from podops.errors import PodopsError
 
@@ -36,11 +37,11 @@ def register(app: App, bot: Bot) -> None:
             parsed = parse(command.get("text", ""))
             if parsed.name == "help":
                 reply = bot.ops.help(parsed, slack_actor(command["user_id"], ""))
-                ack(text=reply.text, blocks=reply.blocks, response_type="ephemeral")
+                ack(text=words(reply.text), blocks=reply.blocks, response_type="ephemeral")
                 return
             bot.authorizer.check(parsed.name, command["user_id"])
         except PodopsError as exc:
-            ack(text=f":no_entry: {exc.message}", response_type="ephemeral")
+            ack(text=words(f":no_entry: {exc.message}"), response_type="ephemeral")
             return
         ack()
 
@@ -56,12 +57,12 @@ def register(app: App, bot: Bot) -> None:
                 bot, client, body["trigger_id"], parsed.reference, command["channel_id"]
             )
             if problem:
-                respond(text=problem, response_type="ephemeral")
+                respond(text=words(problem), response_type="ephemeral")
             return
         reply = attempt(lambda: bot.ops.run(parsed, actor))
         respond(
-            text=reply.text,
-            blocks=reply.blocks or [blocks.text_block(reply.text)],
+            text=words(reply.text),
+            blocks=reply.blocks or blocks.reply_blocks(reply.text),
             response_type="ephemeral",
         )
 

@@ -7,8 +7,9 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
+from bot import modal_blocks
 from bot.app import Bot
+from bot.blocks import Block
 from podops.errors import PodopsError
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
@@ -39,7 +40,7 @@ def open_edit_modal(
             f"sends it to {provider}, which takes it only until production starts."
         )
     metadata = {"reference": card.reference, "channel": channel}
-    return _open(client, trigger_id, blocks.edit_modal(card, metadata, note=note))
+    return _open(client, trigger_id, modal_blocks.edit_modal(card, metadata, note=note))
 
 
 def open_cancel_modal(
@@ -49,11 +50,11 @@ def open_cancel_modal(
         card = bot.ops.card(reference)
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
-    view = blocks.cancel_modal(card, {"reference": card.reference, "channel": channel})
+    view = modal_blocks.cancel_modal(card, {"reference": card.reference, "channel": channel})
     return _open(client, trigger_id, view)
 
 
-def _open(client: WebClient, trigger_id: str, view: blocks.Block) -> str:
+def _open(client: WebClient, trigger_id: str, view: Block) -> str:
     try:
         client.views_open(trigger_id=trigger_id, view=view)
     except SlackApiError as exc:

@@ -10,13 +10,13 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
 from bot.forms import EditForm, read_edit_form, read_reason
 from bot.operations import Reply
 from bot.parsing import Command
+from bot.replies import tell_privately
 from podops import services
 from podops.errors import OrderLocked, PodopsError
 from podops.status import BEFORE_SUBMISSION, OrderStatus
@@ -58,15 +58,15 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     return form
 
 
-def tell(client: WebClient, body: dict[str, Any], view: dict[str, Any], reply: Reply) -> None:
-    """A private note to the person in the channel the form came from."""
-    channel = metadata(view).get("channel")
-    if not channel:
-        return
-    try:
-        client.chat_postEphemeral(channel=channel, user=body["user"]["id"], text=reply.text)
-    except SlackApiError as exc:
-        log.warning("could not tell %s: %s", body["user"]["id"], exc.response.get("error"))
+def tell(
+    bot: Bot, client: WebClient, body: dict[str, Any], view: dict[str, Any], reply: Reply
+) -> None:
+    """The result, privately, to the person who sent the form (see bot.replies)."""
+    orders = bot.runtime.settings.slack.channel
+    origin = metadata(view).get("channel") or ""
+    tell_privately(
+        bot.runtime.db, client, body["user"]["id"], reply.text, origin=origin, orders=orders
+    )
 
 
 def register(app: App, bot: Bot) -> None:
@@ -85,7 +85,13 @@ def register(app: App, bot: Bot) -> None:
         user = body["user"]
         actor = slack_actor(user["id"], user.get("username") or user.get("name", ""))
         reference = metadata(view)["reference"]
-        tell(client, body, view, attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)))
+        tell(
+            bot,
+            client,
+            body,
+            view,
+            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)),
+        )
 
     def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         _, problem = read_reason(view.get("state", {}).get("values", {}))
@@ -105,7 +111,7 @@ def register(app: App, bot: Bot) -> None:
             return
         actor = slack_actor(user["id"], user.get("username") or user.get("name", ""))
         command = Command("cancel", metadata(view).get("reference", ""), reason=reason)
-        tell(client, body, view, attempt(lambda: bot.ops.run(command, actor)))
+        tell(bot, client, body, view, attempt(lambda: bot.ops.run(command, actor)))
 
     app.view("order_edit")(ack=ack_edit, lazy=[save_edit])
     app.view("order_cancel")(ack=ack_cancel, lazy=[save_cancel])

@@ -1,5 +1,5 @@
 """Outbox handlers for everything people are told (order events, countdown alerts,
-edit previews, the daily summary), bound to one `Notifier`.
+edit previews, the daily summary, digests of many orders), bound to one `Notifier`.
 
 Each follows the outbox's three steps: what to post is read in a short
 transaction (the order's card, its alert's ref), posted with no transaction
@@ -25,12 +25,14 @@ from sqlalchemy.orm import Session
 from podops import reports
 from podops.models import Order
 from podops.notify.alerts import remember_alert
+from podops.notify.digests import digest_of
 from podops.outbox import Change, Envelope, Handler, Progress, Topic
 from podops.outbox.messages import summary_from_payload
 from podops.ports.notify import (
     AlertGone,
     ChartRenderer,
     DailySummary,
+    Digest,
     EventNotice,
     Notifier,
     OrderCard,
@@ -252,6 +254,23 @@ class SummaryHandler(PostedAsItGoes, Posting):
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DigestPlan:
+    message: Envelope
+    digest: Digest
+
+
+class DigestHandler(PostedAsItGoes, Posting):
+    """`Topic.DIGEST`: one post listing many orders in the same situation."""
+
+    def prepare(self, session: Session, message: Envelope) -> DigestPlan | None:
+        digest = digest_of(session, message.payload)
+        return DigestPlan(message, digest) if digest is not None else None
+
+    def send(self, plan: DigestPlan, progress: Progress) -> None:
+        self.notifier.post_digest(plan.digest, post_key(plan.message))
+
+
 class NotifyHandlers:
     """The outbox handlers of the notification topics, bound to one Notifier."""
 
@@ -265,4 +284,5 @@ class NotifyHandlers:
             Topic.ALERT: AlertHandler(self.notifier),
             Topic.PREVIEW: PreviewHandler(self.notifier),
             Topic.SUMMARY: SummaryHandler(self.notifier, self.chart),
+            Topic.DIGEST: DigestHandler(self.notifier),
         }

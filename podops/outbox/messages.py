@@ -4,7 +4,7 @@ change). The summary's payload is read back here too.
 
 The dedup key says what makes a message the same message: one alert per order,
 one notice per event, one push per parcel, one "completed" per order, one
-summary per day.
+summary per day, one digest per burst.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def summary_message(summary: DailySummary, *, demo: bool = False) -> Outgoing:
     never stands in the way of the real day's summary."""
     key = f"{Topic.SUMMARY}:demo:{summary.day.isoformat()}" if demo else summary_key(summary.day)
     return Outgoing(Topic.SUMMARY, key, {"summary": summary_to_payload(summary)})
+
+
+def digest_message(kind: str, order_ids: list[int], key: str) -> Outgoing:
+    """Many orders in the same situation (`kind`: see podops.notify.digests), told in
+    one post that lists them; `key` names the burst (its first order or message)."""
+    payload = {"kind": kind, "order_ids": order_ids}
+    return Outgoing(Topic.DIGEST, f"{Topic.DIGEST}:{kind}:{key}", payload)
 
 
 def store_status_message(order_id: int, status: str, *, reason: str | None = None) -> Outgoing:

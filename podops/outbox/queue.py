@@ -29,6 +29,7 @@ class Topic(StrEnum):
     ALERT = "slack.alert"  # the countdown alert (Slack or the console)
     PREVIEW = "slack.preview"  # re-rendered previews after an edit
     SUMMARY = "slack.summary"  # the daily summary and its chart
+    DIGEST = "notify.digest"  # many orders in the same situation, listed in one post
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,6 +134,16 @@ class Dashboard:
 
 
 @dataclass(frozen=True, slots=True)
+class Digest:
+    """Many orders in the same situation, told once: what happened (and what to do),
+    then the first orders, and how many more."""
+
+    title: str
+    orders: list[NamedOrder]
+    more: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class PostKey:
     """Our own reference for one post, stored with the message in the chat so a
     retry can find what an earlier attempt posted."""
@@ -174,6 +184,10 @@ class Notifier(Protocol):
         key: PostKey | None = None,
     ) -> None:
         """Upload a PNG into the channel of `ref` (in its thread when `in_thread`)."""
+        ...
+
+    def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
+        """Post one message listing many orders; return its reference."""
         ...
 
 

@@ -24,6 +24,7 @@ from podops.db import bulk_insert
 from podops.events import Actor, EventName
 from podops.incoming import IncomingOrder
 from podops.models import Base, Order, Store, utcnow
+from podops.notify.digests import held_at_first_sync
 from podops.routing import ShopPolicy
 from podops.services.new_orders import UNWATCHED_REASON, NewOrder, new_order
 from podops.services.store_changes import apply_store_update
@@ -105,7 +106,14 @@ def receive_orders(
                 new_order(stores[order_in.store], order_in, policy, arrived_at, hold_overdue)
             )
     _unique_numbers(session, fresh)
-    result.created.extend(_insert(session, fresh, actor))
+    created = _insert(session, fresh, actor)
+    result.created.extend(created)
+    unwatched = [
+        order.id
+        for order, new in zip(created, fresh, strict=True)
+        if (new.row["hold_reason"] or "").startswith(UNWATCHED_REASON)
+    ]
+    held_at_first_sync(session, unwatched)
     return result
 
 

@@ -15,6 +15,9 @@ documents. History needs a channel id (a "#name" is channel_not_found);
 `conversations.list` maps names to ids. A file shared with
 files.completeUploadExternal appears as a message with `files` in its channel
 (or thread). Timestamps (`ts`) are real Unix times, unique and increasing.
+It refuses what Slack refuses (tests/fakes/slack_rules.py): a post where the bot
+is not a member (`not_in_channel`), an unknown or archived channel, a missing
+scope, blocks or views beyond Block Kit's limits.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.fakes.slack_rules import SlackRules
 
 CHANNEL_IDS = {"#orders": "C0ORDERS", "orders": "C0ORDERS"}
 CHANNEL_NAMES = {"C0ORDERS": "orders"}
@@ -49,7 +54,7 @@ class _Bucket:
     updated: float
 
 
-class FakeSlack:
+class FakeSlack(SlackRules):
     def __init__(
         self,
         *,
@@ -57,6 +62,7 @@ class FakeSlack:
         per_channel_rate: float | None = None,
         burst: int = 3,
     ) -> None:
+        super().__init__(CHANNEL_NAMES)
         self.token = token
         self.per_channel_rate = per_channel_rate
         self.burst = burst
@@ -172,9 +178,11 @@ class FakeSlack:
             failures = self._failures.get(method)
             if failures:
                 return failures.pop(0)
-            if method == "chat.postMessage" and self._rate_limited(
-                self._channel(params["channel"])
-            ):
+            channel = self._channel(str(params.get("channel") or params.get("channel_id") or ""))
+            refused = self.refusal(method, params, channel)
+            if refused is not None:
+                return 200, refused, {}
+            if method == "chat.postMessage" and self._rate_limited(channel):
                 self.rejected_429 += 1
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
             return 200, self._answer(method, params), {}
@@ -208,6 +216,8 @@ class FakeSlack:
             return self._list_channels(params)
         if method == "views.open":
             return {"ok": True, "view": {"id": f"V{next(self._ts)}", **params["view"]}}
+        if method == "conversations.open":
+            return self.open_dm(params)
         if method == "views.publish":
             return {"ok": True, "view": {"id": "VHOME", "type": "home", "hash": "h1"}}
         if method == "usergroups.users.list":

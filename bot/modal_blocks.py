@@ -1,0 +1,134 @@
+"""Block Kit builders for the edit and cancel modals, within Slack's limits for a
+view (100 blocks, a 24-character title, 2,000-character labels, 255-character
+block ids, 3,000 characters per input value).
+
+The edit form shows one input per personalization field while that fits; an
+order with many lines or fields gets one `name=value` box per line instead, and
+lines that still do not fit are named in a visible note with the command that
+edits them, so the form is always one Slack accepts.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.blocks import Block, text_block
+from bot.mrkdwn import Mrkdwn, md
+from podops.ports.notify import ItemLine, OrderCard
+
+MAX_VIEW_BLOCKS = 100
+MAX_TITLE = 24
+MAX_LABEL = 2000
+MAX_BLOCK_ID = 255
+MAX_INPUT = 3000
+RAW_LABEL = "Fields, one `name=value` per line"
+
+
+def plain_input(block_id: str, label: str, value: str, *, optional: bool, multiline: bool) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": "value", "multiline": multiline}
+    if value:
+        element["initial_value"] = value
+    return {
+        "type": "input",
+        "block_id": block_id,
+        "optional": optional,
+        "label": {"type": "plain_text", "text": label[:MAX_LABEL]},
+        "element": element,
+    }
+
+
+def position(item: ItemLine) -> int:
+    return int(item.reference.rsplit("-", 1)[1])
+
+
+def _field_blocks(item: ItemLine) -> list[Block]:
+    """A heading and one input per field (the roomy layout)."""
+    blocks = [text_block(md("*{}* {} ({})", item.reference, item.name, item.sku))]
+    if not item.personalization:
+        blocks.append(
+            plain_input(f"raw|{position(item)}", RAW_LABEL, "", optional=True, multiline=True)
+        )
+    for name, value in item.personalization.items():
+        block_id = f"f|{position(item)}|{name}"
+        blocks.append(plain_input(block_id, name, value, optional=True, multiline=False))
+    return blocks
+
+
+def _box(item: ItemLine) -> Block:
+    """All of a line's fields in one `name=value` box (the compact layout)."""
+    current = "\n".join(f"{k}={v}" for k, v in item.personalization.items())
+    label = f"{item.reference} {item.name} ({item.sku}): one name=value per line"
+    if len(current) > MAX_INPUT:
+        current, label = "", label + " (current values too long to show: type only changes)"
+    return plain_input(f"raw|{position(item)}", label, current, optional=True, multiline=True)
+
+
+def _roomy_fits(items: list[ItemLine], room: int) -> bool:
+    needed = sum(1 + max(1, len(i.personalization)) for i in items)
+    long_names = any(
+        len(f"f|{position(i)}|{n}") > MAX_BLOCK_ID for i in items for n in i.personalization
+    )
+    return needed <= room and not long_names
+
+
+def edit_blocks(card: OrderCard, note: str) -> list[Block]:
+    """The form's blocks: roomy when it fits in a view, compact otherwise."""
+    head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
+    room = MAX_VIEW_BLOCKS - len(head)
+    if _roomy_fits(card.items, room):
+        return head + [b for item in card.items for b in _field_blocks(item)]
+    room -= 1  # the note saying how the form is laid out
+    shown = card.items if len(card.items) <= room else card.items[: room - 1]
+    layout = Mrkdwn("This order has many fields: each line's fields are one box.")
+    blocks = [*head, text_block(layout)]
+    blocks += [_box(item) for item in shown]
+    if len(shown) < len(card.items):
+        rest = card.items[len(shown) :]
+        blocks.append(
+            text_block(
+                md(
+                    ":warning: {} more line(s) ({} to {}) do not fit in one Slack form: edit "
+                    "them with `podops edit {} --line N FIELD=VALUE`.",
+                    len(rest),
+                    rest[0].reference,
+                    rest[-1].reference,
+                    card.number,
+                )
+            )
+        )
+    return blocks
+
+
+def edit_modal(card: OrderCard, metadata: dict[str, str], *, note: str = "") -> Block:
+    """One input per personalization field of each line (or `name=value` boxes)."""
+    submit = "Save and send" if note else "Save and render"
+    return modal(
+        "order_edit", f"Edit order {card.number}", submit, edit_blocks(card, note), metadata
+    )
+
+
+def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:
+    blocks = [
+        text_block(md("Cancel *order {}* ({})?", card.number, card.customer_name)),
+        plain_input("reason", "Reason", "", optional=False, multiline=False),
+    ]
+    return modal("order_cancel", f"Cancel order {card.number}", "Cancel order", blocks, metadata)
+
+
+def modal(
+    callback_id: str, title: str, submit: str, blocks: list[Block], metadata: dict[str, Any]
+) -> Block:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": {"type": "plain_text", "text": _short(title)},
+        "submit": {"type": "plain_text", "text": _short(submit)},
+        "close": {"type": "plain_text", "text": "Close"},
+        "private_metadata": json.dumps(metadata),
+        "blocks": blocks,
+    }
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_TITLE else text[: MAX_TITLE - 1] + "…"
