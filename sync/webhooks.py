@@ -3,8 +3,11 @@
 - `X-WC-Webhook-Signature` must be base64(HMAC-SHA256(raw body, the store's
   webhook secret)); anything else gets 401 and nothing is stored.
 - WooCommerce's unsigned ping on save (form body `webhook_id=N`) gets 200.
-- `X-WC-Webhook-Delivery-ID` is remembered (InboundDelivery) in the same
-  transaction as the order, so a replayed delivery changes nothing.
+- What identifies a delivery's content (its topic and a digest of the signed
+  bytes) is remembered (InboundDelivery) in the same transaction as the order,
+  so a replayed delivery changes nothing. `X-WC-Webhook-Delivery-ID` is not
+  used for that: WooCommerce derives it from the webhook id and the current
+  second, so a bulk action's deliveries share it (it is only logged).
 - order.created / order.updated / order.restored are received like a poll;
   order.deleted is treated like a cancellation in the shop.
 - 404 for a store that is not a configured WooCommerce store, 400 for a body
@@ -34,7 +37,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from podops.errors import DatabaseUnavailable
-from podops.intake.deliveries import claim_delivery, receive_deletion
+from podops.intake.deliveries import claim_delivery, content_key, receive_deletion
 from podops.intake.passes import (
     CONFLICTS,
     conflict_text,
@@ -102,8 +105,11 @@ def routes(runtime: Stores) -> list[BaseRoute]:
             return _answer(400, error="body is not an order")
         topic = request.headers.get("x-wc-webhook-topic", "")
         delivery = request.headers.get("x-wc-webhook-delivery-id", "")
+        key = content_key(topic, raw)
         try:
-            result = await run_in_threadpool(apply_delivery, runtime, store, topic, delivery, body)
+            result = await run_in_threadpool(
+                apply_delivery, runtime, store, topic, delivery, body, key
+            )
         except DatabaseUnavailable as exc:
             log.warning("webhook for store %s refused: %s", store, exc.message)
             return _answer(503, error=exc.message)
@@ -113,11 +119,13 @@ def routes(runtime: Stores) -> list[BaseRoute]:
 
 
 def apply_delivery(
-    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any], key: str
 ) -> str:
-    """`handle_delivery`, run again on a collision; still colliding, leave it to the poll."""
+    """`handle_delivery`, run again on a collision; still colliding, leave it to the poll.
+
+    `key` identifies the delivery's content (deliveries.content_key)."""
     try:
-        return retry_conflicts(lambda: handle_delivery(runtime, store, topic, delivery_id, body))
+        return retry_conflicts(lambda: handle_delivery(runtime, store, topic, body, key))
     except CONFLICTS as exc:
         log.warning(
             "webhook for store %s, order %s (delivery %s) %s: %s",
@@ -131,7 +139,7 @@ def apply_delivery(
 
 
 def handle_delivery(
-    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+    runtime: Stores, store: str, topic: str, body: dict[str, Any], key: str
 ) -> str:
     """Apply one verified delivery in one transaction; return what happened."""
     config = runtime.settings.stores[store]
@@ -139,7 +147,7 @@ def handle_delivery(
     if not isinstance(client, WebhookStore):  # the route checks the platform first
         return f"ignored: store {store} takes no webhooks"
     with runtime.db.unit_of_work() as session:
-        if delivery_id and not claim_delivery(session, f"woocommerce:{store}", delivery_id):
+        if not claim_delivery(session, f"woocommerce:{store}", key):
             return "duplicate delivery"
         if topic == "order.deleted":
             gone = receive_deletion(
