@@ -2,7 +2,8 @@
 
 Follows the public docs (see the shared api-notes.md, section A): order list
 with `per_page` 1..100 (else 400 rest_invalid_param), `orderby` limited to
-date|id|include|title|slug, `modified_after` + `dates_are_gmt`, the
+date|id|include|title|slug, `modified_after` + `dates_are_gmt`, `status`
+(default `any`, which leaves out `trash`; unknown statuses are a 400), the
 X-WP-Total / X-WP-TotalPages / Link headers, the `{"code","message","data"}`
 error shape, 401 for bad keys, PUT status, order notes and shipment
 trackings. Faults (429 with Retry-After, 5xx, slow answers, a shop that is
@@ -77,6 +78,10 @@ class ShopState:
             order.update(changes)
             order["date_modified_gmt"] = order["date_modified"] = gmt(datetime.now(UTC))
             self.cache.pop(order_id, None)
+
+    def trash(self, order_id: int) -> None:
+        """Move an order to the trash the way the admin does (no webhook is sent here)."""
+        self.touch(order_id, status="trash")
 
     def encoded(self, order_id: int) -> bytes:
         cached = self.cache.get(order_id)
@@ -282,13 +287,15 @@ def list_orders(
             ),
             {},
         )
+    statuses = listed_statuses(query)
+    if not statuses <= STATUSES:
+        return (*_error("rest_invalid_param", "Invalid parameter(s): status", 400), {})
     with state.lock:
         chosen = list(state.orders.values())
         if "modified_after" in query:
             field = "date_modified_gmt" if query.get("dates_are_gmt") == "true" else "date_modified"
             chosen = [o for o in chosen if o[field] > query["modified_after"]]
-        if "status" in query and query["status"] != "any":
-            chosen = [o for o in chosen if o["status"] in query["status"].split(",")]
+        chosen = [o for o in chosen if o["status"] in statuses]
         key = "id" if query.get("orderby") == "id" else "date_created_gmt"
         chosen.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
         window = chosen[(page - 1) * per_page : page * per_page]
@@ -303,6 +310,15 @@ def list_orders(
             "Link": _links(handler, path, query, page, pages),
         },
     )
+
+
+def listed_statuses(query: dict[str, str]) -> set[str]:
+    """What WooCommerce lists for `status` (an array; comma-separated in a query):
+    the default `any` is every status but `trash`; `trash` lists only trashed orders."""
+    wanted = {s for s in query.get("status", "any").split(",") if s}
+    if "any" in wanted:
+        return STATUSES - {"trash"}
+    return wanted
 
 
 def _links(
