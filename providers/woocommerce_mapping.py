@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fnmatch import fnmatchcase
 from typing import Any
 
-from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.incoming import (
+    IncomingLineItem,
+    IncomingOrder,
+    Unreadable,
+    believable,
+    parse_money,
+    parse_quantity,
+)
 from podops.settings import PersonalizationMapping, StoreConfig
 
 MAX_META_CHARS = 500
@@ -39,20 +46,29 @@ CENT = Decimal("0.01")
 
 
 def parse_gmt(value: Any) -> datetime | None:
-    """A WooCommerce `*_gmt` date (no offset) as an aware UTC datetime."""
-    if not value or not isinstance(value, str):
+    """A WooCommerce `*_gmt` date (no offset) as an aware UTC datetime; None when it is
+    missing, unreadable or not believable (before 2000, or more than a day ahead)."""
+    if not value or not isinstance(value, str) or len(value) > 40:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def money(value: Any) -> Decimal:
     try:
-        return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
-    except InvalidOperation:
+        moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    return believable(moment, datetime.now(UTC))
+
+
+def money(value: Any, name: str = "amount", problems: list[str] | None = None) -> Decimal:
+    """A money field (the core's strict parser); an unreadable one is 0.00 and, when
+    `problems` is given, the reason is added to them."""
+    try:
+        return parse_money(value, name)
+    except Unreadable as exc:
+        if problems is not None:
+            problems.append(f"{exc}; 0.00 is kept")
         return Decimal("0.00")
 
 
@@ -81,8 +97,8 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
         customer_phone=str(shipping.get("phone") or billing.get("phone") or "")[:64],
         shipping_address=shipping,
         currency=str(data.get("currency") or "USD")[:3].upper(),
-        total=money(data.get("total")),
-        shipping_total=money(data.get("shipping_total")),
+        total=money(data.get("total"), "total", problems),
+        shipping_total=money(data.get("shipping_total"), "shipping total", problems),
         note=str(data.get("customer_note") or ""),
         items=[_line(item, config) for item in data.get("line_items") or []],
         problems=problems,
@@ -124,16 +140,20 @@ def _join(*parts: Any) -> str:
 
 def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
     sku = str(item.get("sku") or "").strip()
-    quantity = int(item.get("quantity") or 0)
+    problems: list[str] = []
+    try:
+        quantity = parse_quantity(item.get("quantity"))
+    except Unreadable as exc:
+        quantity = 0
+        problems.append(str(exc))
     line = IncomingLineItem(
         external_id=str(item.get("id") or ""),
         sku=sku,
         name=str(item.get("name") or "")[:300],
         quantity=quantity,
-        unit_price=_unit_price(item, quantity),
+        unit_price=_unit_price(item, quantity, problems),
+        problems=problems,
     )
-    if quantity <= 0:
-        line.problems.append(f"quantity {item.get('quantity')!r} is not a positive number")
     mapping = mapping_for(sku, config)
     for meta in item.get("meta_data") or []:
         if isinstance(meta, dict):
@@ -141,11 +161,11 @@ def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
     return line
 
 
-def _unit_price(item: dict[str, Any], quantity: int) -> Decimal:
+def _unit_price(item: dict[str, Any], quantity: int, problems: list[str]) -> Decimal:
     subtotal = item.get("subtotal")
     if subtotal not in (None, "") and quantity > 0:
-        return (money(subtotal) / quantity).quantize(CENT)
-    return money(item.get("price"))
+        return (money(subtotal, "subtotal", problems) / quantity).quantize(CENT)
+    return money(item.get("price"), "price", problems)
 
 
 def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:

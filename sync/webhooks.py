@@ -37,7 +37,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
 from podops.errors import DatabaseUnavailable
+from podops.incoming import IncomingOrder
 from podops.intake.deliveries import claim_delivery, content_key, receive_deletion
+from podops.intake.isolation import reason, stub, unstorable
 from podops.intake.passes import (
     CONFLICTS,
     conflict_text,
@@ -45,6 +47,7 @@ from podops.intake.passes import (
     retry_conflicts,
     store_is_watched,
 )
+from podops.models import utcnow
 from podops.ports.store import WebhookStore
 
 if TYPE_CHECKING:
@@ -141,11 +144,39 @@ def apply_delivery(
 def handle_delivery(
     runtime: Stores, store: str, topic: str, body: dict[str, Any], key: str
 ) -> str:
-    """Apply one verified delivery in one transaction; return what happened."""
-    config = runtime.settings.stores[store]
+    """Apply one verified delivery in one transaction; return what happened.
+
+    An order the database refuses as sent is received as a stub held for staff
+    (podops.intake.isolation); only if that fails too is it refused, with the reason."""
     client = runtime.store_client(store)
     if not isinstance(client, WebhookStore):  # the route checks the platform first
         return f"ignored: store {store} takes no webhooks"
+    incoming = client.order_from_webhook(body) if topic in ORDER_TOPICS else None
+    try:
+        return _apply(runtime, store, topic, body, key, incoming)
+    except Exception as exc:
+        if incoming is None or not unstorable(exc):
+            raise
+        first = exc
+    log.warning("webhook for store %s, order %s: %s; stored as a stub held for staff",
+                store, body.get("id"), type(first).__name__)  # fmt: skip
+    try:
+        return _apply(runtime, store, topic, body, key, stub(incoming, first, utcnow()))
+    except Exception as exc:
+        if not unstorable(exc):
+            raise
+    return f"refused: {reason(first)}"
+
+
+def _apply(
+    runtime: Stores,
+    store: str,
+    topic: str,
+    body: dict[str, Any],
+    key: str,
+    incoming: IncomingOrder | None,
+) -> str:
+    config = runtime.settings.stores[store]
     with runtime.db.unit_of_work() as session:
         if not claim_delivery(session, f"woocommerce:{store}", key):
             return "duplicate delivery"
@@ -154,12 +185,12 @@ def handle_delivery(
                 session, store, str(body["id"]), runtime.policy, platform="woocommerce"
             )
             return "cancelled" if gone else "unknown order"
-        if topic not in ORDER_TOPICS:
+        if incoming is None:
             return f"ignored topic {topic or '(none)'}"
         report = receive_batch(
             session,
             store,
-            [client.order_from_webhook(body)],
+            [incoming],
             runtime.policy,
             fulfil_statuses=config.fulfil_statuses,
             platform="woocommerce",

@@ -155,6 +155,8 @@ def sync_once_command(
 
 
 def _sync_table(reports: list[IntakeReport]) -> Table:
+    from rich.markup import escape
+
     table = Table(title="Sync", show_edge=False, title_justify="left")
     for column in ("Store", "Fetched", "New", "Updated", "Unchanged", "Skipped", "Wait for staff"):
         table.add_column(column)
@@ -170,7 +172,10 @@ def _sync_table(reports: list[IntakeReport]) -> Table:
             ", ".join(report.flagged[:10]) + (" ..." if len(report.flagged) > 10 else ""),
         )
         if report.error:
-            table.add_row(report.store, f"[red]{report.error}[/red]", *[""] * 5)
+            table.add_row(report.store, f"[red]{escape(report.error)}[/red]", *[""] * 5)
+        for number, why in report.refused:
+            table.add_row(report.store, f"[red]refused {escape(number)}: {escape(why)}[/red]",
+                          *[""] * 5)  # fmt: skip
     return table
 
 

@@ -32,6 +32,7 @@ from podops.db import Database
 from podops.errors import ConcurrentModification, StoreError
 from podops.events import Actor, Channel
 from podops.incoming import IncomingOrder
+from podops.intake.isolation import receive_isolated
 from podops.models import Order, Store, utcnow
 from podops.ports.store import OrderPage, StoreClient
 from podops.routing import ShopPolicy
@@ -90,6 +91,8 @@ class IntakeReport:
     """Numbers of new orders that wait for staff (held with a problem, or needing design)."""
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """(order number, reason) for orders that could not be stored at all (isolation.py)."""
     error: str | None = None
 
     def merge(self, other: IntakeReport) -> None:
@@ -101,6 +104,7 @@ class IntakeReport:
         self.flagged.extend(other.flagged)
         self.new.extend(other.new)
         self.changed.extend(other.changed)
+        self.refused.extend(other.refused)
 
 
 def receive_batch(
@@ -215,7 +219,12 @@ def sync_store(
                     )
 
             try:
-                counts = retry_conflicts(receive_page)
+                counts = receive_isolated(
+                    page.orders,
+                    lambda orders: retry_conflicts(lambda: receive_page(orders)),
+                    IntakeReport(store=client.key),
+                    clock(),
+                )
             except CONFLICTS as exc:
                 raise StoreError(
                     f"store {client.key!r}: {conflict_text(exc)}", retryable=True

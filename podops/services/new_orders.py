@@ -97,6 +97,7 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
     rows: list[dict[str, Any]] = []
     providers: list[str] = []
     problems: list[str] = []
+    most = policy.store(store.key).max_line_quantity
     for position, item_in in enumerate(incoming.items, start=1):
         route = policy.route(store.key, item_in.sku)
         if route.provider not in providers:
@@ -104,6 +105,11 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
         item_problems = list(item_in.problems)
         if not route.matched:
             item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
+        if item_in.quantity > most:
+            item_problems.append(
+                f"quantity {item_in.quantity:,} is more than this store's {most} per line "
+                "(max_line_quantity): check it with the customer"
+            )
         rows.append(
             {
                 "position": position,
