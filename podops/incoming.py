@@ -65,7 +65,7 @@ FUTURE_SLACK = timedelta(days=1)
 """A store's clock may run ahead a little; a date further ahead is not believed."""
 CENT = Decimal("0.01")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_DIGITS = re.compile(r"[0-9]{1,12}")
+_DIGITS = re.compile(r"[0-9]{1,40}")
 _AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,10})?")
 
 
@@ -92,10 +92,10 @@ def parse_quantity(value: Any, name: str = "quantity") -> int:
         number = int(value.strip())
     else:
         number = None
-    if number is None or not 1 <= number <= MAX_QUANTITY:
-        raise Unreadable(
-            f"{name} {shown(value)} is not a whole number from 1 to {MAX_QUANTITY:,}"
-        )
+    if number is None or number < 1:
+        raise Unreadable(f"{name} {shown(value)} is not a whole number of at least 1")
+    if number > MAX_QUANTITY:
+        raise Unreadable(f"{name} {shown(value)} is more than {MAX_QUANTITY:,}")
     return number
 
 
@@ -169,9 +169,7 @@ def _bounded_line(item: IncomingLineItem, prefix: str, problems: list[str]) -> I
     if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or not (
         0 <= item.quantity <= MAX_QUANTITY
     ):
-        line_problems.append(
-            f"quantity {shown(item.quantity)} is not a whole number from 1 to {MAX_QUANTITY:,}"
-        )
+        line_problems.append(f"quantity {shown(item.quantity)} is not from 0 to {MAX_QUANTITY:,}")
         fixed.quantity = 0
     if not line_problems:
         return item
