@@ -27,6 +27,8 @@ class IncomingLineItem:
     personalization: dict[str, str] = field(default_factory=dict)
     image_urls: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    refunded_quantity: int = 0
+    """How many of `quantity` (as ordered) the store refunded: the rest is produced."""
 
 
 @dataclass(slots=True)
@@ -171,6 +173,9 @@ def _bounded_line(item: IncomingLineItem, prefix: str, problems: list[str]) -> I
     ):
         line_problems.append(f"quantity {shown(item.quantity)} is not from 0 to {MAX_QUANTITY:,}")
         fixed.quantity = 0
+    if not 0 <= item.refunded_quantity <= max(fixed.quantity, 0):
+        line_problems.append(f"refunded quantity {shown(item.refunded_quantity)} is not believable")
+        fixed.refunded_quantity = 0
     if not line_problems:
         return item
     fixed.problems.extend(line_problems)

@@ -28,7 +28,12 @@ from podops.incoming import IncomingOrder
 from podops.ports.store import OrderPage, PushResult, TrackingPush
 from podops.settings import StoreConfig, env_name
 from providers.http import DEFAULT_RETRY, DEFAULT_TIMEOUT, RetryPolicy, json_body, make_client, send
-from providers.woocommerce_mapping import map_order_safely, modified_at
+from providers.woocommerce_mapping import (
+    has_refunds,
+    map_order_safely,
+    modified_at,
+    refunded_quantities,
+)
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +170,15 @@ class WooCommerceStore:
             page += 1
 
     def _map(self, raw: dict[str, Any]) -> IncomingOrder:
-        return map_order_safely(raw, self.key, self.config)
+        return map_order_safely(raw, self.key, self.config, self._refunded(raw))
+
+    def _refunded(self, raw: dict[str, Any]) -> dict[str, int] | None:
+        """Which lines the order's refunds cover (one more read, only for a refunded order):
+        the order body lists refunds with their totals, not their lines."""
+        if not has_refunds(raw):
+            return None
+        path = f"{API}/orders/{raw['id']}/refunds"
+        return refunded_quantities(json_body(self._send("GET", path, params={"per_page": 100})))
 
     def fetch_order(self, external_id: str) -> IncomingOrder:
         response = self._send("GET", f"{API}/orders/{external_id}")
@@ -231,8 +244,9 @@ class WooCommerceStore:
 
     def order_from_webhook(self, body: dict[str, Any]) -> IncomingOrder:
         """A verified webhook body as an incoming order (never dropped: an unreadable
-        body becomes an order flagged for staff)."""
-        return map_order_safely(body, self.key, self.config)
+        body becomes an order flagged for staff). A refunded order costs one read of its
+        refunds (StoreError when the shop does not answer)."""
+        return self._map(body)
 
     def close(self) -> None:
         self.client.close()

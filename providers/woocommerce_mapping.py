@@ -72,8 +72,16 @@ def money(value: Any, name: str = "amount", problems: list[str] | None = None) -
         return Decimal("0.00")
 
 
-def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
-    """One WooCommerce order as the core's IncomingOrder (problems flagged, never dropped)."""
+def map_order(
+    data: dict[str, Any],
+    store: str,
+    config: StoreConfig,
+    refunded: dict[str, int] | None = None,
+) -> IncomingOrder:
+    """One WooCommerce order as the core's IncomingOrder (problems flagged, never dropped).
+
+    `refunded`: line id -> quantity refunded, read from the order's refunds
+    (`refunded_quantities`); the order body itself keeps each line's ordered quantity."""
     shipping = _address(data.get("shipping"))
     raw_billing = data.get("billing")
     billing: dict[str, Any] = raw_billing if isinstance(raw_billing, dict) else {}
@@ -100,15 +108,20 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
         total=money(data.get("total"), "total", problems),
         shipping_total=money(data.get("shipping_total"), "shipping total", problems),
         note=str(data.get("customer_note") or ""),
-        items=[_line(item, config) for item in data.get("line_items") or []],
+        items=[_line(item, config, refunded or {}) for item in data.get("line_items") or []],
         problems=problems,
     )
 
 
-def map_order_safely(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
+def map_order_safely(
+    data: dict[str, Any],
+    store: str,
+    config: StoreConfig,
+    refunded: dict[str, int] | None = None,
+) -> IncomingOrder:
     """map_order, or (for a body too odd to read) a stub order flagged for staff: never dropped."""
     try:
-        return map_order(data, store, config)
+        return map_order(data, store, config, refunded)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return IncomingOrder(
             store=store,
@@ -138,7 +151,45 @@ def _join(*parts: Any) -> str:
     return " ".join(str(p).strip() for p in parts if p and str(p).strip())
 
 
-def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
+def has_refunds(data: dict[str, Any]) -> bool:
+    """Whether the order body lists refunds (`refunds: [{id, reason, total}]`): then which
+    lines they cover is read from `GET /orders/<id>/refunds`."""
+    refunds = data.get("refunds")
+    return isinstance(refunds, list) and len(refunds) > 0
+
+
+def refunded_quantities(refunds: Any) -> dict[str, int]:
+    """Line id -> quantity refunded, from a `GET /orders/<id>/refunds` answer: each
+    refund's `line_items` carry a negative `quantity` and the refunded line's id in
+    the `_refunded_item_id` meta. Unreadable entries are skipped."""
+    found: dict[str, int] = {}
+    for refund in refunds if isinstance(refunds, list) else []:
+        items = refund.get("line_items") if isinstance(refund, dict) else None
+        for item in items if isinstance(items, list) else []:
+            line_id, quantity = _refunded_line(item)
+            if line_id:
+                found[line_id] = found.get(line_id, 0) + quantity
+    return found
+
+
+def _refunded_line(item: Any) -> tuple[str, int]:
+    if not isinstance(item, dict) or isinstance(item.get("quantity"), bool):
+        return "", 0
+    raw_metas = item.get("meta_data")
+    metas: list[Any] = raw_metas if isinstance(raw_metas, list) else []
+    line_id = next(
+        (str(m.get("value")) for m in metas
+         if isinstance(m, dict) and m.get("key") == "_refunded_item_id"),
+        "",
+    )  # fmt: skip
+    try:
+        quantity = parse_quantity(abs(int(item.get("quantity") or 0)))
+    except (Unreadable, TypeError, ValueError):
+        return "", 0
+    return line_id, quantity
+
+
+def _line(item: dict[str, Any], config: StoreConfig, refunded: dict[str, int]) -> IncomingLineItem:
     sku = str(item.get("sku") or "").strip()
     problems: list[str] = []
     try:
@@ -153,6 +204,7 @@ def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
         quantity=quantity,
         unit_price=_unit_price(item, quantity, problems),
         problems=problems,
+        refunded_quantity=min(refunded.get(str(item.get("id") or ""), 0), quantity),
     )
     mapping = mapping_for(sku, config)
     for meta in item.get("meta_data") or []:

@@ -8,7 +8,9 @@
   so a replayed delivery changes nothing. `X-WC-Webhook-Delivery-ID` is not
   used for that: WooCommerce derives it from the webhook id and the current
   second, so a bulk action's deliveries share it (it is only logged).
-- order.created / order.updated / order.restored are received like a poll;
+- order.created / order.updated / order.restored are received like a poll (a
+  refunded order's refunds are read from the shop first; if it does not answer,
+  the delivery is left to the next poll);
   order.deleted is treated like a cancellation in the shop.
 - 404 for a store that is not a configured WooCommerce store, 400 for a body
   that is not a JSON order.
@@ -36,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from podops.errors import DatabaseUnavailable
+from podops.errors import DatabaseUnavailable, StoreError
 from podops.incoming import IncomingOrder
 from podops.intake.deliveries import claim_delivery, content_key, receive_deletion
 from podops.intake.isolation import reason, stub, unstorable
@@ -151,7 +153,12 @@ def handle_delivery(
     client = runtime.store_client(store)
     if not isinstance(client, WebhookStore):  # the route checks the platform first
         return f"ignored: store {store} takes no webhooks"
-    incoming = client.order_from_webhook(body) if topic in ORDER_TOPICS else None
+    try:
+        incoming = client.order_from_webhook(body) if topic in ORDER_TOPICS else None
+    except StoreError as exc:  # a refunded order's refunds could not be read
+        log.warning("webhook for store %s, order %s %s: %s",
+                    store, body.get("id"), DEFERRED, exc.message)  # fmt: skip
+        return DEFERRED
     try:
         return _apply(runtime, store, topic, body, key, incoming)
     except Exception as exc:

@@ -5,8 +5,9 @@ with `per_page` 1..100 (else 400 rest_invalid_param), `orderby` limited to
 date|id|include|title|slug, `modified_after` + `dates_are_gmt`, `status`
 (default `any`, which leaves out `trash`; unknown statuses are a 400), the
 X-WP-Total / X-WP-TotalPages / Link headers, the `{"code","message","data"}`
-error shape, 401 for bad keys, PUT status, order notes and shipment
-trackings. Faults (429 with Retry-After, 5xx, slow answers, a shop that is
+error shape, 401 for bad keys, PUT status, order notes, refunds (listed in the
+order with their totals; their lines only in `GET /orders/<id>/refunds`) and
+shipment trackings. Faults (429 with Retry-After, 5xx, slow answers, a shop that is
 down) are injected per test.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -58,6 +60,7 @@ class ShopState:
         self.cache: dict[int, bytes] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.trackings: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         self.down = False
@@ -78,6 +81,33 @@ class ShopState:
             order.update(changes)
             order["date_modified_gmt"] = order["date_modified"] = gmt(datetime.now(UTC))
             self.cache.pop(order_id, None)
+
+    def refund(self, order_id: int, lines: dict[int, int], reason: str = "") -> None:
+        """Refund `lines` (line id -> quantity) the way the admin does: the refund is
+        listed in the order's `refunds` with its (negative) total; its lines only in
+        `GET /orders/<id>/refunds`; an order refunded in full becomes `refunded`."""
+        with self.lock:
+            order = self.orders[order_id]
+            items = {int(item["id"]): item for item in order["line_items"]}
+            refund_id = 9000 + sum(len(r) for r in self.refunds.values())
+            refund_lines = [
+                _refund_line(refund_id * 100 + n, items[i], q)
+                for n, (i, q) in enumerate(lines.items(), start=1)
+            ]
+            amount = -sum(Decimal(line["total"]) for line in refund_lines)
+            now = gmt(datetime.now(UTC))
+            self.refunds.setdefault(order_id, []).insert(0, {
+                "id": refund_id, "date_created": now, "date_created_gmt": now,
+                "amount": f"{amount:.2f}", "reason": reason, "refunded_by": 1,
+                "refunded_payment": False, "meta_data": [], "line_items": refund_lines,
+            })  # fmt: skip
+            order["refunds"] = [
+                {"id": r["id"], "reason": r["reason"], "total": f"-{r['amount']}"}
+                for r in self.refunds[order_id]
+            ]
+            refunded = sum(Decimal(r["amount"]) for r in self.refunds[order_id])
+            full = refunded >= Decimal(order["total"])
+        self.touch(order_id, **({"status": "refunded"} if full else {}))
 
     def trash(self, order_id: int) -> None:
         """Move an order to the trash the way the admin does (no webhook is sent here)."""
@@ -312,6 +342,21 @@ def list_orders(
     )
 
 
+def _refund_line(line_id: int, item: dict[str, Any], quantity: int) -> dict[str, Any]:
+    """A refund's line as WooCommerce lists it: negative amounts and quantity, and the
+    refunded order line's id in the `_refunded_item_id` meta."""
+    each = Decimal(item["subtotal"]) / int(item["quantity"])
+    total = f"{-each * quantity:.2f}"
+    return {
+        "id": line_id, "name": item["name"],
+        "product_id": item["product_id"], "variation_id": item["variation_id"],
+        "quantity": -quantity, "tax_class": "", "subtotal": total, "subtotal_tax": "0.00",
+        "total": total, "total_tax": "0.00", "taxes": [],
+        "meta_data": [{"id": line_id, "key": "_refunded_item_id", "value": str(item["id"])}],
+        "sku": item["sku"], "price": float(-each),
+    }  # fmt: skip
+
+
 def listed_statuses(query: dict[str, str]) -> set[str]:
     """What WooCommerce lists for `status` (an array; comma-separated in a query):
     the default `any` is every status but `trash`; `trash` lists only trashed orders."""
@@ -345,6 +390,8 @@ def order_resource(
         return (*_error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {})
     if rest == ["notes"]:
         return notes(state, method, order_id, data)
+    if rest == ["refunds"] and method == "GET":
+        return 200, state.refunds.get(order_id, []), {}
     if rest or method not in ("GET", "PUT"):
         return (
             *_error(
