@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.fakes.woocommerce_orders import gmt, sample_order
+from tests.fakes.woocommerce_orders import gmt, refund_line, sample_order
 
 CONSUMER_KEY = "ck_test_0123456789"
 CONSUMER_SECRET = "cs_test_abcdef"
@@ -91,7 +91,7 @@ class ShopState:
             items = {int(item["id"]): item for item in order["line_items"]}
             refund_id = 9000 + sum(len(r) for r in self.refunds.values())
             refund_lines = [
-                _refund_line(refund_id * 100 + n, items[i], q)
+                refund_line(refund_id * 100 + n, items[i], q)
                 for n, (i, q) in enumerate(lines.items(), start=1)
             ]
             amount = -sum(Decimal(line["total"]) for line in refund_lines)
@@ -340,21 +340,6 @@ def list_orders(
             "Link": _links(handler, path, query, page, pages),
         },
     )
-
-
-def _refund_line(line_id: int, item: dict[str, Any], quantity: int) -> dict[str, Any]:
-    """A refund's line as WooCommerce lists it: negative amounts and quantity, and the
-    refunded order line's id in the `_refunded_item_id` meta."""
-    each = Decimal(item["subtotal"]) / int(item["quantity"])
-    total = f"{-each * quantity:.2f}"
-    return {
-        "id": line_id, "name": item["name"],
-        "product_id": item["product_id"], "variation_id": item["variation_id"],
-        "quantity": -quantity, "tax_class": "", "subtotal": total, "subtotal_tax": "0.00",
-        "total": total, "total_tax": "0.00", "taxes": [],
-        "meta_data": [{"id": line_id, "key": "_refunded_item_id", "value": str(item["id"])}],
-        "sku": item["sku"], "price": float(-each),
-    }  # fmt: skip
 
 
 def listed_statuses(query: dict[str, str]) -> set[str]:
