@@ -58,6 +58,8 @@ class EventName(StrEnum):
     STORE_STATUS = "store_status"
     STORE_CANCELLED_AFTER_SUBMISSION = "store_cancelled_after_submission"
     STORE_HELD_AFTER_SUBMISSION = "store_held_after_submission"
+    STORE_REFUND = "store_refund"
+    STORE_REFUNDED_AFTER_SUBMISSION = "store_refunded_after_submission"
     STORE_PUSH = "store_push"
     # Designs and print files.
     EDIT_PERSONALIZATION = "edit_personalization"

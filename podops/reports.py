@@ -50,6 +50,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.FLAG_DESIGN,
         EventName.REFUSE_CANCEL,
         EventName.STORE_CANCELLED_AFTER_SUBMISSION,
+        EventName.STORE_REFUNDED_AFTER_SUBMISSION,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
     }
@@ -190,6 +191,10 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.EDIT_PERSONALIZATION: lambda t: f"{t.who} edited {t.d.get('line', t.label)}",
     E.STORE_CANCELLED_AFTER_SUBMISSION: lambda t: str(
         t.d.get("problem", f"{t.label} has a problem")
+    ),
+    E.STORE_REFUND: lambda t: f"{t.label}: refunded in the store, {t.d.get('change', '')}",
+    E.STORE_REFUNDED_AFTER_SUBMISSION: lambda t: str(
+        t.d.get("problem", f"{t.label} was refunded after submission")
     ),
     E.PROVIDER_STATUS_UNKNOWN: lambda t: (
         f"{t.label}: {t.d.get('problem', 'unknown provider status')}"

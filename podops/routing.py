@@ -20,6 +20,8 @@ class Route:
 class StorePolicy:
     countdown_hours: float
     default_provider: str
+    max_line_quantity: int = 100
+    """A line asking for more is held for a person (a typo, or a customer testing the shop)."""
 
 
 class ShopPolicy:
@@ -39,7 +41,9 @@ class ShopPolicy:
     @classmethod
     def from_settings(cls, settings: Settings) -> ShopPolicy:
         stores = {
-            name: StorePolicy(store.countdown_hours, store.default_provider)
+            name: StorePolicy(
+                store.countdown_hours, store.default_provider, store.max_line_quantity
+            )
             for name, store in settings.stores.items()
         }
         return cls(stores, list(settings.routing))

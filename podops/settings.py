@@ -48,6 +48,8 @@ class StoreConfig(Section):
     countdown_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     default_provider: str = "manual"
     fulfil_statuses: list[str] = Field(default_factory=lambda: ["processing"])
+    max_line_quantity: int = Field(default=100, ge=1, le=1_000_000)
+    """A line asking for more is received on hold for a person to check."""
     poll_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
     has_shipment_tracking: bool = True
     # WooCommerce only. How the keys travel over https: "basic" (the Authorization

@@ -9,8 +9,10 @@ currency, personalization (`field=value; field=value`), plus optional
 Rows with the same order_number are one order's lines. UTF-8 (with or without
 BOM) or Windows-1252, comma / semicolon / tab delimited, any line ends.
 
-A row that cannot be an order line at all (no SKU, no usable quantity, no
-order number) is reported with its reason, and its order is not imported (a
+Quantities and prices are parsed with the core's strict, bounded parsers
+(`podops.incoming`), shared with every store adapter. A row that cannot be an
+order line at all (no SKU, no usable quantity, no order number, a record the
+csv module cannot read) is reported with its reason, and its order is not imported (a
 partial order would be worse than none); every other order still is. A field
 that is wrong but not fatal (unreadable placed_at, personalization that is not
 short plain text, an image that is not a link, a bad price) does not drop the
@@ -28,7 +30,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from decimal import Decimal, InvalidOperation
 
-from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.incoming import (
+    IncomingLineItem,
+    IncomingOrder,
+    Unreadable,
+    parse_money,
+    parse_quantity,
+    shown,
+)
 from podops.ports.store import OrderPage, PushResult, TrackingPush
 
 COLUMNS = (
@@ -103,7 +112,7 @@ def parse_file(data: bytes, *, tz: tzinfo, now: datetime, store: str) -> ParsedF
     if unknown:
         result.warnings.append(f"ignored unknown column(s): {', '.join(unknown)}")
     grouped: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in _records(reader, result):
         row = {name: cell.strip() for name, cell in zip(header, cells, strict=False) if name}
         if not any(row.values()):
             continue
@@ -115,6 +124,22 @@ def parse_file(data: bytes, *, tz: tzinfo, now: datetime, store: str) -> ParsedF
     for key, rows in grouped.items():
         _build_order(result, store, key, rows, tz=tz, now=now)
     return result
+
+
+def _records(reader: Iterator[list[str]], result: ParsedFile) -> Iterator[tuple[int, list[str]]]:
+    """The file's records with their row numbers (the header is row 1); a record the
+    csv module cannot read (a field over its size limit) is that row's error."""
+    number = 1
+    while True:
+        number += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            result.errors[number] = ("", f"this row cannot be read as CSV ({exc})")
+            continue
+        yield number, cells
 
 
 def _build_order(
@@ -132,8 +157,10 @@ def _build_order(
     for index, (number, row) in enumerate(rows, start=1):
         try:
             items.append(_line(key, index, row))
-        except RowError as exc:
+        except (RowError, Unreadable) as exc:
             bad[number] = str(exc)
+        except (ValueError, ArithmeticError) as exc:  # never the row's data in a traceback
+            bad[number] = f"this row cannot be read ({type(exc).__name__})"
     if bad:
         for number, _ in rows:
             reason = bad.get(number) or f"not imported: row {min(bad)} of this order has an error"
@@ -187,9 +214,7 @@ def _line(key: str, index: int, row: dict[str, str]) -> IncomingLineItem:
     sku = row.get("sku", "")
     if not sku:
         raise RowError("sku is blank")
-    quantity_text = row.get("quantity", "")
-    if not quantity_text.isdigit() or int(quantity_text) <= 0:
-        raise RowError(f"quantity {quantity_text!r} is not a whole number of at least 1")
+    quantity = parse_quantity(row.get("quantity", ""))
     problems: list[str] = []
     personalization = _personalization(row.get("personalization", ""), problems)
     images: dict[str, str] = {}
@@ -212,7 +237,7 @@ def _line(key: str, index: int, row: dict[str, str]) -> IncomingLineItem:
         external_id=f"{key}-{index}",
         sku=sku.upper(),
         name=row.get("product_name", "")[:300],
-        quantity=int(quantity_text),
+        quantity=quantity,
         unit_price=price,
         personalization=personalization,
         image_urls=images,
@@ -266,10 +291,13 @@ def parse_price(text: str) -> Decimal:
     try:
         price = Decimal(cleaned).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise RowError(f"unit_price {text!r} is not an amount") from None
+        raise RowError(f"unit_price {shown(text)} is not an amount") from None
     if price < 0:
-        raise RowError(f"unit_price {text!r} is negative")
-    return price
+        raise RowError(f"unit_price {shown(text)} is negative")
+    try:
+        return parse_money(price, "unit_price")
+    except Unreadable as exc:
+        raise RowError(str(exc)) from None
 
 
 def parse_when(text: str, *, tz: tzinfo, now: datetime) -> datetime:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -28,7 +29,12 @@ from podops.ports.store import OrderPage, PushResult, TrackingPush
 from podops.settings import StoreConfig
 from providers.http import DEFAULT_RETRY, RetryPolicy, json_body, send
 from providers.woocommerce_http import REDIRECTS, build_client, explain, redirected_base
-from providers.woocommerce_mapping import map_order_safely, modified_at
+from providers.woocommerce_mapping import (
+    has_refunds,
+    map_order_safely,
+    modified_at,
+    refunded_quantities,
+)
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +43,8 @@ TRACKING_API = "wp-json/wc-shipment-tracking/v3"
 PER_PAGE = 100
 MAX_PAGES = 10_000
 MAX_REDIRECTS = 3
+TRASH = "trash"
+"""The status WooCommerce's order list leaves out unless asked for by name."""
 
 __all__ = ["WooCommerceStore", "build_client", "explain"]
 
@@ -101,10 +109,20 @@ class WooCommerceStore:
         self.client.base_url = new_base
 
     def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+        """The changed orders (`status=any`) from `start_page`, then the changed trashed
+        ones: WooCommerce's default `any` leaves out `trash`, so an order trashed without
+        its `order.deleted` webhook reaching podops is only seen by asking for
+        `status=trash` explicitly. The trash listing is read whole on every pass and does
+        not count in the pass's position (`OrderPage.counted`)."""
         params: dict[str, Any] = {"per_page": PER_PAGE, "orderby": "date", "order": "asc"}
         if since is not None:
             params["modified_after"] = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
             params["dates_are_gmt"] = "true"
+        yield from self._list_pages(params, start_page)
+        trashed = self._list_pages({**params, "status": TRASH}, 1)
+        yield from (replace(page, counted=False) for page in trashed if page.orders)
+
+    def _list_pages(self, params: dict[str, Any], start_page: int) -> Iterator[OrderPage]:
         url: str | None = f"{API}/orders"
         page = max(1, start_page)
         while url is not None and page <= MAX_PAGES:
@@ -139,7 +157,15 @@ class WooCommerceStore:
         return [o for o in body if isinstance(o, dict)] if isinstance(body, list) else []
 
     def _map(self, raw: dict[str, Any]) -> IncomingOrder:
-        return map_order_safely(raw, self.key, self.config)
+        return map_order_safely(raw, self.key, self.config, self._refunded(raw))
+
+    def _refunded(self, raw: dict[str, Any]) -> dict[str, int] | None:
+        """Which lines the order's refunds cover (one more read, only for a refunded order):
+        the order body lists refunds with their totals, not their lines."""
+        if not has_refunds(raw):
+            return None
+        path = f"{API}/orders/{raw['id']}/refunds"
+        return refunded_quantities(json_body(self._send("GET", path, params={"per_page": 100})))
 
     def fetch_order(self, external_id: str) -> IncomingOrder:
         response = self._send("GET", f"{API}/orders/{external_id}")
@@ -205,8 +231,9 @@ class WooCommerceStore:
 
     def order_from_webhook(self, body: dict[str, Any]) -> IncomingOrder:
         """A verified webhook body as an incoming order (never dropped: an unreadable
-        body becomes an order flagged for staff)."""
-        return map_order_safely(body, self.key, self.config)
+        body becomes an order flagged for staff). A refunded order costs one read of its
+        refunds (StoreError when the shop does not answer)."""
+        return self._map(body)
 
     def close(self) -> None:
         self.client.close()

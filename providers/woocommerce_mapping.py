@@ -20,12 +20,19 @@ import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fnmatch import fnmatchcase
 from functools import lru_cache
 from typing import Any
 
-from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.incoming import (
+    IncomingLineItem,
+    IncomingOrder,
+    Unreadable,
+    believable,
+    parse_money,
+    parse_quantity,
+)
 from podops.meta_keys import KeyMatch, KeyMatcher
 from podops.settings import PersonalizationMapping, StoreConfig
 
@@ -46,25 +53,42 @@ CENT = Decimal("0.01")
 
 
 def parse_gmt(value: Any) -> datetime | None:
-    """A WooCommerce `*_gmt` date (no offset) as an aware UTC datetime."""
-    if not value or not isinstance(value, str):
+    """A WooCommerce `*_gmt` date (no offset) as an aware UTC datetime; None when it is
+    missing, unreadable or not believable (before 2000, or more than a day ahead)."""
+    if not value or not isinstance(value, str) or len(value) > 40:
         return None
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def money(value: Any) -> Decimal:
     try:
-        return Decimal(str(value if value not in (None, "") else "0")).quantize(CENT)
-    except InvalidOperation:
+        moment = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError:
+        return None
+    return believable(moment, datetime.now(UTC))
+
+
+def money(value: Any, name: str = "amount", problems: list[str] | None = None) -> Decimal:
+    """A money field (the core's strict parser); an unreadable one is 0.00 and, when
+    `problems` is given, the reason is added to them."""
+    try:
+        return parse_money(value, name)
+    except Unreadable as exc:
+        if problems is not None:
+            problems.append(f"{exc}; 0.00 is kept")
         return Decimal("0.00")
 
 
-def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
-    """One WooCommerce order as the core's IncomingOrder (problems flagged, never dropped)."""
+def map_order(
+    data: dict[str, Any],
+    store: str,
+    config: StoreConfig,
+    refunded: dict[str, int] | None = None,
+) -> IncomingOrder:
+    """One WooCommerce order as the core's IncomingOrder (problems flagged, never dropped).
+
+    `refunded`: line id -> quantity refunded, read from the order's refunds
+    (`refunded_quantities`); the order body itself keeps each line's ordered quantity."""
     shipping = _address(data.get("shipping"))
     raw_billing = data.get("billing")
     billing: dict[str, Any] = raw_billing if isinstance(raw_billing, dict) else {}
@@ -88,18 +112,23 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
         customer_phone=str(shipping.get("phone") or billing.get("phone") or "")[:64],
         shipping_address=shipping,
         currency=str(data.get("currency") or "USD")[:3].upper(),
-        total=money(data.get("total")),
-        shipping_total=money(data.get("shipping_total")),
+        total=money(data.get("total"), "total", problems),
+        shipping_total=money(data.get("shipping_total"), "shipping total", problems),
         note=str(data.get("customer_note") or ""),
-        items=[_line(item, config) for item in data.get("line_items") or []],
+        items=[_line(item, config, refunded or {}) for item in data.get("line_items") or []],
         problems=problems,
     )
 
 
-def map_order_safely(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
+def map_order_safely(
+    data: dict[str, Any],
+    store: str,
+    config: StoreConfig,
+    refunded: dict[str, int] | None = None,
+) -> IncomingOrder:
     """map_order, or (for a body too odd to read) a stub order flagged for staff: never dropped."""
     try:
-        return map_order(data, store, config)
+        return map_order(data, store, config, refunded)
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         return IncomingOrder(
             store=store,
@@ -129,18 +158,61 @@ def _join(*parts: Any) -> str:
     return " ".join(str(p).strip() for p in parts if p and str(p).strip())
 
 
-def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
+def has_refunds(data: dict[str, Any]) -> bool:
+    """Whether the order body lists refunds (`refunds: [{id, reason, total}]`): then which
+    lines they cover is read from `GET /orders/<id>/refunds`."""
+    refunds = data.get("refunds")
+    return isinstance(refunds, list) and len(refunds) > 0
+
+
+def refunded_quantities(refunds: Any) -> dict[str, int]:
+    """Line id -> quantity refunded, from a `GET /orders/<id>/refunds` answer: each
+    refund's `line_items` carry a negative `quantity` and the refunded line's id in
+    the `_refunded_item_id` meta. Unreadable entries are skipped."""
+    found: dict[str, int] = {}
+    for refund in refunds if isinstance(refunds, list) else []:
+        items = refund.get("line_items") if isinstance(refund, dict) else None
+        for item in items if isinstance(items, list) else []:
+            line_id, quantity = _refunded_line(item)
+            if line_id:
+                found[line_id] = found.get(line_id, 0) + quantity
+    return found
+
+
+def _refunded_line(item: Any) -> tuple[str, int]:
+    if not isinstance(item, dict) or isinstance(item.get("quantity"), bool):
+        return "", 0
+    raw_metas = item.get("meta_data")
+    metas: list[Any] = raw_metas if isinstance(raw_metas, list) else []
+    line_id = next(
+        (str(m.get("value")) for m in metas
+         if isinstance(m, dict) and m.get("key") == "_refunded_item_id"),
+        "",
+    )  # fmt: skip
+    try:
+        quantity = parse_quantity(abs(int(item.get("quantity") or 0)))
+    except (Unreadable, TypeError, ValueError):
+        return "", 0
+    return line_id, quantity
+
+
+def _line(item: dict[str, Any], config: StoreConfig, refunded: dict[str, int]) -> IncomingLineItem:
     sku = str(item.get("sku") or "").strip()
-    quantity = int(item.get("quantity") or 0)
+    problems: list[str] = []
+    try:
+        quantity = parse_quantity(item.get("quantity"))
+    except Unreadable as exc:
+        quantity = 0
+        problems.append(str(exc))
     line = IncomingLineItem(
         external_id=str(item.get("id") or ""),
         sku=sku,
         name=str(item.get("name") or "")[:300],
         quantity=quantity,
-        unit_price=_unit_price(item, quantity),
+        unit_price=_unit_price(item, quantity, problems),
+        problems=problems,
+        refunded_quantity=min(refunded.get(str(item.get("id") or ""), 0), quantity),
     )
-    if quantity <= 0:
-        line.problems.append(f"quantity {item.get('quantity')!r} is not a positive number")
     matcher = matcher_for(mapping_for(sku, config))
     filled: dict[str, str] = {}
     for meta in item.get("meta_data") or []:
@@ -149,11 +221,11 @@ def _line(item: dict[str, Any], config: StoreConfig) -> IncomingLineItem:
     return line
 
 
-def _unit_price(item: dict[str, Any], quantity: int) -> Decimal:
+def _unit_price(item: dict[str, Any], quantity: int, problems: list[str]) -> Decimal:
     subtotal = item.get("subtotal")
     if subtotal not in (None, "") and quantity > 0:
-        return (money(subtotal) / quantity).quantize(CENT)
-    return money(item.get("price"))
+        return (money(subtotal, "subtotal", problems) / quantity).quantize(CENT)
+    return money(item.get("price"), "price", problems)
 
 
 def mapping_for(sku: str, config: StoreConfig) -> PersonalizationMapping:

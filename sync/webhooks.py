@@ -3,9 +3,14 @@
 - `X-WC-Webhook-Signature` must be base64(HMAC-SHA256(raw body, the store's
   webhook secret)); anything else gets 401 and nothing is stored.
 - WooCommerce's unsigned ping on save (form body `webhook_id=N`) gets 200.
-- `X-WC-Webhook-Delivery-ID` is remembered (InboundDelivery) in the same
-  transaction as the order, so a replayed delivery changes nothing.
-- order.created / order.updated / order.restored are received like a poll;
+- What identifies a delivery's content (its topic and a digest of the signed
+  bytes) is remembered (InboundDelivery) in the same transaction as the order,
+  so a replayed delivery changes nothing. `X-WC-Webhook-Delivery-ID` is not
+  used for that: WooCommerce derives it from the webhook id and the current
+  second, so a bulk action's deliveries share it (it is only logged).
+- order.created / order.updated / order.restored are received like a poll (a
+  refunded order's refunds are read from the shop first; if it does not answer,
+  the delivery is left to the next poll);
   order.deleted is treated like a cancellation in the shop.
 - 404 for a store that is not a configured WooCommerce store, 400 for a body
   that is not a JSON order.
@@ -33,8 +38,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route
 
-from podops.errors import DatabaseUnavailable
-from podops.intake.deliveries import claim_delivery, receive_deletion
+from podops.errors import DatabaseUnavailable, StoreError
+from podops.incoming import IncomingOrder
+from podops.intake.deliveries import claim_delivery, content_key, receive_deletion
+from podops.intake.isolation import reason, stub, unstorable
 from podops.intake.passes import (
     CONFLICTS,
     conflict_text,
@@ -42,6 +49,7 @@ from podops.intake.passes import (
     retry_conflicts,
     store_is_watched,
 )
+from podops.models import utcnow
 from podops.ports.store import WebhookStore
 
 if TYPE_CHECKING:
@@ -102,8 +110,11 @@ def routes(runtime: Stores) -> list[BaseRoute]:
             return _answer(400, error="body is not an order")
         topic = request.headers.get("x-wc-webhook-topic", "")
         delivery = request.headers.get("x-wc-webhook-delivery-id", "")
+        key = content_key(topic, raw)
         try:
-            result = await run_in_threadpool(apply_delivery, runtime, store, topic, delivery, body)
+            result = await run_in_threadpool(
+                apply_delivery, runtime, store, topic, delivery, body, key
+            )
         except DatabaseUnavailable as exc:
             log.warning("webhook for store %s refused: %s", store, exc.message)
             return _answer(503, error=exc.message)
@@ -113,11 +124,13 @@ def routes(runtime: Stores) -> list[BaseRoute]:
 
 
 def apply_delivery(
-    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any], key: str
 ) -> str:
-    """`handle_delivery`, run again on a collision; still colliding, leave it to the poll."""
+    """`handle_delivery`, run again on a collision; still colliding, leave it to the poll.
+
+    `key` identifies the delivery's content (deliveries.content_key)."""
     try:
-        return retry_conflicts(lambda: handle_delivery(runtime, store, topic, delivery_id, body))
+        return retry_conflicts(lambda: handle_delivery(runtime, store, topic, body, key))
     except CONFLICTS as exc:
         log.warning(
             "webhook for store %s, order %s (delivery %s) %s: %s",
@@ -131,27 +144,60 @@ def apply_delivery(
 
 
 def handle_delivery(
-    runtime: Stores, store: str, topic: str, delivery_id: str, body: dict[str, Any]
+    runtime: Stores, store: str, topic: str, body: dict[str, Any], key: str
 ) -> str:
-    """Apply one verified delivery in one transaction; return what happened."""
-    config = runtime.settings.stores[store]
+    """Apply one verified delivery in one transaction; return what happened.
+
+    An order the database refuses as sent is received as a stub held for staff
+    (podops.intake.isolation); only if that fails too is it refused, with the reason."""
     client = runtime.store_client(store)
     if not isinstance(client, WebhookStore):  # the route checks the platform first
         return f"ignored: store {store} takes no webhooks"
+    try:
+        incoming = client.order_from_webhook(body) if topic in ORDER_TOPICS else None
+    except StoreError as exc:  # a refunded order's refunds could not be read
+        log.warning("webhook for store %s, order %s %s: %s",
+                    store, body.get("id"), DEFERRED, exc.message)  # fmt: skip
+        return DEFERRED
+    try:
+        return _apply(runtime, store, topic, body, key, incoming)
+    except Exception as exc:
+        if incoming is None or not unstorable(exc):
+            raise
+        first = exc
+    log.warning("webhook for store %s, order %s: %s; stored as a stub held for staff",
+                store, body.get("id"), type(first).__name__)  # fmt: skip
+    try:
+        return _apply(runtime, store, topic, body, key, stub(incoming, first, utcnow()))
+    except Exception as exc:
+        if not unstorable(exc):
+            raise
+    return f"refused: {reason(first)}"
+
+
+def _apply(
+    runtime: Stores,
+    store: str,
+    topic: str,
+    body: dict[str, Any],
+    key: str,
+    incoming: IncomingOrder | None,
+) -> str:
+    config = runtime.settings.stores[store]
     with runtime.db.unit_of_work() as session:
-        if delivery_id and not claim_delivery(session, f"woocommerce:{store}", delivery_id):
+        if not claim_delivery(session, f"woocommerce:{store}", key):
             return "duplicate delivery"
         if topic == "order.deleted":
             gone = receive_deletion(
                 session, store, str(body["id"]), runtime.policy, platform="woocommerce"
             )
             return "cancelled" if gone else "unknown order"
-        if topic not in ORDER_TOPICS:
+        if incoming is None:
             return f"ignored topic {topic or '(none)'}"
         report = receive_batch(
             session,
             store,
-            [client.order_from_webhook(body)],
+            [incoming],
             runtime.policy,
             fulfil_statuses=config.fulfil_statuses,
             platform="woocommerce",

@@ -6,13 +6,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from podops.errors import ConfigError, DomainRefusal
 from podops.events import Actor, Channel
+from podops.intake.isolation import receive_isolated
 from podops.intake.passes import IntakeReport, receive_batch
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from podops.incoming import IncomingOrder
     from podops.ports.store import OrderPage
     from podops.runtime.root import Runtime
 
@@ -59,19 +64,9 @@ def import_command(
         raise ConfigError(f"cannot read {file}: {exc.strerror}") from None
     now = utcnow()
     parsed = parse_file(data, tz=rt.settings.tz, now=now, store=key)
-    with rt.db.unit_of_work() as session:
-        report = receive_batch(
-            session,
-            key,
-            parsed.orders,
-            rt.policy,
-            fulfil_statuses=None,
-            platform=rt.settings.stores[key].platform if key in rt.settings.stores else "csv",
-            actor=Actor(f"csv:{file.name}", Channel.CSV),
-            arrived_at=now,  # a back-dated order still gets its full countdown
-        )
+    report = _receive_file(rt, key, parsed.orders, Actor(f"csv:{file.name}", Channel.CSV), now)
     for warning in parsed.warnings:
-        out.print(f"[yellow]! {warning}[/yellow]", markup=True)
+        out.print(f"[yellow]! {escape(warning)}[/yellow]", markup=True)
     reasons = {
         order.number: [
             *order.problems,
@@ -79,13 +74,45 @@ def import_command(
         ]
         for order in parsed.orders
     }
-    out.print(_import_table(parsed.rows, parsed.errors, report, reasons))
+    errors = {**parsed.errors, **_refused_rows(parsed.rows, report)}
+    out.print(_import_table(parsed.rows, errors, report, reasons))
     out.print(
         f"{report.created} new order(s), {report.unchanged + report.updated} already imported, "
-        f"{len(parsed.errors)} row(s) with errors (store {key})."
+        f"{len(errors)} row(s) with errors (store {escape(key)}).",
+        markup=False,
     )
-    if parsed.errors:
-        raise ImportHadErrors(f"{len(parsed.errors)} row(s) were not imported; see the table")
+    if errors:
+        raise ImportHadErrors(f"{len(errors)} row(s) were not imported; see the table")
+
+
+def _receive_file(
+    rt: Runtime, key: str, orders: list[IncomingOrder], actor: Actor, now: datetime
+) -> IntakeReport:
+    """Receive the file's orders in one transaction, or (when the database refuses what one
+    order holds) each on its own: the good orders are imported either way."""
+    platform = rt.settings.stores[key].platform if key in rt.settings.stores else "csv"
+
+    def receive(batch: list[IncomingOrder]) -> IntakeReport:
+        with rt.db.unit_of_work() as session:
+            return receive_batch(
+                session,
+                key,
+                batch,
+                rt.policy,
+                fulfil_statuses=None,
+                platform=platform,
+                actor=actor,
+                arrived_at=now,  # a back-dated order still gets its full countdown
+            )
+
+    return receive_isolated(orders, receive, IntakeReport(store=key), now)
+
+
+def _refused_rows(
+    rows: dict[str, list[int]], report: IntakeReport
+) -> dict[int, tuple[str, str]]:
+    """The rows of orders the database refused even as a stub (isolation.py)."""
+    return {row: (number, why) for number, why in report.refused for row in rows.get(number, [])}
 
 
 def _import_table(
@@ -94,9 +121,8 @@ def _import_table(
     report: IntakeReport,
     reasons: dict[str, list[str]],
 ) -> Table:
-    """One line per file row; a flagged order says why it waits."""
-    from rich.markup import escape
-
+    """One line per file row; a flagged order says why it waits. Text from the file is
+    escaped: `[/bold]` in a cell is shown as typed, never read as markup."""
     table = Table(title="Import", show_edge=False, title_justify="left")
     for column in ("Row", "Order", "Result"):
         table.add_column(column, overflow="fold")
@@ -113,10 +139,10 @@ def _import_table(
             else:
                 results[row] = (number, "already imported (unchanged)")
     for row, (number, reason) in errors.items():
-        results[row] = (number, f"[red]error:[/red] {reason}")
+        results[row] = (number, f"[red]error:[/red] {escape(reason)}")
     for row in sorted(results):
         number, text = results[row]
-        table.add_row(str(row), number, text)
+        table.add_row(str(row), escape(number), text)
     return table
 
 
@@ -170,7 +196,10 @@ def _sync_table(reports: list[IntakeReport]) -> Table:
             ", ".join(report.flagged[:10]) + (" ..." if len(report.flagged) > 10 else ""),
         )
         if report.error:
-            table.add_row(report.store, f"[red]{report.error}[/red]", *[""] * 5)
+            table.add_row(report.store, f"[red]{escape(report.error)}[/red]", *[""] * 5)
+        for number, why in report.refused:
+            table.add_row(report.store, f"[red]refused {escape(number)}: {escape(why)}[/red]",
+                          *[""] * 5)  # fmt: skip
     return table
 
 

@@ -1,8 +1,17 @@
-"""Webhook deliveries: each one is applied once (a replayed delivery id is
+"""Webhook deliveries: each one is applied once (what identifies its content is
 remembered in InboundDelivery), and a deleted order is cancelled like a
-cancellation in the shop."""
+cancellation in the shop.
+
+A delivery is identified by its content, not by the sender's delivery id:
+WooCommerce builds X-WC-Webhook-Delivery-ID from the webhook id and the current
+second, so every delivery of one webhook within a second (a bulk status change,
+a bulk trash) shares it. Two deliveries with the same topic and the same bytes
+are the same delivery (a replay); anything else is applied.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +24,12 @@ from podops.routing import ShopPolicy
 from podops.services.receiving import receive_orders
 
 DELETED_STATUS = "trash"
+
+
+def content_key(topic: str, raw: bytes) -> str:
+    """What identifies a delivery: its topic and a digest of the exact bytes sent."""
+    digest = hashlib.sha256(topic.encode() + b"\n" + raw).hexdigest()
+    return f"sha256:{digest}"
 
 
 def claim_delivery(session: Session, source: str, delivery_id: str) -> bool:

@@ -35,6 +35,7 @@ from podops.db import Database
 from podops.errors import ConcurrentModification, StoreError
 from podops.events import Actor, Channel
 from podops.incoming import IncomingOrder
+from podops.intake.isolation import receive_isolated
 from podops.intake.position import PassPosition, clear_position, load_position, save_position
 from podops.models import Order, Store, utcnow
 from podops.ports.store import OrderPage, StoreClient
@@ -94,6 +95,8 @@ class IntakeReport:
     """Numbers of new orders that wait for staff (held with a problem, or needing design)."""
     new: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+    """(order number, reason) for orders that could not be stored at all (isolation.py)."""
     error: str | None = None
 
     def merge(self, other: IntakeReport) -> None:
@@ -105,6 +108,7 @@ class IntakeReport:
         self.flagged.extend(other.flagged)
         self.new.extend(other.new)
         self.changed.extend(other.changed)
+        self.refused.extend(other.refused)
 
 
 def receive_batch(
@@ -206,7 +210,9 @@ def sync_store(
     elif position.resumed:
         log.info("intake %s: resuming the pass at page %d", client.key, position.next_page)
     report = IntakeReport(store=client.key)
-    receive = _PageReceiver(db, client, policy, list(fulfil_statuses), first_sync, position)
+    receive = _PageReceiver(
+        db, client, policy, list(fulfil_statuses), first_sync, position, clock
+    )
     try:
         for page in _pages(client, position):
             report.merge(receive(page))
@@ -247,26 +253,35 @@ class _PageReceiver:
     fulfil: list[str]
     first_sync: bool
     position: PassPosition
+    clock: Callable[[], datetime]
 
     def __call__(self, page: OrderPage) -> IntakeReport:
         position = self.position
         position.started = position.started or page.server_time
         if page.newest_change is not None:
             position.newest = max(position.newest or page.newest_change, page.newest_change)
-        position.next_page, position.total = page.page + 1, page.total
+        if page.counted:
+            position.next_page, position.total = page.page + 1, page.total
         try:
-            return retry_conflicts(lambda: self._receive(page))
+            # A page the database refuses is stored order by order: one bad order
+            # never blocks the others, and the pass (and its cursor) moves on.
+            return receive_isolated(
+                page.orders,
+                lambda orders: retry_conflicts(lambda: self._receive(orders)),
+                IntakeReport(store=self.client.key),
+                self.clock(),
+            )
         except CONFLICTS as exc:
             raise StoreError(
                 f"store {self.client.key!r}: {conflict_text(exc)}", retryable=True
             ) from exc
 
-    def _receive(self, page: OrderPage) -> IntakeReport:
+    def _receive(self, orders: list[IncomingOrder]) -> IntakeReport:
         with self.db.unit_of_work() as session:
             counts = receive_batch(
                 session,
                 self.client.key,
-                page.orders,
+                orders,
                 self.policy,
                 fulfil_statuses=self.fulfil,
                 platform=self.client.platform,

@@ -29,6 +29,9 @@ class OrderPage:
     """The latest modification time on this page (store clock, UTC)."""
     server_time: datetime | None = None
     """The store's clock when it answered (HTTP Date), a safe next cursor."""
+    counted: bool = True
+    """False for a page of a supplementary listing (trashed orders), read whole on
+    every pass: the pass's resume position does not move on it."""
 
 
 @dataclass(frozen=True, slots=True)

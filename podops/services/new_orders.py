@@ -4,7 +4,9 @@ Pure decisions on one incoming order, ready for `services.receiving` to insert
 in bulk: each line routed to a provider and product; problems found (no
 address, no lines, an unknown SKU, lines for different providers) without
 dropping anything; the first status (pending with its countdown, needs_design,
-on_hold with the reason, cancelled when the shop already cancelled it).
+on_hold with the reason, cancelled when the shop already cancelled it or refunded
+every line). A line's quantity is what is left to produce after the store's
+refunds; a line refunded in full is not produced.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from podops.incoming import IncomingOrder
+from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import Store, utcnow
 from podops.routing import ShopPolicy
 from podops.services.store_changes import STORE_CANCEL_STATUSES
@@ -103,13 +105,21 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
     rows: list[dict[str, Any]] = []
     providers: list[str] = []
     problems: list[str] = []
-    for position, item_in in enumerate(incoming.items, start=1):
+    most = policy.store(store.key).max_line_quantity
+    produced = [i for i in incoming.items if not refunded_in_full(i)]
+    for position, item_in in enumerate(produced, start=1):
+        quantity = item_in.quantity - item_in.refunded_quantity
         route = policy.route(store.key, item_in.sku)
         if route.provider not in providers:
             providers.append(route.provider)
         item_problems = list(item_in.problems)
         if not route.matched:
             item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
+        if quantity > most:
+            item_problems.append(
+                f"quantity {quantity:,} is more than this store's {most} per line "
+                "(max_line_quantity): check it with the customer"
+            )
         rows.append(
             {
                 "position": position,
@@ -118,7 +128,7 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
                 "name": item_in.name,
                 "product_key": route.product_key,
                 "provider_sku": route.provider_sku,
-                "quantity": item_in.quantity,
+                "quantity": quantity,
                 "quantity_shipped": 0,
                 "unit_price": item_in.unit_price,
                 "personalization": dict(item_in.personalization),
@@ -151,9 +161,18 @@ def _start(
     if hold_overdue and submit_at <= now and status != OrderStatus.NEEDS_DESIGN:
         status = OrderStatus.ON_HOLD
         hold_reason = UNWATCHED_REASON + (f"; {hold_reason}" if hold_reason else "")
-    if incoming.store_status in STORE_CANCEL_STATUSES:
+    if incoming.store_status in STORE_CANCEL_STATUSES or _all_refunded(incoming):
         status = OrderStatus.CANCELLED
     return _Start(status, submit_at, hold_reason if status == OrderStatus.ON_HOLD else None)
+
+
+def refunded_in_full(item: IncomingLineItem) -> bool:
+    """A line the store refunded entirely: it is not produced."""
+    return item.refunded_quantity > 0 and item.refunded_quantity >= item.quantity
+
+
+def _all_refunded(incoming: IncomingOrder) -> bool:
+    return bool(incoming.items) and all(refunded_in_full(i) for i in incoming.items)
 
 
 def _order_row(
@@ -187,12 +206,18 @@ def _order_row(
         "held_by": received_hold_by(store.key) if start.hold_reason else None,
         "held_at": now if start.hold_reason else None,
         "held_from": OrderStatus.PENDING.value if start.hold_reason else None,
-        "cancel_reason": "cancelled in the store"
-        if start.status == OrderStatus.CANCELLED
-        else None,
+        "cancel_reason": (
+            _cancel_reason(incoming) if start.status == OrderStatus.CANCELLED else None
+        ),
         "provider": provider,
         "submit_attempts": 0,
         "created_at": now,
         "updated_at": now,
         "version": 1,
     }
+
+
+def _cancel_reason(incoming: IncomingOrder) -> str:
+    if incoming.store_status not in STORE_CANCEL_STATUSES and _all_refunded(incoming):
+        return "refunded in the store"
+    return "cancelled in the store"

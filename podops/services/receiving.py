@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from podops.db import bulk_insert
 from podops.events import Actor, EventName
-from podops.incoming import IncomingOrder
+from podops.incoming import IncomingOrder, within_bounds
 from podops.models import Base, Order, Store, utcnow
 from podops.notify.digests import held_at_first_sync
 from podops.routing import ShopPolicy
@@ -85,7 +85,8 @@ def receive_orders(
     fulfilling them by hand. `fulfil_statuses` lets a shop status outside them
     hold a known order (see services.store_changes).
     """
-    incoming = [_fit_columns(order) for order in batch]
+    now = utcnow()
+    incoming = [_fit_columns(within_bounds(order, now)) for order in batch]
     result = ReceiveResult()
     if not incoming:
         return result

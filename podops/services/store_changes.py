@@ -1,7 +1,8 @@
 """A known order came again from its shop: follow what the shop changed.
 
 - cancelled / refunded / failed / deleted in the shop cancels ours before
-  submission, and raises a visible problem after it;
+  submission, and raises a visible problem after it; items refunded in part are
+  followed by `services.refunds`;
 - a status outside the store's `fulfil_statuses` (on-hold, pending payment,
   completed by hand) holds ours before submission, the reason naming the shop
   status, so podops never sends what the shop stopped; when the shop puts it
@@ -26,6 +27,7 @@ from podops.incoming import IncomingOrder
 from podops.models import Order
 from podops.services.order_changes import apply, notify
 from podops.services.orders import hold_order, release_order
+from podops.services.refunds import apply_refunds
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 STORE_CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
@@ -88,6 +90,18 @@ def apply_store_update(
     seen, changed = order.store_modified_at, incoming.modified_at
     if changed is not None and seen is not None and changed < seen:
         return False
+    moved = _follow_status(session, order, incoming, actor, fulfil_statuses)
+    return apply_refunds(session, order, incoming, actor) or moved
+
+
+def _follow_status(
+    session: Session,
+    order: Order,
+    incoming: IncomingOrder,
+    actor: Actor,
+    fulfil_statuses: Collection[str] | None,
+) -> bool:
+    seen, changed = order.store_modified_at, incoming.modified_at
     if incoming.store_status == order.store_status:
         if changed is not None and (seen is None or changed > seen):
             note_store_change(session, order, changed)

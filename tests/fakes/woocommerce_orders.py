@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 
@@ -111,3 +112,18 @@ def sample_order(
         "refunds": [],
         "_links": {"self": [{"href": f"/wp-json/wc/v3/orders/{order_id}"}]},
     }
+
+
+def refund_line(line_id: int, item: dict[str, Any], quantity: int) -> dict[str, Any]:
+    """A refund's line as WooCommerce lists it: negative amounts and quantity, and the
+    refunded order line's id in the `_refunded_item_id` meta."""
+    each = Decimal(item["subtotal"]) / int(item["quantity"])
+    total = f"{-each * quantity:.2f}"
+    return {
+        "id": line_id, "name": item["name"],
+        "product_id": item["product_id"], "variation_id": item["variation_id"],
+        "quantity": -quantity, "tax_class": "", "subtotal": total, "subtotal_tax": "0.00",
+        "total": total, "total_tax": "0.00", "taxes": [],
+        "meta_data": [{"id": line_id, "key": "_refunded_item_id", "value": str(item["id"])}],
+        "sku": item["sku"], "price": float(-each),
+    }  # fmt: skip

@@ -1,4 +1,7 @@
-"""The fake WooCommerce shop's state and routes: order list, one order, notes, trackings.
+"""The fake WooCommerce shop's state and routes: order list, one order, notes, refunds,
+trackings. The list's `status` is WooCommerce's (default `any`, which leaves out
+`trash`; unknown statuses are a 400); refunds are listed in the order with their
+totals, their lines only in `GET /orders/<id>/refunds`.
 
 What the public REST API docs say each answers (see the shared api-notes.md,
 section A); the server, authentication and faults are in `woocommerce.py`.
@@ -10,11 +13,12 @@ import json
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.fakes.woocommerce_orders import gmt
+from tests.fakes.woocommerce_orders import gmt, refund_line
 
 STATUSES = {
     "pending",
@@ -59,6 +63,7 @@ class ShopState:
         self.cache: dict[int, bytes] = {}
         self.notes: dict[int, list[dict[str, Any]]] = {}
         self.trackings: dict[int, list[dict[str, Any]]] = {}
+        self.refunds: dict[int, list[dict[str, Any]]] = {}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
         self.down = False
@@ -90,6 +95,37 @@ class ShopState:
             order.update(changes)
             order["date_modified_gmt"] = order["date_modified"] = gmt(datetime.now(UTC))
             self.cache.pop(order_id, None)
+
+    def refund(self, order_id: int, lines: dict[int, int], reason: str = "") -> None:
+        """Refund `lines` (line id -> quantity) the way the admin does: the refund is
+        listed in the order's `refunds` with its (negative) total; its lines only in
+        `GET /orders/<id>/refunds`; an order refunded in full becomes `refunded`."""
+        with self.lock:
+            order = self.orders[order_id]
+            items = {int(item["id"]): item for item in order["line_items"]}
+            refund_id = 9000 + sum(len(r) for r in self.refunds.values())
+            refund_lines = [
+                refund_line(refund_id * 100 + n, items[i], q)
+                for n, (i, q) in enumerate(lines.items(), start=1)
+            ]
+            amount = -sum(Decimal(line["total"]) for line in refund_lines)
+            now = gmt(datetime.now(UTC))
+            self.refunds.setdefault(order_id, []).insert(0, {
+                "id": refund_id, "date_created": now, "date_created_gmt": now,
+                "amount": f"{amount:.2f}", "reason": reason, "refunded_by": 1,
+                "refunded_payment": False, "meta_data": [], "line_items": refund_lines,
+            })  # fmt: skip
+            order["refunds"] = [
+                {"id": r["id"], "reason": r["reason"], "total": f"-{r['amount']}"}
+                for r in self.refunds[order_id]
+            ]
+            refunded = sum(Decimal(r["amount"]) for r in self.refunds[order_id])
+            full = refunded >= Decimal(order["total"])
+        self.touch(order_id, **({"status": "refunded"} if full else {}))
+
+    def trash(self, order_id: int) -> None:
+        """Move an order to the trash the way the admin does (no webhook is sent here)."""
+        self.touch(order_id, status="trash")
 
     def encoded(self, order_id: int) -> bytes:
         cached = self.cache.get(order_id)
@@ -163,13 +199,15 @@ def list_orders(
             ),
             {},
         )
+    statuses = listed_statuses(query)
+    if not statuses <= STATUSES:
+        return (*error_body("rest_invalid_param", "Invalid parameter(s): status", 400), {})
     with state.lock:
         chosen = list(state.orders.values())
         if "modified_after" in query:
             field = "date_modified_gmt" if query.get("dates_are_gmt") == "true" else "date_modified"
             chosen = [o for o in chosen if o[field] > query["modified_after"]]
-        if "status" in query and query["status"] != "any":
-            chosen = [o for o in chosen if o["status"] in query["status"].split(",")]
+        chosen = [o for o in chosen if o["status"] in statuses]
         key = "id" if query.get("orderby") == "id" else "date_created_gmt"
         chosen.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
         window = chosen[(page - 1) * per_page : page * per_page]
@@ -186,6 +224,15 @@ def list_orders(
             "Link": _links(handler, path, query, page, pages),
         },
     )
+
+
+def listed_statuses(query: dict[str, str]) -> set[str]:
+    """What WooCommerce lists for `status` (an array; comma-separated in a query):
+    the default `any` is every status but `trash`; `trash` lists only trashed orders."""
+    wanted = {s for s in query.get("status", "any").split(",") if s}
+    if "any" in wanted:
+        return STATUSES - {"trash"}
+    return wanted
 
 
 def _links(
@@ -211,6 +258,8 @@ def order_resource(
 ) -> Answer:
     if order_id not in state.orders:
         return (*error_body("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404), {})
+    if rest == ["refunds"] and method == "GET":
+        return 200, state.refunds.get(order_id, []), {}
     if rest == ["notes"]:
         return notes(state, method, order_id, data)
     if rest or method not in ("GET", "PUT"):

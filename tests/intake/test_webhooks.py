@@ -106,15 +106,39 @@ def test_a_truncated_body_fails_the_signature(web: AsgiClient, runtime: Runtime)
 
 
 def test_a_replayed_delivery_changes_nothing(web: AsgiClient, runtime: Runtime) -> None:
+    """A replay is the same topic and the same bytes again (under any delivery id)."""
     body = json.dumps(sample_order(1001)).encode()
     deliver(web, body, delivery="abc")
-    cancelled = json.dumps(sample_order(1001, status="cancelled")).encode()
-    assert deliver(web, cancelled, topic="order.updated", delivery="abc")[1]["result"] == (
-        "duplicate delivery"
-    )
+    for delivery in ("abc", "another-id", ""):
+        assert deliver(web, body, delivery=delivery)[1]["result"] == "duplicate delivery"
     assert _stored(runtime) == (1, 1)
     with runtime.db.unit_of_work() as session:
         assert services.get_order(session, "1001").status == OrderStatus.PENDING
+
+
+def test_a_bulk_action_under_one_delivery_id_is_applied_to_every_order(
+    web: AsgiClient, runtime: Runtime
+) -> None:
+    """WooCommerce's delivery id is the webhook id and the current second: a bulk
+    cancel of three orders within one second sends three deliveries under one id."""
+    for order_id in (1001, 1002, 1003):
+        deliver(web, json.dumps(sample_order(order_id, created=PLACED)).encode(), delivery="new")
+    same_second = PLACED + timedelta(minutes=30)
+    answers = [
+        deliver(
+            web,
+            json.dumps(
+                sample_order(order_id, status="cancelled", created=PLACED, modified=same_second)
+            ).encode(),
+            topic="order.updated",
+            delivery="wh7-1767225600",
+        )[1]["result"]
+        for order_id in (1001, 1002, 1003)
+    ]
+    assert answers == ["updated"] * 3
+    with runtime.db.unit_of_work() as session:
+        for number in ("1001", "1002", "1003"):
+            assert services.get_order(session, number).status == OrderStatus.CANCELLED
 
 
 PLACED = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)  # within its countdown

@@ -34,7 +34,8 @@ def test_all_orders_arrive_over_pages_of_100(shop: FakeWooCommerce, woo: WooComm
     numbers = [o.number for p in pages for o in p.orders]
     assert numbers == [str(1000 + i) for i in range(250)]
     assert pages[0].total == 250 and pages[0].total_pages == 3
-    assert shop.state.count("GET", "/wc/v3/orders") == 3
+    # three pages of `status=any`, then one (empty) page of `status=trash`
+    assert shop.state.count("GET", "/wc/v3/orders") == 4
 
 
 def test_the_shop_refuses_pages_over_100(shop: FakeWooCommerce) -> None:
@@ -53,6 +54,28 @@ def test_only_orders_changed_since_the_cursor_are_fetched(
     since = datetime.now(UTC) - timedelta(minutes=1)
     changed = [o for p in woo.fetch_changes(since) for o in p.orders]
     assert [(o.number, o.store_status) for o in changed] == [("1007", "cancelled")]
+
+
+def test_the_list_leaves_out_the_trash_unless_asked(shop: FakeWooCommerce) -> None:
+    """As WooCommerce: the default `status=any` lists everything but trashed orders."""
+    _fill(shop, 3)
+    shop.state.trash(1001)
+    params = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET}
+    url = f"{shop.url}/wp-json/wc/v3/orders"
+    listed = [o["id"] for o in httpx.get(url, params=params).json()]
+    trashed = [o["id"] for o in httpx.get(url, params={**params, "status": "trash"}).json()]
+    assert sorted(listed) == [1000, 1002] and trashed == [1001]
+    assert httpx.get(url, params={**params, "status": "gone"}).status_code == 400
+
+
+def test_a_trashed_order_is_fetched_with_the_changes(
+    shop: FakeWooCommerce, woo: WooCommerceStore
+) -> None:
+    _fill(shop, 5)
+    shop.state.trash(1003)
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    changed = [o for p in woo.fetch_changes(since) for o in p.orders]
+    assert [(o.number, o.store_status) for o in changed] == [("1003", "trash")]
 
 
 def test_a_wrong_key_gives_a_clear_permanent_error(shop: FakeWooCommerce) -> None:
@@ -84,7 +107,8 @@ def test_rate_limits_and_server_errors_are_retried(
     orders = [o for p in woo.fetch_changes(None) for o in p.orders]
     assert len(orders) == 5
     assert datetime.now(UTC) - started >= timedelta(seconds=1), "Retry-After was honoured"
-    assert shop.state.count("GET", "/wc/v3/orders") == 3
+    # 429, 502, the page, then the `status=trash` page
+    assert shop.state.count("GET", "/wc/v3/orders") == 4
 
 
 def test_a_slow_shop_times_out_and_is_retried(shop: FakeWooCommerce) -> None:

@@ -1,0 +1,137 @@
+"""Orders that change in the shop without a webhook reaching podops: trashed
+(WooCommerce's default order list leaves them out) and refunded (in part or
+in full, before or after submission)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from podops import services
+from podops.models import Event, utcnow
+from podops.runtime.root import Runtime
+from podops.runtime.web import build_asgi_app
+from podops.status import OrderStatus
+from sync.intake import sync_one
+from sync.webhooks import routes
+from tests.asgi_client import AsgiClient
+from tests.factories import SYSTEM
+from tests.fakes.woocommerce import FakeWooCommerce
+from tests.fakes.woocommerce_orders import sample_order
+from tests.intake.test_webhooks import deliver
+
+AN_HOUR_AGO = datetime.now(UTC) - timedelta(hours=1)
+
+
+def test_an_order_trashed_without_a_webhook_is_cancelled_before_its_countdown_ends(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(sample_order(1001, created=AN_HOUR_AGO), sample_order(1002, created=AN_HOUR_AGO))
+    assert sync_one(runtime, "main").created == 2
+    shop.state.trash(1001)  # the order.deleted webhook never arrives
+    report = sync_one(runtime, "main")
+    assert report.error is None and report.updated == 1
+    with runtime.db.unit_of_work() as session:
+        trashed = services.get_order(session, "1001")
+        assert trashed.status == OrderStatus.CANCELLED and trashed.store_status == "trash"
+        assert trashed.submit_at is not None and trashed.submit_at > utcnow()
+        assert services.get_order(session, "1002").status == OrderStatus.PENDING
+
+
+def _two_lines(order_id: int) -> dict[str, Any]:
+    """Two tees, two mugs."""
+    order = sample_order(order_id, created=AN_HOUR_AGO)
+    mug = dict(order["line_items"][0], id=order_id * 10 + 2, sku="MUG-11OZ", name="Mug")
+    order["line_items"].append(mug)
+    order["total"] = "82.90"  # 2 x 19.50 + 2 x 19.50 + 4.90 shipping
+    return order
+
+
+def _lines(runtime: Runtime, number: str) -> tuple[OrderStatus, dict[str, int], list[str]]:
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        actions = list(session.scalars(select(Event.action).where(Event.order_id == order.id)))
+        return OrderStatus(order.status), {i.sku: i.quantity for i in order.items}, actions
+
+
+def test_a_partial_refund_before_submission_lowers_what_is_made(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(_two_lines(1001))
+    sync_one(runtime, "main")
+    shop.state.refund(1001, {10011: 1})  # one of the two tees
+    assert sync_one(runtime, "main").updated == 1
+    status, lines, actions = _lines(runtime, "1001")
+    assert (status, lines) == (OrderStatus.PENDING, {"TEE-BLK-M": 1, "MUG-11OZ": 2})
+    assert actions.count("store_refund") == 1
+    shop.state.refund(1001, {10012: 2})  # both mugs: the line is not made
+    sync_one(runtime, "main")
+    status, lines, actions = _lines(runtime, "1001")
+    assert (status, lines) == (OrderStatus.PENDING, {"TEE-BLK-M": 1})
+    assert sync_one(runtime, "main").updated == 0, "a refund is applied once"
+
+
+def test_a_refund_of_every_item_before_submission_cancels(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(_two_lines(1001))
+    sync_one(runtime, "main")
+    shop.state.refund(1001, {10011: 2, 10012: 2})  # the shipping is not refunded: still processing
+    sync_one(runtime, "main")
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, "1001")
+        assert order.store_status == "processing"
+        assert order.status == OrderStatus.CANCELLED
+        assert order.cancel_reason == "refunded in the store"
+
+
+def test_an_order_first_seen_after_a_refund_arrives_with_it_applied(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(_two_lines(1001), _two_lines(1002))
+    shop.state.refund(1001, {10011: 1, 10012: 2})
+    shop.state.refund(1002, {10021: 2, 10022: 2})
+    sync_one(runtime, "main")
+    assert _lines(runtime, "1001")[:2] == (OrderStatus.PENDING, {"TEE-BLK-M": 1})
+    assert _lines(runtime, "1002")[0] == OrderStatus.CANCELLED
+    assert shop.state.count("GET", "/refunds") == 2, "only refunded orders cost a read"
+
+
+def test_a_refund_after_submission_tells_staff_once(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(_two_lines(1001))
+    sync_one(runtime, "main")
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, "1001")
+        services.begin_submit(session, order, SYSTEM, provider="manual")
+    with runtime.db.unit_of_work() as session:
+        services.mark_submitted(session, services.get_order(session, "1001"), SYSTEM,
+                                provider_order_id="P-1")  # fmt: skip
+    shop.state.refund(1001, {10012: 1})
+    sync_one(runtime, "main")
+    sync_one(runtime, "main")
+    status, lines, actions = _lines(runtime, "1001")
+    assert (status, lines) == (OrderStatus.SUBMITTED, {"TEE-BLK-M": 2, "MUG-11OZ": 2})
+    assert actions.count("store_refunded_after_submission") == 1
+    with runtime.db.unit_of_work() as session:
+        problems = services.get_order(session, "1001").problems
+    assert any("refunded in the store after submission" in p and "2 -> 1" in p for p in problems)
+
+
+def test_a_refund_by_webhook_reads_the_refunded_lines(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    web = AsgiClient(build_asgi_app(runtime, [routes]))
+    shop.add(_two_lines(1001))
+    deliver(web, shop.state.encoded(1001), delivery="1")
+    shop.state.refund(1001, {10011: 1})
+    answer = deliver(web, shop.state.encoded(1001), topic="order.updated", delivery="1")
+    assert answer == (200, {"ok": True, "result": "updated"})
+    assert _lines(runtime, "1001")[1] == {"TEE-BLK-M": 1, "MUG-11OZ": 2}
+    shop.state.refund(1001, {10012: 1})
+    shop.state.down = True  # its refunds cannot be read: the poll will apply it
+    later = deliver(web, shop.state.encoded(1001), topic="order.updated", delivery="2")
+    assert later == (200, {"ok": True, "result": "deferred to the next poll"})
