@@ -79,6 +79,7 @@ class ShopState:
         self.keys_received = 0
         """Requests that carried the consumer key (a header or the query)."""
         self.pages: list[int] = []
+        self.trash_pages: list[int] = []
         """The page number of every order list answered (in order)."""
         self.served: list[int] = []
         """The id of every order an order list answered with (repeats included)."""
@@ -211,7 +212,9 @@ def list_orders(
         key = "id" if query.get("orderby") == "id" else "date_created_gmt"
         chosen.sort(key=lambda o: (o[key], o["id"]), reverse=query.get("order", "desc") == "desc")
         window = chosen[(page - 1) * per_page : page * per_page]
-        state.pages.append(page)
+        # The changes listing's pages (a pass's resume is read from these); the
+        # trash listing every pass also reads is kept apart.
+        (state.trash_pages if statuses == {"trash"} else state.pages).append(page)
         state.served.extend(o["id"] for o in window)
         raw = b"[" + b",".join(state.encoded(o["id"]) for o in window) + b"]"
     total, pages = len(chosen), max(1, -(-len(chosen) // per_page))

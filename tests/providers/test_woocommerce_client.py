@@ -62,10 +62,11 @@ def test_the_list_leaves_out_the_trash_unless_asked(shop: FakeWooCommerce) -> No
     shop.state.trash(1001)
     params = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET}
     url = f"{shop.url}/wp-json/wc/v3/orders"
-    listed = [o["id"] for o in httpx.get(url, params=params).json()]
-    trashed = [o["id"] for o in httpx.get(url, params={**params, "status": "trash"}).json()]
-    assert sorted(listed) == [1000, 1002] and trashed == [1001]
-    assert httpx.get(url, params={**params, "status": "gone"}).status_code == 400
+    with httpx.Client(verify=str(shop.ca_bundle)) as client:
+        listed = [o["id"] for o in client.get(url, params=params).json()]
+        trashed = [o["id"] for o in client.get(url, params={**params, "status": "trash"}).json()]
+        assert sorted(listed) == [1000, 1002] and trashed == [1001]
+        assert client.get(url, params={**params, "status": "gone"}).status_code == 400
 
 
 def test_a_trashed_order_is_fetched_with_the_changes(
