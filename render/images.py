@@ -23,6 +23,7 @@ import httpx
 from PIL import Image, ImageOps
 
 from podops.errors import RenderRefused
+from render.address_rules import IPAddress, forbidden_reason, is_metadata, metadata_host
 from render.color_profile import to_srgb
 
 MEGABYTE = 1024 * 1024
@@ -33,7 +34,7 @@ DEFAULT_MAX_PIXELS = 50_000_000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "MPO"}
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _REDIRECTS = {301, 302, 303, 307, 308}
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = ["FetchPolicy", "checked_address", "decode_image", "fetch_image", "forbidden_reason"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,8 @@ class FetchPolicy:
 
     `allow_loopback` exists for tests against a server on 127.0.0.1 and
     `allow_private` for a shop whose image server lives on its own network;
-    link-local (cloud metadata), multicast and reserved addresses are never
-    allowed.
+    cloud metadata services (`address_rules.METADATA_ADDRESSES`), link-local,
+    multicast and reserved addresses are never allowed.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -77,6 +78,11 @@ def fetch_image(
 def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
     """The address to connect to, after checking EVERY address the host resolves to."""
     host = url.host
+    if metadata_host(host):
+        raise RenderRefused(
+            f"the photo at {display_url(url)} names a cloud metadata service ('{host}'); "
+            "photos are only fetched from public addresses"
+        )
     try:
         infos = socket.getaddrinfo(host, url.port or _default_port(url), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
@@ -87,30 +93,17 @@ def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
     for address in addresses:
         reason = forbidden_reason(address, policy)
         if reason:
+            if is_metadata(address) and "metadata" not in reason:
+                reason = f"{reason} ({address}), a cloud metadata service"
+            else:
+                reason = f"{reason} ({address})"
             raise RenderRefused(
-                f"the photo at {display_url(url)} resolves to {reason} ({address}); "
+                f"the photo at {display_url(url)} resolves to {reason}; "
                 "photos are only fetched from public addresses"
             )
     if not addresses:
         raise RenderRefused(f"the photo at {display_url(url)} has no address")
     return addresses[0]
-
-
-def forbidden_reason(address: IPAddress, policy: FetchPolicy) -> str | None:
-    """Why we must not connect to `address` (e.g. "a private address"), or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return None if policy.allow_loopback else "a loopback address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_multicast:
-        return "a multicast address"
-    if address.is_unspecified or address.is_reserved:
-        return "a reserved address"
-    if address.is_private or not address.is_global:
-        return None if policy.allow_private else "a private address"
-    return None
 
 
 def display_url(url: str | httpx.URL) -> str:

@@ -12,13 +12,15 @@ import time
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from podops.errors import RenderRefused
-from render.images import FetchPolicy, decode_image, fetch_image
+from render.address_rules import METADATA_ADDRESSES, METADATA_HOSTS
+from render.images import FetchPolicy, decode_image, fetch_image, forbidden_reason
 from tests.reliability.conftest import Outcome
 
 MB = 1024 * 1024
@@ -151,3 +153,39 @@ def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> 
     assert all(reasons.values())
     assert "secret" not in " ".join(reasons.values())  # credentials never echoed
     assert elapsed < 8
+
+
+SHOP_NETWORK = FetchPolicy(max_bytes=1 * MB, timeout_s=1.5, allow_private=True, allow_loopback=True)
+EMBEDDED = [
+    "http://[::ffff:100.100.100.200]/",  # IPv4-mapped
+    "http://[64:ff9b::6464:64c8]/",  # NAT64 of 100.100.100.200
+    "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+    "http://[64:ff9b::a83f:8110]/",  # NAT64 of Azure's 168.63.129.16
+]
+
+
+def test_cloud_metadata_is_refused_even_on_a_shop_network(record: list[Outcome]) -> None:
+    """With private and loopback hosts allowed (a shop's own image server), every
+    cloud's metadata service stays out of reach: each address of the one list, the
+    same addresses inside IPv6, and the names clouds give them (before any DNS)."""
+    literal = [
+        f"http://[{a}]/latest/meta-data/" if a.version == 6 else f"http://{a}/latest/meta-data/"
+        for a in sorted(METADATA_ADDRESSES, key=str)
+    ]
+    named = [f"http://{host}/computeMetadata/v1/" for host in sorted(METADATA_HOSTS)]
+    named.append("http://METADATA.google.internal./computeMetadata/v1/")
+    reasons = {url: refusal(url, SHOP_NETWORK) for url in [*literal, *EMBEDDED, *named]}
+    record.append(
+        Outcome(
+            "cloud metadata addresses with private image hosts allowed (AWS/GCP/Azure/Oracle/"
+            "Alibaba/Tencent IPv4 and IPv6, inside IPv6, by name)",
+            "abuse",
+            "refused as a cloud metadata address whatever the settings; no request sent",
+            bad_inputs=len(reasons),
+        )
+    )
+    assert [url for url, reason in reasons.items() if "metadata" not in reason] == []
+    assert {"100.100.100.200", "fd00:ec2::254", "169.254.169.254"} <= {
+        str(a) for a in METADATA_ADDRESSES
+    }
+    assert forbidden_reason(ip_address("10.0.0.7"), SHOP_NETWORK) is None  # still a shop's own
