@@ -5,7 +5,8 @@ the submission worker decides, after looking the order up by our reference.
 Outages (timeouts, dropped connections, 5xx) become retryable ProviderErrors,
 429 becomes ProviderBusy with its Retry-After, and every other answer is
 returned for the adapter to read in its own vocabulary. Secrets never appear
-in messages: only the provider, the method, the path and the status.
+in messages: only the provider, the method, the path and the status, and the
+provider's own words with every configured secret masked (`message_of`).
 
 What every HTTP provider adapter (CustomCat, ShineOn, and the Printful,
 Printify and Gelato adapters to come) would otherwise repeat lives here too:
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from podops.errors import ConfigError, ProviderError
+from podops.logs import mask_secrets
 from podops.ports.fulfillment import CancelOutcome, ProviderBusy, SubmitRequest, json_shape
 from podops.settings import ProviderConfig
 from providers.http import json_body, retry_after_seconds
@@ -60,7 +62,12 @@ def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) 
 
 
 def message_of(response: httpx.Response) -> str:
-    """The provider's own words from an error answer (JSON message or short text)."""
+    """The provider's own words from an error answer (JSON message or short text),
+    with any configured secret it quotes masked (they are stored and shown)."""
+    return mask_secrets(_words_of(response))
+
+
+def _words_of(response: httpx.Response) -> str:
     body = json_body(response)
     if isinstance(body, dict):
         for key in MESSAGE_KEYS:

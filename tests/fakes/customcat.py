@@ -112,6 +112,9 @@ class Fault:
     retry_after: str | None = None
     weird: bool = False
     sleep_after_accept_s: float = 0.0
+    echo_request: bool = False
+    """A 400 whose message quotes the request's fields, key included (as validation
+    errors of many APIs do)."""
 
 
 class FakeCustomCat(FakeHttpServer):
@@ -143,6 +146,9 @@ class FakeCustomCat(FakeHttpServer):
         if self.submit_latency_s:
             time.sleep(self.submit_latency_s)
         fault = self.faults.popleft() if self.faults else Fault()
+        if fault.echo_request:
+            quoted = ", ".join(f"{k}={v}" for k, v in body.items() if isinstance(v, str))
+            return 400, {"MSG": f"Invalid shipping_method in request ({quoted})"}, {}
         if fault.status:
             headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
             return fault.status, {"MSG": "Service unavailable"}, headers
