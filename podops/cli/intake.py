@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from podops.cli.styled import styled
 from podops.errors import ConfigError, DomainRefusal
 from podops.events import Actor, Channel
 from podops.intake.passes import IntakeReport, receive_batch
@@ -71,7 +73,7 @@ def import_command(
             arrived_at=now,  # a back-dated order still gets its full countdown
         )
     for warning in parsed.warnings:
-        out.print(f"[yellow]! {warning}[/yellow]", markup=True)
+        out.print(styled("[yellow]! {}[/yellow]", warning))
     reasons = {
         order.number: [
             *order.problems,
@@ -95,28 +97,26 @@ def _import_table(
     reasons: dict[str, list[str]],
 ) -> Table:
     """One line per file row; a flagged order says why it waits."""
-    from rich.markup import escape
-
     table = Table(title="Import", show_edge=False, title_justify="left")
     for column in ("Row", "Order", "Result"):
         table.add_column(column, overflow="fold")
     new, flagged = set(report.new), set(report.flagged)
-    results: dict[int, tuple[str, str]] = {}
+    results: dict[int, tuple[str, str | Text]] = {}
     for number, row_numbers in rows.items():
         for row in row_numbers:
             if number in flagged:
                 why = "; ".join(reasons.get(number, []))
                 text = "imported, waits for staff" + (f": {why}" if why else "")
-                results[row] = (number, f"[yellow]{escape(text)}[/yellow]")
+                results[row] = (number, styled("[yellow]{}[/yellow]", text))
             elif number in new:
-                results[row] = (number, "[green]imported[/green]")
+                results[row] = (number, styled("[green]imported[/green]"))
             else:
                 results[row] = (number, "already imported (unchanged)")
     for row, (number, reason) in errors.items():
-        results[row] = (number, f"[red]error:[/red] {reason}")
+        results[row] = (number, styled("[red]error:[/red] {}", reason))
     for row in sorted(results):
-        number, text = results[row]
-        table.add_row(str(row), number, text)
+        number, shown = results[row]
+        table.add_row(str(row), number, shown)
     return table
 
 
@@ -170,7 +170,7 @@ def _sync_table(reports: list[IntakeReport]) -> Table:
             ", ".join(report.flagged[:10]) + (" ..." if len(report.flagged) > 10 else ""),
         )
         if report.error:
-            table.add_row(report.store, f"[red]{report.error}[/red]", *[""] * 5)
+            table.add_row(report.store, styled("[red]{}[/red]", report.error), *[""] * 5)
     return table
 
 

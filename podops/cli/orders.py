@@ -9,6 +9,7 @@ import typer
 
 from podops import queries, services
 from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.styled import styled
 from podops.cli.views import order_as_dict, print_order, print_order_list
 from podops.events import Actor, Channel
 from podops.status import OrderStatus
@@ -132,7 +133,7 @@ def _act(call, done: str | None) -> None:  # type: ignore[no-untyped-def]
             if status == OrderStatus.CANCELLED
             else "has a cancellation request at its provider"
         )
-    out.print(f"{order_label(label)} {done} ([bold]{status.label}[/bold]).")
+    out.print(styled("{} {} ([bold]{}[/bold]).", order_label(label), done, status.label))
 
 
 def register(app: typer.Typer) -> None:

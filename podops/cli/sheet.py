@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from podops.cli.styled import styled
 from podops.errors import ConfigError
 
 sheet_app = typer.Typer(
@@ -28,7 +29,7 @@ def sync_command() -> None:
     if sheet is None:
         raise ConfigError('the sheet is switched off (sheet.backend = "none" in the config)')
     report = SheetMirror(rt.db, sheet, rt.settings).run_cycle()
-    out.print(f"[bold]{sheet.description}[/bold]", markup=True)
+    out.print(styled("[bold]{}[/bold]", sheet.description))
     for line in report.lines():
         out.print(line, markup=False)
 
@@ -58,24 +59,16 @@ def import_command(
     for result in results:
         cells = list(result.cells) + [""] * 3
         outcome = (
-            "[green]imported[/green]"
+            styled("[green]imported[/green]")
             if result.ok
-            else f"[red]error:[/red] {_escape(result.message)}"
+            else styled("[red]error:[/red] {}", result.message)
         )
-        table.add_row(
-            str(result.row), _escape(cells[0]), _escape(cells[1]), _escape(cells[2]), outcome
-        )
+        table.add_row(str(result.row), cells[0], cells[1], cells[2], outcome)
     out.print(table)
     failed = sum(not r.ok for r in results)
     out.print(f"{len(results) - failed} imported, {failed} refused, {len(results)} row(s) read.")
     if failed:
         raise typer.Exit(1)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 def register(app: typer.Typer) -> None:
