@@ -56,7 +56,21 @@ class HostileServer(BaseHTTPRequestHandler):
             "/to-mapped": "http://[::ffff:169.254.169.254]/",
             "/loop": f"http://127.0.0.1:{port}/loop",
         }
-        if self.path in redirects:
+        if self.path.startswith("/slow-hop/"):
+            time.sleep(0.7)  # each hop answers just inside a per-read timeout
+            hop = int(self.path.rsplit("/", 1)[1]) + 1
+            location = f"http://127.0.0.1:{port}/slow-hop/{hop}"
+            self._head(302, Location=location, **{"Content-Length": "0"})
+        elif self.path == "/drip-headers":
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(60):  # a header byte every 0.1 s: no read ever times out
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                return
+        elif self.path in redirects:
             self._head(302, Location=redirects[self.path], **{"Content-Length": "0"})
         elif self.path == "/endless":
             self._head(200, **{"Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"})
@@ -189,3 +203,26 @@ def test_cloud_metadata_is_refused_even_on_a_shop_network(record: list[Outcome])
         str(a) for a in METADATA_ADDRESSES
     }
     assert forbidden_reason(ip_address("10.0.0.7"), SHOP_NETWORK) is None  # still a shop's own
+
+
+def test_the_time_limit_covers_the_whole_fetch(hostile: str, record: list[Outcome]) -> None:
+    """Four slow redirect hops, each well inside a per-read timeout, and headers
+    dripped a byte at a time: the photo is refused once the one limit has passed
+    (four hops under a 3 s limit used to take 11 s)."""
+    timings: dict[str, tuple[float, str]] = {}
+    for path in ("/slow-hop/0", "/drip-headers"):
+        started = time.monotonic()
+        reason = refusal(hostile + path, LOCAL)
+        timings[path] = (time.monotonic() - started, reason)
+    record.append(
+        Outcome(
+            "slow image servers (redirect hops 0.7 s each, headers dripped byte by byte) "
+            "under a 1.5 s limit",
+            "abuse",
+            "refused as too slow once the limit has passed, whatever the hops",
+            bad_inputs=len(timings),
+        )
+    )
+    for path, (elapsed, reason) in timings.items():
+        assert "longer than 1.5 s" in reason, (path, reason)
+        assert elapsed < LOCAL.timeout_s + 0.5, (path, elapsed)
