@@ -7,6 +7,11 @@ scans), optionally several times over, and turns its results into a table.
     python bench/faults.py --repeat 3           a longer run (fuzzers draw new examples)
     python bench/faults.py --write RELIABILITY.md
     python bench/faults.py --from .pytest_cache/d/reliability/results.json --write RELIABILITY.md
+    python bench/faults.py --abuse-only         only the web role under oversized bodies
+
+Besides the suite's figures it measures `server_rss_mb_under_abuse`: the web role's
+peak resident memory while 20 unsigned 100 MB bodies arrive at once on each inbound
+route (bench/abuse_server.py), each answered 413 or 401 within 1 s, none stored.
 
 Set PODOPS_TEST_DATABASE_URL to run it on PostgreSQL. Ends with one JSON line.
 """
@@ -229,7 +234,14 @@ def main() -> int:
     parser.add_argument("--from", dest="source", type=Path, help="render a results JSON, no run")
     parser.add_argument("--write", type=Path, help="write the page (e.g. RELIABILITY.md)")
     parser.add_argument("--keep", type=Path, help="also save the raw results of every run")
+    parser.add_argument("--abuse-only", action="store_true", help="only the web role's figure")
     args, extra = parser.parse_known_args()
+    if args.abuse_only:
+        from bench.abuse_server import measure
+
+        figure = measure()
+        print(json.dumps({"bench": "faults", "figures": {"server_rss_mb_under_abuse": figure}}))
+        return 0 if figure["ok"] else 1
     if args.source:
         saved = json.loads(args.source.read_text())
         runs = saved.get("runs", [saved])
@@ -247,11 +259,18 @@ def main() -> int:
         )
     rows = merge(runs)
     figs = {**figures([r for r in rows if r["kind"] != GUARD]), **guards_proven(rows)}
+    abuse_failed = False
+    if not args.source:
+        from bench.abuse_server import measure
+
+        figs["server_rss_mb_under_abuse"] = measure()
+        abuse_failed = not figs["server_rss_mb_under_abuse"].pop("ok")
     database = runs[0]["database"]
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = f"{when}, {database}, {len(runs)} run(s)" + (f", {elapsed:.0f} s" if elapsed else "")
     print(table(rows))
     failing = [r["scenario"] for r in rows if r["status"] == "fail"]
+    failing += ["server_rss_mb_under_abuse"] if abuse_failed else []
     print(json.dumps({"bench": "faults", "figures": figs}))
     if failed or failing:
         # The page is the shop's promise: never publish it from a failed run.

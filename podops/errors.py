@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from podops.logs import mask_secrets
+
 
 class ErrorCode(StrEnum):
     NOT_FOUND = "not_found"
@@ -102,10 +104,15 @@ class RenderRefused(DomainRefusal):
 
 
 class OutsideServiceError(PodopsError):
-    """A store, provider, Slack or the sheet failed; `retryable` says whether to try again."""
+    """A store, provider, Slack or the sheet failed; `retryable` says whether to try again.
+
+    The message is where outside text enters podops (an answer's body, quoted by the
+    adapter), and it is stored (`last_error`, events) and shown (Slack, the sheet): a
+    service that echoes our request quotes the key we sent, so every configured
+    secret is masked here, whichever adapter built the message."""
 
     def __init__(self, message: str, *, retryable: bool) -> None:
-        super().__init__(message)
+        super().__init__(mask_secrets(message))
         self.retryable = retryable
 
 

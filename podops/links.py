@@ -49,10 +49,15 @@ def signed_url(
 
 
 def verify(name: str, expires: str, given: str, key: bytes, *, now: Clock = time.time) -> bool:
-    """Whether the signature is ours and the link has not expired."""
-    if not expires.isdigit() or len(expires) > 12:
+    """Whether the signature is ours and the link has not expired.
+
+    Anything a visitor can type is only "no": `exp` must be ASCII digits (`'²'.isdigit()`
+    is True and `int('²')` raises) and the signature is compared as bytes
+    (`compare_digest` raises on non-ASCII text)."""
+    if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:
         return False
     expires_at = int(expires)
     if expires_at < now():
         return False
-    return hmac.compare_digest(signature(name, expires_at, key), given)
+    expected = signature(name, expires_at, key).encode()
+    return hmac.compare_digest(expected, given.encode("utf-8", "surrogateescape"))

@@ -18,6 +18,7 @@ import typing
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 MASK = "[redacted]"
 NOISY = (
@@ -43,9 +44,25 @@ _known_guard = threading.Lock()
 
 
 def remember_secrets(secrets: Iterable[str]) -> None:
-    """Mask these values in every log line from now on (in this process)."""
+    """Mask these values in every log line and outside error text from now on (in this
+    process), also as they appear percent-encoded in a URL an error quotes."""
+    found: set[str] = set()
+    for secret in secrets:
+        if len(secret) >= MIN_SECRET:
+            found |= {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
     with _known_guard:
-        _known.update(s for s in secrets if len(s) >= MIN_SECRET)
+        _known.update(found)
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every known secret replaced by the mask: for any text that came from
+    outside (an error a store or provider answered may quote the key we sent)."""
+    with _known_guard:
+        secrets = sorted(_known, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return text
 
 
 class RedactSecrets(logging.Filter):

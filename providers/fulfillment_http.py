@@ -5,7 +5,8 @@ the submission worker decides, after looking the order up by our reference.
 Outages (timeouts, dropped connections, 5xx) become retryable ProviderErrors,
 429 becomes ProviderBusy with its Retry-After, and every other answer is
 returned for the adapter to read in its own vocabulary. Secrets never appear
-in messages: only the provider, the method, the path and the status.
+in messages: only the provider, the method, the path and the status, and the
+provider's own words with every configured secret masked (`message_of`).
 
 What every HTTP provider adapter (CustomCat, ShineOn, and the Printful,
 Printify and Gelato adapters to come) would otherwise repeat lives here too:
@@ -20,6 +21,7 @@ from typing import Any
 import httpx
 
 from podops.errors import ConfigError, ProviderError
+from podops.logs import mask_secrets
 from podops.ports.fulfillment import CancelOutcome, ProviderBusy, SubmitRequest, json_shape
 from podops.settings import ProviderConfig
 from providers.http import json_body, retry_after_seconds
@@ -63,7 +65,12 @@ def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) 
 def message_of(response: httpx.Response) -> str:
     """The provider's own words from an error answer: CustomCat's `X-FAIL-MESSAGE`
     header first (its refusals carry the reason there), then a JSON message or
-    short text in the body."""
+    short text in the body; any configured secret it quotes is masked (they are
+    stored and shown)."""
+    return mask_secrets(_words_of(response))
+
+
+def _words_of(response: httpx.Response) -> str:
     header = response.headers.get(FAIL_HEADER, "").strip()
     if header:
         return header[:200]

@@ -4,36 +4,42 @@ A photo URL comes from a store order, that is, from anyone on the internet. So
 fetching it must not become a way into our own network (server-side request
 forgery): every address a host resolves to is checked, the connection goes to
 the checked address (no second DNS answer can swap it), and redirects are
-followed by hand, each hop checked again. Size, time and content are capped.
-Decoding guards against decompression bombs and damaged files. Every refusal
+followed by hand, each hop checked again. Size, time and content are capped;
+the time limit covers the whole fetch, redirects included (`fetch_deadline`).
+Decoding (`photo_decode`) guards against decompression bombs, damaged files and
+photos too large to decode in the memory a render may take. Every refusal
 says, in words staff can pass on, what was wrong with the photo.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import ipaddress
-import math
 import socket
 import time
 from dataclasses import dataclass
 
 import httpx
-from PIL import Image, ImageOps
 
 from podops.errors import RenderRefused
-from render.color_profile import to_srgb
+from render.address_rules import IPAddress, forbidden_reason, is_metadata, metadata_host
+from render.fetch_deadline import transport_until
+from render.photo_decode import ACCEPTED_FORMATS, DEFAULT_MAX_PIXELS, decode_image
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MEGABYTE
 DEFAULT_TIMEOUT_S = 15.0
 DEFAULT_MAX_REDIRECTS = 3
-DEFAULT_MAX_PIXELS = 50_000_000
-ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "MPO"}
 _MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
 _REDIRECTS = {301, 302, 303, 307, 308}
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+__all__ = [
+    "ACCEPTED_FORMATS",
+    "DEFAULT_MAX_PIXELS",
+    "FetchPolicy",
+    "checked_address",
+    "decode_image",
+    "fetch_image",
+    "forbidden_reason",
+]
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,8 @@ class FetchPolicy:
 
     `allow_loopback` exists for tests against a server on 127.0.0.1 and
     `allow_private` for a shop whose image server lives on its own network;
-    link-local (cloud metadata), multicast and reserved addresses are never
-    allowed.
+    cloud metadata services (`address_rules.METADATA_ADDRESSES`), link-local,
+    multicast and reserved addresses are never allowed.
     """
 
     max_bytes: int = DEFAULT_MAX_BYTES
@@ -58,13 +64,18 @@ class FetchPolicy:
 def fetch_image(
     url: str, policy: FetchPolicy, *, transport: httpx.BaseTransport | None = None
 ) -> bytes:
-    """The bytes of the photo at `url`, or RenderRefused saying why not."""
+    """The bytes of the photo at `url`, or RenderRefused saying why not.
+
+    `policy.timeout_s` bounds the whole fetch (every hop's connection, headers and
+    body): each socket operation waits at most until the one deadline."""
     deadline = time.monotonic() + policy.timeout_s
     timeout = httpx.Timeout(policy.timeout_s)
+    transport = transport or transport_until(deadline)
     with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False) as client:
         current = _parse(url)
         for _ in range(policy.max_redirects + 1):
             address = checked_address(current, policy)
+            _check_time(current, policy, deadline)
             next_url = _download(client, current, address, policy, deadline)
             if isinstance(next_url, bytes):
                 return next_url
@@ -77,6 +88,11 @@ def fetch_image(
 def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
     """The address to connect to, after checking EVERY address the host resolves to."""
     host = url.host
+    if metadata_host(host):
+        raise RenderRefused(
+            f"the photo at {display_url(url)} names a cloud metadata service ('{host}'); "
+            "photos are only fetched from public addresses"
+        )
     try:
         infos = socket.getaddrinfo(host, url.port or _default_port(url), type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
@@ -87,30 +103,17 @@ def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
     for address in addresses:
         reason = forbidden_reason(address, policy)
         if reason:
+            if is_metadata(address) and "metadata" not in reason:
+                reason = f"{reason} ({address}), a cloud metadata service"
+            else:
+                reason = f"{reason} ({address})"
             raise RenderRefused(
-                f"the photo at {display_url(url)} resolves to {reason} ({address}); "
+                f"the photo at {display_url(url)} resolves to {reason}; "
                 "photos are only fetched from public addresses"
             )
     if not addresses:
         raise RenderRefused(f"the photo at {display_url(url)} has no address")
     return addresses[0]
-
-
-def forbidden_reason(address: IPAddress, policy: FetchPolicy) -> str | None:
-    """Why we must not connect to `address` (e.g. "a private address"), or None."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if address.is_loopback:
-        return None if policy.allow_loopback else "a loopback address"
-    if address.is_link_local:
-        return "a link-local address"
-    if address.is_multicast:
-        return "a multicast address"
-    if address.is_unspecified or address.is_reserved:
-        return "a reserved address"
-    if address.is_private or not address.is_global:
-        return None if policy.allow_private else "a private address"
-    return None
 
 
 def display_url(url: str | httpx.URL) -> str:
@@ -150,8 +153,11 @@ def _download(
     extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
     headers = {"Host": host_header, "User-Agent": policy.user_agent, "Accept": "image/*"}
     shown = display_url(url)
+    left = httpx.Timeout(max(0.001, deadline - time.monotonic()))
     try:
-        with client.stream("GET", pinned, headers=headers, extensions=extensions) as response:
+        with client.stream(
+            "GET", pinned, headers=headers, extensions=extensions, timeout=left
+        ) as response:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 return _parse(str(url.join(response.headers["location"])))
             if response.status_code != 200:
@@ -168,6 +174,13 @@ def _download(
         raise RenderRefused(
             f"the photo at {shown} could not be downloaded ({type(error).__name__})"
         ) from error
+
+
+def _check_time(url: httpx.URL, policy: FetchPolicy, deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise RenderRefused(
+            f"the photo at {display_url(url)} took longer than {policy.timeout_s:g} s to download"
+        )
 
 
 def _check_headers(response: httpx.Response, policy: FetchPolicy, shown: str) -> None:
@@ -209,66 +222,6 @@ def looks_like_image(data: bytes) -> bool:
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return True
     return data.startswith(_MAGIC)
-
-
-def decode_image(
-    data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS, needed: tuple[int, int] | None = None
-) -> Image.Image:
-    """A customer photo as upright sRGB RGB/RGBA pixels.
-
-    `needed` is the box the photo will fill: large JPEGs are then decoded at
-    1/2, 1/4 or 1/8 scale straight away (never smaller than the box), which is
-    much faster and lighter than decoding 12 megapixels to throw most away.
-    """
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.format not in ACCEPTED_FORMATS:
-            raise RenderRefused(
-                f"the photo is a {image.format} file; expected JPEG, PNG, WebP, GIF or TIFF"
-            )
-        width, height = image.size
-        if width * height > max_pixels:
-            raise RenderRefused(
-                f"the photo is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); "
-                f"at most {max_pixels / 1e6:.0f} megapixels are accepted"
-            )
-        if needed and image.format in {"JPEG", "MPO"}:
-            image.draft("RGB" if image.mode == "RGB" else None, _draft_size(image, needed))
-        image.load()
-    except RenderRefused:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise RenderRefused(f"the photo is too large to open safely ({error})") from error
-    except Image.UnidentifiedImageError as error:
-        raise RenderRefused("the file is not an image we can read") from error
-    except Exception as error:  # decoders raise many types on hostile or damaged input
-        raise RenderRefused(
-            f"the photo is damaged or incomplete and cannot be printed ({error})"
-        ) from error
-    return _upright_srgb(image)
-
-
-def _draft_size(image: Image.Image, needed: tuple[int, int]) -> tuple[int, int]:
-    """The smallest decoded size that still covers `needed` once EXIF rotation is applied."""
-    width, height = image.size
-    rotated = image.getexif().get(0x0112, 1) in {5, 6, 7, 8}
-    upright_w, upright_h = (height, width) if rotated else (width, height)
-    scale = max(needed[0] / upright_w, needed[1] / upright_h)
-    return max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))
-
-
-def _upright_srgb(image: Image.Image) -> Image.Image:
-    # In place: the image is our own, and an upright photo is not copied (36 MB at 12 MP).
-    # Unreadable EXIF: printing unrotated beats refusing the photo.
-    with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
-        ImageOps.exif_transpose(image, in_place=True)
-    upright = image
-    has_alpha = upright.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    mode = "RGBA" if has_alpha else "RGB"
-    converted = to_srgb(upright, mode)
-    return converted if converted.mode == mode else converted.convert(mode)
 
 
 def _megabytes(count: int) -> str:

@@ -19,6 +19,7 @@ from podops.refs import print_file_stem
 from render.compose import compose
 from render.export import encode_print_file, make_preview, store_revision
 from render.images import FetchPolicy, decode_image, fetch_image
+from render.photo_decode import LAZY_DECODE_BYTES, decode_cost, return_freed_memory
 from render.sample_photo import make_sample_photo
 from render.templates import ImageLayer, ProductTemplate, TemplateInvalid, load_template
 
@@ -163,15 +164,26 @@ def compose_print_file(
 def photo_decoders(
     template: ProductTemplate, photos: dict[str, bytes], max_pixels: int
 ) -> dict[str, Callable[[], Image.Image]]:
-    """For each photo, a function decoding it at no more than the size its box needs."""
+    """For each photo, a function decoding it at no more than the size its box needs.
+
+    A photo whose decode takes a lot of memory (`photo_decode.LAZY_DECODE_BYTES`) is
+    decoded here, before the canvas exists, so the two peaks never add up."""
     decoders: dict[str, Callable[[], Image.Image]] = {}
     for layer in template.layers:
         if isinstance(layer, ImageLayer) and layer.field in photos:
             _, _, width, height = layer.box.pixels(template.dpi)
-            decoders[layer.field] = partial(
-                decode_image, photos[layer.field], max_pixels, (width, height)
-            )
+            data = photos[layer.field]
+            if decode_cost(data, (width, height)) > LAZY_DECODE_BYTES:
+                decoded = decode_image(data, max_pixels, (width, height))
+                return_freed_memory()
+                decoders[layer.field] = partial(_given, decoded)
+            else:
+                decoders[layer.field] = partial(decode_image, data, max_pixels, (width, height))
     return decoders
+
+
+def _given(image: Image.Image) -> Image.Image:
+    return image
 
 
 def render_sample(template: ProductTemplate) -> Image.Image:

@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("podops.fulfillment")
 
-MAX_BODY_BYTES = 1_000_000
+PATH = CALLBACK_PREFIX + "/{provider}/shipments/{reference}/{token}"
+BODY_LIMITS = {PATH: 1024 * 1024}
+"""A shipment notification names one order (its lines and parcels): a few KB. The
+body is only a hint, so 1 MB is generous; more is refused with 413 before the
+token's order is looked at."""
 
 
 def routes(runtime: Fulfillment) -> list[BaseRoute]:
@@ -38,7 +42,8 @@ def routes(runtime: Fulfillment) -> list[BaseRoute]:
         if callbacks is None or not callbacks.verify(provider, reference, token):
             return PlainTextResponse("not found", status_code=404)
         body = await request.body()
-        if len(body) > MAX_BODY_BYTES or not _names_order(body, reference):
+        if not _names_order(body, reference):
+            log.warning("callback for %s refused: the body does not name this order", reference)
             return PlainTextResponse("unexpected body", status_code=400)
         try:
             changes = await run_in_threadpool(follow_up.refresh, reference)
@@ -49,15 +54,14 @@ def routes(runtime: Fulfillment) -> list[BaseRoute]:
             return PlainTextResponse("try again later", status_code=503)
         return JSONResponse({"ok": True, "changes": changes})
 
-    path = CALLBACK_PREFIX + "/{provider}/shipments/{reference}/{token}"
-    return [Route(path, shipment_notification, methods=["POST"])]
+    return [Route(PATH, shipment_notification, methods=["POST"])]
 
 
 def _names_order(body: bytes, reference: str) -> bool:
     """The hint must be JSON; if it names a source_id, it must be this order's."""
     try:
         data = json.loads(body or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return False
     if not isinstance(data, dict):
         return False

@@ -18,6 +18,7 @@ import typer
 from podops import reports, services
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.orders import cli_actor
+from podops.cli.styled import styled
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.status import OrderStatus
 
@@ -90,7 +91,7 @@ def edit_command(
         order = services.get_order(session, number)
         status, when = OrderStatus(order.status), reports.countdown(order)
     submits = f", submits {when}" if when else ""
-    out.print(f"{order_label(label)} is now: [bold]{status.label}[/bold]{submits}.")
+    out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
     if refused:
         raise typer.Exit(1)
 

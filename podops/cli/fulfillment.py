@@ -9,6 +9,7 @@ import typer
 from podops import services
 from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.orders import cli_actor
+from podops.cli.styled import styled
 from podops.errors import InvalidInput
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
@@ -27,8 +28,13 @@ def submit_command(number: OrderArg) -> None:
     if status == OrderStatus.SUBMIT_FAILED:
         raise InvalidInput(f"{order.label} could not be submitted: {order.last_error}")
     out.print(
-        f"{order_label(order.label)} is [bold]{status.label}[/bold] at {order.provider} "
-        f"({order.provider_order_id})."
+        styled(
+            "{} is [bold]{}[/bold] at {} ({}).",
+            order_label(order.label),
+            status.label,
+            order.provider,
+            order.provider_order_id,
+        )
     )
 
 
@@ -75,7 +81,7 @@ def track_command(
         text = f"{shipment.carrier} {shipment.tracking_number}"
         link = shipment.tracking_url
         warning = services.shipping.tracking_warning(session, shipment)
-    out.print(f"{order_label(label)}: recorded {text} ([bold]{status.label}[/bold]).")
+    out.print(styled("{}: recorded {} ([bold]{}[/bold]).", order_label(label), text, status.label))
     if link:
         out.print(f"Tracking link: {link}", markup=False)
     if warning:
@@ -95,9 +101,9 @@ def tick_command() -> None:
     for number in report.submitted:
         out.print(f"submitted   {number}", markup=False)
     for number, reason in report.failed:
-        out.print(f"[red]failed[/red]      {number}: {reason}")
+        out.print(styled("[red]failed[/red]      {}: {}", number, reason))
     for number, reason in report.blocked:
-        out.print(f"[yellow]waiting[/yellow]     {number}: {reason}")
+        out.print(styled("[yellow]waiting[/yellow]     {}: {}", number, reason))
     out.print(
         f"{len(report.submitted)} submitted, {len(report.failed)} failed, "
         f"{len(report.blocked)} waiting."
@@ -115,7 +121,7 @@ def poll_command() -> None:
     for reference, changes in report.changed.items():
         out.print(f"{reference}: {', '.join(changes)}", markup=False)
     for reference, reason in report.errors.items():
-        out.print(f"[red]{reference}[/red]: {reason}")
+        out.print(styled("[red]{}[/red]: {}", reference, reason))
     out.print(f"{len(report.changed)} order(s) changed.")
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from podops.cli.styled import styled
 from podops.errors import ConfigError, DomainRefusal
 from podops.events import Actor, Channel
 from podops.intake.isolation import receive_isolated
@@ -66,7 +67,7 @@ def import_command(
     parsed = parse_file(data, tz=rt.settings.tz, now=now, store=key)
     report = _receive_file(rt, key, parsed.orders, Actor(f"csv:{file.name}", Channel.CSV), now)
     for warning in parsed.warnings:
-        out.print(f"[yellow]! {escape(warning)}[/yellow]", markup=True)
+        out.print(styled("[yellow]! {}[/yellow]", warning))
     reasons = {
         order.number: [
             *order.problems,
@@ -78,7 +79,7 @@ def import_command(
     out.print(_import_table(parsed.rows, errors, report, reasons))
     out.print(
         f"{report.created} new order(s), {report.unchanged + report.updated} already imported, "
-        f"{len(errors)} row(s) with errors (store {escape(key)}).",
+        f"{len(errors)} row(s) with errors (store {key}).",
         markup=False,
     )
     if errors:
@@ -122,27 +123,27 @@ def _import_table(
     reasons: dict[str, list[str]],
 ) -> Table:
     """One line per file row; a flagged order says why it waits. Text from the file is
-    escaped: `[/bold]` in a cell is shown as typed, never read as markup."""
+    shown as typed (`[/bold]` in a cell is never read as markup)."""
     table = Table(title="Import", show_edge=False, title_justify="left")
     for column in ("Row", "Order", "Result"):
         table.add_column(column, overflow="fold")
     new, flagged = set(report.new), set(report.flagged)
-    results: dict[int, tuple[str, str]] = {}
+    results: dict[int, tuple[str, str | Text]] = {}
     for number, row_numbers in rows.items():
         for row in row_numbers:
             if number in flagged:
                 why = "; ".join(reasons.get(number, []))
                 text = "imported, waits for staff" + (f": {why}" if why else "")
-                results[row] = (number, f"[yellow]{escape(text)}[/yellow]")
+                results[row] = (number, styled("[yellow]{}[/yellow]", text))
             elif number in new:
-                results[row] = (number, "[green]imported[/green]")
+                results[row] = (number, styled("[green]imported[/green]"))
             else:
                 results[row] = (number, "already imported (unchanged)")
     for row, (number, reason) in errors.items():
-        results[row] = (number, f"[red]error:[/red] {escape(reason)}")
+        results[row] = (number, styled("[red]error:[/red] {}", reason))
     for row in sorted(results):
-        number, text = results[row]
-        table.add_row(str(row), escape(number), text)
+        number, shown = results[row]
+        table.add_row(str(row), number, shown)
     return table
 
 
@@ -196,10 +197,11 @@ def _sync_table(reports: list[IntakeReport]) -> Table:
             ", ".join(report.flagged[:10]) + (" ..." if len(report.flagged) > 10 else ""),
         )
         if report.error:
-            table.add_row(report.store, f"[red]{escape(report.error)}[/red]", *[""] * 5)
+            table.add_row(report.store, styled("[red]{}[/red]", report.error), *[""] * 5)
         for number, why in report.refused:
-            table.add_row(report.store, f"[red]refused {escape(number)}: {escape(why)}[/red]",
-                          *[""] * 5)  # fmt: skip
+            table.add_row(
+                report.store, styled("[red]refused {}: {}[/red]", number, why), *[""] * 5
+            )
     return table
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from podops import logs
 from podops.cli.args import UsageProblem
+from podops.cli.styled import styled
 from podops.errors import (
     AmbiguousReference,
     ConfigError,
@@ -37,8 +38,9 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No markup is read from what they print (styled.py): outside text is shown as it is.
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
 
 
 class State:
@@ -85,14 +87,16 @@ def init(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(STARTER_CONFIG, path)
-        out.print(f"Wrote starter config to [bold]{path}[/bold].")
+        out.print(styled("Wrote starter config to [bold]{}[/bold].", path))
     rt = runtime()
     rt.settings.data_dir.mkdir(parents=True, exist_ok=True)
     rt.db.upgrade()
     from podops.db import describe_url
 
-    out.print(f"Database ready at [bold]{describe_url(rt.db.url)}[/bold].")
-    out.print("Next: [bold]podops orders list[/bold] (or edit the config to connect your shop).")
+    out.print(styled("Database ready at [bold]{}[/bold].", describe_url(rt.db.url)))
+    out.print(
+        styled("Next: [bold]podops orders list[/bold] (or edit the config to connect your shop).")
+    )
 
 
 @db_app.command("upgrade")
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except PodopsError as exc:
-        err.print(f"[red]error:[/red] {exc.message}", soft_wrap=True)
+        err.print(styled("[red]error:[/red] {}", exc.message), soft_wrap=True)
         return exit_code_for(exc)
     except KeyboardInterrupt:
         err.print("interrupted")

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
+from podops.cli.styled import styled
 from podops.models import utcnow
 from podops.runtime import status_report
 
@@ -81,13 +81,27 @@ def status_command() -> None:
         report = status_report.build(session, now)
     if report.instances:
         for holder, role, seen in sorted(report.instances):
-            out.print(f"[green]running[/green] {holder} ({role}), last heartbeat {_ago(seen, now)}")
+            out.print(
+                styled(
+                    "[green]running[/green] {} ({}), last heartbeat {}",
+                    holder,
+                    role,
+                    _ago(seen, now),
+                )
+            )
     else:
-        out.print("[yellow]no running podops instance[/yellow] (start one with `podops run`)")
+        out.print(
+            styled("[yellow]no running podops instance[/yellow] (start one with `podops run`)")
+        )
     for holder, role, seen in sorted(report.vanished):
         out.print(
-            f"[red]not seen since {_ago(seen, now)}[/red] {holder} ({role}): stopped without "
-            "shutting down (killed, crashed or cut off from the database)"
+            styled(
+                "[red]not seen since {}[/red] {} ({}): stopped without shutting down (killed, "
+                "crashed or cut off from the database)",
+                _ago(seen, now),
+                holder,
+                role,
+            )
         )
     stores = Table(title="Stores", show_edge=False, title_justify="left")
     for column in ("Store", "Last sync", "Last error"):
@@ -104,12 +118,14 @@ def status_command() -> None:
         + f"; parked after failures: {report.backlog.get('dead', 0)}"
     )
     for topic, error in report.dead_letters:
-        out.print(f"  [red]parked[/red] {topic}: {error}", markup=True)
+        out.print(styled("  [red]parked[/red] {}: {}", topic, error))
     for number, error in report.held_completions:
         out.print(
-            f"  [yellow]completion held back[/yellow] order {escape(number)}: its tracking "
-            f"is parked ({escape(error)})",
-            markup=True,
+            styled(
+                "  [yellow]completion held back[/yellow] order {}: its tracking is parked ({})",
+                number,
+                error,
+            )
         )
     if report.next_submissions:
         upcoming = ", ".join(f"{n} {_ago(at, now)}" for n, at in report.next_submissions)
@@ -117,10 +133,12 @@ def status_command() -> None:
     if report.recent_errors or report.job_errors:
         out.print("Last errors:")
     for at, job, error, resolved in report.job_errors:
-        fixed = f" [green](ran fine {_ago(resolved, now)})[/green]" if resolved else ""
-        out.print(f"[red]![/red] {_ago(at, now)}: job {job}: {escape(error)}{fixed}")
+        line = styled("[red]![/red] {}: job {}: {}", _ago(at, now), job, error)
+        if resolved:
+            line.append_text(styled(" [green](ran fine {})[/green]", _ago(resolved, now)))
+        out.print(line)
     for at, number, reason in report.recent_errors:
-        out.print(f"[red]![/red] {_ago(at, now)}: order {number}: {escape(reason)}")
+        out.print(styled("[red]![/red] {}: order {}: {}", _ago(at, now), number, reason))
 
 
 def demo_command(
@@ -141,15 +159,18 @@ def demo_command(
     from podops.runtime.demo import DemoTiming, run_demo
 
     out.print(
-        "[bold]podops demo[/bold]: a TEST MODE shop (sandbox store and provider, local "
-        f"workbook, console instead of Slack) in {folder}/"
+        styled(
+            "[bold]podops demo[/bold]: a TEST MODE shop (sandbox store and provider, local "
+            "workbook, console instead of Slack) in {}/",
+            folder,
+        )
     )
     timing = DemoTiming(
         intake_s=orders_for, countdown_s=countdown, stage_s=stage, timeout_s=timeout
     )
     result = run_demo(folder, timing, lambda line: out.print(line, markup=False, soft_wrap=True))
     counts = ", ".join(f"{s.label} {n}" for s, n in sorted(result.counts.items()))
-    out.print(f"\n[bold]Orders:[/bold] {counts}")
+    out.print(styled("\n[bold]Orders:[/bold] {}", counts))
     if result.fixed:
         out.print(
             f"Staff typed the missing message on {len(result.fixed)} order(s): "
@@ -167,8 +188,10 @@ def demo_command(
     else:
         out.print("No order waits for staff.")
     if not result.finished:
-        out.print("[yellow]Some orders were still in progress when the demo stopped.[/yellow]")
-    out.print("\n[bold]Where to look[/bold]")
+        out.print(
+            styled("[yellow]Some orders were still in progress when the demo stopped.[/yellow]")
+        )
+    out.print(styled("\n[bold]Where to look[/bold]"))
     out.print(
         f"  the workbook (Orders and Tracking tabs): {result.workbook}",
         markup=False,

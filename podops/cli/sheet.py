@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
+from podops.cli.styled import styled
 from podops.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -31,7 +33,7 @@ def sync_command() -> None:
     if sheet is None:
         raise ConfigError('the sheet is switched off (sheet.backend = "none" in the config)')
     report = SheetMirror(rt.db, sheet, rt.settings).run_cycle()
-    out.print(f"[bold]{sheet.description}[/bold]", markup=True)
+    out.print(styled("[bold]{}[/bold]", sheet.description))
     for line in report.lines():
         out.print(line, markup=False)
 
@@ -60,13 +62,8 @@ def import_command(
         table.add_column(column, overflow="fold")
     for result in results:
         cells = list(result.cells) + [""] * 3
-        table.add_row(
-            str(result.row),
-            _escape(cells[0]),
-            _escape(cells[1]),
-            _escape(cells[2]),
-            _outcome(result),
-        )
+        outcome = _outcome(result)
+        table.add_row(str(result.row), cells[0], cells[1], cells[2], outcome)
     out.print(table)
     failed = sum(not r.ok for r in results)
     already = sum(r.already for r in results)
@@ -79,21 +76,15 @@ def import_command(
         raise typer.Exit(1)
 
 
-def _outcome(result: RowResult) -> str:
+def _outcome(result: RowResult) -> Text:
     """The Result cell: imported (with a warning), already recorded, or the error."""
     if not result.ok:
-        return f"[red]error:[/red] {_escape(result.message)}"
+        return styled("[red]error:[/red] {}", result.message)
     if result.already:
-        return _escape(result.message)
+        return Text(result.message)
     if result.message:
-        return f"[green]imported[/green]; [yellow]warning:[/yellow] {_escape(result.message)}"
-    return "[green]imported[/green]"
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
+        return styled("[green]imported[/green]; [yellow]warning:[/yellow] {}", result.message)
+    return styled("[green]imported[/green]")
 
 
 def register(app: typer.Typer) -> None:

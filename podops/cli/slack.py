@@ -12,11 +12,12 @@ from rich.console import Console
 from rich.table import Table
 
 from podops.cli.args import UsageProblem
+from podops.cli.styled import styled
 from podops.ports.notify import DailySummary, NamedOrder
 
 
 def print_summary(console: Console, summary: DailySummary) -> None:
-    console.print(f"[bold]Daily summary for {summary.day:%A %d %B %Y}[/bold]")
+    console.print(styled("[bold]Daily summary for {}[/bold]", f"{summary.day:%A %d %B %Y}"))
     numbers = Table(show_edge=False, pad_edge=False)
     for column in ("Received", "Submitted", "Shipped", "Cancelled", "Submit failures"):
         numbers.add_column(column, justify="right")
@@ -80,7 +81,7 @@ def summary_command(
     path = chart or rt.settings.data_dir / f"summary-{wanted.isoformat()}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(render_chart(result.per_day))
-    out.print(f"Chart written to [bold]{path}[/bold].")
+    out.print(styled("Chart written to [bold]{}[/bold].", path))
 
 
 def register(app: typer.Typer) -> None:

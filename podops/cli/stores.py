@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
+from podops.cli.styled import styled
 from podops.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ def check_command(
         out.print(line)
     unmapped = sum(1 for row in rows if not row.found.found)
     out.print(
-        f"{len(latest)} order(s) read from {escape(name)}: {len(rows)} key(s), "
+        f"{len(latest)} order(s) read from {name}: {len(rows)} key(s), "
         f"{unmapped} not filling any field."
     )
 
@@ -61,35 +62,35 @@ def _chosen(stores: dict[str, StoreConfig], store: str | None) -> str:
 
 
 def _table(store: str, rows: list[KeySeen]) -> Table:
-    table = Table(title=f"Line-item keys in {escape(store)}", show_edge=False, title_justify="left")
+    table = Table(title=Text(f"Line-item keys in {store}"), show_edge=False, title_justify="left")
     for column in ("Key", "Shown as", "Lines", "SKUs", "Fills"):
         table.add_column(column, overflow="fold")
     for row in rows:
         shown = row.display_key if row.display_key != row.key else ""
         skus = ", ".join(sorted(s for s in row.skus if s)[:5])
-        table.add_row(escape(row.key), escape(shown), str(row.lines), escape(skus), _fills(row))
+        table.add_row(row.key, shown, str(row.lines), skus, _fills(row))
     return table
 
 
-def _fills(row: KeySeen) -> str:
-    """Where the key goes, in words (outside text escaped)."""
+def _fills(row: KeySeen) -> Text:
+    """Where the key goes, in words (outside text shown as typed)."""
     found = row.found
     if found.ambiguous:
         names = ", ".join(repr(name) for name in found.ambiguous)
-        return f"[red]ambiguous: could be {escape(names)}; not used[/red]"
+        return styled("[red]ambiguous: could be {}; not used[/red]", names)
     if not found.found:
-        return "[dim]not mapped[/dim]"
+        return styled("[dim]not mapped[/dim]")
     targets = [
         f"field {found.field}" if found.field else "",
         f"image {found.image}" if found.image else "",
     ]
-    where = escape(" and ".join(t for t in targets if t))
+    where = " and ".join(t for t in targets if t)
     how = "exact" if found.exact else f"matches {found.configured!r}"
     table = "" if row.mapping == "personalization" else f" via {row.mapping}"
-    return f"[green]{where}[/green] ({escape(how + table)})"
+    return styled("[green]{}[/green] ({})", where, how + table)
 
 
-def _notes(config: StoreConfig, rows: list[KeySeen]) -> list[str]:
+def _notes(config: StoreConfig, rows: list[KeySeen]) -> list[Text]:
     """Configured names no order used, and configured names that clash."""
     from providers.woocommerce_mapping import matcher_for
 
@@ -99,12 +100,14 @@ def _notes(config: StoreConfig, rows: list[KeySeen]) -> list[str]:
     notes = []
     if unseen:
         notes.append(
-            "Configured but in none of these orders: " + escape(", ".join(sorted(set(unseen))))
+            Text("Configured but in none of these orders: " + ", ".join(sorted(set(unseen))))
         )
     for names in matcher_for(mapping).clashes():
         notes.append(
-            "[red]These configured names read alike but fill different fields:[/red] "
-            + escape(", ".join(repr(n) for n in names))
+            styled(
+                "[red]These configured names read alike but fill different fields:[/red] {}",
+                ", ".join(repr(n) for n in names),
+            )
         )
     return notes
 

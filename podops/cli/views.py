@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from podops.cli.styled import styled
 from podops.models import Event, Order
 from podops.reports import countdown, design_state
 from podops.status import OrderStatus
@@ -32,10 +34,9 @@ def _submits(order: Order) -> str:
     return f"submits {when}" if when else ""
 
 
-def styled_status(order: Order) -> str:
+def styled_status(order: Order) -> Text:
     status = OrderStatus(order.status)
-    style = STATUS_STYLE.get(status, "")
-    return f"[{style}]{status.label}[/{style}]" if style else status.label
+    return Text(status.label, style=STATUS_STYLE.get(status, ""))
 
 
 def _local(moment: datetime | None, tz: tzinfo | None) -> str:
@@ -73,7 +74,7 @@ def print_order_list(console: Console, orders: list[Order]) -> None:
             "; ".join(order.problems)[:60],
             end_section=False,
         )
-    console.print(table, markup=True)
+    console.print(table)
     console.print(f"{len(orders)} order(s).")
 
 
@@ -81,10 +82,8 @@ def print_order(
     console: Console, order: Order, events: list[Event], *, tz: tzinfo | None = None
 ) -> None:
     address = order.shipping_address
-    console.print(
-        f"[bold]Order {order.number}[/bold] ({order.store.key})  {styled_status(order)}  "
-        f"{_submits(order)}"
-    )
+    headline = styled("[bold]Order {}[/bold] ({})  ", order.number, order.store.key)
+    console.print(Text.assemble(headline, styled_status(order), f"  {_submits(order)}"))
     console.print(f"Customer: {order.customer_name} <{order.customer_email}>", markup=False)
     if address:
         parts = [address.get(k, "") for k in ("address_1", "address_2", "city", "state")]
@@ -105,7 +104,7 @@ def print_order(
         if text:
             console.print(f"{label}: {text}", markup=False)
     for problem in order.problems:
-        console.print(f"[yellow]! {problem}[/yellow]")
+        console.print(styled("[yellow]! {}[/yellow]", problem))
     items = Table(title="Items", show_edge=False, title_justify="left")
     for column in ("Line", "SKU", "Name", "Qty", "Shipped", "Personalization", "Print file"):
         items.add_column(column, overflow="fold")

@@ -42,4 +42,7 @@ class CallbackSigner:
     def verify(self, provider: str, reference: str, token: str) -> bool:
         if provider not in self.keys or len(token) != TOKEN_CHARS:
             return False
-        return hmac.compare_digest(self.token(provider, reference), token)
+        # As bytes: a token typed into the URL may be any text, and compare_digest
+        # raises on non-ASCII str.
+        expected = self.token(provider, reference).encode()
+        return hmac.compare_digest(expected, token.encode("utf-8", "surrogateescape"))

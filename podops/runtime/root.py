@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podops.db import Database
+from podops.logs import remember_secrets
 from podops.routing import ShopPolicy
 from podops.settings import Settings, load_settings
 
@@ -45,6 +46,8 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Known from the start: outside error texts that quote one are masked (errors.py).
+        remember_secrets(settings.secret_values())
 
     @classmethod
     def from_config(cls, path: Path | None) -> Runtime:

@@ -1,4 +1,5 @@
-"""The one web server: an ASGI app assembled from the routes each adapter contributes.
+"""The one web server: an ASGI app assembled from the routes each adapter contributes,
+behind the body limits each route module declares (`body_limits.py`).
 
 Part of the composition root (like app.py): Starlette is imported here, never
 in the core's domain modules.
@@ -39,9 +40,12 @@ def ping(runtime: Runtime) -> None:
 
 def build_asgi_app(runtime: Runtime, factories: Sequence[RouteFactory] = ()) -> Starlette:
     from starlette.applications import Starlette
+    from starlette.middleware import Middleware
     from starlette.requests import Request
     from starlette.responses import JSONResponse
     from starlette.routing import Route
+
+    from podops.runtime.body_limits import BodyLimits, declared_limits
 
     # Its own small pool: stalled checks never take the threads other handlers use.
     checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="podops-healthz")
@@ -66,4 +70,6 @@ def build_asgi_app(runtime: Runtime, factories: Sequence[RouteFactory] = ()) -> 
     routes: list[Any] = [Route("/healthz", healthz, methods=["GET"])]
     for factory in factories:
         routes.extend(factory(runtime))
-    return Starlette(routes=routes)
+    # Outermost of ours: a body over its route's limit is refused before any route runs.
+    limits = Middleware(BodyLimits, routes=routes, limits=declared_limits(factories))
+    return Starlette(routes=routes, middleware=[limits])

@@ -124,6 +124,9 @@ class Fault:
     retry_after: str | None = None
     weird: bool = False
     sleep_after_accept_s: float = 0.0
+    echo_request: bool = False
+    """A 400 whose message quotes the request's fields, key included (as validation
+    errors of many APIs do)."""
 
 
 class FakeCustomCat(FakeHttpServer):
@@ -157,6 +160,9 @@ class FakeCustomCat(FakeHttpServer):
         if self.submit_latency_s or ref in self.slow_refs:
             time.sleep(self.submit_latency_s + self.slow_refs.get(ref, 0.0))
         fault = self.faults.popleft() if self.faults else Fault()
+        if fault.echo_request:
+            quoted = ", ".join(f"{k}={v}" for k, v in body.items() if isinstance(v, str))
+            return 400, {"MSG": f"Invalid shipping_method in request ({quoted})"}, {}
         if fault.status:
             headers = {"retry-after": fault.retry_after} if fault.retry_after else {}
             return refuse(fault.status, "Service unavailable", headers)

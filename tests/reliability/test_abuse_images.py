@@ -12,13 +12,15 @@ import time
 import zlib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
 from typing import Any
 
 import pytest
 from PIL import Image
 
 from podops.errors import RenderRefused
-from render.images import FetchPolicy, decode_image, fetch_image
+from render.address_rules import METADATA_ADDRESSES, METADATA_HOSTS
+from render.images import FetchPolicy, decode_image, fetch_image, forbidden_reason
 from tests.reliability.conftest import Outcome
 
 MB = 1024 * 1024
@@ -54,7 +56,21 @@ class HostileServer(BaseHTTPRequestHandler):
             "/to-mapped": "http://[::ffff:169.254.169.254]/",
             "/loop": f"http://127.0.0.1:{port}/loop",
         }
-        if self.path in redirects:
+        if self.path.startswith("/slow-hop/"):
+            time.sleep(0.7)  # each hop answers just inside a per-read timeout
+            hop = int(self.path.rsplit("/", 1)[1]) + 1
+            location = f"http://127.0.0.1:{port}/slow-hop/{hop}"
+            self._head(302, Location=location, **{"Content-Length": "0"})
+        elif self.path == "/drip-headers":
+            try:
+                self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+                for _ in range(60):  # a header byte every 0.1 s: no read ever times out
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                return
+        elif self.path in redirects:
             self._head(302, Location=redirects[self.path], **{"Content-Length": "0"})
         elif self.path == "/endless":
             self._head(200, **{"Content-Type": "image/jpeg", "Transfer-Encoding": "chunked"})
@@ -152,3 +168,62 @@ def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> 
     assert all(reasons.values())
     assert "secret" not in " ".join(reasons.values())  # credentials never echoed
     assert elapsed < 8
+
+
+SHOP_NETWORK = FetchPolicy(max_bytes=1 * MB, timeout_s=1.5, allow_private=True, allow_loopback=True)
+EMBEDDED = [
+    "http://[::ffff:100.100.100.200]/",  # IPv4-mapped
+    "http://[64:ff9b::6464:64c8]/",  # NAT64 of 100.100.100.200
+    "http://[2002:a9fe:a9fe::1]/",  # 6to4 of 169.254.169.254
+    "http://[64:ff9b::a83f:8110]/",  # NAT64 of Azure's 168.63.129.16
+]
+
+
+def test_cloud_metadata_is_refused_even_on_a_shop_network(record: list[Outcome]) -> None:
+    """With private and loopback hosts allowed (a shop's own image server), every
+    cloud's metadata service stays out of reach: each address of the one list, the
+    same addresses inside IPv6, and the names clouds give them (before any DNS)."""
+    literal = [
+        f"http://[{a}]/latest/meta-data/" if a.version == 6 else f"http://{a}/latest/meta-data/"
+        for a in sorted(METADATA_ADDRESSES, key=str)
+    ]
+    named = [f"http://{host}/computeMetadata/v1/" for host in sorted(METADATA_HOSTS)]
+    named.append("http://METADATA.google.internal./computeMetadata/v1/")
+    reasons = {url: refusal(url, SHOP_NETWORK) for url in [*literal, *EMBEDDED, *named]}
+    record.append(
+        Outcome(
+            "cloud metadata addresses with private image hosts allowed (AWS/GCP/Azure/Oracle/"
+            "Alibaba/Tencent IPv4 and IPv6, inside IPv6, by name)",
+            "abuse",
+            "refused as a cloud metadata address whatever the settings; no request sent",
+            bad_inputs=len(reasons),
+        )
+    )
+    assert [url for url, reason in reasons.items() if "metadata" not in reason] == []
+    assert {"100.100.100.200", "fd00:ec2::254", "169.254.169.254"} <= {
+        str(a) for a in METADATA_ADDRESSES
+    }
+    assert forbidden_reason(ip_address("10.0.0.7"), SHOP_NETWORK) is None  # still a shop's own
+
+
+def test_the_time_limit_covers_the_whole_fetch(hostile: str, record: list[Outcome]) -> None:
+    """Four slow redirect hops, each well inside a per-read timeout, and headers
+    dripped a byte at a time: the photo is refused once the one limit has passed
+    (four hops under a 3 s limit used to take 11 s)."""
+    timings: dict[str, tuple[float, str]] = {}
+    for path in ("/slow-hop/0", "/drip-headers"):
+        started = time.monotonic()
+        reason = refusal(hostile + path, LOCAL)
+        timings[path] = (time.monotonic() - started, reason)
+    record.append(
+        Outcome(
+            "slow image servers (redirect hops 0.7 s each, headers dripped byte by byte) "
+            "under a 1.5 s limit",
+            "abuse",
+            "refused as too slow once the limit has passed, whatever the hops",
+            bad_inputs=len(timings),
+        )
+    )
+    for path, (elapsed, reason) in timings.items():
+        assert "longer than 1.5 s" in reason, (path, reason)
+        assert elapsed < LOCAL.timeout_s + 0.5, (path, elapsed)
