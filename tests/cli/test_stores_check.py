@@ -24,7 +24,9 @@ def config(
 ) -> Path:
     monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_KEY", CONSUMER_KEY)
     monkeypatch.setenv("PODOPS_STORES__MAIN__CONSUMER_SECRET", CONSUMER_SECRET)
-    monkeypatch.setenv("COLUMNS", "200")
+    from podops.cli import main as cli
+
+    monkeypatch.setattr(cli.out, "width", 200)  # the console exists before this test
     path = tmp_path / "podops.toml"
     path.write_text(
         f'data_dir = "."\n[database]\nurl = "{db_url}"\n'
