@@ -11,7 +11,7 @@ scans), optionally several times over, and turns its results into a table.
 
 Besides the suite's figures it measures `server_rss_mb_under_abuse`: the web role's
 peak resident memory while 20 unsigned 100 MB bodies arrive at once on each inbound
-route (bench/abuse_server.py), each answered 413 or 401 within 1 s, none stored.
+route (tests/reliability/abuse_server.py), each answered 413 or 401 within 1 s, none stored.
 
 Set PODOPS_TEST_DATABASE_URL to run it on PostgreSQL. Ends with one JSON line.
 """
@@ -237,7 +237,7 @@ def main() -> int:
     parser.add_argument("--abuse-only", action="store_true", help="only the web role's figure")
     args, extra = parser.parse_known_args()
     if args.abuse_only:
-        from bench.abuse_server import measure
+        from tests.reliability.abuse_server import measure
 
         figure = measure()
         print(json.dumps({"bench": "faults", "figures": {"server_rss_mb_under_abuse": figure}}))
@@ -261,7 +261,7 @@ def main() -> int:
     figs = {**figures([r for r in rows if r["kind"] != GUARD]), **guards_proven(rows)}
     abuse_failed = False
     if not args.source:
-        from bench.abuse_server import measure
+        from tests.reliability.abuse_server import measure
 
         figs["server_rss_mb_under_abuse"] = measure()
         abuse_failed = not figs["server_rss_mb_under_abuse"].pop("ok")

@@ -170,8 +170,3 @@ def measure() -> dict[str, Any]:
         "target": "< 250 (none stored, every body 413/401 within 1 s)",
         "ok": ok and peak < 250,
     }
-
-
-if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    print(measure())
