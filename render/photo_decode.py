@@ -7,6 +7,8 @@ alongside the print file's own canvas. So:
 - JPEGs are decoded at 1/2, 1/4 or 1/8 scale when the box needs no more
   (`Image.draft`), and any photo still twice the box or more is reduced at
   once (`Image.reduce`), before it is turned upright and converted to sRGB;
+  other modes (palette PNG/GIF, 16-bit grey, LA) are converted to RGB(A) in the
+  same pass, a band of rows at a time, never as a whole-size copy;
 - `decode_cost` estimates the peak memory of the decode, from the header alone,
   with the bytes per pixel each decoder was measured to need (Pillow 12:
   progressive JPEGs keep every coefficient, WebP decodes through an RGBA copy);
@@ -129,31 +131,50 @@ def _refuse_costly(image: Image.Image, needed: tuple[int, int] | None) -> None:
 
 
 def _reduced(image: Image.Image, needed: tuple[int, int]) -> Image.Image:
-    """`image` shrunk by a whole factor while it still covers `needed` (after EXIF rotation)."""
+    """`image` shrunk by a whole factor while it still covers `needed` (after EXIF
+    rotation), and in RGB/RGBA unless it is already RGB, RGBA or CMYK.
+
+    Done a band of rows at a time into one preallocated result, so the decode's
+    peak is the full photo plus the small result: converting a whole 49-megapixel
+    palette PNG or GIF to RGBA first would take another 196 MB, and for RGBA
+    Pillow's `reduce` makes a premultiplied copy of the whole photo."""
     covering = _draft_size(image, needed)
-    factor = min(image.width // covering[0], image.height // covering[1])
-    if factor < 2 or image.mode not in {"RGB", "RGBA", "L", "LA", "CMYK", "I;16", "I", "F"}:
+    factor = max(1, min(image.width // covering[0], image.height // covering[1]))
+    mode = image.mode if image.mode in _KEPT_MODES else _pixel_mode(image)
+    if factor < 2 and mode == image.mode:
         return image
-    reduced = _reduce_in_strips(image, factor)
-    reduced.info = dict(image.info)  # keep the colour profile
+    reduced = _convert_reduce_in_strips(image, mode, factor)
+    reduced.info = dict(image.info)
+    if image.mode not in _KEPT_MODES:
+        reduced.info.pop("icc_profile", None)  # as before: only RGB(A)/CMYK profiles are used
     with contextlib.suppress(Exception):
         reduced.getexif().update(image.getexif())  # keep the orientation
     return reduced
 
 
-def _reduce_in_strips(image: Image.Image, factor: int) -> Image.Image:
-    """`image.reduce(factor)` a band of rows at a time: for RGBA Pillow reduces a
-    premultiplied copy of the whole photo (another 4 bytes a pixel) otherwise."""
-    rows = factor * 256
-    strips = [
-        image.crop((0, top, image.width, min(image.height, top + rows))).reduce(factor)
-        for top in range(0, image.height, rows)
-    ]
-    reduced = Image.new(image.mode, (strips[0].width, sum(strip.height for strip in strips)))
-    top = 0
-    for strip in strips:
-        reduced.paste(strip, (0, top))
-        top += strip.height
+_KEPT_MODES = {"RGB", "RGBA", "CMYK"}
+"""Modes `_upright_srgb` converts from the photo's colour profile (the rest: plain convert)."""
+
+
+def _pixel_mode(image: Image.Image) -> str:
+    has_alpha = image.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    return "RGBA" if has_alpha else "RGB"
+
+
+def _convert_reduce_in_strips(image: Image.Image, mode: str, factor: int) -> Image.Image:
+    """`image.convert(mode).reduce(factor)`, a band of rows at a time."""
+    rows = factor * max(1, 4_000_000 // (image.width * factor))
+    width, height = -(-image.width // factor), -(-image.height // factor)
+    reduced = Image.new(mode, (width, height))
+    for top in range(0, image.height, rows):
+        strip = image.crop((0, top, image.width, min(image.height, top + rows)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        if factor > 1:
+            strip = strip.reduce(factor)
+        reduced.paste(strip, (0, top // factor))
     return reduced
 
 
@@ -172,10 +193,7 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
         ImageOps.exif_transpose(image, in_place=True)
     upright = image
-    has_alpha = upright.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    mode = "RGBA" if has_alpha else "RGB"
+    mode = _pixel_mode(upright)
     converted = to_srgb(upright, mode)
     return converted if converted.mode == mode else converted.convert(mode)
 
