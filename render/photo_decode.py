@@ -7,10 +7,14 @@ alongside the print file's own canvas. So:
 - JPEGs are decoded at 1/2, 1/4 or 1/8 scale when the box needs no more
   (`Image.draft`), and any photo still twice the box or more is reduced at
   once (`Image.reduce`), before it is turned upright and converted to sRGB;
+  one still larger than `KEPT_BYTES` is resized to the box's covering size;
+  other modes (palette PNG/GIF, 16-bit grey, LA) are converted to RGB(A) in the
+  same pass, a band of rows at a time, never as a whole-size copy;
 - `decode_cost` estimates the peak memory of the decode, from the header alone,
-  with the bytes per pixel each decoder was measured to need (Pillow 12:
-  progressive JPEGs keep every coefficient, WebP decodes through an RGBA copy);
-  a photo whose decode would pass `MAX_DECODE_BYTES` is refused with a reason,
+  with the bytes per pixel each decoder was measured to need (Pillow 13:
+  progressive JPEGs keep every coefficient, WebP keeps two RGBA frames), plus
+  the encoded bytes; a photo whose decode would pass `MAX_DECODE_BYTES` is
+  refused with a reason naming the largest photo of its kind accepted,
   and one above `LAZY_DECODE_BYTES` is decoded before the canvas is made
   (`renderer.photo_decoders`), so the two peaks never add up.
 Together they keep a render of the shipped templates under the render bench's
@@ -33,33 +37,57 @@ from render.color_profile import to_srgb
 DEFAULT_MAX_PIXELS = 50_000_000
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF", "TIFF", "MPO"}
 MEGABYTE = 1024 * 1024
-MAX_DECODE_BYTES = 320 * MEGABYTE
-"""A decode alone may take this much (the print file's canvas is not made yet)."""
+MAX_DECODE_BYTES = 260 * MEGABYTE
+"""A decode alone may take this much (the print file's canvas is not made yet):
+with the ~90 MB a render process starts with, the peak stays near 360 MB."""
+KEPT_BYTES = 48 * MEGABYTE
+"""A decoded photo larger than this (and than its box) is resized to the box's
+covering size at once: the compose threads would otherwise work from it next to
+the print file's canvas (a 24-megapixel RGB photo took the render to 396 MB)."""
+STRIP_PIXELS = 1_000_000
+"""Source pixels converted, reduced or resized at a time (bigger bands fragment the heap)."""
 LAZY_DECODE_BYTES = 64 * MEGABYTE
 """Cheaper decodes run alongside the canvas and the other layers (faster)."""
-BYTES_PER_PIXEL = {"PNG": 5.0, "TIFF": 8.0, "WEBP": 17.0, "GIF": 3.0}
-"""Peak bytes per decoded pixel, measured (RGB and RGBA); JPEG and MPO below."""
-JPEG_BYTES_PER_PIXEL = 6.0
-"""Baseline JPEG per decoded (drafted) pixel, and progressive JPEG per full pixel."""
+BYTES_PER_PIXEL = {"PNG": 5.5, "TIFF": 8.0, "WEBP": 17.0, "GIF": 5.5}
+"""Peak bytes per pixel of decoding and shrinking, measured with Pillow 13 (RGB,
+RGBA, palette; the worst, with a margin); JPEG and MPO below."""
+JPEG_BYTES_PER_PIXEL = 5.5
+"""Baseline JPEG per decoded (drafted) pixel."""
+PROGRESSIVE_BYTES_PER_PIXEL = 3.7
+PROGRESSIVE_OVERHEAD = 1.5
+"""Progressive JPEG: its coefficients and this per full pixel, plus this per decoded pixel."""
 
 
 def decode_cost(data: bytes, needed: tuple[int, int] | None = None) -> int:
-    """Estimated peak bytes of decoding this photo for a box of `needed` (0 if unreadable)."""
+    """Estimated peak bytes of decoding this photo for a box of `needed` (0 if unreadable):
+    the decoder's, the shrinking's, and the encoded bytes held meanwhile."""
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return _cost(image, needed)
+            return _cost(image, needed) + len(data)
     except Exception:  # decode_image says what is wrong with it
         return 0
 
 
 def _cost(image: Image.Image, needed: tuple[int, int] | None) -> int:
     width, height = image.size
-    if image.format in {"JPEG", "MPO"}:
-        if needed and not image.info.get("progressive") and not image.info.get("progression"):
-            scale = _jpeg_scale(image.size, _draft_size(image, needed))
-            width, height = math.ceil(width / scale), math.ceil(height / scale)
-        return int(width * height * JPEG_BYTES_PER_PIXEL)
-    return int(width * height * BYTES_PER_PIXEL.get(image.format or "", 8.0))
+    if image.format not in {"JPEG", "MPO"}:
+        return int(width * height * BYTES_PER_PIXEL.get(image.format or "", 8.0))
+    drafted = width * height
+    if needed:
+        scale = _jpeg_scale(image.size, _draft_size(image, needed))
+        drafted = math.ceil(width / scale) * math.ceil(height / scale)
+    if not image.info.get("progressive") and not image.info.get("progression"):
+        return int(drafted * JPEG_BYTES_PER_PIXEL)
+    coefficients = _coefficient_bytes(image) + PROGRESSIVE_OVERHEAD
+    return int(width * height * coefficients + drafted * PROGRESSIVE_BYTES_PER_PIXEL)
+
+
+def _coefficient_bytes(image: Image.Image) -> float:
+    """Bytes a pixel a progressive JPEG's coefficients take (2 a sample, all kept until
+    the last scan): 3 for the usual 4:2:0 colour, 6 for 4:4:4, 8 for CMYK."""
+    layers = getattr(image, "layer", None) or [(0, 1, 1, 0)] * len(image.getbands())
+    most = max(h * v for _, h, v, _ in layers)
+    return 2.0 * sum(h * v for _, h, v, _ in layers) / most
 
 
 def _jpeg_scale(size: tuple[int, int], wanted: tuple[int, int]) -> int:
@@ -94,7 +122,7 @@ def decode_image(
                 f"the photo is {width} x {height} pixels ({width * height / 1e6:.0f} megapixels); "
                 f"at most {max_pixels / 1e6:.0f} megapixels are accepted"
             )
-        _refuse_costly(image, needed)
+        _refuse_costly(image, needed, len(data))
         if needed and image.format in {"JPEG", "MPO"}:
             image.draft("RGB" if image.mode == "RGB" else None, _draft_size(image, needed))
         image.load()
@@ -113,48 +141,105 @@ def decode_image(
     return _upright_srgb(image)
 
 
-def _refuse_costly(image: Image.Image, needed: tuple[int, int] | None) -> None:
+def _refuse_costly(image: Image.Image, needed: tuple[int, int] | None, encoded: int) -> None:
+    """RenderRefused, naming the largest photo of its kind accepted, if decoding
+    this one would take more than `MAX_DECODE_BYTES`."""
     cost = _cost(image, needed)
-    if cost <= MAX_DECODE_BYTES:
+    if cost + encoded <= MAX_DECODE_BYTES:
         return
     width, height = image.size
-    kind = "progressive JPEG" if image.format in {"JPEG", "MPO"} else image.format
-    per_pixel = cost / (width * height)
-    largest = MAX_DECODE_BYTES / per_pixel / 1e6
+    kind = image.format or "image"
+    if kind in {"JPEG", "MPO"}:
+        progressive = image.info.get("progressive") or image.info.get("progression")
+        kind = "progressive JPEG" if progressive else "JPEG"
+    largest = max(0, MAX_DECODE_BYTES - encoded) / (cost / (width * height)) / 1e6
     raise RenderRefused(
         f"the photo is a {width} x {height} {kind} ({width * height / 1e6:.0f} megapixels), too "
-        f"large to decode safely: {kind} photos are accepted up to {largest:.0f} megapixels "
-        "(ordinary JPEGs up to 50); ask the customer for a JPEG or a smaller photo"
+        f"large to decode safely: {kind} photos like it are accepted up to {math.floor(largest)} "
+        "megapixels (a JPEG at least twice the print's size is decoded at half size, up to "
+        "50); ask the customer for a smaller photo or a baseline JPEG"
     )
 
 
 def _reduced(image: Image.Image, needed: tuple[int, int]) -> Image.Image:
-    """`image` shrunk by a whole factor while it still covers `needed` (after EXIF rotation)."""
+    """`image` shrunk while it still covers `needed` (after EXIF rotation), and in
+    RGB/RGBA unless it is already RGB, RGBA or CMYK.
+
+    By a whole factor (`Image.reduce`) when that leaves at most `KEPT_BYTES`,
+    otherwise straight to the covering size (Lanczos). Done a band of rows at a
+    time into one preallocated result, so the decode's peak is the full photo
+    plus the small result: converting a whole 49-megapixel palette PNG or GIF to
+    RGBA first would take another 196 MB, and for RGBA Pillow's `reduce` and
+    `resize` make a premultiplied copy of the whole photo."""
     covering = _draft_size(image, needed)
-    factor = min(image.width // covering[0], image.height // covering[1])
-    if factor < 2 or image.mode not in {"RGB", "RGBA", "L", "LA", "CMYK", "I;16", "I", "F"}:
+    factor = max(1, min(image.width // covering[0], image.height // covering[1]))
+    mode = image.mode if image.mode in _KEPT_MODES else _pixel_mode(image)
+    kept = math.ceil(image.width / factor) * math.ceil(image.height / factor)
+    if kept * len(mode) > KEPT_BYTES and kept > covering[0] * covering[1]:
+        reduced = _resize_in_strips(image, mode, covering)
+    elif factor > 1 or mode != image.mode or image.format == "WEBP":
+        # Pillow's WebP image keeps its decoder (two RGBA frames) and the raw
+        # pixels for as long as it lives: copied out, those are freed now.
+        reduced = _convert_reduce_in_strips(image, mode, factor)
+    else:
         return image
-    reduced = _reduce_in_strips(image, factor)
-    reduced.info = dict(image.info)  # keep the colour profile
+    reduced.info = dict(image.info)
+    if image.mode not in _KEPT_MODES:
+        reduced.info.pop("icc_profile", None)  # as before: only RGB(A)/CMYK profiles are used
     with contextlib.suppress(Exception):
         reduced.getexif().update(image.getexif())  # keep the orientation
     return reduced
 
 
-def _reduce_in_strips(image: Image.Image, factor: int) -> Image.Image:
-    """`image.reduce(factor)` a band of rows at a time: for RGBA Pillow reduces a
-    premultiplied copy of the whole photo (another 4 bytes a pixel) otherwise."""
-    rows = factor * 256
-    strips = [
-        image.crop((0, top, image.width, min(image.height, top + rows))).reduce(factor)
-        for top in range(0, image.height, rows)
-    ]
-    reduced = Image.new(image.mode, (strips[0].width, sum(strip.height for strip in strips)))
-    top = 0
-    for strip in strips:
-        reduced.paste(strip, (0, top))
-        top += strip.height
+_KEPT_MODES = {"RGB", "RGBA", "CMYK"}
+"""Modes `_upright_srgb` converts from the photo's colour profile (the rest: plain convert)."""
+
+
+def _pixel_mode(image: Image.Image) -> str:
+    has_alpha = image.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
+        image.mode == "P" and "transparency" in image.info
+    )
+    return "RGBA" if has_alpha else "RGB"
+
+
+def _convert_reduce_in_strips(image: Image.Image, mode: str, factor: int) -> Image.Image:
+    """`image.convert(mode).reduce(factor)`, a band of rows at a time."""
+    rows = factor * max(1, STRIP_PIXELS // (image.width * factor))
+    width, height = -(-image.width // factor), -(-image.height // factor)
+    reduced = Image.new(mode, (width, height))
+    for top in range(0, image.height, rows):
+        strip = image.crop((0, top, image.width, min(image.height, top + rows)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        if factor > 1:
+            strip = strip.reduce(factor)
+        reduced.paste(strip, (0, top // factor))
     return reduced
+
+
+def _resize_in_strips(image: Image.Image, mode: str, size: tuple[int, int]) -> Image.Image:
+    """`image.convert(mode).resize(size, LANCZOS)`, a band of result rows at a time,
+    each from the source rows its filter reaches (Lanczos: 3 source pixels a side
+    per result pixel), converted and premultiplied on its own."""
+    resized = Image.new(mode, size)
+    scale = image.height / size[1]
+    margin = math.ceil(3 * scale) + 2
+    rows = max(1, int(2_000_000 / image.width / scale))
+    for top in range(0, size[1], rows):
+        bottom = min(size[1], top + rows)
+        upper = max(0, math.floor(top * scale) - margin)
+        lower = min(image.height, math.ceil(bottom * scale) + margin)
+        strip = _converted(image.crop((0, upper, image.width, lower)), mode)
+        if mode == "RGBA":
+            strip = strip.convert("RGBa")  # what resize does, for this band only
+        box = (0.0, top * scale - upper, float(image.width), bottom * scale - upper)
+        part = strip.resize((size[0], bottom - top), Image.Resampling.LANCZOS, box=box)
+        resized.paste(part.convert(mode) if part.mode != mode else part, (0, top))
+    return resized
+
+
+def _converted(image: Image.Image, mode: str) -> Image.Image:
+    return image if image.mode == mode else image.convert(mode)
 
 
 def _draft_size(image: Image.Image, needed: tuple[int, int]) -> tuple[int, int]:
@@ -172,10 +257,7 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError, SyntaxError):
         ImageOps.exif_transpose(image, in_place=True)
     upright = image
-    has_alpha = upright.mode in {"RGBA", "LA", "PA", "La", "RGBa"} or (
-        upright.mode == "P" and "transparency" in upright.info
-    )
-    mode = "RGBA" if has_alpha else "RGB"
+    mode = _pixel_mode(upright)
     converted = to_srgb(upright, mode)
     return converted if converted.mode == mode else converted.convert(mode)
 

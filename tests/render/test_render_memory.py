@@ -1,7 +1,8 @@
 """Large photos render in bounded memory: a legal 49-megapixel JPEG (baseline,
 progressive, or turned by its EXIF orientation) renders the shipped tee within the
 render bench's 400 MB peak resident memory, measured in a fresh process; a photo
-whose decoder would need more is refused with a reason staff can pass on."""
+whose decoder would need more is refused with a reason staff can pass on. Other
+formats: test_render_memory_formats."""
 
 from __future__ import annotations
 
