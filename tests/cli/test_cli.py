@@ -67,7 +67,7 @@ def test_usage_errors_exit_2(
     assert main(["cancel", "3101"]) == 2
     err = capsys.readouterr().err
     assert "say why order 3101 is cancelled" in err and "--reason" in err
-    for command in (["hold", "31 01"], ["orders", "show", "#"], ["submit", "a/b/c"]):
+    for command in (["hold", "main:"], ["orders", "show", "#"], ["submit", "1" * 65]):
         assert main(command) == 2, command
         assert "is not an order number" in capsys.readouterr().err
     assert main(["summary", "--day", "yesterday"]) == 2
