@@ -205,3 +205,16 @@ def test_fulfilled_records_a_first_sync_hold_as_done(
     assert main(["orders", "show", "2202", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "completed"
+
+
+@pytest.mark.parametrize("number", ["2024/5001", "A 12", "12:30", "ÄB-7"])
+def test_any_number_a_store_sends_is_shown_and_held(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    _seed(db_url, number)
+    assert main(["orders", "show", number]) == 0
+    assert f"Order {number} (main)" in capsys.readouterr().out
+    assert main(["hold", f"main:{number}", "--reason", "address check"]) == 0
+    assert "on hold" in capsys.readouterr().out
+    assert main(["orders", "show", "2024/5002"]) == 2  # a number, but no such order
+    assert "no order 2024/5002" in capsys.readouterr().err
