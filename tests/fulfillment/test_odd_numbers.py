@@ -12,6 +12,8 @@ import pytest
 from podops import services
 from podops.fulfillment.printfiles import PrintFiles
 from podops.models import utcnow
+from podops.refs import OrderRef
+from podops.services.readiness import is_readiness_problem, readiness_problems
 from podops.status import OrderStatus
 from podops.tracking.bulk import record_trackings
 from podops.tracking.rows import parse_tracking_row
@@ -75,3 +77,18 @@ def test_a_pasted_number_with_a_colon_is_the_number(shop: Shop) -> None:
     with shop.db.unit_of_work() as session:
         (outcome,) = record_trackings(session, [row], STAFF, utcnow())
     assert outcome.ok, outcome.message
+
+
+@pytest.mark.parametrize("number", ["A 12", "2024/5001", "12:30 x"])
+def test_readiness_problems_name_lines_of_any_number(shop: Shop, number: str) -> None:
+    shop.order("cc", print_files=False, number=number)
+    with shop.db.unit_of_work() as session:
+        order = services.get_order(session, OrderRef("main", number))
+        problems = readiness_problems(order, require_current=False)
+        assert problems == [
+            f"line {number}-01 has no print file",
+            f"line {number}-02 has no print file",
+        ]
+        assert all(is_readiness_problem(p) for p in problems)
+    assert not is_readiness_problem("line 1: the sku is unknown")
+    assert is_readiness_problem("line 2: print file: the font cannot draw it")  # as before
