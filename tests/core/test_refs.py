@@ -288,3 +288,9 @@ def test_an_odd_number_in_two_stores_is_ambiguous(db: Database, policy: ShopPoli
         with pytest.raises(AmbiguousReference, match="main:2024/5001, second:2024/5001"):
             services.get_order(session, "2024/5001")
         assert services.get_order(session, "second/2024/5001").store.key == "second"
+
+
+@given(store=store_keys, number=any_numbers)
+def test_a_staff_form_with_its_store_reads_back_exactly_as_pasted(store: str, number: str) -> None:
+    """What `PrintFiles.render_detached` relies on: `main:#1001` keeps its `#`."""
+    assert OrderRef.parse_pasted(OrderRef(store, number).staff) == OrderRef(store, number)
