@@ -98,9 +98,7 @@ _HASHED_KEEP = 52
 
 def is_order_number(text: str) -> bool:
     """Whether a store's order number can be `text`: 1-64 characters, no control ones."""
-    return 0 < len(text) <= NUMBER_LIMIT and not any(
-        unicodedata.category(c) == "Cc" for c in text
-    )
+    return 0 < len(text) <= NUMBER_LIMIT and not any(unicodedata.category(c) == "Cc" for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,8 +215,7 @@ def _numbers(text: str, hash_dropped: bool, checked: bool) -> list[str]:
 
 def _escape(number: str) -> str:
     return "".join(
-        c if _KEPT.fullmatch(c) else "".join(f"{ESCAPE}{b:02X}" for b in c.encode())
-        for c in number
+        c if _KEPT.fullmatch(c) else "".join(f"{ESCAPE}{b:02X}" for b in c.encode()) for c in number
     )
 
 
