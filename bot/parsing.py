@@ -1,10 +1,12 @@
 """The `/order` text, parsed into a command without touching anything else.
 
-`1234` and `#1234` both name an order (also `store:1234`). Anything the parser
-cannot read becomes `InvalidInput` with the usage line, so the person sees
-what to type instead. `USAGE` is what `/order help` shows: every word outside
-brackets is required and the bracketed ones optional, exactly as `parse` reads
-them (REASON stands for the words staff type).
+`1234` and `#1234` both name an order (also `store:1234`), and so does any other
+number a store sends (`2024/5001`, `12:30`); a number with spaces is put in
+quotes (`/order show "A 12"`, also typographic quotes as Slack clients type
+them). Anything the parser cannot read becomes `InvalidInput` with the usage
+line, so the person sees what to type instead. `USAGE` is what `/order help`
+shows: every word outside brackets is required and the bracketed ones optional,
+exactly as `parse` reads them (REASON stands for the words staff type).
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ NEEDS_ORDER = frozenset(
     {"submit", "cancel", "hold", "release", "edit", "show", "track", "fulfilled"}
 )
 MAX_QUANTITY = 10_000
+_QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019"}
+"""Quotes around an order number with spaces, opening -> closing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +70,8 @@ def parse(text: str) -> Command:
         return Command(name, text=query[:100])
     if not rest:
         raise usage_error(name, f"`{name}` needs an order number")
-    reference = _reference(name, rest[0])
-    args = rest[1:]
+    word, args = _first_word(rest)
+    reference = _reference(name, word)
     if name == "track":
         return _track(reference, args)
     if name == "fulfilled":
@@ -82,6 +86,18 @@ def parse(text: str) -> Command:
     if args:
         raise usage_error(name, f"`{name}` takes only an order number, not `{' '.join(args)}`")
     return Command(name, reference)
+
+
+def _first_word(words: list[str]) -> tuple[str, list[str]]:
+    """The order number and the words after it: `"A 12" UPS 1Z...` -> `A 12`, rest."""
+    opening = words[0][:1]
+    closing = _QUOTES.get(opening)
+    if closing is None:
+        return words[0], words[1:]
+    for end, word in enumerate(words):
+        if word.endswith(closing) and (end or len(word) > 1):
+            return " ".join(words[: end + 1])[1:-1], words[end + 1 :]
+    return words[0], words[1:]
 
 
 def _reference(name: str, word: str) -> str:

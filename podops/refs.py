@@ -1,57 +1,72 @@
 """Order and line references: the one module that knows how they are written and read.
 
 Everything else builds an `OrderRef` / `LineRef` from a model (`OrderRef.of(order)`,
-`LineRef.of(item)`) or from text (`parse_*`), passes the value around, and asks it
-for the form it needs. No other module formats or takes apart a reference, so a
-new encoding (any store order number: `2024/5001`, spaces, unicode) is a change
-to this module alone.
+`LineRef.of(item)`) or from text (`parse_*`, `*_readings`), passes the value around,
+and asks it for the form it needs. No other module formats or takes apart a reference.
 
-The forms, as they are today:
+A store's order number is any text of 1 to 64 characters (the `orders.number`
+column) without control characters: `1234`, `2024/5001`, `A 12`, `#1001`, `ÄB-7`,
+`12:30`. Every form below carries every such number.
 
-    form            example        who reads it                      built by
-    staff           main:1234      staff in Slack, the CLI, the      OrderRef.staff / str()
-                    (or 1234)      sheet; typed back in commands     read by parse_staff
-    pasted          main:1234      rows staff paste in the           OrderRef.staff
-                                   Tracking tab                      read by parse_pasted
-    provider        main-1234      our reference at providers        OrderRef.provider
-                                   (their order id, callback URLs)   read by parse_provider
-    print name      main-1234      the renderer (print-file names,   OrderRef.print_name
-                                   the file's comment); never read   print_file_stem(name, position)
-    line label      1234-02        the sheet, Slack, line problems,  LineRef.label
-                                   providers' line ids               read by LineRef.parse_label
-    line (typed)    main:1234-02   the Tracking tab                  LineRef.staff / str()
-                    or 1234-02                                       read by LineRef.parse
+    form            example          who reads it                    built by
+    staff           main:1234        staff in Slack, the CLI, the    OrderRef.staff / str()
+                    (or 1234)        sheet; typed back in commands   read by staff_readings
+    pasted          main:1234        rows staff paste in the         OrderRef.staff
+                                     Tracking tab                    read by pasted_readings
+    provider        main-1234        our reference at providers      OrderRef.provider
+                    main--2024_2F5001 (their order id, callbacks)    read by parse_provider
+    print name      main-1234        the renderer (print-file names, OrderRef.print_name
+                                     the file's comment); never read print_file_stem(name, pos)
+    line label      1234-02          the sheet, Slack, line problems, LineRef.label
+                                     providers' line ids             read by LineRef.parse_label
+    line (typed)    main:1234-02     the Tracking tab                LineRef.staff / str()
+                    or 1234-02                                       read by LineRef.readings
 
 An `OrderRef` whose store is `ANY_STORE` ("") is what staff typed without a
 store (`1234`): a look-up then matches the number in every store.
 
 Store keys come from the config and match `[a-z][a-z0-9_]{0,31}`
-(`podops.settings.NAME_PATTERN`): they never hold `:`, `-` or `/`, so splitting
-at the first separator always finds the whole key. A store key with one of
-those (possible only for rows written outside the config) breaks every form.
+(`podops.settings.NAME_PATTERN`): they never hold `:`, `-` or `/`.
 
-Which refs each form carries today (`parse(format(ref)) == ref`), and which not:
-- staff: store keys as above, and numbers matching `[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`.
-  Numbers outside that grammar (`2024/5001`, `A 12`, `Ä12`, `#12`, `.5`, a leading
-  `-` or `_`) cannot be typed in a command; code reaches such orders only by
-  passing the `OrderRef` itself (never its text).
-- pasted: any number when the store is given (`main:a:b` is number `a:b`); without
-  a store, numbers holding `:` are read as `store:number`. Cell cleaning (in
-  `podops.tracking.rows`) also drops a leading `#` and collapses whitespace.
-- provider: every non-empty number of every store (split at the first `-`).
-  Characters are sent as they are; HTTP adapters quote them in URLs.
-- print name: every number; it is never read back. The print-file name made
-  from it keeps `[A-Za-z0-9_-]` only and at most 64 characters
-  (`print_file_stem`), so two numbers differing only in other characters share a
-  stem (their revisions still differ by content hash).
-- line label: every number, positions 0 and up. Typed line references (the
-  Tracking tab) carry positions 0-999 only: at most three digits after the last
-  `-`, so a renumbered order such as `1001-98765` stays an order number.
+Staff and pasted text can be read more than one way, so it is read into a list of
+readings, most likely first; a look-up takes the first reading that names an
+existing order (`podops.services.get_order`, the Tracking tab's rows):
+- text starting with a store key and `:` (staff may also type `/`) reads first as
+  that store's order (`main:2024/5001` is number `2024/5001` in `main`; `main:a:b`
+  is `a:b`), then as a number in any store (`ab:30` is order `ab:30` when store
+  `ab` has no order `30`); any other text is one number (`12:30`, `2024/5001`,
+  `Main:1`). `main:` and `main:#` name nothing and are refused.
+- staff may put `#` before the number (`#1234`, `main:#1234`): it is dropped,
+  and the number with the `#` is the next reading (a CSV order numbered `#1001`).
+- `parse_staff` and `parse_pasted` give the first reading: `parse_staff(ref.staff)
+  == ref` unless the number starts with `#`, or names no store and itself starts
+  like `store:`; the readings always hold the ref.
+- pasted cells are cleaned first (`podops.tracking.rows`: whitespace collapsed).
+
+Provider references are what providers accept as an order id (the strictest,
+Printful's `external_id`, takes `[0-9A-Za-z_-]`). A plain number
+(`[A-Za-z0-9]`, then `[A-Za-z0-9_-]`, not ending in `_` or `-`) is sent as it
+always was: `main-1234`. Any other number is escaped after a second `-`: each
+character outside `[A-Za-z0-9-]` becomes `_XX` per UTF-8 byte, so `2024/5001` is
+`main--2024_2F5001` and `12.5` is `main--12_2E5`. `parse_provider` inverts both,
+and still reads references sent before the escaping (`main-12.5`). Up to 32
+characters fit Printful only for short numbers; a store key plus a long or
+escaped number may be longer.
+
+The print name is the provider form, or, past 64 characters, its first 52 and a
+hash of the whole: file names hold `[A-Za-z0-9_-]` only and two numbers never share
+one (up to letter case). Signed links quote the name (`podops.links`).
+
+Line labels carry every number, positions 0 and up. Typed line references (the
+Tracking tab) carry positions 0-999 only: at most three digits after the last
+`-`, so a renumbered order such as `1001-98765` stays an order number.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -66,14 +81,24 @@ ANY_STORE = ""
 STAFF_SEPARATOR = ":"
 PROVIDER_SEPARATOR = "-"
 LINE_SEPARATOR = "-"
+NUMBER_LIMIT = 64
+"""The longest order number (the `orders.number` column)."""
+ESCAPE = "_"
 
-_STAFF = re.compile(
-    r"(?:(?P<store>[a-z][a-z0-9_]*)[:/])?#?(?P<number>[A-Za-z0-9][A-Za-z0-9_.-]{0,63})"
-)
+_STORE_PREFIX = re.compile(r"(?s)(?P<store>[a-z][a-z0-9_]{0,31})(?P<sep>[:/])(?P<rest>.*)")
+_PLAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
+_KEPT = re.compile(r"[A-Za-z0-9-]")
+_ESCAPED = re.compile(r"(?:[A-Za-z0-9-]|_[0-9A-F]{2})+")
 _TYPED_LINE = re.compile(r"(?s)(?P<order>.+)-(?P<position>\d{1,3})")
 _LABEL = re.compile(r"(?s)(?P<number>.+)-(?P<position>\d+)")
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 FILE_STEM_LIMIT = 64
+_HASHED_KEEP = 52
+
+
+def is_order_number(text: str) -> bool:
+    """Whether a store's order number can be `text`: 1-64 characters, no control ones."""
+    return 0 < len(text) <= NUMBER_LIMIT and not any(unicodedata.category(c) == "Cc" for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,42 +130,104 @@ class OrderRef:
 
     @property
     def provider(self) -> str:
-        """Our reference at providers, unique across stores: `main-1234`."""
+        """Our reference at providers, unique across stores: `main-1234`,
+        `main--2024_2F5001` (escaped, see the module docstring)."""
         if self.store == ANY_STORE:
             raise ValueError(f"order {self.number} names no store; providers need one")
-        return f"{self.store}{PROVIDER_SEPARATOR}{self.number}"
+        if _PLAIN.fullmatch(self.number):
+            return f"{self.store}{PROVIDER_SEPARATOR}{self.number}"
+        return f"{self.store}{PROVIDER_SEPARATOR * 2}{_escape(self.number)}"
 
     @property
     def print_name(self) -> str:
-        """How the renderer names the order (file names, the print file's comment)."""
-        return self.provider
+        """How the renderer names the order (file names, the print file's comment):
+        the provider form, hashed past 64 characters so names never collide."""
+        name = self.provider
+        if len(name) <= FILE_STEM_LIMIT:
+            return name
+        digest = hashlib.sha256(name.encode()).hexdigest()[: FILE_STEM_LIMIT - _HASHED_KEEP - 1]
+        return f"{name[:_HASHED_KEEP]}-{digest}"
 
     def names_store(self, key: str) -> bool:
         """Whether a store with `key` may hold this order (any store, when none is named)."""
         return self.store == ANY_STORE or self.store == key
 
     @classmethod
-    def parse_staff(cls, text: str) -> OrderRef:
-        """A reference typed in a command: `1234`, `#1234`, `main:1234`, `main/1234`."""
-        match = _STAFF.fullmatch(text.strip())
-        if not match:
+    def staff_readings(cls, text: str) -> list[OrderRef]:
+        """Every order a typed reference may name, most likely first (see the module
+        docstring): `1234`, `#1234`, `main:1234`, `main/1234`, `2024/5001`, `A 12`."""
+        readings = _readings(text.strip(), "/:", hash_dropped=True, checked=True)
+        if not readings:
             raise InvalidInput(f"{text!r} is not an order number (expected something like 1234)")
-        return cls(match.group("store") or ANY_STORE, match.group("number"))
+        return readings
+
+    @classmethod
+    def parse_staff(cls, text: str) -> OrderRef:
+        """A reference typed in a command, read the most likely way (`staff_readings`)."""
+        return cls.staff_readings(text)[0]
+
+    @classmethod
+    def pasted_readings(cls, text: str) -> list[OrderRef]:
+        """Every order a pasted reference may name, unchecked (the look-up refuses what
+        is not there): `main:1234` first as store and number, then the whole as a number."""
+        return _readings(text, ":", hash_dropped=False, checked=False) or [cls.any_store(text)]
 
     @classmethod
     def parse_pasted(cls, text: str) -> OrderRef:
-        """A reference from a pasted row, unchecked (the look-up refuses what is not there):
-        `main:1234` or `1234`, split at the first `:`."""
-        store, sep, number = text.partition(STAFF_SEPARATOR)
-        return cls(store, number) if sep else cls.any_store(text)
+        """A reference from a pasted row, read the most likely way (`pasted_readings`)."""
+        return cls.pasted_readings(text)[0]
 
     @classmethod
     def parse_provider(cls, text: str) -> OrderRef:
-        """Our reference as a provider or a callback URL hands it back: `main-1234`."""
+        """Our reference as a provider or a callback URL hands it back: `main-1234`,
+        `main--2024_2F5001`."""
         store, sep, number = text.partition(PROVIDER_SEPARATOR)
+        if number.startswith(PROVIDER_SEPARATOR):
+            number = _unescape(number[1:])
         if not (sep and store and number):
             raise OrderNotFound(text)
         return cls(store, number)
+
+
+def _readings(text: str, separators: str, *, hash_dropped: bool, checked: bool) -> list[OrderRef]:
+    """The readings of `text`: store-prefixed first, then the whole as a number; `#`
+    dropped before the number first, when `hash_dropped`; only numbers a store may
+    send, when `checked` (else any non-empty text). Empty when nothing reads."""
+    wanted: list[OrderRef] = []
+    prefix = _STORE_PREFIX.fullmatch(text)
+    if prefix and prefix.group("sep") in separators:
+        store, rest = prefix.group("store"), prefix.group("rest")
+        numbers = _numbers(rest, hash_dropped, checked)
+        if not numbers:
+            return []
+        wanted += [OrderRef(store, number) for number in numbers]
+    wanted += [OrderRef.any_store(number) for number in _numbers(text, hash_dropped, checked)]
+    return list(dict.fromkeys(wanted))
+
+
+def _numbers(text: str, hash_dropped: bool, checked: bool) -> list[str]:
+    if hash_dropped and text.startswith("#"):
+        found = [text[1:], text] if text[1:] else []  # `#` alone names nothing
+    else:
+        found = [text]
+    return [n for n in found if (is_order_number(n) if checked else n)]
+
+
+def _escape(number: str) -> str:
+    return "".join(
+        c if _KEPT.fullmatch(c) else "".join(f"{ESCAPE}{b:02X}" for b in c.encode()) for c in number
+    )
+
+
+def _unescape(text: str) -> str:
+    """The number `_escape` made `text` from, or "" when it made no such text."""
+    if not _ESCAPED.fullmatch(text):
+        return ""
+    raw = re.sub(r"_([0-9A-F]{2})", lambda m: chr(int(m.group(1), 16)), text)
+    try:
+        return raw.encode("latin-1").decode()
+    except UnicodeDecodeError:
+        return ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,14 +256,21 @@ class LineRef:
         return f"{self.order.staff}{LINE_SEPARATOR}{self.position:02d}"
 
     @classmethod
-    def parse(cls, text: str) -> LineRef:
-        """A line typed in the Tracking tab: `1234-02`, `main:1234-2`."""
+    def readings(cls, text: str) -> list[LineRef]:
+        """Every line a reference typed in the Tracking tab may name, most likely first
+        (`1234-02`, `main:1234-2`; the order part read as `OrderRef.pasted_readings`)."""
         match = _TYPED_LINE.fullmatch(text)
         if not match:
             raise InvalidInput(
                 f"{text!r} is not a line reference (expected something like 10001-01)"
             )
-        return cls(OrderRef.parse_pasted(match.group("order")), int(match.group("position")))
+        position = int(match.group("position"))
+        return [cls(order, position) for order in OrderRef.pasted_readings(match.group("order"))]
+
+    @classmethod
+    def parse(cls, text: str) -> LineRef:
+        """A line typed in the Tracking tab, read the most likely way (`readings`)."""
+        return cls.readings(text)[0]
 
     @classmethod
     def parse_label(cls, text: str) -> LineRef:

@@ -22,7 +22,7 @@ class UsageProblem(PodopsError):
 
 
 def checked_reference(value: str) -> str:
-    """Typer callback: refuse `12 34` or `#` before any look-up."""
+    """Typer callback: refuse `#` or an empty number before any look-up."""
     try:
         OrderRef.parse_staff(value)
     except InvalidInput as exc:
@@ -33,7 +33,9 @@ def checked_reference(value: str) -> str:
 OrderArg = Annotated[
     str,
     typer.Argument(
-        help="Order number, e.g. 1234 or #1234.", metavar="ORDER", callback=checked_reference
+        help="Order number, e.g. 1234, #1234, main:1234 or 2024/5001.",
+        metavar="ORDER",
+        callback=checked_reference,
     ),
 ]
 

@@ -173,9 +173,10 @@ class PrintFiles:
     ) -> RenderedFileLike:
         """A new revision of a line's print file, not recorded on the line (for a design
         a provider must accept first); call outside a transaction. Raises RenderRefused.
-        `canonical` is the order's staff reference (`OrderRef.staff`)."""
+        `canonical` is the order's staff reference with its store (`OrderRef.staff`),
+        read back exactly (a number such as `#1001` keeps its `#`)."""
         return self.renderer.render_item(
-            OrderRef.parse_staff(canonical).print_name,
+            OrderRef.parse_pasted(canonical).print_name,
             position,
             product_key,
             {k: str(v) for k, v in personalization.items()},

@@ -1,4 +1,9 @@
-"""Finding orders the way staff name them: `1234`, `#1234`, `main:1234`."""
+"""Finding orders the way staff name them: `1234`, `#1234`, `main:1234`, `2024/5001`.
+
+Typed text may be read several ways (`OrderRef.staff_readings`: `ab:30` is order
+`30` of store `ab`, or the order numbered `ab:30`); the first reading that names an
+existing order wins, and a number held by several stores is refused with the choice.
+"""
 
 from __future__ import annotations
 
@@ -23,26 +28,32 @@ def get_order(session: Session, reference: str | OrderRef, *, for_update: bool =
     """The one order `reference` names (text staff typed, or an `OrderRef` kept between
     transactions), or a refusal that says why and suggests."""
     if isinstance(reference, OrderRef):
-        wanted, typed = reference, reference.staff
+        readings, typed = [reference], reference.staff
     else:
-        wanted, typed = OrderRef.parse_staff(reference), reference.strip()
-    number = wanted.number
+        readings, typed = OrderRef.staff_readings(reference), reference.strip()
+    for wanted in readings:
+        found = _orders(session, wanted, for_update=for_update)
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            choices = ", ".join(OrderRef.of(order).staff for order in found)
+            raise AmbiguousReference(
+                f"order {wanted.number} exists in several stores; say which: {choices}"
+            )
+    raise OrderNotFound(typed, _suggest(session, readings[0].number))
+
+
+def _orders(session: Session, wanted: OrderRef, *, for_update: bool) -> list[Order]:
     query = (
         select(Order)
-        .where(Order.number == number)
+        .where(Order.number == wanted.number)
         .options(selectinload(Order.items), selectinload(Order.store))
     )
     if wanted.store != ANY_STORE:
         query = query.join(Store).where(Store.key == wanted.store)
     if for_update and session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=Order)
-    found = list(session.scalars(query))
-    if len(found) == 1:
-        return found[0]
-    if len(found) > 1:
-        choices = ", ".join(OrderRef.of(order).staff for order in found)
-        raise AmbiguousReference(f"order {number} exists in several stores; say which: {choices}")
-    raise OrderNotFound(typed, _suggest(session, number))
+    return list(session.scalars(query))
 
 
 def _suggest(session: Session, number: str) -> list[str]:

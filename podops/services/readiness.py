@@ -18,7 +18,10 @@ from podops import events
 from podops.events import Actor, EventName
 from podops.models import Order
 
-_READINESS = re.compile(r"^line \S+ (has no print file|print file is not current|print file: .*)$")
+_READINESS = re.compile(
+    r"^line (?:\S+|.+-\d{2,}) (has no print file|print file is not current|print file: .*)$"
+)
+"""A line is named by its label, which holds the store's order number (`A 12-02`)."""
 
 
 def is_readiness_problem(problem: object) -> bool:

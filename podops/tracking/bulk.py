@@ -149,10 +149,8 @@ def _load_orders(session: Session, inputs: Sequence[TrackingInput]) -> dict[str,
     """The orders the rows name, by number, as plain state (three column queries a chunk)."""
     numbers: set[str] = set()
     for item in inputs:
-        numbers.add(item.order_reference().number)
-        line = item.line_reference()
-        if line:
-            numbers.add(line.order.number)
+        numbers.update(ref.number for ref in item.order_references())
+        numbers.update(line.order.number for line in item.line_references())
     found: dict[str, list[OrderLines]] = {}
     ordered = sorted(numbers)
     for start in range(0, len(ordered), CHUNK):
@@ -226,11 +224,11 @@ def _resolve(
     orders: dict[str, list[OrderLines]], item: TrackingInput
 ) -> tuple[OrderLines, int | None]:
     """The order, and the line position when the reference names a line."""
-    order = _pick(orders, item.order_reference())
-    if order is not None:
-        return order, None
-    line = item.line_reference()
-    if line is not None:
+    for wanted in item.order_references():
+        order = _pick(orders, wanted)
+        if order is not None:
+            return order, None
+    for line in item.line_references():
         order = _pick(orders, line.order)
         if order is not None:
             return order, line.position

@@ -40,16 +40,17 @@ class TrackingInput:
     sku: str = ""
     quantity: int | None = None
 
-    def order_reference(self) -> OrderRef:
-        """The order the reference names, read as a whole (`10001`, `main:10001`)."""
-        return OrderRef.parse_pasted(self.reference)
+    def order_references(self) -> list[OrderRef]:
+        """The orders the reference may name, read as a whole (`10001`, `main:10001`,
+        `12:30`), most likely first (`OrderRef.pasted_readings`)."""
+        return OrderRef.pasted_readings(self.reference)
 
-    def line_reference(self) -> LineRef | None:
-        """The line, when the reference reads like `10001-01` (or `main:10001-01`)."""
+    def line_references(self) -> list[LineRef]:
+        """The lines, when the reference reads like `10001-01` (or `main:10001-01`)."""
         try:
-            return LineRef.parse(self.reference)
+            return LineRef.readings(self.reference)
         except InvalidInput:
-            return None
+            return []
 
 
 def clean_cell(value: object) -> str:

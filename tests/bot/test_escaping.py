@@ -102,13 +102,14 @@ def test_every_slack_surface_escapes_outside_text(
     slack.button("release", "main:1001")
     acks = [
         slack.command(f"frobnicate {LINK}").json(),  # help with the unknown word
-        slack.command(f"hold 1001{PING}").json(),  # a refusal quoting what was typed
+        slack.command(f"track 1001 UPS 1Z999 {PING} x").json(),  # a refusal quoting it
     ]
-    for text in ("show 1001", f"find {PING}", "find Hostile", "summary", f"cancel 1001 {HOSTILE}"):
+    typed = ("show 1001", f"hold 1001{PING}", f"find {PING}", "find Hostile", "summary")
+    for text in (*typed, f"cancel 1001 {HOSTILE}"):
         slack.command(text)
     slack.event({"type": "app_home_opened", "user": "U1", "tab": "home"})
     wait_for(lambda: fake_slack.calls_to("views.publish"))
-    wait_for(lambda: len(fake_slack.responses) >= 6)
+    wait_for(lambda: len(fake_slack.responses) >= 7)
     texts = [t for call in fake_slack.calls for t in mrkdwn_texts(call.params)]
     texts += [t for response in fake_slack.responses for t in mrkdwn_texts(response)]
     texts += [t for ack in acks for t in mrkdwn_texts(ack)]

@@ -44,7 +44,7 @@ def test_parser_reads_what_staff_type(text: str, expected: Command) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["submit", "release 12 now", "show ;drop", "track 1 UPS", "track 1 UPS X A 0", "find"]
+    "text", ["submit", "release 12 now", "show #", "track 1 UPS", "track 1 UPS X A 0", "find"]
 )
 def test_parser_refuses_with_usage(text: str) -> None:
     with pytest.raises(InvalidInput, match="Usage: `/order"):

@@ -67,7 +67,7 @@ def test_usage_errors_exit_2(
     assert main(["cancel", "3101"]) == 2
     err = capsys.readouterr().err
     assert "say why order 3101 is cancelled" in err and "--reason" in err
-    for command in (["hold", "31 01"], ["orders", "show", "#"], ["submit", "a/b/c"]):
+    for command in (["hold", "main:"], ["orders", "show", "#"], ["submit", "1" * 65]):
         assert main(command) == 2, command
         assert "is not an order number" in capsys.readouterr().err
     assert main(["summary", "--day", "yesterday"]) == 2
@@ -205,3 +205,16 @@ def test_fulfilled_records_a_first_sync_hold_as_done(
     assert main(["orders", "show", "2202", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["status"] == "completed"
+
+
+@pytest.mark.parametrize("number", ["2024/5001", "A 12", "12:30", "ÄB-7"])
+def test_any_number_a_store_sends_is_shown_and_held(
+    workdir: Path, db_url: str, capsys: pytest.CaptureFixture[str], number: str
+) -> None:
+    _seed(db_url, number)
+    assert main(["orders", "show", number]) == 0
+    assert f"Order {number} (main)" in capsys.readouterr().out
+    assert main(["hold", f"main:{number}", "--reason", "address check"]) == 0
+    assert "on hold" in capsys.readouterr().out
+    assert main(["orders", "show", "2024/5002"]) == 2  # a number, but no such order
+    assert "no order 2024/5002" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from podops import services
 from podops.db import Database
-from podops.errors import InvalidInput, OrderNotFound
+from podops.errors import AmbiguousReference, InvalidInput, OrderNotFound
 from podops.fulfillment.claim import order_by_provider_reference
 from podops.refs import ANY_STORE, LineRef, OrderRef, print_file_stem
 from podops.routing import ShopPolicy
@@ -123,7 +123,7 @@ def test_print_file_names_hold_only_safe_characters(name: str, position: int) ->
 # Refusals, in the words staff get ------------------------------------------------
 
 
-@pytest.mark.parametrize("text", ["12 34", "#", "", "main:", "Main:1234", "main:2024/5001"])
+@pytest.mark.parametrize("text", ["#", "", "  ", "main:", "main/#", "1" * 65, "12\x0034"])
 def test_text_that_is_not_an_order_number_is_refused(text: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         OrderRef.parse_staff(text)
@@ -150,12 +150,8 @@ def test_a_label_without_a_position_is_refused() -> None:
             LineRef.parse_label(text)
 
 
-def test_what_today_s_forms_cannot_carry() -> None:
-    """Documented limits (podops.refs): a later encoding lifts them in that module."""
-    odd = OrderRef("main", "2024/5001")
-    with pytest.raises(InvalidInput):
-        OrderRef.parse_staff(odd.staff)
-    assert OrderRef.parse_pasted(OrderRef.any_store("12:30").staff) == OrderRef("12", "30")
+def test_what_the_forms_cannot_carry() -> None:
+    """Documented limits (podops.refs)."""
     with pytest.raises(InvalidInput):  # a typed line has at most three digits
         LineRef.parse(LineRef(OrderRef("main", "7"), 1000).staff)
     with pytest.raises(ValueError, match="names no store"):
@@ -165,7 +161,7 @@ def test_what_today_s_forms_cannot_carry() -> None:
 # Refs kept between transactions reach any order ------------------------------------
 
 
-def test_a_kept_ref_finds_an_order_staff_cannot_type(db: Database, policy: ShopPolicy) -> None:
+def test_a_kept_ref_and_typed_text_find_an_odd_number(db: Database, policy: ShopPolicy) -> None:
     number = received_order(db, policy, number="2024/5001")
     with db.unit_of_work() as session:
         order = services.get_order(session, OrderRef("main", number))
@@ -173,8 +169,8 @@ def test_a_kept_ref_finds_an_order_staff_cannot_type(db: Database, policy: ShopP
         assert (ref, line) == (OrderRef("main", number), LineRef(ref, 2))
         assert order.items[1].reference == line.label == "2024/5001-02"
         assert order_by_provider_reference(session, ref.provider) is order
-        with pytest.raises(InvalidInput, match="is not an order number"):
-            services.get_order(session, number)
+        assert services.get_order(session, number) is order
+        assert services.get_order(session, f"main:{number}") is order
 
 
 def test_a_kept_ref_names_its_store(db: Database, policy: ShopPolicy) -> None:
@@ -185,3 +181,116 @@ def test_a_kept_ref_names_its_store(db: Database, policy: ShopPolicy) -> None:
         with pytest.raises(OrderNotFound) as caught:
             services.get_order(session, OrderRef("main", "5002"))
         assert str(caught.value).startswith("no order main:5002")
+
+
+# Any number a store may send ---------------------------------------------------------
+
+store_numbers = st.text(
+    st.characters(blacklist_categories=("Cc", "Cs")), min_size=1, max_size=64
+).filter(lambda n: n == n.strip())
+"""Whatever a store may call an order, as staff would type it (no outer spaces)."""
+ODD = ["2024/5001", "A 12", "#1001", "ÄB-7", "12:30", "Main:1", "ab:30", "12.5", "12_", "-5"]
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        ("2024/5001", OrderRef.any_store("2024/5001")),
+        ("main:2024/5001", OrderRef("main", "2024/5001")),
+        ("A 12", OrderRef.any_store("A 12")),
+        ("12 34", OrderRef.any_store("12 34")),
+        ("#1001", OrderRef.any_store("1001")),
+        ("12:30", OrderRef.any_store("12:30")),
+        ("Main:1234", OrderRef.any_store("Main:1234")),
+        ("main:a:b", OrderRef("main", "a:b")),
+        (" ÄB-7 ", OrderRef.any_store("ÄB-7")),
+    ],
+)
+def test_staff_may_type_any_number(text: str, first: OrderRef) -> None:
+    assert OrderRef.parse_staff(text) == first
+
+
+def test_a_store_prefix_and_a_hash_are_only_the_first_reading() -> None:
+    assert OrderRef.staff_readings("ab:30") == [OrderRef("ab", "30"), OrderRef.any_store("ab:30")]
+    assert OrderRef.staff_readings("main:#1001") == [
+        OrderRef("main", "1001"),
+        OrderRef("main", "#1001"),
+        OrderRef.any_store("main:#1001"),
+    ]
+    assert OrderRef.staff_readings("#1001") == [
+        OrderRef.any_store("1001"),
+        OrderRef.any_store("#1001"),
+    ]
+    assert OrderRef.pasted_readings("12:30") == [OrderRef.any_store("12:30")]
+    assert OrderRef.pasted_readings("ab:30") == [OrderRef("ab", "30"), OrderRef.any_store("ab:30")]
+
+
+@given(store=store_keys, number=store_numbers)
+def test_every_number_is_among_the_staff_readings(store: str, number: str) -> None:
+    assert OrderRef(store, number) in OrderRef.staff_readings(OrderRef(store, number).staff)
+    assert OrderRef.any_store(number) in OrderRef.staff_readings(number)
+    assert OrderRef(store, number) in OrderRef.pasted_readings(OrderRef(store, number).staff)
+    if not number.startswith("#"):
+        assert OrderRef.parse_staff(OrderRef(store, number).staff) == OrderRef(store, number)
+
+
+def test_provider_references_escape_what_providers_refuse() -> None:
+    assert OrderRef("main", "1234").provider == "main-1234"
+    assert OrderRef("main", "A-12_b").provider == "main-A-12_b"
+    assert OrderRef("main", "2024/5001").provider == "main--2024_2F5001"
+    assert OrderRef("main", "ÄB-7").provider == "main--_C3_84B-7"
+    assert OrderRef("main", "12_").provider == "main--12_5F"
+    assert OrderRef("main", "-5").provider == "main---5"
+    assert OrderRef.parse_provider("main-12.5") == OrderRef("main", "12.5")  # sent before
+
+
+@given(store=store_keys, number=any_numbers)
+def test_provider_references_are_provider_safe(store: str, number: str) -> None:
+    assert re.fullmatch(r"[0-9A-Za-z_-]+", OrderRef(store, number).provider)
+
+
+@pytest.mark.parametrize("text", ["main--", "main--_2", "main--_2f", "main--a.b", "main--_C3"])
+def test_an_escape_we_did_not_make_is_no_order(text: str) -> None:
+    with pytest.raises(OrderNotFound):
+        OrderRef.parse_provider(text)
+
+
+@given(store=store_keys, number=any_numbers, other=any_numbers, position=positions)
+def test_print_file_names_never_collide(store: str, number: str, other: str, position: int) -> None:
+    name = OrderRef(store, number).print_name
+    assert len(name) <= 64 and print_file_stem(name, position) == f"{name}-{position}"
+    if other != number:
+        assert OrderRef(store, other).print_name != name
+
+
+def test_long_print_names_keep_a_hash_of_the_whole() -> None:
+    one, two = OrderRef("main", "9" * 63 + "1"), OrderRef("main", "9" * 63 + "2")
+    assert one.print_name != two.print_name and len(one.print_name) == 64
+    assert one.print_name.startswith("main-" + "9" * 47 + "-")
+
+
+@pytest.mark.parametrize("number", ODD)
+def test_odd_numbers_are_found_typed_and_by_provider_reference(
+    db: Database, policy: ShopPolicy, number: str
+) -> None:
+    received_order(db, policy, number=number)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, OrderRef("main", number))
+        assert services.get_order(session, f"main:{number}") is order
+        assert services.get_order(session, number) is order
+        assert order_by_provider_reference(session, OrderRef.of(order).provider) is order
+
+
+def test_an_odd_number_in_two_stores_is_ambiguous(db: Database, policy: ShopPolicy) -> None:
+    received_order(db, policy, number="2024/5001")
+    received_order(db, policy, number="2024/5001", store="second")
+    with db.unit_of_work() as session:
+        with pytest.raises(AmbiguousReference, match="main:2024/5001, second:2024/5001"):
+            services.get_order(session, "2024/5001")
+        assert services.get_order(session, "second/2024/5001").store.key == "second"
+
+
+@given(store=store_keys, number=any_numbers)
+def test_a_staff_form_with_its_store_reads_back_exactly_as_pasted(store: str, number: str) -> None:
+    """What `PrintFiles.render_detached` relies on: `main:#1001` keeps its `#`."""
+    assert OrderRef.parse_pasted(OrderRef(store, number).staff) == OrderRef(store, number)

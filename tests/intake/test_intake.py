@@ -169,3 +169,13 @@ def test_each_store_has_its_own_countdown_and_poll_job(
         assert order.submit_at == order.placed_at + timedelta(hours=2)
     specs = {spec.name: spec.trigger_args["minutes"] for spec in jobs(rt)}
     assert specs == {"intake.main": 5.0, "intake.rush": 1.0}
+
+
+def test_a_sequential_number_plugin_s_number_is_received_and_reachable(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    """WooCommerce sends `number` apart from `id`; plugins make it `2024/5001`."""
+    shop.add({**_order(1001), "number": "2024/5001"})
+    assert sync_one(runtime, "main").created == 1
+    assert _status(runtime.db, "2024/5001") == OrderStatus.PENDING
+    assert _status(runtime.db, "main:2024/5001") == OrderStatus.PENDING
