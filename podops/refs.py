@@ -43,15 +43,15 @@ existing order (`podops.services.get_order`, the Tracking tab's rows):
   like `store:`; the readings always hold the ref.
 - pasted cells are cleaned first (`podops.tracking.rows`: whitespace collapsed).
 
-Provider references are what providers accept as an order id (the strictest,
-Printful's `external_id`, takes `[0-9A-Za-z_-]`). A plain number
-(`[A-Za-z0-9]`, then `[A-Za-z0-9_-]`, not ending in `_` or `-`) is sent as it
-always was: `main-1234`. Any other number is escaped after a second `-`: each
-character outside `[A-Za-z0-9-]` becomes `_XX` per UTF-8 byte, so `2024/5001` is
-`main--2024_2F5001` and `12.5` is `main--12_2E5`. `parse_provider` inverts both,
-and still reads references sent before the escaping (`main-12.5`). Up to 32
-characters fit Printful only for short numbers; a store key plus a long or
-escaped number may be longer.
+Provider references are what providers accept as an order id. A plain number
+(`[A-Za-z0-9]`, then `[A-Za-z0-9_.-]`: exactly the numbers podops could submit
+before escaping existed) is sent as it always was: `main-1234`, `main-12.5`, so
+an order in flight across an upgrade keeps its reference and the lookup before a
+retry finds it. Any other number is escaped after a second `-`: each character
+outside `[A-Za-z0-9-]` becomes `_XX` per UTF-8 byte, so `2024/5001` is
+`main--2024_2F5001`. `parse_provider` inverts both. The strictest provider id
+(Printful's `external_id`: `[0-9A-Za-z_-]`, 32 characters) needs its adapter to
+encode `.` and long numbers further.
 
 The print name is the provider form, or, past 64 characters, its first 52 and a
 hash of the whole: file names hold `[A-Za-z0-9_-]` only and two numbers never share
@@ -86,7 +86,12 @@ NUMBER_LIMIT = 64
 ESCAPE = "_"
 
 _STORE_PREFIX = re.compile(r"(?s)(?P<store>[a-z][a-z0-9_]{0,31})(?P<sep>[:/])(?P<rest>.*)")
-_PLAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
+_FILE_PLAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_-]*[A-Za-z0-9])?")
+"""Numbers kept as they are in print names (file names hold `[A-Za-z0-9_-]` only)."""
+_PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+"""Numbers sent as they are (`main-12.5`): exactly the numbers podops could submit
+before other numbers were escaped, so an order in flight across an upgrade keeps
+its reference and the lookup before a retry still finds it."""
 _KEPT = re.compile(r"[A-Za-z0-9-]")
 _ESCAPED = re.compile(r"(?:[A-Za-z0-9-]|_[0-9A-F]{2})+")
 _TYPED_LINE = re.compile(r"(?s)(?P<order>.+)-(?P<position>\d{1,3})")
@@ -97,8 +102,11 @@ _HASHED_KEEP = 52
 
 
 def is_order_number(text: str) -> bool:
-    """Whether a store's order number can be `text`: 1-64 characters, no control ones."""
-    return 0 < len(text) <= NUMBER_LIMIT and not any(unicodedata.category(c) == "Cc" for c in text)
+    """Whether a store's order number can be `text`: 1-64 characters, no control ones,
+    and not `#` alone (staff type `#` before a number; alone it names nothing)."""
+    if text == "#" or not 0 < len(text) <= NUMBER_LIMIT:
+        return False
+    return not any(unicodedata.category(c) == "Cc" for c in text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,17 +140,21 @@ class OrderRef:
     def provider(self) -> str:
         """Our reference at providers, unique across stores: `main-1234`,
         `main--2024_2F5001` (escaped, see the module docstring)."""
+        return self._encoded(_PLAIN)
+
+    def _encoded(self, plain: re.Pattern[str]) -> str:
         if self.store == ANY_STORE:
             raise ValueError(f"order {self.number} names no store; providers need one")
-        if _PLAIN.fullmatch(self.number):
+        if plain.fullmatch(self.number):
             return f"{self.store}{PROVIDER_SEPARATOR}{self.number}"
         return f"{self.store}{PROVIDER_SEPARATOR * 2}{_escape(self.number)}"
 
     @property
     def print_name(self) -> str:
         """How the renderer names the order (file names, the print file's comment):
-        the provider form, hashed past 64 characters so names never collide."""
-        name = self.provider
+        the provider form (escaping `.` too), hashed past 64 characters so names
+        never collide."""
+        name = self._encoded(_FILE_PLAIN)
         if len(name) <= FILE_STEM_LIMIT:
             return name
         digest = hashlib.sha256(name.encode()).hexdigest()[: FILE_STEM_LIMIT - _HASHED_KEEP - 1]
