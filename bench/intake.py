@@ -42,8 +42,8 @@ PUSHES = 1_000
 class TimedTransport(httpx.BaseTransport):
     """Counts the wall time spent in HTTP exchanges (sending, waiting, reading the body)."""
 
-    def __init__(self) -> None:
-        self.inner = httpx.HTTPTransport()
+    def __init__(self, verify: str) -> None:
+        self.inner = httpx.HTTPTransport(verify=verify)  # the shop's test CA (TLS, as real shops)
         self.seconds = 0.0
         self.requests = 0
 
@@ -77,7 +77,7 @@ def build(shop: FakeWooCommerce, folder: Path) -> tuple[Runtime, TimedTransport]
     db = Database(f"sqlite:///{folder / 'bench.db'}")
     db.upgrade()
     runtime.__dict__["db"] = db
-    transport = TimedTransport()
+    transport = TimedTransport(verify=shop.ca_bundle)
     client = build_client("main", config, transport=transport)
     runtime._store_clients[1]["main"] = WooCommerceStore("main", config, client)
     return runtime, transport
