@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from bot import blocks
 from bot.parsing import Command
-from podops import reports, services
+from podops import reports, services, wording
 from podops.events import Actor
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
@@ -164,7 +164,7 @@ class Operations:
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
             order = services.get_order(session, reference)
-            text = f"{reports.actor_name(actor.name)} edited order {number}; new preview:"
+            text = f"{wording.actor_name(actor.name)} edited order {number}; new preview:"
             if previews:
                 queue_previews(session, order, text, previews, key=key)
         text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
@@ -184,7 +184,7 @@ class Operations:
         with self.runtime.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             text = (
-                f"{reports.actor_name(actor.name)} changed the design of order {change.number}; "
+                f"{wording.actor_name(actor.name)} changed the design of order {change.number}; "
                 f"{change.provider} has the new print files:"
             )
             queue_previews(session, order, text, change.previews, key=key)

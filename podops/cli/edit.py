@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from podops import reports, services
+from podops import reports, services, wording
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
@@ -85,7 +85,7 @@ def edit_command(
                 markup=False,
                 soft_wrap=True,
             )
-    who = reports.actor_name(actor.name)
+    who = wording.actor_name(actor.name)
     _announce(rt, number, f"{who} edited {label}; new preview:", previews)
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
@@ -131,7 +131,7 @@ def _edit_submitted(
     out.print(f"Sent the new design of {label} to {change.provider}.")
     for preview in change.previews:
         out.print(f"  preview     {preview}", markup=False, soft_wrap=True)
-    who = reports.actor_name(actor.name)
+    who = wording.actor_name(actor.name)
     text = f"{who} changed the design of {label}; {change.provider} has the new files:"
     _announce(rt, reference, text, change.previews)
 

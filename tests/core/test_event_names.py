@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from podops import events, reports, services
+from podops import events, services, wording
 from podops.db import Database
 from podops.events import EventName
 from podops.models import Event, Order
@@ -25,19 +25,19 @@ def test_every_lifecycle_step_is_written_under_its_own_name() -> None:
 
 
 def test_every_event_name_has_words_for_people_or_is_silent_on_purpose() -> None:
-    worded, silent = set(reports.WORDING), set(reports.SILENT)
+    worded, silent = set(wording.WORDING), set(wording.SILENT)
     assert worded & silent == set()
     assert worded | silent == set(EventName)
 
 
 def test_a_silent_event_is_told_with_the_general_sentence() -> None:
     event = Event(actor="slack:U1 (maria)", action="sheet_note", detail={})
-    assert reports.describe_event(event, "1001") == "sheet note on order 1001 by maria"
+    assert wording.describe_event(event, "1001") == "sheet note on order 1001 by maria"
 
 
 def test_an_event_name_the_code_no_longer_writes_still_reads() -> None:
     event = Event(actor="scheduler", action="retired_word", detail={})
-    assert reports.describe_event(event, "7") == "retired word on order 7 by podops"
+    assert wording.describe_event(event, "7") == "retired word on order 7 by podops"
 
 
 def _free_strings(path: Path) -> list[str]:

@@ -1,0 +1,160 @@
+"""One sentence per audit event, for people: the order card's timeline, Slack
+notices and `podops orders show` all say the same thing.
+
+Every `EventName` has a sentence in `WORDING` or is listed in `SILENT` (told
+with the general "<event> on <order> by <who>"); a test holds new names to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from podops.events import EventName
+from podops.models import Event
+from podops.tracking.parcels import shared_warning
+
+MAX_DOCUMENTS = 12
+
+
+def actor_name(actor: str) -> str:
+    """`slack:U1 (maria)` -> `maria`; `scheduler` -> `podops`."""
+    if "(" in actor and actor.endswith(")"):
+        return actor[actor.index("(") + 1 : -1]
+    return "podops" if actor in ("scheduler", "test") else actor
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """What an event's sentence is made of."""
+
+    who: str
+    label: str
+    reason: str
+    d: dict[str, Any]
+
+
+def _still_held(t: _Told) -> str:
+    """A design step on a held order did not touch its hold: say so."""
+    return "; it stays on hold until someone releases it" if t.d.get("under_hold") else ""
+
+
+E = EventName
+_NAMES = frozenset(name.value for name in EventName)
+WORDING: dict[EventName, Callable[[_Told], str]] = {
+    E.HOLD: lambda t: f"{t.who} put {t.label} on hold{t.reason}",
+    E.HOLD_REASON: lambda t: f"{t.who} gave another reason to hold {t.label}{t.reason}",
+    E.RELEASE: lambda t: f"{t.who} released {t.label}; its countdown runs again",
+    E.RELEASE_TO_DESIGN: lambda t: f"{t.who} released {t.label}; it still needs a design",
+    E.FOUND_AT_PROVIDER: lambda t: (
+        f"{t.label} turned out to be at "
+        f"{t.d.get('provider', 'the provider')} ({t.d.get('provider_order_id', '')}); "
+        "asking it to cancel there"
+    ),
+    E.FLAG_DESIGN: lambda t: f"{t.label} needs a design{t.reason}" + _still_held(t),
+    E.DESIGN_READY: lambda t: (
+        f"{t.label} has its design" + (_still_held(t) or "; countdown running")
+    ),
+    E.SUBMIT_OK: lambda t: (
+        f"{t.label} was sent to {t.d.get('provider', 'the provider')} "
+        f"({t.d.get('provider_order_id', '')})"
+    ),
+    E.SUBMIT_FAIL: lambda t: (
+        f"sending {t.label} to {t.d.get('provider', 'the provider')} failed{t.reason}"
+    ),
+    E.SHIP_PART: lambda t: (
+        f"{t.label} partly shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
+        f"{_shared_note(t.d)}"
+    ),
+    E.SHIP_ALL: lambda t: (
+        f"{t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}{_shared_note(t.d)}"
+    ),
+    E.COMPLETE: lambda t: f"{t.label} is completed in the store",
+    E.FULFILLED_BY_SHOP: lambda t: (
+        f"{t.who} recorded {t.label} as already fulfilled by the shop"
+        + (f" ({t.d['carrier']} {t.d['tracking_number']})" if t.d.get("tracking_number") else "")
+        + "; nothing goes to a provider"
+    ),
+    E.CANCEL: lambda t: f"{t.who} cancelled {t.label}{t.reason}",
+    E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
+    E.CONFIRM_CANCEL: lambda t: f"the provider cancelled {t.label}",
+    E.REFUSE_CANCEL: lambda t: f"the provider refused to cancel {t.label}; it stays in production",
+    E.RETURN: lambda t: f"{t.label} came back as a return{t.reason}",
+    E.EDIT_PERSONALIZATION: lambda t: f"{t.who} edited {t.d.get('line', t.label)}",
+    E.STORE_CANCELLED_AFTER_SUBMISSION: lambda t: str(
+        t.d.get("problem", f"{t.label} has a problem")
+    ),
+    E.STORE_REFUND: lambda t: f"{t.label}: refunded in the store, {t.d.get('change', '')}",
+    E.STORE_REFUNDED_AFTER_SUBMISSION: lambda t: str(
+        t.d.get("problem", f"{t.label} was refunded after submission")
+    ),
+    E.PROVIDER_STATUS_UNKNOWN: lambda t: (
+        f"{t.label}: {t.d.get('problem', 'unknown provider status')}"
+    ),
+    E.PROVIDER_HAS_OLD_DESIGN: lambda t: f"{t.label}: {t.d.get('problem', 'old design')}",
+    E.RECEIVE: lambda t: f"{t.label} received",
+    E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
+}
+"""The sentence for each event people read (Slack notices, the order card)."""
+
+SILENT: frozenset[EventName] = frozenset(
+    {
+        E.QUEUE,
+        E.BEGIN_SUBMIT,
+        E.RETRY,
+        E.START_PRODUCTION,
+        E.STORE_STATUS,
+        E.STORE_HELD_AFTER_SUBMISSION,
+        E.STORE_PUSH,
+        E.RENDER,
+        E.RENDER_REFUSED,
+        E.DESIGN_REPLACED,
+        E.SUBMIT_BLOCKED,
+        E.SUBMIT_UNBLOCKED,
+        E.TRACKING_REJECTED,
+        E.SHEET_NOTE,
+        E.OUTBOX_RETRY,
+    }
+)
+"""Events with no sentence of their own: told as "<event> on <order> by <who>"."""
+
+
+def _shared_note(detail: dict[str, Any]) -> str:
+    """A parcel whose number other orders have: the warning, after the parcel."""
+    others = detail.get("shared_with")
+    if not others:
+        return ""
+    return f"; warning: {shared_warning(str(detail.get('tracking_number')), others)}"
+
+
+def describe_event(event: Event, number: str) -> str:
+    """One line in words for an audit event."""
+    who, d, label = actor_name(event.actor), event.detail, f"order {number}"
+    wording = WORDING.get(EventName(event.action)) if event.action in _NAMES else None
+    if wording is None:
+        return f"{event.action.replace('_', ' ')} on {label} by {who}"
+    return wording(_Told(who, label, f": {d['reason']}" if d.get("reason") else "", d))
+
+
+def _documents_summary(documents: dict[str, object]) -> str:
+    files = sum(1 for name in documents if name.startswith("print_file"))
+    parts = ["packing slip"] if "packing_slip" in documents else []
+    if files:
+        parts.append(f"{files} print file{'s' if files != 1 else ''}")
+    return " and ".join(parts) or "files"
+
+
+def document_lines(documents: dict[str, object], number: str) -> list[str]:
+    """`packing slip: URL`, `print file 1234-01: URL`: what staff open to do the job
+    (the manual provider's packing slip means staff print and ship it themselves)."""
+    ordered = sorted(documents.items(), key=lambda kv: kv[0] != "packing_slip")
+    lines = [f"{name.replace('_', ' ')}: {url}" for name, url in ordered[:MAX_DOCUMENTS]]
+    if len(ordered) > MAX_DOCUMENTS:
+        lines.append(f"... and {len(ordered) - MAX_DOCUMENTS} more (podops orders show {number})")
+    if "packing_slip" in documents:
+        lines.append(
+            f"Once shipped, record the parcel: /order track {number} CARRIER NUMBER "
+            f"(or podops track {number} CARRIER NUMBER)"
+        )
+    return lines
