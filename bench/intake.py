@@ -17,6 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import cProfile
 import json
 import pstats
+import ssl
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -43,7 +44,8 @@ class TimedTransport(httpx.BaseTransport):
     """Counts the wall time spent in HTTP exchanges (sending, waiting, reading the body)."""
 
     def __init__(self, verify: str) -> None:
-        self.inner = httpx.HTTPTransport(verify=verify)  # the shop's test CA (TLS, as real shops)
+        # the shop's test CA: the fake serves TLS, as real shops do
+        self.inner = httpx.HTTPTransport(verify=ssl.create_default_context(cafile=verify))
         self.seconds = 0.0
         self.requests = 0
 

@@ -62,7 +62,7 @@ def test_the_list_leaves_out_the_trash_unless_asked(shop: FakeWooCommerce) -> No
     shop.state.trash(1001)
     params = {"consumer_key": CONSUMER_KEY, "consumer_secret": CONSUMER_SECRET}
     url = f"{shop.url}/wp-json/wc/v3/orders"
-    with httpx.Client(verify=str(shop.ca_bundle)) as client:
+    with httpx.Client(verify=ssl.create_default_context(cafile=shop.ca_bundle)) as client:
         listed = [o["id"] for o in client.get(url, params=params).json()]
         trashed = [o["id"] for o in client.get(url, params={**params, "status": "trash"}).json()]
         assert sorted(listed) == [1000, 1002] and trashed == [1001]
