@@ -76,6 +76,7 @@ class EventName(StrEnum):
     TRACKING_REJECTED = "tracking_rejected"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
+    SHIPPING_SPEED = "shipping_speed"
     SHEET_NOTE = "sheet_note"
     OUTBOX_RETRY = "outbox_retry"
 

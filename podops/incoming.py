@@ -48,6 +48,11 @@ class IncomingOrder:
     note: str = ""
     items: list[IncomingLineItem] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    shipping_method_id: str = ""
+    """The store's shipping method id (WooCommerce `method_id`, `:instance_id` appended)."""
+    shipping_method: str = ""
+    """The shipping method as the customer chose it (WooCommerce `method_title`, the CSV
+    `shipping` column): mapped to a speed by the store's shipping table."""
     needs_design: bool = False
     """True for outside orders (marketplace, phone) that arrive without a design."""
     modified_at: datetime | None = None
@@ -190,7 +195,8 @@ def _fits(amount: Any) -> bool:
 
 
 _ORDER_TEXT = ("external_id", "number", "store_status", "customer_name", "customer_email",
-               "customer_phone", "currency", "note")  # fmt: skip
+               "customer_phone", "currency", "note", "shipping_method_id",
+               "shipping_method")  # fmt: skip
 _LINE_TEXT = ("external_id", "sku", "name")
 
 

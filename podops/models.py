@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -123,6 +124,14 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     shipping_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    shipping_method_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    shipping_method: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The store's shipping line as the customer chose it (its title; the id above)."""
+    shipping_speed: Mapped[str | None] = mapped_column(String(32))
+    """The speed the store's table maps it to, or staff set (`podops.speeds`); None: no
+    table maps the store's method (the order waits for a person)."""
+    rush: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """Its speed has its own countdown (a rush speed): flagged on every card and row."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")
     hold_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,11 +1,15 @@
-"""Which provider makes which product: SKU patterns from the config, per-store defaults."""
+"""Which provider makes which product: SKU patterns (and destination countries) from
+the config, per-store defaults, and each store's shipping table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 
+from podops.countries import expand
 from podops.settings import RoutingRule, Settings
+from podops.speeds import SELF_MADE_KINDS, ShippingTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,6 +18,8 @@ class Route:
     provider_sku: str
     product_key: str
     matched: bool
+    other_countries: bool = False
+    """No rule matched, though some rule has this SKU for other destination countries."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +28,29 @@ class StorePolicy:
     default_provider: str
     max_line_quantity: int = 100
     """A line asking for more is held for a person (a typo, or a customer testing the shop)."""
+    shipping_table: ShippingTable | None = None
+    """The store's shipping speeds (None: every order ships standard on the countdown)."""
+
+    @property
+    def shipping(self) -> ShippingTable:
+        if self.shipping_table is not None:
+            return self.shipping_table
+        return _plain_table(self.countdown_hours)
+
+
+@lru_cache(maxsize=64)
+def _plain_table(countdown_hours: float) -> ShippingTable:
+    """A store without a table: every order standard, on the store's countdown."""
+    return ShippingTable("", countdown_hours=countdown_hours)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A routing rule ready for matching: its pattern upper-cased, its countries expanded."""
+
+    pattern: str
+    countries: frozenset[str]
+    rule: RoutingRule
 
 
 class ShopPolicy:
@@ -36,13 +65,25 @@ class ShopPolicy:
         self.stores = stores
         self.rules = rules
         self.default_countdown_hours = default_countdown_hours
-        self._routes: dict[tuple[str, str], Route] = {}
+        self._rules = [_Rule(r.sku.upper(), expand(r.countries), r) for r in rules]
+        self._routes: dict[tuple[str, str, str], Route] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ShopPolicy:
+        defaults = {name: p.shipping_method for name, p in settings.providers.items()}
+        self_made = [n for n, p in settings.providers.items() if p.kind in SELF_MADE_KINDS]
         stores = {
             name: StorePolicy(
-                store.countdown_hours, store.default_provider, store.max_line_quantity
+                store.countdown_hours,
+                store.default_provider,
+                store.max_line_quantity,
+                ShippingTable(
+                    name,
+                    store.shipping,
+                    countdown_hours=store.countdown_hours,
+                    provider_defaults=defaults,
+                    self_made=self_made,
+                ),
             )
             for name, store in settings.stores.items()
         }
@@ -51,15 +92,24 @@ class ShopPolicy:
     def store(self, key: str) -> StorePolicy:
         return self.stores.get(key, StorePolicy(self.default_countdown_hours, "manual"))
 
-    def route(self, store: str, sku: str) -> Route:
-        key = (store, sku)
+    def route(self, store: str, sku: str, country: str = "") -> Route:
+        """The first rule matching the SKU and the destination country (cached)."""
+        key = (store, sku, country)
         found = self._routes.get(key)
         if found is None:
-            found = self._routes[key] = self._match(store, sku)
+            found = self._routes[key] = self._match(store, sku, country.strip().upper())
         return found
 
-    def _match(self, store: str, sku: str) -> Route:
-        for rule in self.rules:
-            if fnmatchcase(sku.upper(), rule.sku.upper()):
-                return Route(rule.provider, rule.provider_sku or sku, rule.product_key, True)
-        return Route(self.store(store).default_provider, sku, "", not self.rules)
+    def _match(self, store: str, sku: str, country: str) -> Route:
+        wanted = sku.upper()
+        elsewhere = False
+        for rule in self._rules:
+            if not fnmatchcase(wanted, rule.pattern):
+                continue
+            if rule.countries and country not in rule.countries:
+                elsewhere = True
+                continue
+            found = rule.rule
+            return Route(found.provider, found.provider_sku or sku, found.product_key, True)
+        default = self.store(store).default_provider
+        return Route(default, sku, "", not self.rules, other_countries=elsewhere)

@@ -19,7 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from podops.countries import check_country
 from podops.errors import ConfigError
+from podops.shipping_settings import ShippingConfig, shipping_problems
 
 DEFAULT_CONFIG_NAME = "podops.toml"
 ENV_PREFIX = "PODOPS_"
@@ -64,6 +66,9 @@ class StoreConfig(Section):
     N days); 0 reads the shop's whole history."""
     personalization: PersonalizationMapping = Field(default_factory=PersonalizationMapping)
     product_personalization: dict[str, PersonalizationMapping] = Field(default_factory=dict)
+    shipping: ShippingConfig = Field(default_factory=ShippingConfig)
+    """The store's shipping methods as speeds, each speed's countdown and provider method
+    (`podops.shipping_settings`; empty: every order ships standard)."""
     # Test mode (platform "sandbox") only: how often orders arrive, how far back
     # the first sync reaches, and where customer photos are fetched from
     # ({slot} is the order's slot, {n} a photo number 0-5).
@@ -97,12 +102,20 @@ class ProviderConfig(Section):
 
 
 class RoutingRule(Section):
-    """Map SKUs (shell-style patterns) to a provider, its product code and our template."""
+    """Map SKUs (shell-style patterns), optionally only for some destination countries,
+    to a provider, its product code and our template. Rules are tried in order."""
 
     sku: str
     provider: str
     provider_sku: str = ""
     product_key: str = ""
+    countries: list[str] = Field(default_factory=list)
+    """ISO 3166-1 codes (and groups such as "EU") the rule is for; empty: every country."""
+
+    @field_validator("countries")
+    @classmethod
+    def _known_countries(cls, value: list[str]) -> list[str]:
+        return [check_country(name) for name in value]
 
 
 class SlackConfig(Section):
@@ -282,6 +295,8 @@ class Settings(BaseSettings):
                     f"routing[{index}].provider: no provider named {rule.provider!r}; "
                     f"expected one of {sorted(self.providers)}"
                 )
+        for name, store in self.stores.items():
+            problems.extend(shipping_problems(name, store.shipping, self.providers))
         if problems:
             raise ConfigError("; ".join(problems))
 

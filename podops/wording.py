@@ -94,6 +94,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.PROVIDER_HAS_OLD_DESIGN: lambda t: f"{t.label}: {t.d.get('problem', 'old design')}",
     E.RECEIVE: lambda t: f"{t.label} received",
+    E.SHIPPING_SPEED: lambda t: _speed_set(t),
     E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
 }
 """The sentence for each event people read (Slack notices, the order card)."""
@@ -118,6 +119,13 @@ SILENT: frozenset[EventName] = frozenset(
     }
 )
 """Events with no sentence of their own: told as "<event> on <order> by <who>"."""
+
+
+def _speed_set(t: _Told) -> str:
+    """`maria set order 1234 to ship express (rush; was standard)`."""
+    notes = ["rush"] if t.d.get("rush") else []
+    notes.append(f"was {t.d['old']}" if t.d.get("old") else "its store method had no mapping")
+    return f"{t.who} set {t.label} to ship {t.d.get('new')} ({'; '.join(notes)})"
 
 
 def _shared_note(detail: dict[str, Any]) -> str:

@@ -83,7 +83,11 @@ class Claimed:
     """The stored print file of each line this attempt sends (by line reference)."""
 
 
-def build_request(order: Order, links: PrintFileLinks, callback_url: str = "") -> SubmitRequest:
+def build_request(
+    order: Order, links: PrintFileLinks, callback_url: str = "", shipping_method: str = ""
+) -> SubmitRequest:
+    """What the provider is sent; `shipping_method` is its method for the order's speed
+    ("" : the provider's usual one)."""
     address = {key: str(value or "") for key, value in order.shipping_address.items()}
     items = []
     for item in order.items:
@@ -108,6 +112,7 @@ def build_request(order: Order, links: PrintFileLinks, callback_url: str = "") -
         phone=order.customer_phone or str(order.shipping_address.get("phone") or ""),
         address=address,
         items=tuple(items),
+        shipping_method=shipping_method,
         note=order.note,
         callback_url=callback_url,
     )

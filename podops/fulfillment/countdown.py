@@ -118,7 +118,11 @@ class Submitter:
             query = lock_skipping(due_query(self.clock(), CLAIM_BATCH), session)
             for order in session.scalars(query):
                 problems = readiness_problems(order, require_current=self._require_current)
-                if problems:
+                unmapped = self.roster.shipping_problem(order)
+                if unmapped:
+                    services.hold_for_shipping(session, order, unmapped, self.actor)
+                    report.blocked.append((order.number, unmapped))
+                elif problems:
                     set_readiness(session, order, problems, self.actor)
                     report.blocked.append((order.number, "; ".join(problems)))
                 elif order.provider not in self.roster.by_name:
@@ -216,6 +220,9 @@ class Submitter:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             problems = readiness_problems(order, require_current=self._require_current)
+            unmapped = self.roster.shipping_problem(order)
+            if unmapped:
+                problems.append(f"{unmapped} (set its speed: shipping=SPEED in the edit)")
             if problems:
                 raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
             set_readiness(session, order, [], actor)

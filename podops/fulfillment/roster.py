@@ -4,8 +4,9 @@ One object shared by everything that talks to providers: the countdown
 (`countdown.Submitter`) sends orders, the follow-up
 (`followup.ProviderFollowUp`) polls and cancels them, and a late design change
 (`late_design`) sends new print files. All of them look a provider up by name
-with the same refusal and build the same request (print-file links, and a
-callback URL for providers that push tracking).
+with the same refusal and build the same request (print-file links, a
+callback URL for providers that push tracking, and the provider's shipping
+method for the order's speed, from the stores' shipping tables).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from podops.fulfillment.callbacks import CallbackSigner
 from podops.fulfillment.claim import build_request, provider_reference
 from podops.models import Order
 from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, SubmitRequest
+from podops.routing import ShopPolicy
+from podops.services.shipping_speed import shipping_problem
 
 
 class ProviderRoster:
@@ -27,10 +30,13 @@ class ProviderRoster:
         providers: Mapping[str, FulfillmentProvider],
         links: PrintFileLinks,
         callbacks: CallbackSigner | None = None,
+        policy: ShopPolicy | None = None,
     ) -> None:
         self.by_name = dict(providers)
         self.links = links
         self.callbacks = callbacks
+        self.policy = policy
+        """The stores' shipping tables (None: every order gets the provider's usual method)."""
 
     def provider(self, name: str | None) -> FulfillmentProvider:
         """The adapter called `name`, or a refusal naming the configured ones."""
@@ -45,4 +51,17 @@ class ProviderRoster:
         callback = ""
         if self.callbacks is not None and provider.capabilities.pushes_tracking:
             callback = self.callbacks.url_for(provider.name, provider_reference(order))
-        return build_request(order, self.links, callback)
+        return build_request(order, self.links, callback, self.shipping_method(order))
+
+    def shipping_method(self, order: Order) -> str:
+        """The provider's method for the order's speed ("" : its usual method)."""
+        if self.policy is None or order.provider is None:
+            return ""
+        table = self.policy.store(order.store.key).shipping
+        return table.provider_method(order.shipping_speed, order.provider) or ""
+
+    def shipping_problem(self, order: Order) -> str | None:
+        """Why the order cannot go out at the speed paid for (None: it can)."""
+        if self.policy is None:
+            return None
+        return shipping_problem(order, self.policy.store(order.store.key).shipping)

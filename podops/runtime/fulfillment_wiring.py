@@ -13,6 +13,7 @@ from podops.db import Database
 from podops.errors import ConfigError
 from podops.fulfillment.callbacks import CallbackSigner, callback_key
 from podops.fulfillment.roster import ProviderRoster
+from podops.routing import ShopPolicy
 from podops.settings import ProviderConfig, Settings
 
 if TYPE_CHECKING:
@@ -107,10 +108,18 @@ def callback_signer(settings: Settings) -> CallbackSigner:
 
 
 def provider_roster(
-    settings: Settings, providers: dict[str, FulfillmentProvider]
+    settings: Settings,
+    providers: dict[str, FulfillmentProvider],
+    policy: ShopPolicy | None = None,
 ) -> ProviderRoster:
-    """The providers with the print-file links and callback URLs they are sent."""
-    return ProviderRoster(providers, print_links(settings), callback_signer(settings))
+    """The providers with the print-file links, callback URLs and shipping methods
+    (the stores' shipping tables) they are sent."""
+    return ProviderRoster(
+        providers,
+        print_links(settings),
+        callback_signer(settings),
+        policy if policy is not None else ShopPolicy.from_settings(settings),
+    )
 
 
 def build_submission(

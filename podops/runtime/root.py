@@ -148,7 +148,7 @@ class Runtime:
         """The providers with their print-file links and callback URLs, shared below."""
         from podops.runtime.fulfillment_wiring import provider_roster
 
-        return provider_roster(self.settings, self.providers)
+        return provider_roster(self.settings, self.providers, self.policy)
 
     @cached_property
     def submission(self) -> Submitter:

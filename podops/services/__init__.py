@@ -10,6 +10,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `store_changes`    a known order changed in its shop (cancelled, held, back)
 - `orders`           staff actions before submission: hold, release, cancel, edit
 - `notes`            staff's notes on lines (the sheet's Notes column)
+- `shipping_speed`   the speed an order ships at: staff set it; an unmapped one holds
 - `designs`          print files recorded on lines, render refusals, late designs
 - `readiness`        whether a due order has its print files (problems on the order)
 - `submission`       the steps around a provider call, and the claim a worker holds
@@ -48,6 +49,7 @@ from podops.services.provider_answers import (
 )
 from podops.services.readiness import set_readiness
 from podops.services.receiving import ReceiveResult, receive_order, receive_orders
+from podops.services.shipping_speed import hold_for_shipping, set_shipping_speed
 from podops.services.shipping import (
     DuplicateTracking,
     complete,
@@ -82,6 +84,7 @@ __all__ = [
     "flag_design",
     "get_order",
     "hold",
+    "hold_for_shipping",
     "line_note",
     "mark_submit_failed",
     "mark_submitted",
@@ -103,6 +106,7 @@ __all__ = [
     "return_order",
     "set_line_note",
     "set_readiness",
+    "set_shipping_speed",
     "stamp_polled",
     "start_production",
     "take_claim",

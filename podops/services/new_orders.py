@@ -17,7 +17,8 @@ from typing import Any
 
 from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import Store, utcnow
-from podops.routing import ShopPolicy
+from podops.routing import Route, ShopPolicy
+from podops.speeds import speed_at_receipt
 from podops.services.store_changes import STORE_CANCEL_STATUSES
 from podops.status import OrderStatus
 
@@ -26,6 +27,9 @@ def received_hold_by(store_key: str) -> str:
     """Who holds an order held as it arrived (its problems, or a first sync's old order)."""
     return f"intake ({store_key})"
 
+
+NEEDS_ATTENTION = "needs attention: "
+"""How the hold reason of an order held for its problems at receipt begins."""
 
 UNWATCHED_REASON = "placed before podops watched this store; release it to send it to the provider"
 """Why an old order found by a store's first sync waits: the shop may have made it by hand."""
@@ -76,12 +80,19 @@ def new_order(
             f"items go to different providers ({', '.join(lines.providers)}): split the order"
         )
     store_policy = policy.store(store.key)
-    countdown = timedelta(hours=store_policy.countdown_hours)
+    shipping = speed_at_receipt(
+        store_policy.shipping, incoming, lines.providers or [store_policy.default_provider]
+    )
+    if shipping.problem:
+        problems.append(shipping.problem)
+    countdown = timedelta(hours=shipping.choice.countdown_hours)
     submit_at = max(incoming.placed_at, arrived_at or incoming.placed_at) + countdown
     now = utcnow()
     start = _start(incoming, problems, submit_at, now, hold_overdue)
     provider = lines.providers[0] if lines.providers else store_policy.default_provider
-    return NewOrder(_order_row(store, incoming, problems, start, provider, now), lines.rows)
+    row = _order_row(store, incoming, problems, start, provider, now)
+    row.update(shipping.columns)
+    return NewOrder(row, lines.rows)
 
 
 def _order_problems(incoming: IncomingOrder) -> list[str]:
@@ -107,14 +118,15 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
     problems: list[str] = []
     most = policy.store(store.key).max_line_quantity
     produced = [i for i in incoming.items if not refunded_in_full(i)]
+    country = str(incoming.shipping_address.get("country") or "")
     for position, item_in in enumerate(produced, start=1):
         quantity = item_in.quantity - item_in.refunded_quantity
-        route = policy.route(store.key, item_in.sku)
+        route = policy.route(store.key, item_in.sku, country)
         if route.provider not in providers:
             providers.append(route.provider)
         item_problems = list(item_in.problems)
         if not route.matched:
-            item_problems.append(f"no routing rule for SKU {item_in.sku or '(blank)'}")
+            item_problems.append(unrouted(item_in.sku, country, route))
         if quantity > most:
             item_problems.append(
                 f"quantity {quantity:,} is more than this store's {most} per line "
@@ -157,13 +169,21 @@ def _start(
         status = OrderStatus.ON_HOLD
     else:
         status = OrderStatus.PENDING
-    hold_reason = ("needs attention: " + "; ".join(problems)) if problems else None
+    hold_reason = (NEEDS_ATTENTION + "; ".join(problems)) if problems else None
     if hold_overdue and submit_at <= now and status != OrderStatus.NEEDS_DESIGN:
         status = OrderStatus.ON_HOLD
         hold_reason = UNWATCHED_REASON + (f"; {hold_reason}" if hold_reason else "")
     if incoming.store_status in STORE_CANCEL_STATUSES or _all_refunded(incoming):
         status = OrderStatus.CANCELLED
     return _Start(status, submit_at, hold_reason if status == OrderStatus.ON_HOLD else None)
+
+
+def unrouted(sku: str, country: str, route: Route) -> str:
+    """Why a line has no provider, naming the destination when rules exist elsewhere."""
+    text = f"no routing rule for SKU {sku or '(blank)'}"
+    if route.other_countries:
+        text += f" shipping to {country or '(no country)'}"
+    return text
 
 
 def refunded_in_full(item: IncomingLineItem) -> bool:

@@ -133,7 +133,8 @@ def _known_orders(session: Session, keys: list[tuple[int, str]]) -> dict[tuple[i
 
 _ORDER_TEXT = {"number": True, "external_id": True, "store_status": False,
                "customer_name": False, "customer_email": False, "customer_phone": False,
-               "currency": False}  # fmt: skip
+               "currency": False, "shipping_method_id": False,
+               "shipping_method": False}  # fmt: skip
 _LINE_TEXT = {"external_id": True, "sku": False, "name": False}
 """Text fields stored in sized columns; True marks identities (shortened with a digest)."""
 

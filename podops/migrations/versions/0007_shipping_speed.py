@@ -1,0 +1,48 @@
+"""orders keep the shipping line the customer chose, its speed and the rush flag
+
+Revision ID: 0007_shipping_speed
+Revises: 0004_holds
+Create Date: 2026-12-01 09:00:00
+
+- shipping_method_id / shipping_method: the store's shipping line (WooCommerce
+  `method_id[:instance_id]` and `method_title`, the CSV `shipping` column).
+- shipping_speed: the speed the store's shipping table maps it to (or staff
+  set); None while no table maps it (the order is held for a person).
+- rush: the speed has its own countdown; cards and rows flag it.
+
+Orders received before this revision shipped standard, so they read as standard.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_shipping_speed"
+down_revision = "0004_holds"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.add_column(
+            sa.Column("shipping_method_id", sa.String(length=64), nullable=False, server_default="")
+        )
+        batch.add_column(
+            sa.Column("shipping_method", sa.String(length=200), nullable=False, server_default="")
+        )
+        batch.add_column(sa.Column("shipping_speed", sa.String(length=32), nullable=True))
+        batch.add_column(
+            sa.Column("rush", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
+    orders = sa.table("orders", sa.column("shipping_speed", sa.String))
+    op.execute(orders.update().values(shipping_speed="standard"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("orders") as batch:
+        batch.drop_column("rush")
+        batch.drop_column("shipping_speed")
+        batch.drop_column("shipping_method")
+        batch.drop_column("shipping_method_id")
