@@ -3,7 +3,8 @@
 Columns (header row, any order, case and spaces ignored; see docs/intake.md):
 order_number, placed_at, customer_name, email, phone, address1, address2,
 city, state, postcode, country, sku, product_name, quantity, unit_price,
-currency, personalization (`field=value; field=value`), plus optional
+currency, personalization (`field=value; field=value`), shipping (the method
+the customer chose, mapped to a speed by the store's shipping table), plus optional
 `p:<field>` columns (one personalization field each, they win over the
 `personalization` column) and `img:<field>` columns (customer image links).
 Rows with the same order_number are one order's lines. UTF-8 (with or without
@@ -43,7 +44,7 @@ from podops.ports.store import OrderPage, PushResult, TrackingPush
 COLUMNS = (
     "order_number", "placed_at", "customer_name", "email", "phone", "address1", "address2",
     "city", "state", "postcode", "country", "sku", "product_name", "quantity", "unit_price",
-    "currency", "personalization",
+    "currency", "personalization", "shipping",
 )  # fmt: skip
 REQUIRED = ("order_number", "sku", "quantity")
 ALIASES = {
@@ -52,6 +53,7 @@ ALIASES = {
     "customer": "customer_name", "e_mail": "email", "address_1": "address1",
     "address_2": "address2", "zip": "postcode", "postal_code": "postcode", "province": "state",
     "product": "product_name", "qty": "quantity", "price": "unit_price",
+    "shipping_method": "shipping", "ship_method": "shipping", "shipping_service": "shipping",
 }  # fmt: skip
 FIELD_PREFIX, IMAGE_PREFIX = "p:", "img:"
 MAX_TEXT = 500
@@ -168,6 +170,12 @@ def _build_order(
         return
     first = {name: next((r[name] for _, r in rows if r.get(name)), "") for name in COLUMNS}
     problems: list[str] = []
+    methods = sorted({r["shipping"] for _, r in rows if r.get("shipping")})
+    if len(methods) > 1:
+        problems.append(
+            f"rows of this order name different shipping methods ({', '.join(methods)}); "
+            "podops uses the first: check the shipping speed"
+        )
     try:
         placed_at = parse_when(first["placed_at"], tz=tz, now=now)
     except RowError as exc:
@@ -207,6 +215,7 @@ def _order(
         items=items,
         problems=problems,
         needs_design=any(not item.personalization for item in items),
+        shipping_method=first["shipping"][:200],
     )
 
 

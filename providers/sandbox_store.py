@@ -3,7 +3,7 @@
 Like a payment processor's test mode: it produces realistic personalized
 orders (accented names, addresses in several countries, TEE-*/MUG-* SKUs,
 "name"/"message" fields, some with a photo link, a few problem orders, some
-on-hold or later cancelled) deterministically from a seed and the clock, as
+on-hold or later cancelled, some paid for express shipping) deterministically from a seed and the clock, as
 WooCommerce-shaped JSON mapped by the very same code as a real shop. What
 podops pushes back (status, tracking) is recorded in a journal file so the
 demo can show "pushed to the store", and is reflected in later polls.
@@ -289,7 +289,19 @@ def _order_json(
         "billing": {**address, "email": f"{first.lower()}.{slot}@example.com", "phone": "+1 555"},
         "shipping": address,
         "line_items": items,
+        "shipping_lines": _shipping_lines(slot),
     }
+
+
+def _shipping_lines(slot: int) -> list[dict[str, Any]]:
+    """One shipping line as WooCommerce lists it; about one order in eight paid for
+    express (chosen from the slot, so the other random choices stay as they were)."""
+    express = zlib.crc32(f"shipping:{slot}".encode()) % 8 == 0
+    title, instance = ("Express Shipping", "2") if express else ("Standard Shipping", "1")
+    return [
+        {"id": slot, "method_id": "flat_rate", "instance_id": instance, "method_title": title,
+         "total": "4.90", "total_tax": "0.00", "taxes": [], "meta_data": []}
+    ]  # fmt: skip
 
 
 def _needs_a_message(order: dict[str, Any], rng: random.Random) -> None:

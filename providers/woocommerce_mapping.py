@@ -35,6 +35,7 @@ from podops.incoming import (
 )
 from podops.meta_keys import KeyMatch, KeyMatcher
 from podops.settings import PersonalizationMapping, StoreConfig
+from providers.woocommerce_shipping import shipping_line
 
 MAX_META_CHARS = 500
 ADDRESS_FIELDS = (
@@ -97,6 +98,7 @@ def map_order(
     if placed_at is None:
         problems.append("the store sent no creation date; using the time it arrived")
         placed_at = datetime.now(UTC)
+    method_id, method_title = shipping_line(data, problems)
     name = _join(shipping.get("first_name"), shipping.get("last_name")) or _join(
         billing.get("first_name"), billing.get("last_name")
     )
@@ -117,6 +119,8 @@ def map_order(
         note=str(data.get("customer_note") or ""),
         items=[_line(item, config, refunded or {}) for item in data.get("line_items") or []],
         problems=problems,
+        shipping_method_id=method_id,
+        shipping_method=method_title,
     )
 
 

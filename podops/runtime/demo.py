@@ -66,6 +66,15 @@ sandbox_backfill_h = {backfill_h}
 sandbox_photo_url = "http://127.0.0.1:{photo_port}/photo-{{n}}.jpg"
 sandbox_opened_at = {opened_at}
 
+# What the customer paid for: the sandbox store's shipping lines as speeds. Express
+# has its own countdown (a rush speed: no wait), flagged on every card and row.
+[stores.shop.shipping.methods]
+"flat_rate:1" = "standard"
+"Express Shipping" = "express"
+
+[stores.shop.shipping.speeds]
+express = {{ countdown_hours = 0 }}
+
 [providers.sandbox]
 kind = "sandbox"
 sandbox_stage_s = {stage_s}
