@@ -37,6 +37,8 @@ BUTTONS = {
     "edit": ("Edit", None),
     "cancel": ("Cancel", "danger"),
 }
+RUSH_FLAG = ":zap: *RUSH*"
+"""How a rush order (a speed with its own countdown) is flagged on every card and line."""
 STATUS_EMOJI = {
     "pending": ":hourglass_flowing_sand:",
     "on_hold": ":double_vertical_bar:",
@@ -74,6 +76,8 @@ def reply_blocks(text: str) -> list[Block]:
 def card_headline(card: OrderCard) -> Mrkdwn:
     emoji = STATUS_EMOJI.get(card.status, ":large_blue_circle:")
     line = md(emoji + " *Order {}* ({}) is *{}*", card.number, card.store, card.status_label)
+    if card.rush:
+        line += Mrkdwn(" " + RUSH_FLAG)
     if card.submit_at is not None:
         line += md(" — submits {} ({})", card.countdown, slack_date(card.submit_at))
     return line
@@ -102,6 +106,8 @@ def order_card_blocks(
         else md("{}", card.customer_email)
     )
     facts = md("{} {} · {}", card.customer_name, email, card.total)
+    if card.shipping:
+        facts += md(" · ships {}", card.shipping)
     blocks = [text_block(card_headline(card)), context_block(facts)]
     warnings = [*card.problems]
     if card.hold_reason:
@@ -189,6 +195,14 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         text_block(numbers),
         text_block(md("*Open orders by age*  {}", ages)),
     ]
+    if summary.rush_received or summary.rush_waiting:
+        waiting = named_lines(summary.rush_waiting) if summary.rush_waiting else Mrkdwn("none")
+        rush = md(
+            "{} orders received {}; not yet at their provider:\n",
+            Mrkdwn(RUSH_FLAG),
+            summary.rush_received,
+        )
+        blocks.append(text_block(rush + waiting))
     if summary.late:
         blocks.append(text_block(md("*Late (no tracking yet)*\n{}", named_lines(summary.late))))
     if summary.failed:
@@ -210,7 +224,14 @@ def digest_text(digest: Digest) -> str:
 
 def named_lines(orders: list[NamedOrder], limit: int = 20) -> Mrkdwn:
     found = [
-        md("• *{}* {} — {}, {}d", o.number, o.customer_name, o.status_label, o.age_days)
+        md(
+            "• {}*{}* {} — {}, {}d",
+            Mrkdwn(RUSH_FLAG + " " if o.rush else ""),
+            o.number,
+            o.customer_name,
+            o.status_label,
+            o.age_days,
+        )
         + (md(" — {}", o.note) if o.note else Mrkdwn(""))
         for o in orders[:limit]
     ]

@@ -8,6 +8,9 @@ from typing import Any
 
 from podops.services.orders import MAX_FIELD_LENGTH
 
+SHIPPING_BLOCK = "shipping"
+"""The edit form's shipping speed choice (`bot.modal_blocks.shipping_block`)."""
+
 MAX_REASON = 500
 
 
@@ -16,6 +19,8 @@ class EditForm:
     changes: dict[int, dict[str, str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     first_block: str = ""
+    speed: str = ""
+    """The shipping speed chosen ("" : the form had no choice or none was made)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
@@ -28,6 +33,9 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
     for block_id, entry in values.items():
         kind, _, rest = block_id.partition("|")
         form.first_block = form.first_block or block_id
+        if block_id == SHIPPING_BLOCK:
+            form.speed = _chosen(entry)
+            continue
         if kind == "f":
             position_text, _, name = rest.partition("|")
             fields = {name: _value(entry).strip()}
@@ -50,6 +58,12 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
             elif text != current.get(position, {}).get(name, ""):
                 form.changes.setdefault(position, {})[name] = text
     return form
+
+
+def _chosen(entry: dict[str, Any]) -> str:
+    """The value of a static_select's chosen option ("" when none)."""
+    option = (entry.get("value") or {}).get("selected_option") or {}
+    return str(option.get("value") or "") if isinstance(option, dict) else ""
 
 
 def _read_lines(text: str) -> tuple[dict[str, str], str]:

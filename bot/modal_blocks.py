@@ -11,9 +11,11 @@ edits them, so the form is always one Slack accepts.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.blocks import Block, text_block
+from bot.forms import SHIPPING_BLOCK
 from bot.mrkdwn import Mrkdwn, md
 from podops.ports.notify import ItemLine, OrderCard
 
@@ -72,9 +74,35 @@ def _roomy_fits(items: list[ItemLine], room: int) -> bool:
     return needed <= room and not long_names
 
 
-def edit_blocks(card: OrderCard, note: str) -> list[Block]:
-    """The form's blocks: roomy when it fits in a view, compact otherwise."""
+MAX_OPTIONS = 100  # a static_select's options (Slack's limit)
+
+
+def shipping_block(card: OrderCard, speeds: Sequence[str]) -> Block:
+    """A choice of the store's speeds, the order's own selected (none while unmapped)."""
+    options = [
+        {"text": {"type": "plain_text", "text": speed[:75]}, "value": speed}
+        for speed in speeds[:MAX_OPTIONS]
+    ]
+    element: Block = {"type": "static_select", "action_id": "value", "options": options}
+    chosen = next((o for o in options if o["value"] == card.speed), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    label = f"Shipping speed (paid: {card.shipping})" if card.shipping else "Shipping speed"
+    return {
+        "type": "input",
+        "block_id": SHIPPING_BLOCK,
+        "optional": True,
+        "label": {"type": "plain_text", "text": label[:MAX_LABEL]},
+        "element": element,
+    }
+
+
+def edit_blocks(card: OrderCard, note: str, speeds: Sequence[str] = ()) -> list[Block]:
+    """The form's blocks: roomy when it fits in a view, compact otherwise; a choice of
+    shipping speed first when the store has a shipping table (`speeds`)."""
     head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
+    if len(speeds) > 1:
+        head.append(shipping_block(card, speeds))
     room = MAX_VIEW_BLOCKS - len(head)
     if _roomy_fits(card.items, room):
         return head + [b for item in card.items for b in _field_blocks(item)]
@@ -100,12 +128,14 @@ def edit_blocks(card: OrderCard, note: str) -> list[Block]:
     return blocks
 
 
-def edit_modal(card: OrderCard, metadata: dict[str, str], *, note: str = "") -> Block:
-    """One input per personalization field of each line (or `name=value` boxes)."""
+def edit_modal(
+    card: OrderCard, metadata: dict[str, str], *, note: str = "", speeds: Sequence[str] = ()
+) -> Block:
+    """One input per personalization field of each line (or `name=value` boxes), and the
+    shipping speed when `speeds` (the store's) offer a choice."""
     submit = "Save and send" if note else "Save and render"
-    return modal(
-        "order_edit", f"Edit order {card.number}", submit, edit_blocks(card, note), metadata
-    )
+    blocks = edit_blocks(card, note, speeds)
+    return modal("order_edit", f"Edit order {card.number}", submit, blocks, metadata)
 
 
 def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:

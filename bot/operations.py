@@ -147,11 +147,21 @@ class Operations:
         return provider if accepts_design_changes(follow_up, status, provider) else None
 
     def edit(
-        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+        self,
+        reference: str,
+        changes: dict[int, dict[str, str]],
+        actor: Actor,
+        key: str,
+        *,
+        speed: str = "",
     ) -> Reply:
-        """Save edited fields, re-render those lines, queue the new previews."""
+        """Save the shipping speed and edited fields, re-render those lines, queue the
+        new previews."""
         if self.late_design_provider(reference) is not None:
             return self._edit_after_submission(reference, changes, actor, key)
+        shipped = self._set_speed(reference, speed, actor) if speed else ""
+        if shipped and not changes:
+            return Reply(shipped)
         with self.runtime.db.unit_of_work() as session:
             for position, fields in sorted(changes.items()):
                 order = services.edit_personalization(session, reference, position, fields, actor)
@@ -170,7 +180,19 @@ class Operations:
         text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
         if failures:
             text += " Could not render: " + "; ".join(failures)
-        return Reply(text)
+        return Reply(f"{shipped} {text}" if shipped else text)
+
+    def _set_speed(self, reference: str, speed: str, actor: Actor) -> str:
+        """Ship the order at `speed`; a sentence when that changed something."""
+        with self.runtime.db.unit_of_work() as session:
+            changed = services.set_shipping_speed(
+                session, reference, speed, actor, self.runtime.policy
+            )
+            order = services.get_order(session, reference)
+            rush = " (rush)" if order.rush else ""
+            where = reports.after_staff_step(order)
+            text = f"Order {order.number} ships {order.shipping_speed}{rush} now and {where}."
+        return text if changed else ""
 
     def _edit_after_submission(
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str

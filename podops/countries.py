@@ -8,7 +8,13 @@ states, Greece as `GR` as stores write it, not the EU's own `EL`).
 
 from __future__ import annotations
 
-ISO_CODES: frozenset[str] = frozenset(
+
+def _codes(text: str) -> frozenset[str]:
+    """Codes written as words (a long list reads better as text than as literals)."""
+    return frozenset(text.split())
+
+
+ISO_CODES: frozenset[str] = _codes(
     """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO
     BQ BR BS BT BV BW BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ
@@ -19,13 +25,13 @@ ISO_CODES: frozenset[str] = frozenset(
     PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL
     SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM
     US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW
-    """.split()
+    """
 )
 """Every officially assigned ISO 3166-1 alpha-2 code (249)."""
 
 GROUPS: dict[str, frozenset[str]] = {
-    "EU": frozenset(
-        "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
+    "EU": _codes(
+        "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE"
     ),
 }
 """Names a rule may use for several countries at once."""

@@ -26,7 +26,8 @@ from podops.ports.notify import (
 )
 from podops.refs import OrderRef
 from podops.services.new_orders import UNWATCHED_REASON
-from podops.status import NOT_SHIPPED, OrderStatus
+from podops.speeds import speed_words
+from podops.status import BEFORE_SUBMISSION, NOT_SHIPPED, OrderStatus
 from podops.wording import actor_name, describe_event, document_lines
 
 CHART_DAYS = 14
@@ -187,6 +188,9 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
             for e in reversed(recent)
         ],
         actions=card_actions(order),
+        shipping=speed_words(order.shipping_speed, order.shipping_method_id, order.shipping_method),
+        rush=order.rush,
+        speed=order.shipping_speed or "",
     )
 
 
@@ -232,7 +236,8 @@ def _count_events(
 
 def _named(order: Order, now: datetime, note: str = "") -> NamedOrder:
     age = max(0, int((now - order.placed_at).total_seconds() // 86400))
-    return NamedOrder(order.number, order.customer_name, OrderStatus(order.status).label, age, note)
+    status = OrderStatus(order.status).label
+    return NamedOrder(order.number, order.customer_name, status, age, note, rush=order.rush)
 
 
 def daily_summary(
@@ -278,6 +283,19 @@ def daily_summary(
         late=late,
         failed=failed,
         per_day=orders_per_day(session, day, tz),
+        rush_received=int(
+            session.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.placed_at >= start, Order.placed_at < end, Order.rush.is_(True))
+            )
+            or 0
+        ),
+        rush_waiting=[
+            _named(o, now, o.hold_reason or o.last_error or "")
+            for o in open_orders
+            if o.rush and OrderStatus(o.status) in BEFORE_SUBMISSION
+        ],
     )
 
 

@@ -71,13 +71,13 @@ def shipping_problems(store: str, table: ShippingConfig, providers: Collection[s
     """What in one store's table names something that does not exist, in words."""
     where = f"stores.{store}.shipping"
     problems: list[str] = []
-    for name, speed in table.speeds.items():
+    for name, config in table.speeds.items():
         if not SPEED_NAME.match(name):
             problems.append(
                 f"{where}.speeds: speed name {name!r} must be lowercase letters, digits, "
                 "- and _ (staff type it: podops edit N shipping=express)"
             )
-        if name == STANDARD and speed.countdown_hours is not None:
+        if name == STANDARD and config.countdown_hours is not None:
             problems.append(
                 f"{where}.speeds.standard: standard uses the store's countdown_hours; "
                 "give a rush speed its own name"

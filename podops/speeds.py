@@ -44,6 +44,17 @@ def shown_method(method_id: str, title: str) -> str:
     return title.strip() or method_id.strip() or NO_METHOD
 
 
+def speed_words(speed: str | None, method_id: str, title: str) -> str:
+    """The speed an order ships at, for people: `express (Express Shipping)`, or what is
+    missing (`no speed for 'Overnight Air': set it`)."""
+    shown = shown_method(method_id, title)
+    if speed is None:
+        return f"no speed for {shown!r}: set it"
+    if shown == NO_METHOD or method_key(shown) == method_key(speed):
+        return speed
+    return f"{speed} ({shown})"
+
+
 @dataclass(frozen=True, slots=True)
 class SpeedChoice:
     """What the store's shipping line means for one order."""

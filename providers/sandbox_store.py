@@ -3,10 +3,11 @@
 Like a payment processor's test mode: it produces realistic personalized
 orders (accented names, addresses in several countries, TEE-*/MUG-* SKUs,
 "name"/"message" fields, some with a photo link, a few problem orders, some
-on-hold or later cancelled, some paid for express shipping) deterministically from a seed and the clock, as
-WooCommerce-shaped JSON mapped by the very same code as a real shop. What
-podops pushes back (status, tracking) is recorded in a journal file so the
-demo can show "pushed to the store", and is reflected in later polls.
+on-hold or later cancelled, some paid for express shipping) deterministically
+from a seed and the clock, as WooCommerce-shaped JSON mapped by the very same
+code as a real shop. What podops pushes back (status, tracking) is recorded
+in a journal file so the demo can show "pushed to the store", and is
+reflected in later polls.
 """
 
 from __future__ import annotations

@@ -18,12 +18,19 @@ from podops.ports.notify import (
     PostKey,
 )
 
+RUSH = "[RUSH]"
+"""How a rush order (its speed has its own countdown) is flagged in console text."""
+
 
 def card_text(card: OrderCard) -> str:
     head = f"Order {card.number} ({card.store}) is {card.status_label}"
+    if card.rush:
+        head += f" {RUSH}"
     if card.countdown:
         head += f", submits {card.countdown}"
     lines = [head, f"  {card.customer_name} <{card.customer_email}>  {card.total}"]
+    if card.shipping:
+        lines.append(f"  ships {card.shipping}")
     if card.hold_reason:
         by = f" (by {card.held_by})" if card.held_by else ""
         lines.append(f"  held: {card.hold_reason}{by}")
@@ -58,8 +65,9 @@ def named_text(title: str, orders: list[NamedOrder]) -> list[str]:
     lines = [f"{title}:"]
     for order in orders:
         note = f" - {order.note}" if order.note else ""
+        flag = f"{RUSH} " if order.rush else ""
         lines.append(
-            f"  {order.number} {order.customer_name} ({order.status_label}, "
+            f"  {flag}{order.number} {order.customer_name} ({order.status_label}, "
             f"{order.age_days}d){note}"
         )
     return lines
@@ -74,6 +82,9 @@ def summary_text(summary: DailySummary) -> str:
         "  open orders by age: "
         + ", ".join(f"{label}: {count}" for label, count in summary.pending_by_age.items()),
     ]
+    if summary.rush_received or summary.rush_waiting:
+        lines.append(f"  {RUSH} orders received {summary.rush_received}")
+        lines += named_text(f"{RUSH} orders not yet at their provider", summary.rush_waiting)
     lines += named_text("Late (no tracking yet)", summary.late)
     lines += named_text("Submit failed", summary.failed)
     return "\n".join(lines)

@@ -40,7 +40,9 @@ def open_edit_modal(
             f"sends it to {provider}, which takes it only until production starts."
         )
     metadata = {"reference": card.reference, "channel": channel}
-    return _open(client, trigger_id, modal_blocks.edit_modal(card, metadata, note=note))
+    speeds = [] if note else bot.runtime.policy.store(card.store).shipping.speeds
+    view = modal_blocks.edit_modal(card, metadata, note=note, speeds=speeds)
+    return _open(client, trigger_id, view)
 
 
 def open_cancel_modal(

@@ -13,12 +13,13 @@ from slack_sdk import WebClient
 
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
-from bot.forms import EditForm, read_edit_form, read_reason
+from bot.forms import SHIPPING_BLOCK, EditForm, read_edit_form, read_reason
 from bot.operations import Reply
 from bot.parsing import Command
 from bot.replies import tell_privately
 from podops import services
 from podops.errors import OrderLocked, PodopsError
+from podops.services.shipping_speed import check_speed
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -52,10 +53,25 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     first = next(iter(values), "reason")
     try:
         bot.authorizer.check("edit", body["user"]["id"])
-        form = read_edit_form(values, current_fields(bot, metadata(view).get("reference", "")))
+        reference = metadata(view).get("reference", "")
+        form = read_edit_form(values, current_fields(bot, reference))
     except PodopsError as exc:
         form.errors[first] = exc.message
+        return form
+    if form.speed:
+        try:
+            check_speed_choice(bot, reference, form.speed)
+        except PodopsError as exc:
+            form.errors[SHIPPING_BLOCK] = exc.message
     return form
+
+
+def check_speed_choice(bot: Bot, reference: str, speed: str) -> None:
+    """Refuse (raise, in words) a speed the order may not ship at; nothing is changed."""
+    with bot.runtime.db.reading() as session:
+        order = services.get_order(session, reference)
+        table = bot.runtime.policy.store(order.store.key).shipping
+        check_speed(order, table, speed)
 
 
 def tell(
@@ -90,7 +106,7 @@ def register(app: App, bot: Bot) -> None:
             client,
             body,
             view,
-            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)),
+            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key, speed=form.speed)),
         )
 
     def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

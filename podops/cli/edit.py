@@ -17,6 +17,7 @@ import typer
 
 from podops import reports, services, wording
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
+from podops.cli.edit_shipping import SHIPPING_FIELD, set_speed
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
@@ -32,7 +33,8 @@ def edit_command(
     assignments: Annotated[
         list[str],
         typer.Argument(
-            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday".',
+            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday"; '
+            "shipping=SPEED sets the shipping speed (express...).",
             metavar="FIELD=VALUE...",
         ),
     ],
@@ -54,6 +56,10 @@ def edit_command(
     rt = runtime()
     rt.db.check()
     actor = cli_actor()
+    if SHIPPING_FIELD in fields:
+        set_speed(rt, number, fields.pop(SHIPPING_FIELD), actor)
+        if not fields:
+            return
     position, label, late_provider = _target(rt, number, line)
     if late_provider is not None:
         _edit_submitted(rt, number, {position: fields}, actor)

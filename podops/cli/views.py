@@ -12,6 +12,7 @@ from rich.text import Text
 from podops.cli.styled import styled
 from podops.models import Event, Order
 from podops.reports import countdown, design_state
+from podops.speeds import speed_words
 from podops.status import OrderStatus
 
 STATUS_STYLE = {
@@ -55,12 +56,26 @@ def hold_text(order: Order, tz: tzinfo | None = None) -> str:
     return f"{order.hold_reason or 'on hold'}{who + ')' if who else ''}"
 
 
+def ships(order: Order, *, short: bool = False) -> Text:
+    """The speed the order ships at (the store's method too, unless `short`), and the
+    rush flag (a speed with its own countdown)."""
+    if short:
+        words = order.shipping_speed or "no speed"
+    else:
+        words = speed_words(order.shipping_speed, order.shipping_method_id, order.shipping_method)
+    text = Text(words, style="" if order.shipping_speed else "yellow")
+    if order.rush:
+        text.append(" RUSH", style="bold red")
+    return text
+
+
 def print_order_list(console: Console, orders: list[Order]) -> None:
     if not orders:
         console.print("No orders match.")
         return
     table = Table(show_edge=False, pad_edge=False)
-    for column in ("Order", "Store", "Status", "Customer", "Items", "Placed", "Submit", "Flags"):
+    columns = ("Order", "Store", "Status", "Customer", "Items", "Placed", "Submit", "Ships")
+    for column in (*columns, "Flags"):
         table.add_column(column, overflow="fold")
     for order in orders:
         table.add_row(
@@ -71,6 +86,7 @@ def print_order_list(console: Console, orders: list[Order]) -> None:
             str(order.quantity_total),
             order.placed_at.strftime("%Y-%m-%d %H:%M"),
             countdown(order),
+            ships(order, short=True),
             "; ".join(order.problems)[:60],
             end_section=False,
         )
@@ -90,6 +106,7 @@ def print_order(
         parts += [address.get("postcode", ""), address.get("country", "")]
         console.print("Ship to:  " + ", ".join(str(p) for p in parts if p), markup=False)
     console.print(f"Total:    {order.total} {order.currency}")
+    console.print(Text.assemble("Ships:    ", ships(order)))
     console.print(
         f"Placed:   {_local(order.placed_at, tz)}   Submit at: {_local(order.submit_at, tz)}"
     )
@@ -163,6 +180,12 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
         "shipping_address": order.shipping_address,
         "currency": order.currency,
         "total": str(order.total),
+        "shipping": {
+            "method_id": order.shipping_method_id,
+            "method": order.shipping_method,
+            "speed": order.shipping_speed,
+            "rush": order.rush,
+        },
         "provider": order.provider,
         "provider_order_id": order.provider_order_id,
         "problems": list(order.problems),

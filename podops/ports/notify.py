@@ -91,6 +91,12 @@ class OrderCard:
     """Who holds the order (a person, the shop, intake), shown with the hold reason."""
     design: str = ""
     """Design readiness in words ("needs design", "ready; ..."), apart from the hold."""
+    shipping: str = ""
+    """The speed it ships at in words ("express (Express Shipping)"; `podops.speeds`)."""
+    rush: bool = False
+    """A rush speed (its own countdown): flagged on every card and row."""
+    speed: str = ""
+    """The speed's name ("" while no table maps the store's method): the edit form's choice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +115,7 @@ class NamedOrder:
     status_label: str
     age_days: int
     note: str = ""
+    rush: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +130,9 @@ class DailySummary:
     late: list[NamedOrder]
     failed: list[NamedOrder]
     per_day: list[tuple[date, int]] = field(default_factory=list)
+    rush_received: int = 0
+    rush_waiting: list[NamedOrder] = field(default_factory=list)
+    """Rush orders not yet at their provider (held, needing design, failed, due)."""
 
 
 @dataclass(frozen=True, slots=True)

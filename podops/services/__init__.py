@@ -49,7 +49,6 @@ from podops.services.provider_answers import (
 )
 from podops.services.readiness import set_readiness
 from podops.services.receiving import ReceiveResult, receive_order, receive_orders
-from podops.services.shipping_speed import hold_for_shipping, set_shipping_speed
 from podops.services.shipping import (
     DuplicateTracking,
     complete,
@@ -57,6 +56,7 @@ from podops.services.shipping import (
     return_order,
     start_production,
 )
+from podops.services.shipping_speed import hold_for_shipping, set_shipping_speed
 from podops.services.submission import (
     begin_submit,
     confirm_claim,

@@ -18,8 +18,8 @@ from typing import Any
 from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import Store, utcnow
 from podops.routing import Route, ShopPolicy
-from podops.speeds import speed_at_receipt
 from podops.services.store_changes import STORE_CANCEL_STATUSES
+from podops.speeds import speed_at_receipt
 from podops.status import OrderStatus
 
 

@@ -38,9 +38,8 @@ def order_providers(order: Order) -> list[str]:
 
 def shipping_problem(order: Order, table: ShippingTable) -> str | None:
     """Why the order cannot go out at its speed, in words; None when it can."""
-    return table.problem(
-        order.shipping_speed, order.shipping_method_id, order.shipping_method, order_providers(order)
-    )
+    speed, providers = order.shipping_speed, order_providers(order)
+    return table.problem(speed, order.shipping_method_id, order.shipping_method, providers)
 
 
 def set_shipping_speed(
@@ -51,25 +50,8 @@ def set_shipping_speed(
     Refused with the reason when the order was submitted, the speed is unknown
     (the known ones are named), or the order's provider has no method for it."""
     order = get_order(session, reference, for_update=True)
-    status = OrderStatus(order.status)
-    if status not in BEFORE_SUBMISSION:
-        raise OrderLocked(
-            f"{order.label} is {status.label}; its shipping speed can no longer be changed "
-            "(its provider has the order)"
-        )
     table = policy.store(order.store.key).shipping
-    speed = " ".join(wanted.split()).lower()
-    refusal = table.refusal(speed)
-    if refusal is not None:
-        raise InvalidInput(f"{order.label}: {refusal}")
-    for provider in order_providers(order):
-        if table.provider_method(speed, provider) is None:
-            usable = [s for s in table.speeds if table.provider_method(s, provider) is not None]
-            raise InvalidInput(
-                f"{order.label} goes to {provider}, which has no method for {speed} "
-                f"(stores.{order.store.key}.shipping.providers.{provider}); "
-                f"speeds {provider} ships: {', '.join(usable) or 'none'}"
-            )
+    speed = check_speed(order, table, wanted)
     cleared = [p for p in order.problems if is_shipping_problem(p)]
     if speed == order.shipping_speed and not cleared:
         return False
@@ -86,6 +68,29 @@ def set_shipping_speed(
     if cleared and _held_only_for(order, cleared):
         release_order(session, order, actor)
     return True
+
+
+def check_speed(order: Order, table: ShippingTable, wanted: str) -> str:
+    """`wanted` as a speed this order may ship at, or the refusal in words (raised)."""
+    status = OrderStatus(order.status)
+    if status not in BEFORE_SUBMISSION:
+        raise OrderLocked(
+            f"{order.label} is {status.label}; its shipping speed can no longer be changed "
+            "(its provider has the order)"
+        )
+    speed = " ".join(wanted.split()).lower()
+    refusal = table.refusal(speed)
+    if refusal is not None:
+        raise InvalidInput(f"{order.label}: {refusal}")
+    for provider in order_providers(order):
+        if table.provider_method(speed, provider) is None:
+            usable = [s for s in table.speeds if table.provider_method(s, provider) is not None]
+            raise InvalidInput(
+                f"{order.label} goes to {provider}, which has no method for {speed} "
+                f"(stores.{order.store.key}.shipping.providers.{provider}); "
+                f"speeds {provider} ships: {', '.join(usable) or 'none'}"
+            )
+    return speed
 
 
 def hold_for_shipping(session: Session, order: Order, problem: str, actor: Actor) -> None:

@@ -69,6 +69,8 @@ def load_sheet_lines(
             Order.problems,
             Store.key,
             Order.held_from,
+            Order.shipping_speed,
+            Order.rush,
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
@@ -78,7 +80,8 @@ def load_sheet_lines(
     lines = []
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
-        (number, status, placed, submit, customer, country, problems, store, under) = row[8:]
+        (number, status, placed, submit, customer, country, problems, store, under) = row[8:17]
+        speed, rush = row[17:]
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -100,6 +103,8 @@ def load_sheet_lines(
                 personalization={k: str(v) for k, v in (personal or {}).items()},
                 preview=preview or "",
                 under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
+                shipping_speed=speed or "",
+                rush=bool(rush),
             )
         )
     return lines

@@ -18,8 +18,9 @@ from podops import services
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
+from podops.routing import ShopPolicy
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import FULFILLED, HOLD, NOTES, SheetLine
+from podops.sheet.rows import FULFILLED, HOLD, NOTES, SHIPPING, SheetLine
 from podops.status import OrderStatus
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
@@ -52,7 +53,10 @@ def apply_edits(
     fields: dict[str, str],
     actor: Actor,
     now: datetime,
+    *,
+    policy: ShopPolicy | None = None,
 ) -> EditResults:
+    """`policy` holds the stores' shipping tables (speeds typed in the shipping column)."""
     results = EditResults()
     for edit in edits:
         line = lines.get(edit.key)
@@ -60,7 +64,7 @@ def apply_edits(
             continue  # the line left the sheet (archived); its row is rewritten
         try:
             with db.unit_of_work() as session:
-                changed = apply_edit(session, edit, line, fields, actor)
+                changed = apply_edit(session, edit, line, fields, actor, policy)
         except PodopsError as exc:
             results.refused += 1
             shown = edit.new if len(edit.new) <= 80 else edit.new[:77] + "..."
@@ -75,7 +79,12 @@ def apply_edits(
 
 
 def apply_edit(
-    session: Session, edit: StaffEdit, line: SheetLine, fields: dict[str, str], actor: Actor
+    session: Session,
+    edit: StaffEdit,
+    line: SheetLine,
+    fields: dict[str, str],
+    actor: Actor,
+    policy: ShopPolicy | None = None,
 ) -> bool:
     """Bring the order to the state the edited cell asks for; False if already there."""
     if edit.new.lstrip().startswith("="):
@@ -97,6 +106,10 @@ def apply_edit(
         return False
     if edit.header == FULFILLED:
         return _fulfilled_by_shop(session, edit.new, line, actor)
+    if edit.header == SHIPPING:
+        return services.set_shipping_speed(
+            session, reference, edit.new, actor, policy or ShopPolicy({}, [])
+        )
     if edit.header == NOTES:
         return services.set_line_note(session, reference, line.position, edit.new, actor)
     name = fields.get(edit.header)

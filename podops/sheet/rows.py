@@ -28,6 +28,10 @@ PREVIEW = "preview"
 FULFILLED = "fulfilled by shop"
 """Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
 fulfilled by hand: it is completed, nothing is sent to a provider."""
+SHIPPING = "shipping"
+"""The speed the order ships at (`express`); staff type a speed of its store's table."""
+RUSH = "rush"
+"""`RUSH` on orders whose speed has its own countdown (read-only)."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -51,6 +55,8 @@ FIXED_HEADERS: tuple[str, ...] = (
     NOTES,
     PREVIEW,
     FULFILLED,
+    SHIPPING,
+    RUSH,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -83,6 +89,8 @@ TRACKING_HEADERS: tuple[str, ...] = (
     "quantity",
     "result",
 )
+
+RUSH_MARK = "RUSH"
 
 HELD_NEEDS_DESIGN = "on hold, needs design"
 """Status cell of a held order whose design was refused: the hold and the design apart."""
@@ -120,6 +128,9 @@ class SheetLine:
     """The line's preview image (a file name in the print-file folder, or a URL)."""
     under_hold: str = ""
     """A held order's status under its hold (`Order.held_from`): design readiness."""
+    shipping_speed: str = ""
+    """The order's speed ("" while no table maps the store's method)."""
+    rush: bool = False
 
     @property
     def status_text(self) -> str:
@@ -153,7 +164,7 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, FULFILLED, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, SHIPPING, *extra}),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD}),
         text_columns=frozenset({FULFILLED}),
@@ -247,6 +258,8 @@ def build_row(
         safe_text(line.note),
         link(line.preview) if link is not None and line.preview else "",
         "",
+        line.shipping_speed,
+        RUSH_MARK if line.rush else "",
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row

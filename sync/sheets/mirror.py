@@ -20,6 +20,7 @@ from podops.errors import DomainRefusal
 from podops.events import Actor, Channel
 from podops.models import SyncState, utcnow
 from podops.ports.sheet import ReadRange, SheetStats, Spreadsheet, TabMissing, TabSpec
+from podops.routing import ShopPolicy
 from podops.settings import Settings
 from podops.sheet.data import load_sheet_lines
 from podops.sheet.edits import EditResults, apply_edits
@@ -147,6 +148,8 @@ class SheetMirror:
         self.clock = clock
         self.links = links if links is not None else preview_links(settings)
         self._rows = RowCache()
+        self.policy = ShopPolicy.from_settings(settings)
+        """The stores' shipping tables, for speeds typed in the shipping column."""
 
     def _snapshot(self) -> OrdersSnapshot:
         with self.db.unit_of_work() as session:
@@ -227,7 +230,9 @@ class SheetMirror:
         lines = self._lines(now, keys={edit.key for edit in edits})
         fields = field_headers(personalization_fields(self.settings, lines, snapshot.headers))
         lines_by_key = {line.key: line for line in lines}
-        return apply_edits(self.db, edits, lines_by_key, fields, SHEET_ACTOR, now)
+        return apply_edits(
+            self.db, edits, lines_by_key, fields, SHEET_ACTOR, now, policy=self.policy
+        )
 
     def _read(
         self,

@@ -33,9 +33,7 @@ def upgrade() -> None:
             sa.Column("shipping_method", sa.String(length=200), nullable=False, server_default="")
         )
         batch.add_column(sa.Column("shipping_speed", sa.String(length=32), nullable=True))
-        batch.add_column(
-            sa.Column("rush", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch.add_column(sa.Column("rush", sa.Boolean(), nullable=False, server_default=sa.false()))
     orders = sa.table("orders", sa.column("shipping_speed", sa.String))
     op.execute(orders.update().values(shipping_speed="standard"))
 
