@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from podops.cli.stores_shipping import gap_lines
 from podops.cli.styled import styled
 from podops.models import utcnow
 from podops.runtime import status_report
@@ -109,6 +110,8 @@ def status_command() -> None:
     for key, synced, error in report.stores:
         stores.add_row(key, _ago(synced, now), error or "")
     out.print(stores)
+    for line in gap_lines(rt.settings):
+        out.print(line)
     counts = ", ".join(f"{s.label} {n}" for s, n in sorted(report.counts.items())) or "no orders"
     out.print(f"Orders: {counts}")
     backlog = {k: v for k, v in report.backlog.items() if k != "dead" and v}

@@ -1,5 +1,6 @@
 """`podops stores check`: which personalization keys a store's recent orders carry,
-and which configured field each one fills (or why none), before orders wait for staff."""
+and which configured field each one fills (or why none), and which shipping methods
+they carry and the speed each becomes, before orders wait for staff."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from podops.cli.stores_shipping import gap_lines, methods_table
 from podops.cli.styled import styled
 from podops.errors import ConfigError
 
@@ -34,6 +36,8 @@ def check_command(
     rt = runtime()
     name = _chosen(rt.settings.stores, store)
     config = rt.settings.stores[name]
+    for line in gap_lines(rt.settings, name):
+        out.print(line)
     client = rt.store_client(name)
     if not isinstance(client, WooCommerceStore):
         raise ConfigError(f"store {name!r} is {config.platform}: only WooCommerce stores are read")
@@ -42,6 +46,7 @@ def check_command(
     out.print(_table(name, rows))
     for line in _notes(config, rows):
         out.print(line)
+    out.print(methods_table(name, latest, rt.policy))
     unmapped = sum(1 for row in rows if not row.found.found)
     out.print(
         f"{len(latest)} order(s) read from {name}: {len(rows)} key(s), "

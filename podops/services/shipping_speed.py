@@ -105,10 +105,10 @@ def _move_countdown(order: Order, hours: float) -> None:
     """Shift the countdown's end by `hours` (a held order: the time it has left)."""
     if not hours:
         return
-    if OrderStatus(order.status) == OrderStatus.ON_HOLD:
-        if order.hold_remaining_s is not None:
-            order.hold_remaining_s = max(0, order.hold_remaining_s + math.ceil(hours * 3600))
-    elif order.submit_at is not None:
+    held = OrderStatus(order.status) == OrderStatus.ON_HOLD
+    if held and order.hold_remaining_s is not None:
+        order.hold_remaining_s = max(0, order.hold_remaining_s + math.ceil(hours * 3600))
+    elif order.submit_at is not None:  # (held at receipt: release keeps this end)
         order.submit_at = order.submit_at + timedelta(hours=hours)
 
 
