@@ -76,7 +76,7 @@ def print_order_list(console: Console, orders: list[Order]) -> None:
     table = Table(show_edge=False, pad_edge=False)
     columns = ("Order", "Store", "Status", "Customer", "Items", "Placed", "Submit", "Ships")
     for column in (*columns, "Flags"):
-        table.add_column(column, overflow="fold")
+        table.add_column(column, overflow="fold", no_wrap=column == "Ships")
     for order in orders:
         table.add_row(
             order.number,
