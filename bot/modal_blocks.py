@@ -87,7 +87,7 @@ def shipping_block(card: OrderCard, speeds: Sequence[str]) -> Block:
     chosen = next((o for o in options if o["value"] == card.speed), None)
     if chosen is not None:
         element["initial_option"] = chosen
-    label = f"Shipping speed (paid: {card.shipping})" if card.shipping else "Shipping speed"
+    label = f"Shipping speed (now: {card.shipping})" if card.shipping else "Shipping speed"
     return {
         "type": "input",
         "block_id": SHIPPING_BLOCK,
