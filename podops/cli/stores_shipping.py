@@ -33,9 +33,7 @@ def methods_table(store: str, orders: list[dict[str, Any]], policy: ShopPolicy) 
 
     counted: Counter[tuple[str, str]] = Counter(shipping_line(o, []) for o in orders)
     shipping = policy.store(store).shipping
-    table = Table(
-        title=Text(f"Shipping methods in {store}"), show_edge=False, title_justify="left"
-    )
+    table = Table(title=Text(f"Shipping methods in {store}"), show_edge=False, title_justify="left")
     for column in ("Method id", "Title", "Orders", "Speed"):
         table.add_column(column, overflow="fold")
     for (method_id, title), count in counted.most_common():

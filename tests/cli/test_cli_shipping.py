@@ -82,7 +82,8 @@ def test_show_and_list_flag_rush_orders_and_name_the_speed(
     assert "Ships:    no speed for 'Overnight Air': set it" in out
     assert "shipping method 'Overnight Air' has no mapping for cc" in out
     assert main(["orders", "list"]) == 0
-    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line[:1] == "S"}
+    lines = capsys.readouterr().out.splitlines()
+    rows = {line.split()[0]: line for line in lines if line[:1] == "S"}
     assert "express RUSH" in rows["S2"] and "RUSH" not in rows["S1"]
 
 
@@ -145,7 +146,7 @@ def test_config_mistakes_are_named_at_load(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     broken = CONFIG.replace('"Express Shipping" = "express"', '"Express Shipping" = "expres"')
-    broken = broken.replace("[stores.main.shipping.providers.cc]", "[stores.main.shipping.providers.ups]")
+    broken = broken.replace("shipping.providers.cc]", "shipping.providers.ups]")
     broken += '\n[[routing]]\nsku = "TEE-*"\nprovider = "cc"\ncountries = ["EU", "XX"]\n'
     Path("podops.toml").write_text(broken)
     assert main(["orders", "list"]) == 2

@@ -12,8 +12,8 @@ from podops import services
 from podops.models import Event
 from podops.routing import ShopPolicy
 from podops.settings import StoreConfig
-from podops.shipping_settings import ShippingConfig
 from podops.sheet.rows import ORDERS, RUSH, SHIPPING
+from podops.shipping_settings import ShippingConfig
 from tests import factories
 from tests.sheet.conftest import SheetEnv
 
@@ -48,10 +48,8 @@ def test_the_tab_shows_the_speed_and_flags_rush_orders(shipping_env: SheetEnv) -
     for line in ("01", "02"):
         assert shipping_env.row_of(f"{rush}-{line}")[SHIPPING] == "express"
         assert shipping_env.row_of(f"{rush}-{line}")[RUSH] == "RUSH"
-    assert (shipping_env.row_of(f"{calm}-01")[SHIPPING], shipping_env.row_of(f"{calm}-01")[RUSH]) == (
-        "standard",
-        "",
-    )
+    calm_row = shipping_env.row_of(f"{calm}-01")
+    assert (calm_row[SHIPPING], calm_row[RUSH]) == ("standard", "")
 
 
 def test_typing_a_speed_sets_it_for_the_whole_order(shipping_env: SheetEnv) -> None:
