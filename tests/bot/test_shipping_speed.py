@@ -4,12 +4,15 @@ order may not ship at (nothing changes), saves a good one; cards flag rush order
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.blocks import summary_blocks
 from podops import services
+from podops.ports.notify import DailySummary, NamedOrder
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
 from podops.settings import RoutingRule
@@ -102,3 +105,15 @@ def test_a_store_without_a_table_offers_no_choice(
     wait_for(lambda: fake_slack.calls_to("views.open"))
     view = fake_slack.calls_to("views.open")[0].params["view"]
     assert all(b.get("block_id") != "shipping" for b in view["blocks"])
+
+
+def test_the_daily_summary_lists_rush_orders_not_yet_at_their_provider() -> None:
+    waiting = NamedOrder("1234", "Ana <b>", "on hold", 0, "needs attention", rush=True)
+    summary = DailySummary(
+        day=date(2026, 12, 1), received=5, submitted=3, shipped=1, cancelled=0,
+        submit_failures=0, pending_by_age={}, late=[], failed=[],
+        rush_received=2, rush_waiting=[waiting],
+    )  # fmt: skip
+    text = card_text(summary_blocks(summary))
+    assert ":zap: *RUSH* orders received 2; not yet at their provider:" in text
+    assert "• :zap: *RUSH* *1234* Ana &lt;b&gt; — on hold, 0d — needs attention" in text
