@@ -24,7 +24,6 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
-    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -130,7 +129,7 @@ class Order(Base):
     shipping_speed: Mapped[str | None] = mapped_column(String(32))
     """The speed the store's table maps it to, or staff set (`podops.speeds`); None: no
     table maps the store's method (the order waits for a person)."""
-    rush: Mapped[bool] = mapped_column(default=False, server_default=false())
+    rush: Mapped[bool] = mapped_column(default=False, server_default="0")
     """Its speed has its own countdown (a rush speed): flagged on every card and row."""
     problems: Mapped[list[Any]] = mapped_column(default=list)
     note: Mapped[str] = mapped_column(Text, default="")

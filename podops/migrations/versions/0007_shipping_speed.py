@@ -11,6 +11,8 @@ Create Date: 2026-12-01 09:00:00
 - rush: the speed has its own countdown; cards and rows flag it.
 
 Orders received before this revision shipped standard, so they read as standard.
+Every column is added in place (ALTER TABLE ADD COLUMN): on SQLite a batch rebuild
+of `orders` with foreign keys on would cascade-delete its line items and events.
 """
 
 from __future__ import annotations
@@ -33,14 +35,13 @@ def upgrade() -> None:
             sa.Column("shipping_method", sa.String(length=200), nullable=False, server_default="")
         )
         batch.add_column(sa.Column("shipping_speed", sa.String(length=32), nullable=True))
-        batch.add_column(sa.Column("rush", sa.Boolean(), nullable=False, server_default=sa.false()))
+        batch.add_column(sa.Column("rush", sa.Boolean(), nullable=False, server_default="0"))
     orders = sa.table("orders", sa.column("shipping_speed", sa.String))
     op.execute(orders.update().values(shipping_speed="standard"))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("orders") as batch:
-        batch.drop_column("rush")
-        batch.drop_column("shipping_speed")
-        batch.drop_column("shipping_method")
-        batch.drop_column("shipping_method_id")
+    # Dropped in place, not in batch mode: rebuilding `orders` on SQLite (foreign keys
+    # on) would cascade-delete every line item and event.
+    for column in ("rush", "shipping_speed", "shipping_method", "shipping_method_id"):
+        op.drop_column("orders", column)
