@@ -76,3 +76,28 @@ def test_stores_check_needs_a_woocommerce_store(
     )
     assert main(["-c", str(path), "stores", "check", "--store", "demo"]) == 2
     assert "only WooCommerce stores are read" in capsys.readouterr().err
+
+
+def test_stores_check_shows_the_shipping_methods_and_the_table_s_gaps(
+    config: Path, shop: FakeWooCommerce, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with config.open("a", encoding="utf-8") as handle:
+        handle.write(
+            '[stores.main.shipping]\nmethods = { "flat_rate:2" = "express" }\n'
+            "speeds = { express = { countdown_hours = 1 } }\n"
+            '[providers.cc]\nkind = "customcat"\n[providers.manual]\nkind = "manual"\n'
+            '[[routing]]\nsku = "*"\nprovider = "cc"\n'
+        )
+    for number, (method, title) in enumerate(
+        [("flat_rate", "Express"), ("flat_rate", "Express"), ("ups", "[red]Air[/red]")], 1001
+    ):
+        order = sample_order(number)
+        order["shipping_lines"] = [{"method_id": method, "instance_id": "2", "method_title": title}]
+        shop.add(order)
+    assert main(["-c", str(config), "stores", "check"]) == 0
+    lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    assert "shipping: stores.main.shipping.providers.cc: no method for express; such orders" in (
+        " ".join(lines)
+    )
+    assert "flat_rate:2 │ Express │ 2 │ express (rush)" in lines
+    assert "ups:2 │ [red]Air[/red] │ 1 │ not mapped: such orders are held" in lines
