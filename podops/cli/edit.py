@@ -56,11 +56,13 @@ def edit_command(
     rt = runtime()
     rt.db.check()
     actor = cli_actor()
-    if SHIPPING_FIELD in fields:
-        set_speed(rt, number, fields.pop(SHIPPING_FIELD), actor)
-        if not fields:
-            return
-    position, label, late_provider = _target(rt, number, line)
+    speed = fields.pop(SHIPPING_FIELD, None)
+    target = _target(rt, number, line) if fields else None  # a usage error changes nothing
+    if speed is not None:
+        set_speed(rt, number, speed, actor)
+    if target is None:
+        return
+    position, label, late_provider = target
     if late_provider is not None:
         _edit_submitted(rt, number, {position: fields}, actor)
         return

@@ -166,3 +166,11 @@ def test_status_lists_the_speeds_a_provider_has_no_method_for(
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "shipping: stores.main.shipping.providers.cc: no method for overnight" in out
+
+
+def test_a_usage_error_beside_the_speed_changes_nothing(
+    rt: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["edit", "S1", "shipping=express", "name=Bo"]) == 2
+    assert "say which with --line" in capsys.readouterr().err
+    assert _order(rt, "S1").shipping_speed == "standard"
