@@ -16,6 +16,8 @@ class EditForm:
     changes: dict[int, dict[str, str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     first_block: str = ""
+    blocks: dict[int, str] = field(default_factory=dict)
+    """Line position -> the block of its first changed field (where its error shows)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
@@ -49,6 +51,7 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
                 )
             elif text != current.get(position, {}).get(name, ""):
                 form.changes.setdefault(position, {})[name] = text
+                form.blocks.setdefault(position, block_id)
     return form
 
 

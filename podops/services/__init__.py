@@ -9,6 +9,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
                      what each becomes (lines, problems, first status)
 - `store_changes`    a known order changed in its shop (cancelled, held, back)
 - `orders`           staff actions before submission: hold, release, cancel, edit
+- `field_edits`      staff edits of a line's fields, limited to its template's fields
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `designs`          print files recorded on lines, render refusals, late designs
 - `readiness`        whether a due order has its print files (problems on the order)
@@ -27,6 +28,7 @@ from podops.services.designs import (
     record_render_refusal,
     release_design_hold,
 )
+from podops.services.field_edits import FieldEdit, edit_fields
 from podops.services.fulfilled_by_shop import record_fulfilled_by_shop
 from podops.services.lookup import find_orders, get_order
 from podops.services.notes import line_note, set_line_note
@@ -68,6 +70,7 @@ from podops.services.submission import (
 __all__ = [
     "AcceptedEdit",
     "DuplicateTracking",
+    "FieldEdit",
     "PlannedParcel",
     "ReceiveResult",
     "begin_submit",
@@ -77,6 +80,7 @@ __all__ = [
     "confirm_claim",
     "design_ready",
     "drop_claim",
+    "edit_fields",
     "edit_personalization",
     "find_orders",
     "flag_design",
