@@ -9,8 +9,8 @@ from podops import services
 from podops.fulfillment.roster import ProviderRoster
 from podops.ports.fulfillment import ProviderOrder, SubmitRequest
 from podops.routing import ShopPolicy, StorePolicy
-from podops.settings import RoutingRule
 from podops.runtime.root import Runtime
+from podops.settings import RoutingRule
 from podops.status import OrderStatus
 from providers.sandbox_provider import SandboxProvider
 from sync.notify_job import drain

@@ -16,9 +16,8 @@ from podops.incoming import IncomingLineItem
 from podops.models import Event, utcnow
 from podops.runtime.root import Runtime
 from podops.status import OrderStatus
-from render.sample_photo import make_sample_photo
 from tests.factories import SYSTEM, incoming
-from tests.render.render_test_support import Reply, jpeg_bytes, local_server
+from tests.field_templates import photo_host, write_templates
 
 CONFIG = """
 timezone = "UTC"
@@ -48,69 +47,12 @@ output_dir = "print-files"
 allow_loopback_image_hosts = true
 """
 
-# Small copies of the shipped tee and mug (low DPI keeps the renders quick).
-TEE = """
-name = "Test tee (15 x 18 in)"
-noun = "tee"
-width_in = 15
-height_in = 18
-dpi = 20
-
-[[layers]]
-type = "image"
-field = "photo"
-box = { x = 3.0, y = 1.5, width = 9.0, height = 9.0 }
-mask = "circle"
-
-[[layers]]
-type = "text"
-field = "name"
-size_pt = 110
-min_size_pt = 30
-box = { x = 0.75, y = 11.5, width = 13.5, height = 2.6 }
-
-[[layers]]
-type = "text"
-field = "message"
-size_pt = 56
-min_size_pt = 20
-box = { x = 0.75, y = 14.4, width = 13.5, height = 1.6 }
-required = false
-"""
-MUG = """
-name = "Test mug (8.5 x 3.5 in)"
-noun = "mug"
-width_in = 8.5
-height_in = 3.5
-dpi = 30
-background = "#ffffff"
-
-[[layers]]
-type = "image"
-field = "photo"
-box = { x = 0.35, y = 0.35, width = 2.8, height = 2.8 }
-
-[[layers]]
-type = "text"
-field = "message"
-size_pt = 40
-min_size_pt = 10
-box = { x = 3.6, y = 0.35, width = 4.55, height = 2.8 }
-multiline = true
-"""
 NUMBER = "T7001"
 
 
 @pytest.fixture
 def photos() -> Iterator[str]:
-    """A photo host: two different photos, a web page and a link that is gone."""
-    jpeg = {"Content-Type": "image/jpeg"}
-    routes = {
-        "/ana.jpg": Reply(headers=jpeg, body=jpeg_bytes(make_sample_photo((300, 300), seed=1))),
-        "/new.jpg": Reply(headers=jpeg, body=jpeg_bytes(make_sample_photo((300, 300), seed=5))),
-        "/page.jpg": Reply(headers={"Content-Type": "text/html"}, body=b"<html>sold out</html>"),
-    }
-    with local_server(routes) as base:
+    with photo_host() as base:
         yield base
 
 
@@ -122,9 +64,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, photos: s
     monkeypatch.setenv("PODOPS_DATABASE__URL", db_url)
     monkeypatch.delenv("PODOPS_CONFIG", raising=False)
     Path("podops.toml").write_text(CONFIG)
-    Path("var/templates").mkdir(parents=True)
-    Path("var/templates/tee.toml").write_text(TEE)
-    Path("var/templates/mug.toml").write_text(MUG)
+    write_templates(Path("var/templates"))
     rt = Runtime.from_config(Path("podops.toml"))
     photo = {"photo": f"{photos}/ana.jpg"}
     items = [
