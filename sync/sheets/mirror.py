@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from podops.db import Database
 from podops.errors import DomainRefusal
 from podops.events import Actor, Channel
-from podops.meta_keys import KeyMatcher
 from podops.models import SyncState, utcnow
 from podops.ports.sheet import ReadRange, SheetStats, Spreadsheet, TabMissing, TabSpec
 from podops.settings import PersonalizationMapping, Settings
@@ -112,17 +111,35 @@ def personalization_fields(
     names: dict[str, None] = {}
     for mapping in _mappings(settings):
         names.update(dict.fromkeys([*mapping.fields.values(), *mapping.images.values()]))
-    retired = {_field_name(h) for h in retired_columns(settings, previous)}
+    meta = MetaKeys(settings)
     for line in lines:
-        names.update(dict.fromkeys(n for n in line.personalization if n not in retired))
+        names.update(dict.fromkeys(n for n in line.personalization if meta.field_for(n) is None))
     # Fields shown before are found by header, not position: a sheet written before a
     # fixed column was added has its first field where that column now goes.
     shown = [
-        _field_name(h) for h in previous if h not in FIXED_HEADERS and _field_name(h) not in retired
+        _field_name(h)
+        for h in previous
+        if h not in FIXED_HEADERS and meta.field_for(_field_name(h)) is None
     ]
     ordered = [*shown, *sorted(n for n in names if n not in shown)]
     headers = field_headers(ordered)
     return list(headers.values())
+
+
+class MetaKeys:
+    """The stores' meta keys, to tell a column named after one from a field column."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._keys: dict[str, str] = {}
+        for mapping in _mappings(settings):
+            for key, name in {**mapping.fields, **mapping.images}.items():
+                self._keys.setdefault(key, name)
+        self._ours = set(self._keys.values())
+
+    def field_for(self, name: str) -> str | None:
+        """The field the store's meta key `name` fills (exactly as configured); None for
+        our own field names and for names that are no meta key."""
+        return None if name in self._ours else self._keys.get(name)
 
 
 def retired_columns(settings: Settings, previous: list[str]) -> dict[str, str]:
@@ -130,20 +147,10 @@ def retired_columns(settings: Settings, previous: list[str]) -> dict[str, str]:
     beside "name"), with why an edit typed there is refused. Such a column was always
     empty and what was typed in it printed nothing; the next cycle removes it (the
     columns after it move left) and refuses what was typed in it, beside the row."""
-    fields: dict[str, str] = {}
-    images: dict[str, str] = {}
-    for mapping in _mappings(settings):
-        fields.update(mapping.fields)
-        images.update(mapping.images)
-    ours = {*fields.values(), *images.values()}
-    matcher = KeyMatcher(fields, images)
+    meta = MetaKeys(settings)
     retired: dict[str, str] = {}
     for header in previous:
-        name = _field_name(header)
-        if header in FIXED_HEADERS or name in ours:
-            continue
-        found = matcher.match(name)
-        target = found.field or found.image
+        target = None if header in FIXED_HEADERS else meta.field_for(_field_name(header))
         if target is not None:
             retired[header] = (
                 f"{header!r} is the store's name for the field {target!r}, not a field podops "
