@@ -161,3 +161,22 @@ def test_a_field_the_template_lacks_is_refused_with_the_templates_fields(
     err = capsys.readouterr().err
     assert "this tee prints no nickname (its fields: name, message, photo (a photo link))" in err
     assert _line(shop, 1) == before  # not even the name: nothing is half-saved
+
+
+def test_a_new_photo_after_submission_goes_to_a_provider_that_takes_design_changes(
+    shop: Runtime, photos: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["edit", NUMBER, "--line", "2", "name="]) == 0
+    assert main(["submit", NUMBER]) == 0
+    capsys.readouterr()
+    assert main(["edit", NUMBER, "--line", "1", "nickname=Bo"]) == 1
+    assert "this tee prints no nickname" in capsys.readouterr().err
+    sent = _line(shop, 1)[2]
+
+    assert main(["edit", NUMBER, "--line", "1", f"photo={photos}/new.jpg"]) == 0
+
+    assert f"Sent the new design of order {NUMBER} to sandbox." in capsys.readouterr().out
+    _, images, printed = _line(shop, 1)
+    assert images == {"photo": f"{photos}/new.jpg"} and printed not in (None, sent)
+    with shop.db.unit_of_work() as session:
+        assert OrderStatus(services.get_order(session, NUMBER).status) == OrderStatus.SUBMITTED
