@@ -53,7 +53,7 @@ def _line(env: SheetEnv, number: str, position: int) -> tuple[dict, dict]:
 
 
 def test_a_value_for_a_field_the_product_lacks_is_refused_beside_the_row(
-    env: SheetEnv, policy: ShopPolicy, photos: str
+    env: SheetEnv, policy: ShopPolicy
 ) -> None:
     number = factories.received_order(env.db, policy)  # line 2: a mug without a name
     env.cycle()
