@@ -174,8 +174,7 @@ def demo_command(
     if result.fixed:
         out.print(
             f"Staff fixed the design of {len(result.fixed)} order(s) (typed a missing message, "
-            "or emptied a name the mug does not print): "
-            + ", ".join(result.fixed),
+            "or emptied a name the mug does not print): " + ", ".join(result.fixed),
             markup=False,
             soft_wrap=True,
         )
