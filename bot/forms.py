@@ -21,6 +21,8 @@ class EditForm:
     first_block: str = ""
     speed: str = ""
     """The shipping speed chosen ("" : the form had no choice or none was made)."""
+    blocks: dict[int, str] = field(default_factory=dict)
+    """Line position -> the block of its first changed field (where its error shows)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
@@ -57,6 +59,7 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
                 )
             elif text != current.get(position, {}).get(name, ""):
                 form.changes.setdefault(position, {})[name] = text
+                form.blocks.setdefault(position, block_id)
     return form
 
 

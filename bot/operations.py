@@ -21,6 +21,7 @@ from podops.fulfillment.late_design import accepts_design_changes, change_submit
 from podops.models import Order
 from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
+from podops.services.field_edits import FieldEdit
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
 
@@ -156,20 +157,25 @@ class Operations:
         speed: str = "",
     ) -> Reply:
         """Save the shipping speed and edited fields, re-render those lines, queue the
-        new previews."""
+        new previews.
+
+        Every line's change is checked first (its template's fields, photo links
+        fetched and decoded): one refusal saves nothing."""
+        checked = self.runtime.field_checks.check_lines(reference, changes)
         if self.late_design_provider(reference) is not None:
-            return self._edit_after_submission(reference, changes, actor, key)
+            return self._edit_after_submission(reference, checked, actor, key)
         shipped = self._set_speed(reference, speed, actor) if speed else ""
         if shipped and not changes:
             return Reply(shipped)
         with self.runtime.db.unit_of_work() as session:
-            for position, fields in sorted(changes.items()):
-                order = services.edit_personalization(session, reference, position, fields, actor)
+            for edit in checked:
+                services.edit_fields(session, edit, actor)
             order = services.get_order(session, reference)
             number = order.number
-        if not changes:
+        edited = [edit.position for edit in checked if not edit.empty]
+        if not edited:
             return Reply(f"Nothing changed on order {number}.")
-        outcomes = self.runtime.print_files.render_order(reference, actor, sorted(changes))
+        outcomes = self.runtime.print_files.render_order(reference, actor, edited)
         previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
@@ -195,7 +201,7 @@ class Operations:
         return text if changed else ""
 
     def _edit_after_submission(
-        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+        self, reference: str, changes: list[FieldEdit], actor: Actor, key: str
     ) -> Reply:
         """Render aside, send to the provider, record only what it accepted."""
         change = change_submitted_design(

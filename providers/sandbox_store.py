@@ -198,11 +198,13 @@ class SandboxStore:
         order = _order_json(slot, rng, created, modified, status, rng.random(), photo_url)
         if slot == opening:
             _needs_a_message(order, rng)
+            _add_a_named_mug(order, slot, photo_url)
         return order
 
     def _opening_slot(self) -> int | None:
         """The first whole slot after the shop opened: its order always waits for
-        staff (a mug without its message), so a test-mode run shows the staff edit."""
+        staff (a mug without its message, and a mug whose customer also wrote a name
+        the mug does not print), so a test-mode run shows both staff edits."""
         opened = self.config.sandbox_opened_at
         if opened is None:
             return None
@@ -311,9 +313,24 @@ def _needs_a_message(order: dict[str, Any], rng: random.Random) -> None:
     item = order["line_items"][0]
     item.update(sku=sku, name=name, price=float(price))
     item["subtotal"] = item["total"] = f"{float(price) * item['quantity']:.2f}"
-    item["meta_data"] = [m for m in item["meta_data"] if m["key"] != "Message"]
+    item["meta_data"] = [m for m in item["meta_data"] if m["key"] not in ("Message", "Name")]
     order["status"] = "processing"
     order["date_modified_gmt"] = order["date_created_gmt"]
+    total = sum(float(i["subtotal"]) for i in order["line_items"]) + 4.90
+    order["total"] = f"{total:.2f}"
+
+
+def _add_a_named_mug(order: dict[str, Any], slot: int, photo_url: str) -> None:
+    """Add a mug whose customer wrote a name (the mug prints none: staff decide)."""
+    sku, name, price = next(p for p in PRODUCTS if p[0] == "MUG-11OZ")
+    first = str(order["billing"]["first_name"])
+    meta = [
+        {"id": 1, "key": "Name", "value": first.upper()},
+        {"id": 2, "key": "Message", "value": MESSAGES[slot % len(MESSAGES)]},
+        {"id": 3, "key": "Photo", "value": photo_url},
+    ]
+    line = {"id": slot * 10 + 9, "sku": sku, "name": name, "quantity": 1, "price": float(price)}
+    order["line_items"].append({**line, "subtotal": price, "total": price, "meta_data": meta})
     total = sum(float(i["subtotal"]) for i in order["line_items"]) + 4.90
     order["total"] = f"{total:.2f}"
 
@@ -321,7 +338,10 @@ def _needs_a_message(order: dict[str, Any], rng: random.Random) -> None:
 def _item(slot: int, n: int, rng: random.Random, first: str, photo_url: str) -> dict[str, Any]:
     sku, name, price = rng.choice(PRODUCTS)
     quantity = rng.choice((1, 1, 1, 2, 3))
-    meta: list[dict[str, Any]] = [{"id": 1, "key": "Name", "value": first.upper()}]
+    # A mug's product page asks for no name (it prints none); now and then a customer
+    # finds a way to send one anyway, and staff decide (the order waits in needs design).
+    named = not sku.startswith("MUG") or (slot + n) % 7 == 0
+    meta: list[dict[str, Any]] = [{"id": 1, "key": "Name", "value": first.upper()}] if named else []
     # Mugs print the message, so a customer who skipped it needs staff (as in real shops).
     if rng.random() < (0.85 if sku.startswith("MUG") else 0.5):
         meta.append({"id": 2, "key": "Message", "value": rng.choice(MESSAGES)})

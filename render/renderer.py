@@ -17,6 +17,7 @@ from PIL import Image
 from podops.errors import RenderRefused
 from podops.refs import print_file_stem
 from render.compose import compose
+from render.design_checks import refuse_unprinted
 from render.export import encode_print_file, make_preview, store_revision
 from render.images import FetchPolicy, decode_image, fetch_image
 from render.photo_decode import LAZY_DECODE_BYTES, decode_cost, return_freed_memory
@@ -92,6 +93,7 @@ class PrintFileRenderer:
     ) -> RenderedFile:
         """Fetch the photos, render, and store a new revision of the print file."""
         template = self.template(product_key)
+        refuse_unprinted(template, personalization, image_urls)  # a filled field must print
         photos: dict[str, bytes] = {}
         for layer in template.layers:
             if isinstance(layer, ImageLayer):

@@ -9,6 +9,7 @@ production).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -142,6 +143,12 @@ class ProductTemplate(_Strict):
     background: str = "transparent"
     format: Literal["png", "jpeg"] = "png"
     layers: list[Layer] = Field(min_length=1)
+    noun: str | None = Field(default=None, min_length=1, max_length=40)
+    """What staff call the product in sentences ("mug": "this mug prints no name");
+    by default the template's name without its sizes in parentheses."""
+    ignore: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
+    """Fields customers may fill that this product knowingly does not print (a gift
+    note): without this, a filled field the template has no layer for stops the order."""
 
     _artwork: dict[str, Image.Image] = PrivateAttr(default_factory=dict)
     _typefaces: dict[str, Typeface] = PrivateAttr(default_factory=dict)
@@ -169,6 +176,11 @@ class ProductTemplate(_Strict):
         duplicates = sorted({name for name in fields if fields.count(name) > 1})
         if duplicates:
             raise ValueError(f"field names {duplicates} are used twice; expected unique names")
+        printed = sorted(set(fields) & set(self.ignore))
+        if printed:
+            raise ValueError(
+                f"ignore lists {printed}, which layers print; expected only fields no layer prints"
+            )
         if self.format == "jpeg" and self.transparent:
             raise ValueError("format 'jpeg' cannot keep a transparent background; use 'png'")
         return self
@@ -176,6 +188,13 @@ class ProductTemplate(_Strict):
     @property
     def transparent(self) -> bool:
         return self.background == "transparent"
+
+    @property
+    def product_noun(self) -> str:
+        """`noun`, or the name without parentheses: "Name tag (2 x 1 in)" -> "name tag"."""
+        if self.noun:
+            return self.noun
+        return re.sub(r"\s*\([^)]*\)", "", self.name).strip().lower() or self.key
 
     @property
     def size_px(self) -> tuple[int, int]:

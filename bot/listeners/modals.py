@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -10,7 +11,9 @@ from slack_sdk.errors import SlackApiError
 from bot import modal_blocks
 from bot.app import Bot
 from bot.blocks import Block
+from bot.field_form import form_values
 from podops.errors import PodopsError
+from podops.ports.notify import OrderCard
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -39,10 +42,23 @@ def open_edit_modal(
             f"Order {card.number} is already at {provider}. Saving renders the new design and "
             f"sends it to {provider}, which takes it only until production starts."
         )
+    try:
+        card = with_template_fields(card, form_values(bot.runtime, card.reference))
+    except PodopsError as exc:
+        return f":no_entry: {exc.message}"
     metadata = {"reference": card.reference, "channel": channel}
     speeds = [] if note else bot.runtime.policy.store(card.store).shipping.speeds
     view = modal_blocks.edit_modal(card, metadata, note=note, speeds=speeds)
     return _open(client, trigger_id, view)
+
+
+def with_template_fields(card: OrderCard, values: dict[int, dict[str, str]]) -> OrderCard:
+    """The card with each line's form fields (`bot.field_form`) as its personalization."""
+    items = [
+        replace(item, personalization=values.get(modal_blocks.position(item), {}))
+        for item in card.items
+    ]
+    return replace(card, items=items)
 
 
 def open_cancel_modal(

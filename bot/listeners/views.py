@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
+from bot.field_form import form_values
 from bot.forms import SHIPPING_BLOCK, EditForm, read_edit_form, read_reason
 from bot.operations import Reply
 from bot.parsing import Command
@@ -39,12 +40,9 @@ def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
     with bot.runtime.db.unit_of_work() as session:
         order = services.get_order(session, reference)
         status, number = OrderStatus(order.status), order.number
-        fields = {
-            i.position: {k: str(v) for k, v in i.personalization.items()} for i in order.items
-        }
     if status not in BEFORE_SUBMISSION and bot.ops.late_design_provider(reference) is None:
         raise OrderLocked(f"order {number} is {status.label}; its design can no longer be changed")
-    return fields
+    return form_values(bot.runtime, reference)
 
 
 def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm:
@@ -58,6 +56,7 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     except PodopsError as exc:
         form.errors[first] = exc.message
         return form
+    check_template_fields(bot, reference, form)
     if form.speed:
         try:
             check_speed_choice(bot, reference, form.speed)
@@ -72,6 +71,16 @@ def check_speed_choice(bot: Bot, reference: str, speed: str) -> None:
         order = services.get_order(session, reference)
         table = bot.runtime.policy.store(order.store.key).shipping
         check_speed(order, table, speed)
+
+
+def check_template_fields(bot: Bot, reference: str, form: EditForm) -> None:
+    """A field the line's template does not print is an error on that line's input
+    (photo links are fetched later, after the ack: the reason is then told privately)."""
+    for position, fields in form.changes.items():
+        try:
+            bot.runtime.field_checks.check(reference, position, fields, fetch_photos=False)
+        except PodopsError as exc:
+            form.errors[form.blocks.get(position, form.first_block)] = exc.message
 
 
 def tell(

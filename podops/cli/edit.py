@@ -26,6 +26,7 @@ from podops.status import OrderStatus
 if TYPE_CHECKING:
     from podops.events import Actor
     from podops.runtime.root import Runtime
+    from podops.services.field_edits import FieldEdit
 
 
 def edit_command(
@@ -33,7 +34,9 @@ def edit_command(
     assignments: Annotated[
         list[str],
         typer.Argument(
-            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday"; '
+            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday" '
+            "photo=https://... (a photo field takes a link, checked before it is saved); "
+            "FIELD= empties a field the product does not print; "
             "shipping=SPEED sets the shipping speed (express...).",
             metavar="FIELD=VALUE...",
         ),
@@ -47,8 +50,10 @@ def edit_command(
 ) -> None:
     """Change an order line's personalization and render its print file again.
 
-    Prints the new preview; exits with 1 when the order refuses the change or a
-    line cannot be rendered (the reason is printed and recorded on the order).
+    Only the fields the line's template prints can be set (a photo field takes a
+    link, fetched and checked before it is saved). Prints the new preview; exits
+    with 1 when the change is refused or a line cannot be rendered (the reason is
+    printed and recorded on the order).
     """
     from podops.cli.main import out, runtime
 
@@ -58,16 +63,17 @@ def edit_command(
     actor = cli_actor()
     speed = fields.pop(SHIPPING_FIELD, None)
     target = _target(rt, number, line) if fields else None  # a usage error changes nothing
+    checked = rt.field_checks.check(number, target[0], fields) if target else None
     if speed is not None:
         set_speed(rt, number, speed, actor)
-    if target is None:
+    if target is None or checked is None:
         return
     position, label, late_provider = target
     if late_provider is not None:
-        _edit_submitted(rt, number, {position: fields}, actor)
+        _edit_submitted(rt, number, [checked], actor)
         return
     with rt.db.unit_of_work() as session:
-        services.edit_personalization(session, number, position, fields, actor)
+        services.edit_fields(session, checked, actor)
         order = services.get_order(session, number)
         stale = any(i.position == position and not i.print_file_current for i in order.items)
     if not stale:
@@ -126,9 +132,7 @@ def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, st
     return line, label, late
 
 
-def _edit_submitted(
-    rt: Runtime, reference: str, changes: dict[int, dict[str, str]], actor: Actor
-) -> None:
+def _edit_submitted(rt: Runtime, reference: str, changes: list[FieldEdit], actor: Actor) -> None:
     from podops.cli.main import out
 
     change = change_submitted_design(rt.follow_up, rt.print_files, reference, changes, actor)

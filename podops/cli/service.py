@@ -176,8 +176,8 @@ def demo_command(
     out.print(styled("\n[bold]Orders:[/bold] {}", counts))
     if result.fixed:
         out.print(
-            f"Staff typed the missing message on {len(result.fixed)} order(s): "
-            + ", ".join(result.fixed),
+            f"Staff fixed the design of {len(result.fixed)} order(s) (typed a missing message, "
+            "or emptied a name the mug does not print): " + ", ".join(result.fixed),
             markup=False,
             soft_wrap=True,
         )

@@ -14,7 +14,7 @@ provider with one design and podops another.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -33,8 +33,12 @@ from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
 from podops.refs import OrderRef
 from podops.services.designs import AcceptedEdit
+from podops.services.field_edits import FieldEdit, applied
 from podops.services.orders import clean_fields, line_of
 from podops.status import OrderStatus
+
+Changes = Mapping[int, Mapping[str, str]] | Sequence[FieldEdit]
+"""Checked edits, or plain text changes per line position."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +58,7 @@ class _Proposal:
     image_urls: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
+    photos_changed: bool = False
 
 
 def accepts_design_changes(
@@ -94,10 +99,13 @@ def change_submitted_design(
     follow_up: ProviderFollowUp,
     print_files: PrintFiles,
     reference: str,
-    changes: dict[int, dict[str, str]],
+    changes: Changes,
     actor: Actor,
 ) -> LateDesignChange:
-    """Render the edited lines, send the new design, record it once accepted."""
+    """Render the edited lines, send the new design, record it once accepted.
+
+    `changes`: checked edits (`FieldChecks.check`: template fields, photo links), or
+    plain text changes per line position."""
     with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, reference)
         order_id, label = order.id, order.label
@@ -109,7 +117,7 @@ def _change(
     follow_up: ProviderFollowUp,
     print_files: PrintFiles,
     reference: str,
-    changes: dict[int, dict[str, str]],
+    changes: Changes,
     actor: Actor,
 ) -> LateDesignChange:
     roster = follow_up.roster
@@ -139,7 +147,13 @@ def _change(
     with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, canonical, for_update=True)
         edits = [
-            AcceptedEdit(line_of(order, p.position), p.before, p.after, rendered[p.position])
+            AcceptedEdit(
+                line_of(order, p.position),
+                p.before,
+                p.after,
+                rendered[p.position],
+                images=p.image_urls if p.photos_changed else None,
+            )
             for p in proposals
         ]
         services.record_late_design(
@@ -165,19 +179,40 @@ def _check_changeable(order: Order, provider: FulfillmentProvider) -> None:
         )
 
 
-def _proposals(order: Order, changes: dict[int, dict[str, str]]) -> list[_Proposal]:
+def _proposals(order: Order, changes: Changes) -> list[_Proposal]:
     proposals = []
-    for position, fields in sorted(changes.items()):
-        item = line_of(order, position)
-        before = dict(item.personalization)
-        after = {**before, **clean_fields(fields)}
-        if after != before:
+    for edit in _as_edits(order, changes):
+        item = line_of(order, edit.position)
+        before, photos = dict(item.personalization), dict(item.image_urls)
+        after, new_photos = applied(edit, before, photos)
+        if after != before or new_photos != photos:
             proposals.append(
                 _Proposal(
-                    position, item.reference, item.product_key, dict(item.image_urls), before, after
+                    edit.position,
+                    item.reference,
+                    item.product_key,
+                    new_photos,
+                    before,
+                    after,
+                    photos_changed=new_photos != photos,
                 )
             )
     return proposals
+
+
+def _as_edits(order: Order, changes: Changes) -> list[FieldEdit]:
+    """Checked edits as given, or plain text changes per line position."""
+    if not isinstance(changes, Mapping):
+        return sorted(changes, key=lambda edit: edit.position)
+    return [
+        FieldEdit(
+            OrderRef.of(order).staff,
+            position,
+            line_of(order, position).product_key,
+            texts=clean_fields(dict(fields)),
+        )
+        for position, fields in sorted(changes.items())
+    ]
 
 
 def _render(print_files: PrintFiles, canonical: str, proposal: _Proposal) -> RenderedFileLike:

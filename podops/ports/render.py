@@ -1,7 +1,9 @@
-"""The renderer, as the core sees it: make a print file for one line item."""
+"""The renderer, as the core sees it: make a print file for one line item, and say
+which fields a product prints and whether a photo link would print."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -40,4 +42,41 @@ class Renderer(Protocol):
 
     def check_templates(self) -> list[tuple[str, bool, str]]:
         """(template, ok, message) for every template, after rendering a sample of each."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFields:
+    """What a product's template prints, as staff edits are checked against it."""
+
+    product_key: str
+    noun: str
+    """What staff call the product ("mug"), for sentences: "this mug prints no name"."""
+    texts: tuple[str, ...]
+    images: tuple[str, ...]
+    ignored: tuple[str, ...] = ()
+    """Fields customers may fill that the template knowingly does not print."""
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.texts + self.images
+
+    def listed(self) -> str:
+        """`message, photo (a photo link)`: the fields, in the template's order."""
+        shown = [*self.texts, *(f"{name} (a photo link)" for name in self.images)]
+        return ", ".join(shown) or "none"
+
+
+class DesignChecks(Protocol):
+    """What the core asks the renderer before a staff edit is saved.
+
+    Both run outside any transaction (a photo check downloads the photo)."""
+
+    def template_fields(self, product_key: str) -> TemplateFields:
+        """The product's fields; RenderRefused when it has no usable template."""
+        ...
+
+    def check_photo(self, product_key: str, field: str, url: str) -> None:
+        """Fetch and decode the photo exactly as a render of that field would;
+        RenderRefused with the reason (address, size, not an image, ...)."""
         ...

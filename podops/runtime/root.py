@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from podops.ports.sheet import Spreadsheet
 
 if TYPE_CHECKING:
+    from podops.fulfillment.field_checks import FieldChecks
     from podops.fulfillment.printfiles import PrintFiles
     from podops.ports.render import Renderer
 
@@ -198,6 +199,19 @@ class Runtime:
         from podops.fulfillment.printfiles import PrintFiles
 
         return PrintFiles(self.db, self.renderer)
+
+    @cached_property
+    def field_checks(self) -> FieldChecks:
+        """Staff edits checked against the line's template, photo links by the renderer's
+        fetch rules (render/design_checks.py), before they are saved."""
+        from podops.fulfillment.field_checks import FieldChecks
+        from render.design_checks import TemplateChecks
+        from render.renderer import PrintFileRenderer
+
+        renderer = self.renderer
+        if not isinstance(renderer, PrintFileRenderer):
+            raise TypeError("field checks need the Pillow renderer's templates")
+        return FieldChecks(self.db, TemplateChecks(renderer.template, renderer.fetch_policy))
 
     @cached_property
     def sheet(self) -> Spreadsheet | None:

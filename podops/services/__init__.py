@@ -9,6 +9,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
                      what each becomes (lines, problems, first status)
 - `store_changes`    a known order changed in its shop (cancelled, held, back)
 - `orders`           staff actions before submission: hold, release, cancel, edit
+- `field_edits`      staff edits of a line's fields, limited to its template's fields
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `shipping_speed`   the speed an order ships at: staff set it; an unmapped one holds
 - `designs`          print files recorded on lines, render refusals, late designs
@@ -28,6 +29,7 @@ from podops.services.designs import (
     record_render_refusal,
     release_design_hold,
 )
+from podops.services.field_edits import FieldEdit, edit_fields
 from podops.services.fulfilled_by_shop import record_fulfilled_by_shop
 from podops.services.lookup import find_orders, get_order
 from podops.services.notes import line_note, set_line_note
@@ -70,6 +72,7 @@ from podops.services.submission import (
 __all__ = [
     "AcceptedEdit",
     "DuplicateTracking",
+    "FieldEdit",
     "PlannedParcel",
     "ReceiveResult",
     "begin_submit",
@@ -79,6 +82,7 @@ __all__ = [
     "confirm_claim",
     "design_ready",
     "drop_claim",
+    "edit_fields",
     "edit_personalization",
     "find_orders",
     "flag_design",

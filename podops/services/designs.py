@@ -107,6 +107,8 @@ class AcceptedEdit:
     before: dict[str, Any]
     after: dict[str, Any]
     rendered: RenderedFileLike
+    images: dict[str, Any] | None = None
+    """The line's new photo links, when the edit replaced a photo."""
 
 
 def record_late_design(
@@ -122,13 +124,18 @@ def record_late_design(
     and its print file, then that the provider has the new files."""
     for edit in edits:
         edit.item.personalization = dict(edit.after)
+        old, new = {k: edit.before.get(k) for k in edit.after}, dict(edit.after)
+        if edit.images is not None:
+            old.update({k: edit.item.image_urls.get(k) for k in edit.images})
+            new.update(edit.images)
+            edit.item.image_urls = dict(edit.images)
         events.edit_personalization(
             session,
             order,
             actor,
             line=edit.item.reference,
-            old={k: edit.before.get(k) for k in edit.after},
-            new=dict(edit.after),
+            old=old,
+            new=new,
             after_submission=provider,
         )
         record_print_file(session, order, edit.item, edit.rendered, actor)

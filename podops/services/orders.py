@@ -187,7 +187,10 @@ def edit_personalization(
     changes: dict[str, str],
     actor: Actor,
 ) -> Order:
-    """Change a line's personalization fields; its print file must be rendered again."""
+    """Change a line's text fields as given; its print file must be rendered again.
+
+    Staff surfaces use `services.edit_fields` instead: checked against the line's
+    template (photo links included) by `fulfillment.field_checks` first."""
     order = get_order(session, reference, for_update=True)
     if OrderStatus(order.status) not in BEFORE_SUBMISSION:
         raise OrderLocked(

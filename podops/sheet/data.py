@@ -3,7 +3,8 @@
 The mirror reads every current line item each cycle, so this is three plain
 column queries run as Core statements (lines with their order and store,
 parcels, staff notes), not ORM object graphs; of the shipping address only
-the country is fetched. Staff notes are audit events (`sheet_note`, written by
+the country is fetched. A line's photo links show beside its text fields (a
+photo field's column holds its link). Staff notes are audit events (`sheet_note`, written by
 `services.set_line_note`): the latest note event of a line is its note.
 """
 
@@ -60,6 +61,7 @@ def load_sheet_lines(
             LineItem.quantity_shipped,
             LineItem.personalization,
             LineItem.preview_file,
+            LineItem.image_urls,
             Order.number,
             Order.status,
             Order.placed_at,
@@ -79,9 +81,9 @@ def load_sheet_lines(
     )
     lines = []
     for row in session.connection().execute(query):
-        (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
-        (number, status, placed, submit, customer, country, problems, store, under) = row[8:17]
-        speed, rush = row[17:]
+        (item_id, position, sku, name, qty, shipped, personal, preview, photos) = row[:9]
+        (number, status, placed, submit, customer, country, problems, store, under) = row[9:18]
+        speed, rush = row[18:]
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -100,7 +102,9 @@ def load_sheet_lines(
                 tracking=tuple(parcels.get(item_id, ())),
                 problems=tuple(str(p) for p in (problems or [])),
                 note=notes.get(item_id, ""),
-                personalization={k: str(v) for k, v in (personal or {}).items()},
+                personalization={
+                    str(k): str(v) for k, v in {**(personal or {}), **(photos or {})}.items()
+                },
                 preview=preview or "",
                 under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
                 shipping_speed=speed or "",

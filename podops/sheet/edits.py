@@ -8,7 +8,7 @@ row saying what was typed and why it was not taken, so nothing is lost.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,7 +18,9 @@ from podops import services
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
+from podops.fulfillment.field_checks import FieldChecks
 from podops.routing import ShopPolicy
+from podops.services.field_edits import FieldEdit
 from podops.sheet.plan import StaffEdit
 from podops.sheet.rows import FULFILLED, HOLD, NOTES, SHIPPING, SheetLine
 from podops.status import OrderStatus
@@ -55,16 +57,26 @@ def apply_edits(
     now: datetime,
     *,
     policy: ShopPolicy | None = None,
+    checks: FieldChecks | None = None,
+    retired: Mapping[str, str] | None = None,
 ) -> EditResults:
-    """`policy` holds the stores' shipping tables (speeds typed in the shipping column)."""
+    """`fields`: header -> field of the field columns; `checks` checks those edits
+    against the line's template; `retired`: columns being removed -> why an edit
+    typed there is refused; `policy` holds the stores' shipping tables (speeds typed
+    in the shipping column)."""
     results = EditResults()
     for edit in edits:
         line = lines.get(edit.key)
         if line is None:
             continue  # the line left the sheet (archived); its row is rewritten
         try:
+            checked = check_field_edit(checks, edit, line, fields, retired or {})
             with db.unit_of_work() as session:
-                changed = apply_edit(session, edit, line, fields, actor, policy)
+                if checked is not None:
+                    services.edit_fields(session, checked, actor)
+                    changed = not checked.empty
+                else:
+                    changed = apply_edit(session, edit, line, fields, actor, policy)
         except PodopsError as exc:
             results.refused += 1
             shown = edit.new if len(edit.new) <= 80 else edit.new[:77] + "..."
@@ -86,12 +98,10 @@ def apply_edit(
     actor: Actor,
     policy: ShopPolicy | None = None,
 ) -> bool:
-    """Bring the order to the state the edited cell asks for; False if already there."""
-    if edit.new.lstrip().startswith("="):
-        # Its result could change every time it is read (=NOW()); only typed values count.
-        raise InvalidInput(
-            "that is a formula; podops takes typed values only, so type the value itself"
-        )
+    """Bring the order to the state the edited cell asks for; False if already there.
+
+    Field columns go through `check_field_edit` and `services.edit_fields` instead."""
+    refuse_formula(edit.new)
     reference = line.order_reference
     if edit.header == HOLD:
         wanted = parse_hold(edit.new)
@@ -112,12 +122,35 @@ def apply_edit(
         )
     if edit.header == NOTES:
         return services.set_line_note(session, reference, line.position, edit.new, actor)
+    return False
+
+
+def refuse_formula(text: str) -> None:
+    if text.lstrip().startswith("="):
+        # Its result could change every time it is read (=NOW()); only typed values count.
+        raise InvalidInput(
+            "that is a formula; podops takes typed values only, so type the value itself"
+        )
+
+
+def check_field_edit(
+    checks: FieldChecks | None,
+    edit: StaffEdit,
+    line: SheetLine,
+    fields: Mapping[str, str],
+    retired: Mapping[str, str],
+) -> FieldEdit | None:
+    """A value typed in a field column, checked against the line's template outside
+    any transaction (a photo link is fetched); None for the other columns."""
+    if edit.header in retired:
+        raise InvalidInput(retired[edit.header])
     name = fields.get(edit.header)
     if name is None:
-        return False
-    before = line.personalization.get(name, "")
-    services.edit_personalization(session, reference, line.position, {name: edit.new}, actor)
-    return before != edit.new.strip()
+        return None
+    refuse_formula(edit.new)
+    if checks is None:
+        raise InvalidInput("field edits are not taken here: podops has no product templates")
+    return checks.check(line.order_reference, line.position, {name: edit.new})
 
 
 def _fulfilled_by_shop(session: Session, text: str, line: SheetLine, actor: Actor) -> bool:

@@ -214,9 +214,12 @@ def plan_orders(
     `texts` (key -> the row as shown) lets unchanged rows be compared as whole lists."""
     width = len(tab.headers)
     same_layout = snapshot.headers == list(tab.headers)
+    # A column removed (a retired field column): the columns after it move left and the
+    # last one shown so far is blanked, header and rows, in the same write.
+    pad: list[Cell] = [""] * max(0, len(view.header) - width)
     plan = OrdersPlan([], OrdersSnapshot(list(tab.headers), rows, messages, snapshot.archive_rows))
     if check_header(view.header, tab, snapshot.headers):
-        plan.blocks.append(CellBlock(ORDERS, 1, 1, [list(tab.headers)]))
+        plan.blocks.append(CellBlock(ORDERS, 1, 1, [[*tab.headers, *pad]]))
     fresh: list[list[Cell]] = []
     runs: dict[int, CellBlock] = {}
     for key, row in rows.items():
@@ -239,7 +242,7 @@ def plan_orders(
         if not same_layout or (
             (text is None or text[TAIL_START:] != seen_tail) and _tail_differs(tail, seen_tail)
         ):
-            _add_row(plan.blocks, runs, at, TAIL_START + 1, tail)
+            _add_row(plan.blocks, runs, at, TAIL_START + 1, tail + pad)
             changed = True
         plan.updated += changed
     holes = list(view.holes)
@@ -247,7 +250,8 @@ def plan_orders(
     _note_duplicates(plan, view)
     _note_keyless(plan, view)
     blank = {*view.stale, *(h for h in holes if h not in view.holes)}
-    _place_new_rows(plan, fresh, holes, blank, view.last_row, width)
+    padded = [row + pad for row in fresh] if pad else fresh
+    _place_new_rows(plan, padded, holes, blank, view.last_row, width + len(pad))
     return plan
 
 

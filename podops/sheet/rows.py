@@ -124,6 +124,7 @@ class SheetLine:
     problems: tuple[str, ...]
     note: str
     personalization: dict[str, str]
+    """Its fields by name: texts, and photo fields' links."""
     preview: str = ""
     """The line's preview image (a file name in the print-file folder, or a URL)."""
     under_hold: str = ""

@@ -21,7 +21,7 @@ from podops.events import Actor, Channel
 from podops.models import SyncState, utcnow
 from podops.ports.sheet import ReadRange, SheetStats, Spreadsheet, TabMissing, TabSpec
 from podops.routing import ShopPolicy
-from podops.settings import Settings
+from podops.settings import PersonalizationMapping, Settings
 from podops.sheet.data import load_sheet_lines
 from podops.sheet.edits import EditResults, apply_edits
 from podops.sheet.plan import (
@@ -52,6 +52,7 @@ from sync.sheets.links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
+    from podops.fulfillment.field_checks import FieldChecks
     from podops.jobs import JobSpec
     from podops.ports.context import Sheets
 
@@ -109,18 +110,63 @@ def personalization_fields(
     keys: a column named after a meta key stays empty and its edits print nothing),
     those orders use, and those shown before."""
     names: dict[str, None] = {}
-    for store in settings.stores.values():
-        names.update(dict.fromkeys(store.personalization.fields.values()))
-        for mapping in store.product_personalization.values():
-            names.update(dict.fromkeys(mapping.fields.values()))
+    for mapping in _mappings(settings):
+        names.update(dict.fromkeys([*mapping.fields.values(), *mapping.images.values()]))
+    meta = MetaKeys(settings)
     for line in lines:
-        names.update(dict.fromkeys(line.personalization))
+        names.update(dict.fromkeys(n for n in line.personalization if meta.field_for(n) is None))
     # Fields shown before are found by header, not position: a sheet written before a
     # fixed column was added has its first field where that column now goes.
-    shown = [_field_name(h) for h in previous if h not in FIXED_HEADERS]
+    shown = [
+        _field_name(h)
+        for h in previous
+        if h not in FIXED_HEADERS and meta.field_for(_field_name(h)) is None
+    ]
     ordered = [*shown, *sorted(n for n in names if n not in shown)]
     headers = field_headers(ordered)
     return list(headers.values())
+
+
+class MetaKeys:
+    """The stores' meta keys, to tell a column named after one from a field column."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._keys: dict[str, str] = {}
+        for mapping in _mappings(settings):
+            for key, name in {**mapping.fields, **mapping.images}.items():
+                self._keys.setdefault(key, name)
+        self._ours = set(self._keys.values())
+
+    def field_for(self, name: str) -> str | None:
+        """The field the store's meta key `name` fills (exactly as configured); None for
+        our own field names and for names that are no meta key."""
+        return None if name in self._ours else self._keys.get(name)
+
+
+def retired_columns(settings: Settings, previous: list[str]) -> dict[str, str]:
+    """Field columns an older podops named after a store's meta key ("Name on shirt"
+    beside "name"), with why an edit typed there is refused. Such a column was always
+    empty and what was typed in it printed nothing; the next cycle removes it (the
+    columns after it move left) and refuses what was typed in it, beside the row."""
+    meta = MetaKeys(settings)
+    retired: dict[str, str] = {}
+    for header in previous:
+        target = None if header in FIXED_HEADERS else meta.field_for(_field_name(header))
+        if target is not None:
+            retired[header] = (
+                f"{header!r} is the store's name for the field {target!r}, not a field podops "
+                f"prints; this column is removed: type it in the {target!r} column"
+            )
+    return retired
+
+
+def _mappings(settings: Settings) -> list[PersonalizationMapping]:
+    """Every store's meta key tables (the store's own and the per-product ones)."""
+    found: list[PersonalizationMapping] = []
+    for store in settings.stores.values():
+        found.append(store.personalization)
+        found.extend(store.product_personalization.values())
+    return found
 
 
 def _field_name(header: str) -> str:
@@ -141,11 +187,14 @@ class SheetMirror:
         *,
         clock: Callable[[], datetime] = utcnow,
         links: PreviewLinks | None = None,
+        field_checks: FieldChecks | None = None,
     ) -> None:
         self.db = db
         self.sheet = sheet
         self.settings = settings
         self.clock = clock
+        self.field_checks = field_checks
+        """Field edits are checked against the line's template (None: refused)."""
         self.links = links if links is not None else preview_links(settings)
         self._rows = RowCache()
         self.policy = ShopPolicy.from_settings(settings)
@@ -224,14 +273,23 @@ class SheetMirror:
         self, tab: TabSpec, view: SheetView, snapshot: OrdersSnapshot, now: datetime
     ) -> EditResults:
         """Staff edits through the services; only the lines edited are loaded for them."""
-        edits = detect_edits(view, snapshot, sorted(tab.editable))
+        retired = retired_columns(self.settings, snapshot.headers)
+        edits = detect_edits(view, snapshot, sorted({*tab.editable, *retired}))
         if not edits:
             return EditResults()
         lines = self._lines(now, keys={edit.key for edit in edits})
         fields = field_headers(personalization_fields(self.settings, lines, snapshot.headers))
         lines_by_key = {line.key: line for line in lines}
         return apply_edits(
-            self.db, edits, lines_by_key, fields, SHEET_ACTOR, now, policy=self.policy
+            self.db,
+            edits,
+            lines_by_key,
+            fields,
+            SHEET_ACTOR,
+            now,
+            policy=self.policy,
+            checks=self.field_checks,
+            retired=retired,
         )
 
     def _read(
@@ -340,7 +398,7 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
     sheet = runtime.sheet
     if sheet is None:
         return []
-    mirror = SheetMirror(runtime.db, sheet, runtime.settings)
+    mirror = SheetMirror(runtime.db, sheet, runtime.settings, field_checks=runtime.field_checks)
 
     def cycle() -> CycleReport:
         report = mirror.run_cycle()

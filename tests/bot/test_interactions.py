@@ -10,6 +10,7 @@ from podops.fulfillment.roster import ProviderRoster
 from podops.ports.fulfillment import ProviderOrder, SubmitRequest
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
+from podops.settings import RoutingRule
 from podops.status import OrderStatus
 from providers.sandbox_provider import SandboxProvider
 from sync.notify_job import drain
@@ -155,7 +156,11 @@ def test_an_order_at_a_provider_that_still_takes_changes_gets_the_new_design(
     runtime.__dict__["roster"] = ProviderRoster({"sandbox": provider}, Links())
     renderer = FakePrintFiles(tmp_path)
     runtime.__dict__["print_files"] = renderer
-    number = received_order(runtime.db, ShopPolicy({"main": StorePolicy(1, "sandbox")}, []))
+    routes = [
+        RoutingRule(sku="TEE-*", provider="sandbox", product_key="tee-front"),
+        RoutingRule(sku="MUG-*", provider="sandbox", product_key="mug-11oz"),
+    ]
+    number = received_order(runtime.db, ShopPolicy({"main": StorePolicy(1, "sandbox")}, routes))
     with runtime.db.unit_of_work() as session:
         for item in services.get_order(session, number).items:
             item.print_file, item.print_file_current = f"/srv/{number}-{item.position}.png", True

@@ -36,9 +36,11 @@ templates_dir = "templates"
 output_dir = "print-files"
 """
 
-# A small text-only product: each line needs a `name` (the sample mug line has none).
+# A small text-only product: each line needs a `name` (the sample mug line has none);
+# the mug line's message is not printed on a name tag, and the template says so.
 TEMPLATE = """
 name = "Name tag (2 x 1 in)"
+ignore = ["message"]
 width_in = 2
 height_in = 1
 dpi = 300

@@ -17,15 +17,23 @@ import gspread
 import openpyxl
 import pytest
 
+import render
 from podops.db import Database
+from podops.fulfillment.field_checks import FieldChecks
 from podops.ports.sheet import Spreadsheet
 from podops.settings import Settings, SheetConfig
 from podops.sheet.rows import ORDERS
+from render.design_checks import TemplateChecks
+from render.images import FetchPolicy
+from render.renderer import PrintFileRenderer
 from sync.sheets.google import GoogleSheet
 from sync.sheets.mirror import CycleReport, SheetMirror
 from sync.sheets.workbook import Workbook, _text
 from tests.fakes.sheets import FakeSheets
 from tests.fakes.sheets_server import FakeSheetsServer, RedirectSession
+
+SHIPPED_TEMPLATES = Path(render.__file__).parent / "templates"
+LOOPBACK_PHOTOS = FetchPolicy(allow_loopback=True, timeout_s=5)
 
 
 class Hands(Protocol):
@@ -80,7 +88,13 @@ class SheetEnv:
     now: datetime
 
     def mirror(self, now: datetime | None = None) -> SheetMirror:
-        return SheetMirror(self.db, self.sheet, self.settings, clock=lambda: now or self.now)
+        return SheetMirror(
+            self.db,
+            self.sheet,
+            self.settings,
+            clock=lambda: now or self.now,
+            field_checks=template_checks(self.db),
+        )
 
     def cycle(self, now: datetime | None = None) -> CycleReport:
         report = self.mirror(now).run_cycle()
@@ -104,6 +118,12 @@ class SheetEnv:
 
     def col(self, header: str) -> int:
         return self.hands.values(ORDERS)[0].index(header) + 1
+
+
+def template_checks(db: Database) -> FieldChecks:
+    """Field edits checked against the shipped templates; photos may come from 127.0.0.1."""
+    renderer = PrintFileRenderer(SHIPPED_TEMPLATES, Path("unused"), LOOPBACK_PHOTOS)
+    return FieldChecks(db, TemplateChecks(renderer.template, renderer.fetch_policy))
 
 
 def google_sheet(base: str, fake: FakeSheets, **options: Any) -> GoogleSheet:
