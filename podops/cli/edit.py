@@ -18,6 +18,7 @@ import typer
 from podops import reports, services, wording
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.orders import cli_actor
+from podops.cli.photos import crop_settings, photo_lines, refuse_late_crops
 from podops.cli.styled import styled
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.status import OrderStatus
@@ -32,7 +33,8 @@ def edit_command(
     assignments: Annotated[
         list[str],
         typer.Argument(
-            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday".',
+            help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday"; a photo\'s '
+            "crop as photo.zoom=1.5 photo.x=10% photo.y=-5%.",
             metavar="FIELD=VALUE...",
         ),
     ],
@@ -43,23 +45,25 @@ def edit_command(
         ),
     ] = None,
 ) -> None:
-    """Change an order line's personalization and render its print file again.
+    """Change an order line's personalization (or crop its photo) and render it again.
 
     Prints the new preview; exits with 1 when the order refuses the change or a
     line cannot be rendered (the reason is printed and recorded on the order).
     """
     from podops.cli.main import out, runtime
 
-    fields = parse_assignments(assignments)
+    fields, crops = crop_settings(parse_assignments(assignments))
     rt = runtime()
     rt.db.check()
     actor = cli_actor()
     position, label, late_provider = _target(rt, number, line)
     if late_provider is not None:
+        refuse_late_crops(crops, label, late_provider)
         _edit_submitted(rt, number, {position: fields}, actor)
         return
     with rt.db.unit_of_work() as session:
         services.edit_personalization(session, number, position, fields, actor)
+        services.set_crop_settings(session, number, position, crops, actor)
         order = services.get_order(session, number)
         stale = any(i.position == position and not i.print_file_current for i in order.items)
     if not stale:
@@ -90,6 +94,9 @@ def edit_command(
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
         status, when = OrderStatus(order.status), reports.countdown(order)
+        photos = [p for i in order.items if i.position == position for p in photo_lines(i)]
+    for text in photos:
+        out.print(text, markup=False, soft_wrap=True)
     submits = f", submits {when}" if when else ""
     out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
     if refused:

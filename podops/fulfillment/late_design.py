@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
 from podops.models import Order
+from podops.photos import Crop, crops_of
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
 from podops.refs import OrderRef
@@ -54,6 +55,7 @@ class _Proposal:
     image_urls: dict[str, Any]
     before: dict[str, Any]
     after: dict[str, Any]
+    crops: dict[str, Crop] = field(default_factory=dict)
 
 
 def accepts_design_changes(
@@ -174,7 +176,13 @@ def _proposals(order: Order, changes: dict[int, dict[str, str]]) -> list[_Propos
         if after != before:
             proposals.append(
                 _Proposal(
-                    position, item.reference, item.product_key, dict(item.image_urls), before, after
+                    position,
+                    item.reference,
+                    item.product_key,
+                    dict(item.image_urls),
+                    before,
+                    after,
+                    crops_of(item.photos),
                 )
             )
     return proposals
@@ -183,7 +191,12 @@ def _proposals(order: Order, changes: dict[int, dict[str, str]]) -> list[_Propos
 def _render(print_files: PrintFiles, canonical: str, proposal: _Proposal) -> RenderedFileLike:
     try:
         return print_files.render_detached(
-            canonical, proposal.position, proposal.product_key, proposal.after, proposal.image_urls
+            canonical,
+            proposal.position,
+            proposal.product_key,
+            proposal.after,
+            proposal.image_urls,
+            proposal.crops,
         )
     except RenderRefused as refusal:
         raise RenderRefused(

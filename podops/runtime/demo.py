@@ -150,7 +150,8 @@ def serve_photos(folder: Path) -> ThreadingHTTPServer:
 
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(PHOTOS):
-        make_sample_photo((1200, 1200), seed=n + 1).save(folder / f"photo-{n}.jpg", quality=88)
+        # Large enough for every shipped frame at its minimum (150 DPI on the 12 in poster).
+        make_sample_photo((2000, 2000), seed=n + 1).save(folder / f"photo-{n}.jpg", quality=88)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:

@@ -11,6 +11,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `orders`           staff actions before submission: hold, release, cancel, edit
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `designs`          print files recorded on lines, render refusals, late designs
+- `photos`           staff's crop of a photo, its resolution check, "accept anyway"
 - `readiness`        whether a due order has its print files (problems on the order)
 - `submission`       the steps around a provider call, and the claim a worker holds
 - `provider_answers` what a provider reports: cancellation, status words, polling
@@ -37,6 +38,12 @@ from podops.services.orders import (
     flag_design,
     hold,
     release,
+)
+from podops.services.photos import (
+    accept_photo,
+    record_photo_fits,
+    set_crop_settings,
+    set_crops,
 )
 from podops.services.provider_answers import (
     confirm_cancel,
@@ -70,6 +77,7 @@ __all__ = [
     "DuplicateTracking",
     "PlannedParcel",
     "ReceiveResult",
+    "accept_photo",
     "begin_submit",
     "cancel",
     "complete",
@@ -92,6 +100,7 @@ __all__ = [
     "record_fulfilled_by_shop",
     "record_late_design",
     "record_parcels",
+    "record_photo_fits",
     "record_print_file",
     "record_provider_status",
     "record_render_refusal",
@@ -101,6 +110,8 @@ __all__ = [
     "release_design_hold",
     "retry_submission",
     "return_order",
+    "set_crop_settings",
+    "set_crops",
     "set_line_note",
     "set_readiness",
     "stamp_polled",
