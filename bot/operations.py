@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import blocks
+from bot import blocks, photo_form
 from bot.parsing import Command
 from podops import reports, services, wording
 from podops.events import Actor
@@ -147,19 +147,32 @@ class Operations:
         return provider if accepts_design_changes(follow_up, status, provider) else None
 
     def edit(
-        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+        self,
+        reference: str,
+        changes: dict[int, dict[str, str]],
+        actor: Actor,
+        key: str,
+        photos: photo_form.PhotoChanges | None = None,
     ) -> Reply:
-        """Save edited fields, re-render those lines, queue the new previews."""
+        """Save edited fields (and photo crops, accepted resolutions), re-render those
+        lines, queue the new previews."""
+        photos = photos or photo_form.PhotoChanges()
         if self.late_design_provider(reference) is not None:
+            photo_form.refuse_after_submission(photos, reference)
             return self._edit_after_submission(reference, changes, actor, key)
         with self.runtime.db.unit_of_work() as session:
             for position, fields in sorted(changes.items()):
                 order = services.edit_personalization(session, reference, position, fields, actor)
+            accepted = photo_form.save(session, reference, photos, actor)
             order = services.get_order(session, reference)
             number = order.number
-        if not changes:
+        if not changes and not photos.crops and not accepted:
             return Reply(f"Nothing changed on order {number}.")
-        outcomes = self.runtime.print_files.render_order(reference, actor, sorted(changes))
+        if accepted and not changes and not photos.crops:
+            return self._accepted(reference, accepted)
+        outcomes = self.runtime.print_files.render_order(
+            reference, actor, sorted({*changes, *photos.crops})
+        )
         previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
@@ -170,7 +183,22 @@ class Operations:
         text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
         if failures:
             text += " Could not render: " + "; ".join(failures)
+        if accepted:
+            text += " " + self._accepted(reference, accepted).text
         return Reply(text)
+
+    def _accepted(self, reference: str, photos: list[str]) -> Reply:
+        """`The photo of line 1 prints as it is; order 1234 is back in the countdown...`"""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            status = OrderStatus(order.status)
+            where = (
+                "still needs design"
+                if status == OrderStatus.NEEDS_DESIGN
+                else reports.after_staff_step(order)
+            )
+            prints = "prints as it is" if len(photos) == 1 else "print as they are"
+            return Reply(f"The {', '.join(photos)} {prints}; order {order.number} {where}.")
 
     def _edit_after_submission(
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str

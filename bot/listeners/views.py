@@ -19,6 +19,7 @@ from bot.parsing import Command
 from bot.replies import tell_privately
 from podops import services
 from podops.errors import OrderLocked, PodopsError
+from podops.photos import PhotoStatus, photo_statuses
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -46,13 +47,26 @@ def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
     return fields
 
 
+def current_photos(bot: Bot, reference: str) -> dict[int, dict[str, PhotoStatus]]:
+    """The order's photos per line (crop, measured DPI), to check what was typed."""
+    with bot.runtime.db.reading() as session:
+        order = services.get_order(session, reference)
+        return {
+            item.position: {p.field: p for p in photo_statuses(item.photos, item.image_urls)}
+            for item in order.items
+        }
+
+
 def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm:
     form = EditForm()
     values = view.get("state", {}).get("values", {})
     first = next(iter(values), "reason")
     try:
         bot.authorizer.check("edit", body["user"]["id"])
-        form = read_edit_form(values, current_fields(bot, metadata(view).get("reference", "")))
+        reference = metadata(view).get("reference", "")
+        form = read_edit_form(
+            values, current_fields(bot, reference), current_photos(bot, reference)
+        )
     except PodopsError as exc:
         form.errors[first] = exc.message
     return form
@@ -90,7 +104,7 @@ def register(app: App, bot: Bot) -> None:
             client,
             body,
             view,
-            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)),
+            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key, form.photos)),
         )
 
     def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
