@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
+from podops.photos import crop_cell, photo_statuses
 from podops.sheet.rows import FINISHED, SheetLine
 from podops.status import OrderStatus
 
@@ -69,6 +70,8 @@ def load_sheet_lines(
             Order.problems,
             Store.key,
             Order.held_from,
+            LineItem.image_urls,
+            LineItem.photos,
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
@@ -78,7 +81,8 @@ def load_sheet_lines(
     lines = []
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
-        (number, status, placed, submit, customer, country, problems, store, under) = row[8:]
+        (number, status, placed, submit, customer, country, problems, store, under) = row[8:17]
+        photos = photo_statuses(row[18], row[17] or {})
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -100,6 +104,8 @@ def load_sheet_lines(
                 personalization={k: str(v) for k, v in (personal or {}).items()},
                 preview=preview or "",
                 under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
+                crop=crop_cell(photos),
+                photo_accepted=any(photo.accepted for photo in photos),
             )
         )
     return lines

@@ -18,8 +18,9 @@ from podops import services
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
+from podops.sheet.photo_edits import accept_photo, crop_photos
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import FULFILLED, HOLD, NOTES, SheetLine
+from podops.sheet.rows import ACCEPT_PHOTO, CROP, FULFILLED, HOLD, NOTES, SheetLine
 from podops.status import OrderStatus
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
@@ -99,6 +100,10 @@ def apply_edit(
         return _fulfilled_by_shop(session, edit.new, line, actor)
     if edit.header == NOTES:
         return services.set_line_note(session, reference, line.position, edit.new, actor)
+    if edit.header == CROP:
+        return crop_photos(session, edit.new, line, actor)
+    if edit.header == ACCEPT_PHOTO:
+        return accept_photo(session, edit.new, line, actor)
     name = fields.get(edit.header)
     if name is None:
         return False

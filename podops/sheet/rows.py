@@ -28,6 +28,10 @@ PREVIEW = "preview"
 FULFILLED = "fulfilled by shop"
 """Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
 fulfilled by hand: it is completed, nothing is sent to a provider."""
+CROP = "crop"
+"""Staff move and zoom the line's photo: `zoom=1.5 x=10% y=0%` (docs/sheet.md)."""
+ACCEPT_PHOTO = "accept photo"
+"""Staff tick it to print a photo under its template's minimum resolution as it is."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -51,6 +55,8 @@ FIXED_HEADERS: tuple[str, ...] = (
     NOTES,
     PREVIEW,
     FULFILLED,
+    CROP,
+    ACCEPT_PHOTO,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -120,6 +126,10 @@ class SheetLine:
     """The line's preview image (a file name in the print-file folder, or a URL)."""
     under_hold: str = ""
     """A held order's status under its hold (`Order.held_from`): design readiness."""
+    crop: str = ""
+    """The photos' crops as staff type them (`podops.photos.crop_cell`)."""
+    photo_accepted: bool = False
+    """A photo under its minimum resolution prints as it is: staff accepted it."""
 
     @property
     def status_text(self) -> str:
@@ -153,10 +163,10 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, FULFILLED, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, CROP, ACCEPT_PHOTO, *extra}),
         hidden=frozenset({KEY}),
-        checkboxes=frozenset({HOLD}),
-        text_columns=frozenset({FULFILLED}),
+        checkboxes=frozenset({HOLD, ACCEPT_PHOTO}),
+        text_columns=frozenset({FULFILLED, CROP}),
         status_column=STATUS,
     )
 
@@ -247,6 +257,8 @@ def build_row(
         safe_text(line.note),
         link(line.preview) if link is not None and line.preview else "",
         "",
+        line.crop,
+        line.photo_accepted,
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
