@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from podops.errors import InvalidInput
+from podops.errors import InvalidInput, RenderRefused
 
 ZOOM_MAX = 8.0
 DEFAULT_MIN_DPI = 150
@@ -324,6 +324,15 @@ def with_state(photos: Mapping[str, Any] | None, field: str, **parts: Any) -> di
     if not state:
         updated.pop(field)
     return updated
+
+
+class CropRefused(RenderRefused):
+    """The renderer refused a crop (it would leave part of a frame empty); it carries
+    the photos as measured, so the next crop staff type is checked as they type it."""
+
+    def __init__(self, message: str, fits: tuple[PhotoFit, ...]) -> None:
+        super().__init__(message)
+        self.fits = fits
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from podops.errors import InvalidInput, RenderRefused
-from podops.photos import Crop, PhotoFit
+from podops.photos import Crop, CropRefused, PhotoFit
 from podops.refs import print_file_stem
 from render.compose import compose
 from render.export import encode_print_file, make_preview, store_revision
@@ -192,20 +192,22 @@ def measure_photos(
         size = upright_size(photos[layer.field])
         if size is None:
             continue  # decoding says what is wrong with it
-        fit = PhotoFit(
-            layer.field,
-            size[0],
-            size[1],
-            layer.box.width,
-            layer.box.height,
-            layer.fit,
-            template.min_dpi_of(layer),
+        fits.append(
+            PhotoFit(
+                layer.field,
+                size[0],
+                size[1],
+                layer.box.width,
+                layer.box.height,
+                layer.fit,
+                template.min_dpi_of(layer),
+            )
         )
+    for fit in fits:
         try:
-            fit.check(crops.get(layer.field, Crop()))
+            fit.check(crops.get(fit.field, Crop()))
         except InvalidInput as problem:
-            raise RenderRefused(problem.message) from problem
-        fits.append(fit)
+            raise CropRefused(problem.message, tuple(fits)) from problem
     return tuple(fits)
 
 

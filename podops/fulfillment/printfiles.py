@@ -23,7 +23,7 @@ from podops.db import Database
 from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
-from podops.photos import Crop, crops_of
+from podops.photos import Crop, CropRefused, PhotoFit, crops_of
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
 from podops.status import BEFORE_SUBMISSION, OrderStatus
@@ -138,7 +138,8 @@ class PrintFiles:
                     crops=job.crops,
                 )
             except RenderRefused as refusal:
-                self._record_refusal(canonical, job, refusal.message, actor)
+                fits = refusal.fits if isinstance(refusal, CropRefused) else ()
+                self._record_refusal(canonical, job, refusal.message, actor, fits)
                 outcomes.append(RenderOutcome(job.reference, False, None, refusal.message))
                 continue
             recorded = self._record(canonical, job, rendered, actor)
@@ -192,12 +193,21 @@ class PrintFiles:
             crops=crops or {},
         )
 
-    def _record_refusal(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
+    def _record_refusal(
+        self,
+        canonical: OrderRef,
+        job: _Job,
+        reason: str,
+        actor: Actor,
+        fits: tuple[PhotoFit, ...] = (),
+    ) -> None:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
             if item is None:
                 return
+            if fits and item.image_urls == job.image_urls:
+                services.remember_photo_fits(item, fits)
             refused = design_fingerprint(
                 job.product_key, job.personalization, job.image_urls, job.crops
             )

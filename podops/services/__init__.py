@@ -42,6 +42,7 @@ from podops.services.orders import (
 from podops.services.photos import (
     accept_photo,
     record_photo_fits,
+    remember_photo_fits,
     set_crop_settings,
     set_crops,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "refuse_cancel",
     "release",
     "release_design_hold",
+    "remember_photo_fits",
     "retry_submission",
     "return_order",
     "set_crop_settings",

@@ -26,7 +26,6 @@ from podops.photos import (
     crop_with,
     crops_of,
     fit_of,
-    is_accepted,
     low_dpi_sentence,
     photo_name,
     photo_statuses,
@@ -133,6 +132,17 @@ def set_crop_settings(
     return set_crops(session, reference, position, crops, actor)
 
 
+def remember_photo_fits(item: LineItem, fits: Sequence[PhotoFit]) -> None:
+    """Keep how the photos fit their frames (with the URL they were measured for), so
+    a crop staff type later is checked against them."""
+    photos = item.photos
+    for fit in fits:
+        url = photo_url(item, fit.field)
+        photos = with_state(photos, fit.field, fit={"url": url, **fit.to_json()})
+    if photos != item.photos:
+        item.photos = photos
+
+
 def record_photo_fits(
     session: Session, order: Order, item: LineItem, fits: Sequence[PhotoFit], actor: Actor
 ) -> None:
@@ -141,17 +151,12 @@ def record_photo_fits(
 
     Call right after `record_print_file` (which clears the line's earlier render
     problems), before `release_design_hold`."""
-    photos = item.photos
-    low: list[str] = []
-    for fit in fits:
-        url = photo_url(item, fit.field)
-        photos = with_state(photos, fit.field, fit={"url": url, **fit.to_json()})
-        crop = crops_of(photos).get(fit.field, Crop())
-        dpi = fit.dpi(crop)
-        if fit.too_low(crop) and not is_accepted(photos, fit.field, url, crop, dpi):
-            low.append(RENDER_PROBLEM_PREFIX + low_dpi_sentence(fit.field, dpi, fit.min_dpi))
-    if photos != item.photos:
-        item.photos = photos
+    remember_photo_fits(item, fits)
+    low = [
+        RENDER_PROBLEM_PREFIX + low_dpi_sentence(field, dpi, min_dpi)
+        for field, (dpi, min_dpi) in sorted(low_dpi_photos(item).items())
+        if any(fit.field == field for fit in fits)
+    ]
     if not low or OrderStatus(order.status) not in BEFORE_SUBMISSION:
         return
     item.problems = [*item.problems, *low]
