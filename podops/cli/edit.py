@@ -18,8 +18,9 @@ import typer
 from podops import reports, services, wording
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.orders import cli_actor
-from podops.cli.photos import crop_settings, photo_lines, refuse_late_crops
+from podops.cli.photos import crop_settings, refuse_late_crops
 from podops.cli.styled import styled
+from podops.cli.views import photo_lines
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.status import OrderStatus
 

@@ -12,11 +12,10 @@ from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.errors import OrderLocked
-from podops.photos import CROP_KEYS, photo_statuses, split_crop_settings
+from podops.photos import CROP_KEYS, split_crop_settings
 from podops.status import OrderStatus
 
 if TYPE_CHECKING:
-    from podops.models import LineItem
     from podops.runtime.root import Runtime
 
 
@@ -40,21 +39,6 @@ def refuse_late_crops(crops: dict[str, dict[str, str]], label: str, provider: st
             f"{label} is already at {provider}; its photos can no longer be cropped "
             "(only its personalization text may still change there)"
         )
-
-
-def photo_lines(item: LineItem) -> list[str]:
-    """`  photo       44 DPI at this size (at least 150 wanted), zoom=2 x=0% y=0%` per
-    measured photo of the line: what a crop did to the resolution."""
-    lines = []
-    for status in photo_statuses(item.photos, item.image_urls):
-        if status.fit is None:
-            continue
-        accepted = " (accepted)" if status.accepted else ""
-        lines.append(
-            f"  {status.field:<11} {status.dpi} DPI at this size "
-            f"(at least {status.fit.min_dpi} wanted){accepted}, {status.crop.text}"
-        )
-    return lines
 
 
 def accept_photo_command(

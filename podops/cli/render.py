@@ -9,7 +9,7 @@ import typer
 from podops import services
 from podops.cli.args import OrderArg, UsageProblem
 from podops.cli.orders import cli_actor
-from podops.cli.photos import photo_lines
+from podops.cli.views import photo_lines
 
 if TYPE_CHECKING:
     from podops.runtime.root import Runtime

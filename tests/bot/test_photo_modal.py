@@ -72,6 +72,9 @@ def test_the_form_shows_each_photo_its_crop_and_a_tick_for_a_low_resolution(
     assert tick["element"]["type"] == "checkboxes"
     assert "44 DPI at this size (at least 150 wanted)" in tick["label"]["text"]
     assert "c|2|photo" not in inputs  # the mug line has no photo
+    slack.command(f"show {number}")
+    card = json.dumps(wait_for(lambda: fake_slack.responses)[-1]["blocks"])
+    assert "photo 44 DPI :warning: (at least 150 wanted)" in card
 
 
 @pytest.mark.parametrize(

@@ -142,6 +142,9 @@ def test_a_large_photo_passes_and_zoom_2_halves_its_resolution(
     out = capsys.readouterr().out
     assert "83 DPI at this size (at least 150 wanted), zoom=2 x=-25% y=0%" in out
     assert _state(database, "6002")[::2] == (OrderStatus.NEEDS_DESIGN, [83])
+    assert main(["orders", "show", "6002"]) == 0
+    shown = capsys.readouterr().out
+    assert "6002-01 photo       83 DPI at this size (at least 150 wanted), zoom=2" in shown
     assert _events(database, "photo_crop") == 1
 
 
