@@ -34,7 +34,7 @@ from podops.photos import (
 from podops.refs import OrderRef
 from podops.services.designs import RENDER_PROBLEM_PREFIX, release_design_hold
 from podops.services.lookup import get_order
-from podops.services.order_changes import apply, can_apply
+from podops.services.order_changes import apply, can_apply, notify
 from podops.services.orders import line_of
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
@@ -152,6 +152,8 @@ def record_photo_fits(
     Call right after `record_print_file` (which clears the line's earlier render
     problems), before `release_design_hold`."""
     remember_photo_fits(item, fits)
+    for fit in fits:  # checked afresh (a render clears them too; this keeps it idempotent)
+        _drop_low_dpi_problems(order, item, fit.field)
     low = [
         RENDER_PROBLEM_PREFIX + low_dpi_sentence(field, dpi, min_dpi)
         for field, (dpi, min_dpi) in sorted(low_dpi_photos(item).items())
@@ -201,7 +203,7 @@ def accept_photo(
         accepted = {"url": photo_url(item, name), "crop": crop.to_json(), "dpi": dpi}
         photos = with_state(photos, name, accepted=accepted)
         _drop_low_dpi_problems(order, item, name)
-        events.record(
+        event = events.record(
             session,
             order,
             actor,
@@ -211,6 +213,7 @@ def accept_photo(
             dpi=dpi,
             min_dpi=min_dpi,
         )
+        notify(session, order, event)  # the order's thread hears who let it print
     item.photos = photos
     order.updated_at = utcnow()
     release_design_hold(session, order, actor)

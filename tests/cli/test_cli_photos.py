@@ -17,10 +17,11 @@ from podops import services
 from podops.cli.main import main
 from podops.db import Database
 from podops.incoming import IncomingLineItem
-from podops.models import Event
+from podops.models import Event, OutboxMessage
 from podops.photos import PhotoFit, photo_statuses
 from podops.routing import ShopPolicy
 from podops.status import OrderStatus
+from podops.wording import describe_event
 from tests.factories import SYSTEM, incoming
 from tests.render.render_test_support import Reply, jpeg_bytes, local_server, sample_jpeg
 
@@ -113,6 +114,14 @@ def test_a_small_photo_waits_for_staff_until_accepted_and_a_new_crop_checks_agai
     assert "6001-01: the photo prints as it is." in out and "is now: pending" in out
     assert _state(database, "6001")[:2] == (OrderStatus.PENDING, [])
     assert _events(database, "photo_accepted") == 1
+    with database.unit_of_work() as session:  # the order's Slack thread hears of it
+        accepted = session.scalars(select(Event).where(Event.action == "photo_accepted")).one()
+        keys = set(session.scalars(select(OutboxMessage.dedup_key)))
+        assert f"notify:event:{accepted.id}" in keys
+        assert describe_event(accepted, "6001").startswith("cli:")
+        assert "accepted the photo of 6001-01 at 44 DPI (at least 150 wanted)" in (
+            describe_event(accepted, "6001")
+        )
     assert main(["render", "6001"]) == 0  # the same photo at the same crop: still accepted
     assert "(accepted)" in capsys.readouterr().out
     assert _state(database, "6001")[0] == OrderStatus.PENDING
