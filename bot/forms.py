@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.photo_form import ACCEPT, CROP, PhotoChanges, Photos
-from podops.photos import split_crop_settings
+from podops.crop_input import split_crop_settings
 from podops.services.orders import MAX_FIELD_LENGTH
 
 MAX_REASON = 500

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from bot.blocks import Block
 from podops import services
+from podops.crop_input import crop_with, parse_crop
 from podops.errors import InvalidInput, OrderLocked
 from podops.events import Actor
-from podops.photos import Crop, PhotoStatus, crop_with, parse_crop
+from podops.photos import Crop, PhotoStatus
 
 CROP = "c"
 ACCEPT = "a"

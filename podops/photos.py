@@ -7,7 +7,8 @@ minimum), so the preview, the print file and the check always agree.
 The crop, per image field of a line (docs/render.md, "Photo quality and crop"):
 
 - `zoom` >= 1: 1 is the photo just filling its frame, as the template places it;
-  2 shows it twice as large (half as many photo pixels per inch). Up to `ZOOM_MAX`.
+  2 shows it twice as large (half as many photo pixels per inch). Up to
+  `podops.crop_input.ZOOM_MAX`, which reads what staff type.
 - `x`, `y`: how far the photo moves right (`x`) and down (`y`), as a fraction of
   the frame's width and height (`0.1` or `10%`); negative moves it left or up.
   A photo may only move as far as it reaches past the frame: a crop that would
@@ -21,20 +22,14 @@ a 9-inch circle (44 DPI), whatever the print file's own 300 DPI.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from podops.errors import InvalidInput, RenderRefused
 
-ZOOM_MAX = 8.0
 DEFAULT_MIN_DPI = 150
-OFFSET_SANITY = 50.0
-"""No photo moves 50 frames: beyond that a number is a typo, even before measuring."""
 _EPSILON = 1e-6
-CROP_KEYS = ("zoom", "x", "y")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 Window = tuple[float, float, float, float]
 
@@ -68,98 +63,12 @@ class Crop:
     @property
     def text(self) -> str:
         """`zoom=1.5 x=10% y=0%`: how staff see it and may type it back."""
-        return f"zoom={self.zoom:g} x={_percent(self.x)} y={_percent(self.y)}"
+        return f"zoom={self.zoom:g} x={percent(self.x)} y={percent(self.y)}"
 
 
-def _percent(value: float) -> str:
+def percent(value: float) -> str:
+    """`0.1` -> `10%`."""
     return f"{round(value * 100, 4):g}%"
-
-
-def parse_zoom(text: str) -> float:
-    """`1.5`, `1.5x` or `150%` -> 1.5; refused unless a number from 1 to `ZOOM_MAX`."""
-    raw = text.strip().lower()
-    scale = 1.0
-    if raw.endswith("%"):
-        raw, scale = raw[:-1].strip(), 0.01
-    elif raw.endswith("x"):
-        raw = raw[:-1].strip()
-    zoom = _number(raw, "zoom", text) * scale
-    if not 1.0 - _EPSILON <= zoom <= ZOOM_MAX + _EPSILON:
-        raise InvalidInput(
-            f"zoom {text.strip()!r} is out of range: from 1 (the photo just fills the frame) "
-            f"to {ZOOM_MAX:g}; a zoom below 1 would leave part of the frame empty"
-        )
-    return round(zoom, 6)
-
-
-def parse_offset(text: str, key: str) -> float:
-    """`0.1` or `10%` -> 0.1 (a fraction of the frame); refused unless a number."""
-    raw = text.strip()
-    scale = 1.0
-    if raw.endswith("%"):
-        raw, scale = raw[:-1].strip(), 0.01
-    value = _number(raw, key, text) * scale
-    if abs(value) > OFFSET_SANITY:
-        raise InvalidInput(
-            f"{key} {text.strip()!r} is out of range: it moves the photo by a fraction of the "
-            "frame (0.1 or 10% is a tenth of the frame)"
-        )
-    return round(value, 6)
-
-
-def _number(raw: str, key: str, typed: str) -> float:
-    if not _NUMBER.match(raw):
-        raise InvalidInput(
-            f"{key} {typed.strip()!r} is not a number (for example zoom=1.5, x=0.1 or x=10%)"
-        )
-    return float(raw)
-
-
-def crop_with(current: Crop, key: str, text: str) -> Crop:
-    """`current` with one setting changed as staff typed it (`zoom`, `x` or `y`)."""
-    if key == "zoom":
-        return Crop(parse_zoom(text), current.x, current.y)
-    if key in ("x", "y"):
-        value = parse_offset(text, key)
-        return (
-            Crop(current.zoom, value, current.y)
-            if key == "x"
-            else Crop(current.zoom, current.x, value)
-        )
-    raise InvalidInput(f"{key!r} is not a crop setting; expected zoom, x or y")
-
-
-def parse_crop(text: str) -> Crop:
-    """A whole crop as staff see it (`zoom=1.5 x=10% y=0`); missing settings are the
-    defaults, so an empty text is the photo as the template places it."""
-    crop = Crop()
-    seen: set[str] = set()
-    for word in text.replace(",", " ").split():
-        key, sep, value = word.partition("=")
-        key = key.strip().lower()
-        if not sep:
-            raise InvalidInput(f"{word!r} is not a crop setting; write zoom=1.5 x=10% y=0%")
-        if key in seen:
-            raise InvalidInput(f"{key} is given twice")
-        seen.add(key)
-        crop = crop_with(crop, key, value)
-    return crop
-
-
-def split_crop_settings(
-    fields: Mapping[str, str],
-) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
-    """Personalization fields apart from crop settings: `photo.zoom=1.5` is the
-    crop of image field `photo`, every other `name=value` a personalization field."""
-    personalization: dict[str, str] = {}
-    crops: dict[str, dict[str, str]] = {}
-    for name, value in fields.items():
-        image, dot, key = name.rpartition(".")
-        if dot and image.strip() and key.strip().lower() in CROP_KEYS:
-            crops.setdefault(image.strip(), {})[key.strip().lower()] = value
-        else:
-            personalization[name] = value
-    return personalization, crops
 
 
 def cover_window(source: tuple[float, float], frame: tuple[float, float], crop: Crop) -> Window:
@@ -215,12 +124,12 @@ class PhotoFit:
         for key, value, most, way in moves:
             if abs(value) > most + _EPSILON:
                 room = (
-                    f"moves at most {_percent(_floor4(most))} {way}"
+                    f"moves at most {percent(_floor4(most))} {way}"
                     if most > _EPSILON
                     else f"cannot move {way}; zoom in first ({self.field}.zoom=1.5)"
                 )
                 raise InvalidInput(
-                    f"{key}={_percent(value)} would leave part of the {self.field} frame empty: "
+                    f"{key}={percent(value)} would leave part of the {self.field} frame empty: "
                     f"at zoom {crop.zoom:g} the photo {room}"
                 )
 
@@ -376,38 +285,3 @@ def photo_statuses(
         )
         found.append(PhotoStatus(field, url, crop, fit, accepted))
     return found
-
-
-def crop_cell(statuses: list[PhotoStatus]) -> str:
-    """The crops as one cell: `zoom=1.5 x=10% y=0%` for a line with one photo,
-    `photo: zoom=1.5 x=10% y=0%; logo: zoom=2 x=0% y=0%` otherwise; default crops
-    are left out (an empty cell is every photo as the template places it)."""
-    cropped = [s for s in statuses if not s.crop.is_default]
-    if len(statuses) == 1 and cropped:
-        return cropped[0].crop.text
-    return "; ".join(f"{s.field}: {s.crop.text}" for s in cropped)
-
-
-def parse_crop_cell(text: str, fields: list[str]) -> dict[str, Crop]:
-    """A crop cell as typed back (see `crop_cell`): every photo's whole crop, the ones
-    not named at their default."""
-    crops = {field: Crop() for field in fields}
-    parts = [part.strip() for part in text.split(";") if part.strip()]
-    for part in parts:
-        name, colon, rest = part.partition(":")
-        if colon and "=" not in name:
-            field = name.strip()
-            if field not in crops:
-                listed = ", ".join(fields) or "none"
-                raise InvalidInput(f"this line has no photo {field!r} (its photos: {listed})")
-        elif len(fields) == 1 and len(parts) == 1:
-            field, rest = fields[0], part
-        elif not fields:
-            raise InvalidInput("this line has no photo to crop")
-        else:
-            raise InvalidInput(
-                f"this line has {len(fields)} photos; name each: "
-                + "; ".join(f"{f}: zoom=1.5 x=0% y=0%" for f in fields)
-            )
-        crops[field] = parse_crop(rest)
-    return crops

@@ -11,8 +11,8 @@ from podops import reports, services
 from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
+from podops.crop_input import CROP_KEYS, split_crop_settings
 from podops.errors import OrderLocked
-from podops.photos import CROP_KEYS, split_crop_settings
 from podops.status import OrderStatus
 
 if TYPE_CHECKING:

@@ -17,13 +17,13 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy.orm import Session
 
 from podops import events
+from podops.crop_input import crop_with
 from podops.errors import DomainRefusal, InvalidInput, OrderLocked
 from podops.events import Actor, EventName
 from podops.models import LineItem, Order, utcnow
 from podops.photos import (
     Crop,
     PhotoFit,
-    crop_with,
     crops_of,
     fit_of,
     low_dpi_sentence,

@@ -15,9 +15,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from podops.crop_input import crop_cell
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
-from podops.photos import crop_cell, photo_statuses
+from podops.photos import photo_statuses
 from podops.sheet.rows import FINISHED, SheetLine
 from podops.status import OrderStatus
 

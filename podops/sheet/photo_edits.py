@@ -12,9 +12,10 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from podops import services
+from podops.crop_input import parse_crop_cell
 from podops.errors import InvalidInput
 from podops.events import Actor
-from podops.photos import parse_crop_cell, photo_statuses
+from podops.photos import photo_statuses
 from podops.sheet.rows import SheetLine
 
 ACCEPT_WORDS = frozenset({"true", "yes", "y", "x", "accept", "accepted", "1"})

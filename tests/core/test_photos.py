@@ -4,18 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from podops.crop_input import crop_cell, parse_crop, parse_crop_cell, split_crop_settings
 from podops.errors import InvalidInput
-from podops.photos import (
-    Crop,
-    PhotoFit,
-    crop_cell,
-    is_accepted,
-    parse_crop,
-    parse_crop_cell,
-    photo_statuses,
-    split_crop_settings,
-    with_state,
-)
+from podops.photos import Crop, PhotoFit, is_accepted, photo_statuses, with_state
 
 TEE = PhotoFit("photo", 400, 400, 9.0, 9.0)
 
