@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.mrkdwn import Mrkdwn, lines, link, md, slack_date
 from bot.parsing import USAGE
+from podops.photos import PhotoStatus
 from podops.ports.notify import (
     DailySummary,
     Dashboard,
@@ -93,7 +94,23 @@ def _item_line(item: Any, preview_link: PreviewLink | None) -> Mrkdwn:
         line += md(" {}", link(url, "preview"))
     if item.print_file_state == "stale":
         line += Mrkdwn(" _(print file out of date)_")
+    for photo in item.photos:
+        line += _photo_note(photo)
     return line
+
+
+def _photo_note(photo: PhotoStatus) -> Mrkdwn:
+    """` — photo 44 DPI :warning: (at least 150 wanted), zoom=2 x=0% y=0%`"""
+    if photo.dpi is None or photo.fit is None:
+        return Mrkdwn("") if photo.crop.is_default else md(" — {} {}", photo.field, photo.crop.text)
+    note = md(" — {} {} DPI", photo.field, photo.dpi)
+    if photo.low:
+        note += md(" :warning: (at least {} wanted)", photo.fit.min_dpi)
+    elif photo.accepted:
+        note += Mrkdwn(" (accepted as it is)")
+    if not photo.crop.is_default:
+        note += md(", {}", photo.crop.text)
+    return note
 
 
 def order_card_blocks(

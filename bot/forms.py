@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.photo_form import ACCEPT, CROP, PhotoChanges, Photos
+from podops.crop_input import split_crop_settings
 from podops.services.orders import MAX_FIELD_LENGTH
 
 SHIPPING_BLOCK = "shipping"
@@ -23,20 +25,28 @@ class EditForm:
     """The shipping speed chosen ("" : the form had no choice or none was made)."""
     blocks: dict[int, str] = field(default_factory=dict)
     """Line position -> the block of its first changed field (where its error shows)."""
+    photos: PhotoChanges = field(default_factory=PhotoChanges)
+    """New crops and accepted resolutions (bot/photo_form.py)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
     return str((entry.get("value") or {}).get("value") or "")
 
 
-def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -> EditForm:
-    """Changed fields per line position; errors keyed by the block they belong to."""
+def read_edit_form(
+    values: dict[str, Any], current: dict[int, dict[str, str]], photos: Photos | None = None
+) -> EditForm:
+    """Changed fields per line position; errors keyed by the block they belong to.
+    `photos` (the order's photos as they are) checks crops and accepted resolutions."""
     form = EditForm()
     for block_id, entry in values.items():
         kind, _, rest = block_id.partition("|")
         form.first_block = form.first_block or block_id
         if block_id == SHIPPING_BLOCK:
             form.speed = _chosen(entry)
+            continue
+        if kind in (CROP, ACCEPT):
+            form.photos.read_block(block_id, entry, photos or {})
             continue
         if kind == "f":
             position_text, _, name = rest.partition("|")
@@ -47,6 +57,9 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
             if problem:
                 form.errors[block_id] = problem
                 continue
+            fields, settings = split_crop_settings(fields)
+            if settings and position_text.isdigit():
+                form.photos.read_settings(block_id, int(position_text), settings, photos or {})
         else:
             continue
         if not position_text.isdigit():
@@ -60,6 +73,8 @@ def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -
             elif text != current.get(position, {}).get(name, ""):
                 form.changes.setdefault(position, {})[name] = text
                 form.blocks.setdefault(position, block_id)
+    form.photos.check_together()
+    form.errors = {**form.photos.errors, **form.errors}
     return form
 
 

@@ -17,7 +17,9 @@ from typing import Any
 from bot.blocks import Block, text_block
 from bot.forms import SHIPPING_BLOCK
 from bot.mrkdwn import Mrkdwn, md
+from bot.photo_form import blocks_needed, photo_blocks
 from podops.ports.notify import ItemLine, OrderCard
+from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 MAX_VIEW_BLOCKS = 100
 MAX_TITLE = 24
@@ -44,8 +46,9 @@ def position(item: ItemLine) -> int:
     return int(item.reference.rsplit("-", 1)[1])
 
 
-def _field_blocks(item: ItemLine) -> list[Block]:
-    """A heading and one input per field (the roomy layout)."""
+def _field_blocks(item: ItemLine, photos: bool = False) -> list[Block]:
+    """A heading and one input per field (the roomy layout); with `photos`, the
+    photo part too (bot/photo_form.py)."""
     blocks = [text_block(md("*{}* {} ({})", item.reference, item.name, item.sku))]
     if not item.personalization:
         blocks.append(
@@ -54,6 +57,8 @@ def _field_blocks(item: ItemLine) -> list[Block]:
     for name, value in item.personalization.items():
         block_id = f"f|{position(item)}|{name}"
         blocks.append(plain_input(block_id, name, value, optional=True, multiline=False))
+    if photos:
+        blocks += photo_blocks(position(item), item.photos)
     return blocks
 
 
@@ -66,8 +71,9 @@ def _box(item: ItemLine) -> Block:
     return plain_input(f"raw|{position(item)}", label, current, optional=True, multiline=True)
 
 
-def _roomy_fits(items: list[ItemLine], room: int) -> bool:
+def _roomy_fits(items: list[ItemLine], room: int, photos: bool = False) -> bool:
     needed = sum(1 + max(1, len(i.personalization)) for i in items)
+    needed += sum(blocks_needed(i.photos) for i in items) if photos else 0
     long_names = any(
         len(f"f|{position(i)}|{n}") > MAX_BLOCK_ID for i in items for n in i.personalization
     )
@@ -104,8 +110,9 @@ def edit_blocks(card: OrderCard, note: str, speeds: Sequence[str] = ()) -> list[
     if len(speeds) > 1:
         head.append(shipping_block(card, speeds))
     room = MAX_VIEW_BLOCKS - len(head)
-    if _roomy_fits(card.items, room):
-        return head + [b for item in card.items for b in _field_blocks(item)]
+    photos = OrderStatus(card.status) in BEFORE_SUBMISSION  # crops change the print file
+    if _roomy_fits(card.items, room, photos):
+        return head + [b for item in card.items for b in _field_blocks(item, photos)]
     room -= 1  # the note saying how the form is laid out
     shown = card.items if len(card.items) <= room else card.items[: room - 1]
     layout = Mrkdwn("This order has many fields: each line's fields are one box.")

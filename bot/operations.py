@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from bot import blocks
+from bot import blocks, photo_form
 from bot.parsing import Command
 from podops import reports, services, wording
 from podops.events import Actor
@@ -155,27 +155,34 @@ class Operations:
         key: str,
         *,
         speed: str = "",
+        photos: photo_form.PhotoChanges | None = None,
     ) -> Reply:
-        """Save the shipping speed and edited fields, re-render those lines, queue the
-        new previews.
+        """Save the shipping speed, edited fields, photo crops and accepted resolutions,
+        re-render those lines, queue the new previews.
 
         Every line's change is checked first (its template's fields, photo links
         fetched and decoded): one refusal saves nothing."""
+        photos = photos or photo_form.PhotoChanges()
         checked = self.runtime.field_checks.check_lines(reference, changes)
         if self.late_design_provider(reference) is not None:
+            photo_form.refuse_after_submission(photos, reference)
             return self._edit_after_submission(reference, checked, actor, key)
         shipped = self._set_speed(reference, speed, actor) if speed else ""
-        if shipped and not changes:
-            return Reply(shipped)
         with self.runtime.db.unit_of_work() as session:
             for edit in checked:
                 services.edit_fields(session, edit, actor)
+            accepted = photo_form.save(session, reference, photos, actor)
             order = services.get_order(session, reference)
             number = order.number
-        edited = [edit.position for edit in checked if not edit.empty]
-        if not edited:
-            return Reply(f"Nothing changed on order {number}.")
-        outcomes = self.runtime.print_files.render_order(reference, actor, edited)
+        edited = {edit.position for edit in checked if not edit.empty}
+        if not edited and not photos.crops and not accepted:
+            return Reply(shipped or f"Nothing changed on order {number}.")
+        if accepted and not edited and not photos.crops:
+            told = self._accepted(reference, accepted).text
+            return Reply(f"{shipped} {told}" if shipped else told)
+        outcomes = self.runtime.print_files.render_order(
+            reference, actor, sorted({*edited, *photos.crops})
+        )
         previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
@@ -186,6 +193,8 @@ class Operations:
         text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
         if failures:
             text += " Could not render: " + "; ".join(failures)
+        if accepted:
+            text += " " + self._accepted(reference, accepted).text
         return Reply(f"{shipped} {text}" if shipped else text)
 
     def _set_speed(self, reference: str, speed: str, actor: Actor) -> str:
@@ -199,6 +208,19 @@ class Operations:
             where = reports.after_staff_step(order)
             text = f"Order {order.number} ships {order.shipping_speed}{rush} now and {where}."
         return text if changed else ""
+
+    def _accepted(self, reference: str, photos: list[str]) -> Reply:
+        """`The photo of line 1 prints as it is; order 1234 is back in the countdown...`"""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            status = OrderStatus(order.status)
+            where = (
+                "still needs design"
+                if status == OrderStatus.NEEDS_DESIGN
+                else reports.after_staff_step(order)
+            )
+            prints = "prints as it is" if len(photos) == 1 else "print as they are"
+            return Reply(f"The {', '.join(photos)} {prints}; order {order.number} {where}.")
 
     def _edit_after_submission(
         self, reference: str, changes: list[FieldEdit], actor: Actor, key: str

@@ -66,6 +66,9 @@ class EventName(StrEnum):
     RENDER = "render"
     RENDER_REFUSED = "render_refused"
     DESIGN_REPLACED = "design_replaced"
+    PHOTO_CROP = "photo_crop"
+    PHOTO_ACCEPTED = "photo_accepted"
+    PHOTO_LOW_DPI = "photo_low_dpi"
     # Submission and the provider.
     SUBMIT_BLOCKED = "submit_blocked"
     SUBMIT_UNBLOCKED = "submit_unblocked"

@@ -213,6 +213,9 @@ class LineItem(Base):
     refused_design_sha256: Mapped[str | None] = mapped_column(String(64))
     """Fingerprint of the design the renderer last refused; not retried until it changes."""
     preview_file: Mapped[str | None] = mapped_column(Text)
+    photos: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
+    """Per image field: staff's crop, the fit the last render measured and an accepted
+    low resolution (`podops.photos`; written by `podops.services.photos`)."""
 
     order: Mapped[Order] = relationship(back_populates="items")
 

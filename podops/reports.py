@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, utcnow
+from podops.photos import photo_statuses
 from podops.ports.notify import (
     DailySummary,
     Dashboard,
@@ -207,6 +208,7 @@ def _item_line(item: LineItem) -> ItemLine:
         personalization={str(k): str(v) for k, v in item.personalization.items()},
         preview_file=item.preview_file,
         print_file_state=state,
+        photos=tuple(photo_statuses(item.photos, item.image_urls)),
     )
 
 

@@ -74,7 +74,7 @@ class StoreConfig(Section):
     # ({slot} is the order's slot, {n} a photo number 0-5).
     sandbox_every_s: float = Field(default=720.0, gt=0)
     sandbox_backfill_h: float = Field(default=24.0, ge=0)
-    sandbox_photo_url: str = "https://picsum.photos/seed/{slot}/1200/1200"
+    sandbox_photo_url: str = "https://picsum.photos/seed/{slot}/2000/2000"
     sandbox_opened_at: datetime | None = None  # no orders before this moment
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None

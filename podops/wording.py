@@ -13,6 +13,7 @@ from typing import Any
 
 from podops.events import EventName
 from podops.models import Event
+from podops.photos import photo_name
 from podops.tracking.parcels import shared_warning
 
 MAX_DOCUMENTS = 12
@@ -82,6 +83,19 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.REFUSE_CANCEL: lambda t: f"the provider refused to cancel {t.label}; it stays in production",
     E.RETURN: lambda t: f"{t.label} came back as a return{t.reason}",
     E.EDIT_PERSONALIZATION: lambda t: f"{t.who} edited {t.d.get('line', t.label)}",
+    E.PHOTO_CROP: lambda t: (
+        f"{t.who} cropped the {photo_name(str(t.d.get('field', 'photo')))} of "
+        f"{t.d.get('line', t.label)}: {t.d.get('new', '')}"
+        + (f" ({t.d['dpi']} DPI)" if t.d.get("dpi") is not None else "")
+    ),
+    E.PHOTO_ACCEPTED: lambda t: (
+        f"{t.who} accepted the {photo_name(str(t.d.get('field', 'photo')))} of "
+        f"{t.d.get('line', t.label)} at {t.d.get('dpi')} DPI "
+        f"(at least {t.d.get('min_dpi')} wanted); it prints as it is"
+    ),
+    E.PHOTO_LOW_DPI: lambda t: (
+        f"{t.d.get('line', t.label)}: " + "; ".join(str(p) for p in t.d.get("problems", []))
+    ),
     E.STORE_CANCELLED_AFTER_SUBMISSION: lambda t: str(
         t.d.get("problem", f"{t.label} has a problem")
     ),

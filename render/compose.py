@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from PIL import Image, ImageColor, ImageOps
 
+from podops.photos import Crop
 from render.photo_layer import RESAMPLE, PreparedLayer, prepare_photo
 from render.templates import ArtworkLayer, ImageLayer, ProductTemplate, TextLayer
 from render.text_fit import draw_text_mask, fit_text, prepare_text
@@ -35,11 +36,13 @@ def compose(
     template: ProductTemplate,
     personalization: dict[str, str],
     images: Mapping[str, PhotoSource],
+    crops: Mapping[str, Crop] | None = None,
 ) -> Image.Image:
     """The print file for one line item: RGBA on a transparent template, RGB otherwise.
 
     A photo may be given as a function that decodes it: it then runs on a
-    compose thread, alongside the other layers and the blank canvas.
+    compose thread, alongside the other layers and the blank canvas. `crops`
+    moves and zooms photos inside their frames (by image field).
     """
 
     def prepare(layer: ArtworkLayer | TextLayer | ImageLayer) -> list[PreparedLayer]:
@@ -49,7 +52,8 @@ def compose(
             text = prepare_text_layer(template, layer, personalization.get(layer.field))
             return [] if text is None else [text]
         source = images.get(layer.field)
-        return prepare_photo(template, layer, source() if callable(source) else source)
+        crop = (crops or {}).get(layer.field, Crop())
+        return prepare_photo(template, layer, source() if callable(source) else source, crop)
 
     with ThreadPoolExecutor(COMPOSE_WORKERS, thread_name_prefix="compose") as pool:
         jobs = [pool.submit(prepare, layer) for layer in template.layers]

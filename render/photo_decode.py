@@ -90,6 +90,18 @@ def _coefficient_bytes(image: Image.Image) -> float:
     return 2.0 * sum(h * v for _, h, v, _ in layers) / most
 
 
+def upright_size(data: bytes) -> tuple[int, int] | None:
+    """The photo's size in pixels once turned upright (EXIF), from its header alone;
+    None when it cannot be read (decoding then says why)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            rotated = image.getexif().get(0x0112, 1) in {5, 6, 7, 8}
+    except Exception:  # decode_image says what is wrong with it
+        return None
+    return (height, width) if rotated else (width, height)
+
+
 def _jpeg_scale(size: tuple[int, int], wanted: tuple[int, int]) -> int:
     """The scale libjpeg decodes at for `Image.draft`: 8, 4, 2 or 1."""
     fits = (

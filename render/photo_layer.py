@@ -26,6 +26,7 @@ from itertools import pairwise
 from PIL import Image, ImageChops, ImageDraw
 
 from podops.errors import RenderRefused
+from podops.photos import Crop, cover_window, photo_name
 from render.templates import ImageLayer, ProductTemplate
 
 RESAMPLE = Image.Resampling.LANCZOS
@@ -34,6 +35,10 @@ PHOTO_BANDS = 8  # a few per worker: finer bands trim more of a round frame's co
 BANDED_MIN_PIXELS = 1_000_000  # smaller photos are scaled in one piece
 _MASK_SUPERSAMPLING_LIMIT = 2048
 _ANY = [0] + [255] * 255
+_CROP_SLACK = 0.005
+"""How far (a fraction of the photo) a crop window may pass the photo's edge before it
+is refused rather than nudged back: the decoded photo's size is rounded (JPEG draft
+scales), so a crop measured on the original can reach a pixel past the decoded one."""
 Box = tuple[float, float, float, float]
 Rectangle = tuple[int, int, int, int]
 
@@ -52,15 +57,18 @@ class PreparedLayer:
 
 
 def prepare_photo(
-    template: ProductTemplate, layer: ImageLayer, photo: Image.Image | None
+    template: ProductTemplate, layer: ImageLayer, photo: Image.Image | None, crop: Crop = Crop()
 ) -> list[PreparedLayer]:
-    """The customer's photo fitted into its box and cut to the frame's shape, in pieces."""
+    """The customer's photo fitted into its box (moved and zoomed by staff's `crop`)
+    and cut to the frame's shape, in pieces."""
     if photo is None:
         if layer.required:
             raise RenderRefused(f"the photo for field '{layer.field}' is missing")
         return []
     left, top, width, height = layer.box.pixels(template.dpi)
     size, source_box = fit_geometry(photo.size, (width, height), layer.fit)
+    if not crop.is_default:
+        source_box = cropped_box(photo.size, (width, height), layer, crop)
     offset = ((width - size[0]) // 2, (height - size[1]) // 2)
     radius_px = round((layer.radius_in or 0) * template.dpi)
     frame = frame_mask(layer.mask, (width, height), radius_px) if layer.mask != "none" else None
@@ -117,6 +125,33 @@ def fit_geometry(
     elif source_ratio < box_ratio:
         size = (round(source_w / source_h * box[1]), box[1])
     return size, (0.0, 0.0, float(source_w), float(source_h))
+
+
+def cropped_box(
+    source: tuple[int, int], box: tuple[int, int], layer: ImageLayer, crop: Crop
+) -> Box:
+    """The part of the photo that fills the box with staff's crop (a "cover" frame only).
+
+    A window passing the photo's edge by rounding is nudged back inside; one passing
+    it by more is refused (the services check crops against the photo before saving)."""
+    if layer.fit != "cover":
+        raise RenderRefused(
+            f"the {photo_name(layer.field)} frame shows the whole photo (fit = {layer.fit}); "
+            "it cannot be cropped"
+        )
+    left, top, right, bottom = cover_window(source, box, crop)
+    nudged = []
+    for low, high, limit in ((left, right, source[0]), (top, bottom, source[1])):
+        slack = _CROP_SLACK * limit + 1
+        if low < -slack or high > limit + slack:
+            raise RenderRefused(
+                f"the crop ({crop.text}) leaves part of the {photo_name(layer.field)} frame "
+                "empty; move the photo less or zoom in more"
+            )
+        shift = max(0.0, -low) - max(0.0, high - limit)
+        nudged.append((max(0.0, low + shift), min(float(limit), high + shift)))
+    (left, right), (top, bottom) = nudged
+    return left, top, right, bottom
 
 
 def photo_parts(

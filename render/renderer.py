@@ -7,20 +7,27 @@ a single small surface (see NOTES_FOR_CORE.md for the Protocol).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from PIL import Image
 
-from podops.errors import RenderRefused
+from podops.errors import InvalidInput, RenderRefused
+from podops.photos import Crop, CropRefused, PhotoFit
 from podops.refs import print_file_stem
 from render.compose import compose
 from render.design_checks import refuse_unprinted
 from render.export import encode_print_file, make_preview, store_revision
 from render.images import FetchPolicy, decode_image, fetch_image
-from render.photo_decode import LAZY_DECODE_BYTES, decode_cost, return_freed_memory
+from render.photo_decode import (
+    LAZY_DECODE_BYTES,
+    decode_cost,
+    return_freed_memory,
+    upright_size,
+)
 from render.sample_photo import make_sample_photo
 from render.templates import ImageLayer, ProductTemplate, TemplateInvalid, load_template
 
@@ -38,6 +45,8 @@ class RenderedFile:
     width_px: int
     height_px: int
     dpi: int
+    photos: tuple[PhotoFit, ...] = ()
+    """How each photo fits its frame (its own pixels): the effective DPI follows."""
 
 
 class PrintFileRenderer:
@@ -90,6 +99,7 @@ class PrintFileRenderer:
         product_key: str,
         personalization: dict[str, str],
         image_urls: dict[str, str],
+        crops: Mapping[str, Crop] | None = None,
     ) -> RenderedFile:
         """Fetch the photos, render, and store a new revision of the print file."""
         template = self.template(product_key)
@@ -100,7 +110,9 @@ class PrintFileRenderer:
                 url = (image_urls.get(layer.field) or "").strip()
                 if url:
                     photos[layer.field] = fetch_image(url, self.fetch_policy)
-        return self.render_fetched(order_ref, line_position, product_key, personalization, photos)
+        return self.render_fetched(
+            order_ref, line_position, product_key, personalization, photos, crops
+        )
 
     def render_fetched(
         self,
@@ -109,10 +121,14 @@ class PrintFileRenderer:
         product_key: str,
         personalization: dict[str, str],
         photos: dict[str, bytes],
+        crops: Mapping[str, Crop] | None = None,
     ) -> RenderedFile:
         """Render from photo bytes already in hand (uploads, tests, benchmarks)."""
         template = self.template(product_key)
-        image = compose_print_file(template, personalization, photos, self.fetch_policy.max_pixels)
+        fits = measure_photos(template, photos, crops or {})
+        image = compose_print_file(
+            template, personalization, photos, self.fetch_policy.max_pixels, crops
+        )
         notes = [("Title", template.name), ("Comment", f"order {order_ref} line {line_position}")]
         encoded = encode_print_file(
             image, dpi=template.dpi, file_format=template.format, notes=notes
@@ -128,6 +144,7 @@ class PrintFileRenderer:
             width_px=image.width,
             height_px=image.height,
             dpi=template.dpi,
+            photos=fits,
         )
 
     def check_templates(self) -> list[tuple[str, bool, str]]:
@@ -158,22 +175,61 @@ def compose_print_file(
     personalization: dict[str, str],
     photos: dict[str, bytes],
     max_pixels: int,
+    crops: Mapping[str, Crop] | None = None,
 ) -> Image.Image:
     """Decode the photos and compose the print file: the pixels, before encoding."""
-    return compose(template, personalization, photo_decoders(template, photos, max_pixels))
+    decoders = photo_decoders(template, photos, max_pixels, crops)
+    return compose(template, personalization, decoders, crops)
+
+
+def measure_photos(
+    template: ProductTemplate, photos: Mapping[str, bytes], crops: Mapping[str, Crop]
+) -> tuple[PhotoFit, ...]:
+    """How each photo fits its frame, from its header (its own pixels, upright); a crop
+    that would leave part of a frame empty is refused here, before any decoding."""
+    fits = []
+    for layer in template.layers:
+        if not isinstance(layer, ImageLayer) or layer.field not in photos:
+            continue
+        size = upright_size(photos[layer.field])
+        if size is None:
+            continue  # decoding says what is wrong with it
+        fits.append(
+            PhotoFit(
+                layer.field,
+                size[0],
+                size[1],
+                layer.box.width,
+                layer.box.height,
+                layer.fit,
+                template.min_dpi_of(layer),
+            )
+        )
+    for fit in fits:
+        try:
+            fit.check(crops.get(fit.field, Crop()))
+        except InvalidInput as problem:
+            raise CropRefused(problem.message, tuple(fits)) from problem
+    return tuple(fits)
 
 
 def photo_decoders(
-    template: ProductTemplate, photos: dict[str, bytes], max_pixels: int
+    template: ProductTemplate,
+    photos: dict[str, bytes],
+    max_pixels: int,
+    crops: Mapping[str, Crop] | None = None,
 ) -> dict[str, Callable[[], Image.Image]]:
-    """For each photo, a function decoding it at no more than the size its box needs.
+    """For each photo, a function decoding it at no more than the size its box needs
+    (a zoomed photo needs that many times more of its pixels).
 
     A photo whose decode takes a lot of memory (`photo_decode.LAZY_DECODE_BYTES`) is
     decoded here, before the canvas exists, so the two peaks never add up."""
     decoders: dict[str, Callable[[], Image.Image]] = {}
     for layer in template.layers:
         if isinstance(layer, ImageLayer) and layer.field in photos:
-            _, _, width, height = layer.box.pixels(template.dpi)
+            _, _, box_width, box_height = layer.box.pixels(template.dpi)
+            zoom = (crops or {}).get(layer.field, Crop()).zoom
+            width, height = math.ceil(box_width * zoom), math.ceil(box_height * zoom)
             data = photos[layer.field]
             if decode_cost(data, (width, height)) > LAZY_DECODE_BYTES:
                 decoded = decode_image(data, max_pixels, (width, height))

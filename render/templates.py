@@ -27,11 +27,13 @@ from pydantic import (
 )
 
 from podops.errors import RenderRefused
+from podops.photos import DEFAULT_MIN_DPI
 from render.typeface import Typeface, load_typeface, resolve_font_path
 
 PRODUCTION_DPI = 300
 T = TypeVar("T")
 MAX_ARTWORK_PIXELS = 60_000_000
+MAX_MIN_DPI = 1200
 
 
 class TemplateInvalid(RenderRefused):
@@ -121,6 +123,8 @@ class ImageLayer(_Strict):
     mask: Literal["none", "circle", "rounded_rect"] = "none"
     radius_in: float | None = Field(default=None, gt=0)
     required: bool = True
+    min_dpi: int | None = Field(default=None, ge=0, le=MAX_MIN_DPI)
+    """The least resolution this photo may print at (default: the template's)."""
 
     @model_validator(mode="after")
     def _radius_for_rounded_rect(self) -> ImageLayer:
@@ -142,6 +146,9 @@ class ProductTemplate(_Strict):
     dpi: int = Field(default=PRODUCTION_DPI, ge=10, le=1200)
     background: str = "transparent"
     format: Literal["png", "jpeg"] = "png"
+    min_dpi: int = Field(default=DEFAULT_MIN_DPI, ge=0, le=MAX_MIN_DPI)
+    """The least resolution a customer photo may print at; below it the order waits
+    for staff (0: never checked). An image layer's own `min_dpi` wins."""
     layers: list[Layer] = Field(min_length=1)
     noun: str | None = Field(default=None, min_length=1, max_length=40)
     """What staff call the product in sentences ("mug": "this mug prints no name");
@@ -184,6 +191,10 @@ class ProductTemplate(_Strict):
         if self.format == "jpeg" and self.transparent:
             raise ValueError("format 'jpeg' cannot keep a transparent background; use 'png'")
         return self
+
+    def min_dpi_of(self, layer: ImageLayer) -> int:
+        """The least resolution the layer's photo may print at."""
+        return self.min_dpi if layer.min_dpi is None else layer.min_dpi
 
     @property
     def transparent(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from podops.photos import PhotoFit
+
 
 @dataclass
 class Rendered:
@@ -15,3 +17,4 @@ class Rendered:
     width_px: int = 4500
     height_px: int = 5400
     dpi: int = 300
+    photos: tuple[PhotoFit, ...] = ()

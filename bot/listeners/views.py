@@ -20,6 +20,7 @@ from bot.parsing import Command
 from bot.replies import tell_privately
 from podops import services
 from podops.errors import OrderLocked, PodopsError
+from podops.photos import PhotoStatus, photo_statuses
 from podops.services.shipping_speed import check_speed
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
@@ -45,6 +46,16 @@ def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
     return form_values(bot.runtime, reference)
 
 
+def current_photos(bot: Bot, reference: str) -> dict[int, dict[str, PhotoStatus]]:
+    """The order's photos per line (crop, measured DPI), to check what was typed."""
+    with bot.runtime.db.reading() as session:
+        order = services.get_order(session, reference)
+        return {
+            item.position: {p.field: p for p in photo_statuses(item.photos, item.image_urls)}
+            for item in order.items
+        }
+
+
 def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm:
     form = EditForm()
     values = view.get("state", {}).get("values", {})
@@ -52,7 +63,9 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     try:
         bot.authorizer.check("edit", body["user"]["id"])
         reference = metadata(view).get("reference", "")
-        form = read_edit_form(values, current_fields(bot, reference))
+        form = read_edit_form(
+            values, current_fields(bot, reference), current_photos(bot, reference)
+        )
     except PodopsError as exc:
         form.errors[first] = exc.message
         return form
@@ -115,7 +128,11 @@ def register(app: App, bot: Bot) -> None:
             client,
             body,
             view,
-            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key, speed=form.speed)),
+            attempt(
+                lambda: bot.ops.edit(
+                    reference, form.changes, actor, key, speed=form.speed, photos=form.photos
+                )
+            ),
         )
 
     def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -19,7 +19,9 @@ from podops import reports, services, wording
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.edit_shipping import SHIPPING_FIELD, set_speed
 from podops.cli.orders import cli_actor
+from podops.cli.photos import crop_settings, refuse_late_crops
 from podops.cli.styled import styled
+from podops.cli.views import photo_lines
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.status import OrderStatus
 
@@ -36,7 +38,8 @@ def edit_command(
         typer.Argument(
             help='FIELD=VALUE pairs, e.g. name=Ana "message=Happy birthday" '
             "photo=https://... (a photo field takes a link, checked before it is saved); "
-            "FIELD= empties a field the product does not print; "
+            "FIELD= empties a field the product does not print; a photo's crop as "
+            "photo.zoom=1.5 photo.x=10% photo.y=-5%; "
             "shipping=SPEED sets the shipping speed (express...).",
             metavar="FIELD=VALUE...",
         ),
@@ -48,7 +51,7 @@ def edit_command(
         ),
     ] = None,
 ) -> None:
-    """Change an order line's personalization and render its print file again.
+    """Change an order line's personalization (or crop its photo) and render it again.
 
     Only the fields the line's template prints can be set (a photo field takes a
     link, fetched and checked before it is saved). Prints the new preview; exits
@@ -57,12 +60,12 @@ def edit_command(
     """
     from podops.cli.main import out, runtime
 
-    fields = parse_assignments(assignments)
+    fields, crops = crop_settings(parse_assignments(assignments))
     rt = runtime()
     rt.db.check()
     actor = cli_actor()
     speed = fields.pop(SHIPPING_FIELD, None)
-    target = _target(rt, number, line) if fields else None  # a usage error changes nothing
+    target = _target(rt, number, line) if fields or crops else None  # usage errors change nothing
     checked = rt.field_checks.check(number, target[0], fields) if target else None
     if speed is not None:
         set_speed(rt, number, speed, actor)
@@ -70,10 +73,12 @@ def edit_command(
         return
     position, label, late_provider = target
     if late_provider is not None:
+        refuse_late_crops(crops, label, late_provider)
         _edit_submitted(rt, number, [checked], actor)
         return
     with rt.db.unit_of_work() as session:
         services.edit_fields(session, checked, actor)
+        services.set_crop_settings(session, number, position, crops, actor)
         order = services.get_order(session, number)
         stale = any(i.position == position and not i.print_file_current for i in order.items)
     if not stale:
@@ -104,6 +109,9 @@ def edit_command(
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
         status, when = OrderStatus(order.status), reports.countdown(order)
+        photos = [p for i in order.items if i.position == position for p in photo_lines(i)]
+    for text in photos:
+        out.print(text, markup=False, soft_wrap=True)
     submits = f", submits {when}" if when else ""
     out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
     if refused:

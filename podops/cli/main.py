@@ -134,6 +134,9 @@ def _register_subcommands() -> None:
     from podops.cli import edit as cli_edit
 
     cli_edit.register(app)
+    from podops.cli import photos as cli_photos
+
+    cli_photos.register(app)
     from podops.cli import stores as cli_stores
 
     cli_stores.register(app)

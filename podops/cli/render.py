@@ -9,6 +9,7 @@ import typer
 from podops import services
 from podops.cli.args import OrderArg, UsageProblem
 from podops.cli.orders import cli_actor
+from podops.cli.views import photo_lines
 
 if TYPE_CHECKING:
     from podops.runtime.root import Runtime
@@ -38,12 +39,15 @@ def render_command(
     if not outcomes:
         out.print("No line to render (check the line positions).")
         raise typer.Exit(1)
+    photos = _photo_lines(rt, number)
     refused = 0
     for outcome in outcomes:
         if outcome.ok and outcome.path is not None:
             out.print(f"{outcome.reference}: {outcome.message}", markup=False, soft_wrap=True)
             out.print(f"  print file  {outcome.path}", markup=False, soft_wrap=True)
             out.print(f"  preview     {outcome.preview_path}", markup=False, soft_wrap=True)
+            for text in photos.get(outcome.reference, []):
+                out.print(text, markup=False, soft_wrap=True)
         else:
             refused += 1
             out.print(
@@ -53,6 +57,13 @@ def render_command(
             )
     if refused:
         raise typer.Exit(1)
+
+
+def _photo_lines(rt: Runtime, reference: str) -> dict[str, list[str]]:
+    """Each line's photos at their print size (`photo  44 DPI at this size ...`)."""
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        return {item.reference: photo_lines(item) for item in order.items}
 
 
 def _check_lines(rt: Runtime, reference: str, wanted: list[int]) -> None:

@@ -10,7 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from podops.cli.styled import styled
-from podops.models import Event, Order
+from podops.models import Event, LineItem, Order
+from podops.photos import photo_statuses
 from podops.reports import countdown, design_state
 from podops.speeds import speed_words
 from podops.status import OrderStatus
@@ -140,6 +141,9 @@ def print_order(
             print_file,
         )
     console.print(items)
+    for item in order.items:
+        for text in photo_lines(item):
+            console.print(f"{item.reference} {text.strip()}", markup=False)
     if order.shipments:
         shipments = Table(title="Tracking", show_edge=False, title_justify="left")
         for column in ("Carrier", "Number", "Shipped", "Link"):
@@ -204,6 +208,7 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
                 "quantity_shipped": item.quantity_shipped,
                 "personalization": item.personalization,
                 "image_urls": item.image_urls,
+                "photos": item.photos,
                 "print_file": item.print_file,
                 "print_file_revision": item.print_file_revision,
                 "print_file_current": item.print_file_current,
@@ -236,3 +241,18 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
             for e in events
         ]
     return data
+
+
+def photo_lines(item: LineItem) -> list[str]:
+    """`  photo       44 DPI at this size (at least 150 wanted), zoom=2 x=0% y=0%` per
+    measured photo of the line: what a crop did to the resolution."""
+    lines = []
+    for status in photo_statuses(item.photos, item.image_urls):
+        if status.fit is None:
+            continue
+        accepted = " (accepted)" if status.accepted else ""
+        lines.append(
+            f"  {status.field:<11} {status.dpi} DPI at this size "
+            f"(at least {status.fit.min_dpi} wanted){accepted}, {status.crop.text}"
+        )
+    return lines

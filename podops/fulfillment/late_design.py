@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
 from podops.models import Order
+from podops.photos import Crop, crops_of
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
 from podops.refs import OrderRef
@@ -59,6 +60,7 @@ class _Proposal:
     before: dict[str, Any]
     after: dict[str, Any]
     photos_changed: bool = False
+    crops: dict[str, Crop] = field(default_factory=dict)
 
 
 def accepts_design_changes(
@@ -195,6 +197,7 @@ def _proposals(order: Order, changes: Changes) -> list[_Proposal]:
                     before,
                     after,
                     photos_changed=new_photos != photos,
+                    crops=crops_of(item.photos),
                 )
             )
     return proposals
@@ -218,7 +221,12 @@ def _as_edits(order: Order, changes: Changes) -> list[FieldEdit]:
 def _render(print_files: PrintFiles, canonical: str, proposal: _Proposal) -> RenderedFileLike:
     try:
         return print_files.render_detached(
-            canonical, proposal.position, proposal.product_key, proposal.after, proposal.image_urls
+            canonical,
+            proposal.position,
+            proposal.product_key,
+            proposal.after,
+            proposal.image_urls,
+            proposal.crops,
         )
     except RenderRefused as refusal:
         raise RenderRefused(

@@ -23,6 +23,7 @@ from podops.db import Database
 from podops.errors import OrderLocked, RenderRefused
 from podops.events import Actor
 from podops.models import LineItem, Order
+from podops.photos import Crop, CropRefused, PhotoFit, crops_of
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
 from podops.status import BEFORE_SUBMISSION, OrderStatus
@@ -49,6 +50,7 @@ class _Job:
     product_key: str
     personalization: dict[str, Any]
     image_urls: dict[str, Any]
+    crops: dict[str, Crop]
 
 
 class PrintFiles:
@@ -115,6 +117,7 @@ class PrintFiles:
                     item.product_key,
                     dict(item.personalization),
                     dict(item.image_urls),
+                    crops_of(item.photos),
                 )
                 for item in order.items
                 if (positions is None or item.position in positions)
@@ -132,9 +135,11 @@ class PrintFiles:
                     job.product_key,
                     {k: str(v) for k, v in job.personalization.items()},
                     {k: str(v) for k, v in job.image_urls.items()},
+                    crops=job.crops,
                 )
             except RenderRefused as refusal:
-                self._record_refusal(canonical, job, refusal.message, actor)
+                fits = refusal.fits if isinstance(refusal, CropRefused) else ()
+                self._record_refusal(canonical, job, refusal.message, actor, fits)
                 outcomes.append(RenderOutcome(job.reference, False, None, refusal.message))
                 continue
             recorded = self._record(canonical, job, rendered, actor)
@@ -159,7 +164,10 @@ class PrintFiles:
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
+            if crops_of(item.photos) != job.crops:
+                return False
             services.record_print_file(session, order, item, rendered, actor)
+            services.record_photo_fits(session, order, item, rendered.photos, actor)
             services.release_design_hold(session, order, actor)
         return True
 
@@ -170,6 +178,7 @@ class PrintFiles:
         product_key: str,
         personalization: dict[str, Any],
         image_urls: dict[str, Any],
+        crops: dict[str, Crop] | None = None,
     ) -> RenderedFileLike:
         """A new revision of a line's print file, not recorded on the line (for a design
         a provider must accept first); call outside a transaction. Raises RenderRefused.
@@ -181,15 +190,27 @@ class PrintFiles:
             product_key,
             {k: str(v) for k, v in personalization.items()},
             {k: str(v) for k, v in image_urls.items()},
+            crops=crops or {},
         )
 
-    def _record_refusal(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
+    def _record_refusal(
+        self,
+        canonical: OrderRef,
+        job: _Job,
+        reason: str,
+        actor: Actor,
+        fits: tuple[PhotoFit, ...] = (),
+    ) -> None:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
             if item is None:
                 return
-            refused = design_fingerprint(job.product_key, job.personalization, job.image_urls)
+            if fits and item.image_urls == job.image_urls:
+                services.remember_photo_fits(item, fits)
+            refused = design_fingerprint(
+                job.product_key, job.personalization, job.image_urls, job.crops
+            )
             services.record_render_refusal(
                 session, order, item, reason, actor, refused_design=refused
             )
@@ -197,10 +218,21 @@ class PrintFiles:
 
 
 def design_fingerprint(
-    product_key: str, personalization: dict[str, Any], image_urls: dict[str, Any]
+    product_key: str,
+    personalization: dict[str, Any],
+    image_urls: dict[str, Any],
+    crops: dict[str, Crop] | None = None,
 ) -> str:
-    """What a render depends on, as one hash (to tell a changed design from a retry)."""
-    design = {"product": product_key, "fields": personalization, "images": image_urls}
+    """What a render depends on, as one hash (to tell a changed design from a retry).
+    Crops count only when there are some, so designs refused before crops existed
+    keep their fingerprint."""
+    design: dict[str, Any] = {
+        "product": product_key,
+        "fields": personalization,
+        "images": image_urls,
+    }
+    if crops:
+        design["crops"] = {field: crop.to_json() for field, crop in sorted(crops.items())}
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -213,5 +245,5 @@ def _renderable(item: LineItem) -> bool:
         return False
     refused = item.refused_design_sha256
     return refused is None or refused != design_fingerprint(
-        item.product_key, item.personalization, item.image_urls
+        item.product_key, item.personalization, item.image_urls, crops_of(item.photos)
     )

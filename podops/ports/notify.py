@@ -19,6 +19,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from podops.errors import OutsideServiceError
+from podops.photos import PhotoStatus
 
 
 class NotifyError(OutsideServiceError):
@@ -48,6 +49,8 @@ class ItemLine:
     personalization: dict[str, str]
     preview_file: str | None
     print_file_state: str  # "none", "current", "stale"
+    photos: tuple[PhotoStatus, ...] = ()
+    """The line's photos: crop, and the DPI at the print size once measured."""
 
 
 @dataclass(frozen=True, slots=True)

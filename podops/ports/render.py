@@ -3,9 +3,12 @@ which fields a product prints and whether a photo link would print."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from podops.photos import Crop, PhotoFit
 
 
 class RenderedFileLike(Protocol):
@@ -23,6 +26,10 @@ class RenderedFileLike(Protocol):
     def height_px(self) -> int: ...
     @property
     def dpi(self) -> int: ...
+    @property
+    def photos(self) -> Sequence[PhotoFit]:
+        """How each photo fits its frame; the effective DPI follows with the crop."""
+        ...
 
 
 class Renderer(Protocol):
@@ -33,11 +40,13 @@ class Renderer(Protocol):
         product_key: str,
         personalization: dict[str, str],
         image_urls: dict[str, str],
+        crops: Mapping[str, Crop] | None = None,
     ) -> RenderedFileLike:
         """Render and store a new revision; raise RenderRefused with a reason for people.
 
         `order_ref` is the order's `OrderRef.print_name`; files are named with
-        `podops.refs.print_file_stem(order_ref, line_position)`."""
+        `podops.refs.print_file_stem(order_ref, line_position)`. `crops` moves and
+        zooms photos in their frames (a crop leaving a frame empty is refused)."""
         ...
 
     def check_templates(self) -> list[tuple[str, bool, str]]:

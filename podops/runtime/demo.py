@@ -168,7 +168,9 @@ def serve_photos(folder: Path) -> ThreadingHTTPServer:
 
     folder.mkdir(parents=True, exist_ok=True)
     for n in range(PHOTOS):
-        make_sample_photo((1200, 1200), seed=n + 1).save(folder / f"photo-{n}.jpg", quality=88)
+        # Large enough for the frames the demo prints at their minimum (150 DPI in the
+        # tee's 9 in circle needs 1350 px), and no larger: the demo's timing is tight.
+        make_sample_photo((1400, 1400), seed=n + 1).save(folder / f"photo-{n}.jpg", quality=88)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:

@@ -13,6 +13,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `shipping_speed`   the speed an order ships at: staff set it; an unmapped one holds
 - `designs`          print files recorded on lines, render refusals, late designs
+- `photos`           staff's crop of a photo, its resolution check, "accept anyway"
 - `readiness`        whether a due order has its print files (problems on the order)
 - `submission`       the steps around a provider call, and the claim a worker holds
 - `provider_answers` what a provider reports: cancellation, status words, polling
@@ -40,6 +41,13 @@ from podops.services.orders import (
     flag_design,
     hold,
     release,
+)
+from podops.services.photos import (
+    accept_photo,
+    record_photo_fits,
+    remember_photo_fits,
+    set_crop_settings,
+    set_crops,
 )
 from podops.services.provider_answers import (
     confirm_cancel,
@@ -75,6 +83,7 @@ __all__ = [
     "FieldEdit",
     "PlannedParcel",
     "ReceiveResult",
+    "accept_photo",
     "begin_submit",
     "cancel",
     "complete",
@@ -99,6 +108,7 @@ __all__ = [
     "record_fulfilled_by_shop",
     "record_late_design",
     "record_parcels",
+    "record_photo_fits",
     "record_print_file",
     "record_provider_status",
     "record_render_refusal",
@@ -106,8 +116,11 @@ __all__ = [
     "refuse_cancel",
     "release",
     "release_design_hold",
+    "remember_photo_fits",
     "retry_submission",
     "return_order",
+    "set_crop_settings",
+    "set_crops",
     "set_line_note",
     "set_readiness",
     "set_shipping_speed",

@@ -16,8 +16,10 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from podops.crop_input import crop_cell
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
+from podops.photos import photo_statuses
 from podops.sheet.rows import FINISHED, SheetLine
 from podops.status import OrderStatus
 
@@ -73,6 +75,7 @@ def load_sheet_lines(
             Order.held_from,
             Order.shipping_speed,
             Order.rush,
+            LineItem.photos,
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
@@ -81,9 +84,10 @@ def load_sheet_lines(
     )
     lines = []
     for row in session.connection().execute(query):
-        (item_id, position, sku, name, qty, shipped, personal, preview, photos) = row[:9]
+        (item_id, position, sku, name, qty, shipped, personal, preview, images) = row[:9]
         (number, status, placed, submit, customer, country, problems, store, under) = row[9:18]
-        speed, rush = row[18:]
+        speed, rush, photo_json = row[18:]
+        photos = photo_statuses(photo_json, images or {})
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -103,12 +107,14 @@ def load_sheet_lines(
                 problems=tuple(str(p) for p in (problems or [])),
                 note=notes.get(item_id, ""),
                 personalization={
-                    str(k): str(v) for k, v in {**(personal or {}), **(photos or {})}.items()
+                    str(k): str(v) for k, v in {**(personal or {}), **(images or {})}.items()
                 },
                 preview=preview or "",
                 under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
                 shipping_speed=speed or "",
                 rush=bool(rush),
+                crop=crop_cell(photos),
+                photo_accepted=any(photo.accepted for photo in photos),
             )
         )
     return lines

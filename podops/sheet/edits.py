@@ -21,8 +21,9 @@ from podops.events import Actor
 from podops.fulfillment.field_checks import FieldChecks
 from podops.routing import ShopPolicy
 from podops.services.field_edits import FieldEdit
+from podops.sheet.photo_edits import accept_photo, crop_photos
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import FULFILLED, HOLD, NOTES, SHIPPING, SheetLine
+from podops.sheet.rows import ACCEPT_PHOTO, CROP, FULFILLED, HOLD, NOTES, SHIPPING, SheetLine
 from podops.status import OrderStatus
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
@@ -122,6 +123,10 @@ def apply_edit(
         )
     if edit.header == NOTES:
         return services.set_line_note(session, reference, line.position, edit.new, actor)
+    if edit.header == CROP:
+        return crop_photos(session, edit.new, line, actor)
+    if edit.header == ACCEPT_PHOTO:
+        return accept_photo(session, edit.new, line, actor)
     return False
 
 

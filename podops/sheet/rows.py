@@ -32,6 +32,10 @@ SHIPPING = "shipping"
 """The speed the order ships at (`express`); staff type a speed of its store's table."""
 RUSH = "rush"
 """`RUSH` on orders whose speed has its own countdown (read-only)."""
+CROP = "crop"
+"""Staff move and zoom the line's photo: `zoom=1.5 x=10% y=0%` (docs/sheet.md)."""
+ACCEPT_PHOTO = "accept photo"
+"""Staff tick it to print a photo under its template's minimum resolution as it is."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -57,6 +61,8 @@ FIXED_HEADERS: tuple[str, ...] = (
     FULFILLED,
     SHIPPING,
     RUSH,
+    CROP,
+    ACCEPT_PHOTO,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -132,6 +138,10 @@ class SheetLine:
     shipping_speed: str = ""
     """The order's speed ("" while no table maps the store's method)."""
     rush: bool = False
+    crop: str = ""
+    """The photos' crops as staff type them (`podops.photos.crop_cell`)."""
+    photo_accepted: bool = False
+    """A photo under its minimum resolution prints as it is: staff accepted it."""
 
     @property
     def status_text(self) -> str:
@@ -165,10 +175,10 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, FULFILLED, SHIPPING, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, SHIPPING, CROP, ACCEPT_PHOTO, *extra}),
         hidden=frozenset({KEY}),
-        checkboxes=frozenset({HOLD}),
-        text_columns=frozenset({FULFILLED}),
+        checkboxes=frozenset({HOLD, ACCEPT_PHOTO}),
+        text_columns=frozenset({FULFILLED, CROP}),
         status_column=STATUS,
     )
 
@@ -261,6 +271,8 @@ def build_row(
         "",
         line.shipping_speed,
         RUSH_MARK if line.rush else "",
+        line.crop,
+        line.photo_accepted,
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row

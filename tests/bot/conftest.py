@@ -306,6 +306,7 @@ class FakePrintFiles:
         product_key: str,
         personalization: dict[str, Any],
         image_urls: dict[str, Any],
+        crops: dict[str, Any] | None = None,
     ) -> Rendered:
         self.calls.append((canonical, [position]))
         revision = len(self.calls)

@@ -5,7 +5,8 @@ Block Kit limits as Slack documents them (api.slack.com/reference/block-kit):
 section text and per context element, 150 for a header, 2,000 for an input's
 label, 24 for a modal's title, submit and close texts, 75 for a button text,
 255 for block and action ids, 3,000 for a view's private_metadata and an input's
-initial value; 25 elements in an actions block, 10 in a context block; block ids
+initial value; 25 elements in an actions block, 10 in a context block; 1 to 10
+options in checkboxes or radio buttons, each text at most 75 characters; block ids
 unique within a message or view. A message that breaks them is answered
 `invalid_blocks` with `errors` (`"... [json-pointer:/blocks/3/text]"`), a view
 `invalid_arguments` with the same sentences in `response_metadata.messages`.
@@ -30,6 +31,8 @@ MAX_METADATA = 3000
 MAX_INPUT_VALUE = 3000
 MAX_ACTIONS = 25
 MAX_CONTEXT = 10
+MAX_OPTIONS = 10
+MAX_OPTION_TEXT = 75
 
 METHOD_SCOPES = {
     "chat.postMessage": "chat:write",
@@ -87,8 +90,24 @@ def _block_problems(block: dict[str, Any], pointer: str, seen: set[str]) -> list
             _too_long(problems, label, MAX_BUTTON_TEXT, f"{pointer}/elements/{n}/text")
     elif kind == "input":
         _too_long(problems, (block.get("label") or {}).get("text"), MAX_LABEL, f"{pointer}/label")
-        value = (block.get("element") or {}).get("initial_value")
+        element = block.get("element") or {}
+        value = element.get("initial_value")
         _too_long(problems, value, MAX_INPUT_VALUE, f"{pointer}/element/initial_value")
+        problems += _option_problems(element, f"{pointer}/element")
+    return problems
+
+
+def _option_problems(element: dict[str, Any], pointer: str) -> list[str]:
+    """Checkboxes and radio buttons: 1 to 10 options, each text at most 75 characters."""
+    if element.get("type") not in ("checkboxes", "radio_buttons"):
+        return []
+    options = element.get("options") or []
+    problems = []
+    if not 1 <= len(options) <= MAX_OPTIONS:
+        problems.append(f"must provide 1 to {MAX_OPTIONS} options [json-pointer:{pointer}/options]")
+    for n, option in enumerate(options):
+        text = (option.get("text") or {}).get("text")
+        _too_long(problems, text, MAX_OPTION_TEXT, f"{pointer}/options/{n}/text")
     return problems
 
 

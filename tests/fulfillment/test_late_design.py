@@ -31,7 +31,9 @@ class FileRenderer:
         self.folder = folder
         self.revisions = 0
 
-    def render_item(self, order_ref, line_position, product_key, personalization, image_urls):  # type: ignore[no-untyped-def]
+    def render_item(
+        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+    ):  # type: ignore[no-untyped-def]
         if any("☃" in value for value in personalization.values()):
             raise RenderRefused("the font cannot draw '☃'")
         self.revisions += 1

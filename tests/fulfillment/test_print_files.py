@@ -35,7 +35,9 @@ class ScriptedRenderer:
         self.folder = folder
         self.calls: list[tuple[str, int, dict[str, str]]] = []
 
-    def render_item(self, order_ref, line_position, product_key, personalization, image_urls):  # type: ignore[no-untyped-def]
+    def render_item(
+        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+    ):  # type: ignore[no-untyped-def]
         self.calls.append((order_ref, line_position, personalization))
         if any("!" in v for v in personalization.values()):
             raise RenderRefused("the font cannot draw '!' in field 'name'")
@@ -53,7 +55,7 @@ def photo_url(tmp_path: Path) -> Iterator[str]:
     """A customer photo served over HTTP on 127.0.0.1."""
     folder = tmp_path / "www"
     folder.mkdir()
-    Image.new("RGB", (1200, 900), (200, 120, 40)).save(folder / "photo.jpg", quality=90)
+    Image.new("RGB", (1600, 1400), (200, 120, 40)).save(folder / "photo.jpg", quality=90)
     handler = partial(SimpleHTTPRequestHandler, directory=str(folder))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
