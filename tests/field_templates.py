@@ -16,6 +16,7 @@ noun = "tee"
 width_in = 15
 height_in = 18
 dpi = 20
+min_dpi = 0  # small photos keep these field tests fast; photo quality has its own
 
 [[layers]]
 type = "image"
@@ -44,6 +45,7 @@ noun = "mug"
 width_in = 8.5
 height_in = 3.5
 dpi = 30
+min_dpi = 0
 background = "#ffffff"
 
 [[layers]]
