@@ -46,6 +46,10 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.STORE_REFUNDED_AFTER_SUBMISSION,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
+        EventName.STORE_ADDRESS,
+        EventName.ADDRESS_CHANGE_REFUSED,
+        EventName.ADDRESS_CHECK_FAILED,
+        EventName.ADDRESS_CHECK_DELAYED,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
