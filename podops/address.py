@@ -86,6 +86,9 @@ NO_ADDRESS = "no shipping address"
 MISSING_PREFIX = "shipping address has no "
 SHOP_REFUSED_PREFIX = "shipping address from the shop: "
 """Problems this module's rules write on an order (and clear once fixed)."""
+CHECK_PREFIX = "address check: "
+"""Start of what address verification writes (a problem, a hold reason): the verdict
+was about one address, so any change of the address clears it."""
 
 _BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -247,9 +250,37 @@ def address_problems(address: Mapping[str, Any], needed: frozenset[str]) -> list
 def is_address_problem(problem: object) -> bool:
     """Problems these rules write on an order (intake's "no shipping address" too)."""
     return isinstance(problem, str) and (
-        problem == NO_ADDRESS or problem.startswith((MISSING_PREFIX, SHOP_REFUSED_PREFIX))
+        problem == NO_ADDRESS
+        or problem.startswith((MISSING_PREFIX, SHOP_REFUSED_PREFIX, CHECK_PREFIX))
     )
 
 
 def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
+
+
+VERIFIED = "verified"
+FAILED = "failed"
+UNAVAILABLE = "unavailable"
+ACCEPTED = "accepted"
+"""States of `Order.address_check` (see `podops.fulfillment.address_check`)."""
+
+
+def check_words(check: Mapping[str, Any] | None, address: Mapping[str, Any]) -> str:
+    """The order's last address verification in words ("" when none was made)."""
+    if not check:
+        return ""
+    if check.get("digest") != digest(address):
+        return "not checked since the address changed (it is checked before submission)"
+    service, reason = check.get("service", "the carrier"), check.get("reason", "")
+    state = check.get("state")
+    if state == VERIFIED:
+        return f"verified by {service}"
+    if state == FAILED:
+        return f"did not verify ({service}: {reason})"
+    if state == UNAVAILABLE:
+        tries = int(check.get("tries", 1))
+        return f"not checked yet: {service} did not answer ({reason}); {tries} tries so far"
+    if state == ACCEPTED:
+        return f"sent as it is ({check.get('by', 'staff')}): {reason}".rstrip(": ")
+    return ""

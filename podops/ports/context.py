@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from podops.db import Database
+    from podops.fulfillment.address_change import AddressDesk
     from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.printfiles import PrintFiles
@@ -53,6 +54,9 @@ class Fulfillment(Configured, Protocol):
     @property
     def print_files(self) -> PrintFiles: ...
 
+    @property
+    def addresses(self) -> AddressDesk: ...
+
 
 class Notifying(Configured, Protocol):
     """Whatever tells people (Slack or the console)."""
@@ -69,6 +73,9 @@ class Sheets(Configured, Protocol):
 
     @property
     def sheet(self) -> Spreadsheet | None: ...
+
+    @property
+    def addresses(self) -> AddressDesk: ...
 
 
 class Everything(Stores, Fulfillment, Notifying, Sheets, Protocol):

@@ -9,6 +9,8 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
                      what each becomes (lines, problems, first status)
 - `store_changes`    a known order changed in its shop (cancelled, held, back)
 - `orders`           staff actions before submission: hold, release, cancel, edit
+- `address`          shipping address changes (staff, the shop, a provider) and what
+                     the address still lacks; `address_checks` records verifications
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `designs`          print files recorded on lines, render refusals, late designs
 - `readiness`        whether a due order has its print files (problems on the order)
@@ -19,6 +21,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `fulfilled_by_shop` orders the shop already fulfilled by hand: completed, nothing sent
 """
 
+from podops.services.address import change_address, set_address
 from podops.services.bulk_tracking import PlannedParcel, record_parcels
 from podops.services.designs import (
     AcceptedEdit,
@@ -72,6 +75,7 @@ __all__ = [
     "ReceiveResult",
     "begin_submit",
     "cancel",
+    "change_address",
     "complete",
     "confirm_cancel",
     "confirm_claim",
@@ -101,6 +105,7 @@ __all__ = [
     "release_design_hold",
     "retry_submission",
     "return_order",
+    "set_address",
     "set_line_note",
     "set_readiness",
     "stamp_polled",
