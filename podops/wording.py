@@ -96,7 +96,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.RECEIVE: lambda t: f"{t.label} received",
     E.EDIT_ADDRESS: lambda t: (
         f"{t.who} changed the shipping address of {t.label}: {_address_changes(t.d)}"
-        + (f"; {t.d['after_submission']} has the new address" if t.d.get("after_submission") else "")
+        + (f"; {t.d['after_submission']} has it now" if t.d.get("after_submission") else "")
     ),
     E.STORE_ADDRESS: lambda t: (
         f"the shipping address of {t.label} was changed in the shop: {_address_changes(t.d)}"

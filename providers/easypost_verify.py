@@ -73,7 +73,8 @@ class EasyPostVerifier:
         try:
             found = self.client.address.create(verify=True, **params)
         except (TimeoutError, HttpError, JsonError, RateLimitError) as exc:
-            raise AddressServiceDown(f"{NAME} did not answer: {_words(exc)}", retryable=True) from exc
+            message = f"{NAME} did not answer: {_words(exc)}"
+            raise AddressServiceDown(message, retryable=True) from exc
         except ACCOUNT_ERRORS as exc:
             raise AddressServiceDown(
                 f"{NAME} refused podops' account ({exc.http_status}: {_words(exc)}); "
@@ -100,9 +101,7 @@ def _verdict(found: dict[str, Any]) -> AddressVerdict:
         }
         return AddressVerdict(True, (), suggestions)
     if not delivery:
-        raise AddressServiceDown(
-            f"{NAME} answered without a delivery verification", retryable=True
-        )
+        raise AddressServiceDown(f"{NAME} answered without a delivery verification", retryable=True)
     return AddressVerdict(False, _reasons(delivery.get("errors")))
 
 

@@ -204,9 +204,7 @@ class ProviderAddressHandler:
             return _Plan("refuse", order.id, address, reason=reason)
         request = with_address(self.roster.request_for(order), address)
         provider = self.roster.provider(order.provider).name
-        return _Plan(
-            "provider", order.id, address, provider, str(order.provider_order_id), request
-        )
+        return _Plan("provider", order.id, address, provider, str(order.provider_order_id), request)
 
     def send(self, plan: _Plan, progress: Progress) -> str:
         """'' when the provider took it, else its refusal in words."""

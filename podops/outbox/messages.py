@@ -43,7 +43,8 @@ def provider_address_message(order_id: int, event_id: int, address: dict[str, An
     """The address the shop changed after submission, for the order's provider (one
     per change: the event that recorded it names it)."""
     payload = {"order_id": order_id, "event_id": event_id, "address": dict(address)}
-    return Outgoing(Topic.PROVIDER_ADDRESS, f"{Topic.PROVIDER_ADDRESS}:{event_id}", payload, order_id)
+    key = f"{Topic.PROVIDER_ADDRESS}:{event_id}"
+    return Outgoing(Topic.PROVIDER_ADDRESS, key, payload, order_id)
 
 
 def summary_key(day: date) -> str:

@@ -195,9 +195,7 @@ def follow_store_address(
     return True
 
 
-def take_shop_address(
-    session: Session, order: Order, shop: dict[str, str], actor: Actor
-) -> None:
+def take_shop_address(session: Session, order: Order, shop: dict[str, str], actor: Actor) -> None:
     """Apply the shop's new address before submission, or hold it back with the reason."""
     changes = _changes(order.shipping_address, shop)
     try:
