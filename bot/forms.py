@@ -1,14 +1,18 @@
-"""Reading modal submissions: the edit form's fields and the cancel reason,
-validated into changes or per-field errors (`response_action: errors`)."""
+"""Reading modal submissions: the edit form's fields (personalization and the
+shipping address) and the cancel reason, validated into changes or per-field
+errors (`response_action: errors`)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from podops.address import check_field
 from podops.services.orders import MAX_FIELD_LENGTH
 
 MAX_REASON = 500
+ADDRESS_BLOCK = "a|"
+"""Block id of an address field in the edit form: `a|line2`."""
 
 
 @dataclass(slots=True)
@@ -16,18 +20,43 @@ class EditForm:
     changes: dict[int, dict[str, str]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     first_block: str = ""
+    address: dict[str, str] = field(default_factory=dict)
+    """Address fields typed differently from the order's (field -> value)."""
+    design_blocks: bool = False
+    """The form shows personalization fields (an address-only form does not)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
     return str((entry.get("value") or {}).get("value") or "")
 
 
-def read_edit_form(values: dict[str, Any], current: dict[int, dict[str, str]]) -> EditForm:
-    """Changed fields per line position; errors keyed by the block they belong to."""
-    form = EditForm()
+def address_blocks_in(values: dict[str, Any]) -> bool:
+    return any(block_id.startswith(ADDRESS_BLOCK) for block_id in values)
+
+
+def design_blocks_in(values: dict[str, Any]) -> bool:
+    return any(block_id.startswith(("f|", "raw|")) for block_id in values)
+
+
+def read_edit_form(
+    values: dict[str, Any],
+    current: dict[int, dict[str, str]],
+    address: dict[str, str] | None = None,
+) -> EditForm:
+    """Changed fields per line position and changed address fields; errors keyed by
+    the block they belong to (each address field is checked on its own)."""
+    form = EditForm(design_blocks=design_blocks_in(values))
     for block_id, entry in values.items():
         kind, _, rest = block_id.partition("|")
         form.first_block = form.first_block or block_id
+        if kind == "a":
+            text = _value(entry)
+            problem = check_field(rest, text)
+            if problem:
+                form.errors[block_id] = problem
+            elif " ".join(text.split()) != (address or {}).get(rest, ""):
+                form.address[rest] = text
+            continue
         if kind == "f":
             position_text, _, name = rest.partition("|")
             fields = {name: _value(entry).strip()}

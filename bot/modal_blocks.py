@@ -5,7 +5,8 @@ block ids, 3,000 characters per input value).
 The edit form shows one input per personalization field while that fits; an
 order with many lines or fields gets one `name=value` box per line instead, and
 lines that still do not fit are named in a visible note with the command that
-edits them, so the form is always one Slack accepts.
+edits them, so the form is always one Slack accepts. The shipping address
+follows, one input per field (ten blocks, kept out of the room for lines).
 """
 
 from __future__ import annotations
@@ -72,10 +73,37 @@ def _roomy_fits(items: list[ItemLine], room: int) -> bool:
     return needed <= room and not long_names
 
 
-def edit_blocks(card: OrderCard, note: str) -> list[Block]:
-    """The form's blocks: roomy when it fits in a view, compact otherwise."""
+ADDRESS_LABELS: dict[str, str] = {
+    "name": "Name",
+    "company": "Company",
+    "line1": "Street and number",
+    "line2": "Apartment, suite, floor (line 2)",
+    "city": "City",
+    "state": "State or province",
+    "postcode": "Postcode / ZIP",
+    "country": "Country (two-letter code: US, GB, DE)",
+    "phone": "Phone",
+}
+"""One input per address field (`podops.address.FIELDS`), block id `a|FIELD`."""
+
+
+def address_blocks(address: dict[str, str], note: str = "") -> list[Block]:
+    """The shipping address section: a heading and one input per field."""
+    heading = md("*Shipping address*")
+    if note:
+        heading = heading + md(" · {}", note)
+    blocks = [text_block(heading)]
+    for name, label in ADDRESS_LABELS.items():
+        value = address.get(name, "")
+        blocks.append(plain_input(f"a|{name}", label, value, optional=True, multiline=False))
+    return blocks
+
+
+def edit_blocks(card: OrderCard, note: str, *, reserve: int = 0) -> list[Block]:
+    """The form's blocks: roomy when it fits in a view, compact otherwise (`reserve`:
+    blocks kept for the address section)."""
     head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
-    room = MAX_VIEW_BLOCKS - len(head)
+    room = MAX_VIEW_BLOCKS - len(head) - reserve
     if _roomy_fits(card.items, room):
         return head + [b for item in card.items for b in _field_blocks(item)]
     room -= 1  # the note saying how the form is laid out
@@ -100,12 +128,24 @@ def edit_blocks(card: OrderCard, note: str) -> list[Block]:
     return blocks
 
 
-def edit_modal(card: OrderCard, metadata: dict[str, str], *, note: str = "") -> Block:
-    """One input per personalization field of each line (or `name=value` boxes)."""
-    submit = "Save and send" if note else "Save and render"
-    return modal(
-        "order_edit", f"Edit order {card.number}", submit, edit_blocks(card, note), metadata
-    )
+def edit_modal(
+    card: OrderCard,
+    metadata: dict[str, str],
+    *,
+    note: str = "",
+    design: bool = True,
+    address: bool = True,
+    address_note: str = "",
+) -> Block:
+    """One input per personalization field of each line (or `name=value` boxes), and the
+    shipping address; `design`/`address` False leave a section out (an order at a
+    provider that takes only one of them)."""
+    extra = address_blocks(card.address, address_note) if address else []
+    blocks = edit_blocks(card, note, reserve=len(extra)) if design else []
+    if not design and note:
+        blocks = [text_block(md(":warning: {}", note))]
+    submit = "Save and send" if note else ("Save and render" if design else "Save")
+    return modal("order_edit", f"Edit order {card.number}", submit, blocks + extra, metadata)
 
 
 def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:

@@ -17,6 +17,7 @@ from bot import blocks
 from bot.parsing import Command
 from podops import reports, services, wording
 from podops.events import Actor
+from podops.fulfillment.address_change import AddressOutcome, AddressRoute
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
 from podops.notify.alerts import queue_previews
@@ -138,6 +139,11 @@ class Operations:
     def due_within(self) -> timedelta:
         return timedelta(minutes=self.runtime.settings.slack.alert_before_minutes)
 
+    def address_route(self, reference: str) -> AddressRoute:
+        """Where a change of the order's address would go (the form's address section)."""
+        with self.runtime.db.reading() as session:
+            return self.runtime.addresses.route(services.get_order(session, reference))
+
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""
         with self.runtime.db.unit_of_work() as session:
@@ -147,18 +153,29 @@ class Operations:
         return provider if accepts_design_changes(follow_up, status, provider) else None
 
     def edit(
-        self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str
+        self,
+        reference: str,
+        changes: dict[int, dict[str, str]],
+        actor: Actor,
+        key: str,
+        address: dict[str, str] | None = None,
     ) -> Reply:
-        """Save edited fields, re-render those lines, queue the new previews."""
-        if self.late_design_provider(reference) is not None:
-            return self._edit_after_submission(reference, changes, actor, key)
+        """Save edited fields and the address, re-render those lines, queue the new
+        previews. Before submission both are saved in one transaction (all or nothing);
+        an order at its provider gets the address, then the design, sent there."""
+        desk = self.runtime.addresses
+        if self.address_route(reference).provider is not None:
+            return self._edit_at_provider(reference, changes, actor, key, address or {})
+        moved = ""
         with self.runtime.db.unit_of_work() as session:
+            number = services.get_order(session, reference).number
+            if address:
+                change = desk.change_in(session, reference, address, actor)
+                moved = AddressOutcome(number, change.changed).words if change.changed else ""
             for position, fields in sorted(changes.items()):
-                order = services.edit_personalization(session, reference, position, fields, actor)
-            order = services.get_order(session, reference)
-            number = order.number
+                services.edit_personalization(session, reference, position, fields, actor)
         if not changes:
-            return Reply(f"Nothing changed on order {number}.")
+            return Reply(moved or f"Nothing changed on order {number}.")
         outcomes = self.runtime.print_files.render_order(reference, actor, sorted(changes))
         previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
@@ -170,7 +187,26 @@ class Operations:
         text = f"Saved the changes to order {number} and rendered {len(previews)} preview(s)."
         if failures:
             text += " Could not render: " + "; ".join(failures)
+        if moved:
+            text = f"{moved} {text}"
         return Reply(text)
+
+    def _edit_at_provider(
+        self,
+        reference: str,
+        changes: dict[int, dict[str, str]],
+        actor: Actor,
+        key: str,
+        address: dict[str, str],
+    ) -> Reply:
+        """The address goes to the provider first; then the design, where it takes one."""
+        said = ""
+        if address:
+            said = self.runtime.addresses.change(reference, address, actor).words
+        if not changes:
+            return Reply(said or "Nothing changed.")
+        design = self._edit_after_submission(reference, changes, actor, key)
+        return Reply(f"{said} {design.text}".strip())
 
     def _edit_after_submission(
         self, reference: str, changes: dict[int, dict[str, str]], actor: Actor, key: str

@@ -171,6 +171,11 @@ def check_change(
     return AddressChange(stored(current, after), changed)
 
 
+def check_field(name: str, value: str) -> str:
+    """Why one typed field is refused ("" when it is fine), for forms that answer per field."""
+    return _check_field(name, value)[0]
+
+
 def _check_field(name: str, value: str) -> tuple[str, str]:
     """(refusal, "") or ("", the value to store) for one typed field."""
     if name not in LIMITS:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops.address import check_words, shown
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, utcnow
 from podops.ports.notify import (
@@ -191,6 +192,8 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
             for e in reversed(recent)
         ],
         actions=card_actions(order),
+        address=shown(order.shipping_address) if order.shipping_address else {},
+        address_check=check_words(order.address_check, order.shipping_address),
     )
 
 

@@ -13,12 +13,21 @@ from slack_sdk import WebClient
 
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
-from bot.forms import EditForm, read_edit_form, read_reason
+from bot.forms import (
+    ADDRESS_BLOCK,
+    EditForm,
+    address_blocks_in,
+    design_blocks_in,
+    read_edit_form,
+    read_reason,
+)
 from bot.operations import Reply
 from bot.parsing import Command
 from bot.replies import tell_privately
 from podops import services
-from podops.errors import OrderLocked, PodopsError
+from podops.address import check_change, shown
+from podops.errors import InvalidInput, OrderLocked, PodopsError
+from podops.fulfillment.address_change import AddressRoute
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -52,10 +61,30 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     first = next(iter(values), "reason")
     try:
         bot.authorizer.check("edit", body["user"]["id"])
-        form = read_edit_form(values, current_fields(bot, metadata(view).get("reference", "")))
+        reference = metadata(view).get("reference", "")
+        fields = current_fields(bot, reference) if design_blocks_in(values) else {}
+        route = bot.ops.address_route(reference) if address_blocks_in(values) else None
+        form = read_edit_form(values, fields, shown(route.address) if route else {})
+        if route is not None and form.address and not form.errors:
+            check_address(form, route)
     except PodopsError as exc:
         form.errors[first] = exc.message
     return form
+
+
+def check_address(form: EditForm, route: AddressRoute) -> None:
+    """Refusals of the whole change (a field the provider needs emptied, the order no
+    longer changeable), each beside the field it is about."""
+    if route.refusal:
+        form.errors[ADDRESS_BLOCK + next(iter(form.address))] = route.refusal
+        return
+    for name, value in form.address.items():
+        try:
+            check_change(
+                route.address, {name: value}, provider_needs=route.needs, provider=route.owner
+            )
+        except InvalidInput as exc:
+            form.errors[ADDRESS_BLOCK + name] = exc.message
 
 
 def tell(
@@ -90,7 +119,7 @@ def register(app: App, bot: Bot) -> None:
             client,
             body,
             view,
-            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key)),
+            attempt(lambda: bot.ops.edit(reference, form.changes, actor, key, form.address)),
         )
 
     def ack_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:

@@ -69,6 +69,20 @@ class AddressOutcome:
         return f"Changed the address of order {self.number}{where}: {fields}."
 
 
+@dataclass(frozen=True, slots=True)
+class AddressRoute:
+    """Where a change of an order's address goes, as a form needs to know it."""
+
+    address: dict[str, Any]
+    needs: frozenset[str]
+    provider: str | None = None
+    """The provider the change is sent to (None: changed here, before submission)."""
+    refusal: str = ""
+    """Why it cannot change at all ("" when it can)."""
+    owner: str = "the provider"
+    """The order's provider, named in refusals ("address.postcode cannot be empty: cc needs it")."""
+
+
 class AddressDesk:
     """Address changes for staff (all channels) and for the shop after submission."""
 
@@ -82,6 +96,27 @@ class AddressDesk:
         """Address fields the order's provider needs (beyond name, street, city, country)."""
         adapter = self.roster.by_name.get(provider or "")
         return adapter.capabilities.address_required if adapter is not None else frozenset()
+
+    def route(self, order: Order) -> AddressRoute:
+        """Here, through the provider, or refused with the reason (no outside call)."""
+        address, needs = dict(order.shipping_address), self.needs(order.provider)
+        owner = order.provider or "the provider"
+        if changeable_here(order):
+            return AddressRoute(address, needs, owner=owner)
+        adapter = self.roster.by_name.get(order.provider or "")
+        if _at_provider(order) and adapter is not None:
+            if adapter.capabilities.accepts_address_changes:
+                return AddressRoute(address, needs, adapter.name, owner=owner)
+            refusal = (
+                f"order {order.number} is already at {adapter.name}: change the address there "
+                f"({adapter.name} takes no address change through its API)"
+            )
+            return AddressRoute(address, needs, adapter.name, refusal, owner)
+        try:
+            refuse_unless_changeable(order)
+        except (OrderLocked, ConcurrentModification) as exc:
+            return AddressRoute(address, needs, refusal=exc.message, owner=owner)
+        return AddressRoute(address, needs, refusal=f"{order.label} has no provider order")
 
     def change_in(
         self, session: Session, reference: str | OrderRef, typed: Mapping[str, str], actor: Actor

@@ -91,6 +91,10 @@ class OrderCard:
     """Who holds the order (a person, the shop, intake), shown with the hold reason."""
     design: str = ""
     """Design readiness in words ("needs design", "ready; ..."), apart from the hold."""
+    address: dict[str, str] = field(default_factory=dict)
+    """The shipping address as staff name its fields (`podops.address.shown`)."""
+    address_check: str = ""
+    """The last address verification in words ("verified by EasyPost", "did not verify...")."""
 
 
 @dataclass(frozen=True, slots=True)
