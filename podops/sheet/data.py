@@ -2,8 +2,8 @@
 
 The mirror reads every current line item each cycle, so this is three plain
 column queries run as Core statements (lines with their order and store,
-parcels, staff notes), not ORM object graphs; of the shipping address only
-the country is fetched. Staff notes are audit events (`sheet_note`, written by
+parcels, staff notes), not ORM object graphs; the shipping address is shown
+field by field (`podops.address.shown`). Staff notes are audit events (`sheet_note`, written by
 `services.set_line_note`): the latest note event of a line is its note.
 """
 
@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from podops.address import shown
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
 from podops.sheet.rows import FINISHED, SheetLine
@@ -65,7 +66,7 @@ def load_sheet_lines(
             Order.placed_at,
             Order.submit_at,
             Order.customer_name,
-            Order.shipping_address["country"].as_string(),
+            Order.shipping_address,
             Order.problems,
             Store.key,
             Order.held_from,
@@ -78,7 +79,8 @@ def load_sheet_lines(
     lines = []
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview) = row[:8]
-        (number, status, placed, submit, customer, country, problems, store, under) = row[8:]
+        (number, status, placed, submit, customer, address, problems, store, under) = row[8:]
+        fields = shown(address or {})
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -89,7 +91,7 @@ def load_sheet_lines(
                 placed_at=placed,
                 submit_at=submit,
                 customer=customer,
-                country="" if country is None else str(country),
+                country=fields["country"],
                 sku=sku,
                 product=name,
                 quantity=qty,
@@ -100,6 +102,7 @@ def load_sheet_lines(
                 personalization={k: str(v) for k, v in (personal or {}).items()},
                 preview=preview or "",
                 under_hold=(under or "") if status == OrderStatus.ON_HOLD else "",
+                address=tuple(fields.items()),
             )
         )
     return lines

@@ -2,8 +2,9 @@
 
 Each edit says the state the person wants ("hold: TRUE", "name: BOB"), so
 applying it again is harmless: an order already on hold stays on hold. Each
-edit runs in its own unit of work; a refused edit leaves a message for the
-row saying what was typed and why it was not taken, so nothing is lost.
+edit runs in its own unit of work (the address cells of a row together); a
+refused edit leaves a message for the row saying what was typed and why it
+was not taken, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from podops import services
+from podops.address import PREFIX
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import FULFILLED, HOLD, NOTES, SheetLine
+from podops.sheet.rows import ADDRESS_HEADERS, FULFILLED, HOLD, NOTES, SheetLine
 from podops.status import OrderStatus
+
+if TYPE_CHECKING:
+    from podops.fulfillment.address_change import AddressDesk
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
 RELEASE_WORDS = frozenset({"false", "no", "n", "", "release", "released", "0"})
@@ -52,8 +58,19 @@ def apply_edits(
     fields: dict[str, str],
     actor: Actor,
     now: datetime,
+    *,
+    addresses: AddressDesk | None = None,
 ) -> EditResults:
+    """Each edit through the services; the address cells of one row go as one change
+    (`addresses`: through the provider once it has the order; without it, only
+    before submission)."""
     results = EditResults()
+    address_edits = [edit for edit in edits if edit.header in ADDRESS_HEADERS]
+    edits = [edit for edit in edits if edit.header not in ADDRESS_HEADERS]
+    for key, group in _by_row(address_edits).items():
+        line = lines.get(key)
+        if line is not None:
+            _apply_address(db, addresses, group, line, actor, now, results)
     for edit in edits:
         line = lines.get(edit.key)
         if line is None:
@@ -72,6 +89,46 @@ def apply_edits(
         results.applied += changed
         results.messages.setdefault(edit.key, "")
     return results
+
+
+def _by_row(edits: Sequence[StaffEdit]) -> dict[str, list[StaffEdit]]:
+    rows: dict[str, list[StaffEdit]] = {}
+    for edit in edits:
+        rows.setdefault(edit.key, []).append(edit)
+    return rows
+
+
+def _apply_address(
+    db: Database,
+    addresses: AddressDesk | None,
+    group: list[StaffEdit],
+    line: SheetLine,
+    actor: Actor,
+    now: datetime,
+    results: EditResults,
+) -> None:
+    """A row's address cells as one change: all taken, or none (the reason beside it)."""
+    typed = {edit.header.removeprefix(PREFIX): edit.new for edit in group}
+    try:
+        if any(edit.new.lstrip().startswith("=") for edit in group):
+            raise InvalidInput(
+                "that is a formula; podops takes typed values only, so type the value itself"
+            )
+        if addresses is not None:
+            changed = bool(addresses.change(line.order_reference, typed, actor).changed)
+        else:
+            with db.unit_of_work() as session:
+                reference = line.order_reference
+                changed = not services.change_address(session, reference, typed, actor).empty
+    except PodopsError as exc:
+        results.refused += 1
+        cells = ", ".join(f"{edit.header}={edit.new[:40]!r}" for edit in group)
+        results.messages[line.key] = (
+            f"{now:%Y-%m-%d %H:%M} UTC: the address was not changed ({cells}): {exc.message}"
+        )
+        return
+    results.applied += changed
+    results.messages.setdefault(line.key, "")
 
 
 def apply_edit(

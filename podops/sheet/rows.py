@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from podops.address import FIELDS as ADDRESS_FIELDS
+from podops.address import PREFIX
 from podops.ports.sheet import Cell, TabSpec
 from podops.refs import LineRef, OrderRef
 from podops.status import OrderStatus
@@ -28,6 +30,10 @@ PREVIEW = "preview"
 FULFILLED = "fulfilled by shop"
 """Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
 fulfilled by hand: it is completed, nothing is sent to a provider."""
+ADDRESS_HEADERS: tuple[str, ...] = tuple(PREFIX + name for name in ADDRESS_FIELDS)
+"""The shipping address, one editable column per field (`address.line2`), the same names
+as `podops edit`; each line of an order shows its order's address. The cells of one row
+change together (all or none)."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -51,6 +57,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     NOTES,
     PREVIEW,
     FULFILLED,
+    *ADDRESS_HEADERS,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -120,6 +127,8 @@ class SheetLine:
     """The line's preview image (a file name in the print-file folder, or a URL)."""
     under_hold: str = ""
     """A held order's status under its hold (`Order.held_from`): design readiness."""
+    address: tuple[tuple[str, str], ...] = ()
+    """The order's shipping address as (field, value) in `podops.address.FIELDS` order."""
 
     @property
     def status_text(self) -> str:
@@ -153,10 +162,10 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, FULFILLED, *extra}),
+        editable=frozenset({HOLD, NOTES, FULFILLED, *ADDRESS_HEADERS, *extra}),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD}),
-        text_columns=frozenset({FULFILLED}),
+        text_columns=frozenset({FULFILLED, *ADDRESS_HEADERS}),
         status_column=STATUS,
     )
 
@@ -248,6 +257,8 @@ def build_row(
         link(line.preview) if link is not None and line.preview else "",
         "",
     ]
+    shown = dict(line.address)
+    row.extend(safe_text(shown.get(name, "")) for name in ADDRESS_FIELDS)
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
 

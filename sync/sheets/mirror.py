@@ -51,6 +51,7 @@ from sync.sheets.links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
+    from podops.fulfillment.address_change import AddressDesk
     from podops.jobs import JobSpec
     from podops.ports.context import Sheets
 
@@ -140,10 +141,12 @@ class SheetMirror:
         *,
         clock: Callable[[], datetime] = utcnow,
         links: PreviewLinks | None = None,
+        addresses: AddressDesk | None = None,
     ) -> None:
         self.db = db
         self.sheet = sheet
         self.settings = settings
+        self.addresses = addresses
         self.clock = clock
         self.links = links if links is not None else preview_links(settings)
         self._rows = RowCache()
@@ -227,7 +230,9 @@ class SheetMirror:
         lines = self._lines(now, keys={edit.key for edit in edits})
         fields = field_headers(personalization_fields(self.settings, lines, snapshot.headers))
         lines_by_key = {line.key: line for line in lines}
-        return apply_edits(self.db, edits, lines_by_key, fields, SHEET_ACTOR, now)
+        return apply_edits(
+            self.db, edits, lines_by_key, fields, SHEET_ACTOR, now, addresses=self.addresses
+        )
 
     def _read(
         self,
@@ -335,7 +340,7 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
     sheet = runtime.sheet
     if sheet is None:
         return []
-    mirror = SheetMirror(runtime.db, sheet, runtime.settings)
+    mirror = SheetMirror(runtime.db, sheet, runtime.settings, addresses=runtime.addresses)
 
     def cycle() -> CycleReport:
         report = mirror.run_cycle()
