@@ -39,6 +39,7 @@ from podops.models import Order, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import provider_address_message
 from podops.refs import OrderRef
+from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
 from podops.services.order_changes import notify
 from podops.services.orders import may_exist_at_provider, release_order
@@ -153,14 +154,32 @@ def recheck_address(
         return
     reason = order.hold_reason or ""
     if reason.startswith(NEEDS_ATTENTION) or reason.startswith(CHECK_PREFIX):
-        if not order.problems and not any(item.problems for item in order.items):
-            release_order(session, order, actor)
+        if not _holding_problems(order):
+            release_order(session, order, actor)  # to its countdown, or to design work
             return
-        order.hold_reason = NEEDS_ATTENTION + "; ".join(map(str, order.problems))
+        order.hold_reason = NEEDS_ATTENTION + "; ".join(_holding_problems(order))
         return
     old = NEEDS_ATTENTION + "; ".join(map(str, before))
-    if old in reason and order.problems:  # a person's hold over intake's: keep theirs
-        order.hold_reason = reason.replace(old, NEEDS_ATTENTION + "; ".join(order.problems))
+    if before and old in reason:  # a person's hold over intake's: theirs stays, ours is updated
+        holding = _holding_problems(order)
+        new = NEEDS_ATTENTION + "; ".join(holding) if holding else ""
+        parts = [part for part in reason.replace(old, new).split("; ") if part.strip()]
+        order.hold_reason = "; ".join(parts) or reason
+
+
+def _holding_problems(order: Order) -> list[str]:
+    """The order's problems that keep a hold podops made; a refused design is not one of
+    them (it sends the released order to design work instead)."""
+    design = f": {RENDER_PROBLEM_PREFIX}"
+    found = [str(p) for p in order.problems if design not in str(p)]
+    found += [
+        f"line {item.position}: {p}"
+        for item in order.items
+        for p in item.problems
+        if not str(p).startswith(RENDER_PROBLEM_PREFIX)
+        and f"line {item.position}: {p}" not in found
+    ]
+    return found
 
 
 def follow_store_address(
