@@ -90,7 +90,7 @@ CHECK_PREFIX = "address check: "
 """Start of what address verification writes (a problem, a hold reason): the verdict
 was about one address, so any change of the address clears it."""
 
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_JOINERS = frozenset("\u200c\u200d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,7 @@ def _check_field(name: str, value: str) -> tuple[str, str]:
     bad = next((ch for ch in text if _is_control(ch)), None)
     if bad is not None:
         return (
-            f"address.{name} contains a control character (U+{ord(bad):04X}); "
+            f"address.{name} contains a control or invisible character (U+{ord(bad):04X}); "
             "type it as plain text on one line"
         ), ""
     text = " ".join(text.split())
@@ -197,7 +197,11 @@ def _check_field(name: str, value: str) -> tuple[str, str]:
 
 
 def _is_control(ch: str) -> bool:
-    return unicodedata.category(ch) in ("Cc", "Zl", "Zp") or ch in _BIDI_CONTROLS
+    """Control, format, private-use, unassigned and surrogate characters, and line breaks;
+    the zero-width joiners some scripts spell with are kept."""
+    if ch in _JOINERS:
+        return False
+    return unicodedata.category(ch)[0] == "C" or unicodedata.category(ch) in ("Zl", "Zp")
 
 
 def _country(text: str) -> tuple[str, str]:

@@ -111,7 +111,7 @@ def test_the_form_fixes_a_missing_address_and_customcat_receives_it(
     assert answer["response_action"] == "errors"
     assert "51 characters" in answer["errors"]["a|city"]
     assert "use GB for the United Kingdom" in answer["errors"]["a|country"]
-    assert "control character (U+202E)" in answer["errors"]["a|line2"]
+    assert "control or invisible character (U+202E)" in answer["errors"]["a|line2"]
     assert "a|line1" not in answer["errors"]
     assert snapshot(runtime.db) == before
 

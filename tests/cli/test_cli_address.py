@@ -164,7 +164,7 @@ def test_bad_address_input_is_refused_with_the_reason_and_changes_nothing(
         (["address.country=UK"], "use GB for the United Kingdom"),
         (["address.country=Germany"], "use the two-letter code DE"),
         (["address.country=XX"], "not a country code"),
-        (["address.line2=Apt\x074"], "control character (U+0007)"),
+        (["address.line2=Apt\x074"], "control or invisible character (U+0007)"),
         (["address.street=1 Main St"], "address.street is not an address field"),
     ]
     for words, reason in cases:
