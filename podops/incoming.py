@@ -202,10 +202,8 @@ def _bounded_line(item: IncomingLineItem, prefix: str, problems: list[str]) -> I
     fixed.personalization = _plain_dict(item.personalization, "personalization", line_problems)
     fixed.image_urls = _plain_dict(item.image_urls, "image link", line_problems)
     _bounded_money(fixed, "unit_price", line_problems, "")
-    if (
-        isinstance(item.quantity, bool)
-        or not isinstance(item.quantity, int)
-        or not (0 <= item.quantity <= MAX_QUANTITY)
+    if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or not (
+        0 <= item.quantity <= MAX_QUANTITY
     ):
         line_problems.append(f"quantity {shown(item.quantity)} is not from 0 to {MAX_QUANTITY:,}")
         fixed.quantity = 0

@@ -39,8 +39,6 @@ FAIL_HEADER = "X-FAIL-MESSAGE"
 def refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> Reply:
     """CustomCat's refusal: the status, the reason in X-FAIL-MESSAGE, no body."""
     return status, None, {**(headers or {}), FAIL_HEADER: reason}
-
-
 Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
 
 
