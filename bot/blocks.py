@@ -126,6 +126,11 @@ def order_card_blocks(
     if card.shipping:
         facts += md(" · ships {}", card.shipping)
     blocks = [text_block(card_headline(card)), context_block(facts)]
+    if card.address:
+        ship_to = md(":house: {}", ship_to_line(card.address))
+        if card.address_check:
+            ship_to = ship_to + md(" ({})", card.address_check)
+        blocks.append(context_block(ship_to))
     warnings = [*card.problems]
     if card.hold_reason:
         by = f" (by {card.held_by})" if card.held_by else ""
@@ -175,6 +180,14 @@ def action_buttons(card: OrderCard) -> Block:
 def submits(card: OrderCard) -> str:
     """', submits in 3h 05m' (or nothing when the order is not counting down)."""
     return f", submits {card.countdown}" if card.countdown else ""
+
+
+def ship_to_line(address: dict[str, str]) -> str:
+    """The address on one line, as the order card shows it (not yet escaped)."""
+    place = " ".join(address.get(k, "") for k in ("city", "state", "postcode")).split()
+    parts = [address.get(k, "") for k in ("name", "company", "line1", "line2")]
+    parts += [" ".join(place), address.get("country", "")]
+    return ", ".join(part for part in parts if part)
 
 
 def card_words(card: OrderCard) -> str:

@@ -1,5 +1,6 @@
-"""Reading modal submissions: the edit form's fields and the cancel reason,
-validated into changes or per-field errors (`response_action: errors`)."""
+"""Reading modal submissions: the edit form's fields (personalization and the
+shipping address) and the cancel reason, validated into changes or per-field
+errors (`response_action: errors`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.photo_form import ACCEPT, CROP, PhotoChanges, Photos
+from podops.address import check_field
 from podops.crop_input import split_crop_settings
 from podops.services.orders import MAX_FIELD_LENGTH
 
@@ -14,6 +16,8 @@ SHIPPING_BLOCK = "shipping"
 """The edit form's shipping speed choice (`bot.modal_blocks.shipping_block`)."""
 
 MAX_REASON = 500
+ADDRESS_BLOCK = "a|"
+"""Block id of an address field in the edit form: `a|line2`."""
 
 
 @dataclass(slots=True)
@@ -27,18 +31,34 @@ class EditForm:
     """Line position -> the block of its first changed field (where its error shows)."""
     photos: PhotoChanges = field(default_factory=PhotoChanges)
     """New crops and accepted resolutions (bot/photo_form.py)."""
+    address: dict[str, str] = field(default_factory=dict)
+    """Address fields typed differently from the order's (field -> value)."""
+    design_blocks: bool = False
+    """The form shows personalization fields (an address-only form does not)."""
 
 
 def _value(entry: dict[str, Any]) -> str:
     return str((entry.get("value") or {}).get("value") or "")
 
 
+def address_blocks_in(values: dict[str, Any]) -> bool:
+    return any(block_id.startswith(ADDRESS_BLOCK) for block_id in values)
+
+
+def design_blocks_in(values: dict[str, Any]) -> bool:
+    return any(block_id.startswith(("f|", "raw|")) for block_id in values)
+
+
 def read_edit_form(
-    values: dict[str, Any], current: dict[int, dict[str, str]], photos: Photos | None = None
+    values: dict[str, Any],
+    current: dict[int, dict[str, str]],
+    photos: Photos | None = None,
+    address: dict[str, str] | None = None,
 ) -> EditForm:
-    """Changed fields per line position; errors keyed by the block they belong to.
-    `photos` (the order's photos as they are) checks crops and accepted resolutions."""
-    form = EditForm()
+    """Changed fields per line position and changed address fields; errors keyed by
+    the block they belong to (each address field is checked on its own). `photos`
+    (the order's photos as they are) checks crops and accepted resolutions."""
+    form = EditForm(design_blocks=design_blocks_in(values))
     for block_id, entry in values.items():
         kind, _, rest = block_id.partition("|")
         form.first_block = form.first_block or block_id
@@ -47,6 +67,14 @@ def read_edit_form(
             continue
         if kind in (CROP, ACCEPT):
             form.photos.read_block(block_id, entry, photos or {})
+            continue
+        if kind == "a":
+            text = _value(entry)
+            problem = check_field(rest, text)
+            if problem:
+                form.errors[block_id] = problem
+            elif " ".join(text.split()) != (address or {}).get(rest, ""):
+                form.address[rest] = text
             continue
         if kind == "f":
             position_text, _, name = rest.partition("|")

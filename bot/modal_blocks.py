@@ -5,7 +5,8 @@ block ids, 3,000 characters per input value).
 The edit form shows one input per personalization field while that fits; an
 order with many lines or fields gets one `name=value` box per line instead, and
 lines that still do not fit are named in a visible note with the command that
-edits them, so the form is always one Slack accepts.
+edits them, so the form is always one Slack accepts. The shipping address
+follows, one input per field (ten blocks, kept out of the room for lines).
 """
 
 from __future__ import annotations
@@ -103,13 +104,42 @@ def shipping_block(card: OrderCard, speeds: Sequence[str]) -> Block:
     }
 
 
-def edit_blocks(card: OrderCard, note: str, speeds: Sequence[str] = ()) -> list[Block]:
+ADDRESS_LABELS: dict[str, str] = {
+    "name": "Name",
+    "company": "Company",
+    "line1": "Street and number",
+    "line2": "Apartment, suite, floor (line 2)",
+    "city": "City",
+    "state": "State or province",
+    "postcode": "Postcode / ZIP",
+    "country": "Country (two-letter code: US, GB, DE)",
+    "phone": "Phone",
+}
+"""One input per address field (`podops.address.FIELDS`), block id `a|FIELD`."""
+
+
+def address_blocks(address: dict[str, str], note: str = "") -> list[Block]:
+    """The shipping address section: a heading and one input per field."""
+    heading = md("*Shipping address*")
+    if note:
+        heading = heading + md(" · {}", note)
+    blocks = [text_block(heading)]
+    for name, label in ADDRESS_LABELS.items():
+        value = address.get(name, "")
+        blocks.append(plain_input(f"a|{name}", label, value, optional=True, multiline=False))
+    return blocks
+
+
+def edit_blocks(
+    card: OrderCard, note: str, speeds: Sequence[str] = (), *, reserve: int = 0
+) -> list[Block]:
     """The form's blocks: roomy when it fits in a view, compact otherwise; a choice of
-    shipping speed first when the store has a shipping table (`speeds`)."""
+    shipping speed first when the store has a shipping table (`speeds`); `reserve`:
+    blocks kept for the address section."""
     head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
     if len(speeds) > 1:
         head.append(shipping_block(card, speeds))
-    room = MAX_VIEW_BLOCKS - len(head)
+    room = MAX_VIEW_BLOCKS - len(head) - reserve
     photos = OrderStatus(card.status) in BEFORE_SUBMISSION  # crops change the print file
     if _roomy_fits(card.items, room, photos):
         return head + [b for item in card.items for b in _field_blocks(item, photos)]
@@ -136,13 +166,25 @@ def edit_blocks(card: OrderCard, note: str, speeds: Sequence[str] = ()) -> list[
 
 
 def edit_modal(
-    card: OrderCard, metadata: dict[str, str], *, note: str = "", speeds: Sequence[str] = ()
+    card: OrderCard,
+    metadata: dict[str, str],
+    *,
+    note: str = "",
+    speeds: Sequence[str] = (),
+    design: bool = True,
+    address: bool = True,
+    address_note: str = "",
 ) -> Block:
-    """One input per personalization field of each line (or `name=value` boxes), and the
-    shipping speed when `speeds` (the store's) offer a choice."""
-    submit = "Save and send" if note else "Save and render"
-    blocks = edit_blocks(card, note, speeds)
-    return modal("order_edit", f"Edit order {card.number}", submit, blocks, metadata)
+    """One input per personalization field of each line (or `name=value` boxes), the
+    shipping speed when `speeds` (the store's) offer a choice, and the shipping
+    address; `design`/`address` False leave a section out (an order at a provider
+    that takes only one of them)."""
+    extra = address_blocks(card.address, address_note) if address else []
+    blocks = edit_blocks(card, note, speeds, reserve=len(extra)) if design else []
+    if not design and note:
+        blocks = [text_block(md(":warning: {}", note))]
+    submit = "Save and send" if note else ("Save and render" if design else "Save")
+    return modal("order_edit", f"Edit order {card.number}", submit, blocks + extra, metadata)
 
 
 def cancel_modal(card: OrderCard, metadata: dict[str, str]) -> Block:

@@ -17,6 +17,7 @@ from bot import blocks, photo_form
 from bot.parsing import Command
 from podops import reports, services, wording
 from podops.events import Actor
+from podops.fulfillment.address_change import AddressOutcome, AddressRoute
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
 from podops.models import Order
 from podops.notify.alerts import queue_previews
@@ -139,6 +140,11 @@ class Operations:
     def due_within(self) -> timedelta:
         return timedelta(minutes=self.runtime.settings.slack.alert_before_minutes)
 
+    def address_route(self, reference: str) -> AddressRoute:
+        """Where a change of the order's address would go (the form's address section)."""
+        with self.runtime.db.reading() as session:
+            return self.runtime.addresses.route(services.get_order(session, reference))
+
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""
         with self.runtime.db.unit_of_work() as session:
@@ -156,30 +162,37 @@ class Operations:
         *,
         speed: str = "",
         photos: photo_form.PhotoChanges | None = None,
+        address: dict[str, str] | None = None,
     ) -> Reply:
-        """Save the shipping speed, edited fields, photo crops and accepted resolutions,
-        re-render those lines, queue the new previews.
+        """Save the shipping speed, the address, edited fields, photo crops and accepted
+        resolutions, re-render those lines, queue the new previews.
 
         Every line's change is checked first (its template's fields, photo links
-        fetched and decoded): one refusal saves nothing."""
+        fetched and decoded): one refusal saves nothing. Before submission the address
+        and the fields are saved in one transaction (all or nothing); an order at its
+        provider gets the address, then the design, sent there."""
         photos = photos or photo_form.PhotoChanges()
         checked = self.runtime.field_checks.check_lines(reference, changes)
-        if self.late_design_provider(reference) is not None:
+        if self.address_route(reference).provider is not None:
             photo_form.refuse_after_submission(photos, reference)
-            return self._edit_after_submission(reference, checked, actor, key)
+            return self._edit_at_provider(reference, checked, actor, key, address or {})
         shipped = self._set_speed(reference, speed, actor) if speed else ""
+        moved = ""
         with self.runtime.db.unit_of_work() as session:
+            number = services.get_order(session, reference).number
+            if address:
+                change = self.runtime.addresses.change_in(session, reference, address, actor)
+                moved = AddressOutcome(number, change.changed).words if change.changed else ""
             for edit in checked:
                 services.edit_fields(session, edit, actor)
             accepted = photo_form.save(session, reference, photos, actor)
-            order = services.get_order(session, reference)
-            number = order.number
+        said = " ".join(words for words in (shipped, moved) if words)
         edited = {edit.position for edit in checked if not edit.empty}
         if not edited and not photos.crops and not accepted:
-            return Reply(shipped or f"Nothing changed on order {number}.")
+            return Reply(said or f"Nothing changed on order {number}.")
         if accepted and not edited and not photos.crops:
             told = self._accepted(reference, accepted).text
-            return Reply(f"{shipped} {told}" if shipped else told)
+            return Reply(f"{said} {told}".strip())
         outcomes = self.runtime.print_files.render_order(
             reference, actor, sorted({*edited, *photos.crops})
         )
@@ -195,7 +208,7 @@ class Operations:
             text += " Could not render: " + "; ".join(failures)
         if accepted:
             text += " " + self._accepted(reference, accepted).text
-        return Reply(f"{shipped} {text}" if shipped else text)
+        return Reply(f"{said} {text}".strip())
 
     def _set_speed(self, reference: str, speed: str, actor: Actor) -> str:
         """Ship the order at `speed`; a sentence when that changed something."""
@@ -221,6 +234,23 @@ class Operations:
             )
             prints = "prints as it is" if len(photos) == 1 else "print as they are"
             return Reply(f"The {', '.join(photos)} {prints}; order {order.number} {where}.")
+
+    def _edit_at_provider(
+        self,
+        reference: str,
+        changes: list[FieldEdit],
+        actor: Actor,
+        key: str,
+        address: dict[str, str],
+    ) -> Reply:
+        """The address goes to the provider first; then the design, where it takes one."""
+        said = ""
+        if address:
+            said = self.runtime.addresses.change(reference, address, actor).words
+        if not changes:
+            return Reply(said or "Nothing changed.")
+        design = self._edit_after_submission(reference, changes, actor, key)
+        return Reply(f"{said} {design.text}".strip())
 
     def _edit_after_submission(
         self, reference: str, changes: list[FieldEdit], actor: Actor, key: str

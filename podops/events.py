@@ -77,6 +77,14 @@ class EventName(StrEnum):
     PROVIDER_STATUS_UNKNOWN = "provider_status_unknown"
     PROVIDER_HAS_OLD_DESIGN = "provider_has_old_design"
     TRACKING_REJECTED = "tracking_rejected"
+    # Shipping addresses (podops.address, services.address).
+    EDIT_ADDRESS = "edit_address"
+    STORE_ADDRESS = "store_address"
+    ADDRESS_CHANGE_REFUSED = "address_change_refused"
+    ADDRESS_VERIFIED = "address_verified"
+    ADDRESS_CHECK_FAILED = "address_check_failed"
+    ADDRESS_CHECK_DELAYED = "address_check_delayed"
+    ADDRESS_ACCEPTED = "address_accepted"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"

@@ -120,6 +120,13 @@ class Order(Base):
     customer_email: Mapped[str] = mapped_column(String(320), default="")
     customer_phone: Mapped[str] = mapped_column(String(64), default="")
     shipping_address: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    store_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The shipping address as the shop last sent it, once staff changed ours (None:
+    `shipping_address` is the shop's): a later poll then tells a change made in the
+    shop from the old address coming again (`services.address`)."""
+    address_check: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The last address verification: which address (digest), its state (verified,
+    failed, unavailable, accepted), the carrier's reason, tries (`fulfillment.address_check`)."""
     currency: Mapped[str] = mapped_column(String(3), default="USD")
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     shipping_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops.address import check_words, shown
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, utcnow
 from podops.photos import photo_statuses
@@ -48,6 +49,10 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.STORE_REFUNDED_AFTER_SUBMISSION,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
+        EventName.STORE_ADDRESS,
+        EventName.ADDRESS_CHANGE_REFUSED,
+        EventName.ADDRESS_CHECK_FAILED,
+        EventName.ADDRESS_CHECK_DELAYED,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
@@ -192,6 +197,8 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         shipping=speed_words(order.shipping_speed, order.shipping_method_id, order.shipping_method),
         rush=order.rush,
         speed=order.shipping_speed or "",
+        address=shown(order.shipping_address) if order.shipping_address else {},
+        address_check=check_words(order.address_check, order.shipping_address),
     )
 
 

@@ -64,6 +64,9 @@ class StoreConfig(Section):
     first_sync_days: int = Field(default=30, ge=0, le=36500)
     """WooCommerce only: how far back the first sync reads (orders modified in the last
     N days); 0 reads the shop's whole history."""
+    verify_addresses: bool = False
+    """Check every shipping address with EasyPost before the order goes to its provider
+    (needs PODOPS_EASYPOST__API_KEY); an address that does not verify waits for staff."""
     personalization: PersonalizationMapping = Field(default_factory=PersonalizationMapping)
     product_personalization: dict[str, PersonalizationMapping] = Field(default_factory=dict)
     shipping: ShippingConfig = Field(default_factory=ShippingConfig)
@@ -116,6 +119,15 @@ class RoutingRule(Section):
     @classmethod
     def _known_countries(cls, value: list[str]) -> list[str]:
         return [check_country(name) for name in value]
+
+
+class EasyPostConfig(Section):
+    """EasyPost's API (address verification; labels later). The key only from the
+    environment: PODOPS_EASYPOST__API_KEY (a test key checks addresses free of charge)."""
+
+    base_url: str = "https://api.easypost.com/v2"
+    timeout_s: int = Field(default=20, ge=1, le=300)
+    api_key: SecretStr | None = None
 
 
 class SlackConfig(Section):
@@ -205,6 +217,7 @@ class Settings(BaseSettings):
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    easypost: EasyPostConfig = Field(default_factory=EasyPostConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -288,6 +301,11 @@ class Settings(BaseSettings):
                 problems.append(
                     f"stores.{name}.default_provider: no provider named "
                     f"{store.default_provider!r}; expected one of {sorted(self.providers)}"
+                )
+            if store.verify_addresses and self.easypost.api_key is None:
+                problems.append(
+                    f"stores.{name}.verify_addresses is on, but EasyPost has no API key: "
+                    f"set {env_name('easypost.api_key')}"
                 )
         for index, rule in enumerate(self.routing):
             if rule.provider not in self.providers:

@@ -109,6 +109,33 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.PROVIDER_HAS_OLD_DESIGN: lambda t: f"{t.label}: {t.d.get('problem', 'old design')}",
     E.RECEIVE: lambda t: f"{t.label} received",
     E.SHIPPING_SPEED: lambda t: _speed_set(t),
+    E.EDIT_ADDRESS: lambda t: (
+        f"{t.who} changed the shipping address of {t.label}: {_address_changes(t.d)}"
+        + (f"; {t.d['after_submission']} has it now" if t.d.get("after_submission") else "")
+    ),
+    E.STORE_ADDRESS: lambda t: (
+        f"the shipping address of {t.label} was changed in the shop: {_address_changes(t.d)}"
+        + (f"; {t.d['note']}" if t.d.get("note") else "")
+    ),
+    E.ADDRESS_CHANGE_REFUSED: lambda t: (
+        f"the shipping address of {t.label} was not changed: {t.d.get('reason', '')}"
+    ),
+    E.ADDRESS_VERIFIED: lambda t: (
+        f"the shipping address of {t.label} was verified by {t.d.get('service', 'the carrier')}"
+    ),
+    E.ADDRESS_CHECK_FAILED: lambda t: (
+        f"the shipping address of {t.label} did not verify ({t.d.get('service', 'carrier')}: "
+        f"{t.d.get('reason', '')}); fix it with podops edit {t.d.get('number', '')} "
+        "address.FIELD=VALUE (or the Slack form, or the sheet), or release it to send it as it is"
+    ),
+    E.ADDRESS_CHECK_DELAYED: lambda t: (
+        f"the shipping address of {t.label} could not be checked yet "
+        f"({t.d.get('service', 'the service')}: {t.d.get('reason', '')}); podops keeps trying. "
+        f"To send it unchecked: podops submit {t.d.get('number', '')}"
+    ),
+    E.ADDRESS_ACCEPTED: lambda t: (
+        f"{t.who} sent the shipping address of {t.label} as it is{t.reason}"
+    ),
     E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
 }
 """The sentence for each event people read (Slack notices, the order card)."""
@@ -140,6 +167,17 @@ def _speed_set(t: _Told) -> str:
     notes = ["rush"] if t.d.get("rush") else []
     notes.append(f"was {t.d['old']}" if t.d.get("old") else "its store method had no mapping")
     return f"{t.who} set {t.label} to ship {t.d.get('new')} ({'; '.join(notes)})"
+
+
+def _address_changes(detail: dict[str, Any]) -> str:
+    """`line2 'Apt 4' -> 'Apt 5'; city ...`: each changed field, old and new."""
+    changes = detail.get("changes") or {}
+    parts = [
+        f"{name} {str(pair[0])!r} -> {str(pair[1])!r}"
+        for name, pair in changes.items()
+        if isinstance(pair, list | tuple) and len(pair) == 2
+    ]
+    return "; ".join(parts) or "no field changed"
 
 
 def _shared_note(detail: dict[str, Any]) -> str:

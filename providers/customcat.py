@@ -5,7 +5,9 @@ always be found again by it (`GET /order/status/{ref}`), and CustomCat rejects
 a second order with the same id. The API key travels on every request (body
 or query) over TLS. Status words seen: Pending, Verified (accepted), In
 Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
-awaits production; a submitted order's design cannot change. A refusal's
+awaits production; a submitted order's design cannot change, nor its address
+through the API (the public API documents no address change; CustomCat's help
+centre says the dashboard takes one until shipment, so staff are sent there). A refusal's
 reason travels in the `X-FAIL-MESSAGE` response header (read by `message_of`).
 """
 
@@ -57,7 +59,12 @@ STATUSES = {
 
 
 class CustomCatProvider:
-    capabilities = ProviderCapabilities(can_cancel=True, accepts_design_changes=False)
+    capabilities = ProviderCapabilities(
+        can_cancel=True,
+        accepts_design_changes=False,
+        accepts_address_changes=False,
+        address_required=frozenset({"postcode"}),
+    )
 
     def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
         self.name = name
@@ -175,6 +182,13 @@ class CustomCatProvider:
         raise OrderLocked(
             f"{self.who} does not accept design changes after submission; cancel while it is "
             "awaiting production and submit again"
+        )
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        raise OrderLocked(
+            f"order {request.order_number} is already at CustomCat: change the address there "
+            f"(its order {provider_order_id} in the CustomCat dashboard, until it ships; "
+            "CustomCat's API has no address change)"
         )
 
 

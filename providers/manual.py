@@ -26,7 +26,10 @@ ADDRESS_LINES = (("first_name", "last_name"), ("company",), ("address_1",), ("ad
 
 class ManualProvider:
     capabilities = ProviderCapabilities(
-        can_cancel=True, needs_public_print_urls=False, tracking_by_staff=True
+        can_cancel=True,
+        needs_public_print_urls=False,
+        tracking_by_staff=True,
+        accepts_address_changes=True,
     )
 
     def __init__(self, name: str, folder: Path, links: PrintFileLinks) -> None:
@@ -69,6 +72,10 @@ class ManualProvider:
         return CancelOutcome(True, "cancelled (manual provider: make sure it was not placed)")
 
     def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        return self.submit(request)
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        """The packing slip is written again with the new address (staff print it)."""
         return self.submit(request)
 
 

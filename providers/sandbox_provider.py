@@ -37,7 +37,10 @@ def tracking_number(reference: str) -> str:
 
 class SandboxProvider:
     capabilities = ProviderCapabilities(
-        can_cancel=True, accepts_design_changes=True, needs_public_print_urls=False
+        can_cancel=True,
+        accepts_design_changes=True,
+        needs_public_print_urls=False,
+        accepts_address_changes=True,
     )
 
     def __init__(
@@ -96,6 +99,15 @@ class SandboxProvider:
         current = self.get_status(provider_order_id, reference=request.reference)
         if current.status != ProviderStatus.ACCEPTED:
             raise OrderLocked(f"sandbox order is {current.raw_status}; its design is locked")
+        return current
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        current = self.get_status(provider_order_id, reference=request.reference)
+        if current.status != ProviderStatus.ACCEPTED:
+            raise OrderLocked(
+                f"order {request.order_number} is already {current.raw_status} at the sandbox "
+                "provider: its address can no longer change"
+            )
         return current
 
 

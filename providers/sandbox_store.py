@@ -120,6 +120,12 @@ MESSAGES = (
 )
 
 
+ADDRESS_SLOT = 3
+"""Slots after the opening one, the order whose customer left the shipping address blank:
+late enough to arrive after the first sync (an order the first sync finds already due
+waits for staff as "placed before podops watched this store")."""
+
+
 class SandboxStore:
     """Implements StoreClient for the sandbox; thread-safe for the web server and scheduler."""
 
@@ -182,7 +188,8 @@ class SandboxStore:
         """The order placed in this time slot, if any (deterministic for a seed)."""
         rng = random.Random(f"{self.seed}:{slot}")
         opening = self._opening_slot()
-        if rng.random() > 0.6 and slot != opening:
+        staged = opening is not None and slot in (opening, opening + ADDRESS_SLOT)
+        if rng.random() > 0.6 and not staged:
             return None
         offset = timedelta(seconds=rng.random() * self.slot.total_seconds())
         created = ANCHOR + slot * self.slot + offset
@@ -199,12 +206,15 @@ class SandboxStore:
         if slot == opening:
             _needs_a_message(order, rng)
             _add_a_named_mug(order, slot, photo_url)
+        elif staged:
+            _needs_an_address(order)
         return order
 
     def _opening_slot(self) -> int | None:
         """The first whole slot after the shop opened: its order always waits for
         staff (a mug without its message, and a mug whose customer also wrote a name
-        the mug does not print), so a test-mode run shows both staff edits."""
+        the mug does not print), so a test-mode run shows both staff edits; the order
+        `ADDRESS_SLOT` slots later has no shipping address (staff type it)."""
         opened = self.config.sandbox_opened_at
         if opened is None:
             return None
@@ -333,6 +343,13 @@ def _add_a_named_mug(order: dict[str, Any], slot: int, photo_url: str) -> None:
     order["line_items"].append({**line, "subtotal": price, "total": price, "meta_data": meta})
     total = sum(float(i["subtotal"]) for i in order["line_items"]) + 4.90
     order["total"] = f"{total:.2f}"
+
+
+def _needs_an_address(order: dict[str, Any]) -> None:
+    """The customer left the shipping address blank (a gift, a checkout glitch)."""
+    order["shipping"] = {key: "" for key in order["shipping"]}
+    order["status"] = "processing"
+    order["date_modified_gmt"] = order["date_created_gmt"]
 
 
 def _item(slot: int, n: int, rng: random.Random, first: str, photo_url: str) -> dict[str, Any]:

@@ -5,7 +5,8 @@ Our reference is the order's `source_id`, found again with
 `shipment_notification_url` we give it (a per-order tokened URL; the body is
 only a hint, the order is re-fetched). While an order is `on_hold` or
 `awaiting_payment` it still takes a full-payload PUT, so re-rendered print
-files can replace the submitted ones; cancel answers 202.
+files (or a new shipping address) can replace the submitted ones; cancel
+answers 202.
 """
 
 from __future__ import annotations
@@ -50,7 +51,11 @@ STATUSES = {
 
 class ShineOnProvider:
     capabilities = ProviderCapabilities(
-        can_cancel=True, accepts_design_changes=True, pushes_tracking=True
+        can_cancel=True,
+        accepts_design_changes=True,
+        pushes_tracking=True,
+        accepts_address_changes=True,
+        address_required=frozenset({"postcode"}),
     )
 
     def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
@@ -163,10 +168,24 @@ class ShineOnProvider:
                 f"{self.who} order {provider_order_id} is {current.raw_status}; "
                 "its print files can no longer change"
             )
+        return self._replace(provider_order_id, request, "the new design")
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        """The same full-payload PUT, with the new address (only while the order waits)."""
+        current = self.get_status(provider_order_id, reference=request.reference)
+        if current.raw_status not in CHANGEABLE:
+            raise OrderLocked(
+                f"order {request.order_number} is already {current.raw_status.replace('_', ' ')} "
+                f"at ShineOn: change the address there (order {provider_order_id}; ShineOn's "
+                "API takes changes only while an order is on hold or awaiting payment)"
+            )
+        return self._replace(provider_order_id, request, "the new address")
+
+    def _replace(self, provider_order_id: str, request: SubmitRequest, what: str) -> ProviderOrder:
         path = f"/v1/orders/{quote(provider_order_id, safe='')}"
         response = self._call("PUT", path, json={"order": self._payload(request)})
         if response.status_code in (409, 422):
-            raise OrderLocked(f"{self.who} refused the new design: {message_of(response)}")
+            raise OrderLocked(f"{self.who} refused {what}: {message_of(response)}")
         if not response.is_success:
             raise refusal(self.who, response)
         return self._parse(json_object(self.who, response, "order"))

@@ -1,4 +1,5 @@
-"""Fulfillment jobs: the countdown tick, the stuck-submission reconciler, the tracking poll.
+"""Fulfillment jobs: the countdown tick, the stuck-submission reconciler, the tracking
+poll, and the shop's address changes for orders a provider has.
 
 Thin on purpose: each body is one call on `runtime.submission` (countdown,
 reconciler) or `runtime.follow_up` (tracking); the job wrapper owns logging
@@ -22,6 +23,7 @@ log = logging.getLogger("podops.fulfillment")
 COUNTDOWN_EVERY_S = 30
 RECONCILE_EVERY_S = 60
 TRACKING_EVERY_S = 300
+ADDRESSES_EVERY_S = 30
 
 
 def jobs(runtime: Fulfillment) -> list[JobSpec]:
@@ -38,6 +40,11 @@ def jobs(runtime: Fulfillment) -> list[JobSpec]:
         for reference in runtime.submission.reconcile_stuck():
             log.info("reconciled %s (was left submitting)", reference)
 
+    def addresses() -> None:
+        report = runtime.addresses.drain()
+        if report.delivered or report.retried or report.dead:
+            log.info("shop address changes for providers: %s", report)
+
     def tracking() -> None:
         report = runtime.follow_up.poll_tracking()
         for reference, changes in report.changed.items():
@@ -53,4 +60,7 @@ def jobs(runtime: Fulfillment) -> list[JobSpec]:
             "fulfillment.reconcile", reconcile, "interval", {"seconds": RECONCILE_EVERY_S}, True
         ),
         JobSpec("fulfillment.tracking", tracking, "interval", {"seconds": TRACKING_EVERY_S}, True),
+        JobSpec(
+            "fulfillment.addresses", addresses, "interval", {"seconds": ADDRESSES_EVERY_S}, True
+        ),
     ]

@@ -25,30 +25,44 @@ def open_edit_modal(
     """Open the edit form; return a refusal in words instead when it cannot be edited."""
     try:
         card = bot.ops.card(reference)
+        route = bot.ops.address_route(card.reference)
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
-    note = ""
+    note, address_note, design = "", "", True
     if OrderStatus(card.status) not in BEFORE_SUBMISSION:
         try:
             provider = bot.ops.late_design_provider(card.reference)
         except PodopsError as exc:
             return f":no_entry: {exc.message}"
-        if provider is None:
+        design = provider is not None
+        if not design and route.refusal:
             return (
                 f":no_entry: order {card.number} is {card.status_label}; its design can no "
-                "longer be changed (it was sent to the provider)"
+                f"longer be changed (it was sent to the provider), nor its address here: "
+                f"{route.refusal}"
             )
-        note = (
-            f"Order {card.number} is already at {provider}. Saving renders the new design and "
-            f"sends it to {provider}, which takes it only until production starts."
-        )
+        if design:
+            note = (
+                f"Order {card.number} is already at {provider}. Saving renders the new design "
+                f"and sends it to {provider}, which takes it only until production starts."
+            )
+        if route.provider is not None and not route.refusal:
+            address_note = f"sent to {route.provider}, which has the order"
     try:
         card = with_template_fields(card, form_values(bot.runtime, card.reference))
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
     metadata = {"reference": card.reference, "channel": channel}
     speeds = [] if note else bot.runtime.policy.store(card.store).shipping.speeds
-    view = modal_blocks.edit_modal(card, metadata, note=note, speeds=speeds)
+    view = modal_blocks.edit_modal(
+        card,
+        metadata,
+        note=note,
+        speeds=speeds,
+        design=design,
+        address=not route.refusal,
+        address_note=address_note,
+    )
     return _open(client, trigger_id, view)
 
 

@@ -14,12 +14,22 @@ from slack_sdk import WebClient
 from bot.app import Bot, attempt, slack_actor
 from bot.deliveries import claim, delivery_id
 from bot.field_form import form_values
-from bot.forms import SHIPPING_BLOCK, EditForm, read_edit_form, read_reason
+from bot.forms import (
+    ADDRESS_BLOCK,
+    SHIPPING_BLOCK,
+    EditForm,
+    address_blocks_in,
+    design_blocks_in,
+    read_edit_form,
+    read_reason,
+)
 from bot.operations import Reply
 from bot.parsing import Command
 from bot.replies import tell_privately
 from podops import services
-from podops.errors import OrderLocked, PodopsError
+from podops.address import check_change, shown
+from podops.errors import InvalidInput, OrderLocked, PodopsError
+from podops.fulfillment.address_change import AddressRoute
 from podops.photos import PhotoStatus, photo_statuses
 from podops.services.shipping_speed import check_speed
 from podops.status import BEFORE_SUBMISSION, OrderStatus
@@ -63,9 +73,13 @@ def check_edit(bot: Bot, body: dict[str, Any], view: dict[str, Any]) -> EditForm
     try:
         bot.authorizer.check("edit", body["user"]["id"])
         reference = metadata(view).get("reference", "")
-        form = read_edit_form(
-            values, current_fields(bot, reference), current_photos(bot, reference)
-        )
+        design = design_blocks_in(values)
+        fields = current_fields(bot, reference) if design else {}
+        photos = current_photos(bot, reference) if design else {}
+        route = bot.ops.address_route(reference) if address_blocks_in(values) else None
+        form = read_edit_form(values, fields, photos, shown(route.address) if route else {})
+        if route is not None and form.address and not form.errors:
+            check_address(form, route)
     except PodopsError as exc:
         form.errors[first] = exc.message
         return form
@@ -94,6 +108,21 @@ def check_template_fields(bot: Bot, reference: str, form: EditForm) -> None:
             bot.runtime.field_checks.check(reference, position, fields, fetch_photos=False)
         except PodopsError as exc:
             form.errors[form.blocks.get(position, form.first_block)] = exc.message
+
+
+def check_address(form: EditForm, route: AddressRoute) -> None:
+    """Refusals of the whole change (a field the provider needs emptied, the order no
+    longer changeable), each beside the field it is about."""
+    if route.refusal:
+        form.errors[ADDRESS_BLOCK + next(iter(form.address))] = route.refusal
+        return
+    for name, value in form.address.items():
+        try:
+            check_change(
+                route.address, {name: value}, provider_needs=route.needs, provider=route.owner
+            )
+        except InvalidInput as exc:
+            form.errors[ADDRESS_BLOCK + name] = exc.message
 
 
 def tell(
@@ -130,7 +159,13 @@ def register(app: App, bot: Bot) -> None:
             view,
             attempt(
                 lambda: bot.ops.edit(
-                    reference, form.changes, actor, key, speed=form.speed, photos=form.photos
+                    reference,
+                    form.changes,
+                    actor,
+                    key,
+                    speed=form.speed,
+                    photos=form.photos,
+                    address=form.address,
                 )
             ),
         )

@@ -1,4 +1,7 @@
-"""`podops edit`: fix an order's personalization from the terminal.
+"""`podops edit`: fix an order's personalization (or its address) from the terminal.
+
+`address.FIELD=VALUE` words change the shipping address through the same desk as
+the Slack form and the sheet (`podops.fulfillment.address_change`).
 
 The same path as the Slack edit form: save the fields, render the edited lines
 again (a needs_design order whose lines all render goes back to the
@@ -16,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from podops import reports, services, wording
+from podops.address import field_name
 from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
 from podops.cli.edit_shipping import SHIPPING_FIELD, set_speed
 from podops.cli.orders import cli_actor
@@ -40,7 +44,9 @@ def edit_command(
             "photo=https://... (a photo field takes a link, checked before it is saved); "
             "FIELD= empties a field the product does not print; a photo's crop as "
             "photo.zoom=1.5 photo.x=10% photo.y=-5%; "
-            "shipping=SPEED sets the shipping speed (express...).",
+            "shipping=SPEED sets the shipping speed (express...); or the shipping "
+            'address: "address.line2=Apt 4" (name, company, line1, line2, city, '
+            "state, postcode, country, phone).",
             metavar="FIELD=VALUE...",
         ),
     ],
@@ -51,19 +57,33 @@ def edit_command(
         ),
     ] = None,
 ) -> None:
-    """Change an order line's personalization (or crop its photo) and render it again.
+    """Change an order line's personalization (or crop its photo) and render it again,
+    or the order's shipping speed, or its address.
 
     Only the fields the line's template prints can be set (a photo field takes a
     link, fetched and checked before it is saved). Prints the new preview; exits
     with 1 when the change is refused or a line cannot be rendered (the reason is
-    printed and recorded on the order).
+    printed and recorded on the order). `address.FIELD=VALUE` changes the shipping
+    address: every field given, or none; after submission the provider gets it
+    where its API allows.
     """
     from podops.cli.main import out, runtime
 
     fields, crops = crop_settings(parse_assignments(assignments))
+    address = {name: value for word, value in fields.items() if (name := field_name(word))}
+    if address and (len(address) != len(fields) or crops):
+        raise UsageProblem(
+            "change the address and the rest in two commands "
+            "(address.FIELD=VALUE belongs to the whole order, FIELD=VALUE to one line)"
+        )
+    if address and line is not None:
+        raise UsageProblem("--line is for personalization; the address belongs to the whole order")
     rt = runtime()
     rt.db.check()
     actor = cli_actor()
+    if address:
+        _edit_address(rt, number, address, actor)
+        return
     speed = fields.pop(SHIPPING_FIELD, None)
     target = _target(rt, number, line) if fields or crops else None  # usage errors change nothing
     checked = rt.field_checks.check(number, target[0], fields) if target else None
@@ -116,6 +136,23 @@ def edit_command(
     out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
     if refused:
         raise typer.Exit(1)
+
+
+def _edit_address(rt: Runtime, reference: str, typed: dict[str, str], actor: Actor) -> None:
+    """All the typed address fields at once, or none (the reason is printed)."""
+    from podops.cli.main import out
+
+    outcome = rt.addresses.change(reference, typed, actor)
+    out.print(outcome.words, markup=False, soft_wrap=True)
+    with rt.db.unit_of_work() as session:
+        order = services.get_order(session, reference)
+        status, when = OrderStatus(order.status), reports.countdown(order)
+        waiting = [str(p) for p in order.problems]
+        label = order.label
+    submits = f", submits {when}" if when else ""
+    out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
+    if waiting:
+        out.print(f"  still waiting for: {'; '.join(waiting)}", markup=False, soft_wrap=True)
 
 
 def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, str | None]:

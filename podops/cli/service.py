@@ -181,6 +181,13 @@ def demo_command(
             markup=False,
             soft_wrap=True,
         )
+    if result.addressed:
+        out.print(
+            f"Staff typed the missing shipping address of {len(result.addressed)} order(s): "
+            + ", ".join(result.addressed),
+            markup=False,
+            soft_wrap=True,
+        )
     if result.waiting:
         out.print(
             f"{len(result.waiting)} order(s) wait for staff (the test shop sends a few problem "

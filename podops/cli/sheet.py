@@ -32,7 +32,9 @@ def sync_command() -> None:
     sheet = rt.sheet
     if sheet is None:
         raise ConfigError('the sheet is switched off (sheet.backend = "none" in the config)')
-    report = SheetMirror(rt.db, sheet, rt.settings, field_checks=rt.field_checks).run_cycle()
+    report = SheetMirror(
+        rt.db, sheet, rt.settings, field_checks=rt.field_checks, addresses=rt.addresses
+    ).run_cycle()
     out.print(styled("[bold]{}[/bold]", sheet.description))
     for line in report.lines():
         out.print(line, markup=False)

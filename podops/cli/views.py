@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from podops.address import check_words, one_line
 from podops.cli.styled import styled
 from podops.models import Event, LineItem, Order
 from podops.photos import photo_statuses
@@ -103,9 +104,10 @@ def print_order(
     console.print(Text.assemble(headline, styled_status(order), f"  {_submits(order)}"))
     console.print(f"Customer: {order.customer_name} <{order.customer_email}>", markup=False)
     if address:
-        parts = [address.get(k, "") for k in ("address_1", "address_2", "city", "state")]
-        parts += [address.get("postcode", ""), address.get("country", "")]
-        console.print("Ship to:  " + ", ".join(str(p) for p in parts if p), markup=False)
+        console.print("Ship to:  " + one_line(address), markup=False)
+    checked = check_words(order.address_check, address)
+    if checked:
+        console.print(f"Address:  {checked}", markup=False)
     console.print(f"Total:    {order.total} {order.currency}")
     console.print(Text.assemble("Ships:    ", ships(order)))
     console.print(
@@ -182,6 +184,7 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
         "submit_at": order.submit_at.isoformat() if order.submit_at else None,
         "customer": {"name": order.customer_name, "email": order.customer_email},
         "shipping_address": order.shipping_address,
+        "address_check": check_words(order.address_check, order.shipping_address) or None,
         "currency": order.currency,
         "total": str(order.total),
         "shipping": {

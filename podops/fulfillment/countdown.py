@@ -29,6 +29,7 @@ from podops import events, services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor, EventName
+from podops.fulfillment.address_check import AddressChecks
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import Claimed, due_query, lock_skipping
 from podops.fulfillment.found_design import check_found_design
@@ -83,9 +84,12 @@ class Submitter:
         stuck_after: timedelta = STUCK_AFTER,
         clock: Callable[[], datetime] = utcnow,
         sleep: Callable[[float], None] = time.sleep,
+        address_checks: AddressChecks | None = None,
     ) -> None:
         self.db = db
         self.roster = roster
+        self.address_checks = address_checks
+        """Address verification before submission (stores with `verify_addresses`)."""
         self.print_file_source = print_file_source
         self.workers = workers
         self.retry_plan = retry
@@ -104,6 +108,8 @@ class Submitter:
         report = TickReport()
         report.reconciled.extend(self.reconcile_stuck())
         report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
+        if self.address_checks is not None:
+            report.blocked.extend(self.address_checks.run(self.clock()))
         self._prepare_print_files(report)
         for _ in range(max_batches):
             claimed = self._claim_due(report)
@@ -125,6 +131,8 @@ class Submitter:
                 elif problems:
                     set_readiness(session, order, problems, self.actor)
                     report.blocked.append((order.number, "; ".join(problems)))
+                elif self.address_checks and not self.address_checks.cleared(order):
+                    self.address_checks.hold_back(session, order)  # checked next pass
                 elif order.provider not in self.roster.by_name:
                     self._fail_unconfigured(session, order, report)
                 else:
@@ -217,6 +225,8 @@ class Submitter:
             stale = needs_print_files(order)
         if stale:
             self._ensure_print_files(canonical.staff)
+        if self.address_checks is not None:
+            self.address_checks.before_submit_now(canonical, actor)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             problems = readiness_problems(order, require_current=self._require_current)

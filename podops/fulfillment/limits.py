@@ -105,3 +105,7 @@ class LimitedProvider:
     def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         with self._turn():
             return self.inner.update_design(provider_order_id, request)
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        with self._turn():
+            return self.inner.update_address(provider_order_id, request)

@@ -39,6 +39,14 @@ def preview_message(order_id: int, text: str, files: list[Path], key: str) -> Ou
     return Outgoing(Topic.PREVIEW, f"{Topic.PREVIEW}:{key}", payload, order_id)
 
 
+def provider_address_message(order_id: int, event_id: int, address: dict[str, Any]) -> Outgoing:
+    """The address the shop changed after submission, for the order's provider (one
+    per change: the event that recorded it names it)."""
+    payload = {"order_id": order_id, "event_id": event_id, "address": dict(address)}
+    key = f"{Topic.PROVIDER_ADDRESS}:{event_id}"
+    return Outgoing(Topic.PROVIDER_ADDRESS, key, payload, order_id)
+
+
 def summary_key(day: date) -> str:
     """The daily summary of `day` is sent once."""
     return f"{Topic.SUMMARY}:{day.isoformat()}"

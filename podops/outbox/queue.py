@@ -30,6 +30,7 @@ class Topic(StrEnum):
     PREVIEW = "slack.preview"  # re-rendered previews after an edit
     SUMMARY = "slack.summary"  # the daily summary and its chart
     DIGEST = "notify.digest"  # many orders in the same situation, listed in one post
+    PROVIDER_ADDRESS = "provider.address"  # a shop's new address for an order a provider has
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from podops.db import Database
+    from podops.fulfillment.address_change import AddressDesk
     from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.field_checks import FieldChecks
     from podops.fulfillment.followup import ProviderFollowUp
@@ -57,6 +58,9 @@ class Fulfillment(Configured, Protocol):
     @property
     def field_checks(self) -> FieldChecks: ...
 
+    @property
+    def addresses(self) -> AddressDesk: ...
+
 
 class Notifying(Configured, Protocol):
     """Whatever tells people (Slack or the console)."""
@@ -76,6 +80,9 @@ class Sheets(Configured, Protocol):
 
     @property
     def field_checks(self) -> FieldChecks: ...
+
+    @property
+    def addresses(self) -> AddressDesk: ...
 
 
 class Everything(Stores, Fulfillment, Notifying, Sheets, Protocol):

@@ -99,6 +99,12 @@ class ProviderCapabilities:
     needs_public_print_urls: bool = True
     tracking_by_staff: bool = False
     """True when staff enter tracking by hand (manual): nothing to poll."""
+    accepts_address_changes: bool = False
+    """True when a submitted order's shipping address can still change through the
+    provider's API (ShineOn while the order waits; `update_address`)."""
+    address_required: frozenset[str] = frozenset()
+    """Address fields (`podops.address.FIELDS`) this provider needs besides name, street,
+    city and country; a change may not empty them."""
 
 
 class DuplicateReference(ProviderError):
@@ -140,6 +146,11 @@ class FulfillmentProvider(Protocol):
 
     def update_design(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         """Replace the print files of a submitted order, or raise OrderLocked."""
+        ...
+
+    def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
+        """Give a submitted order the request's shipping address, or raise OrderLocked
+        saying where staff change it instead."""
         ...
 
 

@@ -100,6 +100,10 @@ class OrderCard:
     """A rush speed (its own countdown): flagged on every card and row."""
     speed: str = ""
     """The speed's name ("" while no table maps the store's method): the edit form's choice."""
+    address: dict[str, str] = field(default_factory=dict)
+    """The shipping address as staff name its fields (`podops.address.shown`)."""
+    address_check: str = ""
+    """The last address verification in words ("verified by EasyPost", "did not verify...")."""
 
 
 @dataclass(frozen=True, slots=True)

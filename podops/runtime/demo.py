@@ -4,8 +4,9 @@ A SQLite file, the local workbook, the console notifier, the sandbox store
 (test mode) and the sandbox provider (test mode), with time compressed by
 configuration only: orders every few seconds, a countdown of seconds, a
 provider that ships in seconds. The loop runs the service's own jobs (the same
-functions `podops run` schedules), just more often; it edits one order the way
-staff would, and ends with the daily summary and where to look.
+functions `podops run` schedules), just more often; it edits orders the way
+staff would (a message a customer left out, the shipping address one left
+blank), and ends with the daily summary and where to look.
 
 Part of the composition root: adapters are reached through the Runtime.
 """
@@ -27,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select
 
 from podops import services
+from podops.address import NO_ADDRESS
 from podops.errors import ConfigError, PodopsError
 from podops.events import Actor, Channel
 from podops.models import LineItem, Order, utcnow
@@ -39,6 +41,15 @@ MARKER = ".podops-demo"
 EMPTY_FIELD = re.compile(r"field '([^']+)' is empty")
 UNPRINTED = re.compile(r"prints no (.+?) \(clear ")
 """A field the customer filled that the line's template does not print (render/design_checks)."""
+TOLD_BY_EMAIL = {
+    "line1": "350 5th Ave",
+    "line2": "Apt 4",
+    "city": "New York",
+    "state": "NY",
+    "postcode": "10118",
+    "country": "US",
+}
+"""The address a customer sends by e-mail when they left it blank at checkout."""
 STAFF = Actor("demo:maria (staff)", Channel.SLACK)
 PHOTOS = 6
 LOOP_JOBS = (
@@ -146,6 +157,8 @@ class DemoResult:
     fixed: list[str] = field(default_factory=list)
     """Orders staff completed by typing the message the customer left out, or by
     emptying a field the product does not print (a name on a mug)."""
+    addressed: list[str] = field(default_factory=list)
+    """Orders held without a shipping address that staff gave one (then sent)."""
     waiting: list[tuple[str, str, str]] = field(default_factory=list)
     """(order, status, why) for the orders still waiting for staff at the end."""
 
@@ -222,6 +235,7 @@ class Demo:
         self.stop = threading.Event()
         self.edited: str | None = None
         self.fixed: list[str] = []
+        self.addressed: list[str] = []
         self._tried: set[tuple[str, int] | tuple[str, int, str]] = set()
 
     def run(self) -> bool:
@@ -240,9 +254,10 @@ class Demo:
                     self._job(name)
                 if self.edited is None and elapsed > 4:
                     self._edit_one_order()
-                if self.edited is not None:
+                if elapsed > 4:  # what a customer left out, typed as staff would
                     self._fill_in_missing_messages()
                     self._clear_unprinted_fields()
+                    self._give_missing_addresses()
                 if time.monotonic() - last_mirror > 5:
                     self._job("sheet.mirror")
                     last_mirror = time.monotonic()
@@ -354,6 +369,30 @@ class Demo:
                 if found
             ]
 
+    def _give_missing_addresses(self) -> None:
+        """Staff type the address a customer sent by e-mail, as `podops edit N address.*`
+        does: the order held for "no shipping address" goes back to its countdown."""
+        with self.runtime.db.unit_of_work() as session:
+            query = select(Order).where(Order.status == OrderStatus.ON_HOLD)
+            todo = [
+                (OrderRef.of(order).staff, order.customer_name)
+                for order in session.scalars(query)
+                if NO_ADDRESS in order.problems and OrderRef.of(order).staff not in self.addressed
+            ]
+        for reference, customer in todo:
+            self.addressed.append(reference)
+            typed = {"name": customer or "Ana Smith", **TOLD_BY_EMAIL}
+            try:
+                outcome = self.runtime.addresses.change(reference, typed, STAFF)
+            except PodopsError as exc:
+                self.say(f"  (staff could not give {reference} its address: {exc.message})")
+                continue
+            self.say(
+                f"Staff edit: order {reference} had no shipping address; typed the one the "
+                f"customer e-mailed ({TOLD_BY_EMAIL['line1']}, {TOLD_BY_EMAIL['city']}); "
+                f"it is {outcome.status.label} again"
+            )
+
     def waiting_for_staff(self) -> list[tuple[str, str, str]]:
         """The orders left for staff at the end, and why (the shop's deliberate problems)."""
         with self.runtime.db.unit_of_work() as session:
@@ -444,6 +483,7 @@ def run_demo(folder: Path, timing: DemoTiming, say: Callable[[str], None]) -> De
                 photos=folder / "photos",
                 finished=finished,
                 fixed=demo.fixed,
+                addressed=demo.addressed,
                 waiting=demo.waiting_for_staff(),
             )
         finally:

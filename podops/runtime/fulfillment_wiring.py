@@ -19,6 +19,7 @@ from podops.settings import ProviderConfig, Settings
 if TYPE_CHECKING:
     import httpx
 
+    from podops.fulfillment.address_check import AddressChecks
     from podops.fulfillment.countdown import Submitter
     from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
 
@@ -132,4 +133,21 @@ def build_submission(
     from podops.fulfillment.countdown import Submitter
 
     workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
-    return Submitter(db, roster, print_file_source=print_file_source, workers=workers)
+    return Submitter(
+        db,
+        roster,
+        print_file_source=print_file_source,
+        workers=workers,
+        address_checks=build_address_checks(db, settings),
+    )
+
+
+def build_address_checks(db: Database, settings: Settings) -> AddressChecks | None:
+    """EasyPost checks before submission for the stores that turned `verify_addresses` on."""
+    stores = [name for name, store in settings.stores.items() if store.verify_addresses]
+    if not stores:
+        return None
+    from podops.fulfillment.address_check import AddressChecks
+    from providers.easypost_verify import EasyPostVerifier
+
+    return AddressChecks(db, EasyPostVerifier(settings.easypost), stores)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     import httpx
 
+    from podops.fulfillment.address_change import AddressDesk
     from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.roster import ProviderRoster
@@ -159,6 +160,13 @@ class Runtime:
         return build_submission(
             self.db, self.settings, self.roster, print_file_source=self.print_files
         )
+
+    @cached_property
+    def addresses(self) -> AddressDesk:
+        """Shipping address changes for every channel, and the shop's after submission."""
+        from podops.fulfillment.address_change import AddressDesk
+
+        return AddressDesk(self.db, self.roster)
 
     @cached_property
     def follow_up(self) -> ProviderFollowUp:

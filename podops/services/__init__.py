@@ -10,6 +10,8 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `store_changes`    a known order changed in its shop (cancelled, held, back)
 - `orders`           staff actions before submission: hold, release, cancel, edit
 - `field_edits`      staff edits of a line's fields, limited to its template's fields
+- `address`          shipping address changes (staff, the shop, a provider) and what
+                     the address still lacks; `address_checks` records verifications
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `shipping_speed`   the speed an order ships at: staff set it; an unmapped one holds
 - `designs`          print files recorded on lines, render refusals, late designs
@@ -22,6 +24,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `fulfilled_by_shop` orders the shop already fulfilled by hand: completed, nothing sent
 """
 
+from podops.services.address import change_address, set_address
 from podops.services.bulk_tracking import PlannedParcel, record_parcels
 from podops.services.designs import (
     AcceptedEdit,
@@ -86,6 +89,7 @@ __all__ = [
     "accept_photo",
     "begin_submit",
     "cancel",
+    "change_address",
     "complete",
     "confirm_cancel",
     "confirm_claim",
@@ -119,6 +123,7 @@ __all__ = [
     "remember_photo_fits",
     "retry_submission",
     "return_order",
+    "set_address",
     "set_crop_settings",
     "set_crops",
     "set_line_note",

@@ -1,5 +1,7 @@
 """A known order came again from its shop: follow what the shop changed.
 
+- a new shipping address is followed (`services.address.follow_store_address`):
+  applied before submission, sent to the provider after it;
 - cancelled / refunded / failed / deleted in the shop cancels ours before
   submission, and raises a visible problem after it; items refunded in part are
   followed by `services.refunds`;
@@ -25,6 +27,7 @@ from podops.errors import ConcurrentModification
 from podops.events import Actor, EventName
 from podops.incoming import IncomingOrder
 from podops.models import Order
+from podops.services.address import follow_store_address
 from podops.services.order_changes import apply, notify
 from podops.services.orders import hold_order, release_order
 from podops.services.refunds import apply_refunds
@@ -91,6 +94,7 @@ def apply_store_update(
     if changed is not None and seen is not None and changed < seen:
         return False
     moved = _follow_status(session, order, incoming, actor, fulfil_statuses)
+    moved = follow_store_address(session, order, incoming, actor) or moved
     return apply_refunds(session, order, incoming, actor) or moved
 
 

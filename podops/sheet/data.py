@@ -2,9 +2,10 @@
 
 The mirror reads every current line item each cycle, so this is three plain
 column queries run as Core statements (lines with their order and store,
-parcels, staff notes), not ORM object graphs; of the shipping address only
-the country is fetched. A line's photo links show beside its text fields (a
-photo field's column holds its link). Staff notes are audit events (`sheet_note`, written by
+parcels, staff notes), not ORM object graphs; the shipping address is shown
+field by field (`podops.address.shown`). A line's photo links show beside its
+text fields (a photo field's column holds its link). Staff notes are audit events
+(`sheet_note`, written by
 `services.set_line_note`): the latest note event of a line is its note.
 """
 
@@ -16,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from podops.address import shown
 from podops.crop_input import crop_cell
 from podops.events import EventName
 from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
@@ -69,7 +71,7 @@ def load_sheet_lines(
             Order.placed_at,
             Order.submit_at,
             Order.customer_name,
-            Order.shipping_address["country"].as_string(),
+            Order.shipping_address,
             Order.problems,
             Store.key,
             Order.held_from,
@@ -85,9 +87,10 @@ def load_sheet_lines(
     lines = []
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview, images) = row[:9]
-        (number, status, placed, submit, customer, country, problems, store, under) = row[9:18]
+        (number, status, placed, submit, customer, address, problems, store, under) = row[9:18]
         speed, rush, photo_json = row[18:]
         photos = photo_statuses(photo_json, images or {})
+        fields = shown(address or {})
         lines.append(
             SheetLine(
                 key=str(item_id),
@@ -98,7 +101,7 @@ def load_sheet_lines(
                 placed_at=placed,
                 submit_at=submit,
                 customer=customer,
-                country="" if country is None else str(country),
+                country=fields["country"],
                 sku=sku,
                 product=name,
                 quantity=qty,
@@ -115,6 +118,7 @@ def load_sheet_lines(
                 rush=bool(rush),
                 crop=crop_cell(photos),
                 photo_accepted=any(photo.accepted for photo in photos),
+                address=tuple(fields.items()),
             )
         )
     return lines

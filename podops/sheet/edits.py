@@ -2,8 +2,9 @@
 
 Each edit says the state the person wants ("hold: TRUE", "name: BOB"), so
 applying it again is harmless: an order already on hold stays on hold. Each
-edit runs in its own unit of work; a refused edit leaves a message for the
-row saying what was typed and why it was not taken, so nothing is lost.
+edit runs in its own unit of work (the address cells of a row together); a
+refused edit leaves a message for the row saying what was typed and why it
+was not taken, so nothing is lost.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from podops import services
+from podops.address import PREFIX
 from podops.db import Database
 from podops.errors import InvalidInput, PodopsError
 from podops.events import Actor
@@ -23,8 +26,20 @@ from podops.routing import ShopPolicy
 from podops.services.field_edits import FieldEdit
 from podops.sheet.photo_edits import accept_photo, crop_photos
 from podops.sheet.plan import StaffEdit
-from podops.sheet.rows import ACCEPT_PHOTO, CROP, FULFILLED, HOLD, NOTES, SHIPPING, SheetLine
+from podops.sheet.rows import (
+    ACCEPT_PHOTO,
+    ADDRESS_HEADERS,
+    CROP,
+    FULFILLED,
+    HOLD,
+    NOTES,
+    SHIPPING,
+    SheetLine,
+)
 from podops.status import OrderStatus
+
+if TYPE_CHECKING:
+    from podops.fulfillment.address_change import AddressDesk
 
 HOLD_WORDS = frozenset({"true", "yes", "y", "x", "hold", "on hold", "held", "1"})
 RELEASE_WORDS = frozenset({"false", "no", "n", "", "release", "released", "0"})
@@ -60,12 +75,21 @@ def apply_edits(
     policy: ShopPolicy | None = None,
     checks: FieldChecks | None = None,
     retired: Mapping[str, str] | None = None,
+    addresses: AddressDesk | None = None,
 ) -> EditResults:
     """`fields`: header -> field of the field columns; `checks` checks those edits
     against the line's template; `retired`: columns being removed -> why an edit
     typed there is refused; `policy` holds the stores' shipping tables (speeds typed
-    in the shipping column)."""
+    in the shipping column). The address cells of one row go as one change
+    (`addresses`: through the provider once it has the order; without it, only
+    before submission)."""
     results = EditResults()
+    address_edits = [edit for edit in edits if edit.header in ADDRESS_HEADERS]
+    edits = [edit for edit in edits if edit.header not in ADDRESS_HEADERS]
+    for key, group in _by_row(address_edits).items():
+        line = lines.get(key)
+        if line is not None:
+            _apply_address(db, addresses, group, line, actor, now, results)
     for edit in edits:
         line = lines.get(edit.key)
         if line is None:
@@ -89,6 +113,46 @@ def apply_edits(
         results.applied += changed
         results.messages.setdefault(edit.key, "")
     return results
+
+
+def _by_row(edits: Sequence[StaffEdit]) -> dict[str, list[StaffEdit]]:
+    rows: dict[str, list[StaffEdit]] = {}
+    for edit in edits:
+        rows.setdefault(edit.key, []).append(edit)
+    return rows
+
+
+def _apply_address(
+    db: Database,
+    addresses: AddressDesk | None,
+    group: list[StaffEdit],
+    line: SheetLine,
+    actor: Actor,
+    now: datetime,
+    results: EditResults,
+) -> None:
+    """A row's address cells as one change: all taken, or none (the reason beside it)."""
+    typed = {edit.header.removeprefix(PREFIX): edit.new for edit in group}
+    try:
+        if any(edit.new.lstrip().startswith("=") for edit in group):
+            raise InvalidInput(
+                "that is a formula; podops takes typed values only, so type the value itself"
+            )
+        if addresses is not None:
+            changed = bool(addresses.change(line.order_reference, typed, actor).changed)
+        else:
+            with db.unit_of_work() as session:
+                reference = line.order_reference
+                changed = not services.change_address(session, reference, typed, actor).empty
+    except PodopsError as exc:
+        results.refused += 1
+        cells = ", ".join(f"{edit.header}={edit.new[:40]!r}" for edit in group)
+        results.messages[line.key] = (
+            f"{now:%Y-%m-%d %H:%M} UTC: the address was not changed ({cells}): {exc.message}"
+        )
+        return
+    results.applied += changed
+    results.messages.setdefault(line.key, "")
 
 
 def apply_edit(

@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from podops.address import FIELDS as ADDRESS_FIELDS
+from podops.address import PREFIX
 from podops.ports.sheet import Cell, TabSpec
 from podops.refs import LineRef, OrderRef
 from podops.status import OrderStatus
@@ -36,6 +38,10 @@ CROP = "crop"
 """Staff move and zoom the line's photo: `zoom=1.5 x=10% y=0%` (docs/sheet.md)."""
 ACCEPT_PHOTO = "accept photo"
 """Staff tick it to print a photo under its template's minimum resolution as it is."""
+ADDRESS_HEADERS: tuple[str, ...] = tuple(PREFIX + name for name in ADDRESS_FIELDS)
+"""The shipping address, one editable column per field (`address.line2`), the same names
+as `podops edit`; each line of an order shows its order's address. The cells of one row
+change together (all or none)."""
 STATUS = "status"
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
@@ -63,6 +69,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     RUSH,
     CROP,
     ACCEPT_PHOTO,
+    *ADDRESS_HEADERS,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -142,6 +149,8 @@ class SheetLine:
     """The photos' crops as staff type them (`podops.photos.crop_cell`)."""
     photo_accepted: bool = False
     """A photo under its minimum resolution prints as it is: staff accepted it."""
+    address: tuple[tuple[str, str], ...] = ()
+    """The order's shipping address as (field, value) in `podops.address.FIELDS` order."""
 
     @property
     def status_text(self) -> str:
@@ -175,10 +184,12 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
     return TabSpec(
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
-        editable=frozenset({HOLD, NOTES, FULFILLED, SHIPPING, CROP, ACCEPT_PHOTO, *extra}),
+        editable=frozenset(
+            {HOLD, NOTES, FULFILLED, SHIPPING, CROP, ACCEPT_PHOTO, *ADDRESS_HEADERS, *extra}
+        ),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD, ACCEPT_PHOTO}),
-        text_columns=frozenset({FULFILLED, CROP}),
+        text_columns=frozenset({FULFILLED, CROP, *ADDRESS_HEADERS}),
         status_column=STATUS,
     )
 
@@ -274,6 +285,8 @@ def build_row(
         line.crop,
         line.photo_accepted,
     ]
+    shown = dict(line.address)
+    row.extend(safe_text(shown.get(name, "")) for name in ADDRESS_FIELDS)
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
 

@@ -52,6 +52,7 @@ from sync.sheets.links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
+    from podops.fulfillment.address_change import AddressDesk
     from podops.fulfillment.field_checks import FieldChecks
     from podops.jobs import JobSpec
     from podops.ports.context import Sheets
@@ -188,10 +189,12 @@ class SheetMirror:
         clock: Callable[[], datetime] = utcnow,
         links: PreviewLinks | None = None,
         field_checks: FieldChecks | None = None,
+        addresses: AddressDesk | None = None,
     ) -> None:
         self.db = db
         self.sheet = sheet
         self.settings = settings
+        self.addresses = addresses
         self.clock = clock
         self.field_checks = field_checks
         """Field edits are checked against the line's template (None: refused)."""
@@ -290,6 +293,7 @@ class SheetMirror:
             policy=self.policy,
             checks=self.field_checks,
             retired=retired,
+            addresses=self.addresses,
         )
 
     def _read(
@@ -398,7 +402,13 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
     sheet = runtime.sheet
     if sheet is None:
         return []
-    mirror = SheetMirror(runtime.db, sheet, runtime.settings, field_checks=runtime.field_checks)
+    mirror = SheetMirror(
+        runtime.db,
+        sheet,
+        runtime.settings,
+        field_checks=runtime.field_checks,
+        addresses=runtime.addresses,
+    )
 
     def cycle() -> CycleReport:
         report = mirror.run_cycle()

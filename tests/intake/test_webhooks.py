@@ -167,11 +167,15 @@ def test_a_late_retry_of_a_cancellation_does_not_cancel_a_reopened_order(
     """Cancelled at 10:05, reopened (and its address fixed) at 10:20; the retry of the
     10:05 webhook arrives last."""
     deliver(web, json.dumps(sample_order(1001, created=PLACED)).encode(), delivery="1")
-    assert _update(web, "3", 20) == "unchanged"  # same status: only the time is kept
+    assert _update(web, "3", 20) == "updated"  # same status, its new address followed
     assert _update(web, "2", 5, "cancelled") == "unchanged"
     status, store_status, actions = _state(runtime)
     assert (status, store_status) == (OrderStatus.PENDING, "processing")
     assert "store_status" not in actions and "cancel" not in actions
+    with runtime.db.unit_of_work() as session:  # the older delivery's address is not taken
+        assert services.get_order(session, "1001").shipping_address["address_2"] == (
+            "as of minute 20"
+        )
     assert _update(web, "4", 60, "cancelled") == "updated"
     assert _state(runtime)[0] == OrderStatus.CANCELLED
 

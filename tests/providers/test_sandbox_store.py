@@ -72,3 +72,14 @@ def test_a_newly_opened_test_shop_soon_gets_an_order_that_needs_staff() -> None:
             and order.store_status == "processing"
         ]
         assert waiting, f"seed {seed}: no mug without its message"
+
+
+def test_a_newly_opened_test_shop_soon_gets_an_order_without_a_shipping_address() -> None:
+    """Whatever the seed, the demo has an order for staff to give its address to, and it
+    arrives after the first sync (so it is not held as an order from before podops)."""
+    opened, later = NOW - timedelta(seconds=6), NOW + timedelta(seconds=8)
+    for seed in range(20):
+        config = StoreConfig(platform="sandbox", sandbox_every_s=2, sandbox_opened_at=opened)
+        store = SandboxStore("demo", config, seed=seed, clock=lambda: later)
+        blank = [o for o in _orders(store) if not o.shipping_address and o.placed_at > NOW]
+        assert blank, f"seed {seed}: no order without an address after the first sync"

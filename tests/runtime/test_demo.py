@@ -91,6 +91,15 @@ def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
         for order in waiting:
             assert not any("is empty" in p for i in order.items for p in i.problems), order.number
             assert f"shop:{order.number} (" in result.stdout
+        # The order whose customer left the address blank got it from staff, and went out.
+        addressed = [
+            o
+            for o in orders
+            if any(e.action == "edit_address" for e in queries.timeline(session, o))
+        ]
+        assert addressed and all(o.status == OrderStatus.COMPLETED for o in addressed)
+        assert addressed[0].shipping_address["address_1"] == "350 5th Ave"
+        assert "had no shipping address; typed the one the customer e-mailed" in result.stdout
         lines = {(i.reference, i.quantity) for o in orders for i in o.items}
     db.dispose()
 
