@@ -46,7 +46,8 @@ def address_blocks_in(values: dict[str, Any]) -> bool:
 
 
 def design_blocks_in(values: dict[str, Any]) -> bool:
-    return any(block_id.startswith(("f|", "raw|")) for block_id in values)
+    design = ("f|", "raw|", f"{CROP}|", f"{ACCEPT}|")  # fields, crops, "print as it is"
+    return any(block_id.startswith(design) for block_id in values)
 
 
 def read_edit_form(

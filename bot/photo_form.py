@@ -24,7 +24,7 @@ from podops.events import Actor
 from podops.photos import Crop, PhotoStatus
 
 CROP = "c"
-ACCEPT = "a"
+ACCEPT = "p"  # "print as it is" ("a|" is the address section)
 ACCEPT_VALUE = "accept"
 MAX_OPTION_TEXT = 75
 

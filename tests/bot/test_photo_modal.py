@@ -68,7 +68,7 @@ def test_the_form_shows_each_photo_its_crop_and_a_tick_for_a_low_resolution(
     crop = inputs["c|1|photo"]
     assert crop["element"]["initial_value"] == "zoom=1 x=0% y=0%"
     assert "44 DPI now" in crop["label"]["text"]
-    tick = inputs["a|1|photo"]
+    tick = inputs["p|1|photo"]
     assert tick["element"]["type"] == "checkboxes"
     assert "44 DPI at this size (at least 150 wanted)" in tick["label"]["text"]
     assert "c|2|photo" not in inputs  # the mug line has no photo
@@ -145,12 +145,12 @@ def test_ticking_print_as_it_is_lets_the_order_go_but_not_with_a_new_crop(
     runtime.__dict__["print_files"] = FakePrintFiles(tmp_path)
     metadata = json.loads(_opened(slack, fake_slack, number)["private_metadata"])
     before = snapshot(runtime.db)
-    both = {"c|1|photo": _typed("zoom=1.5"), "a|1|photo": _ticked()}
+    both = {"c|1|photo": _typed("zoom=1.5"), "p|1|photo": _ticked()}
     answer = slack.submit_view("order_edit", both, metadata).json()
-    assert "save the crop first" in answer["errors"]["a|1|photo"]
+    assert "save the crop first" in answer["errors"]["p|1|photo"]
     assert snapshot(runtime.db) == before
 
-    slack.submit_view("order_edit", {"a|1|photo": _ticked()}, metadata)
+    slack.submit_view("order_edit", {"p|1|photo": _ticked()}, metadata)
     wait_for(lambda: _state(runtime, number)[0] == OrderStatus.PENDING)
     note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
     assert "The photo of line 1 prints as it is" in note["text"]
