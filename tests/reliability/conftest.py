@@ -406,7 +406,7 @@ def die_at(deployment: Deployment, jobs: str, kill_at: str) -> None:
     out, err = worker.communicate(timeout=WORKER_TIMEOUT_S)
     deployment.output.append(out + err)
     reached = worker.returncode == -signal.SIGKILL and REACHED in err
-    assert reached, f"the worker never reached {kill_at!r} (exit {worker.returncode}): {err[-2000:]}"
+    assert reached, f"never reached {kill_at!r} (exit {worker.returncode}): {err[-2000:]}"
 
 
 def time_passes(db: Database, minutes: float = 10) -> None:
