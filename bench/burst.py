@@ -258,7 +258,7 @@ def figures(results: dict[str, Seen]) -> dict[str, dict[str, object]]:
         suffix = "" if database == "sqlite" else f"_{database}"
         p99 = percentile(seen.webhooks, 0.99)
         late = sum(1 for a in seen.slack if a is None or a > SLACK_LIMIT_S)
-        mine = {
+        mine: dict[str, dict[str, object]] = {
             "burst_webhook_p99_s": {"value": round(p99, 2) if p99 != float("inf") else "timeout",
                                     "unit": "s", "target": "<= 2"},
             "burst_slack_late": {"value": late, "unit": f"of {len(seen.slack)} answers",

@@ -44,7 +44,7 @@ KINDS = {
     "outage": "Outages (a system away, then back)",
     "abuse": "Bad and hostile input",
     "secrets": "Secrets",
-    "guard": "Guards (each taken out in turn: the scenarios that rely on it must fail)",
+    "guard": "Guards (each taken out in turn: every scenario that relies on it must fail)",
 }
 GUARD = "guard"
 
@@ -65,7 +65,10 @@ running the service's own jobs (`podops.runtime.instance.collect_jobs`, the same
 singleton guard as `podops run`) against the real fakes of WooCommerce, CustomCat, Slack and
 Google Sheets on 127.0.0.1. A *gate* in front of a fake holds one chosen request, either before the
 fake acts on it or after it acted and before the answer leaves; the test waits until the
-request is held, sends SIGKILL, then starts a new worker. "Time passes" means the test ages
+request is held, sends SIGKILL, then starts a new worker. A *kill point*
+(`tests/reliability/kill_points.py`) makes the worker SIGKILL itself inside the transaction
+that records what an outside system just did (the provider's answer, a store write, a page
+of shop orders), its rows written and not committed. "Time passes" means the test ages
 the leases a dead worker left (outbox claims: 2 minutes; orders left `submitting`: 5 minutes)
 instead of waiting for them.
 """
