@@ -7,7 +7,7 @@ from pathlib import Path
 
 from podops.db import Database
 from podops.settings import StoreConfig
-from providers.sandbox_store import SandboxStore
+from providers.sandbox_store import ANCHOR, SandboxStore
 from sync.intake import sync_one
 from tests.intake.conftest import make_runtime
 
@@ -72,3 +72,19 @@ def test_a_newly_opened_test_shop_soon_gets_an_order_that_needs_staff() -> None:
             and order.store_status == "processing"
         ]
         assert waiting, f"seed {seed}: no mug without its message"
+
+
+def test_the_opening_order_needs_nothing_from_staff_but_its_message() -> None:
+    """The opening order is the one the demo's staff fix on screen: it never also
+    carries one of the shop's deliberate problems (no address, an unknown product),
+    which would hold it and leave the demo without its staff edit."""
+    for minutes in range(400):  # 400 shops opened a minute apart: 400 opening slots
+        opened = NOW - timedelta(minutes=minutes, seconds=6)
+        config = StoreConfig(platform="sandbox", sandbox_every_s=2, sandbox_opened_at=opened)
+        later = opened + timedelta(seconds=10)
+        store = SandboxStore("demo", config, seed=1, clock=lambda at=later: at)
+        opening = f"T{int((opened - ANCHOR) / timedelta(seconds=2)) + 1}"
+        first = next(o for o in _orders(store, opened) if o.number == opening)
+        assert first.shipping_address, f"opened {opened}: the opening order has no address"
+        assert not first.problems and not first.items[0].problems, (opened, first.problems)
+        assert first.items[0].sku.startswith("MUG") and first.store_status == "processing"
