@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,10 @@ def test_a_newly_opened_test_shop_soon_gets_an_order_that_needs_staff() -> None:
         assert waiting, f"seed {seed}: no mug without its message"
 
 
+def stopped_at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
 def test_the_opening_order_needs_nothing_from_staff_but_its_message() -> None:
     """The opening order is the one the demo's staff fix on screen: it never also
     carries one of the shop's deliberate problems (no address, an unknown product),
@@ -81,8 +86,8 @@ def test_the_opening_order_needs_nothing_from_staff_but_its_message() -> None:
     for minutes in range(400):  # 400 shops opened a minute apart: 400 opening slots
         opened = NOW - timedelta(minutes=minutes, seconds=6)
         config = StoreConfig(platform="sandbox", sandbox_every_s=2, sandbox_opened_at=opened)
-        later = opened + timedelta(seconds=10)
-        store = SandboxStore("demo", config, seed=1, clock=lambda at=later: at)
+        later = stopped_at(opened + timedelta(seconds=10))
+        store = SandboxStore("demo", config, seed=1, clock=later)
         opening = f"T{int((opened - ANCHOR) / timedelta(seconds=2)) + 1}"
         first = next(o for o in _orders(store, opened) if o.number == opening)
         assert first.shipping_address, f"opened {opened}: the opening order has no address"
