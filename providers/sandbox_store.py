@@ -202,7 +202,10 @@ class SandboxStore:
         elif roll < 0.09 and now >= created + self.cancel_after:
             status, modified = "cancelled", created + self.cancel_after
         photo_url = self.config.sandbox_photo_url.format(slot=slot, n=slot % PHOTOS)
-        order = _order_json(slot, rng, created, modified, status, rng.random(), photo_url)
+        problem = rng.random()
+        if slot == opening:  # staff fix its message on screen: no other problem holds it
+            problem = 1.0
+        order = _order_json(slot, rng, created, modified, status, problem, photo_url)
         if slot == opening:
             _needs_a_message(order, rng)
             _add_a_named_mug(order, slot, photo_url)

@@ -34,6 +34,7 @@ from podops.events import Actor, Channel
 from podops.models import LineItem, Order, utcnow
 from podops.refs import OrderRef
 from podops.runtime.root import Runtime
+from podops.services.receiving import watched_since
 from podops.settings import load_settings
 from podops.status import OrderStatus
 
@@ -221,7 +222,21 @@ def build_runtime(config: Path) -> Runtime:
         )
     runtime = Runtime(settings)
     runtime.db.upgrade()
+    watch_from_opening(runtime)
     return runtime
+
+
+def watch_from_opening(runtime: Runtime) -> None:
+    """podops watches the test shop from the moment it opened. Without saying so, the
+    first pass would be a first sync, which holds the orders already past their
+    countdown as placed before podops watched the store: with the demo's short
+    countdown, whether the opening order (the one staff fix) is held would depend on
+    how long this machine took to start (a slow start held it and showed no staff
+    edit)."""
+    for key, store in runtime.settings.stores.items():
+        if store.sandbox_opened_at is not None:
+            with runtime.db.unit_of_work() as session:
+                watched_since(session, key, store.platform, store.sandbox_opened_at)
 
 
 class Demo:

@@ -54,6 +54,15 @@ def ensure_store(session: Session, key: str, platform: str = "woocommerce") -> S
     return store
 
 
+def watched_since(session: Session, key: str, platform: str, since: datetime) -> None:
+    """podops has watched this store since `since` (a test shop it saw open): its
+    first pass is not a first sync, so no order is held as placed before podops
+    watched it."""
+    store = ensure_store(session, key, platform)
+    if store.last_synced_at is None and store.sync_cursor is None:
+        store.last_synced_at = since
+
+
 def receive_order(
     session: Session, incoming: IncomingOrder, policy: ShopPolicy, actor: Actor
 ) -> Order:

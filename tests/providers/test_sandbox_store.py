@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from podops.db import Database
 from podops.settings import StoreConfig
-from providers.sandbox_store import SandboxStore
+from providers.sandbox_store import ANCHOR, SandboxStore
 from sync.intake import sync_one
 from tests.intake.conftest import make_runtime
 
@@ -83,3 +84,23 @@ def test_a_newly_opened_test_shop_soon_gets_an_order_without_a_shipping_address(
         store = SandboxStore("demo", config, seed=seed, clock=lambda: later)
         blank = [o for o in _orders(store) if not o.shipping_address and o.placed_at > NOW]
         assert blank, f"seed {seed}: no order without an address after the first sync"
+
+
+def stopped_at(moment: datetime) -> Callable[[], datetime]:
+    return lambda: moment
+
+
+def test_the_opening_order_needs_nothing_from_staff_but_its_message() -> None:
+    """The opening order is the one the demo's staff fix on screen: it never also
+    carries one of the shop's deliberate problems (no address, an unknown product),
+    which would hold it and leave the demo without its staff edit."""
+    for minutes in range(400):  # 400 shops opened a minute apart: 400 opening slots
+        opened = NOW - timedelta(minutes=minutes, seconds=6)
+        config = StoreConfig(platform="sandbox", sandbox_every_s=2, sandbox_opened_at=opened)
+        later = stopped_at(opened + timedelta(seconds=10))
+        store = SandboxStore("demo", config, seed=1, clock=later)
+        opening = f"T{int((opened - ANCHOR) / timedelta(seconds=2)) + 1}"
+        first = next(o for o in _orders(store, opened) if o.number == opening)
+        assert first.shipping_address, f"opened {opened}: the opening order has no address"
+        assert not first.problems and not first.items[0].problems, (opened, first.problems)
+        assert first.items[0].sku.startswith("MUG") and first.store_status == "processing"

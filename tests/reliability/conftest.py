@@ -26,6 +26,7 @@ from sqlalchemy import text, update
 
 from podops.db import Database
 from podops.models import Order, OutboxMessage, utcnow
+from podops.settings import Settings, read_config_file
 from tests.fakes.customcat import API_KEY, FakeCustomCat
 from tests.fakes.sheets_server import FakeSheetsServer
 from tests.fakes.slack import FakeSlack
@@ -33,6 +34,7 @@ from tests.fakes.tls import test_ca
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.reliability.gates import Gate, gate
 from tests.reliability.guards import GUARD_ENV, HOOK_DIR
+from tests.reliability.kill_points import KILL_ENV, REACHED
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_ENV = "PODOPS_RELIABILITY_RESULTS"
@@ -226,8 +228,8 @@ fields = {{ "Name" = "name" }}
 kind = "customcat"
 base_url = "{cc_url}"
 rate_limit_per_s = 50
-concurrency = 4
-timeout_s = 5
+concurrency = {cc_concurrency}
+timeout_s = {cc_timeout_s}
 
 [[routing]]
 sku = "TEE-*"
@@ -261,6 +263,8 @@ class Deployment:
     slack_url: str = ""
     sheets_url: str = ""
     countdown_hours: float = 1.0
+    cc_concurrency: int = 4
+    cc_timeout_s: float = 5.0
     output: list[str] = field(default_factory=list)
 
     @property
@@ -273,6 +277,8 @@ class Deployment:
                 shop_url=self.shop_url,
                 ca_bundle=test_ca().bundle.as_posix(),
                 cc_url=self.cc_url,
+                cc_concurrency=self.cc_concurrency,
+                cc_timeout_s=self.cc_timeout_s,
                 countdown_hours=self.countdown_hours,
                 slack_enabled="true" if self.slack_url else "false",
                 slack_url=self.slack_url or "https://slack.invalid/api/",
@@ -282,7 +288,19 @@ class Deployment:
         )
         return path
 
-    def env(self) -> dict[str, str]:
+    def settings(self) -> Settings:
+        """The same config and secrets, for a podops instance inside the test process."""
+        data = read_config_file(self.config)
+        data["stores"]["main"].update(
+            consumer_key=CONSUMER_KEY, consumer_secret=CONSUMER_SECRET,
+            webhook_secret=WEBHOOK_SECRET,
+        )  # fmt: skip
+        data["providers"]["cc"]["api_key"] = API_KEY
+        data["render"]["link_secret"] = LINK_SECRET
+        return Settings(**data)
+
+    def env(self, *, kill_at: str = "") -> dict[str, str]:
+        """A worker's environment; `kill_at` arms a kill point (kill_points.py) in it."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}
         env.update(
             PODOPS_STORES__MAIN__CONSUMER_KEY=CONSUMER_KEY,
@@ -294,7 +312,10 @@ class Deployment:
             PODOPS_RENDER__LINK_SECRET=LINK_SECRET,
             PYTHONPATH=str(ROOT),
         )
-        if os.environ.get(GUARD_ENV):  # a guard check: the workers run without it too
+        env.pop(KILL_ENV, None)
+        if kill_at:
+            env[KILL_ENV] = kill_at
+        if os.environ.get(GUARD_ENV) or kill_at:  # a guard check (workers too), or a kill point
             env["PYTHONPATH"] = os.pathsep.join((str(ROOT), str(HOOK_DIR)))
         return env
 
@@ -347,11 +368,11 @@ class Deployment:
         out, err = process.communicate(timeout=60)
         self.output.append(out + err)
 
-    def start(self, jobs: str, rounds: int = 1) -> subprocess.Popen[str]:
+    def start(self, jobs: str, rounds: int = 1, *, kill_at: str = "") -> subprocess.Popen[str]:
         return subprocess.Popen(
             self._command(jobs, rounds),
             cwd=ROOT,
-            env=self.env(),
+            env=self.env(kill_at=kill_at),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -376,6 +397,16 @@ def crash_in_the_middle(deployment: Deployment, jobs: str, held: Gate) -> None:
         raise AssertionError(f"worker never reached the gate: {out}{err[-2000:]}") from None
     deployment.kill(worker)
     held.release()
+
+
+def die_at(deployment: Deployment, jobs: str, kill_at: str) -> None:
+    """Run a worker that SIGKILLs itself at a kill point (kill_points.py); fail if
+    it finished, or died otherwise, without reaching it."""
+    worker = deployment.start(jobs, rounds=2, kill_at=kill_at)
+    out, err = worker.communicate(timeout=WORKER_TIMEOUT_S)
+    deployment.output.append(out + err)
+    reached = worker.returncode == -signal.SIGKILL and REACHED in err
+    assert reached, f"never reached {kill_at!r} (exit {worker.returncode}): {err[-2000:]}"
 
 
 def time_passes(db: Database, minutes: float = 10) -> None:

@@ -5,7 +5,8 @@ subclass that can stop one matching request either *before* the fake acts on
 it (the request never arrives, as when the network drops it) or *after* the
 fake acted and before the answer leaves (the outside system did the work but
 the worker never hears of it). The test waits for `held`, SIGKILLs the worker,
-then calls `release()`.
+then calls `release()`. A *slow* gate only delays the request: once released,
+the fake acts on it and answers as usual (a provider slow to answer one call).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from http.server import HTTPServer
 from typing import Any, Literal
 
 Match = Callable[[str, str], bool]
-Mode = Literal["before", "after"]
+Mode = Literal["before", "after", "slow"]
 
 
 @dataclass
@@ -91,6 +92,8 @@ def gate(server: HTTPServer) -> Gate:
             if mode == "after":
                 self._gate_real_wfile = self.wfile
                 self.wfile = io.BytesIO()
+            if mode == "slow":
+                chosen.stall()
             return True
 
     server.RequestHandlerClass = Gated

@@ -7,7 +7,7 @@ The page is only worth something if the suite notices when a guard is gone, so
 removed and expects them to fail.
 
 The removal is test code, never a switch the production code reads: the
-`without_guard/sitecustomize.py` hook (on PYTHONPATH only for these runs)
+`hooks/sitecustomize.py` hook (on PYTHONPATH only for these runs)
 calls `remove(name)` at interpreter start in the pytest process and in every
 worker, `podops run` and CLI process it starts, replacing the guard function
 by a variant without the guard.
@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 GUARD_ENV = "RELIABILITY_WITHOUT_GUARD"
-HOOK_DIR = Path(__file__).parent / "without_guard"
+HOOK_DIR = Path(__file__).parent / "hooks"
+"""On PYTHONPATH, its sitecustomize removes a guard or arms a kill point at start-up."""
 MARKER_ENV = "RELIABILITY_GUARD_MARKER"
 """A file each process appends to once the guard is removed: the proof it was."""
 
@@ -115,19 +116,26 @@ def _without_cursor_movement() -> None:
 
 
 CRASHES = "tests/reliability/test_crashes.py"
+KILL_POINTS = "tests/reliability/test_crashes_at_kill_points.py"
 GUARDS = {
     guard.name: guard
     for guard in (
         Guard(
             "lookup before retry",
             "an order whose answer was lost is looked up by our reference before any new attempt",
-            (f"{CRASHES}::test_kill_during_submission_batch",),
+            (
+                f"{CRASHES}::test_kill_during_submission_batch",
+                f"{KILL_POINTS}::test_kill_between_the_providers_answer_and_its_commit",
+            ),
             _without_lookup_before_retry,
         ),
         Guard(
             "claim token",
             "a worker calls the provider only while its claim on the order is still its own",
-            (f"{CRASHES}::test_kill_during_submission_batch",),
+            (
+                "tests/reliability/test_outages_slow_provider.py"
+                "::test_claims_waiting_for_a_slow_providers_slot_are_taken_over_and_sent_once",
+            ),
             _without_claim_token,
         ),
         Guard(
@@ -145,6 +153,8 @@ GUARDS = {
             (
                 f"{CRASHES}::test_kill_during_slack_drain",
                 f"{CRASHES}::test_kill_during_store_pushback",
+                f"{KILL_POINTS}::test_kill_between_a_store_write_and_its_outbox_record"
+                "[shop stored a tracking]",
             ),
             _without_outbox_dedup_key,
         ),

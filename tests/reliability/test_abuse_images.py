@@ -146,9 +146,11 @@ def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> 
         "/to-metadata", "/to-private", "/to-file", "/to-mapped", "/loop",
         "/endless", "/declared-huge", "/drip", "/page", "/bomb.png",
     ]  # fmt: skip
-    started = time.monotonic()
-    served = {path: refusal(hostile + path, LOCAL) for path in hostile_paths}
-    elapsed = time.monotonic() - started
+    served, took = {}, {}
+    for path in hostile_paths:
+        started = time.monotonic()
+        served[path] = refusal(hostile + path, LOCAL)
+        took[path] = time.monotonic() - started
     record.append(
         Outcome(
             "hostile image URLs and files (metadata/private/loopback addresses, redirects to "
@@ -167,7 +169,10 @@ def test_hostile_image_urls_are_refused(hostile: str, record: list[Outcome]) -> 
     assert "redirects more" in served["/loop"]
     assert all(reasons.values())
     assert "secret" not in " ".join(reasons.values())  # credentials never echoed
-    assert elapsed < 8
+    # Bounded time is each fetch's own limit (a busy machine makes the ten together
+    # slower, never one of them endless): the slowest ends soon after its limit.
+    slowest = max(took, key=lambda path: took[path])
+    assert took[slowest] < LOCAL.timeout_s + 1.0, (slowest, took[slowest])
 
 
 SHOP_NETWORK = FetchPolicy(max_bytes=1 * MB, timeout_s=1.5, allow_private=True, allow_loopback=True)

@@ -84,3 +84,31 @@ def test_write_refuses_a_failed_run_and_leaves_the_page(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "| ok |" in page.read_text()
+
+
+def test_each_row_names_the_database_it_ran_on(tmp_path: Path) -> None:
+    def run(database: str, lost: int) -> dict[str, object]:
+        row = {"scenario": "kill", "kind": "crash", "promise": "p", "faults": 1,
+               "bad_inputs": 0, "orders": 4, "lost": lost, "duplicates": 0, "detail": "",
+               "counted": True, "status": "pass", "reason": "", "test": "kill"}  # fmt: skip
+        sent = ["a1", "b2"] if database == "sqlite" else ["b2", "c3"]
+        fuzz = {**row, "scenario": "fuzz", "kind": "abuse", "faults": 0, "orders": 0,
+                "lost": 0, "inputs": sent}  # fmt: skip
+        return {"database": database, "results": [row, fuzz]}
+
+    source = tmp_path / "results.json"
+    source.write_text(json.dumps({"runs": [run("sqlite", 0), run("postgresql", 1)]}))
+    page = tmp_path / "RELIABILITY.md"
+    done = subprocess.run(
+        [sys.executable, "bench/faults.py", "--from", str(source), "--write", str(page)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    text = page.read_text()
+    assert "| kill | p | sqlite | 1 | 1 | 0 | 4 | 0 | 0 | pass |" in text
+    assert "| kill | p | postgresql | 1 | 1 | 0 | 4 | 1 | 0 | pass |" in text
+    assert "sqlite and postgresql" in text
+    figures = json.loads(done.stdout.strip().splitlines()[-2])["figures"]
+    assert figures["orders_lost"]["by_database"] == {"sqlite": 0, "postgresql": 1}
+    assert figures["faults_survived"]["value"] == 1  # the PostgreSQL run lost an order
+    assert figures["bad_inputs_tried"]["value"] == 3  # b2 was sent on both: one input
