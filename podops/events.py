@@ -74,6 +74,9 @@ class EventName(StrEnum):
     PROVIDER_STATUS_UNKNOWN = "provider_status_unknown"
     PROVIDER_HAS_OLD_DESIGN = "provider_has_old_design"
     TRACKING_REJECTED = "tracking_rejected"
+    OUT_OF_STOCK_FALLBACK = "out_of_stock_fallback"
+    PARTLY_CANCELLED = "partly_cancelled"
+    ROUTED_AGAIN = "routed_again"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHEET_NOTE = "sheet_note"
