@@ -6,7 +6,9 @@ a second order with the same id. The API key travels on every request (body
 or query) over TLS. Status words seen: Pending, Verified (accepted), In
 Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
 awaits production; a submitted order's design cannot change. A refusal's
-reason travels in the `X-FAIL-MESSAGE` response header (read by `message_of`).
+reason travels in the `X-FAIL-MESSAGE` response header (read by `message_of`);
+one saying a variant is out of stock becomes `VariantUnavailable` (`out_of_stock`,
+an assumption: see docs/fulfillment.md).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from providers.fulfillment_http import (
     is_duplicate,
     json_object,
     message_of,
+    out_of_stock,
     refusal,
     require_public_urls,
 )
@@ -74,7 +77,7 @@ class CustomCatProvider:
             message = message_of(response)
             if response.status_code < 500 and is_duplicate(message):
                 raise DuplicateReference(f"{self.who} already has order {request.reference}")
-            raise refusal(self.who, response)
+            raise out_of_stock(self.who, response, request)
         body = json_object(self.who, response)
         order_id = body.get("CUSTOMCAT_ORDER_ID")
         if not isinstance(order_id, (str, int)) or isinstance(order_id, bool) or not order_id:

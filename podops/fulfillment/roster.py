@@ -4,8 +4,8 @@ One object shared by everything that talks to providers: the countdown
 (`countdown.Submitter`) sends orders, the follow-up
 (`followup.ProviderFollowUp`) polls and cancels them, and a late design change
 (`late_design`) sends new print files. All of them look a provider up by name
-with the same refusal and build the same request (print-file links, and a
-callback URL for providers that push tracking).
+with the same refusal and build the same request for a fulfillment (print-file
+links, and a callback URL for providers that push tracking).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Mapping
 
 from podops.errors import InvalidInput
 from podops.fulfillment.callbacks import CallbackSigner
-from podops.fulfillment.claim import build_request, provider_reference
-from podops.models import Order
+from podops.fulfillment.claim import build_request
+from podops.models import Fulfillment
 from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, SubmitRequest
 
 
@@ -39,10 +39,11 @@ class ProviderRoster:
             raise InvalidInput(f"no provider named {name!r} is configured (configured: {known})")
         return self.by_name[name]
 
-    def request_for(self, order: Order) -> SubmitRequest:
-        """What the provider gets for `order`, with its callback URL where one is used."""
-        provider = self.provider(order.provider)
+    def request_for(self, part: Fulfillment) -> SubmitRequest:
+        """What the provider gets for one fulfillment, with its callback URL where one
+        is used (per fulfillment: its own reference)."""
+        provider = self.provider(part.provider)
         callback = ""
         if self.callbacks is not None and provider.capabilities.pushes_tracking:
-            callback = self.callbacks.url_for(provider.name, provider_reference(order))
-        return build_request(order, self.links, callback)
+            callback = self.callbacks.url_for(provider.name, part.reference)
+        return build_request(part, self.links, callback)

@@ -12,6 +12,8 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `designs`          print files recorded on lines, render refusals, late designs
 - `readiness`        whether a due order has its print files (problems on the order)
+- `fulfillments`     an order's fulfillments (one per provider): planned when it
+                     leaves, each moved by its own table, the order following them
 - `submission`       the steps around a provider call, and the claim a worker holds
 - `provider_answers` what a provider reports: cancellation, status words, polling
 - `shipping`         production, tracking by parcel, completion, returns
@@ -28,6 +30,12 @@ from podops.services.designs import (
     release_design_hold,
 )
 from podops.services.fulfilled_by_shop import record_fulfilled_by_shop
+from podops.services.fulfillments import (
+    fulfillment_by_reference,
+    lock_order,
+    plan_fulfillments,
+    route_lines,
+)
 from podops.services.lookup import find_orders, get_order
 from podops.services.notes import line_note, set_line_note
 from podops.services.orders import (
@@ -59,6 +67,7 @@ from podops.services.submission import (
     begin_submit,
     confirm_claim,
     drop_claim,
+    fall_back,
     mark_submit_failed,
     mark_submitted,
     retry_submission,
@@ -78,13 +87,17 @@ __all__ = [
     "design_ready",
     "drop_claim",
     "edit_personalization",
+    "fall_back",
     "find_orders",
     "flag_design",
+    "fulfillment_by_reference",
     "get_order",
     "hold",
     "line_note",
+    "lock_order",
     "mark_submit_failed",
     "mark_submitted",
+    "plan_fulfillments",
     "receive_order",
     "receive_orders",
     "record_cancelled_at_provider",
@@ -101,6 +114,7 @@ __all__ = [
     "release_design_hold",
     "retry_submission",
     "return_order",
+    "route_lines",
     "set_line_note",
     "set_readiness",
     "stamp_polled",

@@ -28,6 +28,8 @@ class FakeShineOn(FakeHttpServer):
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
         self.unknown_skus: set[str] = set()
+        self.out_of_stock_skus: set[str] = set()
+        """SKUs refused as out of stock (422; the wording is assumed, docs/fulfillment.md)."""
         self._next_id = 5000
         self.route("POST", r"/v1/orders", self._create)
         self.route("GET", r"/v1/orders", self._list)
@@ -71,6 +73,8 @@ class FakeShineOn(FakeHttpServer):
         for line in order["line_items"]:
             if line.get("sku") in self.unknown_skus:
                 return f"The selected sku {line['sku']} is invalid."
+            if line.get("sku") in self.out_of_stock_skus:
+                return f"The selected sku {line['sku']} is out of stock."
         return ""
 
     def _stored(self, order_id: int, order: dict[str, Any]) -> dict[str, Any]:
