@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.events import EventName
+from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
@@ -22,9 +23,11 @@ from podops.ports.notify import (
     ItemLine,
     NamedOrder,
     OrderCard,
+    PartLine,
     TrackingLine,
 )
 from podops.refs import OrderRef
+from podops.services.fulfillments import held_lines
 from podops.services.new_orders import UNWATCHED_REASON
 from podops.status import NOT_SHIPPED, OrderStatus
 from podops.wording import actor_name, describe_event, document_lines
@@ -46,6 +49,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.STORE_REFUNDED_AFTER_SUBMISSION,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
+        EventName.PARTLY_CANCELLED,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
@@ -187,7 +191,51 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
             for e in reversed(recent)
         ],
         actions=card_actions(order),
+        fulfillments=fulfillment_rows(order),
     )
+
+
+def fulfillment_rows(order: Order) -> list[PartLine]:
+    """Each fulfillment of the order (oldest first), then the lines held here: what the
+    CLI, the cards and the sheet show of a split order."""
+    parcels: dict[int, list[str]] = {}
+    for shipment in order.shipments:
+        if shipment.fulfillment_id is not None:
+            parcels.setdefault(shipment.fulfillment_id, []).append(
+                f"{shipment.carrier} {shipment.tracking_number}"
+            )
+    rows = [
+        PartLine(
+            seq=part.seq,
+            label=part.label,
+            provider=part.provider,
+            reference=part.reference,
+            status=FulfillmentStatus(part.status).value,
+            status_label=FulfillmentStatus(part.status).label,
+            lines={line.line_item.reference: line.quantity for line in part.lines},
+            provider_order_id=part.provider_order_id or "",
+            error=(part.last_error or "") if part.status != FulfillmentStatus.SHIPPED else "",
+            tracking=tuple(parcels.get(part.id, ())),
+        )
+        for part in order.fulfillments
+    ]
+    held = held_lines(order)
+    if held:
+        why = "; ".join(dict.fromkeys(str(p) for item in held for p in item.problems))
+        rows.append(
+            PartLine(
+                seq=0,
+                label="held",
+                provider="",
+                reference="",
+                status="held",
+                status_label=f"held: {why}" if why else "held",
+                lines={item.reference: item.quantity_open for item in held},
+                error=why,
+                held=True,
+            )
+        )
+    return rows
 
 
 def _item_line(item: LineItem) -> ItemLine:
@@ -259,7 +307,13 @@ def daily_summary(
         _named(o, now, o.last_error or "")
         for o in open_orders
         if OrderStatus(o.status) == OrderStatus.SUBMIT_FAILED
+        or any(p.status == FulfillmentStatus.SUBMIT_FAILED for p in o.parts)
     ]
+    split = [
+        _named(o, now, parts_in_words(o))
+        for o in open_orders
+        if len({p.status for p in o.parts}) > 1
+    ][:SPLIT_NAMED]
     return DailySummary(
         day=day,
         received=int(
@@ -278,6 +332,18 @@ def daily_summary(
         late=late,
         failed=failed,
         per_day=orders_per_day(session, day, tz),
+        split=split,
+    )
+
+
+SPLIT_NAMED = 20
+"""Split orders named in the daily summary, oldest first."""
+
+
+def parts_in_words(order: Order) -> str:
+    """`cc main-1234 shipped; so main--1234_P2 submit failed`."""
+    return "; ".join(
+        f"{p.provider} {p.reference} {FulfillmentStatus(p.status).label}" for p in order.parts
     )
 
 

@@ -29,6 +29,9 @@ FULFILLED = "fulfilled by shop"
 """Staff type `yes` (or the parcel's `CARRIER NUMBER`) for an order the shop already
 fulfilled by hand: it is completed, nothing is sent to a provider."""
 STATUS = "status"
+FULFILLMENT = "fulfillment"
+"""Where the line went: its provider, our reference there and that fulfillment's status
+(`so main--1234_P2: submit failed: ...`), or `held: ...` for a line no rule routes."""
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
     "order",
@@ -51,6 +54,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     NOTES,
     PREVIEW,
     FULFILLED,
+    FULFILLMENT,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -120,6 +124,8 @@ class SheetLine:
     """The line's preview image (a file name in the print-file folder, or a URL)."""
     under_hold: str = ""
     """A held order's status under its hold (`Order.held_from`): design readiness."""
+    part: str = ""
+    """The fulfillment that makes the line, in words (see `FULFILLMENT`)."""
 
     @property
     def status_text(self) -> str:
@@ -247,6 +253,7 @@ def build_row(
         safe_text(line.note),
         link(line.preview) if link is not None and line.preview else "",
         "",
+        safe_text(line.part),
     ]
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
