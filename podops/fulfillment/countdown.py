@@ -134,19 +134,31 @@ class Submitter:
         return report
 
     def _claim_due(self, report: TickReport) -> list[Claimed]:
-        claimed: list[Claimed] = []
+        chosen: list[Fulfillment] = []
         with self.db.unit_of_work() as session:
             query = lock_skipping(due_query(self.clock(), CLAIM_BATCH), session)
             for order in session.scalars(query):
-                claimed += self._claim_order(session, order, self.actor, report)
+                chosen += self._claim_order(session, order, self.actor, report)
             behind = lock_skipping(left_behind_query(CLAIM_BATCH), session, of=Fulfillment)
-            for part in session.scalars(behind):
-                claimed += self._claim_parts(session, part.order, [part], self.actor, report)
-        return claimed
+            with session.no_autoflush:  # the batch so far is flushed once, in `_claims`
+                left = list(session.scalars(behind))
+            for part in left:
+                chosen += self._claim_parts(session, part.order, [part], self.actor, report)
+            return self._claims(session, chosen)
+
+    def _claims(self, session: Session, parts: list[Fulfillment]) -> list[Claimed]:
+        """Their claims: tokens stamped, then one flush for the batch (new fulfillments
+        are inserted with their token and get their ids)."""
+        tokens = [services.take_claim(part, self.clock()) for part in parts]
+        session.flush()
+        return [
+            self._claim_of(part, part.submit_attempts - 1, token)
+            for part, token in zip(parts, tokens, strict=True)
+        ]
 
     def _claim_order(
         self, session: Session, order: Order, actor: Actor, report: TickReport
-    ) -> list[Claimed]:
+    ) -> list[Fulfillment]:
         """Plan the order's fulfillments and claim them; an order none of whose lines
         can be routed is held for staff with the reason."""
         parts = self._plan(session, order)
@@ -188,8 +200,9 @@ class Submitter:
         parts: list[Fulfillment],
         actor: Actor,
         report: TickReport,
-    ) -> list[Claimed]:
-        """Claim `parts` when their lines have print files; a part whose provider is not
+    ) -> list[Fulfillment]:
+        """Move `parts` to `submitting` when their lines have print files (their claims
+        are taken once the batch is flushed: `_claims`); a part whose provider is not
         configured fails at once with the reason."""
         lines = [line.line_item for part in parts for line in part.lines]
         problems = readiness_problems(order, require_current=self._require_current, lines=lines)
@@ -198,7 +211,6 @@ class Submitter:
             report.blocked.append((order.number, "; ".join(problems)))
             return []
         known = [p for p in parts if p.provider in self.roster.by_name]
-        claims = [self._claim_of(part, part.submit_attempts) for part in known]
         services.begin_submit(session, order, parts, actor)
         for part in parts:
             if part.provider not in self.roster.by_name:
@@ -207,14 +219,15 @@ class Submitter:
                 )
                 services.mark_submit_failed(session, order, part, actor, reason=reason)
                 report.failed.append((order.number, _for_part(part, reason)))
-        return claims
+        return known
 
     @property
     def _require_current(self) -> bool:
         return self.print_file_source is not None
 
-    def _claim_of(self, part: Fulfillment, earlier_attempts: int) -> Claimed:
-        """Take the fulfillment's claim (a fresh token) and describe the call to make."""
+    def _claim_of(self, part: Fulfillment, earlier_attempts: int, token: str = "") -> Claimed:
+        """Take the fulfillment's claim (a fresh token, unless stamped already) and
+        describe the call to make."""
         request = self.roster.request_for(part)
         return Claimed(
             part.order_id,
@@ -223,7 +236,7 @@ class Submitter:
             self.roster.provider(part.provider).name,
             request,
             earlier_attempts=earlier_attempts,
-            token=services.take_claim(part, self.clock()),
+            token=token or services.take_claim(part, self.clock()),
             files={
                 line.line_item.reference: line.line_item.print_file or "" for line in part.lines
             },
@@ -307,7 +320,7 @@ class Submitter:
             problems = readiness_problems(order, require_current=self._require_current, lines=lines)
             if problems:
                 raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
-            claimed = self._claim_parts(session, order, parts, actor, report)
+            claimed = self._claims(session, self._claim_parts(session, order, parts, actor, report))
         self._deliver_all(claimed, report)
         with self.db.unit_of_work() as session:
             return services.get_order(session, canonical)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from podops import events
 from podops.errors import OrderNotFound
@@ -203,7 +203,8 @@ def plan_fulfillments(session: Session, order: Order) -> list[Fulfillment]:
     """The fulfillments the order's next claim sends: each routed line in none yet joins
     the waiting one of its provider (made when missing); waiting ones follow their
     lines' quantities (a refund lowered them). Fulfillments left with nothing to make
-    are cancelled."""
+    are cancelled. New ones get their ids at the session's next flush (the countdown
+    flushes once for a whole batch)."""
     parts = order_parts(order)
     placed = live_lines(order)
     for item in order.items:
@@ -232,7 +233,6 @@ def plan_fulfillments(session: Session, order: Order) -> list[Fulfillment]:
             part.status = transition(
                 FulfillmentStatus(part.status), Action.CANCEL, label=label
             ).after
-    session.flush()
     return sending
 
 
@@ -281,10 +281,16 @@ def ship_parts(order: Order, detail: dict[str, Any]) -> None:
 
 
 def lock_order(session: Session, order_id: int) -> Order | None:
-    """The order, its row locked on PostgreSQL: two fulfillments of one order answered
-    at once are recorded one after the other, so the second sees the first."""
+    """The order with its store and fulfillments (one statement), its row locked on
+    PostgreSQL: two fulfillments of one order answered at once are recorded one after
+    the other, so the second sees the first."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    return session.get(Order, order_id, with_for_update=postgres or None)
+    return session.get(
+        Order,
+        order_id,
+        options=[joinedload(Order.store), joinedload(Order.fulfillments)],
+        with_for_update={"of": Order} if postgres else None,
+    )
 
 
 def fulfillment_by_reference(session: Session, reference: str) -> Fulfillment:

@@ -8,8 +8,8 @@ anywhere else would skip the lifecycle table, the audit event or the notice
 the services write; `podops/services/__init__.py` promises it cannot happen.
 
 The check looks at names that hold an order, a line, a fulfillment or a parcel by
-name (`order`, `item`, `line`, `part`, `fulfillment`, `shipment`, `existing_order`...) or by annotation
-(`order: Order`), and only at attributes those models map, so a plain
+name (`order`, `item`, `line`, `part`, `fulfillment`, `shipment`, `existing_order`...)
+or by annotation (`order: Order`), and only at attributes those models map, so a plain
 dataclass's `line.open -= qty` is not mistaken for a write.
 """
 

@@ -245,3 +245,25 @@ def test_without_the_store_s_consent_out_of_stock_fails_that_part(shop: Shop) ->
     assert [p[2] for p in parts(shop, number)] == ["submit_failed", "submitted"]
     assert "out of stock" in str(parts(shop, number)[0][3])
     assert shop.shineon.created == {f"main--{number}_P2": 1}
+
+
+def test_pasted_tracking_moves_the_part_whose_lines_it_ships(shop: Shop) -> None:
+    """The Tracking tab and CSV files record many parcels at once: each fulfillment
+    follows its own lines there too."""
+    from podops.tracking.bulk import record_trackings
+    from podops.tracking.rows import TrackingInput
+
+    number = mixed_order(shop)
+    shop.service.tick()
+    rows = [TrackingInput(1, f"main:{number}-02", "USPS", "9400111899223197428490")]
+    with shop.db.unit_of_work() as session:
+        outcomes = record_trackings(session, rows, factories.STAFF, datetime.now(UTC))
+    assert [o.ok for o in outcomes] == [True]
+    assert shop.get(number).status == OrderStatus.PARTIALLY_SHIPPED
+    assert [p[2] for p in parts(shop, number)] == ["submitted", "shipped"]
+    shop.follow_up.poll_tracking()  # the shipped part is no longer asked about
+    assert shop.shineon.requests.count(("GET", f"/v1/orders/{_so_id(shop, number)}")) == 0
+
+
+def _so_id(shop: Shop, number: str) -> int:
+    return int(shop.shineon.by_source(f"main--{number}_P2")["id"])
