@@ -188,8 +188,11 @@ class Order(Base):
 
     @property
     def last_error(self) -> str | None:
-        """The last error of each fulfillment that has one (naming the part when split)."""
-        failed = [f for f in self.fulfillments if f.last_error]
+        """The last error of each live fulfillment that has one (naming the part when
+        split); a fulfillment cancelled for another (out of stock) keeps its own."""
+        failed = [
+            f for f in self.fulfillments if f.last_error and f.status != FulfillmentStatus.CANCELLED
+        ]
         if not failed:
             return None
         if len(self.fulfillments) == 1:

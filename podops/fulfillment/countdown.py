@@ -50,7 +50,7 @@ from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
-from podops.routing import ShopPolicy
+from podops.routing import Route, ShopPolicy
 from podops.services.fulfillments import held_lines
 from podops.services.orders import hold_order
 from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
@@ -161,7 +161,7 @@ class Submitter:
     ) -> list[Fulfillment]:
         """Plan the order's fulfillments and claim them; an order none of whose lines
         can be routed is held for staff with the reason."""
-        parts = self._plan(session, order)
+        parts = self._plan(session, order, actor)
         if parts:
             return self._claim_parts(session, order, parts, actor, report)
         reason = self._unrouted_reason(order)
@@ -169,19 +169,19 @@ class Submitter:
         report.blocked.append((order.number, reason))
         return []
 
-    def _plan(self, session: Session, order: Order) -> list[Fulfillment]:
-        services.route_lines(session, order, self._router(order))
+    def _plan(self, session: Session, order: Order, actor: Actor) -> list[Fulfillment]:
+        services.route_lines(session, order, self._router(order), actor)
         return services.plan_fulfillments(session, order)
 
-    def _router(self, order: Order) -> Callable[[LineItem], str | None] | None:
+    def _router(self, order: Order) -> Callable[[LineItem], Route | None] | None:
         policy = self.policy
         if policy is None:
             return None
         store = order.store.key
 
-        def route(item: LineItem) -> str | None:
+        def route(item: LineItem) -> Route | None:
             found = policy.route(store, item.sku)
-            return found.provider if found.matched else None
+            return found if found.matched else None
 
         return route
 
@@ -297,9 +297,12 @@ class Submitter:
     def submit_now(self, reference: str, actor: Actor) -> Order:
         """Submit one pending (or failed) order now, whatever its countdown says; an
         order going on without one of its fulfillments sends that one."""
-        with self.db.unit_of_work() as session:
+        with self.db.unit_of_work() as session:  # lines routed since are sent too
             order = services.get_order(session, reference, for_update=True)
             canonical = OrderRef.of(order)
+            if OrderStatus(order.status) not in GOING_ON:  # refused before anything changes
+                transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
+            services.route_lines(session, order, self._router(order), actor)
             stale = needs_print_files(order)
         if stale:
             self._ensure_print_files(canonical.staff)
@@ -309,7 +312,7 @@ class Submitter:
             status = OrderStatus(order.status)
             if status not in GOING_ON:
                 transition(status, Action.BEGIN_SUBMIT, order_label=order.label)
-            parts = self._plan(session, order)
+            parts = self._plan(session, order, actor)
             if not parts and status in GOING_ON:
                 transition(status, Action.BEGIN_SUBMIT, order_label=order.label)
             if not parts:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from podops import services
 from podops.db import Database
@@ -32,10 +32,12 @@ def retry_after_outages(db: Database, actor: Actor, now: datetime) -> list[str]:
     retried = []
     with db.unit_of_work() as session:
         failed = session.scalars(
-            select(Fulfillment).where(
+            select(Fulfillment)
+            .where(
                 Fulfillment.status == FulfillmentStatus.SUBMIT_FAILED,
                 Fulfillment.submit_attempts < MAX_AUTOMATIC_ATTEMPTS,
             )
+            .options(selectinload(Fulfillment.order).selectinload(Order.store))
         ).all()
         orders = {part.order_id: part.order for part in failed}
         for order in orders.values():

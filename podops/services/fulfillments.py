@@ -35,6 +35,7 @@ from podops.models import Fulfillment, FulfillmentLine, LineItem, Order, Store, 
 from podops.outbox import enqueue
 from podops.outbox.messages import store_status_message
 from podops.refs import FulfillmentRef
+from podops.routing import Route
 from podops.services.order_changes import apply, notify
 from podops.status import Action, OrderStatus
 
@@ -44,7 +45,7 @@ UNROUTED_PREFIX = "no routing rule for SKU"
 PART_NOTICES: frozenset[Action] = frozenset({Action.SUBMIT_FAIL, Action.REFUSE_CANCEL})
 """Steps of one fulfillment staff hear of at once, even when the order does not move."""
 
-Router = Callable[[LineItem], str | None]
+Router = Callable[[LineItem], Route | None]
 """Where a line without a provider goes now (the config's routing), or None."""
 
 
@@ -177,25 +178,41 @@ def held_lines(order: Order) -> list[LineItem]:
     return [i for i in order.items if i.provider is None and i.id not in placed]
 
 
-def route_lines(session: Session, order: Order, router: Router | None) -> list[LineItem]:
-    """Give a provider to the lines that have none, where routing now finds one (the
-    config gained a rule); their routing problem goes. Returns the lines still held."""
+def route_lines(
+    session: Session, order: Order, router: Router | None, actor: Actor
+) -> list[LineItem]:
+    """Route the lines that have no provider where routing now finds one (the config
+    gained a rule): provider, its SKU and the product; their routing problem goes, an
+    event says so. Returns the lines still held."""
     held = held_lines(order)
     if router is None:
         return held
     still = []
     for item in held:
-        provider = router(item)
-        if provider is None:
+        route = router(item)
+        if route is None:
             still.append(item)
             continue
-        item.provider = provider
+        item.provider = route.provider
+        item.provider_sku = route.provider_sku
+        item.product_key = route.product_key or item.product_key
         item.problems = [p for p in item.problems if not str(p).startswith(UNROUTED_PREFIX)]
         order.problems = [
             p
             for p in order.problems
-            if not (str(p).startswith(f"line {item.position}: {UNROUTED_PREFIX}"))
+            if not str(p).startswith(f"line {item.position}: ") or UNROUTED_PREFIX not in str(p)
         ]
+        order.updated_at = utcnow()
+        events.record(
+            session,
+            order,
+            actor,
+            EventName.ROUTED_AGAIN,
+            line=item.reference,
+            provider=route.provider,
+            reason=f"line {item.reference} goes to {route.provider}: a routing rule matches "
+            f"SKU {item.sku} now",
+        )
     return still
 
 

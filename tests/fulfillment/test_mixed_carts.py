@@ -158,6 +158,12 @@ def test_a_line_no_rule_routes_stays_while_the_others_go(shop: Shop) -> None:
         "HAT-RED"
     ]
     assert shop.get(number).items[1].problems == []
+    with shop.db.unit_of_work() as session:
+        told = [describe_event(e, number) for e in queries.timeline(session, shop.get(number))]
+    assert (
+        f"order {number}: line {number}-02 goes to so: a routing rule matches SKU HAT-RED now"
+        in told
+    )
 
 
 def test_a_crash_after_the_second_part_reached_its_provider_sends_it_once(shop: Shop) -> None:
