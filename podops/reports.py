@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
-from podops.models import Event, LineItem, Order, utcnow
+from podops.models import Event, Fulfillment, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
     Dashboard,
@@ -374,11 +374,17 @@ def dashboard(
         .order_by(Order.submit_at)
         .limit(limit)
     )
+    part_failed = select(Fulfillment.order_id).where(
+        Fulfillment.status == FulfillmentStatus.SUBMIT_FAILED
+    )
     stuck = session.scalars(
         select(Order)
         .where(
-            Order.status.in_(
-                [OrderStatus.SUBMIT_FAILED, OrderStatus.NEEDS_DESIGN, OrderStatus.ON_HOLD]
+            or_(
+                Order.status.in_(
+                    [OrderStatus.SUBMIT_FAILED, OrderStatus.NEEDS_DESIGN, OrderStatus.ON_HOLD]
+                ),
+                Order.id.in_(part_failed),  # a split order going on without one part
             )
         )
         .order_by(Order.placed_at)

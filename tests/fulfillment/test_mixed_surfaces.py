@@ -70,3 +70,10 @@ def test_the_daily_summary_names_split_orders_and_their_failed_part(shop: Shop) 
     assert split[number] == f"cc main-{number} submitted; so main--{number}_P2 submit failed"
     again = summary_from_payload(summary_to_payload(summary))  # as the outbox carries it
     assert "Split orders" in str(summary_blocks(again)) and number in summary_text(again)
+
+
+def test_the_app_home_lists_an_order_going_on_without_a_part(shop: Shop) -> None:
+    number = failed_second_part(shop)
+    with shop.db.unit_of_work() as session:
+        board = reports.dashboard(session, due_within=timedelta(hours=1))
+    assert [(o.number, o.note[:7]) for o in board.problems] == [(number, "part 2:")]
