@@ -298,15 +298,15 @@ def ship_parts(order: Order, detail: dict[str, Any]) -> None:
 
 
 def lock_order(session: Session, order_id: int) -> Order | None:
-    """The order with its store and fulfillments (one statement), its row locked on
-    PostgreSQL: two fulfillments of one order answered at once are recorded one after
-    the other, so the second sees the first."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    """The order with its store and fulfillments, its row locked first on PostgreSQL:
+    two fulfillments of one order answered at once are recorded one after the other,
+    and the second reads (in a statement after the lock) what the first wrote."""
+    if session.get_bind().dialect.name == "postgresql":
+        locked = select(Order.id).where(Order.id == order_id).with_for_update()
+        if session.scalar(locked) is None:
+            return None
     return session.get(
-        Order,
-        order_id,
-        options=[joinedload(Order.store), joinedload(Order.fulfillments)],
-        with_for_update={"of": Order} if postgres else None,
+        Order, order_id, options=[joinedload(Order.store), joinedload(Order.fulfillments)]
     )
 
 
