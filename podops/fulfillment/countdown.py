@@ -22,16 +22,16 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops import events, services
+from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
-from podops.events import Actor, EventName
+from podops.events import Actor
+from podops.fulfillment.answers import Answers, TickReport, for_part
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
 from podops.fulfillment.claim import (
     ORDER_LOADED,
@@ -40,7 +40,6 @@ from podops.fulfillment.claim import (
     left_behind_query,
     lock_skipping,
 )
-from podops.fulfillment.fallback import fallback_moves
 from podops.fulfillment.found_design import check_found_design
 from podops.fulfillment.keepalive import ClaimKeeper
 from podops.fulfillment.limits import LimitedProvider
@@ -53,7 +52,6 @@ from podops.refs import OrderRef
 from podops.routing import Route, ShopPolicy
 from podops.services.fulfillments import held_lines
 from podops.services.orders import hold_order
-from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
 from podops.services.readiness import (
     is_readiness_problem,
     needs_print_files,
@@ -72,18 +70,6 @@ worker keeps the claims it is working on fresh (`keepalive`), so this can be sho
 KEEP_ALIVE_PASSES = 4
 """Claims are re-stamped this many times per stuck threshold."""
 NOTHING_ROUTED = "no line of this order can be routed"
-
-
-@dataclass(slots=True)
-class TickReport:
-    submitted: list[str] = field(default_factory=list)
-    """Orders that reached their providers (a split order once, when its last answer came)."""
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    blocked: list[tuple[str, str]] = field(default_factory=list)
-    reconciled: list[str] = field(default_factory=list)
-    retried: list[str] = field(default_factory=list)
-    handed_over: list[str] = field(default_factory=list)
-    """Orders another worker took over before this one called the provider."""
 
 
 class Submitter:
@@ -117,6 +103,7 @@ class Submitter:
         self.keeper = ClaimKeeper(
             db, stuck_after.total_seconds() / KEEP_ALIVE_PASSES, lambda: self.clock()
         )
+        self.answers = Answers(db, roster, self.actor, policy, claim_of=self._claim_of)
 
     # The countdown -----------------------------------------------------------
 
@@ -218,7 +205,7 @@ class Submitter:
                     f"no provider named {part.provider!r} is configured; fix the config, then retry"
                 )
                 services.mark_submit_failed(session, order, part, actor, reason=reason)
-                report.failed.append((order.number, _for_part(part, reason)))
+                report.failed.append((order.number, for_part(part, reason)))
         return known
 
     @property
@@ -379,90 +366,9 @@ class Submitter:
     ) -> list[Claimed]:
         """Record the provider's answer in a new transaction (it is `submitting`)."""
         try:
-            return self._record(claim, outcome, report)
+            return self.answers.record(claim, outcome, report)
         except ConcurrentModification:  # a reconciler touched it meanwhile: read it again
-            return self._record(claim, outcome, report)
-
-    def _record(self, claim: Claimed, outcome: Outcome, report: TickReport | None) -> list[Claimed]:
-        number = claim.request.order_number
-        if outcome.claim_lost:
-            if report is not None:
-                report.handed_over.append(number)
-            return []
-        with self.db.unit_of_work() as session:
-            order = services.lock_order(session, claim.order_id)
-            part = session.get(Fulfillment, claim.fulfillment_id)
-            if order is None or part is None or part.status != FulfillmentStatus.SUBMITTING:
-                return []
-            if part.claim_token != claim.token:  # taken over during the call: its owner records
-                return []
-            services.drop_claim(part)
-            before = OrderStatus(order.status)
-            if outcome.order is None:
-                more = self._record_refusal(session, order, part, outcome, report)
-                if report is not None and _reached(before, order):
-                    report.submitted.append(number)
-                return more
-            remote = outcome.order
-            services.mark_submitted(
-                session,
-                order,
-                part,
-                self.actor,
-                provider_order_id=remote.provider_order_id,
-                provider_status=remote.raw_status or remote.status.value,
-            )
-            if remote.documents:
-                events.record(
-                    session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
-                )
-            self._record_found_design(session, order, part, outcome)
-            if report is not None and (before in GOING_ON or _reached(before, order)):
-                report.submitted.append(number)
-        return []
-
-    def _record_refusal(
-        self,
-        session: Session,
-        order: Order,
-        part: Fulfillment,
-        outcome: Outcome,
-        report: TickReport | None,
-    ) -> list[Claimed]:
-        """The provider refused (or could not be reached): the fulfillment fails, unless
-        it refused a variant as out of stock and the lines can go elsewhere."""
-        if outcome.unavailable is not None and self.policy is not None:
-            moves = fallback_moves(
-                self.policy, order, part, outcome.unavailable, self.roster.by_name
-            )
-            if moves is not None:
-                reason = f"{part.provider} refused: {outcome.reason}"
-                created = services.fall_back(session, order, part, moves, self.actor, reason=reason)
-                return [self._claim_of(new, 0) for new in created]
-        services.mark_submit_failed(
-            session, order, part, self.actor, reason=outcome.reason, retryable=outcome.retryable
-        )
-        if report is not None:
-            report.failed.append((order.number, _for_part(part, outcome.reason)))
-        return []
-
-    def _record_found_design(
-        self, session: Session, order: Order, part: Fulfillment, outcome: Outcome
-    ) -> None:
-        status = outcome.order.raw_status if outcome.order is not None else ""
-        if outcome.design_resent:
-            record_design_resent(
-                session, order, part, self.actor, list(outcome.design_resent), status
-            )
-        if outcome.old_design:
-            record_old_design_at_provider(
-                session,
-                order,
-                part,
-                self.actor,
-                list(outcome.old_design),
-                outcome.old_design_reason,
-            )
+            return self.answers.record(claim, outcome, report)
 
     # Crash recovery ------------------------------------------------------------
 
@@ -491,15 +397,3 @@ class Submitter:
                 claimed.append(self._claim_of(part, part.submit_attempts))
         self._deliver_all(claimed, TickReport(), lookup_first=True)
         return [claim.reference for claim in claimed]
-
-
-def _reached(before: OrderStatus, order: Order) -> bool:
-    """The order's last answer just came and one of its fulfillments is at a provider."""
-    return before == OrderStatus.SUBMITTING and OrderStatus(order.status) == OrderStatus.SUBMITTED
-
-
-def _for_part(part: Fulfillment, reason: str) -> str:
-    """A reason, naming the fulfillment when its order has several."""
-    if len(part.order.fulfillments) > 1:
-        return f"{part.label} ({part.provider}): {reason}"
-    return reason

@@ -76,13 +76,11 @@ def step(
     order.updated_at = utcnow()  # the order's version guards its fulfillments too
     moved = _order_step(order) if settle else None
     told = {**part_detail(part), "part_status": f"{before.value} -> {part.status}", **detail}
-    if silent:
-        pass
-    elif moved == action and len(order.fulfillments) == 1:
-        apply(session, order, action, actor, **told)
+    if not silent and moved == action and len(order.fulfillments) == 1:
+        apply(session, order, action, actor, **told)  # the order's step tells both
         _after(session, order, moved, actor)
         return moved
-    else:
+    if not silent:
         event = events.record(session, order, actor, EventName.of(action), **told)
         late = action == Action.SUBMIT_OK and OrderStatus(order.status) != OrderStatus.SUBMITTING
         if action in PART_NOTICES or late:
