@@ -26,12 +26,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, literal, select, update
 
 from podops import services
 from podops.events import Actor, Channel
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.incoming import IncomingLineItem, IncomingOrder
-from podops.models import LineItem, Order
+from podops.models import Fulfillment, LineItem, Order
 from podops.runtime.root import Runtime
 from podops.settings import load_settings
 from podops.status import OrderStatus
@@ -101,10 +102,35 @@ def seed(runtime: Runtime, count: int) -> None:
         session.execute(
             update(LineItem).where(LineItem.order_id.in_(finished)).values(quantity_shipped=1)
         )
-        session.execute(
-            update(Order)
-            .where(Order.placed_at >= open_from, Order.placed_at < now - timedelta(days=1))
-            .values(status=OrderStatus.SUBMITTED, provider_order_id="P")
+        in_flight = (Order.placed_at >= open_from, Order.placed_at < now - timedelta(days=1))
+        session.execute(update(Order).where(*in_flight).values(status=OrderStatus.SUBMITTED))
+        session.execute(  # each at its provider as one fulfillment
+            insert(Fulfillment).from_select(
+                [
+                    "order_id",
+                    "seq",
+                    "kind",
+                    "status",
+                    "provider",
+                    "provider_order_id",
+                    "submit_attempts",
+                    "created_at",
+                    "updated_at",
+                    "version",
+                ],
+                select(
+                    Order.id,
+                    literal(1),
+                    literal(FulfillmentKind.ORDER.value),
+                    literal(FulfillmentStatus.SUBMITTED.value),
+                    literal("manual"),
+                    literal("P"),
+                    literal(1),
+                    Order.created_at,
+                    Order.created_at,
+                    literal(1),
+                ).where(*in_flight),
+            )
         )
         # Open orders were rendered when they arrived (render_ahead): an idle shop
         # has no print files left to make.

@@ -1,9 +1,17 @@
-"""Submission throughput: 1,000 due orders to a fake CustomCat answering in 50 ms.
+"""Submission throughput: 1,000 due orders to fake providers answering in 50 ms.
 
 Bounded concurrency (8) under a per-provider rate limit (50/s), through the
-real wiring (LimitedProvider + CustomCat adapter + httpx) and the real
-claim/submit/record path on a SQLite database. Counts provider orders per
-reference on the fake (duplicate checks off there, so a double would show).
+real wiring (LimitedProvider + adapters + httpx) and the real claim/submit/record
+path on a SQLite database. Provider orders are counted per reference at the
+fakes (duplicate checks off there, so a double would show).
+
+    python bench/submit.py           every order to a fake CustomCat
+    python bench/submit.py --mixed   a third of the orders are mixed carts: a tee for
+                                     CustomCat and a mug for ShineOn, one fulfillment
+                                     each; a tenth of the orders are rush orders
+
+Each figure is one function of the finished run (`FIGURES`): the rush orders are
+marked in the run (`Run.rush`), so the figure for them is one more function.
 """
 
 from __future__ import annotations
@@ -15,39 +23,87 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import argparse
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 
 from podops import services
 from podops.db import Database
+from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import LineItem
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.fulfillment_wiring import build_providers, build_submission, provider_roster
-from podops.settings import Settings
+from podops.settings import RoutingRule, Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat
+from tests.fakes.shineon import TOKEN, FakeShineOn
 
 ORDERS = 1000
 RATE = 50.0
 CONCURRENCY = 8
 LATENCY_S = 0.05
+MIXED_EVERY = 3
+"""Every third order is a mixed cart (lines for two providers)."""
+RUSH_EVERY = 10
+"""Every tenth order is a rush order."""
+
+Figure = dict[str, Any]
 
 
-def seed(db: Database) -> None:
+@dataclass
+class Run:
+    """A finished run: what the figures are computed from."""
+
+    db: Database
+    customcat: FakeCustomCat
+    shineon: FakeShineOn | None
+    numbers: list[str]
+    elapsed_s: float
+    submitted: int
+    failed: int
+    rush: list[str] = field(default_factory=list)
+    """The rush orders' numbers (a tenth, with --mixed)."""
+
+    @property
+    def fakes(self) -> list[FakeCustomCat | FakeShineOn]:
+        return [f for f in (self.customcat, self.shineon) if f is not None]
+
+
+def _order(number: str, placed: datetime, lines: str) -> IncomingOrder:
+    """An order with a tee (`t`), a mug (`m`) or both (`tm`)."""
+    tee = IncomingLineItem(f"li-{number}-1", "TEE-BLK-M", "Custom Tee", 2, Decimal("19.00"))
+    mug = IncomingLineItem(f"li-{number}-2", "MUG-11OZ", "Photo Mug", 1, Decimal("4.50"))
+    items = [item for item, code in ((tee, "t"), (mug, "m")) if code in lines]
+    return factories.incoming(
+        number, customer_phone="+1 217 555 0100", placed_at=placed, items=items
+    )
+
+
+def _lines(index: int, mixed: bool) -> str:
+    """Without --mixed every order has both lines (all to CustomCat, as before); with it a
+    third are mixed carts and the rest go to one provider each, in turn."""
+    if not mixed:
+        return "tm"
+    return ("tm", "t", "m")[index % MIXED_EVERY]
+
+
+def seed(db: Database, policy: ShopPolicy, *, mixed: bool) -> list[str]:
     placed = datetime.now(UTC) - timedelta(hours=2)
-    batch = [
-        factories.incoming(customer_phone="+1 217 555 0100", placed_at=placed)
-        for _ in range(ORDERS)
-    ]
-    policy = ShopPolicy({"main": StorePolicy(1, "cc")}, [])
+    numbers = [str(100000 + n) for n in range(ORDERS)]
+    batch = [_order(n, placed, _lines(i, mixed)) for i, n in enumerate(numbers)]
     with db.unit_of_work() as session:
         services.receive_orders(session, batch, policy, factories.SYSTEM)
     with db.unit_of_work() as session:
         for item in session.scalars(select(LineItem)):
             item.print_file = f"https://cdn.example/print/{item.order_id}-{item.position}.png"
             item.print_file_current = True
+    return numbers
 
 
 def busiest_second(times: list[float]) -> int:
@@ -60,29 +116,45 @@ def busiest_second(times: list[float]) -> int:
     return best
 
 
-def main() -> None:
-    fake = FakeCustomCat(reject_duplicates=False).start()
-    fake.latency_s = LATENCY_S
+def _provider(kind: str, base_url: str, key: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "base_url": base_url,
+        "api_key": key,
+        "rate_limit_per_s": RATE,
+        "concurrency": CONCURRENCY,
+    }
+
+
+def run(*, mixed: bool) -> Run:
+    customcat = FakeCustomCat(reject_duplicates=False).start()
+    shineon = FakeShineOn(reject_duplicates=False).start() if mixed else None
+    for fake in (customcat, shineon):
+        if fake is not None:
+            fake.latency_s = LATENCY_S
     folder = Path(tempfile.mkdtemp(prefix="podops-bench-submit-"))
     url = f"sqlite:///{folder / 'bench.db'}"
     db = Database(url)
     db.upgrade()
-    seed(db)
+    providers = {"cc": _provider("customcat", customcat.base_url, API_KEY)}
+    rules: list[RoutingRule] = []
+    if shineon is not None:
+        providers["so"] = _provider("shineon", shineon.url, TOKEN)
+        rules = [
+            RoutingRule(sku="TEE-*", provider="cc", provider_sku="CC-TEE"),
+            RoutingRule(sku="MUG-*", provider="so", provider_sku="SO-MUG"),
+        ]
+    policy = ShopPolicy({"main": StorePolicy(1, "cc")}, rules)
+    numbers = seed(db, policy, mixed=mixed)
     settings = Settings(
         data_dir=folder,
         database={"url": url},
-        providers={
-            "cc": {
-                "kind": "customcat",
-                "base_url": fake.base_url,
-                "api_key": API_KEY,
-                "rate_limit_per_s": RATE,
-                "concurrency": CONCURRENCY,
-            }
-        },
+        stores={"main": {"platform": "sandbox", "default_provider": "cc", "countdown_hours": 1}},
+        routing=rules,
+        providers=providers,
     )  # type: ignore[arg-type]
-    providers, clients = build_providers(settings, links=_Links())
-    service = build_submission(db, settings, provider_roster(settings, providers))
+    adapters, clients = build_providers(settings, links=_Links())
+    service = build_submission(db, settings, provider_roster(settings, adapters))
     started = time.monotonic()
     submitted = failed = 0
     while True:
@@ -94,22 +166,65 @@ def main() -> None:
     elapsed = time.monotonic() - started
     for client in clients:
         client.close()
-    fake.stop()
-    rate = submitted / elapsed
-    duplicates = fake.duplicates()
-    peak = busiest_second(fake.request_times)
-    print(f"{'orders':<28}{ORDERS}")
-    print(f"{'submitted / failed':<28}{submitted} / {failed}")
-    print(f"{'elapsed':<28}{elapsed:.2f} s")
-    print(f"{'orders per second':<28}{rate:.1f}  (limit {RATE:g}/s, concurrency {CONCURRENCY})")
-    print(f"{'busiest 1 s window':<28}{peak} provider requests")
-    print(f"{'provider orders per ref > 1':<28}{duplicates}")
-    figures = {
-        "orders_per_s": {"value": round(rate, 1), "unit": "orders/s", "target": ">= 20"},
-        "duplicates": {"value": duplicates, "unit": "orders", "target": "== 0"},
-        "peak_requests_per_s": {"value": peak, "unit": "requests/s", "target": f"<= {RATE:g}"},
-    }
-    print(json.dumps({"bench": "submit", "figures": figures}))
+    for fake in (customcat, shineon):
+        if fake is not None:
+            fake.stop()
+    rush = numbers[::RUSH_EVERY] if mixed else []
+    return Run(db, customcat, shineon, numbers, elapsed, submitted, failed, rush)
+
+
+# The figures: one function each, of the finished run.
+
+
+def throughput(result: Run) -> dict[str, Figure]:
+    rate = round(result.submitted / result.elapsed_s, 1)
+    name = "orders_per_s_mixed" if result.shineon is not None else "orders_per_s"
+    return {name: {"value": rate, "unit": "orders/s", "target": ">= 20"}}
+
+
+def duplicates(result: Run) -> dict[str, Figure]:
+    """Provider orders beyond one per reference, counted at every fake."""
+    count = sum(fake.duplicates() for fake in result.fakes)
+    return {"duplicates": {"value": count, "unit": "orders", "target": "== 0"}}
+
+
+def peak_requests(result: Run) -> dict[str, Figure]:
+    """Each provider's busiest second (its own limit applies to it alone)."""
+    peak = max(busiest_second(fake.request_times) for fake in result.fakes)
+    return {"peak_requests_per_s": {"value": peak, "unit": "requests/s", "target": f"<= {RATE:g}"}}
+
+
+FIGURES: list[Callable[[Run], dict[str, Figure]]] = [throughput, duplicates, peak_requests]
+
+
+def report(result: Run) -> dict[str, Figure]:
+    figures: dict[str, Figure] = {}
+    for figure in FIGURES:
+        figures.update(figure(result))
+    parts = sum(fake.created.total() for fake in result.fakes)
+    mixed = result.shineon is not None
+    carts = f" (every {MIXED_EVERY}rd a mixed cart)" if mixed else ""
+    print(f"{'orders':<28}{ORDERS}{carts}")
+    print(f"{'submitted / failed':<28}{result.submitted} / {result.failed}")
+    print(f"{'provider orders made':<28}{parts}")
+    print(f"{'elapsed':<28}{result.elapsed_s:.2f} s")
+    print(f"{'limits':<28}{RATE:g}/s and {CONCURRENCY} in flight per provider")
+    for name, figure in figures.items():
+        print(f"{name:<28}{figure['value']} {figure['unit']}  (target {figure['target']})")
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--mixed",
+        action="store_true",
+        help="a third of the orders have lines for two providers (CustomCat and ShineOn)",
+    )
+    args = parser.parse_args(argv)  # an unknown flag exits 2 with the usage
+    figures = report(run(mixed=args.mixed))
+    name = "submit_mixed" if args.mixed else "submit"
+    print(json.dumps({"bench": name, "figures": figures}))
 
 
 class _Links:

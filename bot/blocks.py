@@ -21,6 +21,7 @@ from podops.ports.notify import (
     EventNotice,
     NamedOrder,
     OrderCard,
+    PartLine,
 )
 
 Block = dict[str, Any]
@@ -113,6 +114,26 @@ def _photo_note(photo: PhotoStatus) -> Mrkdwn:
     return note
 
 
+def _part_line(part: PartLine) -> Mrkdwn:
+    """One fulfillment: emoji, part, provider, reference, status, its lines, its note."""
+    units = Mrkdwn(", ").join(md("`{}` ×{}", line, qty) for line, qty in part.lines.items())
+    if part.held:
+        return md(":double_vertical_bar: *held* — ") + units + md(" — {}", part.error)
+    emoji = PART_EMOJI.get(part.status, ":package:")
+    line = md(
+        emoji + " {} · {} · `{}` · *{}* — ",
+        part.label,
+        part.provider,
+        part.reference,
+        part.status_label,
+    )
+    line += units
+    return line + md(" — {}", part.note) if part.note else line
+
+
+PART_EMOJI = {"submit_failed": ":x:", "shipped": ":truck:", "cancelled": ":heavy_minus_sign:"}
+
+
 def order_card_blocks(
     card: OrderCard, preview_link: PreviewLink | None = None, *, buttons: bool = True
 ) -> list[Block]:
@@ -146,6 +167,8 @@ def order_card_blocks(
         item_lines.append(md("… and {} more", len(card.items) - MAX_ITEMS))
     if item_lines:
         blocks.append(text_block(lines(item_lines)))
+    if card.split:
+        blocks.append(text_block(lines(_part_line(part) for part in card.fulfillments)))
     if card.tracking:
         blocks.append(
             text_block(
@@ -237,6 +260,8 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Late (no tracking yet)*\n{}", named_lines(summary.late))))
     if summary.failed:
         blocks.append(text_block(md("*Submit failed*\n{}", named_lines(summary.failed))))
+    if summary.split:
+        blocks.append(text_block(md("*Split orders, parts apart*\n{}", named_lines(summary.split))))
     return blocks
 
 

@@ -85,6 +85,9 @@ class EventName(StrEnum):
     ADDRESS_CHECK_FAILED = "address_check_failed"
     ADDRESS_CHECK_DELAYED = "address_check_delayed"
     ADDRESS_ACCEPTED = "address_accepted"
+    OUT_OF_STOCK_FALLBACK = "out_of_stock_fallback"
+    PARTLY_CANCELLED = "partly_cancelled"
+    ROUTED_AGAIN = "routed_again"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"

@@ -1,4 +1,5 @@
-"""The persistent model: stores, orders, line items, shipments, events, outbox.
+"""The persistent model: stores, orders, line items, fulfillments, shipments, events,
+outbox.
 
 SQLAlchemy 2 typed models. Money is Decimal with its currency; timestamps are
 timezone-aware UTC; statuses are stored by value; constraints are named so
@@ -28,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from podops.refs import LineRef, OrderRef
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
+from podops.refs import FulfillmentRef, LineRef, OrderRef
 from podops.status import OrderStatus
 
 NAMING = {
@@ -96,7 +98,6 @@ class Order(Base):
         Index("ix_orders_status_submit_at", "status", "submit_at"),
         Index("ix_orders_number", "number"),
         Index("ix_orders_placed_at", "placed_at"),
-        Index("ix_orders_last_polled_at", "last_polled_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,20 +152,9 @@ class Order(Base):
     hold_remaining_s: Mapped[int | None] = mapped_column(Integer)
     """Countdown seconds left when held; release restarts the countdown with them."""
     cancel_reason: Mapped[str | None] = mapped_column(Text)
-    provider: Mapped[str | None] = mapped_column(String(64))
-    provider_order_id: Mapped[str | None] = mapped_column(String(128))
-    provider_status: Mapped[str | None] = mapped_column(String(64))
-    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claim_token: Mapped[str | None] = mapped_column(String(32))
-    """Who holds the `submitting` claim; a worker calls the provider only while it matches."""
-    claimed_at: Mapped[datetime | None]
-    """When the claim was last confirmed; older than the stuck threshold means abandoned."""
-    last_polled_at: Mapped[datetime | None]
-    """When tracking was last asked for; polling takes the longest-unasked first."""
-    last_error: Mapped[str | None] = mapped_column(Text)
     alert_ref: Mapped[str | None] = mapped_column(String(128))
-    submitted_at: Mapped[datetime | None]
     shipped_at: Mapped[datetime | None]
+    """When the order's last unit left (its fulfillments keep their own times)."""
     completed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -177,8 +167,52 @@ class Order(Base):
     shipments: Mapped[list[Shipment]] = relationship(
         back_populates="order", order_by="Shipment.id", cascade="all, delete-orphan"
     )
+    fulfillments: Mapped[list[Fulfillment]] = relationship(
+        back_populates="order",
+        order_by="Fulfillment.seq",
+        cascade="all, delete-orphan",
+        lazy="selectin",  # the order's provider, reference and errors read them
+    )
 
     __mapper_args__ = {"version_id_col": version}
+
+    # Read-only views of the fulfillments: the submission state lives there alone.
+
+    @property
+    def parts(self) -> list[Fulfillment]:
+        """The fulfillments of the order's own lines that are not cancelled."""
+        return [
+            f
+            for f in self.fulfillments
+            if f.kind == FulfillmentKind.ORDER and f.status != FulfillmentStatus.CANCELLED
+        ]
+
+    @property
+    def provider(self) -> str | None:
+        """Where the order went (`cc`, or `cc, so` for a split order); before its
+        fulfillments exist, where its routed lines go."""
+        sent = self.parts or [f for f in self.fulfillments if f.kind == FulfillmentKind.ORDER]
+        names = [f.provider for f in sent] or [i.provider for i in self.items if i.provider]
+        return ", ".join(dict.fromkeys(names)) or None
+
+    @property
+    def provider_order_id(self) -> str | None:
+        """The providers' order ids of its fulfillments (comma-separated)."""
+        ids = [f.provider_order_id for f in self.fulfillments if f.provider_order_id]
+        return ", ".join(ids) or None
+
+    @property
+    def last_error(self) -> str | None:
+        """The last error of each live fulfillment that has one (naming the part when
+        split); a fulfillment cancelled for another (out of stock) keeps its own."""
+        failed = [
+            f for f in self.fulfillments if f.last_error and f.status != FulfillmentStatus.CANCELLED
+        ]
+        if not failed:
+            return None
+        if len(self.fulfillments) == 1:
+            return failed[0].last_error
+        return "; ".join(f"{f.label}: {f.last_error}" for f in failed)
 
     @property
     def label(self) -> str:
@@ -207,6 +241,9 @@ class LineItem(Base):
     name: Mapped[str] = mapped_column(String(300), default="")
     product_key: Mapped[str] = mapped_column(String(128), default="")
     provider_sku: Mapped[str | None] = mapped_column(String(128))
+    provider: Mapped[str | None] = mapped_column(String(64))
+    """Where routing sends the line; None: no rule matched its SKU, so it stays here
+    (held, with the reason in its problems) while the order's other lines go."""
     quantity: Mapped[int] = mapped_column(Integer)
     quantity_shipped: Mapped[int] = mapped_column(Integer, default=0)
     unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
@@ -236,6 +273,115 @@ class LineItem(Base):
         return self.quantity - self.quantity_shipped
 
 
+class Fulfillment(Base):
+    """What one provider makes of an order: its lines and quantities, sent once under
+    its own reference, with its own claim, status and tracking (see
+    `podops.fulfillment_status`). The first fulfillment of an order is sent as the
+    order's reference (`main-1234`), later ones as `FulfillmentRef` says."""
+
+    __tablename__ = "fulfillments"
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq", name="uq_fulfillments_order_seq"),
+        Index("ix_fulfillments_status", "status"),
+        Index("ix_fulfillments_last_polled_at", "last_polled_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    """1, 2, ... within the order; the first keeps the order's own reference."""
+    kind: Mapped[FulfillmentKind] = mapped_column(
+        Enum(
+            FulfillmentKind,
+            native_enum=False,
+            length=16,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        ),
+        default=FulfillmentKind.ORDER,
+    )
+    status: Mapped[FulfillmentStatus] = mapped_column(
+        Enum(
+            FulfillmentStatus,
+            native_enum=False,
+            length=32,
+            values_callable=lambda e: [m.value for m in e],
+            validate_strings=True,
+        )
+    )
+    provider: Mapped[str] = mapped_column(String(64))
+    provider_order_id: Mapped[str | None] = mapped_column(String(128))
+    provider_status: Mapped[str | None] = mapped_column(String(64))
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claim_token: Mapped[str | None] = mapped_column(String(32))
+    """Who holds the `submitting` claim; a worker calls the provider only while it matches."""
+    claimed_at: Mapped[datetime | None]
+    """When the claim was last confirmed; older than the stuck threshold means abandoned."""
+    last_polled_at: Mapped[datetime | None]
+    """When tracking was last asked for; polling takes the longest-unasked first."""
+    last_error: Mapped[str | None] = mapped_column(Text)
+    submitted_at: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    remake_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fulfillments.id", ondelete="SET NULL")
+    )
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why a remake was made (misprint, damaged in transit, lost, customer error)."""
+    paid_by: Mapped[str | None] = mapped_column(String(16))
+    """Who pays a remake: provider, carrier or shop."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    order: Mapped[Order] = relationship(back_populates="fulfillments")
+    lines: Mapped[list[FulfillmentLine]] = relationship(
+        back_populates="fulfillment", cascade="all, delete-orphan", order_by="FulfillmentLine.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def ref(self) -> FulfillmentRef:
+        return FulfillmentRef(OrderRef.of(self.order), self.seq)
+
+    @property
+    def reference(self) -> str:
+        """Our reference at the provider: `main-1234` for the first, see `FulfillmentRef`."""
+        return self.ref.provider
+
+    @property
+    def label(self) -> str:
+        """`part 2` as staff read it beside the order."""
+        return f"part {self.seq}"
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+
+class FulfillmentLine(Base):
+    """How many units of one order line a fulfillment makes."""
+
+    __tablename__ = "fulfillment_lines"
+    __table_args__ = (
+        UniqueConstraint("fulfillment_id", "line_item_id", name="uq_fulfillment_lines_line"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fulfillment_id: Mapped[int] = mapped_column(
+        ForeignKey("fulfillments.id", ondelete="CASCADE"), index=True
+    )
+    line_item_id: Mapped[int] = mapped_column(
+        ForeignKey("line_items.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+    provider_sku: Mapped[str | None] = mapped_column(String(128))
+    """The SKU this fulfillment's provider is sent (a fallback rule may name another)."""
+
+    fulfillment: Mapped[Fulfillment] = relationship(back_populates="lines")
+    line_item: Mapped[LineItem] = relationship()
+
+
 class Shipment(Base):
     """A parcel: carrier, tracking number and which quantities of which lines it holds."""
 
@@ -251,6 +397,10 @@ class Shipment(Base):
     tracking_url: Mapped[str] = mapped_column(Text, default="")
     shipped_at: Mapped[datetime] = mapped_column(default=utcnow)
     channel: Mapped[str] = mapped_column(String(16))
+    fulfillment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("fulfillments.id", ondelete="SET NULL")
+    )
+    """The fulfillment whose provider reported the parcel (None: staff recorded it)."""
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list[ShipmentLine]] = relationship(

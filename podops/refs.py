@@ -53,6 +53,15 @@ outside `[A-Za-z0-9-]` becomes `_XX` per UTF-8 byte, so `2024/5001` is
 (Printful's `external_id`: `[0-9A-Za-z_-]`, 32 characters) needs its adapter to
 encode `.` and long numbers further.
 
+An order's lines may go to several providers, one fulfillment each
+(`FulfillmentRef`). The first (or only) one is sent as the order's provider
+reference, unchanged. Each later one, part N, is the escaped form (always, even
+for a plain number) followed by `_P` and N: `main--1234_P2`, `main--2024_2F5001_P3`.
+No order's reference is ever that text: a plain reference has one `-` after the
+store, and in escaped text every `_` starts `_XX` with two hexadecimal digits,
+never `_P`. `FulfillmentRef.parse_provider` reads every form back (part 1 for an
+order's own reference). The characters are the escaped form's, `[A-Za-z0-9_-]`.
+
 The print name is the provider form, or, past 64 characters, its first 52 and a
 hash of the whole: file names hold `[A-Za-z0-9_-]` only and two numbers never share
 one (up to letter case). Signed links quote the name (`podops.links`).
@@ -94,6 +103,10 @@ before other numbers were escaped, so an order in flight across an upgrade keeps
 its reference and the lookup before a retry still finds it."""
 _KEPT = re.compile(r"[A-Za-z0-9-]")
 _ESCAPED = re.compile(r"(?:[A-Za-z0-9-]|_[0-9A-F]{2})+")
+PART_MARK = "_P"
+"""Between an escaped number and a part's sequence: `_` then a letter no escape makes."""
+_PART = re.compile(r"(?s)(?P<number>.*)_P(?P<seq>[2-9]|[1-9][0-9]{1,5})")
+"""Part 2 and on (part 1 is the order's own reference, never written with `_P1`)."""
 _TYPED_LINE = re.compile(r"(?s)(?P<order>.+)-(?P<position>\d{1,3})")
 _LABEL = re.compile(r"(?s)(?P<number>.+)-(?P<position>\d+)")
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
@@ -293,6 +306,49 @@ class LineRef:
                 f"{text!r} is not a line reference (expected something like 10001-01)"
             )
         return cls(OrderRef.any_store(match.group("number")), int(match.group("position")))
+
+
+@dataclass(frozen=True, slots=True)
+class FulfillmentRef:
+    """One fulfillment of an order: the order and its sequence (1, 2, ...)."""
+
+    order: OrderRef
+    seq: int
+
+    def __str__(self) -> str:
+        return self.provider
+
+    @property
+    def provider(self) -> str:
+        """Our reference at the fulfillment's provider: the order's own for part 1,
+        `main--1234_P2` for part 2 (see the module docstring)."""
+        if self.seq < 1:
+            raise ValueError(f"fulfillment {self.seq} of {self.order.staff}: parts count from 1")
+        if self.seq == 1:
+            return self.order.provider
+        if self.order.store == ANY_STORE:
+            raise ValueError(f"order {self.order.number} names no store; providers need one")
+        escaped = _escape(self.order.number)
+        return f"{self.order.store}{PROVIDER_SEPARATOR * 2}{escaped}{PART_MARK}{self.seq}"
+
+    @property
+    def label(self) -> str:
+        """How staff read it beside the order: `part 2`."""
+        return f"part {self.seq}"
+
+    @classmethod
+    def parse_provider(cls, text: str) -> FulfillmentRef:
+        """A reference a provider or a callback URL hands back: an order's own
+        (`main-1234`, part 1) or a later part's (`main--1234_P2`)."""
+        store, sep, rest = text.partition(PROVIDER_SEPARATOR)
+        if sep and store and rest.startswith(PROVIDER_SEPARATOR):
+            part = _PART.fullmatch(rest[1:])
+            if part is not None:
+                number = _unescape(part.group("number"))
+                if not number:
+                    raise OrderNotFound(text)
+                return cls(OrderRef(store, number), int(part.group("seq")))
+        return cls(OrderRef.parse_provider(text), 1)
 
 
 def print_file_stem(print_name: str, position: int) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.address import check_words, shown
 from podops.events import EventName
-from podops.models import Event, LineItem, Order, utcnow
+from podops.fulfillment_status import FulfillmentStatus
+from podops.models import Event, Fulfillment, LineItem, Order, utcnow
 from podops.photos import photo_statuses
 from podops.ports.notify import (
     DailySummary,
@@ -24,9 +25,11 @@ from podops.ports.notify import (
     ItemLine,
     NamedOrder,
     OrderCard,
+    PartLine,
     TrackingLine,
 )
 from podops.refs import OrderRef
+from podops.services.fulfillments import held_lines
 from podops.services.new_orders import UNWATCHED_REASON
 from podops.speeds import speed_words
 from podops.status import BEFORE_SUBMISSION, NOT_SHIPPED, OrderStatus
@@ -53,6 +56,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.ADDRESS_CHANGE_REFUSED,
         EventName.ADDRESS_CHECK_FAILED,
         EventName.ADDRESS_CHECK_DELAYED,
+        EventName.PARTLY_CANCELLED,
     }
 )
 _ACTIONS_BY_STATUS: dict[OrderStatus, list[str]] = {
@@ -199,7 +203,51 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         speed=order.shipping_speed or "",
         address=shown(order.shipping_address) if order.shipping_address else {},
         address_check=check_words(order.address_check, order.shipping_address),
+        fulfillments=fulfillment_rows(order),
     )
+
+
+def fulfillment_rows(order: Order) -> list[PartLine]:
+    """Each fulfillment of the order (oldest first), then the lines held here: what the
+    CLI, the cards and the sheet show of a split order."""
+    parcels: dict[int, list[str]] = {}
+    for shipment in order.shipments:
+        if shipment.fulfillment_id is not None:
+            parcels.setdefault(shipment.fulfillment_id, []).append(
+                f"{shipment.carrier} {shipment.tracking_number}"
+            )
+    rows = [
+        PartLine(
+            seq=part.seq,
+            label=part.label,
+            provider=part.provider,
+            reference=part.reference,
+            status=FulfillmentStatus(part.status).value,
+            status_label=FulfillmentStatus(part.status).label,
+            lines={line.line_item.reference: line.quantity for line in part.lines},
+            provider_order_id=part.provider_order_id or "",
+            error=(part.last_error or "") if part.status != FulfillmentStatus.SHIPPED else "",
+            tracking=tuple(parcels.get(part.id, ())),
+        )
+        for part in order.fulfillments
+    ]
+    held = held_lines(order)
+    if held:
+        why = "; ".join(dict.fromkeys(str(p) for item in held for p in item.problems))
+        rows.append(
+            PartLine(
+                seq=0,
+                label="held",
+                provider="",
+                reference="",
+                status="held",
+                status_label=f"held: {why}" if why else "held",
+                lines={item.reference: item.quantity_open for item in held},
+                error=why,
+                held=True,
+            )
+        )
+    return rows
 
 
 def _item_line(item: LineItem) -> ItemLine:
@@ -273,7 +321,13 @@ def daily_summary(
         _named(o, now, o.last_error or "")
         for o in open_orders
         if OrderStatus(o.status) == OrderStatus.SUBMIT_FAILED
+        or any(p.status == FulfillmentStatus.SUBMIT_FAILED for p in o.parts)
     ]
+    split = [
+        _named(o, now, parts_in_words(o))
+        for o in open_orders
+        if len({p.status for p in o.parts}) > 1
+    ][:SPLIT_NAMED]
     return DailySummary(
         day=day,
         received=int(
@@ -305,6 +359,18 @@ def daily_summary(
             for o in open_orders
             if o.rush and OrderStatus(o.status) in BEFORE_SUBMISSION
         ],
+        split=split,
+    )
+
+
+SPLIT_NAMED = 20
+"""Split orders named in the daily summary, oldest first."""
+
+
+def parts_in_words(order: Order) -> str:
+    """`cc main-1234 shipped; so main--1234_P2 submit failed`."""
+    return "; ".join(
+        f"{p.provider} {p.reference} {FulfillmentStatus(p.status).label}" for p in order.parts
     )
 
 
@@ -335,11 +401,17 @@ def dashboard(
         .order_by(Order.submit_at)
         .limit(limit)
     )
+    part_failed = select(Fulfillment.order_id).where(
+        Fulfillment.status == FulfillmentStatus.SUBMIT_FAILED
+    )
     stuck = session.scalars(
         select(Order)
         .where(
-            Order.status.in_(
-                [OrderStatus.SUBMIT_FAILED, OrderStatus.NEEDS_DESIGN, OrderStatus.ON_HOLD]
+            or_(
+                Order.status.in_(
+                    [OrderStatus.SUBMIT_FAILED, OrderStatus.NEEDS_DESIGN, OrderStatus.ON_HOLD]
+                ),
+                Order.id.in_(part_failed),  # a split order going on without one part
             )
         )
         .order_by(Order.placed_at)

@@ -30,6 +30,8 @@ class StorePolicy:
     """A line asking for more is held for a person (a typo, or a customer testing the shop)."""
     shipping_table: ShippingTable | None = None
     """The store's shipping speeds (None: every order ships standard on the countdown)."""
+    fallback_out_of_stock: bool = False
+    """A variant refused as out of stock goes by the next matching routing rule."""
 
     @property
     def shipping(self) -> ShippingTable:
@@ -84,6 +86,7 @@ class ShopPolicy:
                     provider_defaults=defaults,
                     self_made=self_made,
                 ),
+                store.fallback_when_out_of_stock,
             )
             for name, store in settings.stores.items()
         }
@@ -99,6 +102,27 @@ class ShopPolicy:
         if found is None:
             found = self._routes[key] = self._match(store, sku, country.strip().upper())
         return found
+
+    def fallback_route(
+        self, store: str, sku: str, product_key: str, tried: set[str], country: str = ""
+    ) -> Route | None:
+        """The next rule for `sku` (and the destination country) once the providers in
+        `tried` refused it as out of stock: the first matching rule of another provider
+        that makes the same product (its print file fits), when the store allows
+        falling back; else None."""
+        if not self.store(store).fallback_out_of_stock:
+            return None
+        wanted, country = sku.upper(), country.strip().upper()
+        for rule in self._rules:
+            found = rule.rule
+            if (
+                fnmatchcase(wanted, rule.pattern)
+                and (not rule.countries or country in rule.countries)
+                and found.provider not in tried
+                and found.product_key == product_key
+            ):
+                return Route(found.provider, found.provider_sku or sku, found.product_key, True)
+        return None
 
     def _match(self, store: str, sku: str, country: str) -> Route:
         wanted = sku.upper()

@@ -52,6 +52,9 @@ class StoreConfig(Section):
     fulfil_statuses: list[str] = Field(default_factory=lambda: ["processing"])
     max_line_quantity: int = Field(default=100, ge=1, le=1_000_000)
     """A line asking for more is received on hold for a person to check."""
+    fallback_when_out_of_stock: bool = False
+    """A provider that refuses a variant as out of stock: send those lines by the next
+    routing rule that matches their SKU (same product_key) instead of failing."""
     poll_minutes: float = Field(default=5.0, gt=0, le=24 * 60)
     has_shipment_tracking: bool = True
     # WooCommerce only. How the keys travel over https: "basic" (the Authorization

@@ -137,6 +137,13 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         f"{t.who} sent the shipping address of {t.label} as it is{t.reason}"
     ),
     E.READY_TO_DOWNLOAD: lambda t: f"{t.label}: {_documents_summary(t.d)} ready to download",
+    E.OUT_OF_STOCK_FALLBACK: lambda t: (
+        f"{t.d.get('provider', 'the provider')} refused {t.label} as out of stock; "
+        + "its lines went on as "
+        + ", ".join(f"{ref} to {name}" for ref, name in dict(t.d.get("now") or {}).items())
+    ),
+    E.PARTLY_CANCELLED: lambda t: f"{t.label}: {t.d.get('problem', 'partly cancelled')}",
+    E.ROUTED_AGAIN: lambda t: f"{t.label}: {t.d.get('reason', 'routed again')}",
 }
 """The sentence for each event people read (Slack notices, the order card)."""
 
@@ -189,8 +196,11 @@ def _shared_note(detail: dict[str, Any]) -> str:
 
 
 def describe_event(event: Event, number: str) -> str:
-    """One line in words for an audit event."""
+    """One line in words for an audit event; one about a single fulfillment of an order
+    with several names it (`part 2 of order 1234`)."""
     who, d, label = actor_name(event.actor), event.detail, f"order {number}"
+    if d.get("part") and not event.to_status and d.get("fulfillment"):
+        label = f"part {d['part']} of {label}"
     wording = WORDING.get(EventName(event.action)) if event.action in _NAMES else None
     if wording is None:
         return f"{event.action.replace('_', ' ')} on {label} by {who}"

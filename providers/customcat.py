@@ -7,8 +7,10 @@ or query) over TLS. Status words seen: Pending, Verified (accepted), In
 Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
 awaits production; a submitted order's design cannot change, nor its address
 through the API (the public API documents no address change; CustomCat's help
-centre says the dashboard takes one until shipment, so staff are sent there). A refusal's
-reason travels in the `X-FAIL-MESSAGE` response header (read by `message_of`).
+centre says the dashboard takes one until shipment, so staff are sent there). A
+refusal's reason travels in the `X-FAIL-MESSAGE` response header (read by
+`message_of`); one saying a variant is out of stock becomes `VariantUnavailable`
+(`out_of_stock`, an assumption: see docs/fulfillment.md).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from providers.fulfillment_http import (
     is_duplicate,
     json_object,
     message_of,
+    out_of_stock,
     refusal,
     require_public_urls,
 )
@@ -81,7 +84,7 @@ class CustomCatProvider:
             message = message_of(response)
             if response.status_code < 500 and is_duplicate(message):
                 raise DuplicateReference(f"{self.who} already has order {request.reference}")
-            raise refusal(self.who, response)
+            raise out_of_stock(self.who, response, request)
         body = json_object(self.who, response)
         order_id = body.get("CUSTOMCAT_ORDER_ID")
         if not isinstance(order_id, (str, int)) or isinstance(order_id, bool) or not order_id:

@@ -16,13 +16,20 @@ the API-key check at construction (`api_key`) and reading a cancel answer
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 
 from podops.errors import ConfigError, ProviderError
 from podops.logs import mask_secrets
-from podops.ports.fulfillment import CancelOutcome, ProviderBusy, SubmitRequest, json_shape
+from podops.ports.fulfillment import (
+    CancelOutcome,
+    ProviderBusy,
+    SubmitRequest,
+    VariantUnavailable,
+    json_shape,
+)
 from podops.settings import ProviderConfig
 from providers.http import json_body, retry_after_seconds
 
@@ -124,6 +131,32 @@ def json_object(who: str, response: httpx.Response, key: str | None = None) -> d
             retryable=False,
         )
     return body
+
+
+OUT_OF_STOCK_WORDS = ("out of stock", "out-of-stock", "sold out")
+"""How a refusal says a variant cannot be made now. Neither CustomCat nor ShineOn
+documents the wording (docs/fulfillment.md, "Out of stock"): these words are an
+assumption, kept narrow so an address or SKU refusal is never taken for one."""
+
+
+def out_of_stock(who: str, response: httpx.Response, request: SubmitRequest) -> ProviderError:
+    """A refusal, as `VariantUnavailable` when its words say a variant is out of stock
+    (naming the request's provider SKUs it mentions), else as `refusal` words it."""
+    message = message_of(response)
+    lowered = message.lower()
+    if response.status_code >= 500 or not any(w in lowered for w in OUT_OF_STOCK_WORDS):
+        return refusal(who, response)
+    named = tuple(
+        dict.fromkeys(
+            item.provider_sku
+            for item in request.items
+            if item.provider_sku
+            and re.search(rf"(?<![\w-]){re.escape(item.provider_sku.lower())}(?![\w-])", lowered)
+        )
+    )
+    return VariantUnavailable(
+        f"{who} refused the order ({response.status_code}): {message}", skus=named
+    )
 
 
 def is_duplicate(message: str) -> bool:

@@ -6,7 +6,8 @@ Our reference is the order's `source_id`, found again with
 only a hint, the order is re-fetched). While an order is `on_hold` or
 `awaiting_payment` it still takes a full-payload PUT, so re-rendered print
 files (or a new shipping address) can replace the submitted ones; cancel
-answers 202.
+answers 202. A refusal saying a variant is out of stock becomes
+`VariantUnavailable` (an assumption: see docs/fulfillment.md).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from providers.fulfillment_http import (
     is_duplicate,
     json_object,
     message_of,
+    out_of_stock,
     refusal,
     require_public_urls,
 )
@@ -75,7 +77,7 @@ class ShineOnProvider:
         if not response.is_success:
             if response.status_code in (409, 422) and is_duplicate(message_of(response)):
                 raise DuplicateReference(f"{self.who} already has order {request.reference}")
-            raise refusal(self.who, response)
+            raise out_of_stock(self.who, response, request)
         return self._parse(json_object(self.who, response, "order"))
 
     def _payload(self, request: SubmitRequest) -> dict[str, Any]:

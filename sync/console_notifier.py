@@ -15,6 +15,7 @@ from podops.ports.notify import (
     EventNotice,
     NamedOrder,
     OrderCard,
+    PartLine,
     PostKey,
 )
 
@@ -42,11 +43,22 @@ def card_text(card: OrderCard) -> str:
     for item in card.items:
         fields = ", ".join(f"{k}: {v}" for k, v in item.personalization.items())
         lines.append(f"  - {item.reference} {item.name} x{item.quantity} ({item.sku}) {fields}")
+    if card.split:
+        lines += [f"  {part_text(part)}" for part in card.fulfillments]
     lines += [f"  tracking: {t.carrier} {t.number} {t.url}" for t in card.tracking]
     lines += [f"  {e.at:%Y-%m-%d %H:%M} {e.text}" for e in card.events]
     if card.actions:
         lines.append("  actions: " + ", ".join(command_for(a, card) for a in card.actions))
     return "\n".join(lines)
+
+
+def part_text(part: PartLine) -> str:
+    """One fulfillment (or the held lines) on one line."""
+    units = ", ".join(f"{line} x{qty}" for line, qty in part.lines.items())
+    if part.held:
+        return f"held: {units} ({part.error})" if part.error else f"held: {units}"
+    text = f"{part.label} {part.provider} {part.reference}: {part.status_label} ({units})"
+    return f"{text} - {part.note}" if part.note else text
 
 
 def command_for(action: str, card: OrderCard) -> str:
@@ -87,6 +99,7 @@ def summary_text(summary: DailySummary) -> str:
         lines += named_text(f"{RUSH} orders not yet at their provider", summary.rush_waiting)
     lines += named_text("Late (no tracking yet)", summary.late)
     lines += named_text("Submit failed", summary.failed)
+    lines += named_text("Split orders, parts apart", summary.split)
     return "\n".join(lines)
 
 

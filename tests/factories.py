@@ -87,13 +87,16 @@ def received_order(db: Database, policy: ShopPolicy, **kwargs: object) -> str:
 
 
 def submitted_order(db: Database, policy: ShopPolicy, **kwargs: object) -> str:
+    """Given an order at its provider (one fulfillment per provider its lines go to)."""
     number = received_order(db, policy, **kwargs)
     with db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.mark_submitted(session, order, SYSTEM, provider_order_id=f"P-{number}")
+        for part in order.parts:
+            ids = f"P-{number}" if part.seq == 1 else f"P-{number}-{part.seq}"
+            services.mark_submitted(session, order, part, SYSTEM, provider_order_id=ids)
     return number
 
 

@@ -36,6 +36,8 @@ def submit_command(number: OrderArg) -> None:
             order.provider_order_id,
         )
     )
+    if order.last_error:  # one fulfillment of a split order failed, the others went
+        out.print(f"warning: {order.last_error}", markup=False, soft_wrap=True, style="yellow")
 
 
 def retry_command(number: OrderArg) -> None:
@@ -45,7 +47,12 @@ def retry_command(number: OrderArg) -> None:
     rt = runtime()
     rt.db.check()
     order = rt.submission.retry(number, cli_actor())
-    out.print(f"{order_label(order.label)} is back in the countdown; it leaves at the next tick.")
+    if OrderStatus(order.status) == OrderStatus.PENDING:
+        out.print(
+            f"{order_label(order.label)} is back in the countdown; it leaves at the next tick."
+        )
+    else:  # an order going on without one of its fulfillments
+        out.print(f"{order_label(order.label)}: its failed part leaves at the next tick.")
 
 
 def track_command(

@@ -13,7 +13,7 @@ from podops.address import check_words, one_line
 from podops.cli.styled import styled
 from podops.models import Event, LineItem, Order
 from podops.photos import photo_statuses
-from podops.reports import countdown, design_state
+from podops.reports import countdown, design_state, fulfillment_rows
 from podops.speeds import speed_words
 from podops.status import OrderStatus
 
@@ -113,7 +113,7 @@ def print_order(
     console.print(
         f"Placed:   {_local(order.placed_at, tz)}   Submit at: {_local(order.submit_at, tz)}"
     )
-    if order.provider:
+    if order.provider and len(order.fulfillments) <= 1:
         console.print(f"Provider: {order.provider} {order.provider_order_id or ''}", markup=False)
     for label, text in (
         ("Held", hold_text(order, tz)),
@@ -146,6 +146,7 @@ def print_order(
     for item in order.items:
         for text in photo_lines(item):
             console.print(f"{item.reference} {text.strip()}", markup=False)
+    _print_fulfillments(console, order, tz)
     if order.shipments:
         shipments = Table(title="Tracking", show_edge=False, title_justify="left")
         for column in ("Carrier", "Number", "Shipped", "Link"):
@@ -168,6 +169,33 @@ def print_order(
             _local(event.at, tz), f"{event.actor} ({event.channel})", event.action, change, detail
         )
     console.print(timeline)
+
+
+def _print_fulfillments(console: Console, order: Order, tz: tzinfo | None) -> None:
+    """One line per fulfillment (what one provider makes), then the lines held here;
+    lines, not a table, so references and reasons are never folded."""
+    rows = fulfillment_rows(order)
+    if len(rows) < 2 and not any(row.held for row in rows):
+        return
+    console.print("Fulfillments:")
+    for row in rows:
+        units = ", ".join(f"{line} x{qty}" for line, qty in row.lines.items())
+        status = Text(row.status_label, style=PART_STYLE.get(row.status, ""))
+        if row.held:
+            console.print(Text.assemble("  ", status, f"  ({units})"), soft_wrap=True)
+            continue
+        head = f"  {row.label}  {row.provider}  {row.reference}  "
+        tail = f"  ({units})" + (f"  {row.note}" if row.note else "")
+        console.print(Text.assemble(head, status, tail), soft_wrap=True)
+
+
+PART_STYLE = {
+    "submit_failed": "bold red",
+    "waiting": "cyan",
+    "held": "yellow",
+    "shipped": "green",
+    "cancelled": "dim",
+}
 
 
 def _held(order: Order) -> bool:
@@ -195,6 +223,19 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
         },
         "provider": order.provider,
         "provider_order_id": order.provider_order_id,
+        "fulfillments": [
+            {
+                "part": row.seq,
+                "provider": row.provider,
+                "reference": row.reference,
+                "status": row.status,
+                "provider_order_id": row.provider_order_id,
+                "lines": row.lines,
+                "last_error": row.error,
+            }
+            for row in fulfillment_rows(order)
+            if not row.held
+        ],
         "problems": list(order.problems),
         "hold_reason": order.hold_reason if _held(order) else None,
         "held_by": order.held_by if _held(order) else None,

@@ -32,7 +32,7 @@ from podops.errors import ConcurrentModification, OrderLocked, ProviderError
 from podops.events import Actor, Channel
 from podops.fulfillment.roster import ProviderRoster
 from podops.leases import singleton
-from podops.models import Order
+from podops.models import Fulfillment, Order
 from podops.outbox import Deferred, DrainReport, Envelope, OutboxDispatcher, Progress, Topic
 from podops.ports.fulfillment import SubmitRequest
 from podops.refs import OrderRef
@@ -103,6 +103,12 @@ class AddressDesk:
         owner = order.provider or "the provider"
         if changeable_here(order):
             return AddressRoute(address, needs, owner=owner)
+        if _at_provider(order) and len(order.parts) > 1:
+            refusal = (
+                f"order {order.number} went to several providers ({order.provider}): change "
+                "the address at each of them"
+            )
+            return AddressRoute(address, needs, refusal=refusal, owner=owner)
         adapter = self.roster.by_name.get(order.provider or "")
         if _at_provider(order) and adapter is not None:
             if adapter.capabilities.accepts_address_changes:
@@ -157,8 +163,9 @@ class AddressDesk:
             )
             if change.empty:
                 return AddressOutcome(order.number, {}, None, OrderStatus(order.status))
-            request = with_address(self.roster.request_for(order), change.address)
-            canonical, provider_id = OrderRef.of(order), str(order.provider_order_id)
+            part = _only_part(order)
+            request = with_address(self.roster.request_for(part), change.address)
+            canonical, provider_id = OrderRef.of(order), str(part.provider_order_id)
         provider.update_address(provider_id, request)  # OrderLocked: said where to change it
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
@@ -189,6 +196,17 @@ class AddressDesk:
         """Send the shop's changes of orders a provider has (the job `fulfillment.addresses`)."""
         handlers = {Topic.PROVIDER_ADDRESS.value: ProviderAddressHandler(self.roster)}
         return OutboxDispatcher(self.db, handlers).drain(limit)
+
+
+def _only_part(order: Order) -> Fulfillment:
+    """The one fulfillment an address change after submission goes to (an order sent
+    to several providers is refused: its address is changed at each of them)."""
+    if len(order.parts) != 1:
+        raise OrderLocked(
+            f"order {order.number} went to several providers ({order.provider}): change the "
+            "address at each of them"
+        )
+    return order.parts[0]
 
 
 def _at_provider(order: Order) -> bool:
@@ -237,9 +255,10 @@ class ProviderAddressHandler:
         if not _at_provider(order):
             reason = f"{order.label} is {status.label}; the provider keeps the old address"
             return _Plan("refuse", order.id, address, reason=reason)
-        request = with_address(self.roster.request_for(order), address)
-        provider = self.roster.provider(order.provider).name
-        return _Plan("provider", order.id, address, provider, str(order.provider_order_id), request)
+        part = _only_part(order)
+        request = with_address(self.roster.request_for(part), address)
+        provider = self.roster.provider(part.provider).name
+        return _Plan("provider", order.id, address, provider, str(part.provider_order_id), request)
 
     def send(self, plan: _Plan, progress: Progress) -> str:
         """'' when the provider took it, else its refusal in words."""

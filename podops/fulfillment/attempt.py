@@ -23,6 +23,7 @@ from podops.ports.fulfillment import (
     ProviderBusy,
     ProviderOrder,
     SubmitRequest,
+    VariantUnavailable,
 )
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class Outcome:
     old_design: tuple[str, ...] = ()
     """Lines whose older print files the found order keeps (the provider refused ours)."""
     old_design_reason: str = ""
+    unavailable: tuple[str, ...] | None = None
+    """The provider refused a variant as out of stock: the SKUs it named (empty: it
+    named none). Nothing was created there, so another provider may take the lines."""
 
 
 CLAIM_LOST = Outcome(None, "another worker took this order over", claim_lost=True)
@@ -114,6 +118,8 @@ def _attempt(
         return Outcome(provider.submit(request))
     except DuplicateReference as exc:
         return _fetch_duplicate(provider, request, exc)
+    except VariantUnavailable as exc:
+        return Outcome(None, exc.message, unavailable=exc.skus)
     except ProviderBusy as exc:
         return _Failed(exc.message, exc.retry_after_s, False)
     except ProviderError as exc:

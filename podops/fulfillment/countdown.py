@@ -1,15 +1,18 @@
 """The submission worker: the countdown, exactly-once submission, reconciliation.
 
 Each order goes out in three steps: claim it (`submitting`, committed before
-any outside call), call the provider (outside any transaction, bounded
-concurrency and rate), record the answer in a new transaction. Orders left in
-`submitting` by a crash are looked up at the provider by our reference before
-anything is sent again, each as soon as its own claim is stale (a live worker
-keeps the claims it is working on fresh: `keepalive`). The composition root builds one `Submitter`
-(`runtime.submission`) that every channel calls for these verbs; it shares the
-provider roster (`roster.ProviderRoster`) with what happens after submission:
-tracking and cancellation (`followup.ProviderFollowUp`, `runtime.follow_up`)
-and design changes (`late_design`).
+any outside call) with one fulfillment per provider its lines go to, call each
+provider (outside any transaction, bounded concurrency and rate), record each
+answer in a new transaction. Fulfillments left in `submitting` by a crash are
+looked up at their provider by their own reference before anything is sent
+again, each as soon as its own claim is stale (a live worker keeps the claims it
+is working on fresh: `keepalive`). A fulfillment an order left behind (it
+failed while the others went on, then was retried) goes on its own. The
+composition root builds one `Submitter` (`runtime.submission`) that every
+channel calls for these verbs; it shares the provider roster
+(`roster.ProviderRoster`) with what happens after submission: tracking and
+cancellation (`followup.ProviderFollowUp`, `runtime.follow_up`) and design
+changes (`late_design`).
 """
 
 from __future__ import annotations
@@ -19,35 +22,45 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops import events, services
+from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput, PodopsError
-from podops.events import Actor, EventName
+from podops.events import Actor
 from podops.fulfillment.address_check import AddressChecks
+from podops.fulfillment.answers import Answers, TickReport, for_part
 from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
-from podops.fulfillment.claim import Claimed, due_query, lock_skipping
+from podops.fulfillment.claim import (
+    ORDER_LOADED,
+    Claimed,
+    due_query,
+    left_behind_query,
+    lock_skipping,
+)
 from podops.fulfillment.found_design import check_found_design
 from podops.fulfillment.keepalive import ClaimKeeper
 from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
-from podops.models import Order, utcnow
+from podops.fulfillment_status import FulfillmentStatus
+from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
-from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
+from podops.routing import Route, ShopPolicy
+from podops.services.fulfillments import held_lines
+from podops.services.orders import hold_order
 from podops.services.readiness import (
     is_readiness_problem,
     needs_print_files,
     readiness_problems,
     set_readiness,
 )
-from podops.status import OrderStatus
+from podops.services.submission import GOING_ON
+from podops.status import Action, OrderStatus, transition
 
 log = logging.getLogger(__name__)
 
@@ -57,17 +70,7 @@ STUCK_AFTER = timedelta(minutes=1)
 worker keeps the claims it is working on fresh (`keepalive`), so this can be short."""
 KEEP_ALIVE_PASSES = 4
 """Claims are re-stamped this many times per stuck threshold."""
-
-
-@dataclass(slots=True)
-class TickReport:
-    submitted: list[str] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    blocked: list[tuple[str, str]] = field(default_factory=list)
-    reconciled: list[str] = field(default_factory=list)
-    retried: list[str] = field(default_factory=list)
-    handed_over: list[str] = field(default_factory=list)
-    """Orders another worker took over before this one called the provider."""
+NOTHING_ROUTED = "no line of this order can be routed"
 
 
 class Submitter:
@@ -78,6 +81,7 @@ class Submitter:
         db: Database,
         roster: ProviderRoster,
         *,
+        policy: ShopPolicy | None = None,
         print_file_source: PrintFileSource | None = None,
         workers: int = 8,
         retry: RetryPlan = RetryPlan(),
@@ -90,6 +94,9 @@ class Submitter:
         self.roster = roster
         self.address_checks = address_checks
         """Address verification before submission (stores with `verify_addresses`)."""
+        self.policy = policy
+        """Routing: lines no rule placed at receipt are routed again when they leave (the
+        config may have gained a rule), and out-of-stock fallbacks follow its rules."""
         self.print_file_source = print_file_source
         self.workers = workers
         self.retry_plan = retry
@@ -100,6 +107,7 @@ class Submitter:
         self.keeper = ClaimKeeper(
             db, stuck_after.total_seconds() / KEEP_ALIVE_PASSES, lambda: self.clock()
         )
+        self.answers = Answers(db, roster, self.actor, policy, claim_of=self._claim_of)
 
     # The countdown -----------------------------------------------------------
 
@@ -119,63 +127,142 @@ class Submitter:
         return report
 
     def _claim_due(self, report: TickReport) -> list[Claimed]:
-        claimed: list[Claimed] = []
+        chosen: list[Fulfillment] = []
         with self.db.unit_of_work() as session:
             query = lock_skipping(due_query(self.clock(), CLAIM_BATCH), session)
             for order in session.scalars(query):
-                problems = readiness_problems(order, require_current=self._require_current)
-                unmapped = self.roster.shipping_problem(order)
-                if unmapped:
-                    services.hold_for_shipping(session, order, unmapped, self.actor)
-                    report.blocked.append((order.number, unmapped))
-                elif problems:
-                    set_readiness(session, order, problems, self.actor)
-                    report.blocked.append((order.number, "; ".join(problems)))
-                elif self.address_checks and not self.address_checks.cleared(order):
-                    self.address_checks.hold_back(session, order)  # checked next pass
-                elif order.provider not in self.roster.by_name:
-                    self._fail_unconfigured(session, order, report)
-                else:
-                    claimed.append(self._begin(session, order, self.actor))
-        return claimed
+                if self._waits_for_shipping_or_address(session, order, report):
+                    continue
+                chosen += self._claim_order(session, order, self.actor, report)
+            behind = lock_skipping(left_behind_query(CLAIM_BATCH), session, of=Fulfillment)
+            with session.no_autoflush:  # the batch so far is flushed once, in `_claims`
+                left = list(session.scalars(behind))
+            for part in left:
+                chosen += self._claim_parts(session, part.order, [part], self.actor, report)
+            return self._claims(session, chosen)
 
-    def _fail_unconfigured(self, session: Session, order: Order, report: TickReport) -> None:
-        reason = f"no provider named {order.provider!r} is configured; fix the config, then retry"
-        services.begin_submit(session, order, self.actor, provider=order.provider or "none")
-        services.mark_submit_failed(session, order, self.actor, reason=reason)
-        report.failed.append((order.number, reason))
+    def _waits_for_shipping_or_address(
+        self, session: Session, order: Order, report: TickReport
+    ) -> bool:
+        """Hold an order whose speed no table maps; keep back one whose address is being
+        verified (it is checked next pass). True when the order does not leave now."""
+        unmapped = self.roster.shipping_problem(order)
+        if unmapped:
+            services.hold_for_shipping(session, order, unmapped, self.actor)
+            report.blocked.append((order.number, unmapped))
+            return True
+        if self.address_checks and not self.address_checks.cleared(order):
+            self.address_checks.hold_back(session, order)
+            return True
+        return False
+
+    def _claims(self, session: Session, parts: list[Fulfillment]) -> list[Claimed]:
+        """Their claims: tokens stamped, then one flush for the batch (new fulfillments
+        are inserted with their token and get their ids)."""
+        tokens = [services.take_claim(part, self.clock()) for part in parts]
+        session.flush()
+        return [
+            self._claim_of(part, part.submit_attempts - 1, token)
+            for part, token in zip(parts, tokens, strict=True)
+        ]
+
+    def _claim_order(
+        self, session: Session, order: Order, actor: Actor, report: TickReport
+    ) -> list[Fulfillment]:
+        """Plan the order's fulfillments and claim them; an order none of whose lines
+        can be routed is held for staff with the reason."""
+        parts = self._plan(session, order, actor)
+        if parts:
+            return self._claim_parts(session, order, parts, actor, report)
+        reason = self._unrouted_reason(order)
+        hold_order(session, order, actor, reason)
+        report.blocked.append((order.number, reason))
+        return []
+
+    def _plan(self, session: Session, order: Order, actor: Actor) -> list[Fulfillment]:
+        services.route_lines(session, order, self._router(order), actor)
+        return services.plan_fulfillments(session, order)
+
+    def _router(self, order: Order) -> Callable[[LineItem], Route | None] | None:
+        policy = self.policy
+        if policy is None:
+            return None
+        store, country = order.store.key, str(order.shipping_address.get("country") or "")
+
+        def route(item: LineItem) -> Route | None:
+            found = policy.route(store, item.sku, country)
+            return found if found.matched else None
+
+        return route
+
+    @staticmethod
+    def _unrouted_reason(order: Order) -> str:
+        held = held_lines(order)
+        why = "; ".join(
+            f"line {item.reference}: {problem}" for item in held for problem in item.problems
+        )
+        return f"{NOTHING_ROUTED}: {why}" if why else NOTHING_ROUTED
+
+    def _claim_parts(
+        self,
+        session: Session,
+        order: Order,
+        parts: list[Fulfillment],
+        actor: Actor,
+        report: TickReport,
+    ) -> list[Fulfillment]:
+        """Move `parts` to `submitting` when their lines have print files (their claims
+        are taken once the batch is flushed: `_claims`); a part whose provider is not
+        configured fails at once with the reason."""
+        lines = [line.line_item for part in parts for line in part.lines]
+        problems = readiness_problems(order, require_current=self._require_current, lines=lines)
+        set_readiness(session, order, problems, actor)
+        if problems:
+            report.blocked.append((order.number, "; ".join(problems)))
+            return []
+        known = [p for p in parts if p.provider in self.roster.by_name]
+        services.begin_submit(session, order, parts, actor)
+        for part in parts:
+            if part.provider not in self.roster.by_name:
+                reason = (
+                    f"no provider named {part.provider!r} is configured; fix the config, then retry"
+                )
+                services.mark_submit_failed(session, order, part, actor, reason=reason)
+                report.failed.append((order.number, for_part(part, reason)))
+        return known
 
     @property
     def _require_current(self) -> bool:
         return self.print_file_source is not None
 
-    def _begin(self, session: Session, order: Order, actor: Actor) -> Claimed:
-        claim = self._claim_of(order)
-        services.begin_submit(session, order, actor, provider=claim.provider)
-        return claim
-
-    def _claim_of(self, order: Order) -> Claimed:
-        """Take the order's claim (a fresh token) and describe the call to make."""
-        request = self.roster.request_for(order)
+    def _claim_of(self, part: Fulfillment, earlier_attempts: int, token: str = "") -> Claimed:
+        """Take the fulfillment's claim (a fresh token, unless stamped already) and
+        describe the call to make."""
+        request = self.roster.request_for(part)
         return Claimed(
-            order.id,
+            part.order_id,
+            part.id,
             request.reference,
-            self.roster.provider(order.provider).name,
+            self.roster.provider(part.provider).name,
             request,
-            earlier_attempts=order.submit_attempts,
-            token=services.take_claim(order, self.clock()),
-            files={item.reference: item.print_file or "" for item in order.items},
+            earlier_attempts=earlier_attempts,
+            token=token or services.take_claim(part, self.clock()),
+            files={
+                line.line_item.reference: line.line_item.print_file or "" for line in part.lines
+            },
         )
 
     def _still_mine(self, claim: Claimed) -> bool:
         """Re-stamp the claim right before a provider call; False once it was taken over.
 
         A database that cannot answer counts as "not mine": nothing is sent, and
-        the reconciler (which looks the order up first) finishes it later.
+        the reconciler (which looks the fulfillment up first) finishes it later.
         """
         try:
             with self.db.unit_of_work() as session:
-                return services.confirm_claim(session, claim.order_id, claim.token, self.clock())
+                return services.confirm_claim(
+                    session, claim.fulfillment_id, claim.token, self.clock()
+                )
         except PodopsError as exc:
             log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
             return False
@@ -218,31 +305,47 @@ class Submitter:
     # One order, by hand --------------------------------------------------------
 
     def submit_now(self, reference: str, actor: Actor) -> Order:
-        """Submit one pending (or failed) order now, whatever its countdown says."""
-        with self.db.unit_of_work() as session:
+        """Submit one pending (or failed) order now, whatever its countdown says; an
+        order going on without one of its fulfillments sends that one."""
+        with self.db.unit_of_work() as session:  # lines routed since are sent too
             order = services.get_order(session, reference, for_update=True)
             canonical = OrderRef.of(order)
+            if OrderStatus(order.status) not in GOING_ON:  # refused before anything changes
+                transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
+            services.route_lines(session, order, self._router(order), actor)
             stale = needs_print_files(order)
         if stale:
             self._ensure_print_files(canonical.staff)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
+        report = TickReport()
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
-            problems = readiness_problems(order, require_current=self._require_current)
+            status = OrderStatus(order.status)
+            if status not in GOING_ON:
+                transition(status, Action.BEGIN_SUBMIT, order_label=order.label)
+            parts = self._plan(session, order, actor)
+            if not parts and status in GOING_ON:
+                transition(status, Action.BEGIN_SUBMIT, order_label=order.label)
+            if not parts:
+                raise InvalidInput(
+                    f"{order.label} cannot be submitted: {self._unrouted_reason(order)}"
+                )
+            lines = [line.line_item for part in parts for line in part.lines]
+            problems = readiness_problems(order, require_current=self._require_current, lines=lines)
             unmapped = self.roster.shipping_problem(order)
             if unmapped:
                 problems.append(f"{unmapped} (set its speed: shipping=SPEED in the edit)")
             if problems:
                 raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
-            set_readiness(session, order, [], actor)
-            claimed = self._begin(session, order, actor)
-        self._deliver(claimed)
+            claimed = self._claims(session, self._claim_parts(session, order, parts, actor, report))
+        self._deliver_all(claimed, report)
         with self.db.unit_of_work() as session:
             return services.get_order(session, canonical)
 
     def retry(self, reference: str, actor: Actor) -> Order:
-        """A failed order goes back to the countdown (it leaves at the next tick if due)."""
+        """A failed order goes back to the countdown (it leaves at the next tick if due);
+        a failed fulfillment of an order going on is sent again at the next tick."""
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference, for_update=True)
             services.retry_submission(session, order, actor)
@@ -253,21 +356,27 @@ class Submitter:
     def _deliver_all(
         self, claimed: list[Claimed], report: TickReport, *, lookup_first: bool = False
     ) -> None:
+        if len(claimed) == 1:  # staff waiting on one order: no pool to start
+            self._deliver(claimed[0], report, lookup_first=lookup_first)
+            return
         with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="submit") as pool:
             list(pool.map(lambda c: self._deliver(c, report, lookup_first=lookup_first), claimed))
 
     def _deliver(
         self, claim: Claimed, report: TickReport | None = None, *, lookup_first: bool = False
     ) -> None:
-        """Call, then record the answer at once; the claim is kept alive meanwhile."""
+        """Call, then record the answer at once; the claim is kept alive meanwhile. A
+        fallback's new fulfillments (out of stock) are sent right after, by this worker."""
         with self.keeper.holding(claim.token):
             outcome = self._call(claim, lookup_first=lookup_first)
             provider = self.roster.provider(claim.provider)
             outcome = check_found_design(self.db, provider, claim, outcome)
-            self._finish(claim, outcome, report)
+            more = self._finish(claim, outcome, report)
+        for follow in more:
+            self._deliver(follow, report)
 
     def _call(self, claim: Claimed, *, lookup_first: bool = False) -> Outcome:
-        """After an earlier failed attempt the order may exist already: look it up first."""
+        """After an earlier failed attempt it may exist already: look it up first."""
         lookup_first = lookup_first or claim.earlier_attempts > 0
         provider = self.roster.provider(claim.provider)
         return place_once(
@@ -280,81 +389,39 @@ class Submitter:
             turn=provider.slot if isinstance(provider, LimitedProvider) else nullcontext,
         )
 
-    def _finish(self, claim: Claimed, outcome: Outcome, report: TickReport | None = None) -> None:
-        """Record the provider's answer in a new transaction (the order is `submitting`)."""
+    def _finish(
+        self, claim: Claimed, outcome: Outcome, report: TickReport | None = None
+    ) -> list[Claimed]:
+        """Record the provider's answer in a new transaction (it is `submitting`)."""
         try:
-            self._record(claim, outcome, report)
+            return self.answers.record(claim, outcome, report)
         except ConcurrentModification:  # a reconciler touched it meanwhile: read it again
-            self._record(claim, outcome, report)
-
-    def _record(self, claim: Claimed, outcome: Outcome, report: TickReport | None) -> None:
-        number = claim.request.order_number
-        if outcome.claim_lost:
-            if report is not None:
-                report.handed_over.append(number)
-            return
-        with self.db.unit_of_work() as session:
-            order = session.get(Order, claim.order_id)
-            if order is None or OrderStatus(order.status) != OrderStatus.SUBMITTING:
-                return
-            if order.claim_token != claim.token:  # taken over during the call: its owner records
-                return
-            services.drop_claim(order)
-            if outcome.order is None:
-                services.mark_submit_failed(
-                    session, order, self.actor, reason=outcome.reason, retryable=outcome.retryable
-                )
-                if report is not None:
-                    report.failed.append((number, outcome.reason))
-                return
-            remote = outcome.order
-            services.mark_submitted(
-                session,
-                order,
-                self.actor,
-                provider_order_id=remote.provider_order_id,
-                provider_status=remote.raw_status or remote.status.value,
-            )
-            if remote.documents:
-                events.record(
-                    session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
-                )
-            self._record_found_design(session, order, outcome)
-            if report is not None:
-                report.submitted.append(number)
-
-    def _record_found_design(self, session: Session, order: Order, outcome: Outcome) -> None:
-        status = outcome.order.raw_status if outcome.order is not None else ""
-        if outcome.design_resent:
-            record_design_resent(session, order, self.actor, list(outcome.design_resent), status)
-        if outcome.old_design:
-            record_old_design_at_provider(
-                session, order, self.actor, list(outcome.old_design), outcome.old_design_reason
-            )
+            return self.answers.record(claim, outcome, report)
 
     # Crash recovery ------------------------------------------------------------
 
     def reconcile_stuck(self, *, older_than: timedelta | None = None) -> list[str]:
-        """Orders left `submitting`: find them at the provider, or send them once.
+        """Fulfillments left `submitting`: find them at the provider, or send them once.
 
         Taking one gives it a new claim token, so the worker that claimed it
         first (slow, not dead) sees it lost the claim and no longer sends it.
         """
         cutoff = self.clock() - (self.stuck_after if older_than is None else older_than)
         claimed: list[Claimed] = []
-        last_claimed = func.coalesce(Order.claimed_at, Order.updated_at)
+        last_claimed = func.coalesce(Fulfillment.claimed_at, Fulfillment.updated_at)
         with self.db.unit_of_work() as session:
             query = (
-                select(Order)
-                .where(Order.status == OrderStatus.SUBMITTING, last_claimed <= cutoff)
+                select(Fulfillment)
+                .where(Fulfillment.status == FulfillmentStatus.SUBMITTING, last_claimed <= cutoff)
                 .order_by(last_claimed)
                 .limit(CLAIM_BATCH)
+                .options(selectinload(Fulfillment.order).options(*ORDER_LOADED))
             )
-            query = query.options(selectinload(Order.items), selectinload(Order.store))
-            for order in session.scalars(lock_skipping(query, session)):
-                if order.provider not in self.roster.by_name:
-                    log.error("%s: unknown provider %s", order.label, order.provider)
+            for part in session.scalars(lock_skipping(query, session, of=Fulfillment)):
+                if part.provider not in self.roster.by_name:
+                    log.error("%s: unknown provider %s", part.reference, part.provider)
                     continue
-                claimed.append(self._claim_of(order))  # other reconcilers now skip it
+                # other reconcilers now skip it
+                claimed.append(self._claim_of(part, part.submit_attempts))
         self._deliver_all(claimed, TickReport(), lookup_first=True)
         return [claim.reference for claim in claimed]

@@ -26,6 +26,7 @@ from podops.fulfillment.attempt import Outcome
 from podops.fulfillment.claim import Claimed
 from podops.models import Event
 from podops.ports.fulfillment import FulfillmentProvider, ProviderOrder
+from podops.refs import FulfillmentRef
 
 
 def check_found_design(
@@ -59,7 +60,7 @@ def _stale_lines(db: Database, claim: Claimed, found: ProviderOrder) -> list[str
     return sorted(
         {
             line
-            for sent in _sent_before(db, claim.order_id)
+            for sent in _sent_before(db, claim)
             for line, path in sent.items()
             if line in claim.files and path != claim.files[line]
         }
@@ -71,16 +72,20 @@ def _file(url: str) -> str:
     return urlsplit(url).path
 
 
-def _sent_before(db: Database, order_id: int) -> list[dict[str, str]]:
-    """The print files each attempt on the order recorded as sent."""
+def _sent_before(db: Database, claim: Claimed) -> list[dict[str, str]]:
+    """The print files each attempt on the fulfillment recorded as sent (attempts
+    written before fulfillments existed were the order's own: its first one's)."""
+    first = FulfillmentRef.parse_provider(claim.reference).order.provider
     with db.unit_of_work() as session:
         details = session.scalars(
             select(Event.detail).where(
-                Event.order_id == order_id, Event.action == EventName.BEGIN_SUBMIT
+                Event.order_id == claim.order_id, Event.action == EventName.BEGIN_SUBMIT
             )
         ).all()
     return [
         {str(k): str(v) for k, v in detail["print_files"].items()}
         for detail in details
-        if isinstance(detail, dict) and isinstance(detail.get("print_files"), dict)
+        if isinstance(detail, dict)
+        and isinstance(detail.get("print_files"), dict)
+        and detail.get("fulfillment", first) == claim.reference
     ]

@@ -28,7 +28,7 @@ from podops.events import Actor
 from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
-from podops.models import Order
+from podops.models import Fulfillment, Order
 from podops.photos import Crop, crops_of
 from podops.ports.fulfillment import FulfillmentProvider
 from podops.ports.render import RenderedFileLike
@@ -125,14 +125,15 @@ def _change(
     roster = follow_up.roster
     with follow_up.db.unit_of_work() as session:
         order = services.get_order(session, reference)
-        provider = roster.provider(order.provider)
-        _check_changeable(order, provider)
+        part = _only_part(order)
+        provider = roster.provider(part.provider)
+        _check_changeable(order, part, provider)
         canonical = OrderRef.of(order)
         proposals = _proposals(order, changes)
         if not proposals:
             return LateDesignChange(order.number, provider.name, [])
-        request = roster.request_for(order)
-        provider_id = str(order.provider_order_id)
+        request = roster.request_for(part)
+        provider_id = str(part.provider_order_id)
     rendered = {p.position: _render(print_files, canonical.staff, p) for p in proposals}
     by_line = {p.line: (p, rendered[p.position]) for p in proposals}
     items = tuple(
@@ -168,11 +169,23 @@ def _change(
     )
 
 
-def _check_changeable(order: Order, provider: FulfillmentProvider) -> None:
-    status = OrderStatus(order.status)
-    if status != OrderStatus.SUBMITTED or not order.provider_order_id:
+def _only_part(order: Order) -> Fulfillment:
+    """The one fulfillment a late design change goes to; a split order's design is
+    locked (its lines are at several providers)."""
+    parts = order.parts
+    if len(parts) != 1:
         raise OrderLocked(
-            f"{order.label} is {status.label} at {order.provider}; its design can no longer change"
+            f"{order.label} went to {order.provider or 'no provider'} as {len(parts)} "
+            "fulfillments; its design can no longer change"
+        )
+    return parts[0]
+
+
+def _check_changeable(order: Order, part: Fulfillment, provider: FulfillmentProvider) -> None:
+    status = OrderStatus(order.status)
+    if status != OrderStatus.SUBMITTED or not part.provider_order_id:
+        raise OrderLocked(
+            f"{order.label} is {status.label} at {part.provider}; its design can no longer change"
         )
     if not provider.capabilities.accepts_design_changes:
         raise OrderLocked(

@@ -1,5 +1,5 @@
-"""Orders that failed only because the provider could not be reached go back
-to the countdown on their own, with growing pauses; after a few tries they wait
+"""Fulfillments that failed only because the provider could not be reached go
+back to the countdown on their own, with growing pauses; after a few tries they wait
 for staff (`podops retry`), so an outage delays orders but never strands them
 silently, and a real refusal is never retried blindly."""
 
@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from podops import services
 from podops.db import Database
 from podops.events import Actor, EventName
-from podops.models import Event, Order
-from podops.status import OrderStatus
+from podops.fulfillment_status import FulfillmentStatus
+from podops.models import Event, Fulfillment, Order
 
 MAX_AUTOMATIC_ATTEMPTS = 6
 LONGEST_PAUSE = timedelta(hours=1)
@@ -25,28 +26,44 @@ def pause_after(attempts: int) -> timedelta:
 
 
 def retry_after_outages(db: Database, actor: Actor, now: datetime) -> list[str]:
-    """Put back in the countdown the failed orders whose provider was unreachable."""
+    """Send again the failed fulfillments whose provider was unreachable. An order is
+    retried only when every failed fulfillment of it failed that way (a refusal
+    waits for staff, never retried blindly)."""
     retried = []
     with db.unit_of_work() as session:
         failed = session.scalars(
-            select(Order).where(
-                Order.status == OrderStatus.SUBMIT_FAILED,
-                Order.submit_attempts < MAX_AUTOMATIC_ATTEMPTS,
+            select(Fulfillment)
+            .where(
+                Fulfillment.status == FulfillmentStatus.SUBMIT_FAILED,
+                Fulfillment.submit_attempts < MAX_AUTOMATIC_ATTEMPTS,
             )
+            .options(selectinload(Fulfillment.order).selectinload(Order.store))
         ).all()
-        for order in failed:
-            last = session.scalars(
-                select(Event)
-                .where(Event.order_id == order.id, Event.action == EventName.SUBMIT_FAIL)
-                .order_by(Event.id.desc())
-                .limit(1)
-            ).first()
-            if last is None or not last.detail.get("retryable"):
-                continue
-            if now - last.at < pause_after(order.submit_attempts):
+        orders = {part.order_id: part.order for part in failed}
+        for order in orders.values():
+            parts = [p for p in order.parts if p.status == FulfillmentStatus.SUBMIT_FAILED]
+            if not parts or not all(_outage_over(session, order, p, now) for p in parts):
                 continue
             services.retry_submission(
                 session, order, actor, reason="the provider was unreachable; trying again"
             )
             retried.append(order.number)
     return retried
+
+
+def _outage_over(session: Session, order: Order, part: Fulfillment, now: datetime) -> bool:
+    """The fulfillment's last failure was an outage, and its pause is over."""
+    last = None
+    for event in session.scalars(
+        select(Event)
+        .where(Event.order_id == order.id, Event.action == EventName.SUBMIT_FAIL)
+        .order_by(Event.id.desc())
+    ):
+        if event.detail.get("fulfillment", order.fulfillments[0].reference) == part.reference:
+            last = event
+            break
+    if last is None or not last.detail.get("retryable"):
+        return False
+    if part.submit_attempts >= MAX_AUTOMATIC_ATTEMPTS:
+        return False
+    return now - last.at >= pause_after(part.submit_attempts)

@@ -26,6 +26,7 @@ from podops.models import LineItem, Order
 from podops.photos import Crop, CropRefused, PhotoFit, crops_of
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
+from podops.services.fulfillments import lines_to_send
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,8 @@ class PrintFiles:
     ) -> tuple[list[_Job], OrderRef]:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
-            if OrderStatus(order.status) not in BEFORE_SUBMISSION:
+            unsent = _unsent(order)
+            if unsent is not None and not unsent:
                 raise OrderLocked(
                     f"{order.label} is {OrderStatus(order.status).label}; its print files "
                     "can no longer change"
@@ -121,6 +123,7 @@ class PrintFiles:
                 )
                 for item in order.items
                 if (positions is None or item.position in positions)
+                and (unsent is None or item.id in unsent)
                 and not (stale_only and not _renderable(item))
             ]
             return jobs, OrderRef.of(order)
@@ -160,7 +163,8 @@ class PrintFiles:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
-            if item is None or OrderStatus(order.status) not in BEFORE_SUBMISSION:
+            unsent = _unsent(order)
+            if item is None or (unsent is not None and item.id not in unsent):
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
@@ -234,6 +238,14 @@ def design_fingerprint(
     if crops:
         design["crops"] = {field: crop.to_json() for field, crop in sorted(crops.items())}
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _unsent(order: Order) -> set[int] | None:
+    """Lines whose print file may still change: every line before submission (None);
+    after it, only the lines no provider has yet (a split order's line routed late)."""
+    if OrderStatus(order.status) in BEFORE_SUBMISSION:
+        return None
+    return {item.id for item in lines_to_send(order)}
 
 
 def _renderable(item: LineItem) -> bool:

@@ -4,9 +4,9 @@ One object shared by everything that talks to providers: the countdown
 (`countdown.Submitter`) sends orders, the follow-up
 (`followup.ProviderFollowUp`) polls and cancels them, and a late design change
 (`late_design`) sends new print files. All of them look a provider up by name
-with the same refusal and build the same request (print-file links, a
-callback URL for providers that push tracking, and the provider's shipping
-method for the order's speed, from the stores' shipping tables).
+with the same refusal and build the same request for a fulfillment (print-file
+links, a callback URL for providers that push tracking, and the provider's
+shipping method for the order's speed, from the stores' shipping tables).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from collections.abc import Mapping
 
 from podops.errors import InvalidInput
 from podops.fulfillment.callbacks import CallbackSigner
-from podops.fulfillment.claim import build_request, provider_reference
-from podops.models import Order
+from podops.fulfillment.claim import build_request
+from podops.models import Fulfillment, Order
 from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, SubmitRequest
 from podops.routing import ShopPolicy
 from podops.services.shipping_speed import shipping_problem
@@ -45,20 +45,22 @@ class ProviderRoster:
             raise InvalidInput(f"no provider named {name!r} is configured (configured: {known})")
         return self.by_name[name]
 
-    def request_for(self, order: Order) -> SubmitRequest:
-        """What the provider gets for `order`, with its callback URL where one is used."""
-        provider = self.provider(order.provider)
+    def request_for(self, part: Fulfillment) -> SubmitRequest:
+        """What the provider gets for one fulfillment, with its callback URL where one
+        is used (per fulfillment: its own reference)."""
+        provider = self.provider(part.provider)
         callback = ""
         if self.callbacks is not None and provider.capabilities.pushes_tracking:
-            callback = self.callbacks.url_for(provider.name, provider_reference(order))
-        return build_request(order, self.links, callback, self.shipping_method(order))
+            callback = self.callbacks.url_for(provider.name, part.reference)
+        return build_request(part, self.links, callback, self.shipping_method(part))
 
-    def shipping_method(self, order: Order) -> str:
-        """The provider's method for the order's speed ("" : its usual method)."""
-        if self.policy is None or order.provider is None:
+    def shipping_method(self, part: Fulfillment) -> str:
+        """The fulfillment's provider's method for the order's speed ("" : its usual one)."""
+        if self.policy is None:
             return ""
+        order = part.order
         table = self.policy.store(order.store.key).shipping
-        return table.provider_method(order.shipping_speed, order.provider) or ""
+        return table.provider_method(order.shipping_speed, part.provider) or ""
 
     def shipping_problem(self, order: Order) -> str | None:
         """Why the order cannot go out at the speed paid for (None: it can)."""

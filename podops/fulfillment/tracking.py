@@ -1,4 +1,4 @@
-"""Bringing a provider's view of an order home: production, parcels, cancellation.
+"""Bringing a provider's view of a fulfillment home: production, parcels, cancellation.
 
 Every change goes through a service (`record_provider_status`,
 `record_cancelled_at_provider`, `start_production`, `record_tracking`), so each
@@ -18,42 +18,42 @@ from podops import events, services
 from podops.carriers import normalize_tracking_number, provider_carrier
 from podops.errors import DomainRefusal, InvalidInput
 from podops.events import Actor, EventName
-from podops.models import Event, Order
+from podops.fulfillment_status import FulfillmentStatus
+from podops.models import Event, Fulfillment, Order
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
 from podops.refs import LineRef
 from podops.services.shipping import ShipLine
-from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
 
-TRACKED_STATUSES = (
-    OrderStatus.SUBMITTED,
-    OrderStatus.IN_PRODUCTION,
-    OrderStatus.PARTIALLY_SHIPPED,
-    OrderStatus.CANCEL_REQUESTED,
+CANCELLABLE = (
+    FulfillmentStatus.SUBMITTED,
+    FulfillmentStatus.IN_PRODUCTION,
+    FulfillmentStatus.CANCEL_REQUESTED,
 )
+"""Where a provider's own cancellation is recorded (a parcel already left otherwise)."""
 
 
 def apply_provider_order(
-    session: Session, order: Order, remote: ProviderOrder, actor: Actor
+    session: Session, order: Order, part: Fulfillment, remote: ProviderOrder, actor: Actor
 ) -> list[str]:
-    """Apply what the provider reports; return what changed, in words."""
+    """Apply what the provider reports of one fulfillment; return what changed, in words."""
     changes: list[str] = []
-    change = services.record_provider_status(session, order, remote, actor)
+    change = services.record_provider_status(session, order, part, remote, actor)
     if change:
         changes.append(change)
-    status = OrderStatus(order.status)
-    if remote.status == ProviderStatus.CANCELLED and status in TRACKED_STATUSES:
-        services.record_cancelled_at_provider(session, order, remote, actor)
+    status = FulfillmentStatus(part.status)
+    if remote.status == ProviderStatus.CANCELLED and status in CANCELLABLE:
+        services.record_cancelled_at_provider(session, order, part, remote, actor)
         return ["cancelled"]
-    if remote.status == ProviderStatus.IN_PRODUCTION and status == OrderStatus.SUBMITTED:
-        services.start_production(session, order, actor, provider_status=remote.raw_status)
+    if remote.status == ProviderStatus.IN_PRODUCTION and status == FulfillmentStatus.SUBMITTED:
+        services.start_production(session, order, part, actor, provider_status=remote.raw_status)
         changes.append("in production")
     known = {shipment.tracking_number for shipment in order.shipments}
     for parcel in remote.shipments:
         if _normalized(parcel.tracking_number) in known:
             continue
-        change = _record_parcel(session, order, parcel, actor)
+        change = _record_parcel(session, order, part, parcel, actor)
         if change:
             changes.append(change)
             known.add(_normalized(parcel.tracking_number))
@@ -61,11 +61,11 @@ def apply_provider_order(
 
 
 def _record_parcel(
-    session: Session, order: Order, parcel: ProviderShipment, actor: Actor
+    session: Session, order: Order, part: Fulfillment, parcel: ProviderShipment, actor: Actor
 ) -> str | None:
     carrier = provider_carrier(parcel.carrier, parcel.tracking_number)
     try:
-        lines = _ship_lines(order, parcel)
+        lines = _ship_lines(order, part, parcel)
         services.record_tracking(
             session,
             order,
@@ -74,6 +74,7 @@ def _record_parcel(
             actor,
             lines=lines,
             shipped_at=parcel.shipped_at,
+            fulfillment=part,
         )
     except DomainRefusal as exc:
         if _already_rejected(session, order, parcel.tracking_number, exc.message):
@@ -87,6 +88,7 @@ def _record_parcel(
             tracking_number=parcel.tracking_number,
             carrier=parcel.carrier,
             reason=exc.message,
+            fulfillment=part.reference,
         )
         return None
     return f"shipped {carrier} {parcel.tracking_number}"
@@ -101,20 +103,30 @@ def _already_rejected(session: Session, order: Order, number: str, reason: str) 
     return any(d.get("tracking_number") == number and d.get("reason") == reason for d in earlier)
 
 
-def _ship_lines(order: Order, parcel: ProviderShipment) -> list[ShipLine] | None:
-    """The lines a parcel holds, from the provider's line ids or its unit count."""
+def _ship_lines(order: Order, part: Fulfillment, parcel: ProviderShipment) -> list[ShipLine]:
+    """The lines a parcel holds, from the provider's line ids or its unit count; only
+    the fulfillment's own lines (a provider of one part never ships another's)."""
+    mine = [line.line_item for line in part.lines]
     if parcel.lines:
-        return [ShipLine(_position(order, ref), qty) for ref, qty in parcel.lines.items()]
-    if parcel.quantity is None:
-        return None
-    remaining = parcel.quantity
+        positions = {item.position for item in mine}
+        found = [ShipLine(_position(order, ref), qty) for ref, qty in parcel.lines.items()]
+        for ship in found:
+            if ship.line not in positions:
+                raise DomainRefusal(
+                    f"{part.provider} named line {ship.line} of {order.label}, which "
+                    f"{part.label} does not make"
+                )
+        return found
+    remaining = sum(i.quantity_open for i in mine) if parcel.quantity is None else parcel.quantity
     lines = []
-    for item in order.items:
+    for item in mine:
         take = min(item.quantity_open, remaining)
         if take > 0:
             lines.append(ShipLine(item.position, take))
             remaining -= take
-    return lines or None
+    if not lines:
+        raise DomainRefusal(f"every item of {part.label} of {order.label} is already shipped")
+    return lines
 
 
 def _position(order: Order, line_reference: str) -> int:

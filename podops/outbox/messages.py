@@ -104,4 +104,5 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         late=[NamedOrder(**o) for o in data["late"]],
         failed=[NamedOrder(**o) for o in data["failed"]],
         per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
+        split=[NamedOrder(**o) for o in data.get("split", [])],
     )

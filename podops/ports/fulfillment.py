@@ -114,6 +114,16 @@ class DuplicateReference(ProviderError):
         super().__init__(message, retryable=False)
 
 
+class VariantUnavailable(ProviderError):
+    """The provider refused the order because a variant is out of stock (nothing was
+    created). `skus`: the provider SKUs its answer names, empty when it names none.
+    A store that allows it sends those lines by their next routing rule instead."""
+
+    def __init__(self, message: str, skus: tuple[str, ...] = ()) -> None:
+        super().__init__(message, retryable=False)
+        self.skus = skus
+
+
 class ProviderBusy(ProviderError):
     """The provider asked us to slow down (429); nothing was created."""
 

@@ -62,6 +62,34 @@ class TrackingLine:
 
 
 @dataclass(frozen=True, slots=True)
+class PartLine:
+    """One fulfillment of an order as staff see it (what one provider makes), or, when
+    `held`, the lines no rule routes that stay here."""
+
+    seq: int
+    label: str
+    """`part 2`, or `held`."""
+    provider: str
+    reference: str
+    """Our reference at the provider (`main--1234_P2`); "" for held lines."""
+    status: str
+    """A `FulfillmentStatus` value, or `held`."""
+    status_label: str
+    lines: dict[str, int]
+    """Line label -> units it makes."""
+    provider_order_id: str = ""
+    error: str = ""
+    tracking: tuple[str, ...] = ()
+    """`UPS 1Z...` of each parcel its provider reported."""
+    held: bool = False
+
+    @property
+    def note(self) -> str:
+        """What staff read beside it: its error, else its parcels, else the provider's id."""
+        return self.error or ", ".join(self.tracking) or self.provider_order_id
+
+
+@dataclass(frozen=True, slots=True)
 class EventLine:
     at: datetime
     actor: str
@@ -104,6 +132,14 @@ class OrderCard:
     """The shipping address as staff name its fields (`podops.address.shown`)."""
     address_check: str = ""
     """The last address verification in words ("verified by EasyPost", "did not verify...")."""
+    fulfillments: list[PartLine] = field(default_factory=list)
+    """Each fulfillment (one per provider) and the lines held here; shown when the
+    order went to more than one provider or has held lines."""
+
+    @property
+    def split(self) -> bool:
+        """Worth a section of its own: several providers, or lines left here."""
+        return len(self.fulfillments) > 1 or any(p.held for p in self.fulfillments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +176,9 @@ class DailySummary:
     rush_received: int = 0
     rush_waiting: list[NamedOrder] = field(default_factory=list)
     """Rush orders not yet at their provider (held, needing design, failed, due)."""
+    split: list[NamedOrder] = field(default_factory=list)
+    """Open orders sent as several fulfillments whose parts stand apart (one shipped,
+    one failed...), each part in the note."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -131,11 +131,13 @@ def build_submission(
     print_file_source: PrintFileSource | None = None,
 ) -> Submitter:
     from podops.fulfillment.countdown import Submitter
+    from podops.routing import ShopPolicy
 
     workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
     return Submitter(
         db,
         roster,
+        policy=ShopPolicy.from_settings(settings),
         print_file_source=print_file_source,
         workers=workers,
         address_checks=build_address_checks(db, settings),

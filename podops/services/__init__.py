@@ -17,6 +17,8 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `designs`          print files recorded on lines, render refusals, late designs
 - `photos`           staff's crop of a photo, its resolution check, "accept anyway"
 - `readiness`        whether a due order has its print files (problems on the order)
+- `fulfillments`     an order's fulfillments (one per provider): planned when it
+                     leaves, each moved by its own table, the order following them
 - `submission`       the steps around a provider call, and the claim a worker holds
 - `provider_answers` what a provider reports: cancellation, status words, polling
 - `shipping`         production, tracking by parcel, completion, returns
@@ -35,6 +37,12 @@ from podops.services.designs import (
 )
 from podops.services.field_edits import FieldEdit, edit_fields
 from podops.services.fulfilled_by_shop import record_fulfilled_by_shop
+from podops.services.fulfillments import (
+    fulfillment_by_reference,
+    lock_order,
+    plan_fulfillments,
+    route_lines,
+)
 from podops.services.lookup import find_orders, get_order
 from podops.services.notes import line_note, set_line_note
 from podops.services.orders import (
@@ -74,6 +82,7 @@ from podops.services.submission import (
     begin_submit,
     confirm_claim,
     drop_claim,
+    fall_back,
     mark_submit_failed,
     mark_submitted,
     retry_submission,
@@ -97,14 +106,18 @@ __all__ = [
     "drop_claim",
     "edit_fields",
     "edit_personalization",
+    "fall_back",
     "find_orders",
     "flag_design",
+    "fulfillment_by_reference",
     "get_order",
     "hold",
     "hold_for_shipping",
     "line_note",
+    "lock_order",
     "mark_submit_failed",
     "mark_submitted",
+    "plan_fulfillments",
     "receive_order",
     "receive_orders",
     "record_cancelled_at_provider",
@@ -123,6 +136,7 @@ __all__ = [
     "remember_photo_fits",
     "retry_submission",
     "return_order",
+    "route_lines",
     "set_address",
     "set_crop_settings",
     "set_crops",

@@ -3,8 +3,8 @@
 `podops.tracking.bulk` checks each row against `podops.tracking.parcels` (the
 rules `record_tracking` follows) and hands the accepted parcels here. They are
 written with one multi-row statement per table: shipments, their lines, the
-lines' shipped quantities, the orders' statuses (each guarded by its version,
-as an ORM flush would be), one lifecycle event per parcel, and the outbox
+lines' shipped quantities, the fulfillments' and orders' statuses (each guarded
+by its version, as an ORM flush would be), one lifecycle event per parcel, and the outbox
 messages `record_tracking` schedules (Slack notice, store), so 5,000 rows take
 well under a second instead of a minute.
 """
@@ -21,7 +21,17 @@ from sqlalchemy.orm import Session
 from podops.carriers import tracking_url
 from podops.errors import ConcurrentModification
 from podops.events import Actor, EventName
-from podops.models import Event, LineItem, Order, OutboxMessage, Shipment, ShipmentLine
+from podops.fulfillment_status import TRACKED, FulfillmentStatus, ship_step, transition
+from podops.models import (
+    Event,
+    Fulfillment,
+    FulfillmentLine,
+    LineItem,
+    Order,
+    OutboxMessage,
+    Shipment,
+    ShipmentLine,
+)
 from podops.outbox import Outgoing, Topic
 from podops.outbox.messages import event_message
 from podops.services.order_changes import NOTIFY_ACTIONS
@@ -52,6 +62,7 @@ def record_parcels(
     shipment_ids = _insert_shipments(session, parcels, actor, now)
     touched = {p.state.id: p.state for p in parcels}
     _update_items(session, touched)
+    _update_parts(session, touched, now)
     _update_orders(session, touched, now)
     event_ids = _insert_events(session, parcels, actor, now)
     _enqueue_all(session, parcels, shipment_ids, event_ids, now)
@@ -132,6 +143,65 @@ def _update_items(session: Session, touched: dict[int, OrderLines]) -> None:
         for line in state.lines
     ]
     session.connection().execute(statement, rows)
+
+
+def _update_parts(session: Session, touched: dict[int, OrderLines], now: datetime) -> None:
+    """Each fulfillment at a provider follows its lines' shipped units, as
+    `services.fulfillments.ship_parts` does for one parcel (one statement per chunk)."""
+    parts, part_lines = _table(Fulfillment), _table(FulfillmentLine)
+    ids = list(touched)
+    found: dict[int, tuple[int, str, int, list[tuple[int, int]]]] = {}
+    for start in range(0, len(ids), CHUNK):
+        query = (
+            select(
+                parts.c.id,
+                parts.c.order_id,
+                parts.c.status,
+                parts.c.version,
+                part_lines.c.line_item_id,
+                part_lines.c.quantity,
+            )
+            .join(part_lines, part_lines.c.fulfillment_id == parts.c.id)
+            .where(parts.c.order_id.in_(ids[start : start + CHUNK]), parts.c.status.in_(TRACKED))
+        )
+        for pid, oid, status, version, line_id, quantity in session.execute(query):
+            found.setdefault(pid, (oid, status, version, []))[3].append((line_id, quantity))
+    rows = []
+    for pid, (oid, status, version, lines) in found.items():
+        shipped = {line.id: line.quantity - line.open for line in touched[oid].lines}
+        units = sum(quantity for _, quantity in lines)
+        done = sum(min(shipped.get(line_id, 0), quantity) for line_id, quantity in lines)
+        action = ship_step(FulfillmentStatus(status), units, done)
+        if action is None:
+            continue
+        after = transition(FulfillmentStatus(status), action, label=f"fulfillment {pid}").after
+        rows.append(
+            {
+                "b_id": pid,
+                "b_version": version,
+                "b_next": version + 1,
+                "b_status": after.value,
+                "b_shipped_at": now if after == FulfillmentStatus.SHIPPED else None,
+                "b_now": now,
+            }
+        )
+    if not rows:
+        return
+    statement = (
+        update(parts)
+        .where(parts.c.id == bindparam("b_id"), parts.c.version == bindparam("b_version"))
+        .values(
+            status=bindparam("b_status"),
+            shipped_at=bindparam("b_shipped_at"),
+            updated_at=bindparam("b_now"),
+            version=bindparam("b_next"),
+        )
+    )
+    result = session.connection().execute(statement, rows)
+    if session.get_bind().dialect.supports_sane_multi_rowcount and result.rowcount != len(rows):
+        raise ConcurrentModification(
+            "some of these orders were changed by someone else at the same moment; try again"
+        )
 
 
 def _update_orders(session: Session, touched: dict[int, OrderLines], now: datetime) -> None:

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from podops.carriers import tracking_url
 from podops.errors import InvalidInput
 from podops.events import Actor
+from podops.fulfillment_status import TO_SEND
 from podops.models import Order, Shipment, ShipmentLine, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import store_tracking_message
 from podops.refs import OrderRef
+from podops.services.fulfillments import step
 from podops.services.lookup import get_order
 from podops.services.order_changes import apply
 from podops.services.orders import end_hold
@@ -43,6 +45,8 @@ def record_fulfilled_by_shop(
     parcel = normalize_parcel(carrier, number) if carrier.strip() else None
     detail = {"carrier": parcel[0], "tracking_number": parcel[1]} if parcel else {}
     apply(session, order, Action.FULFILLED_BY_SHOP, actor, **detail)
+    for part in [p for p in order.parts if p.status in TO_SEND]:  # planned, never sent
+        step(session, order, part, Action.CANCEL, actor, silent=True, settle=False)
     end_hold(order)
     order.completed_at = utcnow()
     if parcel is not None:

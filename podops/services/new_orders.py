@@ -1,12 +1,14 @@
 """What a new order from a shop becomes: its lines, its problems, its first status.
 
 Pure decisions on one incoming order, ready for `services.receiving` to insert
-in bulk: each line routed to a provider and product; problems found (no
-address, no lines, an unknown SKU, lines for different providers) without
-dropping anything; the first status (pending with its countdown, needs_design,
-on_hold with the reason, cancelled when the shop already cancelled it or refunded
-every line). A line's quantity is what is left to produce after the store's
-refunds; a line refunded in full is not produced.
+in bulk: each line routed to a provider and product (lines for different
+providers leave as one fulfillment each; a line no rule routes stays here,
+held with its reason, while the others go); problems found (no address, no
+lines, no line podops can route) without dropping anything; the first status
+(pending with its countdown, needs_design, on_hold with the reason, cancelled
+when the shop already cancelled it or refunded every line). A line's quantity
+is what is left to produce after the store's refunds; a line refunded in full
+is not produced.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import Store, utcnow
 from podops.routing import Route, ShopPolicy
+from podops.services.fulfillments import UNROUTED_PREFIX
 from podops.services.store_changes import STORE_CANCEL_STATUSES
 from podops.speeds import speed_at_receipt
 from podops.status import OrderStatus
@@ -48,8 +51,12 @@ class _Lines:
     """The order's line rows, the providers they go to, and their problems."""
 
     rows: list[dict[str, Any]]
-    providers: list[str]
     problems: list[str]
+
+    @property
+    def providers(self) -> list[str]:
+        """The providers the routed lines go to, in line order."""
+        return list(dict.fromkeys(row["provider"] for row in self.rows if row["provider"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,10 +82,6 @@ def new_order(
     `services.receiving.receive_orders`)."""
     lines = _lines(store, incoming, policy)
     problems = [*_order_problems(incoming), *lines.problems]
-    if len(lines.providers) > 1:
-        problems.append(
-            f"items go to different providers ({', '.join(lines.providers)}): split the order"
-        )
     store_policy = policy.store(store.key)
     shipping = speed_at_receipt(
         store_policy.shipping, incoming, lines.providers or [store_policy.default_provider]
@@ -89,8 +92,7 @@ def new_order(
     submit_at = max(incoming.placed_at, arrived_at or incoming.placed_at) + countdown
     now = utcnow()
     start = _start(incoming, problems, submit_at, now, hold_overdue)
-    provider = lines.providers[0] if lines.providers else store_policy.default_provider
-    row = _order_row(store, incoming, problems, start, provider, now)
+    row = _order_row(store, incoming, problems, start, now)
     row.update(shipping.columns)
     return NewOrder(row, lines.rows)
 
@@ -112,21 +114,22 @@ def _has_address(address: dict[str, object]) -> bool:
 
 
 def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
-    """Each line routed to its provider and product; an unknown SKU is a problem."""
+    """Each line routed to its provider and product. A line no rule routes keeps its
+    reason and stays here (no provider) while the others go; only when no line can be
+    routed is that a problem of the order (it waits for staff as a whole)."""
     rows: list[dict[str, Any]] = []
-    providers: list[str] = []
     problems: list[str] = []
+    held: list[str] = []
     most = policy.store(store.key).max_line_quantity
     produced = [i for i in incoming.items if not refunded_in_full(i)]
     country = str(incoming.shipping_address.get("country") or "")
     for position, item_in in enumerate(produced, start=1):
         quantity = item_in.quantity - item_in.refunded_quantity
         route = policy.route(store.key, item_in.sku, country)
-        if route.provider not in providers:
-            providers.append(route.provider)
         item_problems = list(item_in.problems)
         if not route.matched:
             item_problems.append(unrouted(item_in.sku, country, route))
+            held.append(f"line {position}: {item_problems[-1]}")
         if quantity > most:
             item_problems.append(
                 f"quantity {quantity:,} is more than this store's {most} per line "
@@ -140,6 +143,7 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
                 "name": item_in.name,
                 "product_key": route.product_key,
                 "provider_sku": route.provider_sku,
+                "provider": route.provider if route.matched else None,
                 "quantity": quantity,
                 "quantity_shipped": 0,
                 "unit_price": item_in.unit_price,
@@ -150,8 +154,12 @@ def _lines(store: Store, incoming: IncomingOrder, policy: ShopPolicy) -> _Lines:
                 "print_file_current": False,
             }
         )
-        problems.extend(f"line {position}: {p}" for p in item_problems)
-    return _Lines(rows, providers, problems)
+        problems.extend(
+            f"line {position}: {p}" for p in item_problems if not p.startswith(UNROUTED_PREFIX)
+        )
+    if len(held) == len(rows):
+        problems.extend(held)
+    return _Lines(rows, problems)
 
 
 def _start(
@@ -200,7 +208,6 @@ def _order_row(
     incoming: IncomingOrder,
     problems: list[str],
     start: _Start,
-    provider: str,
     now: datetime,
 ) -> dict[str, Any]:
     """The order's column values."""
@@ -229,8 +236,6 @@ def _order_row(
         "cancel_reason": (
             _cancel_reason(incoming) if start.status == OrderStatus.CANCELLED else None
         ),
-        "provider": provider,
-        "submit_attempts": 0,
         "created_at": now,
         "updated_at": now,
         "version": 1,

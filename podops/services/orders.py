@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.errors import DomainRefusal, InvalidInput, OrderLocked
 from podops.events import Actor, EventName
+from podops.fulfillment_status import TO_SEND
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import store_status_message
 from podops.refs import OrderRef
 from podops.services.designs import RENDER_PROBLEM_PREFIX
+from podops.services.fulfillments import step
 from podops.services.lookup import get_order
 from podops.services.order_changes import apply, clean_text, notify
+from podops.services.provider_answers import may_exist, request_cancel
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 MAX_FIELD_LENGTH = 500
@@ -114,17 +117,20 @@ def has_design_problems(order: Order) -> bool:
 
 
 def cancel(session: Session, reference: str | OrderRef, actor: Actor, reason: str) -> Order:
-    """Cancel before submission; after it, ask the provider (cancel_requested)."""
+    """Cancel before submission; after it, ask each provider (cancel_requested)."""
     order = get_order(session, reference, for_update=True)
     reason = clean_text(reason, field="the reason")
     if not reason:
         raise InvalidInput(f"say why {order.label} is cancelled (for example: out of stock)")
     status = OrderStatus(order.status)
     if status in (OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION) or may_exist_at_provider(order):
-        apply(session, order, Action.REQUEST_CANCEL, actor, reason=reason)
-    else:
-        apply(session, order, Action.CANCEL, actor, reason=reason)
-        enqueue(session, store_status_message(order.id, "cancelled", reason=reason))
+        order.cancel_reason = reason
+        request_cancel(session, order, actor, reason)
+        return order
+    apply(session, order, Action.CANCEL, actor, reason=reason)
+    for part in [p for p in order.parts if p.status in TO_SEND]:
+        step(session, order, part, Action.CANCEL, actor, silent=True, settle=False)
+    enqueue(session, store_status_message(order.id, "cancelled", reason=reason))
     order.cancel_reason = reason
     return order
 
@@ -132,10 +138,8 @@ def cancel(session: Session, reference: str | OrderRef, actor: Actor, reason: st
 def may_exist_at_provider(order: Order) -> bool:
     """A failed order that was sent to a provider: the attempt may have created it
     there, so cancelling means looking it up (and cancelling it) at the provider."""
-    return (
-        OrderStatus(order.status) == OrderStatus.SUBMIT_FAILED
-        and order.submit_attempts > 0
-        and bool(order.provider)
+    return OrderStatus(order.status) == OrderStatus.SUBMIT_FAILED and any(
+        may_exist(part) for part in order.parts
     )
 
 

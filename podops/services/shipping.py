@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from podops.carriers import tracking_url
 from podops.events import Actor
-from podops.models import Order, Shipment, ShipmentLine, utcnow
+from podops.models import Fulfillment, Order, Shipment, ShipmentLine, utcnow
 from podops.outbox import enqueue
+from podops.services.fulfillments import ship_parts, step
 from podops.services.lookup import get_order
 from podops.services.order_changes import apply
 from podops.status import Action, OrderStatus
@@ -38,8 +39,12 @@ __all__ = [
 ]
 
 
-def start_production(session: Session, order: Order, actor: Actor, **detail: str) -> Order:
-    apply(session, order, Action.START_PRODUCTION, actor, **detail)
+def start_production(
+    session: Session, order: Order, part: Fulfillment, actor: Actor, *, provider_status: str
+) -> Order:
+    """The provider started making the fulfillment; the order is in production with
+    its first fulfillment that is."""
+    step(session, order, part, Action.START_PRODUCTION, actor, provider_status=provider_status)
     return order
 
 
@@ -68,8 +73,11 @@ def record_tracking(
     *,
     lines: list[ShipLine] | None = None,
     shipped_at: datetime | None = None,
+    fulfillment: Fulfillment | None = None,
 ) -> Shipment:
     """Record one parcel. Without `lines` it holds every unit not yet shipped.
+    `fulfillment`: the one whose provider reported the parcel; each fulfillment at
+    a provider follows the units of its lines (`services.fulfillments.ship_parts`).
 
     A number other orders already have is accepted (one parcel for several orders
     is legitimate) and named in the event (`shared_with`); `tracking_warning` is
@@ -91,11 +99,16 @@ def record_tracking(
         shipped_at=shipped_at or utcnow(),
         channel=actor.channel.value,
         lines=[ShipmentLine(line_item=items[line.id], quantity=qty) for line, qty in parcel.lines],
+        fulfillment_id=fulfillment.id if fulfillment is not None else None,
     )
     session.add(shipment)
     for line, qty in parcel.lines:
         items[line.id].quantity_shipped += qty
-    apply(session, order, parcel.action, actor, **parcel.event_detail(others))
+    detail = parcel.event_detail(others)
+    if fulfillment is not None and len(order.fulfillments) > 1:
+        detail["fulfillment"] = fulfillment.reference
+    ship_parts(order, detail)
+    apply(session, order, parcel.action, actor, **detail)
     if parcel.everything:
         order.shipped_at = shipment.shipped_at
     session.flush()

@@ -32,8 +32,9 @@ from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 
 def order_providers(order: Order) -> list[str]:
-    """The providers the order goes to (whose methods its speed needs)."""
-    return [order.provider] if order.provider else []
+    """The providers the order's lines go to (whose methods its speed needs; a split
+    order needs a method at each of them)."""
+    return list(dict.fromkeys(item.provider for item in order.items if item.provider))
 
 
 def shipping_problem(order: Order, table: ShippingTable) -> str | None:

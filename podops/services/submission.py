@@ -1,10 +1,13 @@
 """The submission steps the fulfillment worker records around a provider call.
 
-`begin_submit` is persisted *before* the provider is called, so a crash leaves
-the order in `submitting` and a restart reconciles by our own reference. The
-worker that moved it there holds a claim (a token on the order row): it calls
-the provider only while `confirm_claim` finds its token, and a reconciler that
-takes a stuck order over gives it a new one (`take_claim`).
+An order leaves as one fulfillment per provider. `begin_submit` is persisted
+*before* any provider is called, so a crash leaves each fulfillment in
+`submitting` and a restart reconciles it by its own reference. The worker that
+moved a fulfillment there holds its claim (a token on the fulfillment's row): it
+calls the provider only while `confirm_claim` finds its token, and a reconciler
+that takes a stuck fulfillment over gives it a new one (`take_claim`). The order
+follows its fulfillments (`services.fulfillments.step`): submitted once each has
+an answer and one is at its provider, failed when none is.
 """
 
 from __future__ import annotations
@@ -16,94 +19,176 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
-from podops.events import Actor
-from podops.models import Order, utcnow
-from podops.services.order_changes import apply
+from podops import events
+from podops.errors import InvalidInput
+from podops.events import Actor, EventName
+from podops.fulfillment_status import FulfillmentStatus, transition
+from podops.models import Fulfillment, LineItem, Order, utcnow
+from podops.services.fulfillments import add_part, part_detail, step
+from podops.services.order_changes import apply, notify
 from podops.status import Action, OrderStatus
+from podops.status import transition as order_transition
+
+CLAIMABLE = (OrderStatus.PENDING, OrderStatus.SUBMIT_FAILED)
+"""An order the countdown (or staff) sends: it moves to `submitting` with its parts."""
+GOING_ON = (OrderStatus.SUBMITTED, OrderStatus.IN_PRODUCTION, OrderStatus.PARTIALLY_SHIPPED)
+"""An order part of which is at a provider: a fulfillment left behind (it failed, or
+its line had no route) is sent on its own, the order going on meanwhile."""
 
 
-def begin_submit(session: Session, order: Order, actor: Actor, *, provider: str) -> Order:
-    """Claimed for a provider call; the event keeps the print files this attempt sends
-    (`print_files`, by line), so an order found at the provider later can be checked
-    against the design it was created with."""
-    sent = {item.reference: item.print_file for item in order.items if item.print_file}
-    apply(session, order, Action.BEGIN_SUBMIT, actor, provider=provider, print_files=sent or None)
-    order.provider = provider
-    order.submit_attempts += 1
-    order.last_error = None
-    return order
+def begin_submit(
+    session: Session, order: Order, parts: list[Fulfillment], actor: Actor
+) -> list[Fulfillment]:
+    """Claimed for their provider calls: the order moves to `submitting` when it is the
+    order that leaves (not a fulfillment left behind by an order going on). Each event
+    keeps the print files that attempt sends (`print_files`, by line), so a
+    fulfillment found at its provider later can be checked against the design it was
+    created with."""
+    claiming = OrderStatus(order.status) in CLAIMABLE
+    if not parts or (not claiming and OrderStatus(order.status) not in GOING_ON):
+        order_transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
+    if not parts:
+        raise InvalidInput(f"{order.label} has nothing to send")
+    alone = claiming and len(order.fulfillments) == 1
+    if claiming:
+        detail = (
+            {**part_detail(parts[0]), "print_files": _files(parts[0])}
+            if alone
+            else {"fulfillments": {part.reference: part.provider for part in parts}}
+        )
+        apply(session, order, Action.BEGIN_SUBMIT, actor, **detail)
+    for part in parts:
+        step(
+            session, order, part, Action.BEGIN_SUBMIT, actor, silent=alone, print_files=_files(part)
+        )
+        part.submit_attempts += 1
+        part.last_error = None
+    return parts
+
+
+def _files(part: Fulfillment) -> dict[str, str] | None:
+    sent = {
+        line.line_item.reference: line.line_item.print_file
+        for line in part.lines
+        if line.line_item.print_file
+    }
+    return sent or None
 
 
 def mark_submitted(
     session: Session,
     order: Order,
+    part: Fulfillment,
     actor: Actor,
     *,
     provider_order_id: str,
     provider_status: str | None = None,
 ) -> Order:
-    apply(
-        session,
-        order,
-        Action.SUBMIT_OK,
-        actor,
-        provider=order.provider,
-        provider_order_id=provider_order_id,
-    )
-    order.provider_order_id = provider_order_id
-    order.provider_status = provider_status
-    order.submitted_at = utcnow()
+    part.provider_order_id = provider_order_id
+    part.provider_status = provider_status
+    part.submitted_at = utcnow()
+    step(session, order, part, Action.SUBMIT_OK, actor, provider_order_id=provider_order_id)
     return order
 
 
 def mark_submit_failed(
-    session: Session, order: Order, actor: Actor, *, reason: str, retryable: bool = False
+    session: Session,
+    order: Order,
+    part: Fulfillment,
+    actor: Actor,
+    *,
+    reason: str,
+    retryable: bool = False,
 ) -> Order:
     """`retryable`: the provider was unreachable, so the countdown retries on its own."""
-    apply(
+    part.last_error = reason
+    step(
         session,
         order,
+        part,
         Action.SUBMIT_FAIL,
         actor,
         reason=reason,
-        provider=order.provider,
         retryable=retryable or None,
     )
-    order.last_error = reason
     return order
+
+
+def fall_back(
+    session: Session,
+    order: Order,
+    part: Fulfillment,
+    moves: dict[str, list[tuple[LineItem, int, str | None]]],
+    actor: Actor,
+    *,
+    reason: str,
+) -> list[Fulfillment]:
+    """`part`'s provider refused a variant as out of stock (nothing was created there):
+    it is cancelled, and its lines go as new fulfillments, the refused ones to the
+    provider of their next routing rule (`moves`: provider -> lines), the others back
+    to the same provider. Returns the new fulfillments, claimed (`submitting`)."""
+    label = f"{part.label} of {order.label}"
+    for action in (Action.SUBMIT_FAIL, Action.CANCEL):
+        part.status = transition(FulfillmentStatus(part.status), action, label=label).after
+    part.last_error = reason
+    created = [add_part(order, provider, lines) for provider, lines in moves.items()]
+    session.flush()
+    event = events.record(
+        session,
+        order,
+        actor,
+        EventName.OUT_OF_STOCK_FALLBACK,
+        **part_detail(part),
+        reason=reason,
+        now={new.reference: new.provider for new in created},
+    )
+    notify(session, order, event)
+    for new in created:
+        step(session, order, new, Action.BEGIN_SUBMIT, actor, silent=True)
+        new.submit_attempts += 1
+    return created
 
 
 def retry_submission(
     session: Session, order: Order, actor: Actor, *, reason: str | None = None
 ) -> Order:
-    """Put a failed order back in the countdown (staff fixed the cause, or the
-    provider is reachable again)."""
+    """Put failed fulfillments back to be sent (staff fixed the cause, or the provider
+    is reachable again): a failed order goes back to the countdown; an order going on
+    without one of its fulfillments sends that one at the next tick."""
+    failed = [p for p in order.parts if p.status == FulfillmentStatus.SUBMIT_FAILED]
+    if OrderStatus(order.status) in GOING_ON and failed:
+        for part in failed:
+            part.last_error = None
+            step(session, order, part, Action.RETRY, actor, reason=reason)
+        return order
     apply(session, order, Action.RETRY, actor, reason=reason)
-    order.last_error = None
+    for part in failed:
+        step(session, order, part, Action.RETRY, actor, silent=True)
+        part.last_error = None
     return order
 
 
-def take_claim(order: Order, now: datetime) -> str:
-    """Stamp `order` (being moved to `submitting`) with a fresh claim; return its token."""
-    order.claim_token = uuid.uuid4().hex
-    order.claimed_at = now
-    return order.claim_token
+def take_claim(part: Fulfillment, now: datetime) -> str:
+    """Stamp `part` (being moved to `submitting`) with a fresh claim; return its token."""
+    part.claim_token = uuid.uuid4().hex
+    part.claimed_at = now
+    return part.claim_token
 
 
-def confirm_claim(session: Session, order_id: int, token: str, now: datetime) -> bool:
+def confirm_claim(session: Session, fulfillment_id: int, token: str, now: datetime) -> bool:
     """Re-stamp the claim if this worker still holds it (one atomic UPDATE).
 
-    False means another worker (the stuck-order reconciler) took the order over
+    False means another worker (the stuck-fulfillment reconciler) took it over
     meanwhile: this worker must not call the provider for it any more.
     """
     result = session.execute(
-        update(Order)
+        update(Fulfillment)
         .where(
-            Order.id == order_id,
-            Order.status == OrderStatus.SUBMITTING,
-            Order.claim_token == token,
+            Fulfillment.id == fulfillment_id,
+            Fulfillment.status == FulfillmentStatus.SUBMITTING,
+            Fulfillment.claim_token == token,
         )
-        .values(claimed_at=now, version=Order.version + 1)
+        .values(claimed_at=now, version=Fulfillment.version + 1)
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount == 1
@@ -117,14 +202,17 @@ def keep_claims(session: Session, tokens: list[str], now: datetime) -> int:
     a claim taken over meanwhile (a new token) is not touched.
     """
     result = session.execute(
-        update(Order)
-        .where(Order.status == OrderStatus.SUBMITTING, Order.claim_token.in_(tokens))
-        .values(claimed_at=now, updated_at=Order.updated_at)
+        update(Fulfillment)
+        .where(
+            Fulfillment.status == FulfillmentStatus.SUBMITTING,
+            Fulfillment.claim_token.in_(tokens),
+        )
+        .values(claimed_at=now, updated_at=Fulfillment.updated_at)
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount
 
 
-def drop_claim(order: Order) -> None:
+def drop_claim(part: Fulfillment) -> None:
     """The claim's holder is recording the provider's answer: the claim is over."""
-    order.claim_token = None
+    part.claim_token = None

@@ -20,8 +20,19 @@ from sqlalchemy.orm import Session
 from podops.address import shown
 from podops.crop_input import crop_cell
 from podops.events import EventName
-from podops.models import Event, LineItem, Order, Shipment, ShipmentLine, Store
+from podops.fulfillment_status import FulfillmentStatus
+from podops.models import (
+    Event,
+    Fulfillment,
+    FulfillmentLine,
+    LineItem,
+    Order,
+    Shipment,
+    ShipmentLine,
+    Store,
+)
 from podops.photos import photo_statuses
+from podops.refs import FulfillmentRef, OrderRef
 from podops.sheet.rows import FINISHED, SheetLine
 from podops.status import OrderStatus
 
@@ -55,6 +66,7 @@ def load_sheet_lines(
         current = and_(current, Order.id.in_(holding))
     parcels = _parcels(session, current)
     notes = _notes(session, current)
+    parts = _parts(session, current)
     query = (
         select(
             LineItem.id,
@@ -78,6 +90,8 @@ def load_sheet_lines(
             Order.shipping_speed,
             Order.rush,
             LineItem.photos,
+            LineItem.provider,
+            LineItem.problems,
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
@@ -88,7 +102,7 @@ def load_sheet_lines(
     for row in session.connection().execute(query):
         (item_id, position, sku, name, qty, shipped, personal, preview, images) = row[:9]
         (number, status, placed, submit, customer, address, problems, store, under) = row[9:18]
-        speed, rush, photo_json = row[18:]
+        speed, rush, photo_json, routed, line_problems = row[18:]
         photos = photo_statuses(photo_json, images or {})
         fields = shown(address or {})
         lines.append(
@@ -119,9 +133,52 @@ def load_sheet_lines(
                 crop=crop_cell(photos),
                 photo_accepted=any(photo.accepted for photo in photos),
                 address=tuple(fields.items()),
+                part=parts.get(item_id) or _held(routed, line_problems),
             )
         )
     return lines
+
+
+def _held(provider: str | None, problems: list[object] | None) -> str:
+    """A line no rule routes stays here: say so, with its reason."""
+    if provider is not None:
+        return ""
+    return "held: " + ("; ".join(str(p) for p in problems or []) or "no provider")
+
+
+def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+    """Line item id -> the fulfillment making it, in words; a live one over a cancelled
+    one (a fallback moved its lines)."""
+    query = (
+        select(
+            FulfillmentLine.line_item_id,
+            Fulfillment.seq,
+            Fulfillment.provider,
+            Fulfillment.status,
+            Fulfillment.last_error,
+            Store.key,
+            Order.number,
+        )
+        .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
+        .join(Order, Fulfillment.order_id == Order.id)
+        .join(Store, Order.store_id == Store.id)
+        .where(current)
+        .order_by(Fulfillment.seq)
+    )
+    found: dict[int, str] = {}
+    live: set[int] = set()
+    for item_id, seq, provider, status, error, store, number in session.connection().execute(query):
+        state = FulfillmentStatus(status)
+        if item_id in live and state == FulfillmentStatus.CANCELLED:
+            continue
+        reference = FulfillmentRef(OrderRef(store, number), seq).provider
+        text = f"{provider} {reference}: {state.label}"
+        if error and state == FulfillmentStatus.SUBMIT_FAILED:
+            text += f": {error}"
+        found[item_id] = text
+        if state != FulfillmentStatus.CANCELLED:
+            live.add(item_id)
+    return found
 
 
 def _parcels(

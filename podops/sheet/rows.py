@@ -43,6 +43,9 @@ ADDRESS_HEADERS: tuple[str, ...] = tuple(PREFIX + name for name in ADDRESS_FIELD
 as `podops edit`; each line of an order shows its order's address. The cells of one row
 change together (all or none)."""
 STATUS = "status"
+FULFILLMENT = "fulfillment"
+"""Where the line went: its provider, our reference there and that fulfillment's status
+(`so main--1234_P2: submit failed: ...`), or `held: ...` for a line no rule routes."""
 FIXED_HEADERS: tuple[str, ...] = (
     KEY,
     "order",
@@ -69,6 +72,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     RUSH,
     CROP,
     ACCEPT_PHOTO,
+    FULFILLMENT,
     *ADDRESS_HEADERS,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
@@ -151,6 +155,8 @@ class SheetLine:
     """A photo under its minimum resolution prints as it is: staff accepted it."""
     address: tuple[tuple[str, str], ...] = ()
     """The order's shipping address as (field, value) in `podops.address.FIELDS` order."""
+    part: str = ""
+    """The fulfillment that makes the line, in words (see `FULFILLMENT`)."""
 
     @property
     def status_text(self) -> str:
@@ -284,6 +290,7 @@ def build_row(
         RUSH_MARK if line.rush else "",
         line.crop,
         line.photo_accepted,
+        safe_text(line.part),
     ]
     shown = dict(line.address)
     row.extend(safe_text(shown.get(name, "")) for name in ADDRESS_FIELDS)

@@ -266,10 +266,12 @@ class FakeSubmission:
         self.calls.append(reference)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference, for_update=True)
-            services.begin_submit(session, order, actor, provider="manual")
+            services.begin_submit(session, order, services.plan_fulfillments(session, order), actor)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference, for_update=True)
-            services.mark_submitted(session, order, actor, provider_order_id=f"P-{order.number}")
+            services.mark_submitted(
+                session, order, order.parts[0], actor, provider_order_id=f"P-{order.number}"
+            )
             return order
 
 

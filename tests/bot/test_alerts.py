@@ -100,10 +100,12 @@ def test_problem_without_alert_is_posted_in_the_channel(
     number = received_order(runtime.db, policy)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.mark_submit_failed(session, order, SYSTEM, reason="provider said 422")
+        services.mark_submit_failed(
+            session, order, order.parts[0], SYSTEM, reason="provider said 422"
+        )
     drain(runtime)
     texts = [c.params["text"] for c in fake_slack.calls_to("chat.postMessage")]
     assert texts == [f"sending order {number} to manual failed: provider said 422"]
@@ -160,10 +162,10 @@ def test_events_of_a_submitted_order_whose_alert_was_deleted_go_to_the_channel(
     fake_slack.delete_message(str(alert_ref(runtime, number)))
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.mark_submitted(session, order, SYSTEM, provider_order_id="M-1")
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="M-1")
     report = drain(runtime)
     assert report.dead == 0 and report.retried == 0
     assert alert_ref(runtime, number) is None

@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from podops import services
+from podops.fulfillment_status import FulfillmentStatus
 from podops.incoming import IncomingLineItem
-from podops.models import Order, utcnow
+from podops.models import Fulfillment, Order, utcnow
 from podops.notify.alerts import queue_previews
 from podops.notify.summary import enqueue_daily_summary
 from podops.refs import OrderRef
@@ -73,9 +74,16 @@ def hostile_orders(runtime: Runtime, policy) -> tuple[str, str]:  # type: ignore
     with runtime.db.unit_of_work() as session:
         for order in (typed, odd):
             services.receive_order(session, order, runtime.policy, SYSTEM)
-        session.execute(
-            update(Order).values(last_error=f"provider said {HOSTILE}", problems=[HOSTILE])
-        )
+        session.execute(update(Order).values(problems=[HOSTILE]))
+        for order in session.scalars(select(Order)):  # a failed attempt at its provider
+            order.fulfillments.append(
+                Fulfillment(
+                    seq=1,
+                    status=FulfillmentStatus.SUBMIT_FAILED,
+                    provider="manual",
+                    last_error=f"provider said {HOSTILE}",
+                )
+            )
     return "1001", odd.number
 
 

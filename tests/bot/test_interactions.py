@@ -122,7 +122,7 @@ def test_edit_is_refused_once_submitted(
     assert "Saved the changes" in note["text"]
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     before = snapshot(runtime.db)
     late = slack.submit_view("order_edit", {"f|1|name": {"value": {"value": "NOPE"}}}, metadata)
     assert "can no longer be changed" in late.json()["errors"]["f|1|name"]

@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 from podops import queries, services
 from podops.db import Database
-from podops.errors import DomainRefusal
+from podops.errors import DomainRefusal, IllegalTransition
+from podops.models import Fulfillment, Order
 from podops.routing import ShopPolicy
 from podops.status import TERMINAL, TRANSITIONS, OrderStatus
 from tests.factories import STAFF, SYSTEM, incoming
@@ -39,11 +40,15 @@ def _do(session, number: str, verb: str) -> None:  # type: ignore[no-untyped-def
         case "cancel":
             services.cancel(session, number, STAFF, "customer asked")
         case "submit":
-            services.begin_submit(session, order, SYSTEM, provider="manual")
+            services.begin_submit(
+                session, order, services.plan_fulfillments(session, order), SYSTEM
+            )
         case "submit_ok":
-            services.mark_submitted(session, order, SYSTEM, provider_order_id="P1")
+            services.mark_submitted(session, order, _part(order), SYSTEM, provider_order_id="P1")
         case "submit_fail":
-            services.mark_submit_failed(session, order, SYSTEM, reason="address rejected")
+            services.mark_submit_failed(
+                session, order, _part(order), SYSTEM, reason="address rejected"
+            )
         case "ship_one":
             services.record_tracking(
                 session,
@@ -60,11 +65,18 @@ def _do(session, number: str, verb: str) -> None:  # type: ignore[no-untyped-def
         case "complete":
             services.complete(session, number, SYSTEM)
         case "produce":
-            services.start_production(session, order, SYSTEM)
+            services.start_production(session, order, _part(order), SYSTEM, provider_status="x")
         case "edit":
             services.edit_personalization(session, number, 1, {"name": f"N{order.version}"}, STAFF)
         case "retry":
             services.retry_submission(session, order, STAFF)
+
+
+def _part(order: Order) -> Fulfillment:
+    """The order's one fulfillment (its lines go to one provider), or a refusal."""
+    if not order.parts:
+        raise IllegalTransition(f"{order.label} has not left yet")
+    return order.parts[0]
 
 
 @settings(

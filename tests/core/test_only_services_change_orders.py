@@ -1,15 +1,15 @@
 """Only `podops/services` changes orders, checked on the source with `ast`.
 
 Outside the services no module may assign a column or relationship of an
-order, a line item or a parcel (`order.problems = ...`, `item.print_file_current
+order, a line item, a fulfillment or a parcel (`order.problems = ...`, `item.print_file_current
 = False`, `setattr(order, ...)`), nor write their tables with a Core statement
 (`update(Order)`, `insert(Shipment)`, `update(Order.__table__)`). A change made
 anywhere else would skip the lifecycle table, the audit event or the notice
 the services write; `podops/services/__init__.py` promises it cannot happen.
 
-The check looks at names that hold an order, a line or a parcel by name
-(`order`, `item`, `line`, `shipment`, `existing_order`...) or by annotation
-(`order: Order`), and only at attributes those models map, so a plain
+The check looks at names that hold an order, a line, a fulfillment or a parcel by
+name (`order`, `item`, `line`, `part`, `fulfillment`, `shipment`, `existing_order`...)
+or by annotation (`order: Order`), and only at attributes those models map, so a plain
 dataclass's `line.open -= qty` is not mistaken for a write.
 """
 
@@ -20,13 +20,22 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from podops.models import LineItem, Order, Shipment, ShipmentLine
+from podops.models import Fulfillment, FulfillmentLine, LineItem, Order, Shipment, ShipmentLine
 
 TOP = Path(__file__).parents[2]
-MODELS = {"Order": Order, "LineItem": LineItem, "Shipment": Shipment, "ShipmentLine": ShipmentLine}
+MODELS = {
+    "Order": Order,
+    "LineItem": LineItem,
+    "Shipment": Shipment,
+    "ShipmentLine": ShipmentLine,
+    "Fulfillment": Fulfillment,
+    "FulfillmentLine": FulfillmentLine,
+}
 TABLES = {str(model.__tablename__) for model in MODELS.values()}
 MAPPED = {key for model in MODELS.values() for key in model.__mapper__.attrs.keys()}  # noqa: SIM118
-ORDER_LIKE = re.compile(r"^(o|i|(\w+_)?(order|item|line|line_item|shipment|parcel))$")
+ORDER_LIKE = re.compile(
+    r"^(o|i|f|p|(\w+_)?(order|item|line|line_item|shipment|parcel|fulfillment|part|new))$"
+)
 STATEMENTS = {"update", "insert", "delete"}
 
 ALLOWED: dict[tuple[str, str], str] = {

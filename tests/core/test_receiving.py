@@ -64,15 +64,30 @@ def test_order_without_address_is_kept_on_hold_with_the_reason(
         assert order.hold_reason == "needs attention: no shipping address"
 
 
-def test_unknown_sku_is_flagged_on_its_line(db: Database, policy: ShopPolicy) -> None:
+def test_unknown_sku_holds_its_line_while_the_others_go(db: Database, policy: ShopPolicy) -> None:
     order_in = incoming("5004")
     order_in.items[1].sku = "HAT-RED"
     with db.unit_of_work() as session:
         services.receive_order(session, order_in, policy, SYSTEM)
     with db.unit_of_work() as session:
         order = services.get_order(session, "5004")
-        assert order.status == OrderStatus.ON_HOLD
+        assert order.status == OrderStatus.PENDING  # the routed line's countdown runs
         assert order.items[1].problems == ["no routing rule for SKU HAT-RED"]
+        assert order.items[1].provider is None and order.items[0].provider == "manual"
+        assert order.problems == []
+
+
+def test_an_order_no_line_of_which_can_be_routed_waits_for_staff(
+    db: Database, policy: ShopPolicy
+) -> None:
+    order_in = incoming("5005")
+    for item in order_in.items:
+        item.sku = "HAT-RED"
+    with db.unit_of_work() as session:
+        services.receive_order(session, order_in, policy, SYSTEM)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, "5005")
+        assert order.status == OrderStatus.ON_HOLD
         assert "line 2: no routing rule for SKU HAT-RED" in order.problems
 
 

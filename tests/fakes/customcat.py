@@ -13,7 +13,7 @@ one); `shipping_address2` is not.
 Faults per test: queued HTTP errors (500, 429 + Retry-After), an answer of an
 unexpected shape, "accept then sleep past the client timeout", a fixed latency
 (or one on order creation only, or on some references),
-unknown catalog SKUs and rejected addresses. `reject_duplicates=False` turns
+unknown or out-of-stock catalog SKUs and rejected addresses. `reject_duplicates=False` turns
 off the duplicate check, so a double submission shows up as two orders.
 """
 
@@ -39,6 +39,8 @@ FAIL_HEADER = "X-FAIL-MESSAGE"
 def refuse(status: int, reason: str, headers: dict[str, str] | None = None) -> Reply:
     """CustomCat's refusal: the status, the reason in X-FAIL-MESSAGE, no body."""
     return status, None, {**(headers or {}), FAIL_HEADER: reason}
+
+
 Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
 
 
@@ -141,6 +143,9 @@ class FakeCustomCat(FakeHttpServer):
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
         self.unknown_skus: set[str] = set()
+        self.out_of_stock_skus: set[str] = set()
+        """Catalog SKUs refused as out of stock (the wording is assumed: CustomCat's page
+        does not give it; docs/fulfillment.md)."""
         self.rejected_zips: set[str] = set()
         self._next_id = 700000
         self.route("POST", r"/api/v1/order/([^/]+)", self._create)
@@ -199,6 +204,8 @@ class FakeCustomCat(FakeHttpServer):
         for item in body.get("items") or []:
             if item.get("catalog_sku") in self.unknown_skus:
                 return f"Invalid catalog_sku {item['catalog_sku']}"
+            if item.get("catalog_sku") in self.out_of_stock_skus:
+                return f"catalog_sku {item['catalog_sku']} is out of stock"
             if not str(item.get("design_url", "")).startswith(("http://", "https://")):
                 return "design_url must be a direct download link"
         return ""

@@ -22,12 +22,16 @@ CHANGEABLE = ("on_hold", "awaiting_payment")
 
 
 class FakeShineOn(FakeHttpServer):
-    def __init__(self) -> None:
+    def __init__(self, *, reject_duplicates: bool = True) -> None:
         super().__init__()
+        self.reject_duplicates = reject_duplicates
+        """False: a repeated source_id is taken, so a double submission shows as two."""
         self.orders: dict[int, dict[str, Any]] = {}
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
         self.unknown_skus: set[str] = set()
+        self.out_of_stock_skus: set[str] = set()
+        """SKUs refused as out of stock (422; the wording is assumed, docs/fulfillment.md)."""
         self._next_id = 5000
         self.route("POST", r"/v1/orders", self._create)
         self.route("GET", r"/v1/orders", self._list)
@@ -52,7 +56,8 @@ class FakeShineOn(FakeHttpServer):
         if problem:
             return 422, {"error": problem}, {}
         with self.lock:
-            if any(o["source_id"] == order["source_id"] for o in self.orders.values()):
+            taken = any(o["source_id"] == order["source_id"] for o in self.orders.values())
+            if taken and self.reject_duplicates:
                 return 422, {"error": "The source id has already been taken."}, {}
             self._next_id += 1
             self.created[order["source_id"]] += 1
@@ -71,6 +76,8 @@ class FakeShineOn(FakeHttpServer):
         for line in order["line_items"]:
             if line.get("sku") in self.unknown_skus:
                 return f"The selected sku {line['sku']} is invalid."
+            if line.get("sku") in self.out_of_stock_skus:
+                return f"The selected sku {line['sku']} is out of stock."
         return ""
 
     def _stored(self, order_id: int, order: dict[str, Any]) -> dict[str, Any]:
@@ -134,6 +141,9 @@ class FakeShineOn(FakeHttpServer):
             cancel_reason="canceled_by_seller",
         )
         return 202, None, {}
+
+    def duplicates(self) -> int:
+        return sum(count - 1 for count in self.created.values() if count > 1)
 
     def by_source(self, source_id: str) -> dict[str, Any]:
         return next(o for o in self.orders.values() if o["source_id"] == source_id)

@@ -143,9 +143,8 @@ def test_orders_left_submitting_are_reconciled_by_reference(shop: Shop) -> None:
     there, lost = shop.order(), shop.order()
     with shop.db.unit_of_work() as session:
         for number in (there, lost):
-            services.begin_submit(
-                session, services.get_order(session, number), STAFF, provider="cc"
-            )
+            order = services.get_order(session, number)
+            services.begin_submit(session, order, services.plan_fulfillments(session, order), STAFF)
     shop.customcat.orders[f"main-{there}"] = {
         "id": 777,
         "status": "Pending",

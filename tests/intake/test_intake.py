@@ -83,10 +83,10 @@ def test_a_refund_after_submission_raises_an_alert(shop: FakeWooCommerce, runtim
     sync_one(runtime, "main")
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        services.mark_submitted(session, order, SYSTEM, provider_order_id="P-1")
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="P-1")
     shop.state.touch(1001, status="refunded")
     sync_one(runtime, "main")
     with runtime.db.unit_of_work() as session:

@@ -127,10 +127,10 @@ def test_a_hold_in_the_shop_after_submission_is_a_problem_for_staff(
     sync_one(runtime, "main")
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        services.mark_submitted(session, order, SYSTEM, provider_order_id="P-1")
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="P-1")
     shop.state.touch(1001, status="on-hold")
     sync_one(runtime, "main")
     order = _order(runtime.db, "1001")

@@ -107,10 +107,12 @@ def shipped(runtime: Runtime, order_id: int) -> None:
     number = str(order_id)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.mark_submitted(session, order, SYSTEM, provider_order_id=f"P-{number}")
+        services.mark_submitted(
+            session, order, order.parts[0], SYSTEM, provider_order_id=f"P-{number}"
+        )
     with runtime.db.unit_of_work() as session:
         services.record_tracking(session, number, "UPS", "1Z999AA10123456784", STAFF)
 

@@ -106,10 +106,10 @@ def test_a_refund_after_submission_tells_staff_once(
     sync_one(runtime, "main")
     with runtime.db.unit_of_work() as session:
         order = services.get_order(session, "1001")
-        services.begin_submit(session, order, SYSTEM, provider="manual")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with runtime.db.unit_of_work() as session:
-        services.mark_submitted(session, services.get_order(session, "1001"), SYSTEM,
-                                provider_order_id="P-1")  # fmt: skip
+        order = services.get_order(session, "1001")
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="P-1")
     shop.state.refund(1001, {10012: 1})
     sync_one(runtime, "main")
     sync_one(runtime, "main")

@@ -25,7 +25,7 @@ import pytest
 from sqlalchemy import text, update
 
 from podops.db import Database
-from podops.models import Order, OutboxMessage, utcnow
+from podops.models import Fulfillment, OutboxMessage, utcnow
 from podops.settings import Settings, read_config_file
 from tests.fakes.customcat import API_KEY, FakeCustomCat
 from tests.fakes.sheets_server import FakeSheetsServer
@@ -420,8 +420,8 @@ def time_passes(db: Database, minutes: float = 10) -> None:
             .values(next_attempt_at=utcnow() - timedelta(seconds=1))
         )
         session.execute(
-            update(Order)
-            .where(Order.status == "submitting")
+            update(Fulfillment)
+            .where(Fulfillment.status == "submitting")
             .values(updated_at=utcnow() - earlier, claimed_at=utcnow() - earlier)
         )
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from podops.db import Database
-from podops.models import Event, LineItem, Order
+from podops.models import Event, Fulfillment, LineItem, Order
 from tests.fakes.customcat import FakeCustomCat
 from tests.fakes.woocommerce import FakeWooCommerce
 from tests.fakes.woocommerce_orders import gmt, sample_order
@@ -91,5 +91,9 @@ def take_in(deployment: Deployment, shop: FakeWooCommerce, count: int) -> list[s
 def submitted_at_provider(db: Database, customcat: FakeCustomCat) -> tuple[int, int, int]:
     """(orders we hold as submitted, orders the provider has, provider duplicates)."""
     with db.unit_of_work() as session:
-        ours = session.scalar(select(func.count()).where(Order.provider_order_id.is_not(None)))
+        ours = session.scalar(
+            select(func.count(func.distinct(Fulfillment.order_id))).where(
+                Fulfillment.provider_order_id.is_not(None)
+            )
+        )
     return int(ours or 0), len(customcat.orders), customcat.duplicates()
