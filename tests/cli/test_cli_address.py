@@ -206,7 +206,8 @@ def test_after_submission_shineon_takes_the_new_address_and_customcat_sends_staf
 
     receive(rt, "A103")
     with rt.db.unit_of_work() as session:
-        services.get_order(session, "A103").provider = "cc"  # setup: this one goes to CustomCat
+        for item in services.get_order(session, "A103").items:
+            item.provider = "cc"  # setup: this one goes to CustomCat
     assert main(["submit", "A103"]) == 0
     capsys.readouterr()
     assert main(["edit", "A103", "address.line2=Apt 9"]) == 1

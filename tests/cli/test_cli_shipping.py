@@ -136,7 +136,7 @@ def test_setting_the_speed_of_an_order_held_for_its_method_releases_it(
 def test_a_submitted_order_keeps_its_speed(rt: Runtime, capsys: pytest.CaptureFixture[str]) -> None:
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, "S1")
-        services.begin_submit(session, order, SYSTEM, provider="cc")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     assert main(["edit", "S1", "shipping=express"]) == 1
     assert "its shipping speed can no longer be changed" in capsys.readouterr().err
 

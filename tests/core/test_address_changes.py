@@ -62,12 +62,16 @@ def test_orders_at_or_on_their_way_to_a_provider_are_refused_here(
 ) -> None:
     number = received_order(db, policy)
     with db.unit_of_work() as session:
-        services.begin_submit(session, services.get_order(session, number), SYSTEM, provider="cc")
+        order = services.get_order(session, number)
+        for item in order.items:
+            item.provider = "cc"  # setup: the order goes to CustomCat
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with pytest.raises(ConcurrentModification, match="being sent to cc right now"):
         change(db, number, {"line2": "Apt 4"})
     with db.unit_of_work() as session:
         order = services.get_order(session, number)
-        services.mark_submit_failed(session, order, SYSTEM, reason="timeout", retryable=True)
+        part = order.parts[0]
+        services.mark_submit_failed(session, order, part, SYSTEM, reason="timeout", retryable=True)
     with pytest.raises(OrderLocked, match="may already be at cc"):
         change(db, number, {"line2": "Apt 4"})
     assert state(db, number)[0] == OrderStatus.SUBMIT_FAILED

@@ -13,7 +13,7 @@ import pytest
 
 from podops import services
 from podops.db import Database
-from podops.errors import InvalidInput
+from podops.errors import IllegalTransition
 from podops.routing import ShopPolicy
 from podops.runtime.root import Runtime
 from podops.settings import RoutingRule, Settings
@@ -136,7 +136,7 @@ def test_a_method_no_table_maps_is_held_with_the_reason_and_never_sent(
     assert "shipping method 'Overnight Air' has no mapping for cc" in held.hold_reason
     assert held.shipping_speed is None
     runtime.submission.tick()
-    with pytest.raises(InvalidInput, match="has no mapping for cc"):
+    with pytest.raises(IllegalTransition, match="release it first"):
         runtime.submission.submit_now("2004", STAFF)
     assert customcat.orders == {}
 

@@ -201,7 +201,8 @@ def submitted(runtime: Runtime, shop: FakeWooCommerce, order_id: int, provider: 
     sync_one(runtime, "main")
     number = str(order_id)
     with runtime.db.unit_of_work() as session:
-        services.get_order(session, number).provider = provider  # setup: which provider
+        for item in services.get_order(session, number).items:
+            item.provider = provider  # setup: which provider makes it
     give_print_files(runtime.db, number)
     assert runtime.submission.submit_now(number, SYSTEM).status == OrderStatus.SUBMITTED
     return number
