@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops import queries
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, LineItem, Order, utcnow
@@ -333,6 +334,7 @@ def daily_summary(
         failed=failed,
         per_day=orders_per_day(session, day, tz),
         split=split,
+        remakes=queries.remake_counts(session, start, end),
     )
 
 

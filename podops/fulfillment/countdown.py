@@ -39,6 +39,7 @@ from podops.fulfillment.claim import (
     due_query,
     left_behind_query,
     lock_skipping,
+    remakes_query,
 )
 from podops.fulfillment.fallback import fallback_moves
 from podops.fulfillment.found_design import check_found_design
@@ -46,7 +47,7 @@ from podops.fulfillment.keepalive import ClaimKeeper
 from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
@@ -126,6 +127,7 @@ class Submitter:
         report.reconciled.extend(self.reconcile_stuck())
         report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
         self._prepare_print_files(report)
+        self._prepare_remake_files()
         for _ in range(max_batches):
             claimed = self._claim_due(report)
             if not claimed:
@@ -141,6 +143,9 @@ class Submitter:
                 claimed += self._claim_order(session, order, self.actor, report)
             behind = lock_skipping(left_behind_query(CLAIM_BATCH), session, of=Fulfillment)
             for part in session.scalars(behind):
+                claimed += self._claim_parts(session, part.order, [part], self.actor, report)
+            again = lock_skipping(remakes_query(CLAIM_BATCH), session, of=Fulfillment)
+            for part in session.scalars(again):
                 claimed += self._claim_parts(session, part.order, [part], self.actor, report)
         return claimed
 
@@ -258,6 +263,20 @@ class Submitter:
         for order_id, ref in candidates:
             self._ensure_print_files(ref.staff)
             self._recheck(order_id, report)
+
+    def _prepare_remake_files(self) -> None:
+        """A remake sends its lines' current print files: stale ones are rendered again."""
+        with self.db.unit_of_work() as session:
+            stale = {
+                OrderRef.of(part.order).staff
+                for part in session.scalars(remakes_query(CLAIM_BATCH))
+                if any(
+                    not line.line_item.print_file or not line.line_item.print_file_current
+                    for line in part.lines
+                )
+            }
+        for reference in sorted(stale):
+            self._ensure_print_files(reference)
 
     def _ensure_print_files(self, reference: str) -> None:
         if self.print_file_source is None:
@@ -401,7 +420,8 @@ class Submitter:
                     session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
                 )
             self._record_found_design(session, order, part, outcome)
-            if report is not None and (before in GOING_ON or _reached(before, order)):
+            again = part.kind == FulfillmentKind.REMAKE
+            if report is not None and (before in GOING_ON or again or _reached(before, order)):
                 report.submitted.append(number)
         return []
 
@@ -415,7 +435,11 @@ class Submitter:
     ) -> list[Claimed]:
         """The provider refused (or could not be reached): the fulfillment fails, unless
         it refused a variant as out of stock and the lines can go elsewhere."""
-        if outcome.unavailable is not None and self.policy is not None:
+        if (
+            outcome.unavailable is not None
+            and self.policy is not None
+            and part.kind == FulfillmentKind.ORDER  # a remake goes where the original went
+        ):
             moves = fallback_moves(
                 self.policy, order, part, outcome.unavailable, self.roster.by_name
             )

@@ -25,6 +25,7 @@ from podops.events import Actor
 from podops.models import LineItem, Order
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
+from podops.services.remakes import lines_to_remake
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -103,10 +104,14 @@ class PrintFiles:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             if OrderStatus(order.status) not in BEFORE_SUBMISSION:
-                raise OrderLocked(
-                    f"{order.label} is {OrderStatus(order.status).label}; its print files "
-                    "can no longer change"
-                )
+                remade = {item.position for item in lines_to_remake(order)}
+                if not remade:
+                    raise OrderLocked(
+                        f"{order.label} is {OrderStatus(order.status).label}; its print files "
+                        "can no longer change"
+                    )
+                # a remake about to leave sends its lines' current print files
+                positions = [p for p in positions or remade if p in remade]
             jobs = [
                 _Job(
                     item.id,
@@ -155,7 +160,7 @@ class PrintFiles:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
-            if item is None or OrderStatus(order.status) not in BEFORE_SUBMISSION:
+            if item is None or not _may_change(order, item):
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
@@ -202,6 +207,14 @@ def design_fingerprint(
     """What a render depends on, as one hash (to tell a changed design from a retry)."""
     design = {"product": product_key, "fields": personalization, "images": image_urls}
     return hashlib.sha256(json.dumps(design, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _may_change(order: Order, item: LineItem) -> bool:
+    """Before submission every line's print file may change; after it, only the lines
+    of a remake not sent yet."""
+    if OrderStatus(order.status) in BEFORE_SUBMISSION:
+        return True
+    return any(line.id == item.id for line in lines_to_remake(order))
 
 
 def _renderable(item: LineItem) -> bool:

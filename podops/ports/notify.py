@@ -162,6 +162,13 @@ class DailySummary:
     split: list[NamedOrder] = field(default_factory=list)
     """Open orders sent as several fulfillments whose parts stand apart (one shipped,
     one failed...), each part in the note."""
+    remakes: list[tuple[str, str, int]] = field(default_factory=list)
+    """Remakes asked for that day: (reason, who pays, how many)."""
+
+
+def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:
+    """`2 misprint (provider pays), 1 lost (carrier pays)`; empty when none."""
+    return ", ".join(f"{n} {reason} ({payer} pays)" for reason, payer, n in counts)
 
 
 @dataclass(frozen=True, slots=True)
