@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from podops import queries
 from podops.events import EventName
-from podops.fulfillment_status import FulfillmentStatus
-from podops.models import Event, LineItem, Order, utcnow
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
+from podops.models import Event, Fulfillment, LineItem, Order, utcnow
 from podops.ports.notify import (
     DailySummary,
     Dashboard,
@@ -196,6 +196,15 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
     )
 
 
+def _remake_note(order: Order, part: Fulfillment) -> str:
+    """`remake of part 1 (misprint, provider pays)` for a remake, "" otherwise."""
+    if part.kind != FulfillmentKind.REMAKE:
+        return ""
+    original = next((f for f in order.fulfillments if f.id == part.remake_of_id), None)
+    of = f"remake of {original.label}" if original is not None else "remake"
+    return f"{of} ({part.reason}, {part.paid_by} pays)"
+
+
 def fulfillment_rows(order: Order) -> list[PartLine]:
     """Each fulfillment of the order (oldest first), then the lines held here: what the
     CLI, the cards and the sheet show of a split order."""
@@ -217,6 +226,7 @@ def fulfillment_rows(order: Order) -> list[PartLine]:
             provider_order_id=part.provider_order_id or "",
             error=(part.last_error or "") if part.status != FulfillmentStatus.SHIPPED else "",
             tracking=tuple(parcels.get(part.id, ())),
+            remake=_remake_note(order, part),
         )
         for part in order.fulfillments
     ]

@@ -79,11 +79,15 @@ class PartLine:
     tracking: tuple[str, ...] = ()
     """`UPS 1Z...` of each parcel its provider reported."""
     held: bool = False
+    remake: str = ""
+    """For a remake: `remake of part 1 (misprint, provider pays)`; "" otherwise."""
 
     @property
     def note(self) -> str:
-        """What staff read beside it: its error, else its parcels, else the provider's id."""
-        return self.error or ", ".join(self.tracking) or self.provider_order_id
+        """What staff read beside it: its error, else its parcels, else the provider's id
+        (after what it remakes, for a remake)."""
+        said = self.error or ", ".join(self.tracking) or self.provider_order_id
+        return "; ".join(text for text in (self.remake, said) if text)
 
 
 @dataclass(frozen=True, slots=True)

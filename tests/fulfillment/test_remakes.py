@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from podops import queries, services
+from podops import queries, reports, services
 from podops.errors import InvalidInput
 from podops.events import EventName
 from podops.fulfillment.printfiles import PrintFiles
@@ -21,6 +21,7 @@ from podops.settings import RoutingRule
 from podops.status import OrderStatus
 from podops.wording import describe_event
 from tests import factories
+from tests.cli.conftest import workdir
 from tests.fakes.customcat import Fault
 from tests.fulfillment.conftest import Shop, build_service, give_print_files
 from tests.fulfillment.test_print_files import ScriptedRenderer
@@ -33,6 +34,8 @@ ROUTED = ShopPolicy(
     ],
 )
 """Both lines at CustomCat, each with a template the renderer makes."""
+__all__ = ["workdir"]
+
 TRACKING = "1Z999AA10123456784"
 AGAIN = "1Z999AA10123456791"
 
@@ -259,3 +262,48 @@ def test_the_notice_reaches_slack_through_the_outbox(shop: Shop) -> None:
         f"maria asked for a remake of order {number} (misprint, paid by provider): "
         f"{number}-01 x1 as main--{number}_P2 to cc"
     )
+
+
+def test_the_cli_remakes_and_refuses_with_the_reason(
+    shop: Shop, workdir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from podops.cli.main import main
+
+    number = shipped_order(shop)
+    never = shop.order(due=False)
+    args = ["remake", never, "--reason", "misprint", "--pays", "provider"]
+    assert main(args) == 1
+    assert "it is pending and nothing of it has shipped yet" in capsys.readouterr().err
+    args = ["remake", number, "--line", "1", "--qty", "3", "--reason", "lost", "--pays", "carrier"]
+    assert main(args) == 1
+    assert "3 to remake, but 2 of it shipped" in capsys.readouterr().err
+    args = ["remake", number, "--line", "1", "--qty", "1", "--qty", "1", "--reason", "lost",
+            "--pays", "carrier"]  # fmt: skip
+    assert main(args) == 2
+    assert "give one --qty per --line" in capsys.readouterr().err
+    assert len(shop.get(number).fulfillments) == 1
+    args = ["remake", number, "--line", "2", "--reason", "Misprint", "--pays", "shop"]
+    assert main(args) == 0
+    shown = capsys.readouterr().out
+    assert f"main--{number}_P2 to cc: {number}-02 x1" in shown
+    assert main(["orders", "show", number]) == 0
+    shown = capsys.readouterr().out
+    assert f"main--{number}_P2" in shown and "remake of part 1" in shown
+    assert "misprint, shop pays" in shown
+
+
+def test_the_daily_summary_has_one_line_of_remakes_when_any(shop: Shop) -> None:
+    from podops.outbox.messages import summary_from_payload, summary_to_payload
+    from sync.console_notifier import summary_text
+
+    number = shipped_order(shop)
+    today = datetime.now(UTC).date()
+    with shop.db.unit_of_work() as session:
+        before = reports.daily_summary(session, today, UTC, late_after_days=5)
+    assert "remakes" not in summary_text(before)
+    remake(shop, number, RemakeLine(1, 1))
+    remake(shop, number, RemakeLine(2), reason="lost", pays="carrier")
+    with shop.db.unit_of_work() as session:
+        summary = reports.daily_summary(session, today, UTC, late_after_days=5)
+    told = summary_text(summary_from_payload(summary_to_payload(summary)))
+    assert "  remakes: 1 lost (carrier pays), 1 misprint (provider pays)" in told.splitlines()
