@@ -22,6 +22,7 @@ from podops.ports.notify import (
     NamedOrder,
     OrderCard,
     PartLine,
+    remakes_in_words,
 )
 
 Block = dict[str, Any]
@@ -262,6 +263,8 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Submit failed*\n{}", named_lines(summary.failed))))
     if summary.split:
         blocks.append(text_block(md("*Split orders, parts apart*\n{}", named_lines(summary.split))))
+    if summary.remakes:
+        blocks.append(text_block(md("*Remakes*  {}", remakes_in_words(summary.remakes))))
     return blocks
 
 

@@ -51,6 +51,7 @@ class Operations:
             "find": self.find,
             "track": self.track,
             "fulfilled": self.fulfilled,
+            "remake": self.remake,
             "summary": self.summary,
             "help": self.help,
         }
@@ -113,6 +114,22 @@ class Operations:
             )
         told = "only its tracking goes to the store" if command.carrier else "nothing was sent"
         return self._done(order, f"is recorded as fulfilled by the shop; {told}")
+
+    def remake(self, command: Command, actor: Actor) -> Reply:
+        """Lines of a shipped order made again; they leave at the next countdown tick."""
+        lines = [services.RemakeLine(position, qty) for position, qty in command.remade]
+        with self.runtime.db.unit_of_work() as session:
+            made = services.remake(
+                session,
+                command.reference,
+                actor,
+                reason=command.reason,
+                paid_by=command.pays,
+                lines=lines,
+            )
+            order = made[0].order
+            sent = ", ".join(f"{part.reference} to {part.provider}" for part in made)
+            return self._done(order, f"will be remade as {sent} at the next countdown tick")
 
     def card(self, reference: str) -> reports.OrderCard:
         with self.runtime.db.reading() as session:

@@ -26,11 +26,12 @@ USAGE: dict[str, str] = {
     "find": "/order find smith",
     "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY ...]",
     "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
+    "remake": "/order remake 1234 [--line L [--qty Q] ...] REASON --pays PAYER",
     "summary": "/order summary",
     "help": "/order help",
 }
 NEEDS_ORDER = frozenset(
-    {"submit", "cancel", "hold", "release", "edit", "show", "track", "fulfilled"}
+    {"submit", "cancel", "hold", "release", "edit", "show", "track", "fulfilled", "remake"}
 )
 MAX_QUANTITY = 10_000
 _QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019"}
@@ -46,6 +47,9 @@ class Command:
     carrier: str = ""
     tracking_number: str = ""
     lines: tuple[tuple[str, int], ...] = ()
+    remade: tuple[tuple[int, int | None], ...] = ()
+    """`remake`: (line position, units or None for every unit that shipped)."""
+    pays: str = ""
     unknown: str = ""  # the word we did not recognise (shown with the help)
 
 
@@ -74,6 +78,8 @@ def parse(text: str) -> Command:
     reference = _reference(name, word)
     if name == "track":
         return _track(reference, args)
+    if name == "remake":
+        return _remake(reference, args)
     if name == "fulfilled":
         if len(args) not in (0, 2):
             raise usage_error(name, "give the carrier and the tracking number, or neither")
@@ -120,3 +126,39 @@ def _track(reference: str, args: list[str]) -> Command:
             raise usage_error("track", f"`{quantity}` is not a quantity for {sku}")
         lines.append((sku, int(quantity)))
     return Command("track", reference, carrier=carrier, tracking_number=number, lines=tuple(lines))
+
+
+def _remake(reference: str, args: list[str]) -> Command:
+    """`--line L [--qty Q]` (repeated), the reason's words, `--pays PAYER`; the core
+    checks the reason, the payer and the quantities against what shipped."""
+    remade: list[tuple[int, int | None]] = []
+    reason: list[str] = []
+    pays = ""
+    words = iter(args)
+    for word in words:
+        flag = word.lower()
+        if flag not in ("--line", "--qty", "--pays"):
+            reason.append(word)
+            continue
+        value = next(words, "")
+        if not value:
+            raise usage_error("remake", f"`{word}` needs a value")
+        if flag == "--pays":
+            pays = value
+        elif flag == "--line":
+            remade.append((_count("line", value), None))
+        elif not remade or remade[-1][1] is not None:
+            raise usage_error("remake", "give `--qty` after the `--line` it counts")
+        else:
+            remade[-1] = (remade[-1][0], _count("quantity", value))
+    if not reason:
+        raise usage_error("remake", "say why it is remade")
+    if not pays:
+        raise usage_error("remake", "say who pays with `--pays`")
+    return Command("remake", reference, reason=" ".join(reason), remade=tuple(remade), pays=pays)
+
+
+def _count(what: str, value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) <= MAX_QUANTITY:
+        raise usage_error("remake", f"`{value}` is not a {what}")
+    return int(value)

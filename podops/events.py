@@ -88,6 +88,9 @@ class EventName(StrEnum):
     OUT_OF_STOCK_FALLBACK = "out_of_stock_fallback"
     PARTLY_CANCELLED = "partly_cancelled"
     ROUTED_AGAIN = "routed_again"
+    # Remakes: lines made again after the order shipped.
+    REMAKE = "remake"
+    REMAKE_SHIPPED = "remake_shipped"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"

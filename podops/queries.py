@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops.models import Event, Order, Store
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
+from podops.models import Event, Fulfillment, Order, Store
 from podops.status import NOT_SHIPPED, OrderStatus
 
 
@@ -58,3 +59,24 @@ def timeline(session: Session, order: Order, limit: int = 200) -> list[Event]:
         select(Event).where(Event.order_id == order.id).order_by(Event.at, Event.id).limit(limit)
     )
     return list(session.scalars(query))
+
+
+def remake_counts(
+    session: Session, start: datetime | None = None, end: datetime | None = None
+) -> list[tuple[str, str, int]]:
+    """(reason, who pays, how many) of the remakes asked for in [start, end), most first;
+    a remake cancelled before it was made does not count."""
+    query = (
+        select(Fulfillment.reason, Fulfillment.paid_by, func.count())
+        .where(
+            Fulfillment.kind == FulfillmentKind.REMAKE,
+            Fulfillment.status != FulfillmentStatus.CANCELLED,
+        )
+        .group_by(Fulfillment.reason, Fulfillment.paid_by)
+    )
+    if start is not None:
+        query = query.where(Fulfillment.created_at >= start)
+    if end is not None:
+        query = query.where(Fulfillment.created_at < end)
+    rows = [(str(r or "?"), str(p or "?"), int(n)) for r, p, n in session.execute(query)]
+    return sorted(rows, key=lambda row: (-row[2], row[0], row[1]))

@@ -12,9 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from podops import queries
 from podops.address import check_words, shown
 from podops.events import EventName
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Event, Fulfillment, LineItem, Order, utcnow
 from podops.photos import photo_statuses
 from podops.ports.notify import (
@@ -207,6 +208,15 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
     )
 
 
+def _remake_note(order: Order, part: Fulfillment) -> str:
+    """`remake of part 1 (misprint, provider pays)` for a remake, "" otherwise."""
+    if part.kind != FulfillmentKind.REMAKE:
+        return ""
+    original = next((f for f in order.fulfillments if f.id == part.remake_of_id), None)
+    of = f"remake of {original.label}" if original is not None else "remake"
+    return f"{of} ({part.reason}, {part.paid_by} pays)"
+
+
 def fulfillment_rows(order: Order) -> list[PartLine]:
     """Each fulfillment of the order (oldest first), then the lines held here: what the
     CLI, the cards and the sheet show of a split order."""
@@ -228,6 +238,7 @@ def fulfillment_rows(order: Order) -> list[PartLine]:
             provider_order_id=part.provider_order_id or "",
             error=(part.last_error or "") if part.status != FulfillmentStatus.SHIPPED else "",
             tracking=tuple(parcels.get(part.id, ())),
+            remake=_remake_note(order, part),
         )
         for part in order.fulfillments
     ]
@@ -360,6 +371,7 @@ def daily_summary(
             if o.rush and OrderStatus(o.status) in BEFORE_SUBMISSION
         ],
         split=split,
+        remakes=queries.remake_counts(session, start, end),
     )
 
 

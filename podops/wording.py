@@ -144,6 +144,16 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.PARTLY_CANCELLED: lambda t: f"{t.label}: {t.d.get('problem', 'partly cancelled')}",
     E.ROUTED_AGAIN: lambda t: f"{t.label}: {t.d.get('reason', 'routed again')}",
+    E.REMAKE: lambda t: (
+        f"{t.who} asked for a remake of {t.label} ({t.d.get('reason', '')}, "
+        f"paid by {t.d.get('paid_by', '?')}): "
+        + ", ".join(f"{ref} x{qty}" for ref, qty in dict(t.d.get("lines") or {}).items())
+        + " as "
+        + ", ".join(f"{ref} to {name}" for ref, name in dict(t.d.get("now") or {}).items())
+    ),
+    E.REMAKE_SHIPPED: lambda t: (
+        f"the remake of {t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
+    ),
 }
 """The sentence for each event people read (Slack notices, the order card)."""
 
@@ -200,7 +210,7 @@ def describe_event(event: Event, number: str) -> str:
     with several names it (`part 2 of order 1234`)."""
     who, d, label = actor_name(event.actor), event.detail, f"order {number}"
     if d.get("part") and not event.to_status and d.get("fulfillment"):
-        label = f"part {d['part']} of {label}"
+        label = f"{'remake ' if d.get('remake') else ''}part {d['part']} of {label}"
     wording = WORDING.get(EventName(event.action)) if event.action in _NAMES else None
     if wording is None:
         return f"{event.action.replace('_', ' ')} on {label} by {who}"

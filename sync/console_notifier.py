@@ -17,6 +17,7 @@ from podops.ports.notify import (
     OrderCard,
     PartLine,
     PostKey,
+    remakes_in_words,
 )
 
 RUSH = "[RUSH]"
@@ -100,6 +101,8 @@ def summary_text(summary: DailySummary) -> str:
     lines += named_text("Late (no tracking yet)", summary.late)
     lines += named_text("Submit failed", summary.failed)
     lines += named_text("Split orders, parts apart", summary.split)
+    if summary.remakes:
+        lines.append(f"  remakes: {remakes_in_words(summary.remakes)}")
     return "\n".join(lines)
 
 

@@ -140,6 +140,9 @@ def _register_subcommands() -> None:
     from podops.cli import stores as cli_stores
 
     cli_stores.register(app)
+    from podops.cli import remake as cli_remake
+
+    cli_remake.register(app)
 
 
 _register_subcommands()

@@ -22,7 +22,7 @@ from podops.fulfillment.attempt import Outcome
 from podops.fulfillment.claim import Claimed
 from podops.fulfillment.fallback import fallback_moves
 from podops.fulfillment.roster import ProviderRoster
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Fulfillment, Order
 from podops.routing import ShopPolicy
 from podops.services.provider_answers import record_design_resent, record_old_design_at_provider
@@ -96,7 +96,8 @@ class Answers:
                     session, order, self.actor, EventName.READY_TO_DOWNLOAD, **remote.documents
                 )
             self._record_found_design(session, order, part, outcome)
-            if report is not None and (before in GOING_ON or _reached(before, order)):
+            again = part.kind == FulfillmentKind.REMAKE
+            if report is not None and (before in GOING_ON or again or _reached(before, order)):
                 report.submitted.append(number)
         return []
 
@@ -110,7 +111,11 @@ class Answers:
     ) -> list[Claimed]:
         """The provider refused (or could not be reached): the fulfillment fails, unless
         it refused a variant as out of stock and the lines can go elsewhere."""
-        if outcome.unavailable is not None and self.policy is not None:
+        if (
+            outcome.unavailable is not None
+            and self.policy is not None
+            and part.kind == FulfillmentKind.ORDER  # a remake goes where the original went
+        ):
             moves = fallback_moves(
                 self.policy, order, part, outcome.unavailable, self.roster.by_name
             )

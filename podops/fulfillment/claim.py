@@ -21,10 +21,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.errors import InvalidInput, OrderNotFound
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Fulfillment, Order, Store
 from podops.ports.fulfillment import PrintFileLinks, RequestItem, SubmitRequest
 from podops.refs import FulfillmentRef, OrderRef
+from podops.services.remakes import REMAKABLE
 from podops.services.submission import GOING_ON
 from podops.status import OrderStatus
 
@@ -79,7 +80,27 @@ def left_behind_query(limit: int):  # type: ignore[no-untyped-def]
     return (
         select(Fulfillment)
         .join(Order, Fulfillment.order_id == Order.id)
-        .where(Fulfillment.status == FulfillmentStatus.WAITING, Order.status.in_(GOING_ON))
+        .where(
+            Fulfillment.kind == FulfillmentKind.ORDER,
+            Fulfillment.status == FulfillmentStatus.WAITING,
+            Order.status.in_(GOING_ON),
+        )
+        .order_by(Fulfillment.id)
+        .limit(limit)
+        .options(selectinload(Fulfillment.order).options(*ORDER_LOADED))
+    )
+
+
+def remakes_query(limit: int):  # type: ignore[no-untyped-def]
+    """Remakes waiting to go (`services.remakes`): no countdown, the next tick sends them."""
+    return (
+        select(Fulfillment)
+        .join(Order, Fulfillment.order_id == Order.id)
+        .where(
+            Fulfillment.kind == FulfillmentKind.REMAKE,
+            Fulfillment.status == FulfillmentStatus.WAITING,
+            Order.status.in_(REMAKABLE),
+        )
         .order_by(Fulfillment.id)
         .limit(limit)
         .options(selectinload(Fulfillment.order).options(*ORDER_LOADED))

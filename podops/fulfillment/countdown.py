@@ -40,6 +40,7 @@ from podops.fulfillment.claim import (
     due_query,
     left_behind_query,
     lock_skipping,
+    remakes_query,
 )
 from podops.fulfillment.found_design import check_found_design
 from podops.fulfillment.keepalive import ClaimKeeper
@@ -119,6 +120,7 @@ class Submitter:
         if self.address_checks is not None:
             report.blocked.extend(self.address_checks.run(self.clock()))
         self._prepare_print_files(report)
+        self._prepare_remake_files()
         for _ in range(max_batches):
             claimed = self._claim_due(report)
             if not claimed:
@@ -137,6 +139,8 @@ class Submitter:
             behind = lock_skipping(left_behind_query(CLAIM_BATCH), session, of=Fulfillment)
             with session.no_autoflush:  # the batch so far is flushed once, in `_claims`
                 left = list(session.scalars(behind))
+                again = lock_skipping(remakes_query(CLAIM_BATCH), session, of=Fulfillment)
+                left += list(session.scalars(again))  # remakes: no countdown, they go now
             for part in left:
                 chosen += self._claim_parts(session, part.order, [part], self.actor, report)
             return self._claims(session, chosen)
@@ -281,6 +285,20 @@ class Submitter:
         for order_id, ref in candidates:
             self._ensure_print_files(ref.staff)
             self._recheck(order_id, report)
+
+    def _prepare_remake_files(self) -> None:
+        """A remake sends its lines' current print files: stale ones are rendered again."""
+        with self.db.unit_of_work() as session:
+            stale = {
+                OrderRef.of(part.order).staff
+                for part in session.scalars(remakes_query(CLAIM_BATCH))
+                if any(
+                    not line.line_item.print_file or not line.line_item.print_file_current
+                    for line in part.lines
+                )
+            }
+        for reference in sorted(stale):
+            self._ensure_print_files(reference)
 
     def _ensure_print_files(self, reference: str) -> None:
         if self.print_file_source is None:

@@ -27,6 +27,7 @@ from podops.photos import Crop, CropRefused, PhotoFit, crops_of
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
 from podops.services.fulfillments import lines_to_send
+from podops.services.remakes import lines_to_remake
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -106,11 +107,15 @@ class PrintFiles:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             unsent = _unsent(order)
+            remade = set() if unsent is None else {i.position for i in lines_to_remake(order)}
             if unsent is not None and not unsent:
-                raise OrderLocked(
-                    f"{order.label} is {OrderStatus(order.status).label}; its print files "
-                    "can no longer change"
-                )
+                if not remade:
+                    raise OrderLocked(
+                        f"{order.label} is {OrderStatus(order.status).label}; its print files "
+                        "can no longer change"
+                    )
+                # a remake about to leave sends its lines' current print files
+                positions = [p for p in positions or remade if p in remade]
             jobs = [
                 _Job(
                     item.id,
@@ -123,7 +128,7 @@ class PrintFiles:
                 )
                 for item in order.items
                 if (positions is None or item.position in positions)
-                and (unsent is None or item.id in unsent)
+                and (unsent is None or item.id in unsent or item.position in remade)
                 and not (stale_only and not _renderable(item))
             ]
             return jobs, OrderRef.of(order)
@@ -163,8 +168,7 @@ class PrintFiles:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, canonical, for_update=True)
             item = session.get(LineItem, job.item_id)
-            unsent = _unsent(order)
-            if item is None or (unsent is not None and item.id not in unsent):
+            if item is None or not _may_change(order, item):
                 return False
             if item.personalization != job.personalization or item.image_urls != job.image_urls:
                 return False
@@ -246,6 +250,16 @@ def _unsent(order: Order) -> set[int] | None:
     if OrderStatus(order.status) in BEFORE_SUBMISSION:
         return None
     return {item.id for item in lines_to_send(order)}
+
+
+def _may_change(order: Order, item: LineItem) -> bool:
+    """Before submission every line's print file may change; after it, only the lines
+    no provider has yet (a split order's line routed late) and those of a remake not
+    sent yet."""
+    if OrderStatus(order.status) in BEFORE_SUBMISSION:
+        return True
+    unsent = {line.id for line in lines_to_send(order)}
+    return item.id in unsent or any(line.id == item.id for line in lines_to_remake(order))
 
 
 def _renderable(item: LineItem) -> bool:

@@ -18,7 +18,7 @@ from podops import events, services
 from podops.carriers import normalize_tracking_number, provider_carrier
 from podops.errors import DomainRefusal, InvalidInput
 from podops.events import Actor, EventName
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Event, Fulfillment, Order
 from podops.ports.fulfillment import ProviderOrder, ProviderShipment, ProviderStatus
 from podops.refs import LineRef
@@ -65,6 +65,18 @@ def _record_parcel(
 ) -> str | None:
     carrier = provider_carrier(parcel.carrier, parcel.tracking_number)
     try:
+        if part.kind == FulfillmentKind.REMAKE:
+            services.record_remake_parcel(
+                session,
+                order,
+                part,
+                carrier,
+                parcel.tracking_number,
+                actor,
+                units=_remake_units(order, part, parcel),
+                shipped_at=parcel.shipped_at,
+            )
+            return f"remake shipped {carrier} {parcel.tracking_number}"
         lines = _ship_lines(order, part, parcel)
         services.record_tracking(
             session,
@@ -127,6 +139,26 @@ def _ship_lines(order: Order, part: Fulfillment, parcel: ProviderShipment) -> li
     if not lines:
         raise DomainRefusal(f"every item of {part.label} of {order.label} is already shipped")
     return lines
+
+
+def _remake_units(
+    order: Order, part: Fulfillment, parcel: ProviderShipment
+) -> dict[int, int] | None:
+    """Line item id -> units of a remake's parcel, from the provider's line ids (None:
+    the parcel holds what the remake has left to ship)."""
+    if not parcel.lines:
+        return None
+    mine = {line.line_item.position: line.line_item_id for line in part.lines}
+    units = {}
+    for ref, quantity in parcel.lines.items():
+        position = _position(order, ref)
+        if position not in mine:
+            raise DomainRefusal(
+                f"{part.provider} named line {position} of {order.label}, which remake "
+                f"{part.label} does not make"
+            )
+        units[mine[position]] = quantity
+    return units
 
 
 def _position(order: Order, line_reference: str) -> int:

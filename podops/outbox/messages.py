@@ -105,4 +105,5 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         failed=[NamedOrder(**o) for o in data["failed"]],
         per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
         split=[NamedOrder(**o) for o in data.get("split", [])],
+        remakes=[(str(r), str(p), int(n)) for r, p, n in data.get("remakes", [])],
     )

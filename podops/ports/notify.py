@@ -82,11 +82,15 @@ class PartLine:
     tracking: tuple[str, ...] = ()
     """`UPS 1Z...` of each parcel its provider reported."""
     held: bool = False
+    remake: str = ""
+    """For a remake: `remake of part 1 (misprint, provider pays)`; "" otherwise."""
 
     @property
     def note(self) -> str:
-        """What staff read beside it: its error, else its parcels, else the provider's id."""
-        return self.error or ", ".join(self.tracking) or self.provider_order_id
+        """What staff read beside it: its error, else its parcels, else the provider's id
+        (after what it remakes, for a remake)."""
+        said = self.error or ", ".join(self.tracking) or self.provider_order_id
+        return "; ".join(text for text in (self.remake, said) if text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +183,13 @@ class DailySummary:
     split: list[NamedOrder] = field(default_factory=list)
     """Open orders sent as several fulfillments whose parts stand apart (one shipped,
     one failed...), each part in the note."""
+    remakes: list[tuple[str, str, int]] = field(default_factory=list)
+    """Remakes asked for that day: (reason, who pays, how many)."""
+
+
+def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:
+    """`2 misprint (provider pays), 1 lost (carrier pays)`; empty when none."""
+    return ", ".join(f"{n} {reason} ({payer} pays)" for reason, payer, n in counts)
 
 
 @dataclass(frozen=True, slots=True)

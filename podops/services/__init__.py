@@ -23,6 +23,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `provider_answers` what a provider reports: cancellation, status words, polling
 - `shipping`         production, tracking by parcel, completion, returns
 - `bulk_tracking`    many parcels at once (the Tracking tab, CSV files)
+- `remakes`          lines made again after the order shipped: a fulfillment of its own
 - `fulfilled_by_shop` orders the shop already fulfilled by hand: completed, nothing sent
 """
 
@@ -70,6 +71,7 @@ from podops.services.provider_answers import (
 )
 from podops.services.readiness import set_readiness
 from podops.services.receiving import ReceiveResult, receive_order, receive_orders
+from podops.services.remakes import RemakeLine, record_remake_parcel, remake
 from podops.services.shipping import (
     DuplicateTracking,
     complete,
@@ -95,6 +97,7 @@ __all__ = [
     "FieldEdit",
     "PlannedParcel",
     "ReceiveResult",
+    "RemakeLine",
     "accept_photo",
     "begin_submit",
     "cancel",
@@ -128,11 +131,13 @@ __all__ = [
     "record_photo_fits",
     "record_print_file",
     "record_provider_status",
+    "record_remake_parcel",
     "record_render_refusal",
     "record_tracking",
     "refuse_cancel",
     "release",
     "release_design_hold",
+    "remake",
     "remember_photo_fits",
     "retry_submission",
     "return_order",

@@ -51,7 +51,12 @@ Router = Callable[[LineItem], Route | None]
 
 def part_detail(part: Fulfillment) -> dict[str, Any]:
     """What an event says about the fulfillment it concerns."""
-    return {"fulfillment": part.reference, "part": part.seq, "provider": part.provider}
+    return {
+        "fulfillment": part.reference,
+        "part": part.seq,
+        "provider": part.provider,
+        "remake": True if part.kind == FulfillmentKind.REMAKE else None,
+    }
 
 
 def step(

@@ -22,10 +22,11 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.errors import InvalidInput
 from podops.events import Actor, EventName
-from podops.fulfillment_status import FulfillmentStatus, transition
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus, transition
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.services.fulfillments import add_part, part_detail, step
 from podops.services.order_changes import apply, notify
+from podops.services.remakes import REMAKABLE, remakes
 from podops.status import Action, OrderStatus
 from podops.status import transition as order_transition
 
@@ -44,8 +45,13 @@ def begin_submit(
     keeps the print files that attempt sends (`print_files`, by line), so a
     fulfillment found at its provider later can be checked against the design it was
     created with."""
-    claiming = OrderStatus(order.status) in CLAIMABLE
-    if not parts or (not claiming and OrderStatus(order.status) not in GOING_ON):
+    remaking = bool(parts) and all(p.kind == FulfillmentKind.REMAKE for p in parts)
+    claiming = OrderStatus(order.status) in CLAIMABLE and not remaking
+    if remaking and OrderStatus(order.status) not in REMAKABLE:
+        raise InvalidInput(
+            f"{order.label} is {OrderStatus(order.status).label}; its remake cannot be sent"
+        )
+    if not parts or (not claiming and not remaking and OrderStatus(order.status) not in GOING_ON):
         order_transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
     if not parts:
         raise InvalidInput(f"{order.label} has nothing to send")
@@ -156,6 +162,12 @@ def retry_submission(
     is reachable again): a failed order goes back to the countdown; an order going on
     without one of its fulfillments sends that one at the next tick."""
     failed = [p for p in order.parts if p.status == FulfillmentStatus.SUBMIT_FAILED]
+    again = [p for p in remakes(order) if p.status == FulfillmentStatus.SUBMIT_FAILED]
+    if OrderStatus(order.status) in REMAKABLE and again and not failed:
+        for part in again:  # a failed remake goes at the next tick
+            part.last_error = None
+            step(session, order, part, Action.RETRY, actor, reason=reason)
+        return order
     if OrderStatus(order.status) in GOING_ON and failed:
         for part in failed:
             part.last_error = None

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from podops.address import shown
 from podops.crop_input import crop_cell
 from podops.events import EventName
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import (
     Event,
     Fulfillment,
@@ -158,6 +158,9 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
             Fulfillment.last_error,
             Store.key,
             Order.number,
+            Fulfillment.kind,
+            Fulfillment.reason,
+            Fulfillment.paid_by,
         )
         .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .join(Order, Fulfillment.order_id == Order.id)
@@ -167,7 +170,8 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
     )
     found: dict[int, str] = {}
     live: set[int] = set()
-    for item_id, seq, provider, status, error, store, number in session.connection().execute(query):
+    rows = session.connection().execute(query)
+    for item_id, seq, provider, status, error, store, number, kind, reason, payer in rows:
         state = FulfillmentStatus(status)
         if item_id in live and state == FulfillmentStatus.CANCELLED:
             continue
@@ -175,6 +179,10 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
         text = f"{provider} {reference}: {state.label}"
         if error and state == FulfillmentStatus.SUBMIT_FAILED:
             text += f": {error}"
+        if kind == FulfillmentKind.REMAKE:  # beside the part that made it first
+            text = f"remake ({reason}, {payer} pays) {text}"
+            found[item_id] = f"{found[item_id]}; {text}" if item_id in found else text
+            continue
         found[item_id] = text
         if state != FulfillmentStatus.CANCELLED:
             live.add(item_id)
