@@ -10,8 +10,10 @@ fakes (duplicate checks off there, so a double would show).
                                      CustomCat and a mug for ShineOn, one fulfillment
                                      each; a tenth of the orders are rush orders
 
-Each figure is one function of the finished run (`FIGURES`): the rush orders are
-marked in the run (`Run.rush`), so the figure for them is one more function.
+Each figure is one function of the finished run (`FIGURES`). With --mixed the rush
+orders are real ones: paid for Express, whose speed has a countdown of zero, in the
+same due backlog as the rest; `rush_late` counts those that left more than
+RUSH_SLACK_S after the countdown began working (or never left).
 """
 
 from __future__ import annotations
@@ -31,18 +33,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from podops import services
 from podops.db import Database
 from podops.incoming import IncomingLineItem, IncomingOrder
-from podops.models import LineItem
-from podops.routing import ShopPolicy, StorePolicy
+from podops.models import LineItem, Order
+from podops.routing import ShopPolicy
 from podops.runtime.fulfillment_wiring import build_providers, build_submission, provider_roster
 from podops.settings import RoutingRule, Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat
 from tests.fakes.shineon import TOKEN, FakeShineOn
+from tests.rush_orders import RUSH_METHOD, rush_late, rush_store
 
 ORDERS = 1000
 RATE = 50.0
@@ -51,7 +54,9 @@ LATENCY_S = 0.05
 MIXED_EVERY = 3
 """Every third order is a mixed cart (lines for two providers)."""
 RUSH_EVERY = 10
-"""Every tenth order is a rush order."""
+"""Every tenth order is a rush order (with --mixed)."""
+RUSH_SLACK_S = 5.0
+"""A rush order is late when it leaves later than this after the countdown starts."""
 
 Figure = dict[str, Any]
 
@@ -69,19 +74,26 @@ class Run:
     failed: int
     rush: list[str] = field(default_factory=list)
     """The rush orders' numbers (a tenth, with --mixed)."""
+    started: datetime | None = None
+    """When the countdown began working on the backlog."""
 
     @property
     def fakes(self) -> list[FakeCustomCat | FakeShineOn]:
         return [f for f in (self.customcat, self.shineon) if f is not None]
 
 
-def _order(number: str, placed: datetime, lines: str) -> IncomingOrder:
-    """An order with a tee (`t`), a mug (`m`) or both (`tm`)."""
+def _order(number: str, placed: datetime, lines: str, rush: bool = False) -> IncomingOrder:
+    """An order with a tee (`t`), a mug (`m`) or both (`tm`); `rush`: paid for Express."""
     tee = IncomingLineItem(f"li-{number}-1", "TEE-BLK-M", "Custom Tee", 2, Decimal("19.00"))
     mug = IncomingLineItem(f"li-{number}-2", "MUG-11OZ", "Photo Mug", 1, Decimal("4.50"))
     items = [item for item, code in ((tee, "t"), (mug, "m")) if code in lines]
+    method = RUSH_METHOD if rush else "Standard Shipping"
     return factories.incoming(
-        number, customer_phone="+1 217 555 0100", placed_at=placed, items=items
+        number,
+        customer_phone="+1 217 555 0100",
+        placed_at=placed,
+        items=items,
+        shipping_method=method,
     )
 
 
@@ -96,7 +108,10 @@ def _lines(index: int, mixed: bool) -> str:
 def seed(db: Database, policy: ShopPolicy, *, mixed: bool) -> list[str]:
     placed = datetime.now(UTC) - timedelta(hours=2)
     numbers = [str(100000 + n) for n in range(ORDERS)]
-    batch = [_order(n, placed, _lines(i, mixed)) for i, n in enumerate(numbers)]
+    batch = [
+        _order(n, placed, _lines(i, mixed), rush=mixed and i % RUSH_EVERY == 0)
+        for i, n in enumerate(numbers)
+    ]
     with db.unit_of_work() as session:
         services.receive_orders(session, batch, policy, factories.SYSTEM)
     with db.unit_of_work() as session:
@@ -144,18 +159,21 @@ def run(*, mixed: bool) -> Run:
             RoutingRule(sku="TEE-*", provider="cc", provider_sku="CC-TEE"),
             RoutingRule(sku="MUG-*", provider="so", provider_sku="SO-MUG"),
         ]
-    policy = ShopPolicy({"main": StorePolicy(1, "cc")}, rules)
-    numbers = seed(db, policy, mixed=mixed)
+    store: dict[str, Any] = {"platform": "sandbox", "default_provider": "cc", "countdown_hours": 1}
+    if mixed:  # Express has no countdown; each provider has its method for each speed
+        store = rush_store("cc", countdown_hours=1, rush_hours=0)
+        store["shipping"]["providers"]["so"] = {"standard": "Standard", "express": "Express"}
     settings = Settings(
         data_dir=folder,
         database={"url": url},
-        stores={"main": {"platform": "sandbox", "default_provider": "cc", "countdown_hours": 1}},
+        stores={"main": store},
         routing=rules,
         providers=providers,
     )  # type: ignore[arg-type]
+    numbers = seed(db, ShopPolicy.from_settings(settings), mixed=mixed)
     adapters, clients = build_providers(settings, links=_Links())
     service = build_submission(db, settings, provider_roster(settings, adapters))
-    started = time.monotonic()
+    started, started_at = time.monotonic(), datetime.now(UTC)
     submitted = failed = 0
     while True:
         report = service.tick()
@@ -170,7 +188,7 @@ def run(*, mixed: bool) -> Run:
         if fake is not None:
             fake.stop()
     rush = numbers[::RUSH_EVERY] if mixed else []
-    return Run(db, customcat, shineon, numbers, elapsed, submitted, failed, rush)
+    return Run(db, customcat, shineon, numbers, elapsed, submitted, failed, rush, started_at)
 
 
 # The figures: one function each, of the finished run.
@@ -194,7 +212,24 @@ def peak_requests(result: Run) -> dict[str, Figure]:
     return {"peak_requests_per_s": {"value": peak, "unit": "requests/s", "target": f"<= {RATE:g}"}}
 
 
-FIGURES: list[Callable[[Run], dict[str, Figure]]] = [throughput, duplicates, peak_requests]
+def rush_late_figure(result: Run) -> dict[str, Figure]:
+    """Rush orders that left more than RUSH_SLACK_S after the countdown started (--mixed)."""
+    if not result.rush or result.started is None:
+        return {}
+    with result.db.unit_of_work() as session:
+        marked = session.scalar(select(func.count()).select_from(Order).where(Order.rush))
+    if marked != len(result.rush):  # a figure over orders that are not rush would mean nothing
+        raise SystemExit(f"{marked} orders are rush, {len(result.rush)} were sent as rush")
+    late = rush_late(result.db, started=result.started, slack=timedelta(seconds=RUSH_SLACK_S))
+    return {"rush_late": {"value": late, "unit": "orders", "target": "== 0"}}
+
+
+FIGURES: list[Callable[[Run], dict[str, Figure]]] = [
+    throughput,
+    duplicates,
+    peak_requests,
+    rush_late_figure,
+]
 
 
 def report(result: Run) -> dict[str, Figure]:
@@ -209,8 +244,8 @@ def report(result: Run) -> dict[str, Figure]:
     print(f"{'provider orders made':<28}{parts}")
     print(f"{'elapsed':<28}{result.elapsed_s:.2f} s")
     print(f"{'limits':<28}{RATE:g}/s and {CONCURRENCY} in flight per provider")
-    for name, figure in figures.items():
-        print(f"{name:<28}{figure['value']} {figure['unit']}  (target {figure['target']})")
+    for name, shown in figures.items():
+        print(f"{name:<28}{shown['value']} {shown['unit']}  (target {shown['target']})")
     return figures
 
 
