@@ -72,9 +72,7 @@ GOOD = (1001, 1010)
 def _statuses(db: Database) -> dict[int, tuple[OrderStatus, str]]:
     with db.unit_of_work() as session:
         orders = session.scalars(select(Order)).all()
-        return {
-            int(o.external_id): (OrderStatus(o.status), o.hold_reason or "") for o in orders
-        }
+        return {int(o.external_id): (OrderStatus(o.status), o.hold_reason or "") for o in orders}
 
 
 def _check_received(db: Database) -> None:
@@ -135,6 +133,7 @@ def test_an_order_the_database_refuses_is_stored_as_a_held_stub_alone(
 ) -> None:
     """The guard behind the bounds: a value they did not foresee fails the page's
     transaction; each order is then stored alone, the refused one as a stub."""
+
     def receive(orders: list[IncomingOrder]) -> IntakeReport:
         with db.unit_of_work() as session:
             report = receive_batch(

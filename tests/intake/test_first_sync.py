@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from podops.db import Database
@@ -21,6 +22,14 @@ from tests.fakes.woocommerce_orders import sample_order
 from tests.intake.conftest import FAST_RETRY, make_runtime, store_config
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_runs() -> None:
+    """The store's cursor follows the wall clock, so "now" must be the test's
+    own moment, not the suite's collection time (minutes earlier under load)."""
+    global NOW
+    NOW = datetime.now(UTC)
 
 
 def _fill(shop: FakeWooCommerce, count: int) -> None:

@@ -36,6 +36,16 @@ from tests.fulfillment.conftest import give_print_files
 from tests.intake.conftest import FAST_RETRY, WEBHOOK_SECRET, store_config
 
 NOW = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_runs() -> None:
+    """The store's cursor follows the wall clock, so "now" must be the test's
+    own moment, not the suite's collection time (minutes earlier under load)."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 SHIP = {
     "first_name": "Zoë",
     "last_name": "Müller",

@@ -25,6 +25,14 @@ from tests.fakes.woocommerce_orders import sample_order
 NOW = datetime.now(UTC)
 
 
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_runs() -> None:
+    """The store's cursor follows the wall clock, so "now" must be the test's
+    own moment, not the suite's collection time (minutes earlier under load)."""
+    global NOW
+    NOW = datetime.now(UTC)
+
+
 def _order(session_db: Database, number: str) -> Order:
     with session_db.unit_of_work() as session:
         order = services.get_order(session, number)
