@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from podops.countries import check_country
@@ -94,8 +102,14 @@ class StoreConfig(Section):
         return timedelta(days=self.first_sync_days)
 
 
+DEFAULT_RATES_PER_S = {"printful": 2.0, "printify": 10.0, "gelato": 5.0}
+"""Published limits where there is one: Printful 120 a minute per store, Printify 600
+a minute per account; Gelato publishes none (5 a second is an assumption,
+docs/fulfillment.md). Other kinds: 2 a second."""
+
+
 class ProviderConfig(Section):
-    kind: Literal["customcat", "shineon", "manual", "sandbox"]
+    kind: Literal["customcat", "shineon", "manual", "sandbox", "printful", "printify", "gelato"]
     base_url: str = ""
     rate_limit_per_s: float = Field(default=2.0, gt=0, le=100)
     concurrency: int = Field(default=4, ge=1, le=64)
@@ -105,6 +119,26 @@ class ProviderConfig(Section):
     sandbox_stage_s: float = Field(default=60.0, gt=0, le=86400)
     """Sandbox provider only: seconds each stage (accepted, in production) lasts."""
     api_key: SecretStr | None = None
+    store_id: str = ""
+    """Printful's store id (`X-PF-Store-Id`, needed by account-level tokens) or
+    Printify's shop id (in every order path)."""
+    confirm_orders: bool = True
+    """Printful: create orders confirmed (`confirm=true`); False: as drafts, confirmed
+    by a second call (staff can look at the draft on Printful in between)."""
+    webhook_secret: SecretStr | None = None
+    """The secret of the provider's webhook: the URL token Printful and Gelato
+    deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from
+    the environment: PODOPS_PROVIDERS__<NAME>__WEBHOOK_SECRET."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _published_rate(cls, data: Any) -> Any:
+        """A provider with a published limit gets it unless the operator set one."""
+        if isinstance(data, dict) and "rate_limit_per_s" not in data:
+            rate = DEFAULT_RATES_PER_S.get(str(data.get("kind", "")))
+            if rate is not None:
+                data = {**data, "rate_limit_per_s": rate}
+        return data
 
 
 class RoutingRule(Section):

@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from podops.ports.fulfillment import (
     CancelOutcome,
     FulfillmentProvider,
+    ProductCatalog,
     ProviderCapabilities,
     ProviderOrder,
+    ProviderWebhooks,
     SubmitRequest,
+    WebhookRefused,
 )
 
 
@@ -109,3 +112,17 @@ class LimitedProvider:
     def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         with self._turn():
             return self.inner.update_address(provider_order_id, request)
+
+    def webhook_references(self, token: str, headers: Mapping[str, str], body: bytes) -> list[str]:
+        """Reading a delivery calls nobody: no turn taken. Refused when the adapter
+        takes no webhooks."""
+        if not isinstance(self.inner, ProviderWebhooks):
+            raise WebhookRefused(f"{self.name} takes no webhooks")
+        return self.inner.webhook_references(token, headers, body)
+
+    def unknown_codes(self, codes: Collection[str]) -> dict[str, str]:
+        """The adapter's catalog answer, within the rate limit; {} when it has no catalog."""
+        if not isinstance(self.inner, ProductCatalog):
+            return {}
+        with self._turn():
+            return self.inner.unknown_codes(codes)

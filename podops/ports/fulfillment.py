@@ -8,10 +8,11 @@ or a timeout: that lookup is what makes submission exactly-once.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from podops.errors import ProviderError
 
@@ -28,6 +29,20 @@ class ProviderStatus(StrEnum):
     the order stays as it is and staff are told once."""
 
 
+DEFAULT_PLACEMENT = "front"
+"""The placement of a line's one print file when its template names no others."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedFile:
+    """One print file of a line and where on the product it goes (a template's
+    placement name: "front", "back", "left", "right"...); each provider maps the
+    name to its own vocabulary (Printful `files[].type`, Printify `print_areas`)."""
+
+    placement: str
+    url: str
+
+
 @dataclass(frozen=True, slots=True)
 class RequestItem:
     line_reference: str
@@ -38,6 +53,14 @@ class RequestItem:
     quantity: int
     print_file_url: str
     personalization: dict[str, str] = field(default_factory=dict)
+    placements: tuple[PlacedFile, ...] = ()
+    """Every print file of the line when its template has several placements (front
+    and back); empty: the one `print_file_url`, at DEFAULT_PLACEMENT."""
+
+    @property
+    def files(self) -> tuple[PlacedFile, ...]:
+        """The line's print files with their placements (at least one)."""
+        return self.placements or (PlacedFile(DEFAULT_PLACEMENT, self.print_file_url),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +184,37 @@ class FulfillmentProvider(Protocol):
     def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         """Give a submitted order the request's shipping address, or raise OrderLocked
         saying where staff change it instead."""
+        ...
+
+
+class WebhookRefused(ProviderError):
+    """A provider webhook delivery that is not verified (wrong URL token or signature):
+    answered 401, nothing changes."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=False)
+
+
+@runtime_checkable
+class ProviderWebhooks(Protocol):
+    """A provider that notifies us by webhook (Printful, Printify, Gelato). Deliveries
+    are hints only: podops re-reads each named order from the provider."""
+
+    def webhook_references(self, token: str, headers: Mapping[str, str], body: bytes) -> list[str]:
+        """Our references (fulfillment references, decoded from the provider's external
+        id) that a delivery names; raise WebhookRefused unless the URL `token` (constant
+        time) or the signature in `headers` verifies it; [] for a topic we ignore."""
+        ...
+
+
+@runtime_checkable
+class ProductCatalog(Protocol):
+    """A provider that can say whether it knows a product code (a routing rule's or a
+    Products row's `provider_sku`), so `podops templates check` catches a typo before
+    an order is refused."""
+
+    def unknown_codes(self, codes: Collection[str]) -> dict[str, str]:
+        """The codes the provider does not know, each with the reason in its words."""
         ...
 
 
