@@ -144,13 +144,15 @@ class ProviderFollowUp:
             return None
         return session.get(Fulfillment, fulfillment_id)
 
-    def refresh(self, reference: str) -> list[str]:
-        """Re-fetch one fulfillment from its provider (a callback said something changed)."""
+    def refresh(self, reference: str, *, provider: str | None = None) -> list[str]:
+        """Re-fetch one fulfillment from its provider (a callback said something changed);
+        with `provider`, only if the fulfillment went to that provider (a delivery
+        verified as one provider's never makes podops ask another)."""
         with self.db.unit_of_work() as session:
             part = services.fulfillment_by_reference(session, reference)
             part_id, provider_name = part.id, part.provider
             provider_id = part.provider_order_id
-        if not provider_id:
+        if not provider_id or (provider is not None and provider != provider_name):
             return []
         remote = self.roster.provider(provider_name).get_status(provider_id, reference=reference)
         return self._apply(part_id, remote)

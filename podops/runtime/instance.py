@@ -44,7 +44,13 @@ JOB_MODULES = (
     "sync.maintenance",
     "bot.home",
 )
-ROUTE_MODULES = ("sync.webhooks", "sync.provider_callbacks", "bot.http", "render.web")
+ROUTE_MODULES = (
+    "sync.webhooks",
+    "sync.provider_callbacks",
+    "sync.provider_webhooks",
+    "bot.http",
+    "render.web",
+)
 
 
 class Role(StrEnum):
