@@ -266,7 +266,9 @@ class FakeGelato(FakeHttpServer):
     ) -> bytes:
         """Ship the named items (all by default) in one package; the webhook body."""
         order = self.order_for(reference)
-        shipped = [i for i in order["items"] if item_refs is None or i["itemReferenceId"] in item_refs]
+        shipped = [
+            i for i in order["items"] if item_refs is None or i["itemReferenceId"] in item_refs
+        ]
         for item in shipped:
             item["fulfillmentStatus"] = "shipped"
             item.setdefault("fulfillments", []).append(
@@ -312,7 +314,7 @@ class FakeGelato(FakeHttpServer):
                 url, data=body, method="POST", headers={"Content-Type": "application/json"}
             )
             try:
-                with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+                with urllib.request.urlopen(request, timeout=5) as answer:
                     status = answer.status
             except urllib.error.HTTPError as refused:
                 status = refused.code

@@ -54,7 +54,8 @@ def request(reference: str = "main-1", **changes: Any) -> SubmitRequest:
 
 @pytest.fixture
 def gelato() -> Iterator[FakeGelato]:
-    fake = FakeGelato().start()
+    fake = FakeGelato()
+    fake.start()
     yield fake
     fake.stop()
 
@@ -208,7 +209,7 @@ def test_a_placed_order_keeps_its_design_and_address_with_where_to_change_them(
     gl = adapter(gelato)
     with pytest.raises(OrderLocked, match="cancel it while it is not printed"):
         gl.update_design("abc", request())
-    with pytest.raises(OrderLocked, match="change the address there .*Gelato dashboard"):
+    with pytest.raises(OrderLocked, match=r"change the address there .*Gelato dashboard"):
         gl.update_address("abc", request())
 
 
