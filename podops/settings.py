@@ -125,6 +125,9 @@ class ProviderConfig(Section):
     confirm_orders: bool = True
     """Printful: create orders confirmed (`confirm=true`); False: as drafts, confirmed
     by a second call (staff can look at the draft on Printful in between)."""
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    """Gelato: the currency an order is charged in (ISO 4217; Gelato's create call
+    requires one)."""
     webhook_secret: SecretStr | None = None
     """The secret of the provider's webhook: the URL token Printful and Gelato
     deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from

@@ -78,6 +78,12 @@ def build_provider(
 
         client = make_client(config.base_url or SHINEON_URL, timeout=timeout)
         return ShineOnProvider(name, client, config), client
+    if config.kind == "gelato":
+        from providers.gelato import DEFAULT_BASE_URL as GELATO_URL
+        from providers.gelato import GelatoProvider
+
+        client = make_client(config.base_url or GELATO_URL, timeout=timeout)
+        return GelatoProvider(name, client, config), client
     raise ConfigError(f"providers.{name}.kind: unknown kind {config.kind!r}")
 
 
