@@ -4,6 +4,7 @@ a retry stops a double), refusals in Gelato's words, tracking, cancellation."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
 from podops import services
 from podops.db import Database
@@ -22,10 +24,13 @@ from podops.settings import ProviderConfig, RoutingRule, Settings
 from podops.status import OrderStatus
 from providers.gelato import GelatoProvider
 from providers.http import make_client
+from sync import provider_webhooks
 from tests import factories
+from tests.asgi_client import AsgiClient
 from tests.fakes.gelato import API_KEY, MUG, TEE, FakeGelato, Fault
 from tests.fulfillment.conftest import LINK_SECRET, build_service, give_print_files
 
+WEBHOOK_TOKEN = "gl-hook-7f3a9c"
 RULES = [
     RoutingRule(sku="TEE-*", provider="gl", provider_sku=TEE),
     RoutingRule(sku="MUG-*", provider="gl", provider_sku=MUG),
@@ -74,6 +79,7 @@ def shop(db: Database, db_url: str, tmp_path: Path, gelato: FakeGelato) -> Gelat
                 "api_key": API_KEY,
                 "rate_limit_per_s": 100,
                 "timeout_s": 0.5,
+                "webhook_secret": WEBHOOK_TOKEN,
             }
         },
         routing=[rule.model_dump() for rule in RULES],
@@ -201,3 +207,48 @@ def test_cancel_before_printing_is_done_at_gelato(shop: GelatoShop) -> None:
     shop.follow_up.poll_tracking()
     assert shop.get(number).status == OrderStatus.CANCELLED
     assert shop.gelato.order_for(f"main-{number}")["fulfillmentStatus"] == "canceled"
+
+
+def _webhooks(shop: GelatoShop) -> AsgiClient:
+    runtime = type("WebRuntime", (), {"follow_up": shop.follow_up})()
+    return AsgiClient(Starlette(routes=provider_webhooks.routes(runtime)))  # type: ignore[arg-type]
+
+
+def test_gelatos_webhook_on_its_secret_url_brings_tracking_home_at_once(shop: GelatoShop) -> None:
+    number = shop.order()
+    shop.service.tick()
+    body = shop.gelato.ship(f"main-{number}", "1Z999AA10123456784")
+    answer = _webhooks(shop).post(f"/webhooks/providers/gl/{WEBHOOK_TOKEN}", content=body)
+    assert answer.status_code == 200
+    assert shop.get(number).status == OrderStatus.SHIPPED
+
+
+def test_a_webhook_is_only_a_hint_what_gelato_says_is_recorded(shop: GelatoShop) -> None:
+    """A delivery on the right URL whose body claims a shipment Gelato does not have
+    (forged, or replayed from another order) records nothing."""
+    number = shop.order()
+    shop.service.tick()
+    ref = f"main-{number}"
+    forged = json.loads(shop.gelato.status_event(shop.gelato.order_for(ref)))
+    forged["fulfillmentStatus"] = "shipped"
+    forged["items"][0]["fulfillments"] = [{"trackingCode": "FAKE123", "shipmentMethodName": "UPS"}]
+    answer = _webhooks(shop).post(
+        f"/webhooks/providers/gl/{WEBHOOK_TOKEN}", content=json.dumps(forged).encode()
+    )
+    assert answer.status_code == 200
+    order = shop.get(number)
+    assert order.status == OrderStatus.SUBMITTED and order.shipments == []
+
+
+@pytest.mark.parametrize("path", ["/webhooks/providers/gl/wrong-token", "/webhooks/providers/gl/"])
+def test_a_webhook_on_a_wrong_url_is_refused_and_changes_nothing(
+    shop: GelatoShop, path: str
+) -> None:
+    number = shop.order()
+    shop.service.tick()
+    body = shop.gelato.ship(f"main-{number}", "1Z999AA10123456784")
+    answer = _webhooks(shop).post(path, content=body)
+    assert answer.status_code in (401, 404)
+    assert shop.get(number).status == OrderStatus.SUBMITTED
+    unknown = _webhooks(shop).post(f"/webhooks/providers/nobody/{WEBHOOK_TOKEN}", content=body)
+    assert unknown.status_code == 404
