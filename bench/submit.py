@@ -9,6 +9,11 @@ fakes (duplicate checks off there, so a double would show).
     python bench/submit.py --mixed   a third of the orders are mixed carts: a tee for
                                      CustomCat and a mug for ShineOn, one fulfillment
                                      each; a tenth of the orders are rush orders
+    python bench/submit.py --provider gelato|customcat|...
+                                     200 due orders to that provider's fake at the
+                                     provider's own rate limit (the settings' default
+                                     for its kind), enforced by the fake with 429s
+                                     where the fake knows the limit
 
 Each figure is one function of the finished run (`FIGURES`). With --mixed the rush
 orders are real ones: paid for Express, whose speed has a countdown of zero, in the
@@ -41,7 +46,7 @@ from podops.incoming import IncomingLineItem, IncomingOrder
 from podops.models import LineItem, Order
 from podops.routing import ShopPolicy
 from podops.runtime.fulfillment_wiring import build_providers, build_submission, provider_roster
-from podops.settings import RoutingRule, Settings
+from podops.settings import ProviderConfig, RoutingRule, Settings
 from tests import factories
 from tests.fakes.customcat import API_KEY, FakeCustomCat
 from tests.fakes.shineon import TOKEN, FakeShineOn
@@ -105,9 +110,9 @@ def _lines(index: int, mixed: bool) -> str:
     return ("tm", "t", "m")[index % MIXED_EVERY]
 
 
-def seed(db: Database, policy: ShopPolicy, *, mixed: bool) -> list[str]:
+def seed(db: Database, policy: ShopPolicy, *, mixed: bool, count: int = ORDERS) -> list[str]:
     placed = datetime.now(UTC) - timedelta(hours=2)
-    numbers = [str(100000 + n) for n in range(ORDERS)]
+    numbers = [str(100000 + n) for n in range(count)]
     batch = [
         _order(n, placed, _lines(i, mixed), rush=mixed and i % RUSH_EVERY == 0)
         for i, n in enumerate(numbers)
@@ -245,21 +250,175 @@ def report(result: Run) -> dict[str, Figure]:
     print(f"{'elapsed':<28}{result.elapsed_s:.2f} s")
     print(f"{'limits':<28}{RATE:g}/s and {CONCURRENCY} in flight per provider")
     for name, shown in figures.items():
-        print(f"{name:<28}{shown['value']} {shown['unit']}  (target {shown['target']})")
+        print(f"{name:<36}{shown['value']} {shown['unit']}  (target {shown['target']})")
     return figures
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
+    choice = parser.add_mutually_exclusive_group()
+    choice.add_argument(
         "--mixed",
         action="store_true",
         help="a third of the orders have lines for two providers (CustomCat and ShineOn)",
     )
-    args = parser.parse_args(argv)  # an unknown flag exits 2 with the usage
+    choice.add_argument(
+        "--provider",
+        choices=sorted(PROVIDER_BENCHES),
+        help="200 due orders to one provider's fake at that provider's rate limit",
+    )
+    args = parser.parse_args(argv)  # an unknown flag or provider exits 2 with the usage
+    if args.provider:
+        figures = provider_report(PROVIDER_BENCHES[args.provider])
+        print(json.dumps({"bench": f"submit_{args.provider}", "figures": figures}))
+        return
     figures = report(run(mixed=args.mixed))
     name = "submit_mixed" if args.mixed else "submit"
     print(json.dumps({"bench": name, "figures": figures}))
+
+
+# --provider: one provider at its own limit.
+
+PROVIDER_ORDERS = 200
+ONE_HOUR = {"countdown_hours": 1}
+
+
+@dataclass(frozen=True)
+class ProviderBench:
+    """How to run one provider's fake and configure podops for it."""
+
+    kind: str
+    start_fake: Callable[[int], Any]
+    """Starts the fake enforcing `limit_per_min` (where the fake can) and accepting
+    duplicate references, so a double would be counted."""
+    api_key: str
+    tee: str
+    mug: str
+    requests_per_order: int = 1
+    """Calls one submission makes when nothing goes wrong (Printify: create, then send
+    to production): what the limit allows is limit / this."""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def limit_per_min(self) -> int:
+        config = ProviderConfig.model_validate({"kind": self.kind})
+        return round(config.rate_limit_per_s * 60)
+
+
+def _customcat(limit: int) -> Any:
+    fake = FakeCustomCat(reject_duplicates=False).start()
+    return fake
+
+
+def _gelato(limit: int) -> Any:
+    from tests.fakes.gelato import FakeGelato
+
+    fake = FakeGelato(limit_per_min=limit)
+    fake.start()
+    return fake
+
+
+def _gelato_bench() -> ProviderBench:
+    from tests.fakes import gelato
+
+    return ProviderBench("gelato", _gelato, gelato.API_KEY, gelato.TEE, gelato.MUG)
+
+
+PROVIDER_BENCHES: dict[str, Callable[[], ProviderBench]] = {
+    "customcat": lambda: ProviderBench("customcat", _customcat, API_KEY, "CC-TEE", "CC-MUG"),
+    "gelato": _gelato_bench,
+}
+
+
+@dataclass
+class ProviderRun:
+    bench: ProviderBench
+    fake: Any
+    elapsed_s: float
+    submitted: int
+    failed: int
+
+
+def run_provider(bench: ProviderBench) -> ProviderRun:
+    limit = bench.limit_per_min
+    fake = bench.start_fake(limit)
+    fake.latency_s = LATENCY_S
+    folder = Path(tempfile.mkdtemp(prefix=f"podops-bench-{bench.kind}-"))
+    url = f"sqlite:///{folder / 'bench.db'}"
+    db = Database(url)
+    db.upgrade()
+    base_url = getattr(fake, "base_url", fake.url)
+    provider = {"kind": bench.kind, "base_url": base_url, "api_key": bench.api_key}
+    provider |= {"concurrency": CONCURRENCY, **bench.extra}
+    settings = Settings.model_validate(
+        {
+            "data_dir": folder,
+            "database": {"url": url},
+            "stores": {"main": {"platform": "sandbox", "default_provider": "p"} | ONE_HOUR},
+            "routing": [
+                {"sku": "TEE-*", "provider": "p", "provider_sku": bench.tee},
+                {"sku": "MUG-*", "provider": "p", "provider_sku": bench.mug},
+            ],
+            "providers": {"p": provider},
+        }
+    )
+    seed(db, ShopPolicy.from_settings(settings), mixed=False, count=PROVIDER_ORDERS)
+    adapters, clients = build_providers(settings, links=_Links())
+    service = build_submission(db, settings, provider_roster(settings, adapters))
+    started = time.monotonic()
+    submitted = failed = 0
+    while True:
+        report = service.tick()
+        submitted += len(report.submitted)
+        failed += len(report.failed)
+        if not report.submitted and not report.failed:
+            break
+    elapsed = time.monotonic() - started
+    for client in clients:
+        client.close()
+    fake.stop()
+    return ProviderRun(bench, fake, elapsed, submitted, failed)
+
+
+def busiest_minute(times: list[float]) -> int:
+    times = sorted(times)
+    best, start = 0, 0
+    for end, moment in enumerate(times):
+        while moment - times[start] >= 60.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+def provider_report(make: Callable[[], ProviderBench]) -> dict[str, Figure]:
+    bench = make()
+    result = run_provider(bench)
+    kind, limit = bench.kind, bench.limit_per_min
+    allowed = limit / 60 / bench.requests_per_order
+    rate = round(result.submitted / result.elapsed_s, 2)
+    duplicates = result.fake.duplicates()
+    peak = busiest_minute(result.fake.request_times)
+    figures: dict[str, Figure] = {
+        f"orders_per_s_{kind}": {
+            "value": rate,
+            "unit": "orders/s",
+            "target": f">= {0.9 * allowed:.2f}",
+        },
+        "duplicates": {"value": duplicates, "unit": "orders", "target": "== 0"},
+        f"peak_requests_per_min_{kind}": {
+            "value": peak,
+            "unit": "requests/min",
+            "target": f"<= {limit}",
+        },
+    }
+    print(f"{'provider':<28}{kind} (limit {limit}/min, {LATENCY_S * 1000:.0f} ms answers)")
+    print(f"{'orders':<28}{PROVIDER_ORDERS}")
+    print(f"{'submitted / failed':<28}{result.submitted} / {result.failed}")
+    print(f"{'elapsed':<28}{result.elapsed_s:.1f} s")
+    print(f"{'the limit allows':<28}{allowed:.2f} orders/s")
+    for name, shown in figures.items():
+        print(f"{name:<36}{shown['value']} {shown['unit']}  (target {shown['target']})")
+    return figures
 
 
 class _Links:
