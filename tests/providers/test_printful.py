@@ -23,7 +23,7 @@ from podops.refs import FulfillmentRef, OrderRef
 from podops.settings import ProviderConfig
 from providers.http import make_client
 from providers.printful import PrintfulProvider
-from tests.fakes.printful import STORE_ID, TOKEN, Fault, FakePrintful
+from tests.fakes.printful import STORE_ID, TOKEN, FakePrintful, Fault
 
 SECRET = "pf-webhook-url-token-0123456789"
 FILE = "https://podops.example/files/main-1001-1.png?exp=1&sig=abc"
