@@ -49,9 +49,17 @@ before escaping existed) is sent as it always was: `main-1234`, `main-12.5`, so
 an order in flight across an upgrade keeps its reference and the lookup before a
 retry finds it. Any other number is escaped after a second `-`: each character
 outside `[A-Za-z0-9-]` becomes `_XX` per UTF-8 byte, so `2024/5001` is
-`main--2024_2F5001`. `parse_provider` inverts both. The strictest provider id
-(Printful's `external_id`: `[0-9A-Za-z_-]`, 32 characters) needs its adapter to
-encode `.` and long numbers further.
+`main--2024_2F5001`. `parse_provider` inverts both.
+
+Restricted ids (`FulfillmentRef.restricted`) are for providers that take fewer
+characters and a length limit (Printful's `external_id`: `[0-9A-Za-z_-]`, 32):
+the provider reference when it fits; else its always-escaped form (`main-12.5`
+is `main--12_2E5`, read back by `parse_provider` like any escaped form); else,
+past the limit, a digest form: `_`, the escaped form's head, `-` and 16 hex
+digits of SHA-256 over the provider reference (`_main--12345678-1f0c...`). Every
+provider reference starts with a store key (a letter), so a leading `_` marks a
+digest; it cannot be read back (`parse_restricted` gives None), but the same
+reference always makes the same digest, so a look-up by reference still finds it.
 
 An order's lines may go to several providers, one fulfillment each
 (`FulfillmentRef`). The first (or only) one is sent as the order's provider
@@ -112,6 +120,13 @@ _LABEL = re.compile(r"(?s)(?P<number>.+)-(?P<position>\d+)")
 _UNSAFE_IN_FILE_NAME = re.compile(r"[^A-Za-z0-9_-]+")
 FILE_STEM_LIMIT = 64
 _HASHED_KEEP = 52
+RESTRICTED_LIMIT = 32
+"""Printful's `external_id`: at most 32 characters of `[0-9A-Za-z_-]`."""
+_RESTRICTED = re.compile(r"[A-Za-z0-9_-]+")
+DIGEST_MARK = "_"
+"""Starts a digest id: no provider reference does (they start with a store key)."""
+_DIGEST_HEX = 16
+_DIGEST_LENGTH = len(DIGEST_MARK) + len(PROVIDER_SEPARATOR) + _DIGEST_HEX
 
 
 def is_order_number(text: str) -> bool:
@@ -335,6 +350,41 @@ class FulfillmentRef:
     def label(self) -> str:
         """How staff read it beside the order: `part 2`."""
         return f"part {self.seq}"
+
+    @property
+    def escaped(self) -> str:
+        """The provider reference with the number always escaped (`main-12.5` is
+        `main--12_2E5`): `[A-Za-z0-9_-]` only, read back by `parse_provider`."""
+        provider = self.provider  # refuses a reference without store or part
+        if self.seq > 1:
+            return provider
+        return f"{self.order.store}{PROVIDER_SEPARATOR * 2}{_escape(self.order.number)}"
+
+    def restricted(self, limit: int = RESTRICTED_LIMIT) -> str:
+        """This reference as an id of at most `limit` characters of `[A-Za-z0-9_-]`
+        (Printful's `external_id`): as it is, escaped, or a digest (module docstring)."""
+        if limit < _DIGEST_LENGTH:
+            raise ValueError(f"a restricted id needs at least {_DIGEST_LENGTH} characters")
+        provider = self.provider
+        if len(provider) <= limit and _RESTRICTED.fullmatch(provider):
+            return provider
+        escaped = self.escaped
+        if len(escaped) <= limit:
+            return escaped
+        digest = hashlib.sha256(provider.encode()).hexdigest()[:_DIGEST_HEX]
+        head = escaped[: limit - _DIGEST_LENGTH]
+        return f"{DIGEST_MARK}{head}{PROVIDER_SEPARATOR}{digest}"
+
+    @classmethod
+    def parse_restricted(cls, text: str) -> FulfillmentRef | None:
+        """The fulfillment a restricted id names, or None for a digest (or text no
+        restricted id is): look such an id up by computing it from the reference."""
+        if text.startswith(DIGEST_MARK):
+            return None
+        try:
+            return cls.parse_provider(text)
+        except OrderNotFound:
+            return None
 
     @classmethod
     def parse_provider(cls, text: str) -> FulfillmentRef:

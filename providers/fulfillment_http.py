@@ -8,7 +8,7 @@ returned for the adapter to read in its own vocabulary. Secrets never appear
 in messages: only the provider, the method, the path and the status, and the
 provider's own words with every configured secret masked (`message_of`).
 
-What every HTTP provider adapter (CustomCat, ShineOn, and the Printful,
+What every HTTP provider adapter (CustomCat, ShineOn, Printful, and the
 Printify and Gelato adapters to come) would otherwise repeat lives here too:
 the API-key check at construction (`api_key`) and reading a cancel answer
 (`cancel_outcome`).
@@ -89,6 +89,9 @@ def _words_of(response: httpx.Response) -> str:
                 return value.strip()
             if isinstance(value, list) and value:
                 return "; ".join(str(v) for v in value)
+            nested = value.get("message") if isinstance(value, dict) else None
+            if isinstance(nested, str) and nested.strip():
+                return nested.strip()  # `{"error": {"reason": ..., "message": ...}}`
             if isinstance(value, dict) and value:
                 return "; ".join(f"{k}: {v}" for k, v in value.items())
     text = response.text.strip()

@@ -84,6 +84,12 @@ def build_provider(
 
         client = make_client(config.base_url or GELATO_URL, timeout=timeout)
         return GelatoProvider(name, client, config), client
+    if config.kind == "printful":
+        from providers.printful import DEFAULT_BASE_URL as PRINTFUL_URL
+        from providers.printful import PrintfulProvider
+
+        client = make_client(config.base_url or PRINTFUL_URL, timeout=timeout)
+        return PrintfulProvider(name, client, config), client
     raise ConfigError(f"providers.{name}.kind: unknown kind {config.kind!r}")
 
 

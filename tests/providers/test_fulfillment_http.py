@@ -13,12 +13,19 @@ from podops.errors import ConfigError, ProviderError
 from podops.ports.fulfillment import CancelOutcome, FulfillmentProvider
 from podops.settings import ProviderConfig
 from providers.customcat import CustomCatProvider
+from providers.printful import PrintfulProvider
 from providers.shineon import ShineOnProvider
 
 Adapter = Callable[[str, httpx.Client, ProviderConfig], FulfillmentProvider]
 ADAPTERS: list[tuple[Adapter, str, str, str]] = [
     (CustomCatProvider, "customcat", "CustomCat (cc)", "CustomCat's Write key"),
     (ShineOnProvider, "shineon", "ShineOn (cc)", "the token from app.shineon.com/settings/api"),
+    (
+        PrintfulProvider,
+        "printful",
+        "Printful (cc)",
+        "a private token from developers.printful.com/tokens",
+    ),
 ]
 
 
