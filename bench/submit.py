@@ -324,9 +324,22 @@ def _gelato_bench() -> ProviderBench:
     return ProviderBench("gelato", _gelato, gelato.API_KEY, gelato.TEE, gelato.MUG)
 
 
+def _printful(limit: int) -> Any:
+    from tests.fakes.printful import FakePrintful
+
+    return FakePrintful(per_minute=limit).start()  # refuses a repeated external_id, as Printful
+
+
+def _printful_bench() -> ProviderBench:
+    from tests.fakes import printful
+
+    return ProviderBench("printful", _printful, printful.TOKEN, "4012", "1403")
+
+
 PROVIDER_BENCHES: dict[str, Callable[[], ProviderBench]] = {
     "customcat": lambda: ProviderBench("customcat", _customcat, API_KEY, "CC-TEE", "CC-MUG"),
     "gelato": _gelato_bench,
+    "printful": _printful_bench,
 }
 
 
@@ -397,7 +410,11 @@ def provider_report(make: Callable[[], ProviderBench]) -> dict[str, Figure]:
     allowed = limit / 60 / bench.requests_per_order
     rate = round(result.submitted / result.elapsed_s, 2)
     duplicates = result.fake.duplicates()
-    peak = busiest_minute(result.fake.request_times)
+    peak = (
+        result.fake.peak_per_minute()
+        if hasattr(result.fake, "peak_per_minute")
+        else busiest_minute(result.fake.request_times)
+    )
     figures: dict[str, Figure] = {
         f"orders_per_s_{kind}": {
             "value": rate,
