@@ -17,6 +17,7 @@ the API-key check at construction (`api_key`) and reading a cancel answer
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -98,7 +99,12 @@ def _words_of(response: httpx.Response) -> str:
     return text[:200] if text else f"HTTP {response.status_code}"
 
 
-def refusal(who: str, response: httpx.Response) -> ProviderError:
+Words = Callable[[httpx.Response], str]
+"""How an adapter reads the reason out of its provider's error answer (default
+`message_of`; Printify nests its reason under `errors.reason`)."""
+
+
+def refusal(who: str, response: httpx.Response, words: Words = message_of) -> ProviderError:
     """A permanent refusal, worded for staff."""
     if response.status_code in (401, 403):
         return ProviderError(
@@ -107,18 +113,18 @@ def refusal(who: str, response: httpx.Response) -> ProviderError:
             retryable=False,
         )
     return ProviderError(
-        f"{who} refused the order ({response.status_code}): {message_of(response)}",
+        f"{who} refused the order ({response.status_code}): {words(response)}",
         retryable=False,
     )
 
 
-def cancel_outcome(who: str, response: httpx.Response) -> CancelOutcome:
+def cancel_outcome(who: str, response: httpx.Response, words: Words = message_of) -> CancelOutcome:
     """A cancel answer: done, or refused in the provider's words; a rejected key raises."""
     if response.is_success:
         return CancelOutcome(True, f"cancelled at {who}")
     if response.status_code in (401, 403):
         raise refusal(who, response)
-    return CancelOutcome(False, f"{who} refused: {message_of(response)}")
+    return CancelOutcome(False, f"{who} refused: {words(response)}")
 
 
 def json_object(who: str, response: httpx.Response, key: str | None = None) -> dict[str, Any]:
@@ -170,7 +176,8 @@ def is_duplicate(message: str) -> bool:
 def require_public_urls(who: str, request: SubmitRequest) -> None:
     """HTTP providers download print files themselves: a local path is a permanent refusal."""
     for item in request.items:
-        if not item.print_file_url.startswith(("https://", "http://")):
+        urls = [item.print_file_url, *(placed.url for placed in item.placements)]
+        if not all(url.startswith(("https://", "http://")) for url in urls):
             raise ProviderError(
                 f"{who} cannot download the print file of line {item.line_reference} (not a "
                 "public link); set render.public_base_url and PODOPS_RENDER__LINK_SECRET",

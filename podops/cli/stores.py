@@ -15,7 +15,7 @@ from podops.cli.styled import styled
 from podops.errors import ConfigError
 
 if TYPE_CHECKING:
-    from podops.settings import StoreConfig
+    from podops.settings import Settings, StoreConfig
     from providers.woocommerce_mapping import KeySeen
 
 stores_app = typer.Typer(help="The stores podops takes orders from.", no_args_is_help=True)
@@ -36,7 +36,7 @@ def check_command(
     rt = runtime()
     name = _chosen(rt.settings.stores, store)
     config = rt.settings.stores[name]
-    for line in gap_lines(rt.settings, name):
+    for line in [*provider_warnings(rt.settings), *gap_lines(rt.settings, name)]:
         out.print(line)
     client = rt.store_client(name)
     if not isinstance(client, WooCommerceStore):
@@ -52,6 +52,21 @@ def check_command(
         f"{len(latest)} order(s) read from {name}: {len(rows)} key(s), "
         f"{unmapped} not filling any field."
     )
+
+
+def provider_warnings(settings: Settings) -> list[Text]:
+    """What a provider's own settings (outside podops) must be for our countdown to hold."""
+    return [
+        styled(
+            "[yellow]provider {} (Printify shop {}): set the shop's order approval to manual "
+            "in Printify, or Printify sends orders to production on its own timer, before "
+            "podops' countdown ends[/yellow]",
+            name,
+            config.store_id or "?",
+        )
+        for name, config in settings.providers.items()
+        if config.kind == "printify"
+    ]
 
 
 def _chosen(stores: dict[str, StoreConfig], store: str | None) -> str:

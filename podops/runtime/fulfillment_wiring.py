@@ -90,6 +90,12 @@ def build_provider(
 
         client = make_client(config.base_url or PRINTFUL_URL, timeout=timeout)
         return PrintfulProvider(name, client, config), client
+    if config.kind == "printify":
+        from providers.printify import DEFAULT_BASE_URL as PRINTIFY_URL
+        from providers.printify import PrintifyProvider
+
+        client = make_client(config.base_url or PRINTIFY_URL, timeout=timeout)
+        return PrintifyProvider(name, client, config), client
     raise ConfigError(f"providers.{name}.kind: unknown kind {config.kind!r}")
 
 

@@ -101,3 +101,21 @@ def test_stores_check_shows_the_shipping_methods_and_the_table_s_gaps(
     )
     assert "flat_rate:2 │ Express │ 2 │ express (rush)" in lines
     assert "ups:2 │ [red]Air[/red] │ 1 │ not mapped: such orders are held" in lines
+
+
+def test_stores_check_warns_that_a_printify_shop_needs_manual_approval(
+    config: Path,
+    shop: FakeWooCommerce,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PODOPS_PROVIDERS__PFY__API_KEY", "pfy-token")
+    with config.open("a", encoding="utf-8") as toml:
+        toml.write(
+            '[providers.pfy]\nkind = "printify"\nstore_id = "4242"\n'
+            '[providers.manual]\nkind = "manual"\n'
+        )
+    shop.add(sample_order(1001))
+    assert main(["-c", str(config), "stores", "check"]) == 0
+    output = " ".join(capsys.readouterr().out.split())
+    assert "provider pfy (Printify shop 4242): set the shop's order approval to manual" in output
