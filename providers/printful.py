@@ -192,12 +192,20 @@ class PrintfulProvider:
     # -- reading ----------------------------------------------------------------------
 
     def find_by_reference(self, reference: str) -> ProviderOrder | None:
+        """Our order at Printful, as it is: a draft comes back `unfinished` and is
+        confirmed only by the submission worker (`finish_placement`), never by a
+        lookup made to cancel it."""
         response = self._call("GET", f"/orders/@{_external_id(reference)}")
         if response.status_code == 404:
             return None
         if not response.is_success:
             raise refusal(self.who, response)
-        return self._parse(json_object(self.who, response, "result"), reference)
+        order = self._parse(json_object(self.who, response, "result"), reference)
+        return replace(order, unfinished=True) if order.raw_status == "draft" else order
+
+    def finish_placement(self, found: ProviderOrder, request: SubmitRequest) -> ProviderOrder:
+        """Confirm a draft the lookup found (created, its confirmation lost)."""
+        return self._confirm(found)
 
     def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
         """The order; a draft (sent back while its costs were calculated, or left

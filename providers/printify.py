@@ -28,6 +28,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Collection, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -176,13 +177,18 @@ class PrintifyProvider:
         )
 
     def find_by_reference(self, reference: str) -> ProviderOrder | None:
-        """Page the shop's orders for ours; one left on hold by a halfway submit is sent."""
+        """Page the shop's orders for ours. One left on hold by a halfway submit comes
+        back `unfinished` and stays on hold: only the submission worker sends it
+        (`finish_placement`), never a lookup made to cancel it."""
         found = self._search(reference)
         if found is None:
             return None
-        if is_unsent(found):
-            return self._send_to_production(str(found["id"]), reference)
-        return parse_order(self.who, found, reference)
+        order = parse_order(self.who, found, reference)
+        return replace(order, unfinished=True) if is_unsent(found) else order
+
+    def finish_placement(self, found: ProviderOrder, request: SubmitRequest) -> ProviderOrder:
+        """Send to production an order the lookup found still on hold."""
+        return self._send_to_production(found.provider_order_id, request.reference)
 
     def _search(self, reference: str) -> dict[str, Any] | None:
         since = datetime.now(UTC) - timedelta(days=LOOKUP_DAYS)

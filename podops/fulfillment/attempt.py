@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from podops.errors import ProviderError
 from podops.ports.fulfillment import (
@@ -146,3 +146,22 @@ def _fetch_duplicate(
     if existing is None:
         return Outcome(None, f"{exc.message}, but no order {request.reference} can be found")
     return Outcome(existing, found_existing=True)
+
+
+def finish_found(
+    provider: FulfillmentProvider, request: SubmitRequest, outcome: Outcome
+) -> Outcome:
+    """An order found half-placed (created, not yet sent to production or confirmed)
+    gets its second step here, once its design was found current: never by the lookup
+    itself, which a cancel also makes. A found order that keeps an old design stays
+    unfinished (staff are told), so the old design is not sent to production."""
+    found = outcome.order
+    if not outcome.found_existing or found is None or not found.unfinished or outcome.old_design:
+        return outcome
+    finish = getattr(provider, "finish_placement", None)
+    if finish is None:
+        return outcome
+    try:
+        return replace(outcome, order=finish(found, request))
+    except ProviderError as exc:
+        return Outcome(None, exc.message, retryable=exc.retryable)

@@ -33,7 +33,7 @@ from podops.errors import ConcurrentModification, InvalidInput, PodopsError
 from podops.events import Actor
 from podops.fulfillment.address_check import AddressChecks
 from podops.fulfillment.answers import Answers, TickReport, for_part
-from podops.fulfillment.attempt import Outcome, RetryPlan, place_once
+from podops.fulfillment.attempt import Outcome, RetryPlan, finish_found, place_once
 from podops.fulfillment.claim import (
     ORDER_LOADED,
     Claimed,
@@ -389,6 +389,7 @@ class Submitter:
             outcome = self._call(claim, lookup_first=lookup_first)
             provider = self.roster.provider(claim.provider)
             outcome = check_found_design(self.db, provider, claim, outcome)
+            outcome = finish_found(provider, claim.request, outcome)
             more = self._finish(claim, outcome, report)
         for follow in more:
             self._deliver(follow, report)

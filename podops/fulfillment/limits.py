@@ -17,6 +17,7 @@ from contextlib import contextmanager
 
 from podops.ports.fulfillment import (
     CancelOutcome,
+    FinishesPlacement,
     FulfillmentProvider,
     ProductCatalog,
     ProviderCapabilities,
@@ -112,6 +113,13 @@ class LimitedProvider:
     def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         with self._turn():
             return self.inner.update_address(provider_order_id, request)
+
+    def finish_placement(self, found: ProviderOrder, request: SubmitRequest) -> ProviderOrder:
+        """The adapter's second step; a provider without one has nothing to finish."""
+        if not isinstance(self.inner, FinishesPlacement):
+            return found
+        with self._turn():
+            return self.inner.finish_placement(found, request)
 
     def webhook_references(self, token: str, headers: Mapping[str, str], body: bytes) -> list[str]:
         """Reading a delivery calls nobody: no turn taken. Refused when the adapter

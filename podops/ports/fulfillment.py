@@ -104,6 +104,11 @@ class ProviderOrder:
     print_files: dict[str, str] = field(default_factory=dict)
     """The print-file URL of each line (by our line reference), when the provider
     reports them (ShineOn does; CustomCat's status answer does not)."""
+    unfinished: bool = False
+    """The order exists but its placement's second step has not happened (Printify: not
+    sent to production; Printful: a draft left unconfirmed). Only the submission
+    worker finishes it (`FinishesPlacement`), after checking the found order's design;
+    a lookup made for any other reason (a cancel) must leave it as it is."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +189,18 @@ class FulfillmentProvider(Protocol):
     def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         """Give a submitted order the request's shipping address, or raise OrderLocked
         saying where staff change it instead."""
+        ...
+
+
+@runtime_checkable
+class FinishesPlacement(Protocol):
+    """A provider whose placement takes two calls (create, then send to production or
+    confirm), so a crash or an outage between them leaves an order a lookup finds
+    `unfinished`."""
+
+    def finish_placement(self, found: ProviderOrder, request: SubmitRequest) -> ProviderOrder:
+        """Do the second step for an order the lookup found unfinished; raise
+        ProviderError as `submit` would."""
         ...
 
 

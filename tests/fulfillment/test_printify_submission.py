@@ -137,6 +137,23 @@ def test_a_halfway_submit_is_finished_by_the_next_attempt(pshop: PrintifyShop) -
     assert pshop.fake.created[f"main-{number}"] == 1
 
 
+def test_cancelling_a_halfway_order_cancels_it_on_hold_and_never_sends_it(
+    pshop: PrintifyShop,
+) -> None:
+    """The cancel's lookup finds the order Printify holds; it must not send it to
+    production on the way (it would be printed, and the cancel refused)."""
+    number = pshop.order()
+    pshop.fake.inject_on_send(Fault(status=402))
+    pshop.service.tick()
+    assert pshop.get(number).status == OrderStatus.SUBMIT_FAILED
+    (held,) = pshop.fake.by_reference(f"main-{number}")
+    with pshop.db.unit_of_work() as session:
+        services.cancel(session, number, STAFF, "customer changed their mind")
+    pshop.follow_up.poll_tracking()
+    assert pshop.get(number).status == OrderStatus.CANCELLED
+    assert held["status"] == "canceled" and not held.get("sent_to_production_at")
+
+
 def test_a_send_to_production_outage_is_repaired_within_the_attempts(pshop: PrintifyShop) -> None:
     number = pshop.order()
     pshop.fake.inject_on_send(Fault(status=503))

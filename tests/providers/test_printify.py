@@ -127,9 +127,10 @@ def test_the_lookup_pages_back_to_our_order_by_shop_order_id(fake: FakePrintify)
     assert adapter.find_by_reference("main-9999") is None
 
 
-def test_an_order_left_on_hold_by_a_halfway_submit_is_sent_by_the_lookup(
+def test_an_order_left_on_hold_by_a_halfway_submit_is_found_unfinished_and_left_on_hold(
     fake: FakePrintify,
 ) -> None:
+    """The lookup only looks (a cancel makes one too); finishing is a separate step."""
     adapter = printify(fake)
     fake.inject_on_send(Fault(status=502))
     with pytest.raises(ProviderError) as halfway:
@@ -138,8 +139,10 @@ def test_an_order_left_on_hold_by_a_halfway_submit_is_sent_by_the_lookup(
     (order,) = fake.by_reference("main-1001")
     assert order["status"] == "on-hold"
     found = adapter.find_by_reference("main-1001")
-    assert found is not None and found.provider_order_id == order["id"]
-    assert order["status"] == "sending-to-production"
+    assert found is not None and found.provider_order_id == order["id"] and found.unfinished
+    assert order["status"] == "on-hold"
+    finished = adapter.finish_placement(found, request())
+    assert order["status"] == "sending-to-production" and not finished.unfinished
     assert fake.created["main-1001"] == 1
 
 
