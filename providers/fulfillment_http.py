@@ -167,7 +167,8 @@ def is_duplicate(message: str) -> bool:
 def require_public_urls(who: str, request: SubmitRequest) -> None:
     """HTTP providers download print files themselves: a local path is a permanent refusal."""
     for item in request.items:
-        if not item.print_file_url.startswith(("https://", "http://")):
+        urls = [item.print_file_url, *(placed.url for placed in item.placements)]
+        if not all(url.startswith(("https://", "http://")) for url in urls):
             raise ProviderError(
                 f"{who} cannot download the print file of line {item.line_reference} (not a "
                 "public link); set render.public_base_url and PODOPS_RENDER__LINK_SECRET",
