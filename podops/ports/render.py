@@ -45,6 +45,7 @@ class RenderedFileLike(Protocol):
     def photos(self) -> Sequence[PhotoFit]:
         """How each photo fits its frame; the effective DPI follows with the crop."""
         ...
+
     @property
     def placements(self) -> Sequence[RenderedPlacementLike]:
         """Every file with its placement name, in the template's order; empty (or the
