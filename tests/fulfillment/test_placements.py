@@ -190,7 +190,7 @@ def test_the_manual_provider_lists_every_placement_file(
 def test_a_late_design_change_sends_every_placement_new_file() -> None:
     links = _Links()
     item = RequestItem("1-01", "TEE", "TEE", "Tee", 1, "https://old/front.png")
-    rendered = Rendered(
+    rendered = Rendered(  # as the renderer returns it (one file per placement)
         Path("/f/1-1-front-r002.png"),
         Path("/f/p.jpg"),
         "ab" * 32,
