@@ -4,13 +4,15 @@ provider takes only one; a line with one placement leaves exactly as before."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from podops import services
+from bot.blocks import order_card_blocks
+from podops import reports, services
 from podops.events import EventName
 from podops.fulfillment.late_design import _Proposal, _with_new_files
 from podops.fulfillment.printfiles import PrintFiles
@@ -215,3 +217,15 @@ def test_a_late_design_change_sends_every_placement_new_file() -> None:
 class _Links:
     def url_for(self, print_file: str) -> str:
         return "https://links/" + Path(print_file).name
+
+
+def test_staff_see_a_preview_link_per_placement_on_the_slack_card(
+    shop: Shop, print_files: PrintFiles
+) -> None:
+    number = _rendered_order(shop, print_files, "cc")
+    with shop.db.unit_of_work() as session:
+        card = reports.order_card(session, services.get_order(session, number))
+    blocks = order_card_blocks(card, lambda file: "https://links/" + Path(file).name)
+    text = json.dumps(blocks)
+    assert "front preview" in text and "back preview" in text
+    assert "-back-r001-" in text and "-front-r001-" in text
