@@ -91,9 +91,11 @@ def _item_line(item: Any, preview_link: PreviewLink | None) -> Mrkdwn:
     line = md("• `{}` {} ×{} ({})", item.reference, item.name, item.quantity, item.sku)
     if fields:
         line += md(" — {}", fields)
-    url = preview_link(item.preview_file) if preview_link and item.preview_file else None
-    if url:
-        line += md(" {}", link(url, "preview"))
+    previews = item.placed_previews or (("", item.preview_file),)
+    for placement, preview in previews:
+        url = preview_link(preview) if preview_link and preview else None
+        if url:
+            line += md(" {}", link(url, f"{placement} preview".strip()))
     if item.print_file_state == "stale":
         line += Mrkdwn(" _(print file out of date)_")
     for photo in item.photos:

@@ -254,6 +254,10 @@ class LineItem(Base):
     print_file_sha256: Mapped[str | None] = mapped_column(String(64))
     print_file_revision: Mapped[int] = mapped_column(Integer, default=0)
     print_file_current: Mapped[bool] = mapped_column(default=False)
+    placed_files: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
+    """Every print file of the current revision when the template has named placements
+    (`[{"placement", "path", "sha256", "preview"}]`, the first being `print_file`);
+    empty: the one `print_file`, at the front (`podops.placed_files`)."""
     refused_design_sha256: Mapped[str | None] = mapped_column(String(64))
     """Fingerprint of the design the renderer last refused; not retried until it changes."""
     preview_file: Mapped[str | None] = mapped_column(Text)

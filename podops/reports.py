@@ -18,6 +18,7 @@ from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Event, Fulfillment, LineItem, Order, utcnow
 from podops.photos import photo_statuses
+from podops.placed_files import files_of, placements_text
 from podops.ports.notify import (
     DailySummary,
     Dashboard,
@@ -275,7 +276,16 @@ def _item_line(item: LineItem) -> ItemLine:
         preview_file=item.preview_file,
         print_file_state=state,
         photos=tuple(photo_statuses(item.photos, item.image_urls)),
+        placed_previews=_placed_previews(item),
     )
+
+
+def _placed_previews(item: LineItem) -> tuple[tuple[str, str], ...]:
+    """(placement, preview) per file of a line with several placements, else ()."""
+    files = files_of(item)
+    if not placements_text(files):
+        return ()
+    return tuple((f.placement, f.preview) for f in files if f.preview)
 
 
 def alert_candidates(session: Session, now: datetime, before: timedelta) -> list[int]:

@@ -8,6 +8,8 @@ Production, Shipped; Cancelled assumed. Cancellation is allowed while the order
 awaits production; a submitted order's design cannot change, nor its address
 through the API (the public API documents no address change; CustomCat's help
 centre says the dashboard takes one until shipment, so staff are sent there). A
+line's front print file is its item's `design_url`, a back one its
+`design_url_back`; a line with any other placement is refused before sending. A
 refusal's reason travels in the `X-FAIL-MESSAGE` response header (read by
 `message_of`); one saying a variant is out of stock becomes `VariantUnavailable`
 (`out_of_stock`, an assumption: see docs/fulfillment.md).
@@ -28,6 +30,7 @@ from podops.ports.fulfillment import (
     ProviderOrder,
     ProviderShipment,
     ProviderStatus,
+    RequestItem,
     SubmitRequest,
 )
 from podops.settings import ProviderConfig
@@ -49,6 +52,9 @@ NO_PHONE = "0000000000"
 """Sent when the customer gave no phone (optional at WooCommerce's block checkout):
 public CustomCat clients treat `shipping_phone` as required, so a blank one would
 be refused; CustomCat's own page does not say (docs/fulfillment.md)."""
+DESIGN_FIELDS = {"front": "design_url", "back": "design_url_back"}
+"""Each placement CustomCat takes, and its field on an order item (a back print costs
+$5 more, CustomCat's page says)."""
 STATUSES = {
     "pending": ProviderStatus.ACCEPTED,
     "verified": ProviderStatus.ACCEPTED,
@@ -113,17 +119,35 @@ class CustomCatProvider:
             or self.config.shipping_method
             or DEFAULT_SHIPPING,
             "items": [
-                {
-                    "catalog_sku": item.provider_sku,
-                    "design_url": item.print_file_url,
-                    "quantity": item.quantity,
-                }
+                {"catalog_sku": item.provider_sku, **self._designs(item), "quantity": item.quantity}
                 for item in request.items
             ],
         }
         if self.config.test_mode:
             payload["sandbox"] = "1"
         return payload
+
+    def _designs(self, item: RequestItem) -> dict[str, str]:
+        """`design_url` (the front) and `design_url_back`: the two print areas
+        CustomCat's order items take; any other placement is refused before sending."""
+        fields = {}
+        for placed in item.files:
+            field = DESIGN_FIELDS.get(placed.placement)
+            if field is None:
+                raise ProviderError(
+                    f"{self.who} prints only a front and a back (design_url, design_url_back); "
+                    f"line {item.line_reference} has a {placed.placement!r} print file. Route "
+                    "this product to a provider that prints it, or change its template",
+                    retryable=False,
+                )
+            fields[field] = placed.url
+        if "design_url" not in fields:
+            raise ProviderError(
+                f"{self.who} needs a front design (design_url); line {item.line_reference} "
+                f"has only {', '.join(repr(f.placement) for f in item.files)}",
+                retryable=False,
+            )
+        return fields
 
     def find_by_reference(self, reference: str) -> ProviderOrder | None:
         response = self._status(reference)

@@ -2,7 +2,8 @@
 
 "Submitting" makes the order ready to download: a packing slip PDF is written
 next to the print files, and the submission event lists signed links to it and
-to each print file. Staff place the order themselves and enter tracking with
+to each print file (one per placement when a template has several: front, back),
+which the slip names under each line. Staff place the order themselves and enter tracking with
 `podops track` (or the sheet, or Slack). Nothing is polled.
 """
 
@@ -51,7 +52,10 @@ class ManualProvider:
     ) -> ProviderOrder:
         documents = {"packing_slip": self.links.url_for(str(path))}
         for item in request.items if request else ():
-            documents[f"print_file {item.line_reference}"] = item.print_file_url
+            if not item.placements:
+                documents[f"print_file {item.line_reference}"] = item.print_file_url
+            for placed in item.placements:  # every placement's file (a tee's front and back)
+                documents[f"print_file {item.line_reference} {placed.placement}"] = placed.url
         return ProviderOrder(
             f"manual-{reference}",
             reference,
@@ -88,7 +92,14 @@ def _slip(request: SubmitRequest) -> PackingSlip:
     ship_to.append(f"{city} {address.get('postcode', '')}".strip())
     ship_to += [address.get("country", ""), request.phone]
     lines = [
-        SlipLine(item.line_reference, item.sku, item.name, item.quantity, item.personalization)
+        SlipLine(
+            item.line_reference,
+            item.sku,
+            item.name,
+            item.quantity,
+            item.personalization,
+            tuple(placed.placement for placed in item.placements),
+        )
         for item in request.items
     ]
     return PackingSlip(request.order_number, request.reference, ship_to, lines, request.note)

@@ -30,6 +30,8 @@ class SlipLine:
     name: str
     quantity: int
     personalization: dict[str, str] = field(default_factory=dict)
+    placements: tuple[str, ...] = ()
+    """The line's print files by placement when it has several ("front", "back")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,9 @@ def slip_text(slip: PackingSlip) -> list[tuple[str, int]]:
     for line in slip.lines:
         rows.append((f"  {line.quantity} x  {line.sku}  {line.name}  ({line.reference})", 10))
         rows += [(f"        {k}: {v}", 9) for k, v in line.personalization.items()]
+        if line.placements:
+            files = ", ".join(line.placements)
+            rows.append((f"        print files: {files} (one file each)", 9))
     if slip.note:
         rows += [("", 10), (f"Note: {slip.note}", 10)]
     return [(text[:MAX_CHARS], size) for text, size in rows]

@@ -6,7 +6,8 @@ Our reference is the order's `source_id`, found again with
 only a hint, the order is re-fetched). While an order is `on_hold` or
 `awaiting_payment` it still takes a full-payload PUT, so re-rendered print
 files (or a new shipping address) can replace the submitted ones; cancel
-answers 202. A refusal saying a variant is out of stock becomes
+answers 202. A line has one print file (`print_url`): one with several placements is refused
+before sending. A refusal saying a variant is out of stock becomes
 `VariantUnavailable` (an assumption: see docs/fulfillment.md).
 """
 
@@ -25,6 +26,7 @@ from podops.ports.fulfillment import (
     ProviderOrder,
     ProviderShipment,
     ProviderStatus,
+    RequestItem,
     SubmitRequest,
 )
 from podops.settings import ProviderConfig
@@ -112,7 +114,10 @@ class ShineOnProvider:
                     "store_line_item_id": item.line_reference,
                     "sku": item.provider_sku,
                     "quantity": item.quantity,
-                    "properties": {"print_url": item.print_file_url, **item.personalization},
+                    "properties": {
+                        "print_url": _one_print_url(self.who, item),
+                        **item.personalization,
+                    },
                 }
                 for item in request.items
             ],
@@ -191,3 +196,17 @@ class ShineOnProvider:
         if not response.is_success:
             raise refusal(self.who, response)
         return self._parse(json_object(self.who, response, "order"))
+
+
+def _one_print_url(who: str, item: RequestItem) -> str:
+    """ShineOn takes one print file per line (`properties.print_url`); a line whose
+    template has several placements is refused before sending, never half sent."""
+    if len(item.files) > 1:
+        names = ", ".join(f.placement for f in item.files)
+        raise ProviderError(
+            f"{who} takes one print file per line (print_url); line {item.line_reference} "
+            f"has {len(item.files)} ({names}). Route this product to a provider that prints "
+            "several placements, or give it a one-placement template",
+            retryable=False,
+        )
+    return item.files[0].url

@@ -34,7 +34,7 @@ class TemplateChecks:
     def check_photo(self, product_key: str, field: str, url: str) -> None:
         template = self.templates(product_key)
         layer = next(
-            (x for x in template.layers if isinstance(x, ImageLayer) and x.field == field), None
+            (x for x in template.all_layers if isinstance(x, ImageLayer) and x.field == field), None
         )
         if layer is None:
             raise RenderRefused(f"this {template.product_noun} prints no photo named {field!r}")
@@ -47,8 +47,8 @@ def fields_of(template: ProductTemplate) -> TemplateFields:
     return TemplateFields(
         product_key=template.key,
         noun=template.product_noun,
-        texts=tuple(x.field for x in template.layers if isinstance(x, TextLayer)),
-        images=tuple(x.field for x in template.layers if isinstance(x, ImageLayer)),
+        texts=tuple(x.field for x in template.all_layers if isinstance(x, TextLayer)),
+        images=tuple(x.field for x in template.all_layers if isinstance(x, ImageLayer)),
         ignored=tuple(template.ignore),
     )
 
@@ -66,7 +66,7 @@ def unprinted_reason(
     template: ProductTemplate, personalization: Mapping[str, str], image_urls: Mapping[str, str]
 ) -> str:
     """`the customer wrote a name; this mug prints no name (...)`, or "" when all prints."""
-    printed = {x.field for x in template.layers if not isinstance(x, ArtworkLayer)}
+    printed = {x.field for x in template.all_layers if not isinstance(x, ArtworkLayer)}
     skipped = printed | set(template.ignore)
     texts = [n for n, v in personalization.items() if str(v).strip() and n not in skipped]
     images = [n for n, v in image_urls.items() if str(v).strip() and n not in skipped]

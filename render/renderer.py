@@ -35,8 +35,22 @@ SAMPLE_PHOTO_SIZE = (800, 800)
 
 
 @dataclass(frozen=True)
+class RenderedPlacement:
+    """One placement's file in a render (a tee's back), stored like the first."""
+
+    placement: str
+    path: Path
+    preview_path: Path
+    sha256: str
+    revision: int
+    width_px: int
+    height_px: int
+
+
+@dataclass(frozen=True)
 class RenderedFile:
-    """One stored revision of a line item's print file."""
+    """One stored revision of a line item's print file: the first placement's file
+    here, every placement's (the first included) in `placements`."""
 
     path: Path
     preview_path: Path
@@ -47,6 +61,8 @@ class RenderedFile:
     dpi: int
     photos: tuple[PhotoFit, ...] = ()
     """How each photo fits its frame (its own pixels): the effective DPI follows."""
+    placements: tuple[RenderedPlacement, ...] = ()
+    """Every file of the render with its placement name, in the template's order."""
 
 
 class PrintFileRenderer:
@@ -105,7 +121,7 @@ class PrintFileRenderer:
         template = self.template(product_key)
         refuse_unprinted(template, personalization, image_urls)  # a filled field must print
         photos: dict[str, bytes] = {}
-        for layer in template.layers:
+        for layer in template.all_layers:
             if isinstance(layer, ImageLayer):
                 url = (image_urls.get(layer.field) or "").strip()
                 if url:
@@ -123,28 +139,48 @@ class PrintFileRenderer:
         photos: dict[str, bytes],
         crops: Mapping[str, Crop] | None = None,
     ) -> RenderedFile:
-        """Render from photo bytes already in hand (uploads, tests, benchmarks)."""
+        """Render from photo bytes already in hand (uploads, tests, benchmarks): one
+        file per placement of the template, each stored as its own revision."""
         template = self.template(product_key)
         fits = measure_photos(template, photos, crops or {})
-        image = compose_print_file(
-            template, personalization, photos, self.fetch_policy.max_pixels, crops
-        )
-        notes = [("Title", template.name), ("Comment", f"order {order_ref} line {line_position}")]
-        encoded = encode_print_file(
-            image, dpi=template.dpi, file_format=template.format, notes=notes
-        )
-        preview = make_preview(image)
-        stem = print_file_stem(order_ref, line_position)
-        stored = store_revision(self.output_folder, stem, encoded, preview)
+        files = []
+        for placement, side in template.sides:
+            image = compose_print_file(
+                side, personalization, photos, self.fetch_policy.max_pixels, crops
+            )
+            where = f"order {order_ref} line {line_position}"
+            if template.placements:
+                where += f" {placement}"
+            notes = [("Title", side.name), ("Comment", where)]
+            encoded = encode_print_file(image, dpi=side.dpi, file_format=side.format, notes=notes)
+            preview = make_preview(image)
+            stem = print_file_stem(order_ref, line_position)
+            if template.placements:
+                stem += f"-{placement}"
+            stored = store_revision(self.output_folder, stem, encoded, preview)
+            files.append(
+                RenderedPlacement(
+                    placement,
+                    stored.path,
+                    stored.preview_path,
+                    encoded.sha256,
+                    stored.revision,
+                    image.width,
+                    image.height,
+                )
+            )
+            del image
+        first = files[0]
         return RenderedFile(
-            path=stored.path,
-            preview_path=stored.preview_path,
-            sha256=encoded.sha256,
-            revision=stored.revision,
-            width_px=image.width,
-            height_px=image.height,
+            path=first.path,
+            preview_path=first.preview_path,
+            sha256=first.sha256,
+            revision=first.revision,
+            width_px=first.width_px,
+            height_px=first.height_px,
             dpi=template.dpi,
             photos=fits,
+            placements=tuple(files),
         )
 
     def check_templates(self) -> list[tuple[str, bool, str]]:
@@ -154,19 +190,18 @@ class PrintFileRenderer:
             (name, False, message) for name, message in self._broken.items()
         ]
         for key, template in self._templates.items():
+            sizes = []
             try:
-                image = render_sample(template)
-                encode_print_file(image, dpi=template.dpi, file_format=template.format)
+                for placement, side in template.sides:
+                    image = render_sample(side)
+                    encode_print_file(image, dpi=side.dpi, file_format=side.format)
+                    size = f"{image.width} x {image.height} px"
+                    sizes.append(f"{placement} {size}" if template.placements else size)
             except RenderRefused as error:
                 results.append((key, False, f"sample render failed: {error.message}"))
                 continue
-            results.append(
-                (
-                    key,
-                    True,
-                    f"{template.name}: {image.width} x {image.height} px at {template.dpi} DPI",
-                )
-            )
+            shown = ", ".join(sizes)
+            results.append((key, True, f"{template.name}: {shown} at {template.dpi} DPI"))
         return sorted(results)
 
 
@@ -188,7 +223,7 @@ def measure_photos(
     """How each photo fits its frame, from its header (its own pixels, upright); a crop
     that would leave part of a frame empty is refused here, before any decoding."""
     fits = []
-    for layer in template.layers:
+    for layer in template.all_layers:
         if not isinstance(layer, ImageLayer) or layer.field not in photos:
             continue
         size = upright_size(photos[layer.field])
@@ -245,7 +280,8 @@ def _given(image: Image.Image) -> Image.Image:
 
 
 def render_sample(template: ProductTemplate) -> Image.Image:
-    """The template filled with its sample texts and a generated photo."""
+    """The template (one area: a template without placements, or one of `sides`)
+    filled with its sample texts and a generated photo."""
     personalization = {
         layer.field: layer.sample for layer in template.layers if layer.type == "text"
     }

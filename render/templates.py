@@ -28,6 +28,7 @@ from pydantic import (
 
 from podops.errors import RenderRefused
 from podops.photos import DEFAULT_MIN_DPI
+from podops.ports.fulfillment import DEFAULT_PLACEMENT
 from render.typeface import Typeface, load_typeface, resolve_font_path
 
 PRODUCTION_DPI = 300
@@ -135,21 +136,62 @@ class ImageLayer(_Strict):
 
 Layer = Annotated[ArtworkLayer | TextLayer | ImageLayer, Field(discriminator="type")]
 
+PLACEMENT_NAME = r"^[a-z][a-z0-9_]*$"
+MAX_PLACEMENTS = 8
+
+
+class Placement(_Strict):
+    """One print area of a product with several (a tee's front and back, a mug's left
+    and right side): its own canvas and layers, rendered to its own file. DPI, format
+    and the photo rules are the template's; the background may differ."""
+
+    width_in: float = Field(gt=0, le=120)
+    height_in: float = Field(gt=0, le=120)
+    background: str | None = None
+    """The template's background when left out."""
+    layers: list[Layer] = Field(min_length=1)
+
+    @field_validator("background")
+    @classmethod
+    def _background(cls, value: str | None) -> str | None:
+        return value if value in (None, "transparent") else _check_color(value)
+
+    @model_validator(mode="after")
+    def _inside(self) -> Placement:
+        _check_boxes(self.layers, self.width_in, self.height_in)
+        return self
+
+
+def _check_boxes(layers: list[Layer], width_in: float, height_in: float) -> None:
+    for index, layer in enumerate(layers):
+        box = layer.box
+        if box.x + box.width > width_in + 1e-9 or box.y + box.height > height_in + 1e-9:
+            raise ValueError(
+                f"layers[{index}].box reaches outside the {width_in} x "
+                f"{height_in} in print area; expected a box inside it"
+            )
+
 
 class ProductTemplate(_Strict):
     """The print file of one product: its size, background and layers, in order."""
 
     key: str = Field(min_length=1, pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str = Field(min_length=1)
-    width_in: float = Field(gt=0, le=120)
-    height_in: float = Field(gt=0, le=120)
+    width_in: float | None = Field(default=None, gt=0, le=120)
+    height_in: float | None = Field(default=None, gt=0, le=120)
+    """The print area; a template with `placements` gives one per placement instead."""
     dpi: int = Field(default=PRODUCTION_DPI, ge=10, le=1200)
     background: str = "transparent"
     format: Literal["png", "jpeg"] = "png"
     min_dpi: int = Field(default=DEFAULT_MIN_DPI, ge=0, le=MAX_MIN_DPI)
     """The least resolution a customer photo may print at; below it the order waits
     for staff (0: never checked). An image layer's own `min_dpi` wins."""
-    layers: list[Layer] = Field(min_length=1)
+    layers: list[Layer] = Field(default_factory=list)
+    placements: dict[Annotated[str, Field(pattern=PLACEMENT_NAME, max_length=32)], Placement] = (
+        Field(default_factory=dict, max_length=MAX_PLACEMENTS)
+    )
+    """Named print areas, each rendered to its own file (`[placements.front]`,
+    `[placements.back]`), in the order written; none: one file at "front"."""
     noun: str | None = Field(default=None, min_length=1, max_length=40)
     """What staff call the product in sentences ("mug": "this mug prints no name");
     by default the template's name without its sizes in parentheses."""
@@ -161,6 +203,7 @@ class ProductTemplate(_Strict):
     _typefaces: dict[str, Typeface] = PrivateAttr(default_factory=dict)
     _folder: Path = PrivateAttr(default=Path("."))
     _memo: dict[tuple[object, ...], Any] = PrivateAttr(default_factory=dict)
+    _sides: tuple[tuple[str, ProductTemplate], ...] | None = PrivateAttr(default=None)
 
     @field_validator("background")
     @classmethod
@@ -169,17 +212,8 @@ class ProductTemplate(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> ProductTemplate:
-        for index, layer in enumerate(self.layers):
-            box = layer.box
-            if (
-                box.x + box.width > self.width_in + 1e-9
-                or box.y + box.height > self.height_in + 1e-9
-            ):
-                raise ValueError(
-                    f"layers[{index}].box reaches outside the {self.width_in} x "
-                    f"{self.height_in} in print area; expected a box inside it"
-                )
-        fields = [layer.field for layer in self.layers if not isinstance(layer, ArtworkLayer)]
+        self._one_layout()
+        fields = [layer.field for layer in self.all_layers if not isinstance(layer, ArtworkLayer)]
         duplicates = sorted({name for name in fields if fields.count(name) > 1})
         if duplicates:
             raise ValueError(f"field names {duplicates} are used twice; expected unique names")
@@ -188,9 +222,91 @@ class ProductTemplate(_Strict):
             raise ValueError(
                 f"ignore lists {printed}, which layers print; expected only fields no layer prints"
             )
-        if self.format == "jpeg" and self.transparent:
-            raise ValueError("format 'jpeg' cannot keep a transparent background; use 'png'")
+        backgrounds = {name: p.background or self.background for name, p in self.placements.items()}
+        transparent = [name for name, bg in backgrounds.items() if bg == "transparent"]
+        if not self.placements and self.transparent:
+            transparent = [DEFAULT_PLACEMENT]
+        if self.format == "jpeg" and transparent:
+            where = "" if not self.placements else f" (placement {', '.join(transparent)})"
+            raise ValueError(
+                f"format 'jpeg' cannot keep a transparent background{where}; use 'png'"
+            )
         return self
+
+    def _one_layout(self) -> None:
+        """Either one print area at the top, or named placements, never both."""
+        if self.placements:
+            given = [
+                key
+                for key, value in (
+                    ("width_in", self.width_in),
+                    ("height_in", self.height_in),
+                    ("layers", self.layers),
+                )
+                if value
+            ]
+            if given:
+                raise ValueError(
+                    f"{', '.join(given)} given at the top of a template with placements; "
+                    "expected them inside each [placements.NAME]"
+                )
+            return
+        missing = [
+            key
+            for key, value in (
+                ("width_in", self.width_in),
+                ("height_in", self.height_in),
+                ("layers", self.layers),
+            )
+            if not value
+        ]
+        if missing:
+            raise ValueError(
+                f"{', '.join(missing)} missing; expected the print area's width_in, height_in "
+                "and at least one [[layers]], or named [placements.NAME] each with their own"
+            )
+        assert self.width_in is not None and self.height_in is not None
+        _check_boxes(self.layers, self.width_in, self.height_in)
+
+    @property
+    def sides(self) -> tuple[tuple[str, ProductTemplate], ...]:
+        """(placement name, a one-area template) per print file this product gets: the
+        template itself at DEFAULT_PLACEMENT when it declares no placements."""
+        if self._sides is None:
+            if not self.placements:
+                self._sides = ((DEFAULT_PLACEMENT, self),)
+            else:
+                self._sides = tuple(
+                    (name, self._side(name, placement))
+                    for name, placement in self.placements.items()
+                )
+        return self._sides
+
+    def _side(self, name: str, placement: Placement) -> ProductTemplate:
+        side = self.model_copy(
+            update={
+                "name": f"{self.name} - {name}",
+                "width_in": placement.width_in,
+                "height_in": placement.height_in,
+                "background": placement.background or self.background,
+                "layers": placement.layers,
+                "placements": {},
+            }
+        )
+        side._artwork, side._typefaces, side._folder = self._artwork, self._typefaces, self._folder
+        side._memo, side._sides = self._memo, None
+        return side
+
+    @property
+    def all_layers(self) -> list[Layer]:
+        """Every layer of every placement, in order (fields are unique across them)."""
+        if not self.placements:
+            return list(self.layers)
+        return [layer for placement in self.placements.values() for layer in placement.layers]
+
+    @property
+    def placement_names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.sides)
 
     def min_dpi_of(self, layer: ImageLayer) -> int:
         """The least resolution the layer's photo may print at."""
@@ -209,6 +325,9 @@ class ProductTemplate(_Strict):
 
     @property
     def size_px(self) -> tuple[int, int]:
+        """The canvas in pixels (of a one-area template, or of one of `sides`)."""
+        if self.width_in is None or self.height_in is None:
+            raise TemplateInvalid(f"template '{self.key}' has placements; size each of its sides")
         return round(self.width_in * self.dpi), round(self.height_in * self.dpi)
 
     def artwork(self, layer: ArtworkLayer) -> Image.Image:
@@ -233,7 +352,7 @@ class ProductTemplate(_Strict):
         """The same template at another resolution (small test renders, previews)."""
         copy = self.model_copy(update={"dpi": dpi})
         copy._artwork, copy._typefaces, copy._folder = self._artwork, self._typefaces, self._folder
-        copy._memo = self._memo
+        copy._memo, copy._sides = self._memo, None
         return copy
 
 
@@ -276,25 +395,33 @@ def load_templates(folder: Path) -> dict[str, ProductTemplate]:
 
 
 def _load_assets(template: ProductTemplate, path: Path) -> None:
-    for index, layer in enumerate(template.layers):
-        if isinstance(layer, ArtworkLayer) and layer.file not in template._artwork:
-            template._artwork[layer.file] = _load_artwork(path, index, layer.file)
-        elif isinstance(layer, TextLayer) and layer.font not in template._typefaces:
-            font_path = resolve_font_path(layer.font, path.parent)
-            if font_path is None:
-                raise TemplateInvalid(
-                    f"{path.name}: key 'layers[{index}].font': the font file '{layer.font}' "
-                    "was not found; expected a .ttf/.otf next to the template or in render/fonts"
-                )
-            try:
-                template._typefaces[layer.font] = load_typeface(font_path)
-            except RenderRefused as error:
-                raise TemplateInvalid(f"{path.name}: {error.message}") from error
+    groups = [("", template.layers)] + [
+        (f"placements.{name}.", placement.layers) for name, placement in template.placements.items()
+    ]
+    for prefix, layers in groups:
+        for index, layer in enumerate(layers):
+            _load_layer_assets(template, path, f"{prefix}layers[{index}]", layer)
 
 
-def _load_artwork(path: Path, index: int, file: str) -> Image.Image:
+def _load_layer_assets(template: ProductTemplate, path: Path, key: str, layer: Layer) -> None:
+    if isinstance(layer, ArtworkLayer) and layer.file not in template._artwork:
+        template._artwork[layer.file] = _load_artwork(path, key, layer.file)
+    elif isinstance(layer, TextLayer) and layer.font not in template._typefaces:
+        font_path = resolve_font_path(layer.font, path.parent)
+        if font_path is None:
+            raise TemplateInvalid(
+                f"{path.name}: key '{key}.font': the font file '{layer.font}' "
+                "was not found; expected a .ttf/.otf next to the template or in render/fonts"
+            )
+        try:
+            template._typefaces[layer.font] = load_typeface(font_path)
+        except RenderRefused as error:
+            raise TemplateInvalid(f"{path.name}: {error.message}") from error
+
+
+def _load_artwork(path: Path, key: str, file: str) -> Image.Image:
     artwork_path = (path.parent / file).resolve()
-    where = f"{path.name}: key 'layers[{index}].file'"
+    where = f"{path.name}: key '{key}.file'"
     if not artwork_path.is_relative_to(path.parent.resolve()):
         raise TemplateInvalid(f"{where}: '{file}' is outside the templates folder")
     try:

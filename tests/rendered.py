@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from podops.photos import PhotoFit
 
@@ -18,3 +19,5 @@ class Rendered:
     height_px: int = 5400
     dpi: int = 300
     photos: tuple[PhotoFit, ...] = ()
+    placements: tuple[Any, ...] = ()
+    """Each placement's file (`render.renderer.RenderedPlacement`); empty: one at the front."""

@@ -109,9 +109,7 @@ def _receive_file(
     return receive_isolated(orders, receive, IntakeReport(store=key), now)
 
 
-def _refused_rows(
-    rows: dict[str, list[int]], report: IntakeReport
-) -> dict[int, tuple[str, str]]:
+def _refused_rows(rows: dict[str, list[int]], report: IntakeReport) -> dict[int, tuple[str, str]]:
     """The rows of orders the database refused even as a stub (isolation.py)."""
     return {row: (number, why) for number, why in report.refused for row in rows.get(number, [])}
 
@@ -199,9 +197,7 @@ def _sync_table(reports: list[IntakeReport]) -> Table:
         if report.error:
             table.add_row(report.store, styled("[red]{}[/red]", report.error), *[""] * 5)
         for number, why in report.refused:
-            table.add_row(
-                report.store, styled("[red]refused {}: {}[/red]", number, why), *[""] * 5
-            )
+            table.add_row(report.store, styled("[red]refused {}: {}[/red]", number, why), *[""] * 5)
     return table
 
 

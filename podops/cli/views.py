@@ -13,6 +13,7 @@ from podops.address import check_words, one_line
 from podops.cli.styled import styled
 from podops.models import Event, LineItem, Order
 from podops.photos import photo_statuses
+from podops.placed_files import files_of, placements_text
 from podops.reports import countdown, design_state, fulfillment_rows
 from podops.speeds import speed_words
 from podops.status import OrderStatus
@@ -131,6 +132,9 @@ def print_order(
     for item in order.items:
         personalization = ", ".join(f"{k}={v}" for k, v in item.personalization.items())
         print_file = f"r{item.print_file_revision}" if item.print_file else "none"
+        placements = placements_text(files_of(item))
+        if placements:
+            print_file += f" ({placements})"
         if item.print_file and not item.print_file_current:
             print_file += " (stale)"
         items.add_row(
@@ -254,6 +258,10 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
                 "image_urls": item.image_urls,
                 "photos": item.photos,
                 "print_file": item.print_file,
+                "print_files": [
+                    {"placement": f.placement, "path": f.path, "sha256": f.sha256}
+                    for f in files_of(item)
+                ],
                 "print_file_revision": item.print_file_revision,
                 "print_file_current": item.print_file_current,
                 "problems": list(item.problems),

@@ -14,6 +14,7 @@ order is ready to leave is `podops.services.readiness`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,7 +24,14 @@ from sqlalchemy.orm import Session, selectinload
 from podops.errors import InvalidInput, OrderNotFound
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Fulfillment, Order, Store
-from podops.ports.fulfillment import PrintFileLinks, RequestItem, SubmitRequest
+from podops.placed_files import StoredFile, files_of
+from podops.ports.fulfillment import (
+    DEFAULT_PLACEMENT,
+    PlacedFile,
+    PrintFileLinks,
+    RequestItem,
+    SubmitRequest,
+)
 from podops.refs import FulfillmentRef, OrderRef
 from podops.services.remakes import REMAKABLE
 from podops.services.submission import GOING_ON
@@ -145,6 +153,7 @@ def build_request(
         item = line.line_item
         if not item.print_file:
             raise InvalidInput(f"line {item.reference} has no print file")
+        files = files_of(item)
         items.append(
             RequestItem(
                 line_reference=item.reference,
@@ -154,6 +163,7 @@ def build_request(
                 quantity=line.quantity,
                 print_file_url=links.url_for(item.print_file),
                 personalization={k: str(v) for k, v in item.personalization.items()},
+                placements=placed_links(files, links),
             )
         )
     return SubmitRequest(
@@ -168,3 +178,11 @@ def build_request(
         note=order.note,
         callback_url=callback_url,
     )
+
+
+def placed_links(files: Sequence[StoredFile], links: PrintFileLinks) -> tuple[PlacedFile, ...]:
+    """`RequestItem.placements` for a line's stored files: a signed link per placement;
+    () for one file at the front (the request's `print_file_url` says it all)."""
+    if [f.placement for f in files] in ([], [DEFAULT_PLACEMENT]):
+        return ()
+    return tuple(PlacedFile(f.placement, links.url_for(f.path)) for f in files)

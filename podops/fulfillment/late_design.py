@@ -25,12 +25,19 @@ from podops import services
 from podops.db import Database
 from podops.errors import ConcurrentModification, OrderLocked, RenderRefused
 from podops.events import Actor
+from podops.fulfillment.claim import placed_links
 from podops.fulfillment.followup import ProviderFollowUp
 from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
 from podops.models import Fulfillment, Order
 from podops.photos import Crop, crops_of
-from podops.ports.fulfillment import FulfillmentProvider
+from podops.placed_files import StoredFile
+from podops.ports.fulfillment import (
+    DEFAULT_PLACEMENT,
+    FulfillmentProvider,
+    PrintFileLinks,
+    RequestItem,
+)
 from podops.ports.render import RenderedFileLike
 from podops.refs import OrderRef
 from podops.services.designs import AcceptedEdit
@@ -137,11 +144,7 @@ def _change(
     rendered = {p.position: _render(print_files, canonical.staff, p) for p in proposals}
     by_line = {p.line: (p, rendered[p.position]) for p in proposals}
     items = tuple(
-        replace(
-            item,
-            print_file_url=roster.links.url_for(str(by_line[item.line_reference][1].path)),
-            personalization={k: str(v) for k, v in by_line[item.line_reference][0].after.items()},
-        )
+        _with_new_files(item, *by_line[item.line_reference], roster.links)
         if item.line_reference in by_line
         else item
         for item in request.items
@@ -166,6 +169,21 @@ def _change(
         canonical.number,
         provider.name,
         [rendered[p.position].preview_path for p in proposals],
+    )
+
+
+def _with_new_files(
+    item: RequestItem, proposal: _Proposal, rendered: RenderedFileLike, links: PrintFileLinks
+) -> RequestItem:
+    """The line as the provider gets it with its new design: every placement's new file."""
+    files = [StoredFile(placed.placement, str(placed.path)) for placed in rendered.placements] or [
+        StoredFile(DEFAULT_PLACEMENT, str(rendered.path))
+    ]
+    return replace(
+        item,
+        print_file_url=links.url_for(str(rendered.path)),
+        personalization={k: str(v) for k, v in proposal.after.items()},
+        placements=placed_links(files, links),
     )
 
 

@@ -210,9 +210,7 @@ def sync_store(
     elif position.resumed:
         log.info("intake %s: resuming the pass at page %d", client.key, position.next_page)
     report = IntakeReport(store=client.key)
-    receive = _PageReceiver(
-        db, client, policy, list(fulfil_statuses), first_sync, position, clock
-    )
+    receive = _PageReceiver(db, client, policy, list(fulfil_statuses), first_sync, position, clock)
     try:
         for page in _pages(client, position):
             report.merge(receive(page))

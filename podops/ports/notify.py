@@ -51,6 +51,9 @@ class ItemLine:
     print_file_state: str  # "none", "current", "stale"
     photos: tuple[PhotoStatus, ...] = ()
     """The line's photos: crop, and the DPI at the print size once measured."""
+    placed_previews: tuple[tuple[str, str], ...] = ()
+    """(placement, preview file) per print file when the line has several (a tee's
+    front and back); empty: `preview_file` is the line's one preview."""
 
 
 @dataclass(frozen=True, slots=True)

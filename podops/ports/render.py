@@ -11,7 +11,22 @@ from typing import Protocol
 from podops.photos import Crop, PhotoFit
 
 
+class RenderedPlacementLike(Protocol):
+    """One placement's file of a render (a tee's back)."""
+
+    @property
+    def placement(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def preview_path(self) -> Path: ...
+    @property
+    def sha256(self) -> str: ...
+
+
 class RenderedFileLike(Protocol):
+    """A render: its first placement's file at the top, every file in `placements`."""
+
     @property
     def path(self) -> Path: ...
     @property
@@ -29,6 +44,12 @@ class RenderedFileLike(Protocol):
     @property
     def photos(self) -> Sequence[PhotoFit]:
         """How each photo fits its frame; the effective DPI follows with the crop."""
+        ...
+
+    @property
+    def placements(self) -> Sequence[RenderedPlacementLike]:
+        """Every file with its placement name, in the template's order; empty (or the
+        one file at "front"): the line has one print file, `path`."""
         ...
 
 

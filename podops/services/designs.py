@@ -12,6 +12,7 @@ comes here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.events import Actor, EventName
 from podops.models import LineItem, Order
+from podops.placed_files import files_of, placed_json
 from podops.ports.render import RenderedFileLike
 from podops.services.order_changes import apply, can_apply
 from podops.status import Action, OrderStatus
@@ -35,9 +37,11 @@ def record_print_file(
     item.print_file_sha256 = rendered.sha256
     item.print_file_revision = rendered.revision
     item.print_file_current = True
+    item.placed_files = placed_json(rendered)
     item.refused_design_sha256 = None
     item.preview_file = str(rendered.preview_path)
     _drop_render_problems(order, item)
+    placements: dict[str, Any] = {"placements": [f["placement"] for f in item.placed_files]}
     events.record(
         session,
         order,
@@ -47,6 +51,7 @@ def record_print_file(
         revision=rendered.revision,
         sha256=rendered.sha256[:12],
         size=f"{rendered.width_px}x{rendered.height_px} @ {rendered.dpi} dpi",
+        **(placements if item.placed_files else {}),
     )
 
 
@@ -145,5 +150,5 @@ def record_late_design(
         actor,
         provider=provider,
         provider_status=provider_status,
-        files=[str(edit.rendered.path.name) for edit in edits],
+        files=[Path(f.path).name for edit in edits for f in files_of(edit.item)],
     )

@@ -208,6 +208,9 @@ class FakeCustomCat(FakeHttpServer):
                 return f"catalog_sku {item['catalog_sku']} is out of stock"
             if not str(item.get("design_url", "")).startswith(("http://", "https://")):
                 return "design_url must be a direct download link"
+            back = item.get("design_url_back")
+            if back is not None and not str(back).startswith(("http://", "https://")):
+                return "design_url_back must be a direct download link"
         return ""
 
     def _status(self, ref: str, *, query: dict[str, str], **_: Any) -> Reply:

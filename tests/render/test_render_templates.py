@@ -12,7 +12,7 @@ from tests.render.render_test_support import SHIPPED_TEMPLATES, SMALL_TEE, write
 
 def test_the_three_shipped_products_load_at_300_dpi() -> None:
     templates = load_templates(SHIPPED_TEMPLATES)
-    assert set(templates) == {"tee-front", "mug-11oz", "poster-12x18"}
+    assert set(templates) == {"tee-front", "tee-front-back", "mug-11oz", "poster-12x18"}
     assert templates["tee-front"].size_px == (4500, 5400)
     assert templates["tee-front"].transparent
     assert templates["mug-11oz"].size_px == (2550, 1050)
