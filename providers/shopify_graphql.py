@@ -30,6 +30,8 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
 
 import httpx
@@ -172,6 +174,8 @@ class ShopifyGraphQL:
         """THROTTLED answers received (a well-paced client gets none)."""
         self.waited_s = 0.0
         """Seconds spent pacing before calls."""
+        self.server_time: datetime | None = None
+        """Shopify's clock (HTTP Date) at its last answer: a safe sync cursor."""
 
     def query(
         self, document: str, variables: dict[str, Any] | None = None, *, name: str
@@ -230,6 +234,7 @@ class ShopifyGraphQL:
                         "it is looked up before any retry", retryable=True) from exc  # fmt: skip
                 self._again_or_raise(attempt, f"no answer in time ({type(exc).__name__})", exc)
                 continue
+            self.server_time = _server_time(response) or self.server_time
             body = json_body(response)
             if isinstance(body, dict) and (response.is_success or _throttled(body.get("errors"))):
                 return body
@@ -366,6 +371,13 @@ def _codes(errors: Any) -> set[str]:
         if isinstance(extensions, dict) and extensions.get("code"):
             found.add(str(extensions["code"]))
     return found
+
+
+def _server_time(response: httpx.Response) -> datetime | None:
+    try:
+        return parsedate_to_datetime(response.headers.get("date", "")).astimezone(UTC)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _throttled(errors: Any) -> bool:
