@@ -72,6 +72,8 @@ class ShopState:
         self.token_lifetime_s = 86_399.0
         self.lose_answer: set[str] = set()
         self.errors_next: list[dict[str, Any]] = []
+        self.fail_after_queries: int | None = None
+        """Answer every query after this many with a GraphQL error (a shop gone wrong)."""
         self._ids = iter(range(5000, 10**9))
 
     def next_id(self) -> int:
@@ -381,6 +383,9 @@ def run_graphql(state: ShopState, payload: dict[str, Any]) -> tuple[dict[str, An
     operation = next(d for d in document.definitions if isinstance(d, OperationDefinitionNode))
     variables = payload.get("variables") or {}
     with state.lock:
+        if state.fail_after_queries is not None and len(state.queries) >= state.fail_after_queries:
+            return {"errors": [{"message": "Internal error. Looks like something went wrong "
+                                "on our end.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}, None
         if state.errors_next:
             errors, state.errors_next = state.errors_next, []
             return {"errors": errors}, None
