@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 
 HOLD_HANDLE = "podops"
 HOLD_NOTE = "Held in podops by staff"
+# The state query stays under Shopify's 1,000-point single-query limit: 20 fulfillments
+# of 5 tracking numbers, 5 fulfillment orders of 50 lines (a larger order is rare for
+# print on demand; its further lines are not seen, and Shopify's userErrors say so).
 FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
 SHOPIFY_CARRIERS = {
     "UPS": "UPS",
@@ -54,12 +57,12 @@ supported tracking companies."""
 FULFILLMENT_STATE_QUERY = """query PodopsFulfillmentState($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 50) { trackingInfo(first: 10) { number } }
-    fulfillmentOrders(first: 20) {
+    fulfillments(first: 20) { trackingInfo(first: 5) { number } }
+    fulfillmentOrders(first: 5) {
       nodes {
         id status
         fulfillmentHolds { id handle }
-        lineItems(first: 100) { nodes { id remainingQuantity lineItem { id } } }
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }
       }
     }
   }
