@@ -65,6 +65,8 @@ class ShopState:
         self.maximum, self.restore_rate = maximum, restore_rate
         self.available, self.at = maximum, time.monotonic()
         self.throttled = 0
+        self.charged = 0
+        """Points charged to the bucket (actual costs) since the shop started."""
         self.queries: list[str] = []
         self.mutations: list[dict[str, Any]] = []
         self.tokens: dict[str, float] = {ACCESS_TOKEN: float("inf")}
@@ -405,6 +407,7 @@ def run_graphql(state: ShopState, payload: dict[str, Any]) -> tuple[dict[str, An
         data = result.data
         actual = actual_cost(operation, variables, data)
         state.available -= actual
+        state.charged += actual
         answer: dict[str, Any] = {"data": data, "extensions": {"cost": state.cost_status(requested, actual)}}
         if result.errors:
             answer["errors"] = [{"message": e.message} for e in result.errors]
