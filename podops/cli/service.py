@@ -110,8 +110,8 @@ def status_command() -> None:
     for key, synced, error in report.stores:
         stores.add_row(key, _ago(synced, now), error or "")
     out.print(stores)
-    synced = {key: at for key, at, _ in report.stores}
-    for note in status_report.shopify_window_notes(rt.settings, synced):
+    last_syncs = {key: at for key, at, _ in report.stores}
+    for note in status_report.shopify_window_notes(rt.settings, last_syncs):
         out.print(styled("[yellow]{}[/yellow]", note))
     for line in gap_lines(rt.settings):
         out.print(line)

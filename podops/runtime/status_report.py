@@ -97,9 +97,7 @@ SHOPIFY_VISIBLE_DAYS = 60
 """Shopify shows orders older than this only to an app with the read_all_orders scope."""
 
 
-def shopify_window_notes(
-    settings: Settings, synced: dict[str, datetime | None]
-) -> list[str]:
+def shopify_window_notes(settings: Settings, synced: dict[str, datetime | None]) -> list[str]:
     """A Shopify store whose first sync is still ahead and reaches back further than
     the 60 days Shopify shows without `read_all_orders`: say so before orders seem lost."""
     notes = []

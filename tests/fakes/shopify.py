@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (Shopify's schema and shop records, one record to a line)
 """A faithful fake Shopify shop on 127.0.0.1: the Admin GraphQL API and webhooks.
 
 Follows Shopify's public documentation (the shared api-notes-providers.md,
@@ -203,7 +204,9 @@ class Views:
         self.state = state
 
     def order(self, o: dict[str, Any]) -> dict[str, Any]:
-        fulfilled = all(line["remaining"] == 0 for fo in o["fulfillmentOrders"] for line in fo["lines"])
+        fulfilled = all(
+            line["remaining"] == 0 for fo in o["fulfillmentOrders"] for line in fo["lines"]
+        )
         return {
             "id": _gid("Order", o["id"]), "legacyResourceId": str(o["id"]), "name": o["name"],
             "createdAt": o["createdAt"], "updatedAt": o["updatedAt"],
@@ -272,10 +275,21 @@ class Resolvers:
             found = [o for o in found if o["id"] == int(wanted.group(1))]
         return found
 
-    def orders(self, _info: Any, first: int | None = None, after: str | None = None,
-               sortKey: str = "ID", reverse: bool = False, query: str | None = None) -> Any:  # noqa: N803
+    def orders(
+        self,
+        _info: Any,
+        first: int | None = None,
+        after: str | None = None,
+        sortKey: str = "ID",
+        reverse: bool = False,
+        query: str | None = None,
+    ) -> Any:
         found = self._matching(query)
-        key = (lambda o: (o["updatedAt"], o["id"])) if sortKey == "UPDATED_AT" else (lambda o: (o["id"],))
+        key = (
+            (lambda o: (o["updatedAt"], o["id"]))
+            if sortKey == "UPDATED_AT"
+            else (lambda o: (o["id"],))
+        )
         found.sort(key=key, reverse=reverse)
         page = _connection(found, first, after, key)
         page["nodes"] = [self.views.order(o) for o in page["nodes"]]
@@ -285,7 +299,7 @@ class Resolvers:
         count = len(self._matching(query))
         return {"count": min(count, limit or count), "precision": "EXACT"}
 
-    def order(self, _info: Any, id: str) -> Any:  # noqa: A002
+    def order(self, _info: Any, id: str) -> Any:
         found = self.state.orders.get(_num(id))
         return self.views.order(found) if found else None
 
@@ -297,7 +311,9 @@ class Resolvers:
                     return order, fo
         return None
 
-    def fulfillment_create(self, _info: Any, fulfillment: dict[str, Any], message: str | None = None) -> Any:
+    def fulfillment_create(
+        self, _info: Any, fulfillment: dict[str, Any], message: str | None = None
+    ) -> Any:
         groups = fulfillment["lineItemsByFulfillmentOrder"]
         if not groups:
             return _refused(["fulfillment"], "Line items by fulfillment order can't be blank.")
@@ -314,14 +330,20 @@ class Resolvers:
             for wanted in group.get("fulfillmentOrderLineItems") or []:
                 line = next((x for x in fo["lines"] if x["id"] == _num(wanted["id"])), None)
                 if line is None or not 0 < wanted["quantity"] <= line["remaining"]:
-                    return _refused(["fulfillment"], "Invalid fulfillment order line item quantity requested.")
+                    return _refused(
+                        ["fulfillment"], "Invalid fulfillment order line item quantity requested."
+                    )
                 plan.append((line, wanted["quantity"]))
         assert order is not None
         for line, quantity in plan:
             line["remaining"] -= quantity
         for fo in order["fulfillmentOrders"]:
             done = all(x["remaining"] == 0 for x in fo["lines"])
-            fo["status"] = "CLOSED" if done else ("IN_PROGRESS" if fo["status"] == "OPEN" and plan else fo["status"])
+            fo["status"] = (
+                "CLOSED"
+                if done
+                else ("IN_PROGRESS" if fo["status"] == "OPEN" and plan else fo["status"])
+            )
         info = fulfillment.get("trackingInfo") or {}
         record = {"id": self.state.next_id(), "notify": bool(fulfillment.get("notifyCustomer")),
                   "tracking": [{"company": info.get("company"), "number": info.get("number"),
@@ -333,16 +355,21 @@ class Resolvers:
         return {"fulfillment": {"id": _gid("Fulfillment", record["id"]), "status": "SUCCESS",
                                 "trackingInfo": record["tracking"]}, "userErrors": []}  # fmt: skip
 
-    def hold(self, _info: Any, id: str, fulfillmentHold: dict[str, Any]) -> Any:  # noqa: A002, N803
+    def hold(self, _info: Any, id: str, fulfillmentHold: dict[str, Any]) -> Any:
         found = self._fulfillment_order(id)
         if found is None:
             return _refused(["id"], "Fulfillment order does not exist.")
         order, fo = found
         if fo["status"] not in ("OPEN", "IN_PROGRESS", "ON_HOLD"):
-            return _refused(["id"], "The fulfillment order's assigned fulfillment service must be of api type")
+            return _refused(
+                ["id"], "The fulfillment order's assigned fulfillment service must be of api type"
+            )
         handle = fulfillmentHold.get("handle") or ""
         if any(h["handle"] == handle for h in fo["holds"]):
-            return _refused(["fulfillmentHold", "handle"], "The handle provided for the fulfillment hold is already in use by this app for another hold on this fulfillment order.")
+            return _refused(
+                ["fulfillmentHold", "handle"],
+                "The handle provided for the fulfillment hold is already in use by this app for another hold on this fulfillment order.",
+            )
         hold = {"id": self.state.next_id(), "reason": fulfillmentHold["reason"],
                 "reasonNotes": fulfillmentHold.get("reasonNotes"), "handle": handle}  # fmt: skip
         fo["holds"].append(hold)
@@ -351,7 +378,7 @@ class Resolvers:
         self.state.touch(order)
         return {"fulfillmentOrder": self.views.fulfillment_order(fo), "userErrors": []}
 
-    def release(self, _info: Any, id: str, holdIds: list[str] | None = None) -> Any:  # noqa: A002, N803
+    def release(self, _info: Any, id: str, holdIds: list[str] | None = None) -> Any:
         found = self._fulfillment_order(id)
         if found is None:
             return _refused(["id"], "Fulfillment order does not exist.")
@@ -364,7 +391,9 @@ class Resolvers:
         fo["holds"] = [h for h in fo["holds"] if h["id"] not in ids]
         if not fo["holds"]:
             fo["status"] = "OPEN"
-        self.state.mutations.append({"fulfillmentOrderReleaseHold": sorted(ids), "order": order["id"]})
+        self.state.mutations.append(
+            {"fulfillmentOrderReleaseHold": sorted(ids), "order": order["id"]}
+        )
         self.state.touch(order)
         return {"fulfillmentOrder": self.views.fulfillment_order(fo), "userErrors": []}
 
@@ -386,8 +415,14 @@ def run_graphql(state: ShopState, payload: dict[str, Any]) -> tuple[dict[str, An
     variables = payload.get("variables") or {}
     with state.lock:
         if state.fail_after_queries is not None and len(state.queries) >= state.fail_after_queries:
-            return {"errors": [{"message": "Internal error. Looks like something went wrong "
-                                "on our end.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]}, None
+            return {
+                "errors": [
+                    {
+                        "message": "Internal error. Looks like something went wrong on our end.",
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+                    }
+                ]
+            }, None
         if state.errors_next:
             errors, state.errors_next = state.errors_next, []
             return {"errors": errors}, None
@@ -408,11 +443,18 @@ def run_graphql(state: ShopState, payload: dict[str, Any]) -> tuple[dict[str, An
         actual = actual_cost(operation, variables, data)
         state.available -= actual
         state.charged += actual
-        answer: dict[str, Any] = {"data": data, "extensions": {"cost": state.cost_status(requested, actual)}}
+        answer: dict[str, Any] = {
+            "data": data,
+            "extensions": {"cost": state.cost_status(requested, actual)},
+        }
         if result.errors:
             answer["errors"] = [{"message": e.message} for e in result.errors]
         state.queries.append(operation.name.value if operation.name else "")
-        mutation = operation.selection_set.selections[0].name.value if operation.operation.value == "mutation" else None  # type: ignore[attr-defined]
+        mutation = (
+            operation.selection_set.selections[0].name.value
+            if operation.operation.value == "mutation"
+            else None
+        )  # type: ignore[attr-defined]
         return answer, mutation
 
 

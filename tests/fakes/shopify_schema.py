@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (Shopify's schema and shop records, one record to a line)
 """The part of Shopify's Admin GraphQL schema (2025-10) the fake serves, and its cost rules.
 
 Types and fields are named as in Shopify's reference (Order, LineItem,
@@ -171,23 +172,35 @@ def _selection_cost(
             node_type = _object_of(named.fields["nodes"].type)
             per_node: list[Any] = []
             if node_field is not None and node_field.selection_set is not None:
-                nodes = [None] * (first or 0) if data is REQUESTED else (value or {}).get("nodes") or []
+                nodes = (
+                    [None] * (first or 0) if data is REQUESTED else (value or {}).get("nodes") or []
+                )
                 per_node = [
-                    1 + _selection_cost(node_field.selection_set.selections, node_type, variables,
-                                        REQUESTED if data is REQUESTED else node)  # fmt: skip
+                    1
+                    + _selection_cost(
+                        node_field.selection_set.selections,
+                        node_type,
+                        variables,
+                        REQUESTED if data is REQUESTED else node,
+                    )
                     for node in nodes
                 ]
             total += 2 + sum(per_node)
         elif _is_list(definition.type) and first is not None:
             items = [None] * first if data is REQUESTED else value or []
             total += 2 + sum(
-                1 + _selection_cost(children, named, variables, REQUESTED if data is REQUESTED else item)
+                1
+                + _selection_cost(
+                    children, named, variables, REQUESTED if data is REQUESTED else item
+                )
                 for item in items
             )
         elif _is_list(definition.type):
             items = [None] if data is REQUESTED else (value or [None])[:1]
             total += 1 + sum(
-                _selection_cost(children, named, variables, REQUESTED if data is REQUESTED else item)
+                _selection_cost(
+                    children, named, variables, REQUESTED if data is REQUESTED else item
+                )
                 for item in items
             )
         else:

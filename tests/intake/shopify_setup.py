@@ -34,7 +34,9 @@ def shopify_store(shop: FakeShopify, **overrides: object) -> ShopifyStore:
     return ShopifyStore("shop", config, build_client("shop", config, timeout=5.0))
 
 
-def shopify_runtime(db: Database, tmp_path: Path, shop: FakeShopify, **overrides: object) -> Runtime:
+def shopify_runtime(
+    db: Database, tmp_path: Path, shop: FakeShopify, **overrides: object
+) -> Runtime:
     config = shopify_config(shop.url, **overrides)
     runtime = make_runtime(db, tmp_path, {"shop": config})
     runtime._store_clients[1]["shop"] = ShopifyStore(

@@ -75,7 +75,9 @@ def test_a_failed_pass_keeps_the_cursor_and_resumes_after_the_last_stored_page(
     db: Database, tmp_path: Path, shop: FakeShopify
 ) -> None:
     for number in range(5):
-        shop.state.add_order(3000 + number, updated_at=datetime.now(UTC) - timedelta(minutes=10 - number))
+        shop.state.add_order(
+            3000 + number, updated_at=datetime.now(UTC) - timedelta(minutes=10 - number)
+        )
     runtime = shopify_runtime(db, tmp_path, shop)
     client = runtime.store_client("shop")
     client.page_size = 2  # type: ignore[attr-defined]

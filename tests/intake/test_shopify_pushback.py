@@ -13,7 +13,6 @@ from providers.shopify_graphql import check_user_errors
 from tests.fakes.shopify import FakeShopify
 from tests.intake.shopify_setup import shopify_store
 
-
 RELEASE = """mutation R($id: ID!) {
   fulfillmentOrderReleaseHold(id: $id) { userErrors { field message } }
 }"""

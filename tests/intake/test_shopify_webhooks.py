@@ -45,7 +45,9 @@ def _count(db: Database) -> int:
         return session.scalar(select(func.count()).select_from(Order)) or 0
 
 
-def test_a_signed_delivery_creates_the_order(web: AsgiClient, db: Database, shop: FakeShopify) -> None:
+def test_a_signed_delivery_creates_the_order(
+    web: AsgiClient, db: Database, shop: FakeShopify
+) -> None:
     order = shop.state.add_order(1001, lines=[{"properties": PROPERTIES}])
     response = deliver(web, URL, order, "orders/create")
     assert response.status_code == 200 and response.json()["result"] == "created"
@@ -60,7 +62,9 @@ def test_a_forged_delivery_gets_401_and_stores_nothing(
     assert response.status_code == 401 and _count(db) == 0
 
 
-def test_a_replayed_delivery_changes_nothing(web: AsgiClient, db: Database, shop: FakeShopify) -> None:
+def test_a_replayed_delivery_changes_nothing(
+    web: AsgiClient, db: Database, shop: FakeShopify
+) -> None:
     order = shop.state.add_order(1001)
     deliver(web, URL, order, "orders/create", webhook_id="wh-1")
     shop.state.cancel(order)  # same webhook id, even with another body: the same delivery
