@@ -5,6 +5,11 @@ mapping and receive path; then 1,000 store status changes drained from the outbo
 Prints a table, the share of time spent waiting on the server versus in our own
 code (measured by timing every HTTP exchange in the transport), optionally a
 profile (--profile), and one JSON line with `orders_per_s` and `pushback_per_s`.
+
+`--platform shopify [--orders N]`: N orders (10,000 by default) from the fake
+Shopify shop with its cost bucket at 100 points/s; figures `shopify_orders_per_s`
+(against what the bucket allows for the points the orders cost) and
+`shopify_throttled` (throttled answers; 0 when paced).
 """
 
 from __future__ import annotations
@@ -120,7 +125,73 @@ def bench_pushback(runtime: Runtime, transport: TimedTransport) -> dict[str, flo
     return {"elapsed": elapsed, "http": transport.seconds, "requests": transport.requests}
 
 
+def bench_shopify(count: int) -> None:
+    """`--platform shopify`: `count` orders from the fake Shopify shop (cost bucket 100
+    points/s, Shopify's Standard plan) through the real client and receive path."""
+    from providers.shopify import ShopifyStore
+    from providers.shopify import build_client as shopify_client
+    from tests.fakes.shopify import ACCESS_TOKEN, FakeShopify
+
+    start = datetime.now(UTC) - timedelta(days=2)
+    with tempfile.TemporaryDirectory() as tmp, FakeShopify(restore_rate=100.0) as shop:
+        for i in range(count):
+            shop.state.add_order(1000 + i, updated_at=start + timedelta(seconds=i),
+                                 lines=[{"properties": {"Name": f"N{i}"}}])  # fmt: skip
+        config = StoreConfig(
+            platform="shopify", url=shop.url, shop="bench.myshopify.com",
+            access_token=SecretStr(ACCESS_TOKEN), first_sync_days=30,
+            personalization=PersonalizationMapping(fields={"Name": "name"}),
+        )  # fmt: skip
+        settings = Settings(
+            data_dir=Path(tmp), stores={"shop": config},
+            routing=[RoutingRule(sku="TEE-*", provider="manual", product_key="tee_front")],
+        )  # fmt: skip
+        runtime = Runtime(settings)
+        db = Database(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        db.upgrade()
+        runtime.__dict__["db"] = db
+        store = ShopifyStore("shop", config, shopify_client("shop", config))
+        runtime._store_clients[1]["shop"] = store
+        charged_before = shop.state.charged
+        started = time.perf_counter()
+        report = sync_one(runtime, "shop")
+        elapsed = time.perf_counter() - started
+        assert report.error is None and report.created == count, report
+        points = shop.state.charged - charged_before
+        throttled = shop.state.throttled
+        runtime.close()
+    per_order = points / count
+    burst = 1000.0  # the bucket starts full
+    allowed = count / max(0.001, (points - burst) / 100.0)
+    orders_per_s = count / elapsed
+    print(f"{'measure':<44}{'value':>12}")
+    for name, value in [
+        ("orders imported", f"{count}"),
+        ("page size used (orders)", f"{store.page_size}"),
+        ("points charged per order", f"{per_order:.1f}"),
+        ("bucket allows (orders/s at 100 points/s)", f"{allowed:.1f}"),
+        ("intake wall time (s)", f"{elapsed:.1f}"),
+        ("paced waiting (s)", f"{store.api.waited_s:.1f}"),
+        ("orders per second", f"{orders_per_s:.1f}"),
+        ("  share of what the bucket allows", f"{orders_per_s / allowed:.0%}"),
+        ("throttled answers", f"{throttled}"),
+    ]:
+        print(f"{name:<44}{value:>12}")
+    figures = {
+        "shopify_orders_per_s": {"value": round(orders_per_s, 1), "unit": "orders/s",
+                                 "target": f">= 90% of the bucket's {allowed:.1f}"},
+        "shopify_throttled": {"value": throttled, "unit": "answers", "target": "0"},
+    }  # fmt: skip
+    print(json.dumps({"bench": "intake", "figures": figures}))
+
+
 def main() -> None:
+    if "--platform" in sys.argv and sys.argv[sys.argv.index("--platform") + 1] == "shopify":
+        count = ORDERS
+        if "--orders" in sys.argv:
+            count = int(sys.argv[sys.argv.index("--orders") + 1])
+        bench_shopify(count)
+        return
     profile = "--profile" in sys.argv
     start = datetime.now(UTC) - timedelta(days=2)
     with tempfile.TemporaryDirectory() as tmp, FakeWooCommerce() as shop:

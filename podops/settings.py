@@ -52,9 +52,16 @@ class PersonalizationMapping(Section):
     images: dict[str, str] = Field(default_factory=dict)
 
 
+SHOPIFY_API_VERSION = "2025-10"
+SHOPIFY_FULFIL_STATUSES = ("paid", "partially_refunded")
+"""Shopify orders podops takes (by `displayFinancialStatus`, lower case)."""
+
+
 class StoreConfig(Section):
-    platform: Literal["woocommerce", "sandbox", "csv"] = "woocommerce"
+    platform: Literal["woocommerce", "shopify", "sandbox", "csv"] = "woocommerce"
     url: str = ""
+    """WooCommerce: the shop's address. Shopify: leave empty (podops calls
+    https://<shop>); set only to reach the Admin API through another address."""
     countdown_hours: float = Field(default=24.0, ge=0, le=24 * 30)
     default_provider: str = "manual"
     fulfil_statuses: list[str] = Field(default_factory=lambda: ["processing"])
@@ -73,8 +80,9 @@ class StoreConfig(Section):
     """WooCommerce only: a PEM file of the certificate authorities to trust for this
     shop (a shop behind a private CA); empty: the usual public authorities."""
     first_sync_days: int = Field(default=30, ge=0, le=36500)
-    """WooCommerce only: how far back the first sync reads (orders modified in the last
-    N days); 0 reads the shop's whole history."""
+    """WooCommerce and Shopify: how far back the first sync reads (orders modified in the
+    last N days); 0 reads the shop's whole history (Shopify: only 60 days of it without
+    the read_all_orders scope)."""
     verify_addresses: bool = False
     """Check every shipping address with EasyPost before the order goes to its provider
     (needs PODOPS_EASYPOST__API_KEY); an address that does not verify waits for staff."""
@@ -90,14 +98,38 @@ class StoreConfig(Section):
     sandbox_backfill_h: float = Field(default=24.0, ge=0)
     sandbox_photo_url: str = "https://picsum.photos/seed/{slot}/2000/2000"
     sandbox_opened_at: datetime | None = None  # no orders before this moment
+    # Shopify only (docs/intake.md, "Shopify").
+    shop: str = ""
+    """The shop's myshopify.com domain, like `example.myshopify.com` (or just `example`)."""
+    api_version: str = Field(default=SHOPIFY_API_VERSION, pattern=r"^\d{4}-(01|04|07|10)$")
+    """The Admin API version podops was written against; a newer one is a deliberate change."""
+    client_id: str = ""
+    """The app's client id, for the client-credentials grant (a token valid 24 hours,
+    renewed before it ends); with `access_token` set instead, it is not used."""
+    notify_customer: bool = False
+    """Shopify e-mails the customer when podops records a parcel's tracking."""
+    push_holds: bool = False
+    """Staff holds in podops also hold the order's fulfillment orders in Shopify."""
     consumer_key: SecretStr | None = None
     consumer_secret: SecretStr | None = None
     webhook_secret: SecretStr | None = None
+    access_token: SecretStr | None = None
+    """Shopify: a custom app's permanent Admin API token (shpat_...)."""
+    client_secret: SecretStr | None = None
+    """Shopify: the app's client secret; signs webhooks, and with `client_id` gets tokens."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shopify_statuses(cls, data: Any) -> Any:
+        """A Shopify store fulfils paid orders unless the operator lists others."""
+        if isinstance(data, dict) and data.get("platform") == "shopify":
+            data = {"fulfil_statuses": list(SHOPIFY_FULFIL_STATUSES), **data}
+        return data
 
     @property
     def first_sync_window(self) -> timedelta | None:
         """How far back a store without a cursor is read (None: as the store decides)."""
-        if self.platform != "woocommerce" or self.first_sync_days == 0:
+        if self.platform not in ("woocommerce", "shopify") or self.first_sync_days == 0:
             return None
         return timedelta(days=self.first_sync_days)
 
@@ -229,6 +261,8 @@ SECRET_KEYS = {
     "consumer_key",
     "consumer_secret",
     "webhook_secret",
+    "access_token",
+    "client_secret",
     "api_key",
     "bot_token",
     "signing_secret",

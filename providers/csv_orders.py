@@ -330,7 +330,9 @@ class CsvStore:
     def __init__(self, key: str) -> None:
         self.key = key
 
-    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+    def fetch_changes(
+        self, since: datetime | None, start_page: int = 1, start_token: str | None = None
+    ) -> Iterator[OrderPage]:
         return iter(())
 
     def push_status(self, external_id: str, status: str) -> PushResult:

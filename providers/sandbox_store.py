@@ -153,7 +153,9 @@ class SandboxStore:
         self._lock = threading.Lock()
         self._memory: list[dict[str, Any]] = []
 
-    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+    def fetch_changes(
+        self, since: datetime | None, start_page: int = 1, start_token: str | None = None
+    ) -> Iterator[OrderPage]:
         now = self.clock()
         start = since if since is not None else now - self.backfill
         if self.config.sandbox_opened_at is not None:

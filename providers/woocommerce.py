@@ -108,7 +108,9 @@ class WooCommerceStore:
         )
         self.client.base_url = new_base
 
-    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+    def fetch_changes(
+        self, since: datetime | None, start_page: int = 1, start_token: str | None = None
+    ) -> Iterator[OrderPage]:
         """The changed orders (`status=any`) from `start_page`, then the changed trashed
         ones: WooCommerce's default `any` leaves out `trash`, so an order trashed without
         its `order.deleted` webhook reaching podops is only seen by asking for

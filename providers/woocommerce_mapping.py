@@ -221,7 +221,7 @@ def _line(item: dict[str, Any], config: StoreConfig, refunded: dict[str, int]) -
     filled: dict[str, str] = {}
     for meta in item.get("meta_data") or []:
         if isinstance(meta, dict):
-            _apply_meta(line, meta, matcher, filled)
+            apply_meta(line, meta, matcher, filled)
     return line
 
 
@@ -248,7 +248,7 @@ def _matcher(
     return KeyMatcher(dict(fields), dict(images))
 
 
-def _apply_meta(
+def apply_meta(
     line: IncomingLineItem, meta: dict[str, Any], matcher: KeyMatcher, filled: dict[str, str]
 ) -> None:
     """One meta entry into the line; `filled`: field -> the label that filled it."""

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-POLLED_PLATFORMS = frozenset({"woocommerce", "sandbox"})
+POLLED_PLATFORMS = frozenset({"woocommerce", "shopify", "sandbox"})
 
 
 def polled_stores(runtime: Stores) -> list[str]:

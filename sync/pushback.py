@@ -161,6 +161,11 @@ class ParcelPush:
             number=shipment.tracking_number,
             url=shipment.tracking_url,
             shipped_at=shipment.shipped_at,
+            lines=tuple(
+                (line.line_item.external_id, line.quantity)
+                for line in shipment.lines
+                if line.line_item.external_id
+            ),
         )
         return TrackingPlan(ShopOrder.of(order), parcel, message.id)
 

@@ -110,6 +110,9 @@ def status_command() -> None:
     for key, synced, error in report.stores:
         stores.add_row(key, _ago(synced, now), error or "")
     out.print(stores)
+    last_syncs = {key: at for key, at, _ in report.stores}
+    for note in status_report.shopify_window_notes(rt.settings, last_syncs):
+        out.print(styled("[yellow]{}[/yellow]", note))
     for line in gap_lines(rt.settings):
         out.print(line)
     counts = ", ".join(f"{s.label} {n}" for s, n in sorted(report.counts.items())) or "no orders"

@@ -231,10 +231,13 @@ def sync_store(
 def _pages(client: StoreClient, position: PassPosition) -> Iterator[OrderPage]:
     """The pass's pages from its position; from page 1 again if the list shrank meanwhile."""
     resuming = position.resumed
-    for page in client.fetch_changes(position.since, start_page=position.next_page):
+    pages = client.fetch_changes(
+        position.since, start_page=position.next_page, start_token=position.next_token
+    )
+    for page in pages:
         if resuming and page.total < position.total:
             log.info("intake %s: the shop's list shrank; the pass starts again", client.key)
-            position.next_page = 1
+            position.next_page, position.next_token = 1, None
             yield from client.fetch_changes(position.since, start_page=1)
             return
         resuming = False
@@ -260,6 +263,7 @@ class _PageReceiver:
             position.newest = max(position.newest or page.newest_change, page.newest_change)
         if page.counted:
             position.next_page, position.total = page.page + 1, page.total
+            position.next_token = page.next_token
         try:
             # A page the database refuses is stored order by order: one bad order
             # never blocks the others, and the pass (and its cursor) moves on.

@@ -42,6 +42,8 @@ class PassPosition:
     """The store's clock when the pass began: the cursor once the pass completes."""
     newest: datetime | None = None
     """The latest modification seen (the cursor when the store sends no clock)."""
+    next_token: str | None = None
+    """A store paging by cursor: where the next page starts (OrderPage.next_token)."""
 
     @property
     def resumed(self) -> bool:
@@ -54,6 +56,7 @@ class PassPosition:
             "total": self.total,
             "started": _iso(self.started),
             "newest": _iso(self.newest),
+            "next_token": self.next_token,
         }
 
     @classmethod
@@ -64,6 +67,7 @@ class PassPosition:
             total=int(value.get("total") or 0),
             started=_moment(value.get("started")),
             newest=_moment(value.get("newest")),
+            next_token=str(value["next_token"]) if value.get("next_token") else None,
         )
 
 

@@ -32,6 +32,9 @@ class OrderPage:
     counted: bool = True
     """False for a page of a supplementary listing (trashed orders), read whole on
     every pass: the pass's resume position does not move on it."""
+    next_token: str | None = None
+    """Where the next page starts, for a store that pages by cursor (Shopify's
+    `endCursor`): a pass resumes there instead of counting pages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +45,9 @@ class TrackingPush:
     number: str
     url: str
     shipped_at: datetime
+    lines: tuple[tuple[str, int], ...] = ()
+    """(the store's line id, quantity) in the parcel; empty: the whole order. A store
+    that records parcels per line (Shopify) uses it; the others ignore it."""
 
 
 class PushResult(StrEnum):
@@ -56,13 +62,19 @@ class StoreClient(Protocol):
     key: str
     platform: str
 
-    def fetch_changes(self, since: datetime | None, start_page: int = 1) -> Iterator[OrderPage]:
+    def fetch_changes(
+        self, since: datetime | None, start_page: int = 1, start_token: str | None = None
+    ) -> Iterator[OrderPage]:
         """Orders created or modified after `since` (None: everything), page by page,
-        from `start_page` (a pass resuming where it failed; pages are numbered from 1)."""
+        from `start_page` (a pass resuming where it failed; pages are numbered from 1),
+        or for a store that pages by cursor from `start_token` (an earlier page's
+        `next_token`)."""
         ...
 
     def push_status(self, external_id: str, status: str) -> PushResult:
-        """Set the shop's order status (`completed`, `cancelled`); a no-op if already so."""
+        """Set the shop's order status (`completed`, `cancelled`); a no-op if already so.
+        A shop may also be told of staff holds (`held`, `released`) when it takes them;
+        one that does not answers NOTHING_TO_PUSH."""
         ...
 
     def push_tracking(self, external_id: str, tracking: TrackingPush) -> PushResult:

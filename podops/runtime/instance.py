@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from podops.jobs import JobSpec
+    from podops.settings import StoreConfig
 
 log = logging.getLogger("podops.service")
 HEARTBEAT_EVERY_S = 30.0
@@ -46,6 +47,7 @@ JOB_MODULES = (
 )
 ROUTE_MODULES = (
     "sync.webhooks",
+    "sync.shopify_webhooks",
     "sync.provider_callbacks",
     "sync.provider_webhooks",
     "bot.http",
@@ -123,6 +125,8 @@ def preflight(runtime: Runtime, role: Role) -> list[str]:
                 log.warning(
                     "store '%s' has no webhook secret: webhooks are refused, polling only", name
                 )
+        if store.platform == "shopify":
+            problems.extend(_shopify_problems(name, store))
     for name, provider in settings.providers.items():
         if provider.kind in ("customcat", "shineon") and provider.api_key is None:
             problems.append(f"provider '{name}' needs PODOPS_PROVIDERS__{name.upper()}__API_KEY")
@@ -309,3 +313,20 @@ class Instance:
             except PodopsError as exc:
                 log.warning("heartbeat not removed: %s", exc.message)
         log.info("stopped")
+
+
+def _shopify_problems(name: str, store: StoreConfig) -> list[str]:
+    """A Shopify store needs its shop, a way to a token, and the secret webhooks are signed with."""
+    found = []
+    env = f"PODOPS_STORES__{name.upper()}__"
+    if not store.shop and not store.url:
+        found.append(f"stores.{name}.shop: the shop's domain, like example.myshopify.com")
+    if store.access_token is None and not (store.client_id and store.client_secret):
+        found.append(f"store '{name}' needs {env}ACCESS_TOKEN, or client_id and {env}CLIENT_SECRET")
+    if store.client_secret is None:
+        log.warning(
+            "store '%s' has no client secret (%sCLIENT_SECRET): webhooks are refused, polling only",
+            name,
+            env,
+        )
+    return found

@@ -96,6 +96,11 @@ class Runtime:
 
             bundle = self.settings.resolve(config.ca_bundle) if config.ca_bundle else None
             return WooCommerceStore(name, config, build_client(name, config, ca_bundle=bundle))
+        if config.platform == "shopify":
+            from providers.shopify import ShopifyStore
+            from providers.shopify import build_client as shopify_client
+
+            return ShopifyStore(name, config, shopify_client(name, config))
         if config.platform == "sandbox":
             from providers.sandbox_store import SandboxStore
 

@@ -14,6 +14,7 @@ from podops.events import EventName
 from podops.intake.pushback import held_completions
 from podops.models import Event, Order, OutboxMessage, Store, SyncState, utcnow
 from podops.runtime.job_health import HEARTBEAT_PREFIX, JobError, job_errors
+from podops.settings import Settings
 from podops.status import OrderStatus
 
 ALIVE_WITHIN = timedelta(minutes=2)  # heartbeats come every 30 s
@@ -90,3 +91,25 @@ def build(session: Session, now: datetime | None = None) -> StatusReport:
         for at, number, detail in errors
     ]
     return report
+
+
+SHOPIFY_VISIBLE_DAYS = 60
+"""Shopify shows orders older than this only to an app with the read_all_orders scope."""
+
+
+def shopify_window_notes(settings: Settings, synced: dict[str, datetime | None]) -> list[str]:
+    """A Shopify store whose first sync is still ahead and reaches back further than
+    the 60 days Shopify shows without `read_all_orders`: say so before orders seem lost."""
+    notes = []
+    for key, store in settings.stores.items():
+        if store.platform != "shopify" or synced.get(key) is not None:
+            continue
+        days = store.first_sync_days
+        if days == 0 or days > SHOPIFY_VISIBLE_DAYS:
+            reach = "the whole history" if days == 0 else f"{days} days back"
+            notes.append(
+                f"store {key}: the first sync reads {reach}, but Shopify shows orders older "
+                f"than {SHOPIFY_VISIBLE_DAYS} days only to an app with the read_all_orders "
+                "scope (docs/intake.md, Shopify)"
+            )
+    return notes
