@@ -125,6 +125,9 @@ class ProviderConfig(Section):
     confirm_orders: bool = True
     """Printful: create orders confirmed (`confirm=true`); False: as drafts, confirmed
     by a second call (staff can look at the draft on Printful in between)."""
+    catalog: list[str] = Field(default_factory=list)
+    """Sandbox provider only: the product codes its catalog knows, so `podops templates
+    check` and the Products table can be tried without an account; empty: no catalog."""
     webhook_secret: SecretStr | None = None
     """The secret of the provider's webhook: the URL token Printful and Gelato
     deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from
@@ -156,6 +159,19 @@ class RoutingRule(Section):
     @classmethod
     def _known_countries(cls, value: list[str]) -> list[str]:
         return [check_country(name) for name in value]
+
+
+class ProductsConfig(Section):
+    """The Products table: exact SKUs routed to a provider's product code, before the
+    [[routing]] rules (docs/fulfillment.md, "The Products table")."""
+
+    csv: str = ""
+    """A CSV file (`sku,provider,provider_sku,product_key,countries`), relative to
+    data_dir; read again whenever it changes. Empty: no file."""
+    sheet_tab: bool = True
+    """Read the sheet's Products tab (when a sheet is configured)."""
+    check_seconds: int = Field(default=30, ge=5, le=3600)
+    """How often the worker looks whether the CSV file changed."""
 
 
 class EasyPostConfig(Section):
@@ -249,6 +265,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"manual": ProviderConfig(kind="manual")}
     )
     routing: list[RoutingRule] = Field(default_factory=list)
+    products: ProductsConfig = Field(default_factory=ProductsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     sheet: SheetConfig = Field(default_factory=SheetConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
