@@ -496,3 +496,26 @@ class JobLease(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     holder: Mapped[str] = mapped_column(String(128))
     expires_at: Mapped[datetime]
+
+
+class ProductVariant(Base):
+    """One row of the Products table (a CSV file or the sheet's Products tab): a SKU
+    routed to a provider's own product code and our template, before the config's
+    routing rules. A row with a `problem` is kept to show staff why; it routes nothing."""
+
+    __tablename__ = "product_variants"
+    __table_args__ = (Index("ix_product_variants_sku", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(16))
+    """Where the row was typed: `csv` or `sheet`."""
+    row: Mapped[int]
+    """Its row number there (the header is row 1), so staff find it."""
+    sku: Mapped[str] = mapped_column(String(255))
+    provider: Mapped[str] = mapped_column(String(64))
+    provider_sku: Mapped[str] = mapped_column(String(255))
+    product_key: Mapped[str] = mapped_column(String(128))
+    countries: Mapped[list[Any]] = mapped_column(default=list)
+    problem: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    """A warning that does not stop the row (its provider's catalog could not be asked)."""

@@ -1,13 +1,16 @@
-"""Which provider makes which product: SKU patterns (and destination countries) from
-the config, per-store defaults, and each store's shipping table."""
+"""Which provider makes which product: the Products table (exact SKUs staff keep in a
+CSV file or the sheet) first, then SKU patterns (and destination countries) from the
+config, per-store defaults, and each store's shipping table."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from podops.countries import expand
+from podops.products.table import VariantTable
 from podops.settings import RoutingRule, Settings
 from podops.speeds import SELF_MADE_KINDS, ShippingTable
 
@@ -63,15 +66,20 @@ class ShopPolicy:
         stores: dict[str, StorePolicy],
         rules: list[RoutingRule],
         default_countdown_hours: float = 24.0,
+        variants: Callable[[], VariantTable] | None = None,
     ) -> None:
         self.stores = stores
         self.rules = rules
         self.default_countdown_hours = default_countdown_hours
+        self.variants = variants
+        """The Products table as it is now (`podops.products.live.LiveTable`); None: none."""
         self._rules = [_Rule(r.sku.upper(), expand(r.countries), r) for r in rules]
         self._routes: dict[tuple[str, str, str], Route] = {}
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> ShopPolicy:
+    def from_settings(
+        cls, settings: Settings, variants: Callable[[], VariantTable] | None = None
+    ) -> ShopPolicy:
         defaults = {name: p.shipping_method for name, p in settings.providers.items()}
         self_made = [n for n, p in settings.providers.items() if p.kind in SELF_MADE_KINDS]
         stores = {
@@ -90,17 +98,27 @@ class ShopPolicy:
             )
             for name, store in settings.stores.items()
         }
-        return cls(stores, list(settings.routing))
+        return cls(stores, list(settings.routing), variants=variants)
 
     def store(self, key: str) -> StorePolicy:
         return self.stores.get(key, StorePolicy(self.default_countdown_hours, "manual"))
 
     def route(self, store: str, sku: str, country: str = "") -> Route:
-        """The first rule matching the SKU and the destination country (cached)."""
+        """The Products table's row for the SKU and destination, else the first rule
+        matching them (cached), else the store's default provider."""
+        table = self.variants() if self.variants is not None else None
+        row = table.find(sku, country) if table else None
+        if row is not None:
+            return Route(row.provider, row.provider_sku, row.product_key, True)
         key = (store, sku, country)
         found = self._routes.get(key)
         if found is None:
             found = self._routes[key] = self._match(store, sku, country.strip().upper())
+        if table and not self.rules:
+            # The table is the shop's routing: a SKU it lacks is not sent by default.
+            found = replace(found, matched=False)
+        if table and not found.matched and table.elsewhere(sku):
+            found = replace(found, other_countries=True)
         return found
 
     def fallback_route(
@@ -113,6 +131,9 @@ class ShopPolicy:
         if not self.store(store).fallback_out_of_stock:
             return None
         wanted, country = sku.upper(), country.strip().upper()
+        row = self.variants().find(sku, country) if self.variants is not None else None
+        if row is not None and row.provider not in tried and row.product_key == product_key:
+            return Route(row.provider, row.provider_sku, row.product_key, True)
         for rule in self._rules:
             found = rule.rule
             if (

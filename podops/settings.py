@@ -160,6 +160,9 @@ class ProviderConfig(Section):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     """Gelato: the currency an order is charged in (ISO 4217; Gelato's create call
     requires one)."""
+    catalog: list[str] = Field(default_factory=list)
+    """Sandbox provider only: the product codes its catalog knows, so `podops templates
+    check` and the Products table can be tried without an account; empty: no catalog."""
     webhook_secret: SecretStr | None = None
     """The secret of the provider's webhook: the URL token Printful and Gelato
     deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from
@@ -191,6 +194,19 @@ class RoutingRule(Section):
     @classmethod
     def _known_countries(cls, value: list[str]) -> list[str]:
         return [check_country(name) for name in value]
+
+
+class ProductsConfig(Section):
+    """The Products table: exact SKUs routed to a provider's product code, before the
+    [[routing]] rules (docs/fulfillment.md, "The Products table")."""
+
+    csv: str = ""
+    """A CSV file (`sku,provider,provider_sku,product_key,countries`), relative to
+    data_dir; read again whenever it changes. Empty: no file."""
+    sheet_tab: bool = True
+    """Read the sheet's Products tab (when a sheet is configured)."""
+    check_seconds: int = Field(default=30, ge=5, le=3600)
+    """How often the worker looks whether the CSV file changed."""
 
 
 class EasyPostConfig(Section):
@@ -286,6 +302,7 @@ class Settings(BaseSettings):
         default_factory=lambda: {"manual": ProviderConfig(kind="manual")}
     )
     routing: list[RoutingRule] = Field(default_factory=list)
+    products: ProductsConfig = Field(default_factory=ProductsConfig)
     slack: SlackConfig = Field(default_factory=SlackConfig)
     sheet: SheetConfig = Field(default_factory=SheetConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
 from podops.errors import OrderLocked, ProviderError
@@ -109,6 +109,33 @@ class SandboxProvider:
                 "provider: its address can no longer change"
             )
         return current
+
+
+class CatalogSandboxProvider(SandboxProvider):
+    """The sandbox with a product catalog (`catalog = [...]` in its config): it knows
+    only those codes, for `podops templates check` and the Products table, and refuses
+    an order naming another, as a real provider refuses an unknown variant."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        stage_s: float,
+        catalog: Collection[str],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(name, stage_s=stage_s, clock=clock)
+        self.catalog = frozenset(catalog)
+
+    def unknown_codes(self, codes: Collection[str]) -> dict[str, str]:
+        return {code: "not in the sandbox catalog" for code in codes if code not in self.catalog}
+
+    def submit(self, request: SubmitRequest) -> ProviderOrder:
+        unknown = self.unknown_codes([item.provider_sku for item in request.items])
+        if unknown:
+            codes = ", ".join(sorted(unknown))
+            raise ProviderError(f"sandbox catalog has no product {codes}", retryable=False)
+        return super().submit(request)
 
 
 def _accepted_at(provider_order_id: str) -> float:

@@ -12,6 +12,7 @@ from podops.cli.orders import cli_actor
 from podops.cli.views import photo_lines
 
 if TYPE_CHECKING:
+    from podops.products.rows import VariantRow
     from podops.runtime.root import Runtime
 
 templates_app = typer.Typer(help="Product templates for print files.", no_args_is_help=True)
@@ -79,7 +80,9 @@ def _check_lines(rt: Runtime, reference: str, wanted: list[int]) -> None:
 
 @templates_app.command("check")
 def check_command() -> None:
-    """Load every template and render its sample; exits with 1 if any is broken."""
+    """Load every template and render its sample, and ask each provider's catalog for
+    the product codes routing sends; exits with 1 if a template is broken or a code
+    unknown."""
     from podops.cli.main import out, runtime
 
     rt = runtime()
@@ -91,8 +94,48 @@ def check_command() -> None:
         )
     if not results:
         out.print("  (no *.toml template files)")
-    if not results or not all(ok for _, ok, _ in results):
+    codes_ok = _check_codes(rt)
+    if not results or not all(ok for _, ok, _ in results) or not codes_ok:
         raise typer.Exit(1)
+
+
+def _check_codes(rt: Runtime) -> bool:
+    """Every routing rule's and Products row's code asked of its provider's catalog."""
+    from podops.cli.main import out
+    from podops.products.catalog import catalog_of
+    from podops.products.codes import check_codes, code_uses
+
+    uses = code_uses(rt.settings.routing, _table_rows(rt))
+    out.print("Product codes (routing rules and the Products table):")
+    if not uses:
+        out.print("  (no product codes to check)")
+        return True
+    catalogs = {name: catalog_of(provider) for name, provider in rt.providers.items()}
+    report = check_codes(uses, catalogs)
+    for use, reason in report.unknown:
+        out.print(
+            f"  UNKNOWN {use.where}: {use.provider} does not know {use.code}: {reason}",
+            soft_wrap=True,
+        )
+    for use in report.unconfigured:
+        out.print(f"  UNKNOWN {use.where}: no provider named {use.provider!r}", soft_wrap=True)
+    for _provider, reason in sorted(report.unchecked.items()):
+        out.print(f"  {reason}", soft_wrap=True)
+    out.print(f"  {report.checked} code(s) checked, {len(report.unknown)} unknown")
+    return not report.unknown and not report.unconfigured
+
+
+def _table_rows(rt: Runtime) -> list[tuple[str, VariantRow]]:
+    """The Products table's rows, when the database is set up (else none)."""
+    from podops.errors import DatabaseUnavailable
+    from podops.products.stored import stored_rows
+
+    try:
+        rt.db.check()
+        with rt.db.reading() as session:
+            return stored_rows(session)
+    except DatabaseUnavailable:
+        return []
 
 
 def register(app: typer.Typer) -> None:

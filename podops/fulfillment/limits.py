@@ -128,6 +128,12 @@ class LimitedProvider:
             raise WebhookRefused(f"{self.name} takes no webhooks")
         return self.inner.webhook_references(token, headers, body)
 
+    @property
+    def catalog(self) -> ProductCatalog | None:
+        """This provider as a catalog, when its adapter has one (else codes are not
+        checkable, which `unknown_codes` alone cannot tell from "all known")."""
+        return self if isinstance(self.inner, ProductCatalog) else None
+
     def unknown_codes(self, codes: Collection[str]) -> dict[str, str]:
         """The adapter's catalog answer, within the rate limit; {} when it has no catalog."""
         if not isinstance(self.inner, ProductCatalog):

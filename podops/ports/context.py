@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from podops.ports.notify import ChartRenderer, Notifier
     from podops.ports.sheet import Spreadsheet
     from podops.ports.store import StoreClient
+    from podops.products.imports import ProductChecks
+    from podops.products.live import LiveTable
     from podops.routing import ShopPolicy
     from podops.settings import Settings
 
@@ -72,7 +74,17 @@ class Notifying(Configured, Protocol):
     def chart(self) -> ChartRenderer: ...
 
 
-class Sheets(Configured, Protocol):
+class Products(Configured, Protocol):
+    """The Products table's readers (CSV file, sheet tab): checks and the live table."""
+
+    @property
+    def product_checks(self) -> ProductChecks: ...
+
+    @property
+    def product_table(self) -> LiveTable: ...
+
+
+class Sheets(Products, Protocol):
     """The spreadsheet mirror (None when the sheet is off)."""
 
     @property

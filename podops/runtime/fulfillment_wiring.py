@@ -58,8 +58,12 @@ def build_provider(
 
         return ManualProvider(name, settings.resolve(settings.render.output_dir), links), None
     if config.kind == "sandbox":
-        from providers.sandbox_provider import SandboxProvider
+        from providers.sandbox_provider import CatalogSandboxProvider, SandboxProvider
 
+        if config.catalog:
+            return CatalogSandboxProvider(
+                name, stage_s=config.sandbox_stage_s, catalog=config.catalog
+            ), None
         return SandboxProvider(name, stage_s=config.sandbox_stage_s), None
     import httpx
 
@@ -147,15 +151,15 @@ def build_submission(
     roster: ProviderRoster,
     *,
     print_file_source: PrintFileSource | None = None,
+    policy: ShopPolicy | None = None,
 ) -> Submitter:
     from podops.fulfillment.countdown import Submitter
-    from podops.routing import ShopPolicy
 
     workers = max(1, min(32, sum(c.concurrency for c in settings.providers.values())))
     return Submitter(
         db,
         roster,
-        policy=ShopPolicy.from_settings(settings),
+        policy=policy if policy is not None else ShopPolicy.from_settings(settings),
         print_file_source=print_file_source,
         workers=workers,
         address_checks=build_address_checks(db, settings),

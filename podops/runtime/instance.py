@@ -41,6 +41,7 @@ JOB_MODULES = (
     "sync.pushback",
     "sync.fulfillment_jobs",
     "sync.sheets.mirror",
+    "sync.products_csv",
     "sync.notify_job",
     "sync.maintenance",
     "bot.home",

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.roster import ProviderRoster
     from podops.ports.fulfillment import FulfillmentProvider
+    from podops.products.imports import ProductChecks
+    from podops.products.live import LiveTable
 
 
 class Runtime:
@@ -60,8 +62,34 @@ class Runtime:
         return Database(self.settings.database_url, echo=self.settings.database.echo)
 
     @cached_property
+    def product_table(self) -> LiveTable:
+        """The Products table every route reads first, as this process last saw it."""
+        from podops.products.live import LiveTable
+
+        return LiveTable(self.db)
+
+    @property
+    def product_checks(self) -> ProductChecks:
+        """What a Products row is checked against: providers, templates, catalogs."""
+        from podops.errors import RenderRefused
+        from podops.products.catalog import catalog_of
+        from podops.products.imports import ProductChecks
+
+        checks = self.field_checks
+
+        def template_problem(key: str) -> str | None:
+            try:
+                checks.template_fields(key)
+            except RenderRefused as exc:
+                return exc.message
+            return None
+
+        catalogs = {name: catalog_of(p) for name, p in self.providers.items()}
+        return ProductChecks(tuple(self.settings.providers), template_problem, catalogs)
+
+    @cached_property
     def policy(self) -> ShopPolicy:
-        return ShopPolicy.from_settings(self.settings)
+        return ShopPolicy.from_settings(self.settings, variants=self.product_table)
 
     @cached_property
     def _store_clients(self) -> tuple[threading.Lock, dict[str, StoreClient]]:
@@ -163,7 +191,11 @@ class Runtime:
         from podops.runtime.fulfillment_wiring import build_submission
 
         return build_submission(
-            self.db, self.settings, self.roster, print_file_source=self.print_files
+            self.db,
+            self.settings,
+            self.roster,
+            print_file_source=self.print_files,
+            policy=self.policy,
         )
 
     @cached_property

@@ -15,11 +15,13 @@ from datetime import datetime, tzinfo
 from podops.address import FIELDS as ADDRESS_FIELDS
 from podops.address import PREFIX
 from podops.ports.sheet import Cell, TabSpec
+from podops.products.rows import COLUMNS as PRODUCT_COLUMNS
 from podops.refs import LineRef, OrderRef
 from podops.status import OrderStatus
 
 ORDERS = "Orders"
 TRACKING = "Tracking"
+PRODUCTS = "Products"
 ARCHIVE = "Archive"
 
 KEY = "key"
@@ -197,6 +199,19 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
         checkboxes=frozenset({HOLD, ACCEPT_PHOTO}),
         text_columns=frozenset({FULFILLED, CROP, *ADDRESS_HEADERS}),
         status_column=STATUS,
+    )
+
+
+PRODUCTS_HEADERS: tuple[str, ...] = (*PRODUCT_COLUMNS, "result")
+"""The Products tab: the table's rows as staff type them, podops' verdict beside each."""
+
+
+def products_tab() -> TabSpec:
+    return TabSpec(
+        title=PRODUCTS,
+        headers=PRODUCTS_HEADERS,
+        editable=frozenset(PRODUCT_COLUMNS),
+        text_columns=frozenset(PRODUCT_COLUMNS),
     )
 
 

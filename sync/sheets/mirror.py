@@ -38,6 +38,8 @@ from podops.sheet.rows import (
     ARCHIVE,
     FIXED_HEADERS,
     ORDERS,
+    PRODUCTS,
+    PRODUCTS_HEADERS,
     TRACKING,
     TRACKING_HEADERS,
     RowCache,
@@ -46,9 +48,11 @@ from podops.sheet.rows import (
     archived_line_row,
     field_headers,
     orders_tab,
+    products_tab,
     tracking_tab,
 )
 from sync.sheets.links import PreviewLinks, preview_links
+from sync.sheets.products_tab import ProductsTab, ProductsTabImport
 from sync.tracking_import import TabImport, import_tab
 
 if TYPE_CHECKING:
@@ -75,6 +79,9 @@ class CycleReport:
     tracking_imported: int = 0
     tracking_errors: int = 0
     tracking_already: int = 0
+    products_rows: int = 0
+    products_errors: int = 0
+    products_read: bool = False
     repairs: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -90,6 +97,14 @@ class CycleReport:
             "(reason beside the row)",
             f"tracking tab: {self.tracking_imported} imported, {self.tracking_errors} with errors"
             + (f", {self.tracking_already} already recorded" if self.tracking_already else ""),
+            *(
+                [
+                    f"products tab: read again, {self.products_rows} row(s), "
+                    f"{self.products_errors} with errors (reason beside the row)"
+                ]
+                if self.products_read
+                else []
+            ),
             *(f"repaired: {text}" for text in self.repairs),
             *(f"problem: {text}" for text in self.problems),
         ]
@@ -190,8 +205,11 @@ class SheetMirror:
         links: PreviewLinks | None = None,
         field_checks: FieldChecks | None = None,
         addresses: AddressDesk | None = None,
+        products: ProductsTab | None = None,
     ) -> None:
         self.db = db
+        self.products = products
+        """The Products tab's reader (None: no Products tab)."""
         self.sheet = sheet
         self.settings = settings
         self.addresses = addresses
@@ -236,16 +254,18 @@ class SheetMirror:
         tabs = self._tabs(personalization_fields(self.settings, lines or [], snapshot.headers))
         rows = len(snapshot.rows) if lines is None else len(lines)
         archive_rows = snapshot.archive_rows + len(archived)
-        sizes = {ORDERS: rows + 1, ARCHIVE: archive_rows + 1, TRACKING: 1}
+        sizes = {ORDERS: rows + 1, ARCHIVE: archive_rows + 1, TRACKING: 1, PRODUCTS: 1}
         prepared = self.sheet.prepare(tabs, sizes)
         report.repairs.extend(prepared.repairs)
         tracking_values: list[list[str]] = []
+        product_values: list[list[str]] = []
         if {ORDERS, TRACKING} <= prepared.created:
             view = SheetView()
         else:
             shown = snapshot.headers or list(tabs[0].headers)
-            view, tracking_values, more = self._read(tabs, sizes, shown, snapshot)
+            view, tracking_values, product_values, more = self._read(tabs, sizes, shown, snapshot)
             report.repairs.extend(more)
+        products = self._products(product_values, report)
         messages: dict[str, str] = {}
         orders_ok = self._orders_layout_ok(view, tabs[0], snapshot, report)
         if orders_ok:
@@ -266,11 +286,23 @@ class SheetMirror:
             if self._orders_layout_ok(view, tabs[0], snapshot, report):
                 showing = _Shown(lines, archived, messages)
                 plan = self._plan(tabs[0], field_headers(fields), showing, view, snapshot, now)
-        self._write(tabs, plan, tracking, report)
+        self._write(tabs, plan, tracking, report, products)
 
-    @staticmethod
-    def _tabs(fields: list[str]) -> list[TabSpec]:
-        return [orders_tab(fields), tracking_tab(), archive_tab()]
+    def _tabs(self, fields: list[str]) -> list[TabSpec]:
+        tabs = [orders_tab(fields), tracking_tab(), archive_tab()]
+        return [*tabs, products_tab()] if self.products is not None else tabs
+
+    def _products(self, values: list[list[str]], report: CycleReport) -> ProductsTabImport:
+        """The Products tab imported when it changed (its rows replace the sheet's rows
+        in the Products table)."""
+        if self.products is None:
+            return ProductsTabImport()
+        found = self.products.cycle(values)
+        report.products_rows, report.products_errors = found.rows, found.errors
+        report.products_read = found.read_again
+        if found.problem:
+            report.problems.append(found.problem)
+        return found
 
     def _apply_edits(
         self, tab: TabSpec, view: SheetView, snapshot: OrdersSnapshot, now: datetime
@@ -302,13 +334,15 @@ class SheetMirror:
         sizes: dict[str, int],
         shown: list[str],
         snapshot: OrdersSnapshot,
-    ) -> tuple[SheetView, list[list[str]], list[str]]:
+    ) -> tuple[SheetView, list[list[str]], list[list[str]], list[str]]:
         width = len(shown)
         ranges = [
             ReadRange(ORDERS, 1, 1, max(width, len(tabs[0].headers)), 1),
             ReadRange(ORDERS, 2, 1, width),
             ReadRange(TRACKING, 1, 1, len(TRACKING_HEADERS)),
         ]
+        if self.products is not None:
+            ranges.append(ReadRange(PRODUCTS, 1, 1, len(PRODUCTS_HEADERS)))
         repairs: list[str] = []
         try:
             values = self.sheet.read(ranges)
@@ -317,7 +351,8 @@ class SheetMirror:
             values = self.sheet.read(ranges)
         header = values[0][0] if values[0] else []
         view = read_view(header, values[1], known_lines(snapshot))
-        return view, values[2], repairs
+        products = values[3] if len(values) > 3 else []
+        return view, values[2], products, repairs
 
     @staticmethod
     def _orders_layout_ok(
@@ -355,9 +390,14 @@ class SheetMirror:
         )
 
     def _write(
-        self, tabs: list[TabSpec], plan: OrdersPlan | None, tracking: TabImport, report: CycleReport
+        self,
+        tabs: list[TabSpec],
+        plan: OrdersPlan | None,
+        tracking: TabImport,
+        report: CycleReport,
+        products: ProductsTabImport,
     ) -> None:
-        blocks = [*(plan.blocks if plan else []), *tracking.blocks]
+        blocks = [*(plan.blocks if plan else []), *tracking.blocks, *products.blocks]
         if plan is not None:
             report.added, report.updated, report.archived = plan.added, plan.updated, plan.archived
             report.restored = plan.restored
@@ -365,6 +405,7 @@ class SheetMirror:
                 ORDERS: plan.rows_needed,
                 ARCHIVE: plan.archive_rows_needed,
                 TRACKING: 1,  # results go beside rows people filled: inside the grid
+                PRODUCTS: 1,
             }
             report.repairs.extend(self.sheet.prepare(tabs, sizes).repairs)
         self.sheet.write(blocks)
@@ -395,6 +436,13 @@ def build_spreadsheet(settings: Settings) -> Spreadsheet | None:
     return Workbook(settings.resolve(config.workbook))
 
 
+def products_reader(runtime: Sheets) -> ProductsTab | None:
+    """The Products tab's reader, unless `[products] sheet_tab = false`."""
+    if not runtime.settings.products.sheet_tab:
+        return None
+    return ProductsTab(runtime.db, lambda: runtime.product_checks, runtime.product_table.invalidate)
+
+
 def jobs(runtime: Sheets) -> list[JobSpec]:
     """The mirror + tracking-import cycle every `sheet.mirror_minutes` (one instance at a time)."""
     from podops.jobs import JobSpec
@@ -408,6 +456,7 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
         runtime.settings,
         field_checks=runtime.field_checks,
         addresses=runtime.addresses,
+        products=products_reader(runtime),
     )
 
     def cycle() -> CycleReport:
