@@ -336,10 +336,31 @@ def _printful_bench() -> ProviderBench:
     return ProviderBench("printful", _printful, printful.TOKEN, "4012", "1403")
 
 
+def _printify(limit: int) -> Any:
+    from tests.fakes.printify import FakePrintify
+
+    return FakePrintify(per_minute=limit).start()  # takes a repeated external_id
+
+
+def _printify_bench() -> ProviderBench:
+    from tests.fakes import printify
+
+    return ProviderBench(
+        "printify",
+        _printify,
+        printify.TOKEN,
+        "6:99:12100",
+        "68:1:33719",
+        requests_per_order=2,  # create, then send to production
+        extra={"store_id": printify.SHOP_ID},
+    )
+
+
 PROVIDER_BENCHES: dict[str, Callable[[], ProviderBench]] = {
     "customcat": lambda: ProviderBench("customcat", _customcat, API_KEY, "CC-TEE", "CC-MUG"),
     "gelato": _gelato_bench,
     "printful": _printful_bench,
+    "printify": _printify_bench,
 }
 
 
