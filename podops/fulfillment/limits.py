@@ -28,8 +28,16 @@ from podops.ports.fulfillment import (
 )
 
 
+ARRIVAL_MARGIN = 0.98
+"""Turns are given at 98% of the rate: a call delayed after its turn (a thread not
+scheduled, a slow connect) arrives together with the next one's, and a provider
+counting a sliding minute would otherwise see one request over its limit (the
+CustomCat bench saw 121 in a minute at 120 a minute)."""
+
+
 class RateLimiter:
-    """Spaces calls at least 1/rate seconds apart (thread-safe, no bursts)."""
+    """Spaces calls at least 1/rate seconds apart, with ARRIVAL_MARGIN (thread-safe,
+    no bursts)."""
 
     def __init__(
         self,
@@ -40,7 +48,7 @@ class RateLimiter:
     ) -> None:
         if per_second <= 0:
             raise ValueError("a rate limit must be positive")
-        self.interval = 1.0 / per_second
+        self.interval = 1.0 / (per_second * ARRIVAL_MARGIN)
         self._clock = clock
         self._sleep = sleep
         self._next = 0.0
