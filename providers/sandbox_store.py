@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from podops.models import utcnow
-from podops.ports.store import OrderPage, PushResult, TrackingPush
+from podops.ports.store import STAFF_HOLD_STATUSES, OrderPage, PushResult, TrackingPush
 from podops.settings import PersonalizationMapping, StoreConfig
 from providers.woocommerce_mapping import map_order_safely, modified_at
 
@@ -226,6 +226,8 @@ class SandboxStore:
         return int((opened - ANCHOR) / self.slot) + 1
 
     def push_status(self, external_id: str, status: str) -> PushResult:
+        if status in STAFF_HOLD_STATUSES:  # as WooCommerce: the shop keeps its own status
+            return PushResult.NOTHING_TO_PUSH
         return self._record({"order": external_id, "status": status})
 
     def push_tracking(self, external_id: str, tracking: TrackingPush) -> PushResult:

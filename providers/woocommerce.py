@@ -25,7 +25,7 @@ import httpx
 
 from podops.errors import StoreError
 from podops.incoming import IncomingOrder
-from podops.ports.store import OrderPage, PushResult, TrackingPush
+from podops.ports.store import STAFF_HOLD_STATUSES, OrderPage, PushResult, TrackingPush
 from podops.settings import StoreConfig
 from providers.http import DEFAULT_RETRY, RetryPolicy, json_body, send
 from providers.woocommerce_http import REDIRECTS, build_client, explain, redirected_base
@@ -174,6 +174,8 @@ class WooCommerceStore:
         return self._map(response.json())
 
     def push_status(self, external_id: str, status: str) -> PushResult:
+        if status in STAFF_HOLD_STATUSES:  # WooCommerce's on-hold means "awaiting payment"
+            return PushResult.NOTHING_TO_PUSH
         current = self._send("GET", f"{API}/orders/{external_id}", params={"_fields": "id,status"})
         body = json_body(current)
         if isinstance(body, dict) and body.get("status") == status:

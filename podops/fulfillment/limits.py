@@ -27,7 +27,6 @@ from podops.ports.fulfillment import (
     WebhookRefused,
 )
 
-
 ARRIVAL_MARGIN = 0.98
 """Turns are given at 98% of the rate: a call delayed after its turn (a thread not
 scheduled, a slow connect) arrives together with the next one's, and a provider

@@ -18,7 +18,7 @@ from podops.events import EventName
 from podops.intake.passes import store_actor
 from podops.models import Order, OutboxMessage, utcnow
 from podops.outbox import Topic
-from podops.ports.store import PushResult
+from podops.ports.store import STAFF_HOLD_STATUSES, PushResult
 from podops.services.shipping import complete
 from podops.status import OrderStatus
 
@@ -39,7 +39,10 @@ def record_push(
 
 
 def status_pushed(session: Session, order: Order, status: str, result: PushResult) -> None:
-    """The shop accepted the status: a shipped order becomes completed on our side too."""
+    """The shop accepted the status: a shipped order becomes completed on our side too.
+    A staff hold told to a shop that does not take holds leaves no trace."""
+    if status in STAFF_HOLD_STATUSES and result == PushResult.NOTHING_TO_PUSH:
+        return
     record_push(session, order, f"status {status}", result)
     if status == "completed" and OrderStatus(order.status) == OrderStatus.SHIPPED:
         complete(session, order, store_actor(order.store.key))

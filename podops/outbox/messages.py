@@ -10,7 +10,7 @@ summary per day, one digest per burst.
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,15 @@ def store_status_message(order_id: int, status: str, *, reason: str | None = Non
         payload["reason"] = reason
     key = f"{Topic.STORE_STATUS}:{order_id}:{status}"
     return Outgoing(Topic.STORE_STATUS, key, payload, order_id)
+
+
+def store_hold_message(order_id: int, held: bool, moment: datetime) -> Outgoing:
+    """Tell a shop that takes staff holds (Shopify with `push_holds`) that staff held or
+    released the order; `moment` keys each hold and release apart (an order held,
+    released and held again is told three times). Other shops answer nothing to push."""
+    status = "held" if held else "released"
+    key = f"{Topic.STORE_STATUS}:{order_id}:{status}:{moment.isoformat()}"
+    return Outgoing(Topic.STORE_STATUS, key, {"order_id": order_id, "status": status}, order_id)
 
 
 def store_tracking_message(order_id: int, shipment_id: int) -> Outgoing:

@@ -50,6 +50,13 @@ class TrackingPush:
     that records parcels per line (Shopify) uses it; the others ignore it."""
 
 
+STAFF_HOLD_STATUSES = frozenset({"held", "released"})
+"""The statuses `push_status` is given for staff holds; only shops that take holds act."""
+PLATFORMS_TAKING_HOLDS = frozenset({"shopify"})
+"""Platforms whose orders can be held from outside (Shopify's fulfillment-order holds,
+when the store's `push_holds` is on); staff holds of other shops' orders stay ours."""
+
+
 class PushResult(StrEnum):
     SENT = "sent"
     ALREADY_THERE = "already there"

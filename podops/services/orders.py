@@ -13,7 +13,8 @@ from podops.events import Actor, EventName
 from podops.fulfillment_status import TO_SEND
 from podops.models import LineItem, Order, utcnow
 from podops.outbox import enqueue
-from podops.outbox.messages import store_status_message
+from podops.outbox.messages import store_hold_message, store_status_message
+from podops.ports.store import PLATFORMS_TAKING_HOLDS
 from podops.refs import OrderRef
 from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.fulfillments import step
@@ -38,7 +39,15 @@ def hold(session: Session, reference: str | OrderRef, actor: Actor, reason: str 
         add_hold_reason(session, order, actor, text)
     else:
         hold_order(session, order, actor, text or "held by staff")
+        _tell_shop_of_hold(session, order, True)
     return order
+
+
+def _tell_shop_of_hold(session: Session, order: Order, held: bool) -> None:
+    """A staff hold or release goes to a shop whose platform takes holds (its adapter
+    acts only when the store's `push_holds` is on)."""
+    if order.store.platform in PLATFORMS_TAKING_HOLDS:
+        enqueue(session, store_hold_message(order.id, held, utcnow()))
 
 
 def add_hold_reason(session: Session, order: Order, actor: Actor, reason: str) -> None:
@@ -62,6 +71,7 @@ def release(session: Session, reference: str | OrderRef, actor: Actor) -> Order:
     """Return a held order to where it was (see `release_order`)."""
     order = get_order(session, reference, for_update=True)
     release_order(session, order, actor)
+    _tell_shop_of_hold(session, order, False)
     return order
 
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from podops import services
+from podops.db import Database
 from podops.errors import StoreError
+from podops.models import Event
 from podops.ports.store import PushResult, TrackingPush
 from providers.shopify_graphql import check_user_errors
+from sync import pushback
+from sync.intake import sync_one
+from tests.factories import STAFF
 from tests.fakes.shopify import FakeShopify
-from tests.intake.shopify_setup import shopify_store
+from tests.intake.shopify_setup import shopify_runtime, shopify_store
 
 RELEASE = """mutation R($id: ID!) {
   fulfillmentOrderReleaseHold(id: $id) { userErrors { field message } }
@@ -85,3 +93,35 @@ def test_holds_go_to_the_fulfillment_orders_when_the_store_takes_them(shop: Fake
     assert "on hold in Shopify" in caught.value.message
     assert store.push_status(external, "released") == PushResult.SENT
     assert order["fulfillmentOrders"][0]["status"] == "OPEN"
+
+
+def test_a_staff_hold_and_release_in_podops_reach_shopify_when_the_store_takes_holds(
+    shop: FakeShopify, db: Database, tmp_path: Path
+) -> None:
+    order = shop.state.add_order(1001)
+    runtime = shopify_runtime(db, tmp_path, shop, push_holds=True)
+    assert sync_one(runtime, "shop").created == 1
+    for step in ("hold", "release", "hold"):
+        with runtime.db.unit_of_work() as session:
+            if step == "hold":
+                services.hold(session, "1001", STAFF, "customer asked to wait")
+            else:
+                services.release(session, "1001", STAFF)
+        assert pushback.drain(runtime).delivered == 1
+        expected = "ON_HOLD" if step == "hold" else "OPEN"
+        assert order["fulfillmentOrders"][0]["status"] == expected
+
+
+def test_a_staff_hold_leaves_a_shop_that_takes_no_holds_as_it_is(
+    shop: FakeShopify, db: Database, tmp_path: Path
+) -> None:
+    order = shop.state.add_order(1001)
+    runtime = shopify_runtime(db, tmp_path, shop)  # push_holds off
+    sync_one(runtime, "shop")
+    with runtime.db.unit_of_work() as session:
+        services.hold(session, "1001", STAFF, "customer asked to wait")
+    pushback.drain(runtime)
+    assert order["fulfillmentOrders"][0]["status"] == "OPEN"
+    with runtime.db.unit_of_work() as session:
+        pushed = session.scalars(select(Event.action).where(Event.action == "store_push")).all()
+    assert pushed == []  # nothing told, nothing written in the order's timeline
