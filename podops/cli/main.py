@@ -143,6 +143,9 @@ def _register_subcommands() -> None:
     from podops.cli import remake as cli_remake
 
     cli_remake.register(app)
+    from podops.cli import report as cli_report
+
+    cli_report.register(app)
 
 
 _register_subcommands()

@@ -24,9 +24,7 @@ from podops.reporting.turnaround import NotTimed, not_timed, timed_parts, turnar
 from podops.reporting.watch import Watched, late_orders, stuck_parts
 from podops.settings import Settings
 
-NO_LABELS = (
-    "label costs: none subtracted (podops buys no labels; providers' charges include theirs)"
-)
+NO_LABELS = "label costs: none subtracted (podops buys no labels yet)"
 NO_DELIVERY = "delivered: not known (no provider or carrier reports delivery to podops yet)"
 NO_TAX = "revenue includes any tax in the store's total (podops stores no tax line)"
 
