@@ -124,7 +124,8 @@ def write_xlsx(report: Report, path: Path) -> None:
         "Notes": pd.DataFrame({"note": report.notes}),
     }
     book = Workbook()
-    book.remove(book.active)
+    for blank in list(book.worksheets):
+        book.remove(blank)
     for name, table in sheets.items():
         sheet = book.create_sheet(name)
         sheet.append([str(c) for c in table.columns])
