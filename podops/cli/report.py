@@ -180,6 +180,7 @@ def report_command(
     except InvalidInput as exc:
         raise UsageProblem(exc.message) from None
     rt.db.check()
+    from podops.cli.report_xlsx import write_xlsx
     from podops.reporting import export
     from podops.reporting.report import build_report
 
@@ -188,7 +189,7 @@ def report_command(
         typer.echo(json.dumps(export.as_dict(report), indent=2))
     else:
         print_report(out, report)
-    for path, write in ((csv_file, export.write_csv), (xlsx_file, export.write_xlsx)):
+    for path, write in ((csv_file, export.write_csv), (xlsx_file, write_xlsx)):
         if path is not None:
             try:
                 write(report, path)

@@ -1,6 +1,6 @@
-"""A report as data: a JSON document, a tidy CSV (one measure per row) and an .xlsx
-workbook (one sheet per table, written by openpyxl, which podops already uses for
-its local spreadsheet)."""
+"""A report as data: a JSON document and a tidy CSV (one measure per row); the .xlsx
+workbook is written by the CLI (`podops.cli.report_xlsx`: openpyxl is an adapter
+library the core does not import)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from podops.reporting.report import Report
 CSV_COLUMNS = ("section", "group", "currency", "measure", "value")
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON/CSV value: NaN and NA become None, numpy numbers plain Python."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
@@ -34,7 +34,7 @@ def _plain(value: Any) -> Any:
 
 def _records(table: pd.DataFrame, index: bool = True) -> list[dict[str, Any]]:
     frame = table.reset_index() if index else table
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [{k: plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
 
 
 def as_dict(report: Report) -> dict[str, Any]:
@@ -58,8 +58,8 @@ def as_dict(report: Report) -> dict[str, Any]:
             {"provider": p, "reason": r, "count": n} for p, r, n in report.failure_reasons
         ],
         "remakes": [{"reason": r, "paid_by": p, "count": n} for r, p, n in report.remakes],
-        "late": [{k: _plain(v) for k, v in asdict(w).items()} for w in report.late],
-        "stuck": [{k: _plain(v) for k, v in asdict(w).items()} for w in report.stuck],
+        "late": [{k: plain(v) for k, v in asdict(w).items()} for w in report.late],
+        "stuck": [{k: plain(v) for k, v in asdict(w).items()} for w in report.stuck],
         "not_timed": [asdict(n) for n in report.not_timed],
         "notes": report.notes,
     }
@@ -71,7 +71,7 @@ def tidy_rows(report: Report) -> list[tuple[Any, ...]]:
     for section, table in (("turnaround_days", report.turnaround), ("quality", report.quality)):
         for group, values in table.iterrows():
             for measure, value in values.items():
-                rows.append((section, group, "", measure, _plain(value)))
+                rows.append((section, group, "", measure, plain(value)))
     for record in _records(report.money, index=False):
         group, currency = record.pop(report.by), record.pop("currency")
         for measure, value in record.items():
@@ -92,47 +92,3 @@ def write_csv(report: Report, path: Path) -> None:
         writer.writerow(CSV_COLUMNS)
         writer.writerow(("report", "", "", "headline", report.headline))
         writer.writerows(tidy_rows(report))
-
-
-def write_xlsx(report: Report, path: Path) -> None:
-    """One sheet per table. Text starting with `=` (a SKU, a provider's reason) is
-    stored as text, never as a formula, as the local workbook does."""
-    from openpyxl import Workbook
-
-    data = as_dict(report)
-    sheets: dict[str, pd.DataFrame] = {
-        "Report": pd.DataFrame(
-            {
-                "item": ["headline", "period", "grouped by", "orders", "currency", "generated"],
-                "value": [
-                    report.headline,
-                    report.period.label,
-                    report.by,
-                    report.orders,
-                    report.currency,
-                    report.generated_at.isoformat(),
-                ],
-            }
-        ),
-        "Turnaround (days)": report.turnaround.reset_index(),
-        "Quality": report.quality.reset_index(),
-        "Money": report.money,
-        "Late": pd.DataFrame(data["late"]),
-        "Stuck": pd.DataFrame(data["stuck"]),
-        "Not timed": pd.DataFrame(data["not_timed"]),
-        "Failure reasons": pd.DataFrame(data["failure_reasons"]),
-        "Notes": pd.DataFrame({"note": report.notes}),
-    }
-    book = Workbook()
-    for blank in list(book.worksheets):
-        book.remove(blank)
-    for name, table in sheets.items():
-        sheet = book.create_sheet(name)
-        sheet.append([str(c) for c in table.columns])
-        for values in table.itertuples(index=False):
-            sheet.append([_plain(v) for v in values])
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str) and cell.value.startswith("="):
-                    cell.data_type = "s"
-    book.save(path)

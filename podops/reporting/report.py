@@ -47,6 +47,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
     per_day: pd.DataFrame | None = None
     """Orders placed per local day and store (rows: days, columns: stores)."""
+    period_timezone: str = "UTC"
+    """The shop's time zone, whose days the period's are."""
 
     @property
     def empty(self) -> bool:
@@ -127,6 +129,7 @@ def compute(
         remakes=remakes,
         notes=notes,
         per_day=per_day(frames, settings.tz, period),
+        period_timezone=settings.timezone,
     )
 
 
