@@ -48,6 +48,7 @@ from podops.sheet.rows import (
     orders_tab,
     tracking_tab,
 )
+from podops.sheet.stats import refresh_stats
 from sync.sheets.links import PreviewLinks, preview_links
 from sync.tracking_import import TabImport, import_tab
 
@@ -417,4 +418,14 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
         return report
 
     minutes = runtime.settings.sheet.mirror_minutes
-    return [JobSpec("sheet.mirror", cycle, trigger_args={"minutes": minutes}, singleton=True)]
+    at = runtime.settings.summary.at
+    return [
+        JobSpec("sheet.mirror", cycle, trigger_args={"minutes": minutes}, singleton=True),
+        JobSpec(
+            "sheet.stats",
+            lambda: refresh_stats(runtime.db, sheet, runtime.settings),
+            "cron",
+            {"hour": at.hour, "minute": at.minute, "timezone": runtime.settings.timezone},
+            singleton=True,
+        ),
+    ]
