@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -104,6 +105,11 @@ class ProviderOrder:
     print_files: dict[str, str] = field(default_factory=dict)
     """The print-file URL of each line (by our line reference), when the provider
     reports them (ShineOn does; CustomCat's status answer does not)."""
+    cost: Decimal | None = None
+    """What the provider charges for the order (products, printing and its shipping), as
+    it reports it; None: it reports none (reports then show the margin as unknown)."""
+    cost_currency: str | None = None
+    """ISO 4217 code of `cost`."""
 
 
 @dataclass(frozen=True, slots=True)
