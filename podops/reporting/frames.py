@@ -68,10 +68,28 @@ class Frames:
 
 
 def _chunks(connection: Connection, query: Select[Any]) -> Iterator[pd.DataFrame]:
+    """The query's rows, CHUNK_ROWS at a time, as frames.
+
+    SQLite's cursor reads as it goes, so its plain tuples are taken straight from the
+    driver (building a Row object per row cost more than the query). PostgreSQL
+    streams through a server-side cursor, whose first rows SQLAlchemy buffers itself,
+    so there the rows go through the Result."""
+    if connection.dialect.name == "sqlite":
+        result = connection.execute(query)
+        columns = list(result.keys())
+        cursor = result.cursor
+        try:
+            while rows := cursor.fetchmany(CHUNK_ROWS):
+                yield pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
+        finally:
+            result.close()
+        return
     result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
     columns = list(result.keys())
-    for rows in result.partitions(CHUNK_ROWS):
-        yield pd.DataFrame.from_records(rows, columns=columns)
+    for part in result.partitions(CHUNK_ROWS):
+        yield pd.DataFrame.from_records(
+            [tuple(row) for row in part], columns=columns, coerce_float=False
+        )
 
 
 def _read(
