@@ -16,7 +16,18 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Connection, Select, and_, select, type_coerce
+from pandas.api.types import union_categoricals
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    and_,
+    cast,
+    func,
+    select,
+    type_coerce,
+)
 from sqlalchemy.types import NullType
 
 from podops.events import EventName
@@ -47,6 +58,24 @@ QUALITY_EVENTS: tuple[EventName, ...] = (
 def raw(column: Any, name: str) -> ColumnElement[Any]:
     """The column as the driver hands it (no SQLAlchemy result processing)."""
     return type_coerce(column, NullType()).label(name)
+
+
+UNIX_JULIAN_DAY = 2440587.5
+"""The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
+
+
+def epoch(column: Any, name: str, dialect: str) -> ColumnElement[Any]:
+    """A time as seconds since 1970 (a float the driver hands as it is: parsing text
+    or building datetime objects per row cost more than the query)."""
+    if dialect == "sqlite":  # stored as naive UTC text
+        seconds = (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
+        return type_coerce(seconds, NullType()).label(name)
+    return type_coerce(cast(func.extract("epoch", column), Float), NullType()).label(name)
+
+
+def number(column: Any, name: str) -> ColumnElement[Any]:
+    """Money as a float (a report sums; it never stores), not a Decimal per row."""
+    return type_coerce(cast(column, Float), NullType()).label(name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +139,8 @@ def _read(
             chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("float64")
         for name in ints:
             chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("Int64")
-        for name in categories:
-            chunk[name] = chunk[name].astype("string")
+        for name in categories:  # straight from the driver's objects: no string pass
+            chunk[name] = chunk[name].astype("category")
         typed.append(chunk)
     if not typed:
         frame = pd.DataFrame(columns=[c.key for c in query.selected_columns])
@@ -124,22 +153,31 @@ def _read(
         for name in categories:
             frame[name] = pd.Series(dtype="string")
         return frame
-    frame = pd.concat(typed, ignore_index=True) if len(typed) > 1 else typed[0]
-    for name in categories:  # categories after the concat: chunks see other values
-        frame[name] = frame[name].astype("category")
-    return frame
+    if len(typed) == 1:
+        return typed[0]
+    # Chunks saw different values: their categories are united, not turned back to text.
+    united = {
+        name: union_categoricals([chunk[name] for chunk in typed], ignore_order=True)
+        for name in categories
+    }
+    frame = pd.concat([chunk.drop(columns=list(categories)) for chunk in typed], ignore_index=True)
+    for name in categories:
+        frame[name] = pd.Categorical(united[name])
+    return frame[[c.key for c in query.selected_columns]]
 
 
 def _utc(values: pd.Series) -> pd.Series:
-    """Times as stored (SQLite: naive UTC text; PostgreSQL: aware datetimes) -> UTC."""
-    if values.empty or values.isna().all():
-        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
-    converted = pd.to_datetime(values, utc=True, format="ISO8601", errors="coerce")
-    return converted.astype("datetime64[us, UTC]")
+    """Seconds since 1970 (`epoch`) -> UTC datetimes, to the microsecond."""
+    seconds = pd.to_numeric(values, errors="coerce").astype("float64")
+    micros = (seconds * 1_000_000).round().astype("Int64")
+    return pd.Series(pd.to_datetime(micros, unit="us", utc=True), index=values.index).astype(
+        "datetime64[us, UTC]"
+    )
 
 
 def read_frames(connection: Connection, start: datetime, end: datetime) -> Frames:
     """Everything a report of the orders placed in [start, end) reads."""
+    dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
     orders = _read(
         connection,
@@ -148,11 +186,11 @@ def read_frames(connection: Connection, start: datetime, end: datetime) -> Frame
             raw(Store.key, "store"),
             raw(Order.number, "number"),
             raw(Order.status, "status"),
-            raw(Order.placed_at, "placed_at"),
-            raw(Order.shipped_at, "order_shipped_at"),
+            epoch(Order.placed_at, "placed_at", dialect),
+            epoch(Order.shipped_at, "order_shipped_at", dialect),
             raw(Order.currency, "currency"),
-            raw(Order.total, "total"),
-            raw(Order.shipping_total, "shipping_total"),
+            number(Order.total, "total"),
+            number(Order.shipping_total, "shipping_total"),
         )
         .join(Store, Store.id == Order.store_id)
         .where(in_period),
@@ -169,10 +207,10 @@ def read_frames(connection: Connection, start: datetime, end: datetime) -> Frame
             raw(Fulfillment.kind, "kind"),
             raw(Fulfillment.provider, "provider"),
             raw(Fulfillment.status, "part_status"),
-            raw(Fulfillment.submitted_at, "submitted_at"),
-            raw(Fulfillment.shipped_at, "shipped_at"),
+            epoch(Fulfillment.submitted_at, "submitted_at", dialect),
+            epoch(Fulfillment.shipped_at, "shipped_at", dialect),
             raw(Fulfillment.paid_by, "paid_by"),
-            raw(Fulfillment.cost, "cost"),
+            number(Fulfillment.cost, "cost"),
             raw(Fulfillment.cost_currency, "cost_currency"),
         )
         .join(Order, Order.id == Fulfillment.order_id)
@@ -190,7 +228,7 @@ def read_frames(connection: Connection, start: datetime, end: datetime) -> Frame
             raw(LineItem.sku, "sku"),
             raw(LineItem.product_key, "product"),
             raw(LineItem.quantity, "quantity"),
-            raw(LineItem.unit_price, "unit_price"),
+            number(LineItem.unit_price, "unit_price"),
             raw(LineItem.print_file_revision, "revision"),
         )
         .join(Order, Order.id == LineItem.order_id)

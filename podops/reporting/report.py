@@ -96,21 +96,21 @@ def compute(
     facts = order_facts(frames)
     per_order = order_money(frames, facts, fees)
     notes = [NO_DELIVERY, NO_TAX, NO_LABELS]
-    unpromised = sorted(set(rows["provider"].dropna()) - set(promised) - {"(not sent)"})
+    unpromised = sorted(set(rows["provider"].dropna().unique()) - set(promised) - {"(not sent)"})
     if unpromised:
         notes.append(
             "no promised days configured for "
             + ", ".join(unpromised)
             + " (providers.NAME.promised_days): no share within promise"
         )
-    unfeed = sorted(set(per_order.loc[~per_order["fees_configured"], "store"].dropna()))
+    unfeed = sorted(set(per_order.loc[~per_order["fees_configured"], "store"].dropna().unique()))
     if unfeed:
         notes.append(
             "store fees not configured for "
             + ", ".join(unfeed)
             + " (stores.NAME.fees): their margins are before store and payment fees"
         )
-    others = sorted(set(per_order["currency"].dropna()) - {currency})
+    others = sorted(set(per_order["currency"].dropna().unique()) - {currency})
     if others:
         notes.append(f"orders in {', '.join(others)} are reported apart from {currency}")
     return Report(
