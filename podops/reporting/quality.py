@@ -20,10 +20,6 @@ from podops.reporting.groups import order_weights
 REASON_CHARS = 140
 
 
-def _orders_with(frames: Frames, mask: pd.Series) -> pd.Index:
-    return pd.Index(frames.orders.loc[mask, "order_id"].unique())
-
-
 def order_facts(frames: Frames) -> pd.DataFrame:
     """One row per order: the quality facts reports count (booleans and counts)."""
     orders = frames.orders.set_index("order_id")
