@@ -278,6 +278,12 @@ def digest_blocks(digest: Digest) -> list[Block]:
     return [text_block(md("{}", digest.title)), text_block(listed)]
 
 
+def report_blocks(title: str, lines: list[str]) -> list[Block]:
+    """A report's headline numbers: its title, then each line as it was written."""
+    body = Mrkdwn("\n").join(md("{}", line) for line in lines) if lines else md("(nothing)")
+    return [header_block(title[:150]), text_block(body)]
+
+
 def digest_text(digest: Digest) -> str:
     return message_text(md("{}", digest.title))
 

@@ -25,6 +25,7 @@ from bot.blocks import (
     event_text,
     message_text,
     order_card_blocks,
+    report_blocks,
     summary_blocks,
 )
 from bot.mrkdwn import md
@@ -143,6 +144,10 @@ class SlackNotifier:
     def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
         blocks = digest_blocks(digest)
         return self._post(self.channel, key, text=digest_text(digest), blocks=blocks)
+
+    def post_report(self, title: str, lines: list[str], key: PostKey | None = None) -> str:
+        blocks = report_blocks(title, lines)
+        return self._post(self.channel, key, text=message_text(md("{}", title)), blocks=blocks)
 
     def post_summary(self, summary: DailySummary, key: PostKey | None = None) -> str:
         text = message_text(md("Daily summary for {}", summary.day.isoformat()))

@@ -4,4 +4,5 @@ import sys
 
 from podops.cli.main import main
 
-sys.exit(main())
+if __name__ == "__main__":  # a spawned child (podops.reporting.apart) imports no command
+    sys.exit(main())

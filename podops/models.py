@@ -333,6 +333,10 @@ class Fulfillment(Base):
     """Why a remake was made (misprint, damaged in transit, lost, customer error)."""
     paid_by: Mapped[str | None] = mapped_column(String(16))
     """Who pays a remake: provider, carrier or shop."""
+    cost: Mapped[Decimal | None] = mapped_column(Money)
+    """What the provider charges for it, as it reported (at submission or in a status
+    answer); None: it reported no charge (a report shows the margin as unknown)."""
+    cost_currency: Mapped[str | None] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -16,7 +16,7 @@ from podops import queries
 from podops.address import check_words, shown
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
-from podops.models import Event, Fulfillment, LineItem, Order, utcnow
+from podops.models import Event, Fulfillment, LineItem, Order, Store, utcnow
 from podops.photos import photo_statuses
 from podops.placed_files import files_of, placements_text
 from podops.ports.notify import (
@@ -337,7 +337,8 @@ def daily_summary(
         days = (now - order.placed_at).total_seconds() / 86400
         ages[next(label for label, limit in AGE_BUCKETS if days < limit)] += 1
     late_cutoff = now - timedelta(days=late_after_days)
-    late = [_named(o, now) for o in open_orders if not o.shipments and o.placed_at < late_cutoff]
+    open_late = [o for o in open_orders if not o.shipments and o.placed_at < late_cutoff]
+    late = [_named(o, now) for o in open_late]
     failed = [
         _named(o, now, o.last_error or "")
         for o in open_orders
@@ -367,6 +368,9 @@ def daily_summary(
         late=late,
         failed=failed,
         per_day=orders_per_day(session, day, tz),
+        per_store=orders_per_store(session, day, tz),
+        late_per_day=late_per_day(open_late, day, tz),
+        timezone=str(tz),
         rush_received=int(
             session.scalar(
                 select(func.count())
@@ -409,6 +413,31 @@ def orders_per_day(session: Session, last_day: date, tz: tzinfo) -> list[tuple[d
         (first_day + timedelta(days=i), counts[first_day + timedelta(days=i)])
         for i in range(CHART_DAYS)
     ]
+
+
+def orders_per_store(session: Session, last_day: date, tz: tzinfo) -> list[dict[str, int]]:
+    """Beside `orders_per_day`: each day's orders by store."""
+    first_day = last_day - timedelta(days=CHART_DAYS - 1)
+    start, _ = local_day_bounds(first_day, tz)
+    _, end = local_day_bounds(last_day, tz)
+    placed = session.execute(
+        select(Order.placed_at, Store.key)
+        .join(Store, Store.id == Order.store_id)
+        .where(Order.placed_at >= start, Order.placed_at < end)
+    )
+    counts: Counter[tuple[date, str]] = Counter(
+        (moment.astimezone(tz).date(), store) for moment, store in placed
+    )
+    days = [first_day + timedelta(days=i) for i in range(CHART_DAYS)]
+    stores = sorted({store for _, store in counts})
+    return [{store: counts[(day, store)] for store in stores} for day in days]
+
+
+def late_per_day(late: list[Order], last_day: date, tz: tzinfo) -> list[int]:
+    """Beside `orders_per_day`: how many of each day's orders are late now."""
+    first_day = last_day - timedelta(days=CHART_DAYS - 1)
+    counts = Counter(order.placed_at.astimezone(tz).date() for order in late)
+    return [counts[first_day + timedelta(days=i)] for i in range(CHART_DAYS)]
 
 
 def dashboard(

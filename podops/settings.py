@@ -55,6 +55,16 @@ class PersonalizationMapping(Section):
 SHOPIFY_API_VERSION = "2025-10"
 SHOPIFY_FULFIL_STATUSES = ("paid", "partially_refunded")
 """Shopify orders podops takes (by `displayFinancialStatus`, lower case)."""
+class FeesConfig(Section):
+    """A store's and payment processor's fees per order: `percent` of what the customer
+    paid plus `fixed` (in the order's currency). Zero: not configured."""
+
+    percent: float = Field(default=0.0, ge=0, le=100)
+    fixed: float = Field(default=0.0, ge=0, le=1000)
+
+    @property
+    def configured(self) -> bool:
+        return self.percent > 0 or self.fixed > 0
 
 
 class StoreConfig(Section):
@@ -125,6 +135,9 @@ class StoreConfig(Section):
         if isinstance(data, dict) and data.get("platform") == "shopify":
             data = {"fulfil_statuses": list(SHOPIFY_FULFIL_STATUSES), **data}
         return data
+    fees: FeesConfig = Field(default_factory=FeesConfig)
+    """What the store and its payment processor keep of each order (most stores do not
+    report it): reports subtract it from revenue and mark the margin "estimate"."""
 
     @property
     def first_sync_window(self) -> timedelta | None:
@@ -163,6 +176,10 @@ class ProviderConfig(Section):
     catalog: list[str] = Field(default_factory=list)
     """Sandbox provider only: the product codes its catalog knows, so `podops templates
     check` and the Products table can be tried without an account; empty: no catalog."""
+    promised_days: float | None = Field(default=None, gt=0, le=365)
+    """How many days from placing to shipping the provider promises (its production
+    plus handling time); reports show the share of orders shipped within it. None: no
+    promise, so no share."""
     webhook_secret: SecretStr | None = None
     """The secret of the provider's webhook: the URL token Printful and Gelato
     deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from
@@ -255,6 +272,50 @@ class SummaryConfig(Section):
     late_after_days: int = Field(default=7, ge=1)
 
 
+DEFAULT_LATE_AFTER_DAYS: dict[str, float] = {
+    "received": 1,
+    "pending": 3,
+    "on_hold": 3,
+    "needs_design": 2,
+    "submitting": 1,
+    "submit_failed": 1,
+    "submitted": 5,
+    "in_production": 7,
+    "cancel_requested": 3,
+    "partially_shipped": 10,
+}
+"""Days since an order was placed after which it is late, by the state it is in."""
+
+
+class ReportsConfig(Section):
+    """`podops report`, the Stats tab and the weekly Slack report."""
+
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    """The shop's currency: money in others is reported apart, never summed with it."""
+    late_after_days: dict[str, float] = Field(default_factory=lambda: dict(DEFAULT_LATE_AFTER_DAYS))
+    """Per open state (`pending`, `submitted`...): days since placing after which an order
+    in it is late. States left out keep their default."""
+    stuck_after_days: float = Field(default=5.0, gt=0, le=365)
+    """A fulfillment at its provider this many days without tracking is stuck."""
+    weekly: bool = True
+    """Post the weekly report to Slack on Mondays at `summary.at`."""
+    stats_days: int = Field(default=30, ge=1, le=366)
+    """The period the sheet's Stats tab covers (refreshed daily)."""
+
+    @field_validator("late_after_days")
+    @classmethod
+    def _known_states(cls, value: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(value) - set(DEFAULT_LATE_AFTER_DAYS))
+        if unknown:
+            raise ValueError(
+                f"not an open state: {', '.join(unknown)}; expected some of "
+                f"{', '.join(DEFAULT_LATE_AFTER_DAYS)}"
+            )
+        if any(days <= 0 for days in value.values()):
+            raise ValueError("days must be more than 0")
+        return {**DEFAULT_LATE_AFTER_DAYS, **value}
+
+
 class RenderConfig(Section):
     templates_dir: str = ""  # empty: the example templates that ship with podops
     output_dir: str = "print-files"
@@ -306,6 +367,7 @@ class Settings(BaseSettings):
     slack: SlackConfig = Field(default_factory=SlackConfig)
     sheet: SheetConfig = Field(default_factory=SheetConfig)
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     easypost: EasyPostConfig = Field(default_factory=EasyPostConfig)

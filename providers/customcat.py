@@ -17,6 +17,7 @@ refusal's reason travels in the `X-FAIL-MESSAGE` response header (read by
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
@@ -198,7 +199,16 @@ class CustomCatProvider:
         status = ProviderStatus.ACCEPTED  # no status word yet: just created
         if word:
             status = STATUSES.get(word, ProviderStatus.UNRECOGNIZED)
-        return ProviderOrder(str(order_id), reference, status, raw, tuple(parcels))
+        cost = _money(body.get("ORDER_TOTAL"))
+        return ProviderOrder(
+            str(order_id),
+            reference,
+            status,
+            raw,
+            tuple(parcels),
+            cost=cost,
+            cost_currency=CHARGE_CURRENCY if cost is not None else None,
+        )
 
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
         path = f"/order/{quote(reference, safe='')}"
@@ -225,3 +235,19 @@ def _names(request: SubmitRequest, address: dict[str, str]) -> tuple[str, str]:
         return first, last
     head, _, tail = request.customer_name.strip().partition(" ")
     return head, tail
+
+
+CHARGE_CURRENCY = "USD"
+"""CustomCat bills US dollars; its status answer's ORDER_TOTAL carries no currency
+(api-notes: [S], an assumption written in docs/reports.md)."""
+
+
+def _money(value: object) -> Decimal | None:
+    """ORDER_TOTAL as a charge ("21.50", 21.5); anything else is no charge reported."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    try:
+        amount = Decimal(str(value).strip().replace(",", ""))
+    except InvalidOperation:
+        return None
+    return amount if amount.is_finite() and amount >= 0 else None

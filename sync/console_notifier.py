@@ -145,6 +145,9 @@ class ConsoleNotifier:
             lines.append(f"  ... and {digest.more} more")
         return self._print("\n".join(lines))
 
+    def post_report(self, title: str, lines: list[str], key: PostKey | None = None) -> str:
+        return self._print("\n".join([title, *(f"  {line}" for line in lines)]))
+
     def post_image(
         self,
         ref: str,

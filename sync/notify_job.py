@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from podops.jobs import JobSpec
-from podops.notify import alerts, digests
+from podops.notify import alerts, digests, weekly
 from podops.notify import summary as daily
 from podops.notify.handlers import NotifyHandlers
 from podops.outbox import DrainReport, OutboxDispatcher
@@ -47,6 +47,24 @@ def jobs(runtime: Notifying) -> list[JobSpec]:
             "cron",
             {"hour": at.hour, "minute": at.minute, "timezone": settings.timezone},
             singleton=True,
+        ),
+        *(
+            [
+                JobSpec(
+                    "notify.weekly_report",
+                    lambda: weekly.enqueue_weekly_report(db, settings, runtime.report_charts),
+                    "cron",
+                    {
+                        "day_of_week": "mon",
+                        "hour": at.hour,
+                        "minute": at.minute,
+                        "timezone": settings.timezone,
+                    },
+                    singleton=True,
+                )
+            ]
+            if settings.reports.weekly
+            else []
         ),
         # Once at start-up: a summary missed while the service was down still goes out.
         JobSpec(SUMMARY_CATCH_UP, lambda: daily.catch_up(db, settings), "date", {}, singleton=True),

@@ -146,6 +146,9 @@ def _register_subcommands() -> None:
     from podops.cli import products as cli_products
 
     cli_products.register(app)
+    from podops.cli import report as cli_report
+
+    cli_report.register(app)
 
 
 _register_subcommands()

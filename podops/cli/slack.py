@@ -67,7 +67,7 @@ def summary_command(
     """Print the daily summary numbers and write the 14-day chart."""
     from podops.cli.main import out, runtime
     from podops.notify.summary import build_summary, yesterday
-    from render.chart import render_chart
+    from render.charts import summary_chart
 
     try:
         given = date.fromisoformat(day) if day else None
@@ -80,7 +80,7 @@ def summary_command(
     print_summary(out, result)
     path = chart or rt.settings.data_dir / f"summary-{wanted.isoformat()}.png"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render_chart(result.per_day))
+    path.write_bytes(summary_chart(result))
     out.print(styled("Chart written to [bold]{}[/bold].", path))
 
 

@@ -90,6 +90,7 @@ class Answers:
                 self.actor,
                 provider_order_id=remote.provider_order_id,
                 provider_status=remote.raw_status or remote.status.value,
+                answer=remote,
             )
             if remote.documents:
                 events.record(

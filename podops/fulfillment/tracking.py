@@ -39,6 +39,7 @@ def apply_provider_order(
 ) -> list[str]:
     """Apply what the provider reports of one fulfillment; return what changed, in words."""
     changes: list[str] = []
+    services.record_provider_cost(part, remote)
     change = services.record_provider_status(session, order, part, remote, actor)
     if change:
         changes.append(change)

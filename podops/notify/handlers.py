@@ -16,6 +16,7 @@ the last attempt stopped, and the keyed look-up covers the step a crash cut.
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,12 +247,41 @@ class SummaryHandler(PostedAsItGoes, Posting):
             progress.save(ref=ref)
         self.notifier.post_image(
             ref,
-            self.chart(plan.summary.per_day),
+            self.chart(plan.summary),
             filename=f"orders-{plan.summary.day.isoformat()}.png",
             title="Orders per day",
             in_thread=False,
             key=post_key(plan.message, "chart"),
         )
+
+
+class WeeklyHandler(PostedAsItGoes, Posting):
+    """`Topic.WEEKLY`: the week's lines, then each chart under them, each committed as
+    it goes so a retry resumes at the next chart."""
+
+    def prepare(self, session: Session, message: Envelope) -> Envelope:
+        return message
+
+    def send(self, plan: Envelope, progress: Progress) -> None:
+        payload = plan.payload
+        ref = payload.get("ref")
+        if ref is None:
+            ref = self.notifier.post_report(
+                str(payload["title"]), [str(line) for line in payload["lines"]], post_key(plan)
+            )
+            progress.save(ref=ref)
+        charts = list(payload.get("charts", []))
+        for index in range(int(payload.get("done", 0)), len(charts)):
+            chart = charts[index]
+            self.notifier.post_image(
+                str(ref),
+                base64.b64decode(chart["png"]),
+                filename=str(chart["filename"]),
+                title=str(chart["title"]),
+                in_thread=False,
+                key=post_key(plan, f"chart{index}"),
+            )
+            progress.save(done=index + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,4 +315,5 @@ class NotifyHandlers:
             Topic.PREVIEW: PreviewHandler(self.notifier),
             Topic.SUMMARY: SummaryHandler(self.notifier, self.chart),
             Topic.DIGEST: DigestHandler(self.notifier),
+            Topic.WEEKLY: WeeklyHandler(self.notifier),
         }

@@ -115,4 +115,7 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
         split=[NamedOrder(**o) for o in data.get("split", [])],
         remakes=[(str(r), str(p), int(n)) for r, p, n in data.get("remakes", [])],
+        per_store=[{str(k): int(v) for k, v in day.items()} for day in data.get("per_store", [])],
+        late_per_day=[int(n) for n in data.get("late_per_day", [])],
+        timezone=str(data.get("timezone", "UTC")),
     )

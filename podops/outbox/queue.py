@@ -29,6 +29,7 @@ class Topic(StrEnum):
     ALERT = "slack.alert"  # the countdown alert (Slack or the console)
     PREVIEW = "slack.preview"  # re-rendered previews after an edit
     SUMMARY = "slack.summary"  # the daily summary and its chart
+    WEEKLY = "slack.weekly"  # the weekly report and its charts
     DIGEST = "notify.digest"  # many orders in the same situation, listed in one post
     PROVIDER_ADDRESS = "provider.address"  # a shop's new address for an order a provider has
 

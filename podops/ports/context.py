@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from podops.fulfillment.field_checks import FieldChecks
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.printfiles import PrintFiles
-    from podops.ports.notify import ChartRenderer, Notifier
+    from podops.ports.notify import ChartRenderer, Notifier, ReportCharts
     from podops.ports.sheet import Spreadsheet
     from podops.ports.store import StoreClient
     from podops.products.imports import ProductChecks
@@ -72,6 +72,9 @@ class Notifying(Configured, Protocol):
 
     @property
     def chart(self) -> ChartRenderer: ...
+
+    @property
+    def report_charts(self) -> ReportCharts: ...
 
 
 class Products(Configured, Protocol):

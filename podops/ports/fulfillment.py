@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
@@ -109,6 +110,11 @@ class ProviderOrder:
     sent to production; Printful: a draft left unconfirmed). Only the submission
     worker finishes it (`FinishesPlacement`), after checking the found order's design;
     a lookup made for any other reason (a cancel) must leave it as it is."""
+    cost: Decimal | None = None
+    """What the provider charges for the order (products, printing and its shipping), as
+    it reports it; None: it reports none (reports then show the margin as unknown)."""
+    cost_currency: str | None = None
+    """ISO 4217 code of `cost`."""
 
 
 @dataclass(frozen=True, slots=True)

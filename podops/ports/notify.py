@@ -35,8 +35,23 @@ class AlertGone(NotifyError):
         self.ref = ref
 
 
-ChartRenderer = Callable[[list[tuple[date, int]]], bytes]
-"""Draws orders per day as a PNG (an adapter: the core draws nothing)."""
+ChartRenderer = Callable[["DailySummary"], bytes]
+"""Draws the summary's orders per day (stacked by store, late orders marked) as a PNG
+(an adapter: the core draws nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One PNG a report posts, with the file name and title people see."""
+
+    filename: str
+    title: str
+    png: bytes
+
+
+ReportCharts = Callable[..., list[Chart]]
+"""Draws a period report's charts (an adapter; called with a `podops.reporting` Report
+in the process that built it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +203,12 @@ class DailySummary:
     one failed...), each part in the note."""
     remakes: list[tuple[str, str, int]] = field(default_factory=list)
     """Remakes asked for that day: (reason, who pays, how many)."""
+    per_store: list[dict[str, int]] = field(default_factory=list)
+    """Beside `per_day`: each day's orders by store."""
+    late_per_day: list[int] = field(default_factory=list)
+    """Beside `per_day`: of each day's orders, how many are late now."""
+    timezone: str = "UTC"
+    """The shop's time zone, whose days these are (the chart says so)."""
 
 
 def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:
@@ -258,6 +279,11 @@ class Notifier(Protocol):
 
     def post_digest(self, digest: Digest, key: PostKey | None = None) -> str:
         """Post one message listing many orders; return its reference."""
+        ...
+
+    def post_report(self, title: str, lines: list[str], key: PostKey | None = None) -> str:
+        """Post a report's headline numbers (plain lines, escaped by the notifier); return
+        the message reference its charts go under."""
         ...
 
 

@@ -464,7 +464,7 @@ class Demo:
         chart = Path(folder or self.runtime.settings.data_dir) / f"orders-{summary.day}.png"
         if not chart.exists():  # a notifier that keeps no files
             chart.parent.mkdir(parents=True, exist_ok=True)
-            chart.write_bytes(self.runtime.chart(summary.per_day))
+            chart.write_bytes(self.runtime.chart(summary))
         return chart
 
 

@@ -20,7 +20,7 @@ from podops.settings import Settings, load_settings
 if TYPE_CHECKING:
     from slack_sdk import WebClient
 
-    from podops.ports.notify import ChartRenderer, Notifier
+    from podops.ports.notify import ChartRenderer, Notifier, ReportCharts
 
 if TYPE_CHECKING:
     from podops.ports.store import StoreClient
@@ -162,10 +162,20 @@ class Runtime:
 
     @property
     def chart(self) -> ChartRenderer:
-        """The daily summary's chart (Pillow, in render/)."""
-        from render.chart import render_chart
+        """The daily summary's chart (matplotlib, in render/), drawn in a child process
+        so the service never holds matplotlib (podops.reporting.apart)."""
+        from podops.reporting.apart import DrawnApart
+        from render.charts import summary_chart
 
-        return render_chart
+        return DrawnApart(summary_chart)
+
+    @property
+    def report_charts(self) -> ReportCharts:
+        """The weekly report's charts (matplotlib, in render/); called in the child
+        process that built the report."""
+        from render.charts import report_charts
+
+        return report_charts
 
     @cached_property
     def _provider_adapters(self) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:

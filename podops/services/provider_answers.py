@@ -13,6 +13,7 @@ The questions themselves are asked between transactions by
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -120,6 +121,25 @@ def record_provider_status(
     )
     notify(session, order, event)
     return f"unknown provider status {remote.raw_status!r}"
+
+
+MAX_COST = Decimal("1000000")
+
+
+def record_provider_cost(part: Fulfillment, remote: ProviderOrder) -> bool:
+    """Keep the charge the provider reported for the fulfillment (at submission or in a
+    status answer); an answer without one keeps what an earlier answer said. A charge
+    that cannot be true (negative, absurd, no ISO currency) is not stored."""
+    cost, currency = remote.cost, (remote.cost_currency or "").strip().upper()
+    if cost is None or not cost.is_finite() or not Decimal(0) <= cost < MAX_COST:
+        return False
+    if len(currency) != 3 or not currency.isalpha():
+        return False
+    cost = cost.quantize(Decimal("0.01"))
+    if (part.cost, part.cost_currency) == (cost, currency):
+        return False
+    part.cost, part.cost_currency = cost, currency
+    return True
 
 
 def record_found_at_provider(

@@ -24,8 +24,10 @@ from podops.errors import InvalidInput
 from podops.events import Actor, EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus, transition
 from podops.models import Fulfillment, LineItem, Order, utcnow
+from podops.ports.fulfillment import ProviderOrder
 from podops.services.fulfillments import add_part, part_detail, step
 from podops.services.order_changes import apply, notify
+from podops.services.provider_answers import record_provider_cost
 from podops.services.remakes import REMAKABLE, remakes
 from podops.status import Action, OrderStatus
 from podops.status import transition as order_transition
@@ -89,10 +91,14 @@ def mark_submitted(
     *,
     provider_order_id: str,
     provider_status: str | None = None,
+    answer: ProviderOrder | None = None,
 ) -> Order:
+    """`answer`: the provider's reply, whose charge (if it reports one) is kept."""
     part.provider_order_id = provider_order_id
     part.provider_status = provider_status
     part.submitted_at = utcnow()
+    if answer is not None:
+        record_provider_cost(part, answer)
     step(session, order, part, Action.SUBMIT_OK, actor, provider_order_id=provider_order_id)
     return order
 

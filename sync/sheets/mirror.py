@@ -51,6 +51,7 @@ from podops.sheet.rows import (
     products_tab,
     tracking_tab,
 )
+from podops.sheet.stats import refresh_stats
 from sync.sheets.links import PreviewLinks, preview_links
 from sync.sheets.products_tab import ProductsTab, ProductsTabImport
 from sync.tracking_import import TabImport, import_tab
@@ -466,4 +467,14 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
         return report
 
     minutes = runtime.settings.sheet.mirror_minutes
-    return [JobSpec("sheet.mirror", cycle, trigger_args={"minutes": minutes}, singleton=True)]
+    at = runtime.settings.summary.at
+    return [
+        JobSpec("sheet.mirror", cycle, trigger_args={"minutes": minutes}, singleton=True),
+        JobSpec(
+            "sheet.stats",
+            lambda: refresh_stats(runtime.db, sheet, runtime.settings),
+            "cron",
+            {"hour": at.hour, "minute": at.minute, "timezone": runtime.settings.timezone},
+            singleton=True,
+        ),
+    ]

@@ -26,7 +26,7 @@ from podops.notify.handlers import NotifyHandlers
 from podops.notify.summary import enqueue_daily_summary
 from podops.outbox import OutboxDispatcher, Topic
 from podops.runtime.root import Runtime
-from render.chart import render_chart
+from render.charts import summary_chart
 from sync.notify_job import drain, scan_alerts
 from tests.bot.conftest import slack_settings
 from tests.factories import STAFF, received_order
@@ -36,7 +36,7 @@ from tests.fakes.slack import FakeSlack
 def deliver_then_die(runtime: Runtime) -> int:
     """Claim every due message, let Slack take each post, then never record the outcome."""
     dispatcher = OutboxDispatcher(
-        runtime.db, NotifyHandlers(runtime.notifier, render_chart).as_dict()
+        runtime.db, NotifyHandlers(runtime.notifier, summary_chart).as_dict()
     )
     claims = dispatcher.claim(50)
     for claim in claims:

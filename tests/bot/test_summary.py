@@ -17,7 +17,7 @@ from podops.models import OutboxMessage, utcnow
 from podops.notify import summary as daily
 from podops.notify.summary import build_summary, enqueue_daily_summary
 from podops.runtime.root import Runtime
-from render.chart import render_chart
+from render.charts import summary_chart
 from sync.notify_job import SUMMARY_CATCH_UP, drain, jobs
 from sync.scheduler import build_scheduler
 from tests.factories import STAFF, received_order, shipped_order, submitted_order
@@ -51,9 +51,11 @@ def test_summary_numbers(runtime: Runtime, busy_day: dict[str, str]) -> None:
 
 
 def test_chart_is_a_png_of_fourteen_days(runtime: Runtime, busy_day: dict[str, str]) -> None:
-    png = render_chart(build_summary(runtime.db, runtime.settings, utcnow().date()).per_day)
-    image = Image.open(io.BytesIO(png))
-    assert (image.format, image.size) == ("PNG", (760, 320))
+    summary = build_summary(runtime.db, runtime.settings, utcnow().date())
+    assert sum(day.get("main", 0) for day in summary.per_store) == 5
+    assert sum(summary.late_per_day) == 1  # the one placed 10 days ago
+    image = Image.open(io.BytesIO(summary_chart(summary)))
+    assert (image.format, image.size) == ("PNG", (900, 420))
 
 
 def test_summary_is_posted_once_with_its_chart_even_after_a_failed_upload(

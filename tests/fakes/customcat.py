@@ -226,7 +226,7 @@ class FakeCustomCat(FakeHttpServer):
                 "ORDER_ID": ref,
                 "CUSTOMCAT_ORDER_ID": order["id"],
                 "ORDER_STATUS": order["status"],
-                "ORDER_TOTAL": "21.50",
+                "ORDER_TOTAL": order.get("total", "21.50"),
                 "ORDER_DATE": "March, 27 2018 12:14:45",
                 "SHIPMENTS": order["shipments"],
                 "LINE_ITEMS": [
