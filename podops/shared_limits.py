@@ -100,6 +100,10 @@ class Limits(Protocol):
 
     def give_back(self, key: str, ticket: str) -> None: ...
 
+    def close(self) -> None:
+        """Let go of the backend's connections (at shutdown)."""
+        ...
+
 
 class Pacer(Protocol):
     """What an adapter calls: one turn per request, a pause after a 429."""
@@ -133,8 +137,14 @@ class Pace:
             self._sleep(wait)
 
     def pause(self, seconds: float) -> None:
-        if seconds > 0:
+        """Never raises: a pause the database could not record still leaves the
+        caller's own error (and its retry) in place."""
+        if seconds <= 0:
+            return
+        try:
             self.limits.pause(self.key, seconds)
+        except Throttled:
+            log.warning("pause of %s not recorded: the database did not answer", self.key)
 
 
 @contextmanager
@@ -202,6 +212,9 @@ class LocalLimits:
         slots = self._slots.get(key)
         if slots is not None and str(id(slots)) == ticket:
             slots.semaphore.release()
+
+    def close(self) -> None:
+        return None
 
 
 # -- every process on PostgreSQL ---------------------------------------------------------
@@ -330,6 +343,9 @@ class SharedLimits:
             self._run(key, GIVE_BACK, slot=int(number), holder=holder)
         except Throttled:
             log.warning("slot %s of %s comes back when its lease ends", number, key)
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 def limits_for(db_url: str, dialect: str) -> Limits:
