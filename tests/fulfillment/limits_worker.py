@@ -27,19 +27,20 @@ from tests.fakes.customcat import API_KEY
 
 
 def main(db_url: str, cc_url: str, mode: str, rate: str, calls: str) -> int:
-    settings = Settings(
-        data_dir=Path(tempfile.mkdtemp()),
-        database={"url": db_url},
-        providers={
-            "cc": {
-                "kind": "customcat",
-                "base_url": cc_url,
-                "api_key": API_KEY,
-                "rate_limit_per_s": float(rate),
-                "concurrency": 2,
-            }
-        },
-    )  # type: ignore[arg-type]
+    provider_config = {
+        "kind": "customcat",
+        "base_url": cc_url,
+        "api_key": API_KEY,
+        "rate_limit_per_s": float(rate),
+        "concurrency": 2,
+    }
+    settings = Settings.model_validate(
+        {
+            "data_dir": Path(tempfile.mkdtemp()),
+            "database": {"url": db_url},
+            "providers": {"cc": provider_config},
+        }
+    )
     limits: Limits = limits_for(db_url, "postgresql") if mode == "shared" else LocalLimits()
     providers, clients = build_providers(settings, print_links(settings), limits)
     provider = providers["cc"]

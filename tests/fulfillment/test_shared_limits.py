@@ -43,7 +43,8 @@ ALLOWED = int(RATE * WINDOW_S) + 1
 
 @pytest.fixture
 def provider() -> Iterator[FakeCustomCat]:
-    fake = FakeCustomCat().start()
+    fake = FakeCustomCat()
+    fake.start()
     yield fake
     fake.stop()
 
