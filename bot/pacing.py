@@ -1,23 +1,24 @@
 """Keep under Slack's per-channel limit (about one message a second, small
 bursts) and respect a 429's Retry-After, without ever sleeping unboundedly: a
 wait longer than `max_wait` becomes a retryable error so the outbox backs off.
+
+The buckets live in a `Limits` backend (`podops.shared_limits`): on PostgreSQL
+every podops process posting to a channel shares its one message a second, and
+a 429 one process sees pauses the channel for all of them.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from podops.ports.notify import NotifyError
+from podops.shared_limits import Limits, LocalLimits, Rate, Throttled
 
 
-@dataclass(slots=True)
-class _Bucket:
-    tokens: float
-    updated: float
-    blocked_until: float = 0.0
+def slack_key(key: str) -> str:
+    """The shared limiter's key for a channel (or a method key)."""
+    return f"slack:{key}"
 
 
 class ChannelPacer:
@@ -29,42 +30,28 @@ class ChannelPacer:
         burst: int = 2,
         *,
         max_wait: float = 5.0,
+        limits: Limits | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.rate = rate_per_s
-        self.burst = float(burst)
+        self.rate = Rate(rate_per_s, burst)
         self.max_wait = max_wait
-        self.clock = clock
+        self.limits: Limits = limits or LocalLimits(clock=clock)
         self.sleep = sleep
-        self._buckets: dict[str, _Bucket] = {}
-        self._lock = threading.Lock()
-
-    def _reserve(self, key: str) -> float:
-        """Take a token now or in the future; return how long to wait for it."""
-        with self._lock:
-            now = self.clock()
-            bucket = self._buckets.setdefault(key, _Bucket(self.burst, now))
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-            bucket.updated = now
-            wait = max(0.0, bucket.blocked_until - now, (1.0 - bucket.tokens) / self.rate)
-            if wait > self.max_wait:
-                raise NotifyError(
-                    f"Slack asks us to slow down on {key}; retrying in a moment", retryable=True
-                )
-            bucket.tokens -= 1.0
-            return wait
 
     def acquire(self, key: str) -> None:
-        wait = self._reserve(key)
+        try:
+            wait = self.limits.reserve(slack_key(key), self.rate, self.max_wait)
+        except Throttled as exc:
+            raise NotifyError(
+                f"Slack asks us to slow down on {key}; retrying in a moment", retryable=True
+            ) from exc
         if wait > 0:
             self.sleep(wait)
 
     def penalize(self, key: str, seconds: float) -> None:
-        """Slack answered 429: nothing more on `key` for `seconds`."""
-        with self._lock:
-            now = self.clock()
-            bucket = self._buckets.setdefault(key, _Bucket(0.0, now))
-            bucket.tokens = 0.0
-            bucket.updated = now
-            bucket.blocked_until = max(bucket.blocked_until, now + seconds)
+        """Slack answered 429: nothing more on `key` for `seconds`, in every process."""
+        try:
+            self.limits.pause(slack_key(key), seconds)
+        except Throttled:
+            return  # the database is slow: this process's retry still backs off

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Double,
     Enum,
     ForeignKey,
     Index,
@@ -523,3 +524,32 @@ class ProductVariant(Base):
     problem: Mapped[str] = mapped_column(Text, default="")
     note: Mapped[str] = mapped_column(Text, default="")
     """A warning that does not stop the row (its provider's catalog could not be asked)."""
+
+
+class LimitBucket(Base):
+    """One shared rate limit (a provider, a Slack channel, the sheet's quota) on
+    PostgreSQL, kept by `podops.shared_limits`: times are the database's clock in
+    epoch seconds, so hosts whose clocks differ still share one pace."""
+
+    __tablename__ = "limit_buckets"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tat: Mapped[float] = mapped_column(Double)
+    """When the bucket is empty again (GCRA's theoretical arrival time)."""
+    blocked_until: Mapped[float] = mapped_column(Double)
+    """Nothing before this moment: the outside system answered 429 with retry-after."""
+    start: Mapped[float] = mapped_column(Double)
+    """The turn the last caller was given (or would have been, when refused)."""
+    updated_at: Mapped[float] = mapped_column(Double)
+
+
+class LimitSlot(Base):
+    """One of a provider's concurrency slots, shared by every process on PostgreSQL;
+    a slot whose holder died is free again when its lease expires."""
+
+    __tablename__ = "limit_slots"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    slot: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[float] = mapped_column(Double)

@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 
 from podops.errors import ConfigError, ProviderError
+from podops.fulfillment.limits import BUSY_PAUSE_S, busy
 from podops.logs import mask_secrets
 from podops.ports.fulfillment import (
     CancelOutcome,
@@ -32,6 +33,7 @@ from podops.ports.fulfillment import (
     json_shape,
 )
 from podops.settings import ProviderConfig
+from podops.shared_limits import Pacer, Throttled
 from providers.http import json_body, retry_after_seconds
 
 MESSAGE_KEYS = ("error", "message", "MSG", "ERROR", "msg", "errors")
@@ -68,6 +70,22 @@ def call(client: httpx.Client, who: str, method: str, path: str, **kwargs: Any) 
             retryable=True,
         )
     return response
+
+
+def paced_call(
+    pace: Pacer, client: httpx.Client, who: str, method: str, path: str, **kwargs: Any
+) -> httpx.Response:
+    """`call` in its turn of the provider's (shared) pace; a 429 pauses the provider
+    for every podops process until its Retry-After."""
+    try:
+        pace.acquire()
+    except Throttled as exc:
+        raise busy(exc, who) from exc
+    try:
+        return call(client, who, method, path, **kwargs)
+    except ProviderBusy as exc:
+        pace.pause(exc.retry_after_s or BUSY_PAUSE_S)
+        raise
 
 
 def message_of(response: httpx.Response) -> str:

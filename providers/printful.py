@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from podops.errors import OrderLocked, OrderNotFound, ProviderError
-from podops.fulfillment.limits import RateLimiter
+from podops.fulfillment.limits import provider_key
 from podops.ports.fulfillment import (
     CancelOutcome,
     DuplicateReference,
@@ -50,13 +50,14 @@ from podops.ports.fulfillment import (
 )
 from podops.refs import FulfillmentRef
 from podops.settings import ProviderConfig
+from podops.shared_limits import Limits, LocalLimits, Pace, Rate
 from providers.fulfillment_http import (
     api_key,
-    call,
     cancel_outcome,
     json_object,
     message_of,
     out_of_stock,
+    paced_call,
     refusal,
     require_public_urls,
 )
@@ -113,7 +114,17 @@ class PrintfulProvider:
         address_required=frozenset({"postcode"}),
     )
 
-    def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
+    paces_each_request = True
+    """Submit and confirm are two requests: each takes its own turn (`_call`)."""
+
+    def __init__(
+        self,
+        name: str,
+        client: httpx.Client,
+        config: ProviderConfig,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
         self.name = name
         self.who = f"Printful ({name})"
         self.client = client
@@ -122,16 +133,21 @@ class PrintfulProvider:
         self._headers = {"Authorization": f"Bearer {token}"}
         if config.store_id:
             self._headers["X-PF-Store-Id"] = config.store_id
-        self._pace = RateLimiter(config.rate_limit_per_s)
+        self._pace = Pace(
+            limits or LocalLimits(), provider_key(name), Rate(config.rate_limit_per_s)
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """One request, paced; 429 (in `call`) and the 419 warning become ProviderBusy."""
-        self._pace.acquire()
-        response = call(self.client, self.who, method, path, headers=self._headers, **kwargs)
+        """One request, paced; 429 (in `call`) and the 419 warning become ProviderBusy
+        and pause Printful for every podops process."""
+        response = paced_call(
+            self._pace, self.client, self.who, method, path, headers=self._headers, **kwargs
+        )
         if response.status_code == RATE_WARNING:
+            wait = retry_after_seconds(response) or RATE_WARNING_WAIT_S
+            self._pace.pause(wait)
             raise ProviderBusy(
-                f"{self.who} warns we are being rate limited (419)",
-                retry_after_s=retry_after_seconds(response) or RATE_WARNING_WAIT_S,
+                f"{self.who} warns we are being rate limited (419)", retry_after_s=wait
             )
         return response
 

@@ -35,7 +35,7 @@ from typing import Any
 import httpx
 
 from podops.errors import ConfigError, OrderLocked, ProviderError
-from podops.fulfillment.limits import RateLimiter
+from podops.fulfillment.limits import provider_key
 from podops.logs import mask_secrets
 from podops.ports.fulfillment import (
     CancelOutcome,
@@ -46,12 +46,13 @@ from podops.ports.fulfillment import (
     WebhookRefused,
 )
 from podops.settings import ProviderConfig
+from podops.shared_limits import Limits, LocalLimits, Pace, Rate
 from providers.fulfillment_http import (
     api_key,
-    call,
     cancel_outcome,
     json_object,
     message_of,
+    paced_call,
     refusal,
     require_public_urls,
 )
@@ -105,7 +106,17 @@ class PrintifyProvider:
         address_required=frozenset({"postcode"}),
     )
 
-    def __init__(self, name: str, client: httpx.Client, config: ProviderConfig) -> None:
+    paces_each_request = True
+    """Create, send to production and every page of a lookup take their own turn."""
+
+    def __init__(
+        self,
+        name: str,
+        client: httpx.Client,
+        config: ProviderConfig,
+        *,
+        limits: Limits | None = None,
+    ) -> None:
         self.name = name
         self.who = f"Printify ({name})"
         self.client = client
@@ -121,16 +132,23 @@ class PrintifyProvider:
             )
         self.shop = f"/shops/{config.store_id.strip()}"
         self._headers = {"Authorization": f"Bearer {token}", "User-Agent": USER_AGENT}
-        self._pace = RateLimiter(config.rate_limit_per_s)
-        self._catalog_pace = RateLimiter(min(CATALOG_PER_S, config.rate_limit_per_s))
+        limits = limits or LocalLimits()
+        self._pace = Pace(limits, provider_key(name), Rate(config.rate_limit_per_s))
+        self._catalog_pace = Pace(
+            limits,
+            provider_key(name) + ":catalog",
+            Rate(min(CATALOG_PER_S, config.rate_limit_per_s)),
+        )
         secret = config.webhook_secret
         self._webhook_key = secret.get_secret_value().encode() if secret is not None else b""
 
     def _call(
         self, method: str, path: str, *, catalog: bool = False, **kwargs: Any
     ) -> httpx.Response:
-        (self._catalog_pace if catalog else self._pace).acquire()
-        return call(self.client, self.who, method, path, headers=self._headers, **kwargs)
+        pace = self._catalog_pace if catalog else self._pace
+        return paced_call(
+            pace, self.client, self.who, method, path, headers=self._headers, **kwargs
+        )
 
     # Submission --------------------------------------------------------------
 

@@ -6,13 +6,19 @@ submission pool, the reconciler and the tracking poll share one budget per
 process. A caller can take a slot first (`slot()`) and make its calls inside
 it: the submission worker does, so that it confirms its claim on an order only
 once its turn has come, never before a wait of unknown length.
+
+The budget lives in a `Limits` backend (`podops.shared_limits`): per process on
+SQLite, shared by every process on PostgreSQL, so three workers together keep to
+the provider's limit. A 429 (ProviderBusy) seen here pauses the provider's key
+for every process until its retry-after. Adapters that make several requests per
+method (Printful, Printify) pace each request themselves on the same key
+(`paces_each_request`), and then only the slot is taken here.
 """
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from contextlib import contextmanager
 
 from podops.ports.fulfillment import (
@@ -20,57 +26,48 @@ from podops.ports.fulfillment import (
     FinishesPlacement,
     FulfillmentProvider,
     ProductCatalog,
+    ProviderBusy,
     ProviderCapabilities,
     ProviderOrder,
     ProviderWebhooks,
     SubmitRequest,
     WebhookRefused,
 )
+from podops.shared_limits import Limits, LocalLimits, Pace, Rate, Throttled
 
-ARRIVAL_MARGIN = 0.98
-"""Turns are given at 98% of the rate: a call delayed after its turn (a thread not
-scheduled, a slow connect) arrives together with the next one's, and a provider
-counting a sliding minute would otherwise see one request over its limit (the
-CustomCat bench saw 121 in a minute at 120 a minute)."""
+BUSY_PAUSE_S = 2.0
+"""How long every process leaves a provider alone after a 429 without Retry-After."""
 
 
-class RateLimiter:
-    """Spaces calls at least 1/rate seconds apart, with ARRIVAL_MARGIN (thread-safe,
-    no bursts)."""
+def provider_key(name: str) -> str:
+    """The key a provider's rate, pause and slots are kept under."""
+    return f"provider:{name}"
 
-    def __init__(
-        self,
-        per_second: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if per_second <= 0:
-            raise ValueError("a rate limit must be positive")
-        self.interval = 1.0 / (per_second * ARRIVAL_MARGIN)
-        self._clock = clock
-        self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
 
-    def acquire(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(self._next, now)
-            self._next = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
+def busy(exc: Throttled, who: str) -> ProviderBusy:
+    """A turn refused by the limiter, in the words of a provider refusal (nothing sent)."""
+    return ProviderBusy(f"{who}: waiting for a turn ({exc})", retry_after_s=exc.wait_s)
 
 
 class LimitedProvider:
     """A provider whose every call waits for the rate limit and a concurrency slot."""
 
-    def __init__(self, inner: FulfillmentProvider, *, per_second: float, concurrency: int) -> None:
+    def __init__(
+        self,
+        inner: FulfillmentProvider,
+        *,
+        per_second: float,
+        concurrency: int,
+        limits: Limits | None = None,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.capabilities: ProviderCapabilities = inner.capabilities
-        self.limiter = RateLimiter(per_second)
-        self._slots = threading.BoundedSemaphore(concurrency)
+        self.limits: Limits = limits or LocalLimits()
+        self.key = provider_key(inner.name)
+        self.concurrency = concurrency
+        self.pace = Pace(self.limits, self.key, Rate(per_second))
+        self._paces_itself = bool(getattr(inner, "paces_each_request", False))
         self._held = threading.local()
 
     @contextmanager
@@ -84,18 +81,31 @@ class LimitedProvider:
             finally:
                 self._held.depth = depth
             return
-        with self._slots:
-            self._held.depth = 1
-            try:
-                yield
-            finally:
-                self._held.depth = 0
+        try:
+            ticket = self.limits.take_slot(self.key, self.concurrency)
+        except Throttled as exc:
+            raise busy(exc, self.name) from exc
+        self._held.depth = 1
+        try:
+            yield
+        finally:
+            self._held.depth = 0
+            self.limits.give_back(self.key, ticket)
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
+        """A slot and a turn; a 429 from inside pauses the provider everywhere."""
         with self.slot():
-            self.limiter.acquire()
-            yield
+            if not self._paces_itself:
+                try:
+                    self.pace.acquire()
+                except Throttled as exc:
+                    raise busy(exc, self.name) from exc
+            try:
+                yield
+            except ProviderBusy as exc:
+                self.pace.pause(exc.retry_after_s or BUSY_PAUSE_S)
+                raise
 
     def submit(self, request: SubmitRequest) -> ProviderOrder:
         with self._turn():

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from podops.fulfillment.address_check import AddressChecks
     from podops.fulfillment.countdown import Submitter
     from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
+    from podops.shared_limits import Limits
 
 
 class PrintLinks:
@@ -50,9 +51,14 @@ def print_links(settings: Settings) -> PrintLinks:
 
 
 def build_provider(
-    name: str, config: ProviderConfig, settings: Settings, links: PrintFileLinks
+    name: str,
+    config: ProviderConfig,
+    settings: Settings,
+    links: PrintFileLinks,
+    limits: Limits | None = None,
 ) -> tuple[FulfillmentProvider, httpx.Client | None]:
-    """One adapter (and the HTTP client it owns, to close at shutdown)."""
+    """One adapter (and the HTTP client it owns, to close at shutdown); adapters that
+    pace each request themselves do it on `limits` (shared on PostgreSQL)."""
     if config.kind == "manual":
         from providers.manual import ManualProvider
 
@@ -93,28 +99,32 @@ def build_provider(
         from providers.printful import PrintfulProvider
 
         client = make_client(config.base_url or PRINTFUL_URL, timeout=timeout)
-        return PrintfulProvider(name, client, config), client
+        return PrintfulProvider(name, client, config, limits=limits), client
     if config.kind == "printify":
         from providers.printify import DEFAULT_BASE_URL as PRINTIFY_URL
         from providers.printify import PrintifyProvider
 
         client = make_client(config.base_url or PRINTIFY_URL, timeout=timeout)
-        return PrintifyProvider(name, client, config), client
+        return PrintifyProvider(name, client, config, limits=limits), client
     raise ConfigError(f"providers.{name}.kind: unknown kind {config.kind!r}")
 
 
 def build_providers(
-    settings: Settings, links: PrintFileLinks
+    settings: Settings, links: PrintFileLinks, limits: Limits | None = None
 ) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
-    """Every configured provider, each behind its own rate limit and concurrency cap."""
+    """Every configured provider, each behind its own rate limit and concurrency cap,
+    kept in `limits` (every process's on PostgreSQL, this one's on SQLite)."""
     from podops.fulfillment.limits import LimitedProvider
 
     providers: dict[str, FulfillmentProvider] = {}
     clients = []
     for name, config in settings.providers.items():
-        adapter, client = build_provider(name, config, settings, links)
+        adapter, client = build_provider(name, config, settings, links, limits)
         providers[name] = LimitedProvider(
-            adapter, per_second=config.rate_limit_per_s, concurrency=config.concurrency
+            adapter,
+            per_second=config.rate_limit_per_s,
+            concurrency=config.concurrency,
+            limits=limits,
         )
         if client is not None:
             clients.append(client)

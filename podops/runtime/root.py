@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from podops.ports.fulfillment import FulfillmentProvider
     from podops.products.imports import ProductChecks
     from podops.products.live import LiveTable
+    from podops.shared_limits import Limits
 
 
 class Runtime:
@@ -60,6 +61,14 @@ class Runtime:
     @cached_property
     def db(self) -> Database:
         return Database(self.settings.database_url, echo=self.settings.database.echo)
+
+    @cached_property
+    def limits(self) -> Limits:
+        """Rates, pauses and slots for providers, Slack and the sheet: shared by every
+        process on PostgreSQL, this process's own on SQLite."""
+        from podops.shared_limits import limits_for
+
+        return limits_for(self.settings.database_url, self.db.dialect)
 
     @cached_property
     def product_table(self) -> LiveTable:
@@ -149,11 +158,13 @@ class Runtime:
         """Slack when `slack.enabled`, else the console (the embedded default)."""
         if self.settings.slack.enabled:
             from bot.notifier import SlackNotifier
+            from bot.pacing import ChannelPacer
             from bot.previews import preview_link
 
             return SlackNotifier(
                 self.slack_client,
                 self.settings.slack.channel,
+                pacer=ChannelPacer(limits=self.limits),
                 preview_link=preview_link(self.settings),
             )
         from sync.console_notifier import ConsoleNotifier
@@ -181,7 +192,7 @@ class Runtime:
     def _provider_adapters(self) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
         from podops.runtime.fulfillment_wiring import build_providers, print_links
 
-        return build_providers(self.settings, print_links(self.settings))
+        return build_providers(self.settings, print_links(self.settings), self.limits)
 
     @cached_property
     def providers(self) -> dict[str, FulfillmentProvider]:
@@ -273,7 +284,7 @@ class Runtime:
         """The spreadsheet `sheet.backend` names (Google or a local .xlsx); None when off."""
         from sync.sheets.mirror import build_spreadsheet
 
-        return build_spreadsheet(self.settings)
+        return build_spreadsheet(self.settings, self.limits)
 
     def close(self) -> None:
         if "_provider_adapters" in self.__dict__:
@@ -284,6 +295,8 @@ class Runtime:
                 client.close()
         if "db" in self.__dict__:
             self.db.dispose()
+        if "limits" in self.__dict__:
+            self.limits.close()
 
 
 if TYPE_CHECKING:

@@ -7,6 +7,9 @@ hidden key column, checkbox validation or protection someone removed comes
 back without a restart; in between it is cached, and each cycle makes one
 `values:batchGet` and one `values:batchUpdate` (RAW, so text is never run as a
 formula), and the grid grows with one `:batchUpdate` only when rows run out.
+Reads and writes are each paced under those quotas on a `Limits` backend, shared
+by every podops process on PostgreSQL (the quota is the service account's, not a
+process's); a 429 pauses that kind of call for all of them.
 Bodies are split below `body_limit` (Google recommends under 2 MB). A 429 or a
 5xx is retried a bounded number of times with jittered exponential back-off
 (gspread's own BackOffHTTPClient would retry forever, so it is not used).
@@ -44,12 +47,17 @@ from podops.ports.sheet import (
     TabSpec,
 )
 from podops.settings import SheetConfig
+from podops.shared_limits import Limits, LocalLimits, Pace, Rate, Throttled
 from podops.sheet.rows import cell_text
 from sync.sheets.google_layout import PROTECTION_TAG, setup_requests
 
 BODY_LIMIT = 1_800_000
 HEADROOM = 200
 RETRYABLE = frozenset({408, 429, 500, 502, 503, 504})
+QUOTA_RATE = Rate(0.9, burst=6)
+"""Per kind (reads, writes): at most 60 in any minute (6 at once, then 54 paced)."""
+QUOTA_PAUSE_S = 10.0
+"""After a 429 (Google sends no Retry-After), every process waits this long."""
 
 
 def column_letter(number: int) -> str:
@@ -97,6 +105,7 @@ class GoogleSheet:
         sleep: Callable[[float], None] = time.sleep,
         recheck_seconds: float = 3600.0,
         clock: Callable[[], float] = time.monotonic,
+        limits: Limits | None = None,
     ) -> None:
         self.http = client.http_client
         self.id = spreadsheet_id
@@ -107,6 +116,10 @@ class GoogleSheet:
         self.recheck_seconds = recheck_seconds
         self._clock = clock
         self._next_check = 0.0
+        shared = limits or LocalLimits()
+        self._paces = {
+            kind: Pace(shared, f"sheets:{kind}", QUOTA_RATE) for kind in ("read", "write")
+        }
         self._retrying = Retrying(
             stop=stop_after_attempt(attempts),
             wait=wait_random_exponential(multiplier=wait_min, max=wait_max),
@@ -124,13 +137,24 @@ class GoogleSheet:
 
         Bytes are counted from what goes over the wire (`sent`, the response body)."""
 
+        pace = self._paces["read" if kind == "read" else "write"]
+
         def attempt() -> requests.Response:
+            try:
+                pace.acquire()
+            except Throttled as exc:
+                raise SheetError(f"Google Sheets quota: {exc}", retryable=True) from exc
             if kind == "read":
                 self.stats.reads += 1
             else:
                 self.stats.writes += 1
             self.stats.bytes_sent += sent
-            return call()
+            try:
+                return call()
+            except APIError as exc:
+                if exc.response.status_code == 429:
+                    pace.pause(QUOTA_PAUSE_S)
+                raise
 
         try:
             response = self._retrying(attempt)
@@ -352,7 +376,7 @@ class GoogleSheet:
         )
 
 
-def connect(config: SheetConfig) -> GoogleSheet:
+def connect(config: SheetConfig, limits: Limits | None = None) -> GoogleSheet:
     """The adapter for `config`, authenticated as the service account."""
     if not config.spreadsheet_id:
         raise ConfigError("sheet.spreadsheet_id is empty; copy it from the spreadsheet's URL")
@@ -375,4 +399,4 @@ def connect(config: SheetConfig) -> GoogleSheet:
     except (ValueError, KeyError) as exc:
         raise ConfigError(f"the service account key is not usable: {exc}") from None
     client.http_client.set_timeout(30)
-    return GoogleSheet(client, config.spreadsheet_id)
+    return GoogleSheet(client, config.spreadsheet_id, limits=limits)

@@ -22,6 +22,7 @@ from podops.models import SyncState, utcnow
 from podops.ports.sheet import ReadRange, SheetStats, Spreadsheet, TabMissing, TabSpec
 from podops.routing import ShopPolicy
 from podops.settings import PersonalizationMapping, Settings
+from podops.shared_limits import Limits
 from podops.sheet.data import load_sheet_lines
 from podops.sheet.edits import EditResults, apply_edits
 from podops.sheet.plan import (
@@ -423,15 +424,16 @@ def _save_snapshot(session: Any, value: dict[str, Any]) -> None:
         found.value = value
 
 
-def build_spreadsheet(settings: Settings) -> Spreadsheet | None:
-    """The adapter SheetConfig.backend names; None when the sheet is off."""
+def build_spreadsheet(settings: Settings, limits: Limits | None = None) -> Spreadsheet | None:
+    """The adapter SheetConfig.backend names; None when the sheet is off. Google's
+    quota is paced on `limits` (shared by every process on PostgreSQL)."""
     config = settings.sheet
     if config.backend == "none":
         return None
     if config.backend == "google":
         from sync.sheets.google import connect
 
-        return connect(config)
+        return connect(config, limits)
     from sync.sheets.workbook import Workbook
 
     return Workbook(settings.resolve(config.workbook))

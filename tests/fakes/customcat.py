@@ -142,6 +142,8 @@ class FakeCustomCat(FakeHttpServer):
         self.orders: dict[str, dict[str, Any]] = {}
         self.created: Counter[str] = Counter()
         self.faults: deque[Fault] = deque()
+        self.lookup_faults: deque[Fault] = deque()
+        """Errors (429 + Retry-After, 5xx) for status lookups, apart from creation's."""
         self.unknown_skus: set[str] = set()
         self.out_of_stock_skus: set[str] = set()
         """Catalog SKUs refused as out of stock (the wording is assumed: CustomCat's page
@@ -216,6 +218,10 @@ class FakeCustomCat(FakeHttpServer):
     def _status(self, ref: str, *, query: dict[str, str], **_: Any) -> Reply:
         if query.get("api_key") != API_KEY:
             return refuse(401, "Invalid API key")
+        if self.lookup_faults:
+            fault = self.lookup_faults.popleft()
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
+            return refuse(fault.status, "Too many requests", headers)
         order = self.orders.get(ref)
         if order is None:
             return refuse(404, "Order not found")
