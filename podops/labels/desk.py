@@ -114,7 +114,13 @@ class LabelDesk:
         RateRule("cheapest").override(rate)  # a mistyped rate is refused before anything
         with self.db.unit_of_work() as session:
             claim = services.labels.claim_label(
-                session, reference, actor, manual=self.manual, lines=lines, rate_rule=rate or ""
+                session,
+                reference,
+                actor,
+                manual=self.manual,
+                lines=lines,
+                rate_rule=rate or "",
+                now=self.clock(),
             )
         store = self.settings.stores.get(claim.store)
         rule = RateRule.of_store(store.labels if store else StoreLabels()).override(rate)

@@ -91,15 +91,16 @@ def refusal(order: Order, manual: Collection[str]) -> str | None:
         return f"{order.label} is {status.label}: no label"
     if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.RETURNED):
         return f"{order.label} is {status.label}: every item already has its parcel"
-    mine = labelled_lines(order, manual)
+    made_here = any(item.provider in manual for item in order.items)
+    if status not in LABELLABLE and made_here:
+        return f"{order.label} is {status.label}: submit it first (`podops submit`)"
+    mine = labelled_lines(order, manual) if status in LABELLABLE else []
     if not mine:
         providers = order.provider or "none yet"
         return (
             f"{order.label} is not made by the shop (provider: {providers}); labels are "
             "for orders of the manual provider"
         )
-    if status not in LABELLABLE:
-        return f"{order.label} is {status.label}: submit it first (`podops submit`)"
     if all(item.quantity_open == 0 for item in mine):
         return f"{order.label} is fully labelled: every item it makes has its parcel"
     return None

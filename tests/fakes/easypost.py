@@ -79,6 +79,8 @@ class Failure:
     """An HTML page instead of JSON (a proxy or load balancer in front of EasyPost)."""
     path: str = ""
     """Only for a request whose path contains this (`/buy`); empty: the next request."""
+    method: str = ""
+    """Only for this HTTP method (`GET`); empty: any."""
 
 
 class FakeEasyPost(FakeHttpServer):
@@ -145,7 +147,9 @@ class FakeEasyPost(FakeHttpServer):
     def _take_failure(self, http: Any) -> Failure | None:
         with self.lock:
             for failure in self.failures:
-                if not failure.path or failure.path in http.path:
+                if (not failure.path or failure.path in http.path) and (
+                    not failure.method or failure.method == http.command
+                ):
                     self.failures.remove(failure)
                     return failure
             return None
