@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from podops import services
 from podops.db import Database
 from podops.errors import DomainRefusal, InvalidInput
 from podops.labels.desk import LabelDesk
