@@ -1,5 +1,7 @@
 """Printable label sheets with fpdf2 (the packing slip's library): one order's 4x6
 label page followed by its packing slip, or the day's labels one per 4x6 page.
+A slip whose text Latin-1 holds is set in Helvetica (a PDF core font: nothing to
+embed, which is most of the time a PDF takes); others embed DejaVu Sans.
 
 The label page is the carrier's PNG placed edge to edge on a 4x6 inch page (288 x
 432 pt), so it prints at size on a label printer or a sheet of 4x6 labels.
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podops.ports.labels import SlipFacts
-from providers.packing_slip import PackingSlip, SlipLine, add_slip, new_document
+from providers.packing_slip import PackingSlip, SlipLine, add_slip, latin1, new_document
 
 if TYPE_CHECKING:
     from fpdf import FPDF
@@ -23,14 +25,16 @@ class LabelSheets:
     """`LabelPrinter` over fpdf2."""
 
     def order_sheet(self, label_png: Path, slip: SlipFacts) -> bytes:
-        pdf = new_document()
+        packing = _packing_slip(slip)
+        plain = latin1(packing)  # DejaVu only for names Latin-1 cannot hold (Greek, Polish...)
+        pdf = new_document(embed_font=not plain)
         pdf.set_title(f"Label and packing slip - order {slip.order_number}")
         _label_page(pdf, label_png)
-        add_slip(pdf, _packing_slip(slip))
+        add_slip(pdf, packing, "Helvetica" if plain else "DejaVu")
         return bytes(pdf.output())
 
     def batch(self, label_pngs: list[Path]) -> bytes:
-        pdf = new_document()
+        pdf = new_document(embed_font=False)
         pdf.set_title("Labels")
         for png in label_pngs:
             _label_page(pdf, png)
