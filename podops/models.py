@@ -454,9 +454,7 @@ class Label(Base):
     tracker_id: Mapped[str | None] = mapped_column(String(64))
     files: Mapped[dict[str, Any]] = mapped_column(default=dict)
     """File format ("pdf", "png", "zpl") -> path of the stored label."""
-    shipment_id: Mapped[int | None] = mapped_column(
-        ForeignKey("shipments.id", ondelete="SET NULL")
-    )
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="SET NULL"))
     error: Mapped[str | None] = mapped_column(Text)
     bought_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]

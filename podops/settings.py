@@ -417,7 +417,6 @@ class Settings(BaseSettings):
         if problems:
             raise ConfigError("; ".join(problems))
 
-
     def _origin_problems(self) -> list[str]:
         """A shipping origin begun but not finished is named at start-up, not at the
         first label."""

@@ -164,9 +164,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         f"{t.d.get('price')}, tracking {t.d.get('tracking_number')}"
     ),
     E.LABEL_REFUSED: lambda t: f"no label for {t.label}: {t.d.get('reason', '')}",
-    E.PARCEL_DELIVERED: lambda t: (
-        f"parcel {t.d.get('tracking_number')} of {t.label} was delivered"
-    ),
+    E.PARCEL_DELIVERED: lambda t: f"parcel {t.d.get('tracking_number')} of {t.label} was delivered",
     E.REMAKE_SHIPPED: lambda t: (
         f"the remake of {t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
     ),
