@@ -22,6 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import json
+from collections import Counter
 import statistics
 import tempfile
 import time
@@ -89,7 +90,7 @@ def main() -> None:
             "unit": "labels/s",
             "target": "(recorded)",
         },
-        "labels_bought_twice": {"value": fake.doubles(), "unit": "labels", "target": "== 0"},
+        "labels_bought_twice": {"value": twice(fake), "unit": "labels", "target": "== 0"},
         "label_pdf_ms": {
             "value": round(statistics.median(pdf_ms), 1),
             "unit": "ms",
@@ -106,6 +107,15 @@ def main() -> None:
     for name, shown in figures.items():
         print(f"{name:<28}{shown['value']} {shown['unit']}  (target {shown['target']})")
     print(json.dumps({"bench": "labels", "figures": figures}))
+
+
+def twice(fake: FakeEasyPostLabels) -> int:
+    """Labels beyond one per shipment, per reference and per order (each request is
+    one order's only label: `main-1234-L7` names order main-1234)."""
+    per_order: Counter[str] = Counter()
+    for reference, count in fake.bought_per_reference.items():
+        per_order[reference.rsplit("-L", 1)[0]] += count
+    return max(fake.doubles(), sum(n - 1 for n in per_order.values() if n > 1))
 
 
 if __name__ == "__main__":
