@@ -53,6 +53,8 @@ class EventName(StrEnum):
     REFUSE_CANCEL = "refuse_cancel"
     RETURN = "return"
     FULFILLED_BY_SHOP = "fulfilled_by_shop"
+    UNSHIP_PART = "unship_part"
+    UNSHIP_ALL = "unship_all"
     # Intake and the shop.
     RECEIVE = "receive"
     STORE_STATUS = "store_status"
@@ -91,6 +93,10 @@ class EventName(StrEnum):
     # Remakes: lines made again after the order shipped.
     REMAKE = "remake"
     REMAKE_SHIPPED = "remake_shipped"
+    # Shipping labels (podops.labels).
+    LABEL_BOUGHT = "label_bought"
+    LABEL_REFUSED = "label_refused"
+    PARCEL_DELIVERED = "parcel_delivered"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"

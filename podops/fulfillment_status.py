@@ -71,6 +71,11 @@ TRANSITIONS: dict[tuple[Action, FulfillmentStatus], FulfillmentStatus] = {
     (A.SHIP_ALL, F.IN_PRODUCTION): F.SHIPPED,
     (A.SHIP_ALL, F.CANCEL_REQUESTED): F.SHIPPED,
     (A.SHIP_ALL, F.PARTIALLY_SHIPPED): F.SHIPPED,
+    # A voided label's parcel leaves the fulfillment again.
+    (A.UNSHIP_PART, F.SHIPPED): F.PARTIALLY_SHIPPED,
+    (A.UNSHIP_PART, F.PARTIALLY_SHIPPED): F.PARTIALLY_SHIPPED,
+    (A.UNSHIP_ALL, F.SHIPPED): F.SUBMITTED,
+    (A.UNSHIP_ALL, F.PARTIALLY_SHIPPED): F.SUBMITTED,
     # Never reached a provider (waiting, or refused there): cancelled here.
     (A.CANCEL, F.WAITING): F.CANCELLED,
     (A.CANCEL, F.SUBMIT_FAILED): F.CANCELLED,

@@ -410,11 +410,62 @@ class Shipment(Base):
         ForeignKey("fulfillments.id", ondelete="SET NULL")
     )
     """The fulfillment whose provider reported the parcel (None: staff recorded it)."""
+    delivery_status: Mapped[str | None] = mapped_column(String(32))
+    """The carrier's last word on the parcel (a label's tracker: in_transit, delivered...)."""
+    delivered_at: Mapped[datetime | None]
+    """When the carrier delivered it (a label's tracker said so): the reports' delivered."""
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     lines: Mapped[list[ShipmentLine]] = relationship(
         back_populates="shipment", cascade="all, delete-orphan"
     )
+
+
+class Label(Base):
+    """A shipping label bought (or being bought) for one parcel of an order.
+
+    The row exists before anything is bought, and holds the label service's shipment
+    id as soon as there is one, so a lost answer is looked up instead of bought again.
+    While a label is being bought `open_order_id` holds its order's id; the unique
+    index on it lets only one label of an order be in flight (two staff pressing
+    "buy" at once get one label). Bought, failed and voided labels set it to NULL."""
+
+    __tablename__ = "labels"
+    __table_args__ = (
+        Index("uq_labels_open_order_id", "open_order_id", unique=True),
+        Index("ix_labels_service_shipment_id", "service_shipment_id"),
+        Index("ix_labels_bought_at", "bought_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    open_order_id: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    """claimed, created (shipment made, rates known), buying, bought, failed, voided."""
+    token: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lines: Mapped[list[Any]] = mapped_column(default=list)
+    """[[line_item_id, quantity], ...]: what the parcel holds."""
+    rate_rule: Mapped[str] = mapped_column(String(64), default="")
+    service_shipment_id: Mapped[str | None] = mapped_column(String(64))
+    rate_id: Mapped[str | None] = mapped_column(String(64))
+    carrier: Mapped[str] = mapped_column(String(64), default="")
+    service: Mapped[str] = mapped_column(String(64), default="")
+    price: Mapped[Decimal | None] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    tracking_number: Mapped[str | None] = mapped_column(String(128))
+    tracker_id: Mapped[str | None] = mapped_column(String(64))
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """File format ("pdf", "png", "zpl") -> path of the stored label."""
+    shipment_id: Mapped[int | None] = mapped_column(ForeignKey("shipments.id", ondelete="SET NULL"))
+    error: Mapped[str | None] = mapped_column(Text)
+    bought_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+    refund_status: Mapped[str | None] = mapped_column(String(32))
+
+    order: Mapped[Order] = relationship()
 
 
 class ShipmentLine(Base):

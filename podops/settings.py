@@ -29,6 +29,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from podops.countries import check_country
 from podops.errors import ConfigError
+from podops.label_settings import LabelsConfig, ShippingOrigin, StoreLabels
 from podops.shipping_settings import ShippingConfig, shipping_problems
 
 DEFAULT_CONFIG_NAME = "podops.toml"
@@ -98,6 +99,8 @@ class StoreConfig(Section):
     (needs PODOPS_EASYPOST__API_KEY); an address that does not verify waits for staff."""
     personalization: PersonalizationMapping = Field(default_factory=PersonalizationMapping)
     product_personalization: dict[str, PersonalizationMapping] = Field(default_factory=dict)
+    labels: StoreLabels = Field(default_factory=StoreLabels)
+    """How this store's shipping labels pick a rate (`podops.label_settings`)."""
     shipping: ShippingConfig = Field(default_factory=ShippingConfig)
     """The store's shipping methods as speeds, each speed's countdown and provider method
     (`podops.shipping_settings`; empty: every order ships standard)."""
@@ -227,12 +230,14 @@ class ProductsConfig(Section):
 
 
 class EasyPostConfig(Section):
-    """EasyPost's API (address verification; labels later). The key only from the
-    environment: PODOPS_EASYPOST__API_KEY (a test key checks addresses free of charge)."""
+    """EasyPost's API (address verification, shipping labels, trackers). Secrets only
+    from the environment: PODOPS_EASYPOST__API_KEY (a test key buys labels free of
+    charge) and PODOPS_EASYPOST__WEBHOOK_SECRET (signs tracker webhooks)."""
 
     base_url: str = "https://api.easypost.com/v2"
     timeout_s: int = Field(default=20, ge=1, le=300)
     api_key: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
 
 
 class SlackConfig(Section):
@@ -371,6 +376,8 @@ class Settings(BaseSettings):
     render: RenderConfig = Field(default_factory=RenderConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     easypost: EasyPostConfig = Field(default_factory=EasyPostConfig)
+    shipping_origin: ShippingOrigin = Field(default_factory=ShippingOrigin)
+    labels: LabelsConfig = Field(default_factory=LabelsConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -468,8 +475,24 @@ class Settings(BaseSettings):
                 )
         for name, store in self.stores.items():
             problems.extend(shipping_problems(name, store.shipping, self.providers))
+        problems.extend(self._origin_problems())
         if problems:
             raise ConfigError("; ".join(problems))
+
+    def _origin_problems(self) -> list[str]:
+        """A shipping origin begun but not finished is named at start-up, not at the
+        first label."""
+        origins = [("shipping_origin", self.shipping_origin)]
+        origins += [
+            (f"stores.{name}.labels.origin", store.labels.origin)
+            for name, store in self.stores.items()
+            if store.labels.origin is not None
+        ]
+        return [
+            f"{where}: {', '.join(origin.missing())} missing (a label needs them)"
+            for where, origin in origins
+            if origin.configured and origin.missing()
+        ]
 
 
 def _secrets_in_file(data: Any, path: str = "") -> list[str]:

@@ -54,6 +54,8 @@ class Action(StrEnum):
     REFUSE_CANCEL = "refuse_cancel"
     RETURN = "return"
     FULFILLED_BY_SHOP = "fulfilled_by_shop"
+    UNSHIP_PART = "unship_part"
+    UNSHIP_ALL = "unship_all"
 
 
 S = OrderStatus
@@ -107,6 +109,13 @@ TRANSITIONS: dict[tuple[Action, OrderStatus], OrderStatus] = {
     (A.FULFILLED_BY_SHOP, S.ON_HOLD): S.COMPLETED,
     (A.FULFILLED_BY_SHOP, S.PENDING): S.COMPLETED,
     (A.FULFILLED_BY_SHOP, S.NEEDS_DESIGN): S.COMPLETED,
+    # A shipping label voided (refunded) takes its parcel off the order again.
+    (A.UNSHIP_PART, S.PARTIALLY_SHIPPED): S.PARTIALLY_SHIPPED,
+    (A.UNSHIP_PART, S.SHIPPED): S.PARTIALLY_SHIPPED,
+    (A.UNSHIP_PART, S.COMPLETED): S.PARTIALLY_SHIPPED,
+    (A.UNSHIP_ALL, S.PARTIALLY_SHIPPED): S.SUBMITTED,
+    (A.UNSHIP_ALL, S.SHIPPED): S.SUBMITTED,
+    (A.UNSHIP_ALL, S.COMPLETED): S.SUBMITTED,
 }
 
 UNDER_HOLD: frozenset[Action] = frozenset({A.FLAG_DESIGN, A.DESIGN_READY})
@@ -156,6 +165,8 @@ _PHRASES: dict[Action, str] = {
     A.REFUSE_CANCEL: "refused cancellation",
     A.RETURN: "marked returned",
     A.FULFILLED_BY_SHOP: "marked already fulfilled",
+    A.UNSHIP_PART: "unshipped",
+    A.UNSHIP_ALL: "unshipped",
 }
 
 TERMINAL: frozenset[OrderStatus] = frozenset(

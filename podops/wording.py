@@ -151,6 +151,20 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         + " as "
         + ", ".join(f"{ref} to {name}" for ref, name in dict(t.d.get("now") or {}).items())
     ),
+    E.UNSHIP_PART: lambda t: (
+        f"{t.who} voided the label {t.d.get('tracking_number')} of {t.label} (refund "
+        f"{t.d.get('refund_status')}); its parcel is off the order"
+    ),
+    E.UNSHIP_ALL: lambda t: (
+        f"{t.who} voided the label {t.d.get('tracking_number')} of {t.label} (refund "
+        f"{t.d.get('refund_status')}); nothing of it has a parcel now"
+    ),
+    E.LABEL_BOUGHT: lambda t: (
+        f"{t.who} bought a label for {t.label}: {t.d.get('carrier')} {t.d.get('service')}, "
+        f"{t.d.get('price')}, tracking {t.d.get('tracking_number')}"
+    ),
+    E.LABEL_REFUSED: lambda t: f"no label for {t.label}: {t.d.get('reason', '')}",
+    E.PARCEL_DELIVERED: lambda t: f"parcel {t.d.get('tracking_number')} of {t.label} was delivered",
     E.REMAKE_SHIPPED: lambda t: (
         f"the remake of {t.label} shipped: {t.d.get('carrier')} {t.d.get('tracking_number')}"
     ),

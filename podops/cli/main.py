@@ -149,6 +149,9 @@ def _register_subcommands() -> None:
     from podops.cli import report as cli_report
 
     cli_report.register(app)
+    from podops.cli import labels as cli_labels
+
+    cli_labels.register(app)
 
 
 _register_subcommands()

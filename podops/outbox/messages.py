@@ -84,6 +84,14 @@ def store_hold_message(order_id: int, held: bool, moment: datetime) -> Outgoing:
     return Outgoing(Topic.STORE_STATUS, key, {"order_id": order_id, "status": status}, order_id)
 
 
+def store_reopen_message(order_id: int, label_id: int) -> Outgoing:
+    """The order is open again in the shop ("processing"): a voided label took back a
+    parcel the shop had heard of (one message per voided label)."""
+    payload: dict[str, Any] = {"order_id": order_id, "status": "processing"}
+    key = f"{Topic.STORE_STATUS}:{order_id}:processing:label{label_id}"
+    return Outgoing(Topic.STORE_STATUS, key, payload, order_id)
+
+
 def store_tracking_message(order_id: int, shipment_id: int) -> Outgoing:
     """Attach one parcel's tracking to the shop's order."""
     return Outgoing(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from podops.fulfillment.field_checks import FieldChecks
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.printfiles import PrintFiles
+    from podops.labels.desk import LabelDesk
     from podops.ports.notify import ChartRenderer, Notifier, ReportCharts
     from podops.ports.sheet import Spreadsheet
     from podops.ports.store import StoreClient
@@ -64,6 +65,13 @@ class Fulfillment(Configured, Protocol):
     def addresses(self) -> AddressDesk: ...
 
 
+class Labels(Configured, Protocol):
+    """Shipping labels (the CLI, Slack, the sheet's links, EasyPost's tracker webhooks)."""
+
+    @property
+    def labels(self) -> LabelDesk: ...
+
+
 class Notifying(Configured, Protocol):
     """Whatever tells people (Slack or the console)."""
 
@@ -100,5 +108,5 @@ class Sheets(Products, Protocol):
     def addresses(self) -> AddressDesk: ...
 
 
-class Everything(Stores, Fulfillment, Notifying, Sheets, Protocol):
+class Everything(Stores, Fulfillment, Notifying, Sheets, Labels, Protocol):
     """Channels that reach every area (the Slack app's commands)."""

@@ -51,6 +51,7 @@ ROUTE_MODULES = (
     "sync.shopify_webhooks",
     "sync.provider_callbacks",
     "sync.provider_webhooks",
+    "sync.easypost_webhooks",
     "bot.http",
     "render.web",
 )

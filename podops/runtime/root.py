@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from podops.fulfillment.countdown import Submitter
     from podops.fulfillment.followup import ProviderFollowUp
     from podops.fulfillment.roster import ProviderRoster
+    from podops.labels.desk import LabelDesk
     from podops.ports.fulfillment import FulfillmentProvider
     from podops.products.imports import ProductChecks
     from podops.products.live import LiveTable
@@ -234,6 +235,17 @@ class Runtime:
         return ProviderFollowUp(self.db, self.roster)
 
     @cached_property
+    def labels(self) -> LabelDesk:
+        """Shipping labels through EasyPost for what the shop makes (docs/shipping.md)."""
+        from podops.labels.desk import LabelDesk
+        from providers.easypost_labels import EasyPostLabels
+        from providers.label_sheets import LabelSheets
+
+        folder = self.settings.resolve(self.settings.render.output_dir)
+        service = EasyPostLabels(self.settings.easypost)
+        return LabelDesk(self.db, service, self.settings, folder, LabelSheets())
+
+    @cached_property
     def renderer(self) -> Renderer:
         """Pillow print files from the product templates (render/)."""
         from render.images import FetchPolicy
@@ -293,6 +305,10 @@ class Runtime:
         if "_store_clients" in self.__dict__:
             for client in self._store_clients[1].values():
                 client.close()
+        if "labels" in self.__dict__:
+            close = getattr(self.labels.service, "close", None)
+            if close is not None:
+                close()
         if "db" in self.__dict__:
             self.db.dispose()
         if "limits" in self.__dict__:

@@ -37,6 +37,8 @@ NOTIFY_ACTIONS: frozenset[Action] = frozenset(
         Action.REFUSE_CANCEL,
         Action.RETURN,
         Action.FULFILLED_BY_SHOP,
+        Action.UNSHIP_PART,
+        Action.UNSHIP_ALL,
     }
 )
 

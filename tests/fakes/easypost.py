@@ -33,8 +33,9 @@ house number (`E.HOUSE_NUMBER.MISSING` and `E.ADDRESS.NOT_FOUND`), a ZIP in
 `unknown_zips` or a street in `undeliverable_streets` (`E.ADDRESS.NOT_FOUND`), no
 city and no ZIP. Faults per test: queued HTTP errors (`fail_next`, with a JSON
 error or an HTML body as a proxy would send), a delay (`latency_s`, e.g. past the
-client's timeout), and `down()` (the port refuses connections). A later fake of
-shipments and labels adds routes to `FakeEasyPost` with `route()`.
+client's timeout), and `down()` (the port refuses connections); a queued failure
+may name the path it is for (`Failure(402, path="/buy")`). Shipments, labels and
+trackers: `tests/fakes/easypost_labels.py` adds their routes.
 """
 
 from __future__ import annotations
@@ -76,6 +77,10 @@ class Failure:
     message: str = "We're sorry, something went wrong."
     html: bool = False
     """An HTML page instead of JSON (a proxy or load balancer in front of EasyPost)."""
+    path: str = ""
+    """Only for a request whose path contains this (`/buy`); empty: the next request."""
+    method: str = ""
+    """Only for this HTTP method (`GET`); empty: any."""
 
 
 class FakeEasyPost(FakeHttpServer):
@@ -141,7 +146,13 @@ class FakeEasyPost(FakeHttpServer):
 
     def _take_failure(self, http: Any) -> Failure | None:
         with self.lock:
-            return self.failures.popleft() if self.failures else None
+            for failure in self.failures:
+                if (not failure.path or failure.path in http.path) and (
+                    not failure.method or failure.method == http.command
+                ):
+                    self.failures.remove(failure)
+                    return failure
+            return None
 
     def _mode(self, http: Any) -> str | None:
         """The key's mode, or None when the key is missing or unknown."""

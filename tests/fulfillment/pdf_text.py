@@ -1,7 +1,8 @@
 """The text of a packing slip PDF as a reader would copy it (test helper).
 
 Reads what fpdf2 writes: a ToUnicode CMap (bfchar pairs) and content streams,
-compressed or not, drawing 2-byte glyph ids with `(...) Tj`.
+compressed or not, drawing 2-byte glyph ids with `(...) Tj`; without an embedded
+font (only PDF core fonts), one Latin-1 byte per character.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ def pdf_lines(data: bytes) -> list[str]:
     for stream in streams:
         for raw in _SHOW.findall(stream):
             glyphs = _unescape(raw)
+            if not cmap:  # a PDF core font (Helvetica): one Latin-1 byte per character
+                lines.append(glyphs.decode("latin-1"))
+                continue
             ids = [int.from_bytes(glyphs[i : i + 2], "big") for i in range(0, len(glyphs), 2)]
             lines.append("".join(cmap.get(i, "\ufffd") for i in ids))
     return lines

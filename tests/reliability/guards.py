@@ -115,6 +115,21 @@ def _without_cursor_movement() -> None:
     passes._record = record_without_cursor  # type: ignore[assignment]
 
 
+def _without_label_claim() -> None:
+    """A label request never takes its order's in-flight slot: two presses both buy."""
+    from podops.services import labels
+
+    labels.in_flight_key = lambda order: None  # type: ignore[assignment]
+
+
+def _without_label_lookup() -> None:
+    """After a lost buy answer the desk never looks the shipment up: it buys again."""
+    from podops.labels.desk import LabelDesk
+
+    LabelDesk._look_before_buying = lambda self, shipment_id, lost: None  # type: ignore[method-assign]
+
+
+LABELS = "tests/shipping/test_labels.py"
 CRASHES = "tests/reliability/test_crashes.py"
 KILL_POINTS = "tests/reliability/test_crashes_at_kill_points.py"
 GUARDS = {
@@ -163,6 +178,21 @@ GUARDS = {
             "an intake pass moves the store's cursor, so the next one asks only for what changed",
             (f"{CRASHES}::test_kill_during_intake",),
             _without_cursor_movement,
+        ),
+        Guard(
+            "label claim",
+            "one label of an order is in flight at a time: two presses of buy get one label",
+            (f"{LABELS}::test_two_staff_pressing_buy_at_once_get_one_label",),
+            _without_label_claim,
+        ),
+        Guard(
+            "label lookup before buying again",
+            "a buy whose answer was lost is looked up at EasyPost before any new buy",
+            (
+                f"{LABELS}::test_a_buy_whose_answer_is_lost_is_looked_up_not_bought_again",
+                f"{LABELS}::test_a_label_left_in_flight_is_resumed_by_looking_it_up",
+            ),
+            _without_label_lookup,
         ),
     )
 }
