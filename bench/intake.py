@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import argparse
 import cProfile
 import json
 import pstats
@@ -185,14 +186,22 @@ def bench_shopify(count: int) -> None:
     print(json.dumps({"bench": "intake", "figures": figures}))
 
 
-def main() -> None:
-    if "--platform" in sys.argv and sys.argv[sys.argv.index("--platform") + 1] == "shopify":
-        count = ORDERS
-        if "--orders" in sys.argv:
-            count = int(sys.argv[sys.argv.index("--orders") + 1])
-        bench_shopify(count)
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--platform", choices=["woocommerce", "shopify"], default="woocommerce")
+    parser.add_argument("--orders", type=int, help="Shopify only: how many orders (10,000)")
+    parser.add_argument("--profile", action="store_true", help="WooCommerce only: a profile")
+    args = parser.parse_args(argv)  # an unknown flag exits 2 with the usage
+    if args.platform == "shopify":
+        if args.profile:
+            parser.error("--profile is for the WooCommerce run")
+        if args.orders is not None and args.orders < 1:
+            parser.error("--orders must be at least 1")
+        bench_shopify(args.orders or ORDERS)
         return
-    profile = "--profile" in sys.argv
+    if args.orders is not None:
+        parser.error("--orders is for --platform shopify (the WooCommerce run is 10,000)")
+    profile = args.profile
     start = datetime.now(UTC) - timedelta(days=2)
     with tempfile.TemporaryDirectory() as tmp, FakeWooCommerce() as shop:
         shop.add(
