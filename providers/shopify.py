@@ -38,7 +38,12 @@ from providers.shopify_graphql import (
     TokenSource,
     TooCostly,
 )
-from providers.shopify_mapping import map_order_safely, order_gid, rest_from_graphql
+from providers.shopify_mapping import (
+    check_view,
+    map_order_safely,
+    order_gid,
+    rest_from_graphql,
+)
 from providers.woocommerce_mapping import parse_gmt
 
 log = logging.getLogger(__name__)
@@ -80,6 +85,21 @@ ORDERS_QUERY = (
   }
 }"""
 )
+RECENT_QUERY = (
+    """query PodopsRecentOrders($first: Int!, $lines: Int!) {
+  orders(first: $first, sortKey: CREATED_AT, reverse: true) {
+    nodes {
+      id name createdAt updatedAt
+      shippingLine { title code }
+      lineItems(first: $lines) {"""
+    + LINE_FIELDS
+    + """
+      }
+    }
+  }
+}"""
+)
+"""The latest orders for `podops stores check` (their keys and shipping methods)."""
 ORDER_LINES_QUERY = (
     """query PodopsOrderLines($id: ID!, $after: String) {
   order(id: $id) {
@@ -193,6 +213,15 @@ class ShopifyStore:
                 self.page_size = _smaller(self.page_size, exc.cost)
                 log.info("store %s: pages of %d orders now (Shopify's cost limit)",
                          self.key, self.page_size)  # fmt: skip
+
+    def recent_orders(self, count: int) -> list[dict[str, Any]]:
+        """The shop's latest orders in the shape `podops stores check` reads (keys and
+        shipping methods; see `check_view`)."""
+        first = max(1, min(count, 50))
+        data = self.api.query(RECENT_QUERY, {"first": first, "lines": LINES_PER_ORDER},
+                              name="recent orders")  # fmt: skip
+        nodes = (data.get("orders") or {}).get("nodes") or []
+        return [check_view(rest_from_graphql(n)) for n in nodes if isinstance(n, dict)]
 
     def _map(self, node: dict[str, Any]) -> IncomingOrder:
         lines = node.get("lineItems") or {}

@@ -250,3 +250,25 @@ def _removed(item: dict[str, Any], quantity: int, problems: list[str]) -> int:
         problems.append(str(exc))
         return 0
     return max(0, quantity - min(left, quantity))
+
+
+def check_view(data: dict[str, Any]) -> dict[str, Any]:
+    """A REST-shaped Shopify order as `podops stores check` reads orders (WooCommerce's
+    shape): each line's sku and personalization keys, and the shipping method."""
+    raw_lines = data.get("shipping_lines")
+    shipping = [
+        {"method_id": line.get("code") or "", "method_title": line.get("title") or ""}
+        for line in raw_lines or []
+        if isinstance(line, dict)
+    ]
+    items = []
+    for item in data.get("line_items") or []:
+        if not isinstance(item, dict):
+            continue
+        keys = [
+            {"key": str(p.get("name") or ""), "display_key": str(p.get("name") or "")}
+            for p in item.get("properties") or []
+            if isinstance(p, dict)
+        ]
+        items.append({"sku": item.get("sku"), "meta_data": keys})
+    return {"line_items": items, "shipping_lines": shipping}

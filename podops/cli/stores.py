@@ -30,6 +30,7 @@ def check_command(
 ) -> None:
     """Read a store's latest orders and show each line-item key and the field it fills."""
     from podops.cli.main import out, runtime
+    from providers.shopify import ShopifyStore
     from providers.woocommerce import WooCommerceStore
     from providers.woocommerce_mapping import keys_seen
 
@@ -39,8 +40,10 @@ def check_command(
     for line in [*provider_warnings(rt.settings), *gap_lines(rt.settings, name)]:
         out.print(line)
     client = rt.store_client(name)
-    if not isinstance(client, WooCommerceStore):
-        raise ConfigError(f"store {name!r} is {config.platform}: only WooCommerce stores are read")
+    if not isinstance(client, WooCommerceStore | ShopifyStore):
+        raise ConfigError(
+            f"store {name!r} is {config.platform}: only WooCommerce and Shopify stores are read"
+        )
     latest = client.recent_orders(orders)
     rows = keys_seen(latest, config)
     out.print(_table(name, rows))
@@ -70,7 +73,7 @@ def provider_warnings(settings: Settings) -> list[Text]:
 
 
 def _chosen(stores: dict[str, StoreConfig], store: str | None) -> str:
-    woo = [name for name, cfg in stores.items() if cfg.platform == "woocommerce"]
+    woo = [name for name, cfg in stores.items() if cfg.platform in ("woocommerce", "shopify")]
     if store is not None:
         if store not in stores:
             known = ", ".join(sorted(stores)) or "none configured"

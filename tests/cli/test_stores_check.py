@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 
 from podops.cli.main import main
+from tests.fakes.shopify import ACCESS_TOKEN as SHOPIFY_TOKEN
+from tests.fakes.shopify import FakeShopify
 from tests.fakes.woocommerce import CONSUMER_KEY, CONSUMER_SECRET, FakeWooCommerce
 from tests.fakes.woocommerce_orders import sample_order
 
@@ -75,7 +77,7 @@ def test_stores_check_needs_a_woocommerce_store(
         encoding="utf-8",
     )
     assert main(["-c", str(path), "stores", "check", "--store", "demo"]) == 2
-    assert "only WooCommerce stores are read" in capsys.readouterr().err
+    assert "only WooCommerce and Shopify stores are read" in capsys.readouterr().err
 
 
 def test_stores_check_shows_the_shipping_methods_and_the_table_s_gaps(
@@ -119,3 +121,30 @@ def test_stores_check_warns_that_a_printify_shop_needs_manual_approval(
     assert main(["-c", str(config), "stores", "check"]) == 0
     output = " ".join(capsys.readouterr().out.split())
     assert "provider pfy (Printify shop 4242): set the shop's order approval to manual" in output
+
+
+def test_stores_check_reads_a_shopify_stores_latest_orders(
+    tmp_path: Path, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Shopify line's custom attributes are its keys, matched by the same rules."""
+    with FakeShopify() as fake:
+        fake.state.add_order(1001, lines=[{"sku": "TEE-1", "properties": {"Engraving": "Ana"}}])
+        fake.state.add_order(1002, lines=[{"sku": "MUG-1", "properties": {"Colour": "red"}}])
+        monkeypatch.setenv("PODOPS_STORES__SHOP__ACCESS_TOKEN", SHOPIFY_TOKEN)
+        from podops.cli import main as cli
+
+        monkeypatch.setattr(cli.out, "width", 200)
+        path = tmp_path / "podops.toml"
+        path.write_text(
+            f'data_dir = "."\n[database]\nurl = "{db_url}"\n'
+            f'[stores.shop]\nplatform = "shopify"\nshop = "podops-test.myshopify.com"\n'
+            f'url = "{fake.url}"\n'
+            '[stores.shop.personalization]\nfields = { "Engraving" = "line1" }\n',
+            encoding="utf-8",
+        )
+        assert main(["-c", str(path), "stores", "check"]) == 0
+    flat = " ".join(capsys.readouterr().out.split())
+    assert "Engraving │ │ 1 │ TEE-1 │ field line1 (exact)" in flat
+    assert "Colour │ │ 1 │ MUG-1 │ not mapped" in flat
+    assert "STD │ Standard │ 2" in flat
+    assert "2 order(s) read from shop: 2 key(s), 1 not filling any field." in flat
