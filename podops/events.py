@@ -91,6 +91,8 @@ class EventName(StrEnum):
     # Remakes: lines made again after the order shipped.
     REMAKE = "remake"
     REMAKE_SHIPPED = "remake_shipped"
+    # Returns: goods that came back (the whole order is RETURN, a lifecycle step).
+    RETURN_LINES = "return_lines"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"
