@@ -33,6 +33,7 @@ from podops.ports.notify import (
 from podops.refs import OrderRef
 from podops.services.fulfillments import held_lines
 from podops.services.new_orders import UNWATCHED_REASON
+from podops.services.returns import returns_in_words
 from podops.speeds import speed_words
 from podops.status import BEFORE_SUBMISSION, NOT_SHIPPED, OrderStatus
 from podops.wording import actor_name, describe_event, document_lines
@@ -206,6 +207,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         address=shown(order.shipping_address) if order.shipping_address else {},
         address_check=check_words(order.address_check, order.shipping_address),
         fulfillments=fulfillment_rows(order),
+        returned=returns_in_words(order),
     )
 
 

@@ -142,6 +142,8 @@ class OrderCard:
     fulfillments: list[PartLine] = field(default_factory=list)
     """Each fulfillment (one per provider) and the lines held here; shown when the
     order went to more than one provider or has held lines."""
+    returned: str = ""
+    """What came back: `1234-01 x1 (wrong size)` ("" when nothing; `services.returns`)."""
 
     @property
     def split(self) -> bool:
