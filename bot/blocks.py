@@ -269,6 +269,8 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Split orders, parts apart*\n{}", named_lines(summary.split))))
     if summary.remakes:
         blocks.append(text_block(md("*Remakes*  {}", remakes_in_words(summary.remakes))))
+    if summary.returned:
+        blocks.append(text_block(md("*Returns*\n{}", named_lines(summary.returned))))
     return blocks
 
 

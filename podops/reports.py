@@ -16,7 +16,7 @@ from podops import queries
 from podops.address import check_words, shown
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
-from podops.models import Event, Fulfillment, LineItem, Order, utcnow
+from podops.models import Event, Fulfillment, LineItem, Order, Return, utcnow
 from podops.photos import photo_statuses
 from podops.placed_files import files_of, placements_text
 from podops.ports.notify import (
@@ -384,7 +384,26 @@ def daily_summary(
         ],
         split=split,
         remakes=queries.remake_counts(session, start, end),
+        returned=_returned(session, start, end, now),
     )
+
+
+def _returned(session: Session, start: datetime, end: datetime, now: datetime) -> list[NamedOrder]:
+    """Orders with returns recorded in [start, end), oldest return first; the note says
+    the units and reasons of that day's returns."""
+    records = session.scalars(
+        select(Return)
+        .where(Return.created_at >= start, Return.created_at < end)
+        .order_by(Return.id)
+        .options(selectinload(Return.order), selectinload(Return.lines))
+    )
+    notes: dict[int, list[str]] = {}
+    orders: dict[int, Order] = {}
+    for record in records:
+        units = ", ".join(f"{line.line_item.reference} x{line.quantity}" for line in record.lines)
+        notes.setdefault(record.order_id, []).append(f"{units} ({record.reason})")
+        orders[record.order_id] = record.order
+    return [_named(orders[i], now, "; ".join(texts)) for i, texts in notes.items()]
 
 
 SPLIT_NAMED = 20

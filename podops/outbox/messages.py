@@ -116,4 +116,5 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
         split=[NamedOrder(**o) for o in data.get("split", [])],
         remakes=[(str(r), str(p), int(n)) for r, p, n in data.get("remakes", [])],
+        returned=[NamedOrder(**o) for o in data.get("returned", [])],
     )

@@ -190,6 +190,9 @@ class DailySummary:
     one failed...), each part in the note."""
     remakes: list[tuple[str, str, int]] = field(default_factory=list)
     """Remakes asked for that day: (reason, who pays, how many)."""
+    returned: list[NamedOrder] = field(default_factory=list)
+    """Orders with goods back that day (apart from remakes), what came back and why in
+    the note (`1234-01 x1 (wrong size)`)."""
 
 
 def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:

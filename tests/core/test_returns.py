@@ -125,3 +125,28 @@ def test_what_came_back_cannot_come_back_twice(db: Database, policy: ShopPolicy)
     give_back(db, number, "damaged")
     with pytest.raises(InvalidInput, match="it has already come back as a return"):
         give_back(db, number, "damaged")
+
+
+def test_the_daily_summary_names_returned_orders_apart_from_remakes(
+    db: Database, policy: ShopPolicy
+) -> None:
+    from datetime import UTC, datetime
+
+    from podops import reports
+    from podops.outbox.messages import summary_from_payload, summary_to_payload
+    from sync.console_notifier import summary_text
+
+    number, kept = shipped_order(db, policy), shipped_order(db, policy)
+    today = datetime.now(UTC).date()
+    with db.unit_of_work() as session:
+        assert "Returns" not in summary_text(
+            reports.daily_summary(session, today, UTC, late_after_days=5)
+        )
+    give_back(db, number, "wrong size", ReturnWanted(1, 1))
+    give_back(db, number, "damaged", ReturnWanted(2))
+    with db.unit_of_work() as session:
+        summary = reports.daily_summary(session, today, UTC, late_after_days=5)
+    told = summary_text(summary_from_payload(summary_to_payload(summary)))
+    assert f"{number}-01 x1 (wrong size); {number}-02 x1 (damaged)" in told
+    assert kept not in told.split("Returns")[-1]
+    assert "remakes" not in told
