@@ -40,7 +40,7 @@ def list_orders(
     if not_shipped:
         wanted = (wanted & NOT_SHIPPED) if wanted else set(NOT_SHIPPED)
     if wanted or views:
-        conditions = [Order.status.in_(sorted(wanted))] if wanted else []
+        conditions: list[ColumnElement[bool]] = [Order.status.in_(sorted(wanted))] if wanted else []
         conditions += [in_view(view) for view in views]
         query = query.where(or_(*conditions))
     if store:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,7 @@ from podops.events import Actor, EventName
 from podops.models import LineItem, Order, Return, ReturnLine, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import store_return_message
+from podops.refs import OrderRef
 from podops.services.lookup import get_order
 from podops.services.order_changes import apply, clean_text, notify
 from podops.status import Action, OrderStatus
@@ -52,7 +54,7 @@ class ReturnWanted:
 
 def return_order(
     session: Session,
-    reference: str | Order,
+    reference: str | OrderRef | Order,
     actor: Actor,
     reason: str,
     *,
@@ -84,7 +86,7 @@ def return_order(
         lines=[ReturnLine(line_item=item, quantity=qty) for item, qty in wanted],
     )
     session.add(record)
-    detail = {
+    detail: dict[str, Any] = {
         "reason": reason,
         "lines": {item.reference: qty for item, qty in wanted},
     }
