@@ -178,6 +178,8 @@ def order_card_blocks(
                 lines(md(":truck: {} {}", t.carrier, link(t.url, t.number)) for t in card.tracking)
             )
         )
+    if card.returned:
+        blocks.append(text_block(md(":leftwards_arrow_with_hook: *Returned*  {}", card.returned)))
     if card.events:
         blocks.append(
             context_block(lines(md("{} {}", slack_date(e.at), e.text) for e in card.events))
@@ -267,6 +269,8 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Split orders, parts apart*\n{}", named_lines(summary.split))))
     if summary.remakes:
         blocks.append(text_block(md("*Remakes*  {}", remakes_in_words(summary.remakes))))
+    if summary.returned:
+        blocks.append(text_block(md("*Returns*\n{}", named_lines(summary.returned))))
     return blocks
 
 
@@ -334,6 +338,7 @@ def find_blocks(query: str, cards: list[OrderCard]) -> list[Block]:
         return [text_block(md("No order matches `{}`.", query))]
     found = lines(
         md("• *{}* ({}) {} · {}{}", c.number, c.store, c.customer_name, c.status_label, submits(c))
+        + (md(" · returned: {}", c.returned) if c.returned else md(""))
         for c in cards
     )
     return [text_block(md("{} order(s) match `{}`:\n{}", len(cards), query, found))]

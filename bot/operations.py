@@ -22,6 +22,7 @@ from podops.fulfillment.late_design import accepts_design_changes, change_submit
 from podops.models import Order
 from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
+from podops.order_views import parse_view
 from podops.services.field_edits import FieldEdit
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
@@ -52,6 +53,7 @@ class Operations:
             "track": self.track,
             "fulfilled": self.fulfilled,
             "remake": self.remake,
+            "return": self.give_back,
             "summary": self.summary,
             "help": self.help,
         }
@@ -131,6 +133,16 @@ class Operations:
             sent = ", ".join(f"{part.reference} to {part.provider}" for part in made)
             return self._done(order, f"will be remade as {sent} at the next countdown tick")
 
+    def give_back(self, command: Command, actor: Actor) -> Reply:
+        """Goods that came back: the whole order, or the lines and units named."""
+        lines = [services.ReturnWanted(position, qty) for position, qty in command.remade]
+        with self.runtime.db.unit_of_work() as session:
+            made = services.return_order(
+                session, command.reference, actor, command.reason, lines=lines
+            )
+            back = ", ".join(f"{rl.line_item.reference} x{rl.quantity}" for rl in made.lines)
+            return self._done(made.order, f"is recorded as returned: {back} came back")
+
     def card(self, reference: str) -> reports.OrderCard:
         with self.runtime.db.reading() as session:
             order = services.get_order(session, reference)
@@ -142,9 +154,11 @@ class Operations:
 
     def find(self, command: Command, actor: Actor) -> Reply:
         with self.runtime.db.reading() as session:
-            found = services.find_orders(session, command.text, limit=15)
+            views = [parse_view(state) for state in command.states]
+            found = services.find_orders(session, command.text, views=views, limit=15)
             cards = [reports.order_card(session, order) for order in found]
-        return Reply(f"{len(cards)} order(s) match", blocks.find_blocks(command.text, cards))
+        asked = " ".join([command.text, *(f"--state {s}" for s in command.states)]).strip()
+        return Reply(f"{len(cards)} order(s) match", blocks.find_blocks(asked, cards))
 
     def summary(self, command: Command, actor: Actor) -> Reply:
         settings = self.runtime.settings

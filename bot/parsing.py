@@ -23,15 +23,27 @@ USAGE: dict[str, str] = {
     "release": "/order release 1234",
     "edit": "/order edit 1234",
     "show": "/order show 1234",
-    "find": "/order find smith",
+    "find": "/order find smith [--state not-shipped|partially-shipped|shipped|cancelled|returned]",
     "track": "/order track 1234 UPS 1Z999AA10123456784 [SKU QTY ...]",
     "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
     "remake": "/order remake 1234 [--line L [--qty Q] ...] REASON --pays PAYER",
+    "return": "/order return 1234 [--line L --qty Q ...] REASON",
     "summary": "/order summary",
     "help": "/order help",
 }
 NEEDS_ORDER = frozenset(
-    {"submit", "cancel", "hold", "release", "edit", "show", "track", "fulfilled", "remake"}
+    {
+        "submit",
+        "cancel",
+        "hold",
+        "release",
+        "edit",
+        "show",
+        "track",
+        "fulfilled",
+        "remake",
+        "return",
+    }
 )
 MAX_QUANTITY = 10_000
 _QUOTES = {'"': '"', "\u201c": "\u201d", "'": "'", "\u2018": "\u2019"}
@@ -48,8 +60,10 @@ class Command:
     tracking_number: str = ""
     lines: tuple[tuple[str, int], ...] = ()
     remade: tuple[tuple[int, int | None], ...] = ()
-    """`remake`: (line position, units or None for every unit that shipped)."""
+    """`remake`, `return`: (line position, units or None for every unit that shipped)."""
     pays: str = ""
+    states: tuple[str, ...] = ()
+    """`find --state`: the order states asked for (`podops.order_views`), as typed."""
     unknown: str = ""  # the word we did not recognise (shown with the help)
 
 
@@ -68,10 +82,7 @@ def parse(text: str) -> Command:
     if name in ("help", "summary"):
         return Command(name)
     if name == "find":
-        query = " ".join(rest)
-        if not query:
-            raise usage_error(name, "say what to look for (a number, name or email)")
-        return Command(name, text=query[:100])
+        return _find(rest)
     if not rest:
         raise usage_error(name, f"`{name}` needs an order number")
     word, args = _first_word(rest)
@@ -80,6 +91,8 @@ def parse(text: str) -> Command:
         return _track(reference, args)
     if name == "remake":
         return _remake(reference, args)
+    if name == "return":
+        return _return(reference, args)
     if name == "fulfilled":
         if len(args) not in (0, 2):
             raise usage_error(name, "give the carrier and the tracking number, or neither")
@@ -128,6 +141,50 @@ def _track(reference: str, args: list[str]) -> Command:
     return Command("track", reference, carrier=carrier, tracking_number=number, lines=tuple(lines))
 
 
+def _find(args: list[str]) -> Command:
+    """The words to look for, and `--state S` (repeatable); the core reads the states."""
+    words: list[str] = []
+    states: list[str] = []
+    given = iter(args)
+    for word in given:
+        if word.lower() != "--state":
+            words.append(word)
+            continue
+        value = next(given, "")
+        if not value:
+            raise usage_error("find", "`--state` needs a state")
+        states.append(value)
+    query = " ".join(words)
+    if not query and not states:
+        raise usage_error("find", "say what to look for (a number, name or email, or a --state)")
+    return Command("find", text=query[:100], states=tuple(states))
+
+
+def _return(reference: str, args: list[str]) -> Command:
+    """`--line L [--qty Q]` (repeated) and the reason's words; the core checks the
+    quantities against what shipped."""
+    returned: list[tuple[int, int | None]] = []
+    reason: list[str] = []
+    words = iter(args)
+    for word in words:
+        flag = word.lower()
+        if flag not in ("--line", "--qty"):
+            reason.append(word)
+            continue
+        value = next(words, "")
+        if not value:
+            raise usage_error("return", f"`{word}` needs a value")
+        if flag == "--line":
+            returned.append((_count("line", value, "return"), None))
+        elif not returned or returned[-1][1] is not None:
+            raise usage_error("return", "give `--qty` after the `--line` it counts")
+        else:
+            returned[-1] = (returned[-1][0], _count("quantity", value, "return"))
+    if not reason:
+        raise usage_error("return", f"say why order {reference.lstrip('#')} came back")
+    return Command("return", reference, reason=" ".join(reason), remade=tuple(returned))
+
+
 def _remake(reference: str, args: list[str]) -> Command:
     """`--line L [--qty Q]` (repeated), the reason's words, `--pays PAYER`; the core
     checks the reason, the payer and the quantities against what shipped."""
@@ -158,7 +215,7 @@ def _remake(reference: str, args: list[str]) -> Command:
     return Command("remake", reference, reason=" ".join(reason), remade=tuple(remade), pays=pays)
 
 
-def _count(what: str, value: str) -> int:
+def _count(what: str, value: str, command: str = "remake") -> int:
     if not value.isdigit() or not 0 < int(value) <= MAX_QUANTITY:
-        raise usage_error("remake", f"`{value}` is not a {what}")
+        raise usage_error(command, f"`{value}` is not a {what}")
     return int(value)

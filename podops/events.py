@@ -97,6 +97,8 @@ class EventName(StrEnum):
     LABEL_BOUGHT = "label_bought"
     LABEL_REFUSED = "label_refused"
     PARCEL_DELIVERED = "parcel_delivered"
+    # Returns: goods that came back (the whole order is RETURN, a lifecycle step).
+    RETURN_LINES = "return_lines"
     # Staff bookkeeping.
     HOLD_REASON = "hold_reason"
     SHIPPING_SPEED = "shipping_speed"

@@ -168,6 +168,9 @@ class Order(Base):
     shipments: Mapped[list[Shipment]] = relationship(
         back_populates="order", order_by="Shipment.id", cascade="all, delete-orphan"
     )
+    returns: Mapped[list[Return]] = relationship(
+        back_populates="order", order_by="Return.id", cascade="all, delete-orphan"
+    )
     fulfillments: Mapped[list[Fulfillment]] = relationship(
         back_populates="order",
         order_by="Fulfillment.seq",
@@ -227,6 +230,10 @@ class Order(Base):
     def quantity_shipped(self) -> int:
         return sum(item.quantity_shipped for item in self.items)
 
+    @property
+    def quantity_returned(self) -> int:
+        return sum(item.quantity_returned for item in self.items)
+
 
 class LineItem(Base):
     __tablename__ = "line_items"
@@ -247,6 +254,8 @@ class LineItem(Base):
     (held, with the reason in its problems) while the order's other lines go."""
     quantity: Mapped[int] = mapped_column(Integer)
     quantity_shipped: Mapped[int] = mapped_column(Integer, default=0)
+    quantity_returned: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Units of it that came back (`services.returns`); never more than shipped."""
     unit_price: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
     personalization: Mapped[dict[str, Any]] = mapped_column(default=dict)
     image_urls: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -479,6 +488,44 @@ class ShipmentLine(Base):
     quantity: Mapped[int] = mapped_column(Integer)
 
     shipment: Mapped[Shipment] = relationship(back_populates="lines")
+    line_item: Mapped[LineItem] = relationship()
+
+
+class Return(Base):
+    """Goods that came back from the customer: which units of which lines, why, who
+    recorded it. Apart from remakes (`Fulfillment` of kind remake): a return makes
+    nothing again."""
+
+    __tablename__ = "returns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    whole_order: Mapped[bool] = mapped_column(default=False)
+    """The return took the order's last units: it moved to `returned`."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+    order: Mapped[Order] = relationship(back_populates="returns")
+    lines: Mapped[list[ReturnLine]] = relationship(
+        back_populates="returned", cascade="all, delete-orphan", order_by="ReturnLine.id"
+    )
+
+
+class ReturnLine(Base):
+    """How many units of one order line a return brought back."""
+
+    __tablename__ = "return_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"), index=True)
+    line_item_id: Mapped[int] = mapped_column(
+        ForeignKey("line_items.id", ondelete="CASCADE"), index=True
+    )
+    quantity: Mapped[int] = mapped_column(Integer)
+
+    returned: Mapped[Return] = relationship(back_populates="lines")
     line_item: Mapped[LineItem] = relationship()
 
 

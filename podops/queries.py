@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
-from podops.models import Event, Fulfillment, Order, Store
+from podops.models import Event, Fulfillment, LineItem, Order, Store
+from podops.order_views import VIEW_STATUSES, OrderView
 from podops.status import NOT_SHIPPED, OrderStatus
 
 
@@ -30,18 +31,31 @@ def list_orders(
     statuses: Sequence[OrderStatus] | None = None,
     not_shipped: bool = False,
     store: str | None = None,
+    views: Sequence[OrderView] = (),
     limit: int = 100,
 ) -> list[Order]:
+    """Newest first; `statuses` and `views` together: an order in any of them."""
     query = select(Order).options(selectinload(Order.items), selectinload(Order.store))
     wanted = set(statuses or [])
     if not_shipped:
         wanted = (wanted & NOT_SHIPPED) if wanted else set(NOT_SHIPPED)
-    if wanted:
-        query = query.where(Order.status.in_(sorted(wanted)))
+    if wanted or views:
+        conditions: list[ColumnElement[bool]] = [Order.status.in_(sorted(wanted))] if wanted else []
+        conditions += [in_view(view) for view in views]
+        query = query.where(or_(*conditions))
     if store:
         query = query.join(Store).where(Store.key == store)
     query = query.order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)
     return list(session.scalars(query))
+
+
+def in_view(view: OrderView) -> ColumnElement[bool]:
+    """The condition for orders in `view` (`podops.order_views`)."""
+    condition = Order.status.in_(sorted(VIEW_STATUSES[view]))
+    if view == OrderView.RETURNED:
+        some_back = select(LineItem.order_id).where(LineItem.quantity_returned > 0)
+        return or_(condition, Order.id.in_(some_back))
+    return condition if VIEW_STATUSES[view] else false()
 
 
 def count_not_shipped(session: Session) -> int:

@@ -16,7 +16,7 @@ from podops import queries
 from podops.address import check_words, shown
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
-from podops.models import Event, Fulfillment, LineItem, Order, Store, utcnow
+from podops.models import Event, Fulfillment, LineItem, Order, Return, Store, utcnow
 from podops.photos import photo_statuses
 from podops.placed_files import files_of, placements_text
 from podops.ports.notify import (
@@ -33,6 +33,7 @@ from podops.ports.notify import (
 from podops.refs import OrderRef
 from podops.services.fulfillments import held_lines
 from podops.services.new_orders import UNWATCHED_REASON
+from podops.services.returns import returns_in_words
 from podops.speeds import speed_words
 from podops.status import BEFORE_SUBMISSION, NOT_SHIPPED, OrderStatus
 from podops.wording import actor_name, describe_event, document_lines
@@ -206,6 +207,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         address=shown(order.shipping_address) if order.shipping_address else {},
         address_check=check_words(order.address_check, order.shipping_address),
         fulfillments=fulfillment_rows(order),
+        returned=returns_in_words(order),
     )
 
 
@@ -386,7 +388,26 @@ def daily_summary(
         ],
         split=split,
         remakes=queries.remake_counts(session, start, end),
+        returned=_returned(session, start, end, now),
     )
+
+
+def _returned(session: Session, start: datetime, end: datetime, now: datetime) -> list[NamedOrder]:
+    """Orders with returns recorded in [start, end), oldest return first; the note says
+    the units and reasons of that day's returns."""
+    records = session.scalars(
+        select(Return)
+        .where(Return.created_at >= start, Return.created_at < end)
+        .order_by(Return.id)
+        .options(selectinload(Return.order), selectinload(Return.lines))
+    )
+    notes: dict[int, list[str]] = {}
+    orders: dict[int, Order] = {}
+    for record in records:
+        units = ", ".join(f"{line.line_item.reference} x{line.quantity}" for line in record.lines)
+        notes.setdefault(record.order_id, []).append(f"{units} ({record.reason})")
+        orders[record.order_id] = record.order
+    return [_named(orders[i], now, "; ".join(texts)) for i, texts in notes.items()]
 
 
 SPLIT_NAMED = 20

@@ -81,7 +81,10 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.REQUEST_CANCEL: lambda t: f"{t.who} asked the provider to cancel {t.label}{t.reason}",
     E.CONFIRM_CANCEL: lambda t: f"the provider cancelled {t.label}",
     E.REFUSE_CANCEL: lambda t: f"the provider refused to cancel {t.label}; it stays in production",
-    E.RETURN: lambda t: f"{t.label} came back as a return{t.reason}",
+    E.RETURN: lambda t: f"{t.who} recorded {t.label} as returned{_returned_lines(t.d)}{t.reason}",
+    E.RETURN_LINES: lambda t: (
+        f"{t.who} recorded part of {t.label} as returned{_returned_lines(t.d)}{t.reason}"
+    ),
     E.EDIT_PERSONALIZATION: lambda t: f"{t.who} edited {t.d.get('line', t.label)}",
     E.PHOTO_CROP: lambda t: (
         f"{t.who} cropped the {photo_name(str(t.d.get('field', 'photo')))} of "
@@ -209,6 +212,12 @@ def _address_changes(detail: dict[str, Any]) -> str:
         if isinstance(pair, list | tuple) and len(pair) == 2
     ]
     return "; ".join(parts) or "no field changed"
+
+
+def _returned_lines(detail: dict[str, Any]) -> str:
+    """` (1234-01 x1, 1234-02 x2)`: the units that came back, when the event names them."""
+    lines = dict(detail.get("lines") or {})
+    return f" ({', '.join(f'{ref} x{qty}' for ref, qty in lines.items())})" if lines else ""
 
 
 def _shared_note(detail: dict[str, Any]) -> str:

@@ -25,7 +25,13 @@ import httpx
 
 from podops.errors import StoreError
 from podops.incoming import IncomingOrder
-from podops.ports.store import STAFF_HOLD_STATUSES, OrderPage, PushResult, TrackingPush
+from podops.ports.store import (
+    STAFF_HOLD_STATUSES,
+    OrderPage,
+    PushResult,
+    ReturnNotice,
+    TrackingPush,
+)
 from podops.settings import StoreConfig
 from providers.http import DEFAULT_RETRY, RetryPolicy, json_body, send
 from providers.woocommerce_http import REDIRECTS, build_client, explain, redirected_base
@@ -231,6 +237,20 @@ class WooCommerceStore:
             note += f": {tracking.url}"
         body = {"note": note, "customer_note": True, "added_by_user": False}
         self._send("POST", path, json=body)
+        return PushResult.SENT
+
+    def push_return(self, external_id: str, notice: ReturnNotice) -> PushResult:
+        """A private order note (not a refund, not a status: WooCommerce's REST API has no
+        returns); the note's `[podops return N]` tag makes a repeat a no-op."""
+        path = f"{API}/orders/{external_id}/notes"
+        tag = f"[podops {notice.key}]"
+        existing = json_body(self._send("GET", path, params={"type": "internal"})) or []
+        if any(tag in str(note.get("note", "")) for note in existing):
+            return PushResult.ALREADY_THERE
+        units = ", ".join(f"{line} x{qty}" for line, qty in notice.lines)
+        what = "The whole order came back" if notice.whole_order else "Goods came back"
+        note = f"{what} ({units}): {notice.reason} {tag}"
+        self._send("POST", path, json={"note": note, "customer_note": False})
         return PushResult.SENT
 
     def order_from_webhook(self, body: dict[str, Any]) -> IncomingOrder:

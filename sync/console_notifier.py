@@ -103,6 +103,7 @@ def summary_text(summary: DailySummary) -> str:
     lines += named_text("Split orders, parts apart", summary.split)
     if summary.remakes:
         lines.append(f"  remakes: {remakes_in_words(summary.remakes)}")
+    lines += named_text("Returns", summary.returned)
     return "\n".join(lines)
 
 

@@ -1,7 +1,9 @@
 """Push-back: the outbox handlers that tell the shop what became of its orders.
 
 `Topic.STORE_STATUS` sets the shop's order status (completed, cancelled);
-`Topic.STORE_TRACKING` attaches a parcel's tracking. Delivery is at least
+`Topic.STORE_TRACKING` attaches a parcel's tracking; `Topic.STORE_RETURN` tells a
+shop that takes it (`ReturnNotes`) that goods came back, and records "nothing to push"
+for the others. Delivery is at least
 once; the store adapters look before they write, so a repeat is harmless.
 "completed" waits until every tracking of the order reached the store (the
 customer's completion e-mail then carries it): a tracking still retrying or
@@ -34,7 +36,7 @@ from podops.intake.pushback import (
     status_pushed,
 )
 from podops.jobs import JobSpec
-from podops.models import Order, Shipment
+from podops.models import Order, Return, Shipment
 from podops.outbox import (
     Deferred,
     DrainReport,
@@ -44,12 +46,18 @@ from podops.outbox import (
     Progress,
     Topic,
 )
-from podops.ports.store import PushResult, StoreClient, TrackingPush
+from podops.ports.store import (
+    PushResult,
+    ReturnNotes,
+    ReturnNotice,
+    StoreClient,
+    TrackingPush,
+)
 
 if TYPE_CHECKING:
     from podops.ports.context import Stores
 
-STORE_TOPICS = [Topic.STORE_STATUS, Topic.STORE_TRACKING]
+STORE_TOPICS = [Topic.STORE_STATUS, Topic.STORE_TRACKING, Topic.STORE_RETURN]
 DRAIN_EVERY_S = 5
 BATCH = 200
 
@@ -97,7 +105,11 @@ class StorePush:
         instead of each paying the client's full retries against a shop that is down."""
 
     def handlers(self) -> dict[str, Handler[Any, Any]]:
-        return {Topic.STORE_STATUS: StatusPush(self), Topic.STORE_TRACKING: ParcelPush(self)}
+        return {
+            Topic.STORE_STATUS: StatusPush(self),
+            Topic.STORE_TRACKING: ParcelPush(self),
+            Topic.STORE_RETURN: ReturnPush(self),
+        }
 
     def push(self, order: ShopOrder, call: Callable[[StoreClient], PushResult]) -> PushResult:
         if order.store in self.unreachable:
@@ -179,6 +191,48 @@ class ParcelPush:
             what = f"tracking {plan.parcel.carrier} {plan.parcel.number}"
             record_push(session, order, what, result)
             completion_may_go(session, order.id, delivered=plan.message_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnPlan:
+    order: ShopOrder
+    notice: ReturnNotice
+
+
+class ReturnPush:
+    """`Topic.STORE_RETURN`: goods came back; a shop without returns is told nothing."""
+
+    def __init__(self, shops: StorePush) -> None:
+        self.shops = shops
+
+    def prepare(self, session: Session, message: Envelope) -> ReturnPlan | None:
+        order = session.get(Order, message.payload["order_id"])
+        record = session.get(Return, message.payload["return_id"])
+        if order is None or record is None:
+            return None
+        lines = tuple((line.line_item.reference, line.quantity) for line in record.lines)
+        notice = ReturnNotice(f"return {record.id}", record.reason, lines, record.whole_order)
+        return ReturnPlan(ShopOrder.of(order), notice)
+
+    def send(self, plan: ReturnPlan, progress: Progress) -> PushResult:
+        external_id, notice = plan.order.external_id, plan.notice
+
+        def tell(shop: StoreClient) -> PushResult:
+            if not isinstance(shop, ReturnNotes):
+                return PushResult.NOTHING_TO_PUSH
+            return shop.push_return(external_id, notice)
+
+        return self.shops.push(plan.order, tell)
+
+    def record(self, session: Session, plan: ReturnPlan, result: PushResult) -> None:
+        order = session.get(Order, plan.order.order_id)
+        if order is not None:
+            detail = (
+                {}
+                if result != PushResult.NOTHING_TO_PUSH
+                else {"why": f"{plan.order.platform} stores take no returns from podops"}
+            )
+            record_push(session, order, plan.notice.key, result, **detail)
 
 
 def drain(runtime: Stores, *, rounds: int = 20) -> DrainReport:

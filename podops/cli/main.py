@@ -143,6 +143,9 @@ def _register_subcommands() -> None:
     from podops.cli import remake as cli_remake
 
     cli_remake.register(app)
+    from podops.cli import returns as cli_returns
+
+    cli_returns.register(app)
     from podops.cli import products as cli_products
 
     cli_products.register(app)

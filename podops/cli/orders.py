@@ -11,8 +11,11 @@ import typer
 from podops import queries, reports, services
 from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.views import order_as_dict, print_order, print_order_list
+from podops.errors import InvalidInput
 from podops.events import Actor, Channel
+from podops.order_views import OrderView, parse_view
 from podops.status import OrderStatus
+from podops.tracking.shipments import shipment_rows
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,8 +40,8 @@ def _statuses(values: list[str] | None) -> list[OrderStatus]:
     for value in values or []:
         for part in value.split(","):
             name = part.strip().lower().replace(" ", "_").replace("-", "_")
-            if not name:
-                continue
+            if not name or name == OrderStatus.RETURNED:
+                continue  # `returned` is the view: whole orders and lines back
             try:
                 result.append(OrderStatus(name))
             except ValueError:
@@ -47,13 +50,36 @@ def _statuses(values: list[str] | None) -> list[OrderStatus]:
     return result
 
 
+def _views(states: list[str] | None, statuses: list[str] | None) -> list[OrderView]:
+    """`--state` values, and `--status returned` (orders with anything back)."""
+    words = [p for value in states or [] for p in value.split(",") if p.strip()]
+    views = []
+    for word in words:
+        try:
+            views.append(parse_view(word))
+        except InvalidInput as exc:
+            raise UsageProblem(exc.message) from None
+    asked = [p.strip().lower() for value in statuses or [] for p in value.split(",")]
+    if OrderStatus.RETURNED.value in asked:
+        views.append(OrderView.RETURNED)
+    return views
+
+
 @orders_app.command("list")
 def list_command(
     status: Annotated[
         list[str] | None, typer.Option("--status", "-s", help="Only these statuses.")
     ] = None,
+    state: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--state",
+            help="Only orders in this state: not-shipped, partially-shipped, shipped "
+            "(completed too), cancelled, returned (also orders with some units back).",
+        ),
+    ] = None,
     not_shipped: Annotated[
-        bool, typer.Option("--not-shipped", help="Only orders not yet shipped.")
+        bool, typer.Option("--not-shipped", help="Only orders not yet fully shipped.")
     ] = False,
     store: Annotated[str | None, typer.Option(help="Only this store.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 100,
@@ -62,14 +88,17 @@ def list_command(
     """List orders, newest first."""
     from podops.cli.main import out, runtime
 
+    views = _views(state, status)
+    statuses = _statuses(status)
     rt = runtime()
     rt.db.check()
     with rt.db.unit_of_work() as session:
         found = queries.list_orders(
             session,
-            statuses=_statuses(status),
+            statuses=statuses,
             not_shipped=not_shipped,
             store=store,
+            views=views,
             limit=limit,
         )
         if as_json:
@@ -91,11 +120,12 @@ def show_command(
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
         events = queries.timeline(session, order)
+        parcels = shipment_rows(session, order)
         if as_json:
-            data = order_as_dict(order, events=events)
+            data = order_as_dict(order, events=events, parcels=parcels)
             typer.echo(json.dumps(data, indent=2))
         else:
-            print_order(out, order, events, tz=rt.settings.tz)
+            print_order(out, order, events, tz=rt.settings.tz, parcels=parcels)
 
 
 def hold_command(

@@ -15,8 +15,10 @@ from podops.models import Event, LineItem, Order
 from podops.photos import photo_statuses
 from podops.placed_files import files_of, placements_text
 from podops.reports import countdown, design_state, fulfillment_rows
+from podops.services.returns import returns_in_words
 from podops.speeds import speed_words
 from podops.status import OrderStatus
+from podops.tracking.shipments import ShipmentRow
 
 STATUS_STYLE = {
     OrderStatus.PENDING: "cyan",
@@ -90,15 +92,27 @@ def print_order_list(console: Console, orders: list[Order]) -> None:
             order.placed_at.strftime("%Y-%m-%d %H:%M"),
             countdown(order),
             ships(order, short=True),
-            "; ".join(order.problems)[:60],
+            _flags(order),
             end_section=False,
         )
     console.print(table)
     console.print(f"{len(orders)} order(s).")
 
 
+def _flags(order: Order) -> str:
+    """Problems, and the units back for an order some of which came back."""
+    back = order.quantity_returned
+    flags = [f"{back} of {order.quantity_total} returned"] if back else []
+    return "; ".join([*flags, *order.problems])[:60]
+
+
 def print_order(
-    console: Console, order: Order, events: list[Event], *, tz: tzinfo | None = None
+    console: Console,
+    order: Order,
+    events: list[Event],
+    *,
+    tz: tzinfo | None = None,
+    parcels: list[ShipmentRow] | None = None,
 ) -> None:
     address = order.shipping_address
     headline = styled("[bold]Order {}[/bold] ({})  ", order.number, order.store.key)
@@ -127,8 +141,11 @@ def print_order(
     for problem in order.problems:
         console.print(styled("[yellow]! {}[/yellow]", problem))
     items = Table(title="Items", show_edge=False, title_justify="left")
-    for column in ("Line", "SKU", "Name", "Qty", "Shipped", "Personalization", "Print file"):
-        items.add_column(column, overflow="fold")
+    returned = any(item.quantity_returned for item in order.items)
+    columns = ("Line", "SKU", "Name", "Qty", "Shipped", "Returned", "Personalization", "Print file")
+    for column in columns:
+        if column != "Returned" or returned:
+            items.add_column(column, overflow="fold")
     for item in order.items:
         personalization = ", ".join(f"{k}={v}" for k, v in item.personalization.items())
         print_file = f"r{item.print_file_revision}" if item.print_file else "none"
@@ -137,32 +154,19 @@ def print_order(
             print_file += f" ({placements})"
         if item.print_file and not item.print_file_current:
             print_file += " (stale)"
-        items.add_row(
-            item.reference,
-            item.sku,
-            item.name,
-            str(item.quantity),
-            str(item.quantity_shipped),
-            personalization,
-            print_file,
-        )
+        cells = [item.reference, item.sku, item.name, str(item.quantity)]
+        cells.append(str(item.quantity_shipped))
+        if returned:
+            cells.append(str(item.quantity_returned))
+        items.add_row(*cells, personalization, print_file)
     console.print(items)
     for item in order.items:
         for text in photo_lines(item):
             console.print(f"{item.reference} {text.strip()}", markup=False)
     _print_fulfillments(console, order, tz)
-    if order.shipments:
-        shipments = Table(title="Tracking", show_edge=False, title_justify="left")
-        for column in ("Carrier", "Number", "Shipped", "Link"):
-            shipments.add_column(column, overflow="fold")
-        for shipment in order.shipments:
-            shipments.add_row(
-                shipment.carrier,
-                shipment.tracking_number,
-                _local(shipment.shipped_at, tz),
-                shipment.tracking_url,
-            )
-        console.print(shipments)
+    _print_shipments(console, parcels or [], tz)
+    if order.returns:
+        console.print(f"Returned: {returns_in_words(order)}", markup=False, soft_wrap=True)
     timeline = Table(title="Timeline", show_edge=False, title_justify="left")
     for column in ("When", "Who", "What", "Status", "Detail"):
         timeline.add_column(column, overflow="fold")
@@ -173,6 +177,21 @@ def print_order(
             _local(event.at, tz), f"{event.actor} ({event.channel})", event.action, change, detail
         )
     console.print(timeline)
+
+
+def _print_shipments(console: Console, parcels: list[ShipmentRow], tz: tzinfo | None) -> None:
+    """Each parcel as lines (links are never folded): what it holds, its tracking link
+    and the packing slip it was packed with."""
+    if not parcels:
+        return
+    console.print("Shipments:")
+    for n, parcel in enumerate(parcels, 1):
+        units = ", ".join(f"{line} x{qty}" for line, qty in parcel.lines.items())
+        head = f"  {n}. {parcel.carrier} {parcel.number}  {_local(parcel.shipped_at, tz)}"
+        console.print(f"{head}  ({units})", markup=False, soft_wrap=True)
+        console.print(f"     tracking: {parcel.link or '(no link)'}", markup=False, soft_wrap=True)
+        slip = parcel.packing_slip or "(none: not packed from a packing slip of podops)"
+        console.print(f"     packing slip: {slip}", markup=False, soft_wrap=True)
 
 
 def _print_fulfillments(console: Console, order: Order, tz: tzinfo | None) -> None:
@@ -206,7 +225,12 @@ def _held(order: Order) -> bool:
     return OrderStatus(order.status) == OrderStatus.ON_HOLD
 
 
-def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[str, Any]:
+def order_as_dict(
+    order: Order,
+    *,
+    events: list[Event] | None = None,
+    parcels: list[ShipmentRow] | None = None,
+) -> dict[str, Any]:
     data: dict[str, Any] = {
         "number": order.number,
         "store": order.store.key,
@@ -254,6 +278,7 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
                 "product_key": item.product_key,
                 "quantity": item.quantity,
                 "quantity_shipped": item.quantity_shipped,
+                "quantity_returned": item.quantity_returned,
                 "personalization": item.personalization,
                 "image_urls": item.image_urls,
                 "photos": item.photos,
@@ -279,6 +304,20 @@ def order_as_dict(order: Order, *, events: list[Event] | None = None) -> dict[st
             for s in order.shipments
         ],
     }
+    if parcels is not None:
+        slips = [p.packing_slip for p in parcels]
+        for shipment, slip in zip(data["shipments"], slips, strict=True):
+            shipment["packing_slip"] = slip or None
+    data["returns"] = [
+        {
+            "reason": r.reason,
+            "at": r.created_at.isoformat(),
+            "by": r.actor,
+            "whole_order": r.whole_order,
+            "lines": {line.line_item.reference: line.quantity for line in r.lines},
+        }
+        for r in order.returns
+    ]
     if events is not None:
         data["events"] = [
             {

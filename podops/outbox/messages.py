@@ -102,6 +102,16 @@ def store_tracking_message(order_id: int, shipment_id: int) -> Outgoing:
     )
 
 
+def store_return_message(order_id: int, return_id: int) -> Outgoing:
+    """Tell the shop that goods came back (one message per return recorded)."""
+    return Outgoing(
+        Topic.STORE_RETURN,
+        f"{Topic.STORE_RETURN}:{return_id}",
+        {"order_id": order_id, "return_id": return_id},
+        order_id,
+    )
+
+
 def summary_to_payload(summary: DailySummary) -> dict[str, Any]:
     data = asdict(summary)
     data["day"] = summary.day.isoformat()
@@ -126,4 +136,5 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         per_store=[{str(k): int(v) for k, v in day.items()} for day in data.get("per_store", [])],
         late_per_day=[int(n) for n in data.get("late_per_day", [])],
         timezone=str(data.get("timezone", "UTC")),
+        returned=[NamedOrder(**o) for o in data.get("returned", [])],
     )

@@ -25,6 +25,7 @@ class Topic(StrEnum):
 
     STORE_STATUS = "store.status"
     STORE_TRACKING = "store.tracking"
+    STORE_RETURN = "store.return"  # goods came back: told where the shop takes it
     NOTIFY = "notify"  # an order event, threaded under the order's alert
     ALERT = "slack.alert"  # the countdown alert (Slack or the console)
     PREVIEW = "slack.preview"  # re-rendered previews after an edit

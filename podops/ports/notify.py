@@ -157,6 +157,8 @@ class OrderCard:
     fulfillments: list[PartLine] = field(default_factory=list)
     """Each fulfillment (one per provider) and the lines held here; shown when the
     order went to more than one provider or has held lines."""
+    returned: str = ""
+    """What came back: `1234-01 x1 (wrong size)` ("" when nothing; `services.returns`)."""
 
     @property
     def split(self) -> bool:
@@ -209,6 +211,9 @@ class DailySummary:
     """Beside `per_day`: of each day's orders, how many are late now."""
     timezone: str = "UTC"
     """The shop's time zone, whose days these are (the chart says so)."""
+    returned: list[NamedOrder] = field(default_factory=list)
+    """Orders with goods back that day (apart from remakes), what came back and why in
+    the note (`1234-01 x1 (wrong size)`)."""
 
 
 def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:

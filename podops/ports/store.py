@@ -57,6 +57,18 @@ PLATFORMS_TAKING_HOLDS = frozenset({"shopify"})
 when the store's `push_holds` is on); staff holds of other shops' orders stay ours."""
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnNotice:
+    """Goods that came back, for a shop that can be told (`ReturnNotes`)."""
+
+    key: str
+    """Ours for this return (`return 17`): a shop's note carries it, so a repeat is seen."""
+    reason: str
+    lines: tuple[tuple[str, int], ...]
+    """(our line label `1234-01`, units) that came back."""
+    whole_order: bool
+
+
 class PushResult(StrEnum):
     SENT = "sent"
     ALREADY_THERE = "already there"
@@ -90,6 +102,17 @@ class StoreClient(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class ReturnNotes(Protocol):
+    """A shop that can be told of a return honestly. WooCommerce takes a private order
+    note: its REST API has no returns, and a refund is money, not goods back. A shop
+    without this is told nothing (recorded as "nothing to push")."""
+
+    def push_return(self, external_id: str, notice: ReturnNotice) -> PushResult:
+        """Record the return at the shop unless a note with `notice.key` is there."""
         ...
 
 

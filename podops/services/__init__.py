@@ -24,6 +24,7 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `shipping`         production, tracking by parcel, completion, returns
 - `bulk_tracking`    many parcels at once (the Tracking tab, CSV files)
 - `remakes`          lines made again after the order shipped: a fulfillment of its own
+- `returns`          goods that came back (whole order or lines and units), with the reason
 - `fulfilled_by_shop` orders the shop already fulfilled by hand: completed, nothing sent
 """
 
@@ -73,11 +74,11 @@ from podops.services.provider_answers import (
 from podops.services.readiness import set_readiness
 from podops.services.receiving import ReceiveResult, receive_order, receive_orders
 from podops.services.remakes import RemakeLine, record_remake_parcel, remake
+from podops.services.returns import ReturnWanted, return_order
 from podops.services.shipping import (
     DuplicateTracking,
     complete,
     record_tracking,
-    return_order,
     start_production,
 )
 from podops.services.shipping_speed import hold_for_shipping, set_shipping_speed
@@ -99,6 +100,7 @@ __all__ = [
     "PlannedParcel",
     "ReceiveResult",
     "RemakeLine",
+    "ReturnWanted",
     "accept_photo",
     "begin_submit",
     "cancel",

@@ -8,12 +8,15 @@ existing order wins, and a number held by several stores is refused with the cho
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.errors import AmbiguousReference, OrderNotFound
 from podops.models import LineItem, Order, Store
+from podops.order_views import OrderView
+from podops.queries import in_view
 from podops.refs import ANY_STORE, OrderRef
 
 LIKE_ESCAPE = "\\"
@@ -68,23 +71,29 @@ def _suggest(session: Session, number: str) -> list[str]:
     return difflib.get_close_matches(number, candidates, n=2, cutoff=0.6)
 
 
-def find_orders(session: Session, text: str, *, limit: int = 20) -> list[Order]:
-    """Orders whose number, customer name or email contains `text`."""
+def find_orders(
+    session: Session, text: str, *, views: Sequence[OrderView] = (), limit: int = 20
+) -> list[Order]:
+    """Orders whose number, customer name or email contains `text` (empty: any order),
+    in any of `views` when given (`podops.order_views`), newest first."""
     needle = text.strip().lstrip("#")
-    if not needle:
+    if not needle and not views:
         return []
-    pattern = f"%{like_literal(needle)}%"
-    query = (
-        select(Order)
-        .where(
+    query = select(Order)
+    if needle:
+        pattern = f"%{like_literal(needle)}%"
+        query = query.where(
             or_(
                 Order.number == needle,
                 Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE),
                 Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
-        .options(selectinload(Order.items).selectinload(LineItem.order))
-        .order_by(Order.placed_at.desc())
+    if views:
+        query = query.where(or_(*(in_view(view) for view in views)))
+    query = (
+        query.options(selectinload(Order.items).selectinload(LineItem.order))
+        .order_by(Order.placed_at.desc(), Order.id.desc())
         .limit(limit)
     )
     return list(session.scalars(query))

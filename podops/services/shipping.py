@@ -1,4 +1,5 @@
-"""After submission: production, tracking (partial by line), completion, returns."""
+"""After submission: production, tracking (partial by line), completion (returns:
+`services.returns`)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,6 @@ __all__ = [
     "is_fully_shipped",
     "order_lines",
     "record_tracking",
-    "return_order",
     "start_production",
     "tracking_warning",
 ]
@@ -144,12 +144,6 @@ def complete(session: Session, reference: str | Order, actor: Actor) -> Order:
     )
     apply(session, order, Action.COMPLETE, actor)
     order.completed_at = utcnow()
-    return order
-
-
-def return_order(session: Session, reference: str, actor: Actor, reason: str) -> Order:
-    order = get_order(session, reference, for_update=True)
-    apply(session, order, Action.RETURN, actor, reason=reason)
     return order
 
 

@@ -27,6 +27,8 @@ from podops.models import (
     FulfillmentLine,
     LineItem,
     Order,
+    Return,
+    ReturnLine,
     Shipment,
     ShipmentLine,
     Store,
@@ -67,6 +69,7 @@ def load_sheet_lines(
     parcels = _parcels(session, current)
     notes = _notes(session, current)
     parts = _parts(session, current)
+    returned = _returned(session, current)
     query = (
         select(
             LineItem.id,
@@ -134,6 +137,7 @@ def load_sheet_lines(
                 photo_accepted=any(photo.accepted for photo in photos),
                 address=tuple(fields.items()),
                 part=parts.get(item_id) or _held(routed, line_problems),
+                returned=returned.get(item_id, ""),
             )
         )
     return lines
@@ -208,6 +212,22 @@ def _parcels(
     for item_id, carrier, number, url in session.connection().execute(query):
         found.setdefault(item_id, []).append((carrier, number, url or ""))
     return found
+
+
+def _returned(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+    """Line item id -> `returned 2 (wrong size; damaged)`: what came back of it and why."""
+    query = (
+        select(ReturnLine.line_item_id, ReturnLine.quantity, Return.reason)
+        .join(Return, ReturnLine.return_id == Return.id)
+        .join(Order, and_(Return.order_id == Order.id, current))
+        .order_by(Return.id)
+    )
+    units: dict[int, int] = {}
+    reasons: dict[int, list[str]] = {}
+    for item_id, quantity, reason in session.connection().execute(query):
+        units[item_id] = units.get(item_id, 0) + quantity
+        reasons.setdefault(item_id, []).append(reason)
+    return {i: f"returned {n} ({'; '.join(reasons[i])})" for i, n in units.items()}
 
 
 def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:

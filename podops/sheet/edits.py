@@ -33,6 +33,7 @@ from podops.sheet.rows import (
     FULFILLED,
     HOLD,
     NOTES,
+    RETURN,
     SHIPPING,
     SheetLine,
 )
@@ -191,6 +192,8 @@ def apply_edit(
         return crop_photos(session, edit.new, line, actor)
     if edit.header == ACCEPT_PHOTO:
         return accept_photo(session, edit.new, line, actor)
+    if edit.header == RETURN:
+        return _returned(session, edit.new, line, actor)
     return False
 
 
@@ -220,6 +223,24 @@ def check_field_edit(
     if checks is None:
         raise InvalidInput("field edits are not taken here: podops has no product templates")
     return checks.check(line.order_reference, line.position, {name: edit.new})
+
+
+def _returned(session: Session, text: str, line: SheetLine, actor: Actor) -> bool:
+    """`wrong size` (every unit of the line still out) or `1 wrong size`: goods of this
+    line came back. What podops wrote there (`returned 2 (...)`) is the state, not a
+    request; a return is never taken back from the sheet."""
+    words = text.split()
+    if not words or text.strip() == line.returned:
+        if line.returned and not words:
+            raise InvalidInput("a recorded return cannot be taken back; it stays as it is")
+        return False
+    quantity = int(words[0]) if words[0].isdigit() else None
+    reason = " ".join(words[1:] if quantity is not None else words)
+    if not reason:
+        raise InvalidInput("type why it came back, with the units first if not all: 1 wrong size")
+    wanted = [services.ReturnWanted(line.position, quantity)]
+    services.return_order(session, line.order_reference, actor, reason, lines=wanted)
+    return True
 
 
 def _fulfilled_by_shop(session: Session, text: str, line: SheetLine, actor: Actor) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime, tzinfo
 
 from podops.address import FIELDS as ADDRESS_FIELDS
 from podops.address import PREFIX
+from podops.order_views import VIEW_STATUSES, OrderView
 from podops.ports.sheet import Cell, TabSpec
 from podops.products.rows import COLUMNS as PRODUCT_COLUMNS
 from podops.refs import LineRef, OrderRef
@@ -44,6 +45,9 @@ ADDRESS_HEADERS: tuple[str, ...] = tuple(PREFIX + name for name in ADDRESS_FIELD
 """The shipping address, one editable column per field (`address.line2`), the same names
 as `podops edit`; each line of an order shows its order's address. The cells of one row
 change together (all or none)."""
+RETURN = "return"
+"""Goods that came back: staff type the reason (`wrong size`: every unit of the line that
+shipped), or units and reason (`1 wrong size`); podops shows `returned 2 (wrong size)`."""
 STATUS = "status"
 FULFILLMENT = "fulfillment"
 """Where the line went: its provider, our reference there and that fulfillment's status
@@ -76,6 +80,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     ACCEPT_PHOTO,
     FULFILLMENT,
     *ADDRESS_HEADERS,
+    RETURN,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -159,6 +164,8 @@ class SheetLine:
     """The order's shipping address as (field, value) in `podops.address.FIELDS` order."""
     part: str = ""
     """The fulfillment that makes the line, in words (see `FULFILLMENT`)."""
+    returned: str = ""
+    """What came back of the line and why (`returned 2 (wrong size)`; see `RETURN`)."""
 
     @property
     def status_text(self) -> str:
@@ -193,11 +200,11 @@ def orders_tab(fields: Sequence[str]) -> TabSpec:
         title=ORDERS,
         headers=FIXED_HEADERS + extra,
         editable=frozenset(
-            {HOLD, NOTES, FULFILLED, SHIPPING, CROP, ACCEPT_PHOTO, *ADDRESS_HEADERS, *extra}
+            {HOLD, NOTES, FULFILLED, SHIPPING, CROP, ACCEPT_PHOTO, RETURN, *ADDRESS_HEADERS, *extra}
         ),
         hidden=frozenset({KEY}),
         checkboxes=frozenset({HOLD, ACCEPT_PHOTO}),
-        text_columns=frozenset({FULFILLED, CROP, *ADDRESS_HEADERS}),
+        text_columns=frozenset({FULFILLED, CROP, RETURN, *ADDRESS_HEADERS}),
         status_column=STATUS,
     )
 
@@ -309,6 +316,7 @@ def build_row(
     ]
     shown = dict(line.address)
     row.extend(safe_text(shown.get(name, "")) for name in ADDRESS_FIELDS)
+    row.append(safe_text(line.returned))
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
 
@@ -378,6 +386,19 @@ def archived_line_row(line: SheetLine, tz: tzinfo, archived_at: str) -> list[Cel
     headers = orders_tab(names).headers
     return archive_row(headers, build_row(line, field_headers(names), tz), archived_at)
 
+
+FILTER_VIEWS: dict[str, tuple[str, ...]] = {
+    view.value: tuple(sorted(s.label for s in VIEW_STATUSES[view])) for view in OrderView
+}
+"""One filter view of the Orders tab per order state (`podops.order_views`): its title ->
+the status cells it shows. The returned view also shows rows with anything in `return`
+(lines with some units back)."""
+SHIPPED_TRACKING: tuple[str, ...] = (
+    OrderStatus.PARTIALLY_SHIPPED.label,
+    OrderStatus.SHIPPED.label,
+    OrderStatus.COMPLETED.label,
+)
+"""Rows whose tracking cells take their status cell's colour (green shades)."""
 
 STATUS_COLOURS: dict[str, str] = {
     OrderStatus.PENDING.label: "DDEBF7",

@@ -21,7 +21,7 @@ import json
 import time
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,13 @@ from podops.ports.sheet import (
 from podops.settings import SheetConfig
 from podops.shared_limits import Limits, LocalLimits, Pace, Rate, Throttled
 from podops.sheet.rows import cell_text
-from sync.sheets.google_layout import PROTECTION_TAG, setup_requests
+from sync.sheets.google_layout import (
+    PROTECTION_TAG,
+    filter_view_requests,
+    format_count,
+    format_requests,
+    setup_requests,
+)
 
 BODY_LIMIT = 1_800_000
 HEADROOM = 200
@@ -82,6 +88,8 @@ class TabMeta:
     frozen: int
     protected: bool
     formats: int
+    filter_views: set[str] = field(default_factory=set)
+    """Titles of the tab's filter views (staff may add their own: only ours are added)."""
 
 
 def _transient(exc: BaseException) -> bool:
@@ -213,6 +221,7 @@ class GoogleSheet:
                     p.get("description") == PROTECTION_TAG for p in sheet.get("protectedRanges", [])
                 ),
                 formats=len(sheet.get("conditionalFormats", [])),
+                filter_views={str(v.get("title", "")) for v in sheet.get("filterViews", [])},
             )
         self._meta = tabs
         return tabs
@@ -239,6 +248,8 @@ class GoogleSheet:
                 prepared.repairs.append(f"restored protection and checks on the {tab.title} tab")
             elif checking:
                 batch.extend(self._recheck(tab, found, prepared))
+            if checking or not found.protected:
+                batch.extend(self._views(tab, found, prepared))
             batch.extend(self._grow(tab, found, wanted))
         if batch:
             self._send(SPREADSHEET_BATCH_UPDATE_URL, json.dumps({"requests": batch}).encode())
@@ -257,8 +268,23 @@ class GoogleSheet:
         if colours:
             prepared.repairs.append(f"restored the status colours on the {tab.title} tab")
         found.frozen = 1
-        found.formats = max(found.formats, int(colours))
-        return setup_requests(tab, found.sheet_id, with_formats=colours, with_protection=False)
+        batch = setup_requests(tab, found.sheet_id, with_formats=colours, with_protection=False)
+        wanted = format_count(tab)
+        if not colours and 0 < found.formats < wanted:  # a sheet from before a colour rule
+            batch.extend(format_requests(tab, found.sheet_id, start=found.formats))
+            prepared.repairs.append(f"added the tracking colours on the {tab.title} tab")
+        found.formats = max(found.formats, wanted if tab.status_column else 0)
+        return batch
+
+    @staticmethod
+    def _views(tab: TabSpec, found: TabMeta, prepared: Prepared) -> list[dict[str, Any]]:
+        """The Orders tab's filter views that are missing (deleted, or a sheet from before
+        them), added by title; ones staff made themselves are left alone."""
+        requests = filter_view_requests(tab, found.sheet_id, found.filter_views)
+        if requests:
+            found.filter_views |= {r["addFilterView"]["filter"]["title"] for r in requests}
+            prepared.repairs.append(f"added {len(requests)} filter view(s) on the {tab.title} tab")
+        return requests
 
     def _add_tab(
         self, tab: TabSpec, wanted: int, meta: dict[str, TabMeta], batch: list[dict[str, Any]]
@@ -268,7 +294,7 @@ class GoogleSheet:
         while sheet_id in used:
             sheet_id += 1
         rows = max(wanted + HEADROOM, 100)
-        found = TabMeta(sheet_id, rows, len(tab.headers), 1, True, 1)
+        found = TabMeta(sheet_id, rows, len(tab.headers), 1, True, format_count(tab))
         grid = {"rowCount": rows, "columnCount": len(tab.headers), "frozenRowCount": 1}
         batch.append(
             {
@@ -278,6 +304,9 @@ class GoogleSheet:
             }
         )
         batch.extend(setup_requests(tab, sheet_id, with_formats=True))
+        views = filter_view_requests(tab, sheet_id, set())
+        batch.extend(views)
+        found.filter_views = {r["addFilterView"]["filter"]["title"] for r in views}
         meta[tab.title] = found
         return found
 

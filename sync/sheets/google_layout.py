@@ -1,7 +1,9 @@
 """What a tab looks like in Google Sheets: the `:batchUpdate` requests that set it up.
 
 Frozen bold header, hidden key column, warning-only protection of what podops fills
-in, checkboxes, plain-text columns for pasted tracking numbers, status colours.
+in, checkboxes, plain-text columns for pasted tracking numbers, status colours (and the
+tracking cells of shipped rows in their status's green), and on the Orders tab one filter
+view per order state.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from podops.ports.sheet import TabSpec
-from podops.sheet.rows import STATUS_COLOURS
+from podops.sheet.rows import FILTER_VIEWS, RETURN, SHIPPED_TRACKING, STATUS_COLOURS
 
 PROTECTION_TAG = "podops: filled in by podops"
 
@@ -81,19 +83,92 @@ def setup_requests(
             )
     if with_protection:
         batch.extend(_protections(tab, sheet_id))
-    if with_formats and tab.status_column:
-        target = columns(tab.headers.index(tab.status_column), 1)
-        for rank, (label, colour) in enumerate(STATUS_COLOURS.items()):
-            condition = {"type": "TEXT_EQ", "values": [{"userEnteredValue": label}]}
-            rule = {
-                "ranges": [target],
-                "booleanRule": {
-                    "condition": condition,
-                    "format": {"backgroundColor": _hex_colour(colour)},
-                },
-            }
-            batch.append({"addConditionalFormatRule": {"rule": rule, "index": rank}})
+    if with_formats:
+        batch.extend(format_requests(tab, sheet_id))
     return batch
+
+
+def format_requests(tab: TabSpec, sheet_id: int, start: int = 0) -> list[dict[str, Any]]:
+    """The colour rules, in order; `start`: the rules from there on (a sheet made before
+    the tracking colours has only the status ones: the rest are added)."""
+    if not tab.status_column:
+        return []
+    status_at = tab.headers.index(tab.status_column)
+    rules: list[dict[str, Any]] = []
+    for label, colour in STATUS_COLOURS.items():
+        condition = {"type": "TEXT_EQ", "values": [{"userEnteredValue": label}]}
+        rules.append(_rule([_column(sheet_id, status_at)], condition, colour))
+    tracking = [tab.headers.index(h) for h in ("tracking", "tracking link") if h in tab.headers]
+    if tracking:
+        letter = _letter(status_at + 1)
+        for label in SHIPPED_TRACKING:
+            formula = f'=${letter}2="{label}"'
+            condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+            ranges = [_column(sheet_id, i) for i in tracking]
+            rules.append(_rule(ranges, condition, STATUS_COLOURS[label]))
+    return [
+        {"addConditionalFormatRule": {"rule": rule, "index": rank}}
+        for rank, rule in enumerate(rules)
+        if rank >= start
+    ]
+
+
+def format_count(tab: TabSpec) -> int:
+    return len(format_requests(tab, 0))
+
+
+def filter_view_requests(tab: TabSpec, sheet_id: int, have: set[str]) -> list[dict[str, Any]]:
+    """`addFilterView` for each state view of `FILTER_VIEWS` the tab lacks (by title):
+    rows whose status is one of the view's, newest first is the tab's own order."""
+    if not tab.status_column or RETURN not in tab.headers:
+        return []
+    letter = _letter(tab.headers.index(tab.status_column) + 1)
+    returned = _letter(tab.headers.index(RETURN) + 1)
+    requests = []
+    for title, labels in FILTER_VIEWS.items():
+        if title in have:
+            continue
+        tests = [f'${letter}2="{label}"' for label in labels]
+        if title == "returned":
+            tests.append(f'${returned}2<>""')
+        formula = f"=OR({','.join(tests)})"
+        condition = {"type": "CUSTOM_FORMULA", "values": [{"userEnteredValue": formula}]}
+        view = {
+            "title": title,
+            "range": {"sheetId": sheet_id, "startRowIndex": 0},
+            "filterSpecs": [
+                {
+                    "columnIndex": tab.headers.index(tab.status_column),
+                    "filterCriteria": {"condition": condition},
+                }
+            ],
+        }
+        requests.append({"addFilterView": {"filter": view}})
+    return requests
+
+
+def _column(sheet_id: int, index: int) -> dict[str, Any]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 1,
+        "startColumnIndex": index,
+        "endColumnIndex": index + 1,
+    }
+
+
+def _rule(ranges: list[dict[str, Any]], condition: dict[str, Any], colour: str) -> dict[str, Any]:
+    return {
+        "ranges": ranges,
+        "booleanRule": {"condition": condition, "format": {"backgroundColor": _hex_colour(colour)}},
+    }
+
+
+def _letter(number: int) -> str:
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _protections(tab: TabSpec, sheet_id: int) -> list[dict[str, Any]]:

@@ -443,7 +443,9 @@ def products_reader(runtime: Sheets) -> ProductsTab | None:
     """The Products tab's reader, unless `[products] sheet_tab = false`."""
     if not runtime.settings.products.sheet_tab:
         return None
-    return ProductsTab(runtime.db, lambda: runtime.product_checks, runtime.product_table.invalidate)
+    return ProductsTab(
+        runtime.db, lambda: runtime.product_checks, lambda: runtime.product_table.invalidate()
+    )
 
 
 def jobs(runtime: Sheets) -> list[JobSpec]:

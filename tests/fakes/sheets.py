@@ -31,6 +31,26 @@ _RANGE = re.compile(r"^(?:'(?P<quoted>(?:[^']|'')+)'|(?P<bare>[^!']+))(?:!(?P<ce
 _CELLS = re.compile(r"^(?P<c1>[A-Z]*)(?P<r1>\d*)(?::(?P<c2>[A-Z]*)(?P<r2>\d*))?$")
 
 
+FILTER_CONDITIONS = frozenset(
+    {
+        "NUMBER_GREATER",
+        "NUMBER_LESS",
+        "NUMBER_EQ",
+        "NUMBER_NOT_EQ",
+        "TEXT_CONTAINS",
+        "TEXT_NOT_CONTAINS",
+        "TEXT_STARTS_WITH",
+        "TEXT_ENDS_WITH",
+        "TEXT_EQ",
+        "DATE_EQ",
+        "BLANK",
+        "NOT_BLANK",
+        "CUSTOM_FORMULA",
+    }
+)
+"""BooleanCondition types whose docs say "Supported by ... filters" (a subset)."""
+
+
 class ApiFailure(Exception):
     def __init__(self, code: int, status: str, message: str) -> None:
         super().__init__(message)
@@ -65,6 +85,7 @@ class Tab:
     validations: list[dict[str, Any]] = field(default_factory=list)
     hidden: set[int] = field(default_factory=set)
     formulas: set[tuple[int, int]] = field(default_factory=set)
+    filter_views: list[dict[str, Any]] = field(default_factory=list)
 
     def last_row(self) -> int:
         return self.extent()[0]
@@ -206,6 +227,8 @@ class FakeSheets:
                 entry["protectedRanges"] = copy.deepcopy(tab.protected)
             if tab.formats:
                 entry["conditionalFormats"] = copy.deepcopy(tab.formats)
+            if tab.filter_views:
+                entry["filterViews"] = copy.deepcopy(tab.filter_views)
             sheets.append(entry)
         return {
             "spreadsheetId": self.id,
@@ -362,6 +385,7 @@ class FakeSheets:
                 formats=copy.deepcopy(tab.formats),
                 validations=copy.deepcopy(tab.validations),
                 hidden=set(tab.hidden),
+                filter_views=copy.deepcopy(tab.filter_views),
             )
             for tab in self.tabs
         ]
@@ -373,6 +397,37 @@ class FakeSheets:
                 raise
             raise ApiFailure(400, "INVALID_ARGUMENT", f"Invalid request: missing {exc}") from None
         return {"spreadsheetId": self.id, "replies": replies}
+
+    def add_filter_view(self, view: dict[str, Any]) -> dict[str, Any]:
+        """AddFilterViewRequest: the view's `range` names its sheet; an id is given when
+        the request has none, and one already used is refused. Titles may repeat (Google
+        allows it). Each filterSpec needs a column inside the range and a criteria object;
+        a condition's type must be one filters take (BooleanCondition docs)."""
+        tab = self.by_id(view["range"]["sheetId"])
+        used = {v["filterViewId"] for t in self.tabs for v in t.filter_views}
+        view_id = view.get("filterViewId")
+        if view_id in used:
+            raise ApiFailure(
+                400, "INVALID_ARGUMENT", f"Invalid requests[0].addFilterView: id {view_id} in use"
+            )
+        if view_id is None:
+            view_id = self._next_protect
+            self._next_protect += 1
+        for spec in view.get("filterSpecs", []):
+            column = spec["columnIndex"]
+            if not 0 <= column < tab.cols:
+                raise ApiFailure(400, "INVALID_ARGUMENT", f"column {column} is outside the grid")
+            condition = spec["filterCriteria"].get("condition")
+            if condition is not None and condition["type"] not in FILTER_CONDITIONS:
+                raise ApiFailure(
+                    400,
+                    "INVALID_ARGUMENT",
+                    f"Invalid requests[0].addFilterView: condition {condition['type']} "
+                    "is not supported by filters",
+                )
+        stored = dict(copy.deepcopy(view), filterViewId=view_id)
+        tab.filter_views.append(stored)
+        return {"addFilterView": {"filter": copy.deepcopy(stored)}}
 
     def apply_request(self, request: dict[str, Any]) -> dict[str, Any]:
         ((kind, spec),) = request.items()
@@ -446,6 +501,15 @@ class FakeSheets:
         if kind == "addConditionalFormatRule":
             self.by_id(spec["rule"]["ranges"][0]["sheetId"]).formats.append(spec["rule"])
             return {}
+        if kind == "addFilterView":
+            return self.add_filter_view(spec["filter"])
+        if kind == "deleteFilterView":
+            for tab in self.tabs:
+                kept = [v for v in tab.filter_views if v["filterViewId"] != spec["filterId"]]
+                if len(kept) < len(tab.filter_views):
+                    tab.filter_views = kept
+                    return {}
+            raise ApiFailure(400, "INVALID_ARGUMENT", f"No filter view with id: {spec['filterId']}")
         if kind == "repeatCell":
             self.by_id(spec["range"]["sheetId"])
             return {}

@@ -264,7 +264,7 @@ def order_resource(
     if rest == ["refunds"] and method == "GET":
         return 200, state.refunds.get(order_id, []), {}
     if rest == ["notes"]:
-        return notes(state, method, order_id, data)
+        return notes(state, method, order_id, data, query.get("type", "any"))
     if rest or method not in ("GET", "PUT"):
         return (
             *error_body(
@@ -283,9 +283,14 @@ def order_resource(
     return 200, order, {}
 
 
-def notes(state: ShopState, method: str, order_id: int, data: Any) -> Answer:
+def notes(state: ShopState, method: str, order_id: int, data: Any, kind: str = "any") -> Answer:
+    """`type`: any (default), customer (notes the customer sees) or internal (private)."""
     existing = state.notes.setdefault(order_id, [])
     if method == "GET":
+        if kind == "customer":
+            return 200, [n for n in existing if n["customer_note"]], {}
+        if kind == "internal":
+            return 200, [n for n in existing if not n["customer_note"]], {}
         return 200, existing, {}
     if not isinstance(data, dict) or not data.get("note"):
         return (*error_body("rest_missing_callback_param", "Missing parameter(s): note", 400), {})
