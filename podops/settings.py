@@ -175,7 +175,8 @@ class ProviderConfig(Section):
     by a second call (staff can look at the draft on Printful in between)."""
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     """Gelato: the currency an order is charged in (ISO 4217; Gelato's create call
-    requires one)."""
+    requires one). Printify: the shop's currency, in which its order totals are read
+    (its order answer names none: docs/reports.md)."""
     catalog: list[str] = Field(default_factory=list)
     """Sandbox provider only: the product codes its catalog knows, so `podops templates
     check` and the Products table can be tried without an account; empty: no catalog."""

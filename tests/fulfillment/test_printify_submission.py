@@ -61,6 +61,11 @@ def printify() -> Iterator[FakePrintify]:
 
 @pytest.fixture
 def pshop(db: Database, db_url: str, tmp_path: Path, printify: FakePrintify) -> PrintifyShop:
+    return build(db, db_url, tmp_path, printify)
+
+
+def build(db: Database, db_url: str, tmp_path: Path, printify: FakePrintify) -> PrintifyShop:
+    """The shop with one Printify provider (`pfy`) wired as the runtime does."""
     settings = Settings(
         data_dir=tmp_path,
         database={"url": db_url},
