@@ -54,7 +54,7 @@ class GelatoShop:
     def get(self, number: str) -> Any:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, number)
-            _ = [order.shipments, order.items]
+            _ = [order.shipments, order.items, order.fulfillments]
             return order
 
 

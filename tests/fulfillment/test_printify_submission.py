@@ -48,7 +48,7 @@ class PrintifyShop:
     def get(self, number: str) -> Any:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, number)
-            _ = [order.shipments, order.items]
+            _ = [order.shipments, order.items, order.fulfillments]
             return order
 
 
