@@ -56,6 +56,8 @@ class PersonalizationMapping(Section):
 SHOPIFY_API_VERSION = "2025-10"
 SHOPIFY_FULFIL_STATUSES = ("paid", "partially_refunded")
 """Shopify orders podops takes (by `displayFinancialStatus`, lower case)."""
+
+
 class FeesConfig(Section):
     """A store's and payment processor's fees per order: `percent` of what the customer
     paid plus `fixed` (in the order's currency). Zero: not configured."""
@@ -138,6 +140,7 @@ class StoreConfig(Section):
         if isinstance(data, dict) and data.get("platform") == "shopify":
             data = {"fulfil_statuses": list(SHOPIFY_FULFIL_STATUSES), **data}
         return data
+
     fees: FeesConfig = Field(default_factory=FeesConfig)
     """What the store and its payment processor keep of each order (most stores do not
     report it): reports subtract it from revenue and mark the margin "estimate"."""
@@ -175,7 +178,8 @@ class ProviderConfig(Section):
     by a second call (staff can look at the draft on Printful in between)."""
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     """Gelato: the currency an order is charged in (ISO 4217; Gelato's create call
-    requires one)."""
+    requires one). Printify: the shop's currency, in which its order totals are read
+    (its order answer names none: docs/reports.md)."""
     catalog: list[str] = Field(default_factory=list)
     """Sandbox provider only: the product codes its catalog knows, so `podops templates
     check` and the Products table can be tried without an account; empty: no catalog."""

@@ -11,7 +11,9 @@ order's files or address (its PATCH only turns a draft into an order), so those
 are OrderLocked with where to change them. Webhooks are unsigned: a delivery is
 taken only on the secret URL token and read as a hint (`webhook_references`).
 Product codes are checked against Gelato's product API
-(`GET https://product.gelatoapis.com/v3/products/{productUid}`).
+(`GET https://product.gelatoapis.com/v3/products/{productUid}`). The documented order
+answer carries a `currency` but no price, so no charge is reported (`cost` None: the
+report shows the margin as unknown; docs/reports.md).
 """
 
 from __future__ import annotations

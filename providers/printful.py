@@ -19,6 +19,8 @@ cancels before production (`inprocess`). 429 and the 419 rate-limit warning are
 call here may take several (a create and its confirm, a catalog check).
 v1 webhooks are unsigned: a delivery counts only on the URL carrying
 `webhook_secret`, and only as a hint that makes podops re-read the order.
+Every order answer carries `costs`; its `total` (in its `currency`) is the charge
+kept for the margin (docs/reports.md).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from podops.ports.fulfillment import (
 from podops.refs import FulfillmentRef
 from podops.settings import ProviderConfig
 from podops.shared_limits import Limits, LocalLimits, Pace, Rate
+from providers import charges
 from providers.fulfillment_http import (
     api_key,
     cancel_outcome,
@@ -255,7 +258,21 @@ class PrintfulProvider:
             if isinstance(entry, dict) and (parcel := _shipment(entry, lines)) is not None
         )
         status = _status(raw.strip().lower(), shipments)
-        return ProviderOrder(str(order_id), reference, status, raw, shipments, print_files=files)
+        # `costs.total` in `costs.currency`: products, printing, shipping, fees and tax,
+        # less discounts; absent or zero while Printful calculates them (None, never 0).
+        costs = body.get("costs")
+        costs = costs if isinstance(costs, dict) else {}
+        cost, code = charges.charge(self.who, "costs", costs.get("total"), costs.get("currency"))
+        return ProviderOrder(
+            str(order_id),
+            reference,
+            status,
+            raw,
+            shipments,
+            print_files=files,
+            cost=cost,
+            cost_currency=code,
+        )
 
     # -- changes ----------------------------------------------------------------------
 

@@ -186,7 +186,7 @@ class PrintifyProvider:
             raise refusal(self.who, response, _reason)
         current = self._order(order_id)  # sent meanwhile (by us or by the shop's timer)?
         if not is_unsent(current):
-            return parse_order(self.who, current, reference)
+            return self._parse(current, reference)
         raise ProviderError(
             f"{self.who} holds order {order_id} for {reference} but refused to send it to "
             f"production ({response.status_code}): {_reason(response)}; it waits on hold "
@@ -201,7 +201,7 @@ class PrintifyProvider:
         found = self._search(reference)
         if found is None:
             return None
-        order = parse_order(self.who, found, reference)
+        order = self._parse(found, reference)
         return replace(order, unfinished=True) if is_unsent(found) else order
 
     def finish_placement(self, found: ProviderOrder, request: SubmitRequest) -> ProviderOrder:
@@ -242,8 +242,13 @@ class PrintifyProvider:
             raise refusal(self.who, response, _reason)
         return json_object(self.who, response)
 
+    def _parse(self, order: Mapping[str, Any], reference: str) -> ProviderOrder:
+        """The order as the core reads it; its charge in the configured `currency`
+        (Printify's order JSON names none: docs/reports.md)."""
+        return parse_order(self.who, order, reference, currency=self.config.currency)
+
     def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
-        return parse_order(self.who, self._order(provider_order_id), reference)
+        return self._parse(self._order(provider_order_id), reference)
 
     def cancel(self, provider_order_id: str, *, reference: str) -> CancelOutcome:
         """Printify cancels only while an order is on hold or awaiting payment."""

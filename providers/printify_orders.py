@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from podops.errors import ProviderError
@@ -26,6 +27,7 @@ from podops.ports.fulfillment import (
     RequestItem,
     SubmitRequest,
 )
+from providers import charges
 
 CODE_FORM = (
     "<blueprint_id>:<print_provider_id>:<variant_id> (three positive integers, e.g. 6:99:12100)"
@@ -177,8 +179,11 @@ def is_unsent(order: Mapping[str, Any]) -> bool:
     return str(order.get("status", "")) in UNSENT and not order.get("sent_to_production_at")
 
 
-def parse_order(who: str, order: Mapping[str, Any], reference: str = "") -> ProviderOrder:
-    """Printify's order JSON as the core's ProviderOrder, tracking from `shipments[]`."""
+def parse_order(
+    who: str, order: Mapping[str, Any], reference: str = "", *, currency: str
+) -> ProviderOrder:
+    """Printify's order JSON as the core's ProviderOrder, tracking from `shipments[]`,
+    the charge from its totals (in `currency`, the shop's: the answer names none)."""
     order_id, raw = order.get("id"), order.get("status")
     if order_id in (None, "") or not isinstance(raw, str):
         raise ProviderError(f"{who} answered with an order lacking id or status", retryable=False)
@@ -195,9 +200,35 @@ def parse_order(who: str, order: Mapping[str, Any], reference: str = "") -> Prov
     status = STATUSES.get(raw.strip().lower(), ProviderStatus.UNRECOGNIZED)
     if not raw.strip():
         status = ProviderStatus.ACCEPTED
+    cost = charge(who, order)
     return ProviderOrder(
-        str(order_id), our_reference(order) or reference, status, raw, tuple(parcels)
+        str(order_id),
+        our_reference(order) or reference,
+        status,
+        raw,
+        tuple(parcels),
+        cost=cost,
+        cost_currency=currency if cost is not None else None,
     )
+
+
+CHARGE_PARTS = ("total_price", "total_shipping", "total_tax")
+"""What Printify bills for an order, in cents: its products (`total_price`, the sum of
+the line items' `cost`), their shipping and the tax it adds (api-notes B: all three
+in cents; that `total_price` leaves shipping and tax out is our reading, [S])."""
+
+
+def charge(who: str, order: Mapping[str, Any]) -> Decimal | None:
+    """The sum of CHARGE_PARTS, or None: a part missing or impossible (a partial sum
+    would flatter the margin), the costs still being calculated (`cost-calculation`),
+    or a zero product total (nothing priced yet)."""
+    if str(order.get("status", "")).strip().lower() == "cost-calculation":
+        return None
+    parts = [charges.cents(who, part, order.get(part)) for part in CHARGE_PARTS]
+    if any(part is None for part in parts) or not parts[0]:
+        return None
+    total = sum((part for part in parts if part is not None), Decimal(0))
+    return charges.bounded(who, " + ".join(CHARGE_PARTS), total)
 
 
 def _moment(value: Any) -> datetime | None:

@@ -9,7 +9,8 @@ orders (`created` counts them per reference). `POST /v4/orders:search` filters b
 gives the order with its items' `fulfillments` (tracking) and `shipment.packages`;
 `POST /v4/orders/{id}:cancel` answers 200, or 409 once an item is printed or
 shipped. `GET /v3/products/{productUid}` answers the catalog product or 404.
-Errors are `{"code", "message"}` objects (the exact words are assumed:
+Orders carry `currency` and `financialStatus` but no price, as the documented
+answer does. Errors are `{"code", "message"}` objects (the exact words are assumed:
 docs/fulfillment.md). Over `limit_per_min` requests in a minute: 429 without
 Retry-After (Gelato documents none, only "use exponential backoff").
 

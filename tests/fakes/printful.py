@@ -11,8 +11,9 @@ cancels before `inprocess`; `GET /products/variant/{id}` reads the catalog.
 Over `per_minute` requests in 60 s answers 429 with `retry-after` and Printful's
 observed text.
 
-Tests drive the rest: `set_status`, `send_back_to_draft` (costs being calculated:
-confirming is refused until `remove_hold`), `ship` (a shipment with its items),
+Every order carries `costs` (COSTS; all "0.00" while being calculated). Tests drive
+the rest: `set_status`, `send_back_to_draft` (costs being calculated: confirming is
+refused until `remove_hold`), `ship` (a shipment with its items),
 queued faults (refusals before creating, a 5xx or a dropped answer after
 creating), a fixed `latency_s`; `ship`, `remove_hold` and `delivery` return the
 unsigned webhook body Printful would POST. Wordings Printful's docs do not give
@@ -46,6 +47,21 @@ CATALOG: dict[int, dict[str, Any]] = {
 }
 CANCELLABLE = ("draft", "pending", "failed", "onhold")
 EDITABLE = ("draft", "failed")
+COSTS = {
+    "currency": "USD",
+    "subtotal": "13.25",
+    "discount": "0.00",
+    "shipping": "4.69",
+    "digitization": "0.00",
+    "additional_fee": "0.00",
+    "fulfillment_fee": "0.00",
+    "tax": "0.00",
+    "vat": "0.00",
+    "total": "17.94",
+}
+"""An order's `costs` as v1 answers carry them (amounts as strings); `total` is what
+Printful charges. While costs are calculated every amount is "0.00" (`send_back_to_draft`)."""
+CALCULATING = {key: ("USD" if key == "currency" else "0.00") for key in COSTS}
 TOO_MANY = "You've recently sent too many requests. Please try again after 60 seconds."
 NOT_EDITABLE = (
     "The order is no longer editable. To be editable via API must have one of the "
@@ -236,7 +252,7 @@ class FakePrintful(FakeHttpServer):
             "recipient": body["recipient"],
             "items": self._items(body["items"]),
             "shipments": [],
-            "costs": {"currency": "USD", "subtotal": "13.25", "total": "17.94"},
+            "costs": dict(COSTS),
         }
         self.orders[order["id"]] = order
         return order
@@ -337,11 +353,13 @@ class FakePrintful(FakeHttpServer):
         confirming is refused until the hold lifts. Returns `order_put_hold`."""
         order = self.order(external_id)
         order["status"] = "draft"
+        order["costs"] = dict(CALCULATING)
         self.costs_pending.add(order["id"])
         return self.delivery("order_put_hold", order, reason="Costs are being calculated")
 
     def remove_hold(self, external_id: str) -> bytes:
         order = self.order(external_id)
+        order["costs"] = dict(COSTS)
         self.costs_pending.discard(order["id"])
         return self.delivery("order_remove_hold", order, reason="Costs calculated")
 

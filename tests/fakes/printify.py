@@ -38,6 +38,8 @@ from typing import Any
 from tests.fakes.customcat import FakeHttpServer, Reply
 
 TOKEN = "pfy-personal-access-token-test"
+LINE_COST = 1050
+"""What each unit costs the shop, in cents (Printify's own example's `cost`)."""
 SHOP_ID = "4242"
 WEBHOOK_SECRET = "pfy-webhook-secret-test"
 CATALOG: dict[tuple[int, int], dict[int, tuple[str, ...]]] = {
@@ -231,7 +233,7 @@ class FakePrintify(FakeHttpServer):
                         "quantity": item["quantity"],
                         "variant_id": item["variant_id"],
                         "print_provider_id": item["print_provider_id"],
-                        "cost": 1050,
+                        "cost": LINE_COST,
                         "shipping_cost": 400,
                         "status": "on-hold",
                         "metadata": {"title": "API product", "sku": f"{next(self._ids) % 10**9}"},
@@ -245,7 +247,8 @@ class FakePrintify(FakeHttpServer):
                     "shop_order_id": body.get("external_id"),
                     "shop_order_label": body.get("label"),
                 },
-                "total_price": 1050,
+                # Cents in the shop's currency: the products' cost, shipping and tax.
+                "total_price": sum(LINE_COST * item["quantity"] for item in body["line_items"]),
                 "total_shipping": 400,
                 "total_tax": 0,
                 "status": "on-hold",

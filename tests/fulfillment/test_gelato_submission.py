@@ -54,7 +54,7 @@ class GelatoShop:
     def get(self, number: str) -> Any:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, number)
-            _ = [order.shipments, order.items]
+            _ = [order.shipments, order.items, order.fulfillments]
             return order
 
 
@@ -68,6 +68,11 @@ def gelato() -> Iterator[FakeGelato]:
 
 @pytest.fixture
 def shop(db: Database, db_url: str, tmp_path: Path, gelato: FakeGelato) -> GelatoShop:
+    return build(db, db_url, tmp_path, gelato)
+
+
+def build(db: Database, db_url: str, tmp_path: Path, gelato: FakeGelato) -> GelatoShop:
+    """The shop with one Gelato provider (`gl`) wired as the runtime does."""
     settings = Settings(
         data_dir=tmp_path,
         database={"url": db_url},

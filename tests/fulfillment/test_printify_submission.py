@@ -48,7 +48,7 @@ class PrintifyShop:
     def get(self, number: str) -> Any:
         with self.db.unit_of_work() as session:
             order = services.get_order(session, number)
-            _ = [order.shipments, order.items]
+            _ = [order.shipments, order.items, order.fulfillments]
             return order
 
 
@@ -61,6 +61,11 @@ def printify() -> Iterator[FakePrintify]:
 
 @pytest.fixture
 def pshop(db: Database, db_url: str, tmp_path: Path, printify: FakePrintify) -> PrintifyShop:
+    return build(db, db_url, tmp_path, printify)
+
+
+def build(db: Database, db_url: str, tmp_path: Path, printify: FakePrintify) -> PrintifyShop:
+    """The shop with one Printify provider (`pfy`) wired as the runtime does."""
     settings = Settings(
         data_dir=tmp_path,
         database={"url": db_url},

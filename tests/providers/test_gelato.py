@@ -274,3 +274,14 @@ def test_other_deliveries_are_ignored(gelato: FakeGelato, event: Any, expected: 
     body = json.dumps(event).encode()
     assert adapter(gelato).webhook_references(SECRET, {}, body) == expected
     assert adapter(gelato).webhook_references(SECRET, {}, b"not json") == []
+
+
+def test_no_charge_is_reported_because_gelatos_order_answer_names_no_price(
+    gelato: FakeGelato,
+) -> None:
+    gl = adapter(gelato, currency="EUR")
+    placed = gl.submit(request())
+    seen = gl.get_status(placed.provider_order_id, reference="main-1")
+    assert gelato.orders[placed.provider_order_id]["currency"] == "EUR"  # a currency, no price
+    for answer in (placed, seen):
+        assert (answer.cost, answer.cost_currency) == (None, None)  # unknown, never 0

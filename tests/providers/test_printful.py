@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -319,3 +321,59 @@ def test_the_catalog_names_unknown_variants_in_printfuls_words(printful: FakePri
         "TEE-M": "not a Printful catalog variant id (a whole number)",
     }
     assert printful.requests.count(("GET", "/products/variant/4011")) == 1
+
+
+def test_the_charge_is_costs_total_in_its_currency_from_submission_on(
+    printful: FakePrintful,
+) -> None:
+    pf = adapter(printful)
+    placed = pf.submit(request())
+    assert (placed.cost, placed.cost_currency) == (Decimal("17.94"), "USD")
+    printful.order("main-1001")["costs"].update(currency="EUR", total="21.30")
+    seen = pf.get_status(placed.provider_order_id, reference="main-1001")
+    assert (seen.cost, seen.cost_currency) == (Decimal("21.30"), "EUR")
+
+
+def test_while_costs_are_calculated_no_charge_is_reported_never_zero(
+    printful: FakePrintful,
+) -> None:
+    pf = adapter(printful)
+    placed = pf.submit(request())
+    printful.send_back_to_draft("main-1001")  # every amount "0.00" meanwhile
+    held = pf.get_status(placed.provider_order_id, reference="main-1001")
+    assert (held.cost, held.cost_currency) == (None, None)
+    del printful.order("main-1001")["costs"]
+    assert pf.get_status(placed.provider_order_id, reference="main-1001").cost is None
+    printful.order("main-1001")["costs"] = {"currency": "USD", "total": "18.20"}
+    printful.remove_hold("main-1001")  # calculated: the documented costs again
+    again = pf.get_status(placed.provider_order_id, reference="main-1001")
+    assert (again.cost, again.cost_currency) == (Decimal("17.94"), "USD")
+
+
+@pytest.mark.parametrize(
+    ("total", "currency"),
+    [
+        ("-4.00", "USD"),
+        ("NaN", "USD"),
+        ("1e9", "USD"),
+        ("99999999", "USD"),
+        ("12,50", "USD"),
+        (True, "USD"),
+        ({"amount": "3"}, "USD"),
+        ("17.94", "dollars"),
+        ("17.94", None),
+    ],
+)
+def test_an_impossible_charge_is_none_with_a_log_line_and_the_answer_still_read(
+    printful: FakePrintful, caplog: pytest.LogCaptureFixture, total: object, currency: object
+) -> None:
+    pf = adapter(printful)
+    placed = pf.submit(request())
+    printful.order("main-1001")["costs"].update(total=total, currency=currency)
+    printful.ship("main-1001", "9400111899223100012345")
+    with caplog.at_level(logging.WARNING, logger="providers.charges"):
+        seen = pf.get_status(placed.provider_order_id, reference="main-1001")
+    assert (seen.cost, seen.cost_currency) == (None, None)
+    assert seen.status == ProviderStatus.SHIPPED and seen.shipments  # nothing else lost
+    if currency is not None:
+        assert "no charge kept" in caplog.text

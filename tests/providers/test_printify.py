@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -250,3 +251,47 @@ def test_the_catalog_names_codes_printify_does_not_know(fake: FakePrintify) -> N
     assert "print provider 7 does not make blueprint 6" in unknown["6:7:12100"]
     assert "expected <blueprint_id>" in unknown["TEE"]
     assert len([p for _, p in fake.requests if "catalog" in p]) == 3  # one call per pair
+
+
+def test_the_charge_is_products_shipping_and_tax_in_the_shops_currency(
+    fake: FakePrintify,
+) -> None:
+    adapter = printify(fake)
+    placed = adapter.submit(request())  # two tees at 10.50, shipping 4.00
+    assert placed.cost is None  # sending to production answers no order JSON
+    seen = adapter.get_status(placed.provider_order_id, reference="main-1001")
+    assert (seen.cost, seen.cost_currency) == (Decimal("25.00"), "USD")
+    fake.orders[placed.provider_order_id]["total_tax"] = 175
+    found = printify(fake, currency="GBP").find_by_reference("main-1001")
+    assert found is not None and (found.cost, found.cost_currency) == (Decimal("26.75"), "GBP")
+
+
+@pytest.mark.parametrize(
+    ("changes", "why"),
+    [
+        ({"status": "cost-calculation"}, "costs still being calculated"),
+        ({"total_price": 0}, "nothing priced yet"),
+        ({"total_tax": None}, "a part missing: a partial sum would flatter the margin"),
+        ({"total_shipping": 400.5}, "cents that are not whole"),
+        ({"total_price": "2100"}, "a string where cents are due"),
+        ({"total_price": -2100}, "negative"),
+        ({"total_price": 10**12}, "absurd"),
+    ],
+)
+def test_no_charge_when_printify_has_none_or_an_impossible_one(
+    fake: FakePrintify, changes: dict[str, Any], why: str
+) -> None:
+    adapter = printify(fake)
+    placed = adapter.submit(request())
+    order = fake.orders[placed.provider_order_id]
+    for key, value in changes.items():
+        if value is None:
+            del order[key]
+        else:
+            order[key] = value
+    fake.ship(placed.provider_order_id, "9400111899223100012345")
+    if "status" in changes:
+        order["status"] = changes["status"]
+    seen = adapter.get_status(placed.provider_order_id, reference="main-1001")
+    assert (seen.cost, seen.cost_currency) == (None, None), why
+    assert seen.raw_status == order["status"]  # the rest of the answer still read
