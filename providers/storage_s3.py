@@ -25,7 +25,7 @@ from podops.settings import StorageConfig, env_name
 from providers.storage_local import LocalStorage, check_name
 
 if TYPE_CHECKING:
-    from obstore.store import ClientConfig, RetryConfig
+    from obstore.store import ClientConfig, RetryConfig, S3Config
 
 MULTIPART_ABOVE = 64 * 1024 * 1024
 PROBE_NAME = ".podops-storage-check"
@@ -202,21 +202,18 @@ def _store(config: StorageConfig) -> S3Store:
             "base": 2,
         },
     }
-    keys = {}
+    settings: S3Config = {"region": config.region, "virtual_hosted_style_request": False}
+    if endpoint:
+        settings["endpoint"] = endpoint
     if config.access_key_id is not None and config.secret_access_key is not None:
-        keys = {
-            "access_key_id": config.access_key_id.get_secret_value(),
-            "secret_access_key": config.secret_access_key.get_secret_value(),
-        }
+        settings["access_key_id"] = config.access_key_id.get_secret_value()
+        settings["secret_access_key"] = config.secret_access_key.get_secret_value()
     try:
         return S3Store(
             config.bucket.strip(),
-            region=config.region,
+            config=settings,
             client_options=client,
             retry_config=retry,
-            virtual_hosted_style_request=False,
-            **({"endpoint": endpoint} if endpoint else {}),
-            **keys,
         )
     except (BaseError, OSError, ValueError) as exc:
         raise ConfigError(f"storage: {_first_line(exc)}") from exc

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from podops.fulfillment.printfiles import PrintFiles
     from podops.ports.notify import ChartRenderer, Notifier
     from podops.ports.sheet import Spreadsheet
+    from podops.ports.storage import FileStorage
     from podops.ports.store import StoreClient
     from podops.products.imports import ProductChecks
     from podops.products.live import LiveTable
@@ -34,6 +35,13 @@ class Configured(Protocol):
 
     @property
     def db(self) -> Database: ...
+
+
+class Storing(Configured, Protocol):
+    """Where print files are kept: the web role's `/files/` links reach a bucket too."""
+
+    @property
+    def storage(self) -> FileStorage: ...
 
 
 class Stores(Configured, Protocol):
@@ -72,6 +80,11 @@ class Notifying(Configured, Protocol):
 
     @property
     def chart(self) -> ChartRenderer: ...
+
+    @property
+    def storage(self) -> FileStorage:
+        """Where previews are read from (the local folder or a bucket)."""
+        ...
 
 
 class Products(Configured, Protocol):

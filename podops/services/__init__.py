@@ -33,6 +33,7 @@ from podops.services.designs import (
     AcceptedEdit,
     record_late_design,
     record_print_file,
+    record_render_failure,
     record_render_refusal,
     release_design_hold,
 )
@@ -132,6 +133,7 @@ __all__ = [
     "record_print_file",
     "record_provider_status",
     "record_remake_parcel",
+    "record_render_failure",
     "record_render_refusal",
     "record_tracking",
     "refuse_cancel",

@@ -111,9 +111,7 @@ class S3Server:
             "Version": "2012-10-17",
             "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}],
         }
-        iam.put_user_policy(
-            UserName="podops", PolicyName="s3", PolicyDocument=json.dumps(policy)
-        )
+        iam.put_user_policy(UserName="podops", PolicyName="s3", PolicyDocument=json.dumps(policy))
         key = iam.create_access_key(UserName="podops")["AccessKey"]
         boto3.client("s3", **admin).create_bucket(Bucket=self.bucket)
         return S3Keys(key["AccessKeyId"], key["SecretAccessKey"])
