@@ -205,9 +205,15 @@ def _store(config: StorageConfig) -> S3Store:
     settings: S3Config = {"region": config.region, "virtual_hosted_style_request": False}
     if endpoint:
         settings["endpoint"] = endpoint
-    if config.access_key_id is not None and config.secret_access_key is not None:
-        settings["access_key_id"] = config.access_key_id.get_secret_value()
-        settings["secret_access_key"] = config.secret_access_key.get_secret_value()
+    if config.access_key_id is None or config.secret_access_key is None:
+        # Never left to the library's own search: it would ask an instance-metadata
+        # address, and keys belong in podops' environment (docs/several-hosts.md).
+        raise ConfigError(
+            f"storage.kind is 's3': set {env_name('storage.access_key_id')} and "
+            f"{env_name('storage.secret_access_key')}"
+        )
+    settings["access_key_id"] = config.access_key_id.get_secret_value()
+    settings["secret_access_key"] = config.secret_access_key.get_secret_value()
     try:
         return S3Store(
             config.bucket.strip(),

@@ -146,6 +146,9 @@ def _register_subcommands() -> None:
     from podops.cli import products as cli_products
 
     cli_products.register(app)
+    from podops.cli import storage as cli_storage
+
+    cli_storage.register(app)
 
 
 _register_subcommands()
