@@ -56,8 +56,12 @@ def build_storage(settings: Settings) -> FileStorage:
     local = local_storage(settings)
     if settings.storage.kind == "local":
         return local
-    from providers.storage_s3 import S3Storage
-
+    try:
+        from providers.storage_s3 import S3Storage
+    except ImportError as exc:
+        raise ConfigError(
+            'storage.kind is "s3", but its client is not installed: pip install "podops[s3]"'
+        ) from exc
     return S3Storage(settings.storage, local)
 
 
