@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from podops.cli.main import main
 from podops.errors import ConfigError
 from podops.settings import StorageConfig
@@ -80,7 +81,7 @@ def test_an_endpoint_nobody_answers_names_storage_endpoint_url(tmp_path: Path) -
 
 
 def test_an_s3_storage_without_a_bucket_is_refused_when_read() -> None:
-    with pytest.raises(ValueError, match="set storage.bucket"):
+    with pytest.raises(ValueError, match=r"set storage\.bucket"):
         StorageConfig(kind="s3")
 
 
