@@ -11,7 +11,10 @@ each line. Staff place the order themselves and enter tracking with
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+from podops.errors import ProviderError, StorageUnavailable
 from podops.ports.fulfillment import (
     CancelOutcome,
     PrintFileLinks,
@@ -50,7 +53,7 @@ class ManualProvider:
         """Store the slip (atomically: a reader never sees half of it); a storage that
         refuses raises StorageUnavailable, so the submission is retried."""
         data = render_pdf(_slip(request))
-        with self._lock:
+        with self._lock, _storage_as_provider_error():
             location = self.storage.put(
                 f"packing-slip-{request.reference}.pdf", data, "application/pdf"
             )
@@ -76,7 +79,9 @@ class ManualProvider:
 
     def find_by_reference(self, reference: str) -> ProviderOrder | None:
         location = self.slip_path(reference)
-        return self._order(reference, location) if self.storage.exists(location) else None
+        with _storage_as_provider_error():
+            found = self.storage.exists(location)
+        return self._order(reference, location) if found else None
 
     def get_status(self, provider_order_id: str, *, reference: str) -> ProviderOrder:
         return self._order(reference, self.slip_path(reference))
@@ -91,6 +96,15 @@ class ManualProvider:
     def update_address(self, provider_order_id: str, request: SubmitRequest) -> ProviderOrder:
         """The packing slip is written again with the new address (staff print it)."""
         return self.submit(request)
+
+
+@contextmanager
+def _storage_as_provider_error() -> Iterator[None]:
+    """A storage that cannot answer is this provider being unavailable: retried."""
+    try:
+        yield
+    except StorageUnavailable as exc:
+        raise ProviderError(f"packing slip: {exc.message}", retryable=True) from exc
 
 
 def _slip(request: SubmitRequest) -> PackingSlip:
