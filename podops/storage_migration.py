@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from podops.db import Database
 from podops.models import LineItem
 from podops.ports.storage import FileStorage, file_name
+from podops.services.designs import relocate_files
 
 BATCH = 200
 MEDIA = {
@@ -149,14 +150,19 @@ class Migration:
     def _record(self, updates: list[tuple[int, dict[str, Any]]]) -> None:
         if not updates:
             return
+        moved = 0
         with self.db.unit_of_work() as session:
             for line_id, values in updates:
-                item = session.get(LineItem, line_id)
-                if item is None or item.print_file != self._was.get(line_id):
-                    continue  # re-rendered meanwhile: the next run looks at it again
-                for key, value in values.items():
-                    setattr(item, key, value)
-        self.report.lines_moved += len(updates)
+                # a line re-rendered meanwhile keeps its new file; the next run sees it
+                moved += relocate_files(
+                    session,
+                    line_id,
+                    was=self._was[line_id],
+                    print_file=values["print_file"],
+                    preview_file=values.get("preview_file"),
+                    placed_files=values.get("placed_files"),
+                )
+        self.report.lines_moved += moved
         self.say(f"{self.report.lines_moved} lines moved")
 
 

@@ -99,6 +99,29 @@ def record_render_failure(
     events.record(session, order, actor, EventName.RENDER_FAILED, line=line, reason=reason)
 
 
+def relocate_files(
+    session: Session,
+    line_id: int,
+    *,
+    was: str,
+    print_file: str,
+    preview_file: str | None,
+    placed_files: list[Any] | None,
+) -> bool:
+    """The line's same files, now kept elsewhere (`podops storage migrate`): written
+    only if its print file is still `was` (a line re-rendered meanwhile keeps its new
+    one). Not an event: what is printed did not change."""
+    item = session.get(LineItem, line_id)
+    if item is None or item.print_file != was:
+        return False
+    item.print_file = print_file
+    if preview_file is not None:
+        item.preview_file = preview_file
+    if placed_files is not None:
+        item.placed_files = placed_files
+    return True
+
+
 def release_design_hold(session: Session, order: Order, actor: Actor) -> None:
     """A needs_design order whose lines all have current files returns to the countdown
     (a held one stays held: its design is ready under the hold)."""
