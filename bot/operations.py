@@ -227,7 +227,7 @@ class Operations:
         outcomes = self.runtime.print_files.render_order(
             reference, actor, sorted({*edited, *photos.crops})
         )
-        previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
+        previews = [o.preview for o in outcomes if o.ok and o.preview is not None]
         failures = [f"{o.reference}: {o.message}" for o in outcomes if not o.ok]
         with self.runtime.db.unit_of_work() as session:
             order = services.get_order(session, reference)

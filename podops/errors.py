@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     DATABASE = "database"
     RENDER = "render"
     PROVIDER = "provider"
+    STORAGE = "storage"
     STORE = "store"
     FORBIDDEN = "forbidden"
 
@@ -122,3 +123,13 @@ class StoreError(OutsideServiceError):
 
 class ProviderError(OutsideServiceError):
     code = ErrorCode.PROVIDER
+
+
+class StorageUnavailable(OutsideServiceError):
+    """The file storage (an S3 bucket, or the local folder) did not take or give a file:
+    unreachable, refusing, or out of space. Nothing was stored; the caller retries."""
+
+    code = ErrorCode.STORAGE
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message, retryable=retryable)

@@ -67,6 +67,8 @@ class EventName(StrEnum):
     EDIT_PERSONALIZATION = "edit_personalization"
     RENDER = "render"
     RENDER_REFUSED = "render_refused"
+    RENDER_FAILED = "render_failed"
+    """Rendered, but the storage did not take the file: nothing recorded, retried."""
     DESIGN_REPLACED = "design_replaced"
     PHOTO_CROP = "photo_crop"
     PHOTO_ACCEPTED = "photo_accepted"

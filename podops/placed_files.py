@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from podops.ports.fulfillment import DEFAULT_PLACEMENT
-from podops.ports.render import RenderedFileLike
+from podops.ports.render import RenderedFileLike, RenderedPlacementLike
 
 if TYPE_CHECKING:
     from podops.models import LineItem
@@ -61,6 +61,16 @@ def files_of(item: LineItem) -> tuple[StoredFile, ...]:
     )
 
 
+def stored_at(rendered: RenderedFileLike | RenderedPlacementLike) -> str:
+    """Where a rendered file is kept for every host (a local path or `s3://...`)."""
+    return rendered.location or str(rendered.path)
+
+
+def preview_at(rendered: RenderedFileLike | RenderedPlacementLike) -> str:
+    """Where a rendered file's preview is kept for every host."""
+    return rendered.preview_location or str(rendered.preview_path)
+
+
 def placed_json(rendered: RenderedFileLike) -> list[dict[str, str]]:
     """What `LineItem.placed_files` keeps of a render: [] for one file at the front."""
     files = list(rendered.placements)
@@ -69,9 +79,9 @@ def placed_json(rendered: RenderedFileLike) -> list[dict[str, str]]:
     return [
         {
             "placement": f.placement,
-            "path": str(f.path),
+            "path": stored_at(f),
             "sha256": f.sha256,
-            "preview": str(f.preview_path),
+            "preview": preview_at(f),
         }
         for f in files
     ]

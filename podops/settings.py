@@ -338,6 +338,41 @@ class RenderConfig(Section):
     link_secret: SecretStr | None = None
 
 
+PRESIGN_MAX_HOURS = 168.0
+"""SigV4 presigned URLs live at most 7 days (AWS S3, R2, MinIO all refuse longer)."""
+
+
+class StorageConfig(Section):
+    """Where print files, previews and packing slips are kept (docs/several-hosts.md):
+    `local` (the render output folder, served by signed links; the default) or `s3`
+    (an S3-compatible bucket; links are presigned URLs). Keys only from the
+    environment: PODOPS_STORAGE__ACCESS_KEY_ID and PODOPS_STORAGE__SECRET_ACCESS_KEY."""
+
+    kind: Literal["local", "s3"] = "local"
+    bucket: str = ""
+    prefix: str = "print-files"
+    endpoint_url: str = ""  # empty: AWS S3 in `region`
+    region: str = "us-east-1"
+    presign_hours: float = Field(default=PRESIGN_MAX_HOURS, gt=0, le=PRESIGN_MAX_HOURS)
+    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    access_key_id: SecretStr | None = None
+    secret_access_key: SecretStr | None = None
+
+    @field_validator("prefix")
+    @classmethod
+    def _plain_prefix(cls, value: str) -> str:
+        value = value.strip("/")
+        if value and any(part in ("", ".", "..") for part in value.split("/")):
+            raise ValueError("expected folder names separated by /, e.g. 'shop/print-files'")
+        return value
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> StorageConfig:
+        if self.kind == "s3" and not self.bucket.strip():
+            raise ValueError("storage.kind is 's3': set storage.bucket")
+        return self
+
+
 class ServerConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -355,6 +390,8 @@ SECRET_KEYS = {
     "app_token",
     "service_account_json",
     "link_secret",
+    "access_key_id",
+    "secret_access_key",
 }
 
 
@@ -378,6 +415,7 @@ class Settings(BaseSettings):
     summary: SummaryConfig = Field(default_factory=SummaryConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
     easypost: EasyPostConfig = Field(default_factory=EasyPostConfig)
     shipping_origin: ShippingOrigin = Field(default_factory=ShippingOrigin)

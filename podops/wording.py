@@ -185,6 +185,7 @@ SILENT: frozenset[EventName] = frozenset(
         E.STORE_PUSH,
         E.RENDER,
         E.RENDER_REFUSED,
+        E.RENDER_FAILED,
         E.DESIGN_REPLACED,
         E.SUBMIT_BLOCKED,
         E.SUBMIT_UNBLOCKED,

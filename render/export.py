@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from podops.ports.storage import FileStorage
 from render.color_profile import srgb_profile
 from render.png_encoder import PngMetadata, encode_png
 
@@ -43,11 +44,15 @@ class EncodedFile:
 
 @dataclass(frozen=True)
 class StoredRevision:
-    """Where one revision of a print file and its preview were written."""
+    """Where one revision of a print file and its preview were written: the local
+    folder (`path`), and where they are kept for every host (`location`: the same
+    path, or `s3://...` when storage is a bucket)."""
 
     path: Path
     preview_path: Path
     revision: int
+    location: str = ""
+    preview_location: str = ""
 
 
 def encode_print_file(
@@ -109,32 +114,55 @@ def flatten(image: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
     return backdrop
 
 
-def store_revision(folder: Path, stem: str, encoded: EncodedFile, preview: bytes) -> StoredRevision:
+def store_revision(
+    folder: Path,
+    stem: str,
+    encoded: EncodedFile,
+    preview: bytes,
+    storage: FileStorage | None = None,
+) -> StoredRevision:
     """Write the next revision of `stem` (and its preview) without ever overwriting one.
 
     A lock file per stem serialises concurrent renders of the same line item, in
     threads or processes; files appear atomically (written aside, then renamed).
+    With a shared `storage` (a bucket) the revision follows the ones stored there,
+    and both files are put there too (preview first, so a recorded print file always
+    has its preview); StorageUnavailable when it refuses: nothing is recorded.
     """
     folder.mkdir(parents=True, exist_ok=True)
+    shared = storage if storage is not None and storage.kind != "local" else None
     with open(folder / f".{stem}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         revision = next_revision(folder, stem)
+        if shared is not None:
+            revision = max(revision, highest_revision(shared.names_starting(f"{stem}-r"), stem) + 1)
         base = f"{stem}-r{revision:03d}-{encoded.sha256[:12]}"
         path = folder / f"{base}.{encoded.extension}"
         preview_path = folder / f"{base}-preview.jpg"
         _write_atomically(preview_path, preview)
         _write_atomically(path, encoded.data)
-    return StoredRevision(path, preview_path, revision)
+    if shared is None:
+        return StoredRevision(path, preview_path, revision, str(path), str(preview_path))
+    preview_location = shared.put(preview_path.name, preview, "image/jpeg")
+    media = "image/png" if encoded.extension == "png" else "image/jpeg"
+    location = shared.put(path.name, encoded.data, media)
+    return StoredRevision(path, preview_path, revision, location, preview_location)
 
 
 def next_revision(folder: Path, stem: str) -> int:
     """One more than the highest revision of `stem` already in `folder`."""
+    names = [entry.name for entry in folder.glob(f"{glob_escape(stem)}-r*")]
+    return highest_revision(names, stem) + 1
+
+
+def highest_revision(names: Sequence[str], stem: str) -> int:
+    """The highest revision of `stem` among file names (0: none)."""
     revisions = [
         int(match.group(1))
-        for entry in folder.glob(f"{glob_escape(stem)}-r*")
-        if (match := _REVISION.search(entry.name)) and entry.name.startswith(f"{stem}-r")
+        for name in names
+        if (match := _REVISION.search(name)) and name.startswith(f"{stem}-r")
     ]
-    return max(revisions, default=0) + 1
+    return max(revisions, default=0)
 
 
 def glob_escape(text: str) -> str:

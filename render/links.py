@@ -11,12 +11,15 @@ folder) answers 404, revealing nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from podops.errors import StorageUnavailable
 from podops.links import (
     DEFAULT_TTL_S,
     FILES_PREFIX,
@@ -33,8 +36,15 @@ __all__ = ["DEFAULT_TTL_S", "print_file_routes", "sign_path", "signature", "sign
 _MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
 
 
-def print_file_routes(storage_dir: Path, key: bytes, *, now: Clock = time.time) -> list[Route]:
-    """Starlette routes serving `GET /files/{name}?exp=..&sig=..` from `storage_dir`."""
+def print_file_routes(
+    storage_dir: Path,
+    key: bytes,
+    *,
+    now: Clock = time.time,
+    elsewhere: Callable[[str], str | None] | None = None,
+) -> list[Route]:
+    """Starlette routes serving `GET /files/{name}?exp=..&sig=..` from `storage_dir`;
+    a file not there is redirected to `elsewhere(name)` (a bucket's presigned URL)."""
     require_key(key)
     root = storage_dir.resolve()
 
@@ -46,11 +56,26 @@ def print_file_routes(storage_dir: Path, key: bytes, *, now: Clock = time.time) 
             return _not_found()
         path = _file_inside(root, name)
         if path is None:
-            return _not_found()
+            return await _redirect(name, elsewhere)
         media_type = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
         return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private"})
 
     return [Route(f"{FILES_PREFIX}{{name}}", serve_print_file, methods=["GET"])]
+
+
+async def _redirect(name: str, elsewhere: Callable[[str], str | None] | None) -> Response:
+    """307 to where the file is kept now; 404 when it is nowhere (or a bad name)."""
+    if elsewhere is None or not name or name.startswith(".") or "/" in name or "\\" in name:
+        return _not_found()
+    try:
+        url = await run_in_threadpool(elsewhere, name)
+    except ValueError:  # not a name a storage holds
+        return _not_found()
+    except StorageUnavailable:
+        return PlainTextResponse("storage unavailable, try again", status_code=503)
+    if url is None:
+        return _not_found()
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private"})
 
 
 def _file_inside(root: Path, name: str) -> Path | None:

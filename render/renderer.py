@@ -17,6 +17,7 @@ from PIL import Image
 
 from podops.errors import InvalidInput, RenderRefused
 from podops.photos import Crop, CropRefused, PhotoFit
+from podops.ports.storage import FileStorage
 from podops.refs import print_file_stem
 from render.compose import compose
 from render.design_checks import refuse_unprinted
@@ -45,6 +46,8 @@ class RenderedPlacement:
     revision: int
     width_px: int
     height_px: int
+    location: str = ""
+    preview_location: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,17 +66,27 @@ class RenderedFile:
     """How each photo fits its frame (its own pixels): the effective DPI follows."""
     placements: tuple[RenderedPlacement, ...] = ()
     """Every file of the render with its placement name, in the template's order."""
+    location: str = ""
+    """Where the print file is kept for every host (`podops.ports.storage`): its local
+    path, or `s3://bucket/key`; `preview_location` likewise."""
+    preview_location: str = ""
 
 
 class PrintFileRenderer:
     """Renders print files from the templates in one folder into another folder."""
 
     def __init__(
-        self, templates_folder: Path, output_folder: Path, fetch_policy: FetchPolicy
+        self,
+        templates_folder: Path,
+        output_folder: Path,
+        fetch_policy: FetchPolicy,
+        storage: FileStorage | None = None,
     ) -> None:
         self.templates_folder = Path(templates_folder)
         self.output_folder = Path(output_folder)
         self.fetch_policy = fetch_policy
+        self.storage = storage
+        """Where files are kept for every host (a bucket); None: the output folder."""
         self._templates: dict[str, ProductTemplate] = {}
         self._broken: dict[str, str] = {}
         self.reload_templates()
@@ -157,7 +170,7 @@ class PrintFileRenderer:
             stem = print_file_stem(order_ref, line_position)
             if template.placements:
                 stem += f"-{placement}"
-            stored = store_revision(self.output_folder, stem, encoded, preview)
+            stored = store_revision(self.output_folder, stem, encoded, preview, self.storage)
             files.append(
                 RenderedPlacement(
                     placement,
@@ -167,6 +180,8 @@ class PrintFileRenderer:
                     stored.revision,
                     image.width,
                     image.height,
+                    stored.location,
+                    stored.preview_location,
                 )
             )
             del image
@@ -181,6 +196,8 @@ class PrintFileRenderer:
             dpi=template.dpi,
             photos=fits,
             placements=tuple(files),
+            location=first.location,
+            preview_location=first.preview_location,
         )
 
     def check_templates(self) -> list[tuple[str, bool, str]]:

@@ -30,7 +30,7 @@ def scan_alerts(runtime: Notifying, now: datetime | None = None) -> int:
 def drain(runtime: Notifying, limit: int = DRAIN_BATCH) -> DrainReport:
     """Post what is due; a burst of one kind first becomes one digest."""
     digests.fold_bursts(runtime.db)
-    handlers = NotifyHandlers(runtime.notifier, runtime.chart).as_dict()
+    handlers = NotifyHandlers(runtime.notifier, runtime.chart, runtime.storage).as_dict()
     return OutboxDispatcher(runtime.db, handlers).drain(limit)
 
 

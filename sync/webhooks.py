@@ -150,9 +150,7 @@ def apply_delivery(
         return DEFERRED
 
 
-def handle_delivery(
-    runtime: Stores, store: str, topic: str, body: dict[str, Any], key: str
-) -> str:
+def handle_delivery(runtime: Stores, store: str, topic: str, body: dict[str, Any], key: str) -> str:
     """Apply one verified delivery in one transaction; return what happened.
 
     An order the database refuses as sent is received as a stub held for staff

@@ -21,3 +21,6 @@ class Rendered:
     photos: tuple[PhotoFit, ...] = ()
     placements: tuple[Any, ...] = ()
     """Each placement's file (`render.renderer.RenderedPlacement`); empty: one at the front."""
+    location: str = ""
+    """Where the file is kept for every host; empty: its `path`."""
+    preview_location: str = ""

@@ -19,6 +19,7 @@ from pathlib import Path
 TOP = Path(__file__).parents[1]
 LIBRARIES = (
     "slack_bolt", "slack_sdk", "httpx", "gspread", "openpyxl", "PIL", "starlette", "easypost",
+    "obstore",
 )  # fmt: skip
 ADAPTERS = ("bot", "sync", "render", "providers")
 ROOT_PACKAGES = ("podops.runtime", "podops.cli", "podops.__main__")

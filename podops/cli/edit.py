@@ -13,7 +13,6 @@ first (`podops.fulfillment.late_design`); only a design the provider accepted is
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -108,7 +107,7 @@ def edit_command(
         )
         return
     outcomes = rt.print_files.render_order(number, actor, [position])
-    previews = [o.preview_path for o in outcomes if o.ok and o.preview_path is not None]
+    previews = [o.preview for o in outcomes if o.ok and o.preview is not None]
     refused = [o for o in outcomes if not o.ok]
     for outcome in outcomes:
         if outcome.ok:
@@ -193,7 +192,7 @@ def _edit_submitted(rt: Runtime, reference: str, changes: list[FieldEdit], actor
     _announce(rt, reference, text, change.previews)
 
 
-def _announce(rt: Runtime, reference: str, text: str, previews: list[Path]) -> None:
+def _announce(rt: Runtime, reference: str, text: str, previews: list[str]) -> None:
     """Queue the new previews for the order's thread (Slack or the console)."""
     if not previews:
         return

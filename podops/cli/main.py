@@ -155,6 +155,9 @@ def _register_subcommands() -> None:
     from podops.cli import labels as cli_labels
 
     cli_labels.register(app)
+    from podops.cli import storage as cli_storage
+
+    cli_storage.register(app)
 
 
 _register_subcommands()

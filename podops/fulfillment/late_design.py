@@ -18,7 +18,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from podops import services
@@ -31,7 +30,7 @@ from podops.fulfillment.printfiles import PrintFiles
 from podops.leases import singleton
 from podops.models import Fulfillment, Order
 from podops.photos import Crop, crops_of
-from podops.placed_files import StoredFile
+from podops.placed_files import StoredFile, preview_at, stored_at
 from podops.ports.fulfillment import (
     DEFAULT_PLACEMENT,
     FulfillmentProvider,
@@ -55,7 +54,8 @@ class LateDesignChange:
 
     number: str
     provider: str
-    previews: list[Path]
+    previews: list[str]
+    """Where each new preview is kept (`podops.ports.storage` locations)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +168,7 @@ def _change(
     return LateDesignChange(
         canonical.number,
         provider.name,
-        [rendered[p.position].preview_path for p in proposals],
+        [preview_at(rendered[p.position]) for p in proposals],
     )
 
 
@@ -176,12 +176,12 @@ def _with_new_files(
     item: RequestItem, proposal: _Proposal, rendered: RenderedFileLike, links: PrintFileLinks
 ) -> RequestItem:
     """The line as the provider gets it with its new design: every placement's new file."""
-    files = [StoredFile(placed.placement, str(placed.path)) for placed in rendered.placements] or [
-        StoredFile(DEFAULT_PLACEMENT, str(rendered.path))
+    files = [StoredFile(p.placement, stored_at(p)) for p in rendered.placements] or [
+        StoredFile(DEFAULT_PLACEMENT, stored_at(rendered))
     ]
     return replace(
         item,
-        print_file_url=links.url_for(str(rendered.path)),
+        print_file_url=links.url_for(stored_at(rendered)),
         personalization={k: str(v) for k, v in proposal.after.items()},
         placements=placed_links(files, links),
     )

@@ -20,10 +20,11 @@ from sqlalchemy import exists, select
 
 from podops import services
 from podops.db import Database
-from podops.errors import OrderLocked, RenderRefused
+from podops.errors import OrderLocked, RenderRefused, StorageUnavailable
 from podops.events import Actor
 from podops.models import LineItem, Order
 from podops.photos import Crop, CropRefused, PhotoFit, crops_of
+from podops.placed_files import preview_at
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
 from podops.services.fulfillments import lines_to_send
@@ -42,6 +43,8 @@ class RenderOutcome:
     preview_path: Path | None
     message: str
     path: Path | None = None
+    preview: str | None = None
+    """Where the preview is kept for every host (queued for Slack by location)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +153,11 @@ class PrintFiles:
                 self._record_refusal(canonical, job, refusal.message, actor, fits)
                 outcomes.append(RenderOutcome(job.reference, False, None, refusal.message))
                 continue
+            except StorageUnavailable as failure:
+                message = f"not stored, will retry: {failure.message}"
+                self._record_failure(canonical, job, message, actor)
+                outcomes.append(RenderOutcome(job.reference, False, None, message))
+                continue
             recorded = self._record(canonical, job, rendered, actor)
             outcomes.append(
                 RenderOutcome(
@@ -160,6 +168,7 @@ class PrintFiles:
                     if recorded
                     else "the design changed while rendering; rendering again",
                     rendered.path,
+                    preview_at(rendered),
                 )
             )
         return outcomes
@@ -200,6 +209,15 @@ class PrintFiles:
             {k: str(v) for k, v in image_urls.items()},
             crops=crops or {},
         )
+
+    def _record_failure(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
+        """The storage did not take the file: the line keeps no new file (so nothing is
+        sent with a link that does not work), the order says why, and the next pass
+        (countdown, render-ahead) renders again: the design is not marked refused."""
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            services.record_render_failure(session, order, job.reference, reason, actor)
+        log.warning("print file for %s not stored: %s", job.reference, reason)
 
     def _record_refusal(
         self,

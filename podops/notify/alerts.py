@@ -6,6 +6,7 @@ key, so scanning twice or retrying a command queues each notice once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def scan_alerts(db: Database, window: timedelta, now: datetime | None = None) ->
 
 
 def queue_previews(
-    session: Session, order: Order, text: str, files: list[Path], *, key: str
+    session: Session, order: Order, text: str, files: Sequence[str | Path], *, key: str
 ) -> None:
     """Schedule the re-rendered previews of an edit (posted in the order's thread)."""
     enqueue(session, preview_message(order.id, text, files, key))

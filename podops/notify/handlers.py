@@ -39,6 +39,7 @@ from podops.ports.notify import (
     OrderCard,
     PostKey,
 )
+from podops.ports.storage import FileStorage, file_name
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 
@@ -177,7 +178,12 @@ class PreviewPlan:
 
 class PreviewHandler(PostedAsItGoes, Posting):
     """`Topic.PREVIEW`: the edit's text, then each preview image, in the order's
-    thread; the thread, the text and each image are committed as they go."""
+    thread; the thread, the text and each image are committed as they go. Previews
+    are read from the storage (a bucket, on another host's render)."""
+
+    def __init__(self, notifier: Notifier, storage: FileStorage | None = None) -> None:
+        super().__init__(notifier)
+        self.storage = storage
 
     def prepare(self, session: Session, message: Envelope) -> PreviewPlan | None:
         order = session.get(Order, int(message.payload["order_id"]))
@@ -191,17 +197,29 @@ class PreviewHandler(PostedAsItGoes, Posting):
         thread = self._announce(plan, progress)
         files: list[str] = list(payload.get("files", []))
         for index in range(int(payload.get("done", 0)), len(files)):
-            path = Path(files[index])
-            if path.is_file():
+            location = files[index]
+            data = self._read(location)
+            if data is not None:
+                name = file_name(location)
                 self.notifier.post_image(
                     thread,
-                    path.read_bytes(),
-                    filename=path.name,
-                    title=path.stem,
+                    data,
+                    filename=name,
+                    title=name.rsplit(".", 1)[0],
                     in_thread=True,
                     key=post_key(plan.message, f"file{index}"),
                 )
             progress.save(done=index + 1)
+
+    def _read(self, location: str) -> bytes | None:
+        """The preview's bytes; None when it is gone (posted without it). A storage
+        that cannot answer raises StorageUnavailable: the message is retried."""
+        try:
+            if self.storage is not None:
+                return self.storage.read(location)
+            return Path(location).read_bytes()
+        except FileNotFoundError:
+            return None
 
     def _announce(self, plan: PreviewPlan, progress: Progress) -> str:
         """The edit's text, in the alert's thread (or the channel): the thread's ref."""
@@ -304,15 +322,18 @@ class DigestHandler(PostedAsItGoes, Posting):
 class NotifyHandlers:
     """The outbox handlers of the notification topics, bound to one Notifier."""
 
-    def __init__(self, notifier: Notifier, chart: ChartRenderer) -> None:
+    def __init__(
+        self, notifier: Notifier, chart: ChartRenderer, storage: FileStorage | None = None
+    ) -> None:
         self.notifier = notifier
         self.chart = chart
+        self.storage = storage
 
     def as_dict(self) -> dict[str, Handler[Any, Any]]:
         return {
             Topic.NOTIFY: EventHandler(self.notifier),
             Topic.ALERT: AlertHandler(self.notifier),
-            Topic.PREVIEW: PreviewHandler(self.notifier),
+            Topic.PREVIEW: PreviewHandler(self.notifier, self.storage),
             Topic.SUMMARY: SummaryHandler(self.notifier, self.chart),
             Topic.DIGEST: DigestHandler(self.notifier),
             Topic.WEEKLY: WeeklyHandler(self.notifier),

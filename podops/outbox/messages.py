@@ -9,6 +9,7 @@ summary per day, one digest per burst.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import date, datetime
 from pathlib import Path
@@ -33,7 +34,7 @@ def alert_message(order_id: int) -> Outgoing:
     return Outgoing(Topic.ALERT, f"{Topic.ALERT}:{order_id}", {"order_id": order_id}, order_id)
 
 
-def preview_message(order_id: int, text: str, files: list[Path], key: str) -> Outgoing:
+def preview_message(order_id: int, text: str, files: Sequence[str | Path], key: str) -> Outgoing:
     """Re-rendered previews of an edit, in the order's thread; `key` names the edit."""
     payload = {"order_id": order_id, "text": text, "files": [str(f) for f in files]}
     return Outgoing(Topic.PREVIEW, f"{Topic.PREVIEW}:{key}", payload, order_id)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from podops.labels.desk import LabelDesk
     from podops.ports.notify import ChartRenderer, Notifier, ReportCharts
     from podops.ports.sheet import Spreadsheet
+    from podops.ports.storage import FileStorage
     from podops.ports.store import StoreClient
     from podops.products.imports import ProductChecks
     from podops.products.live import LiveTable
@@ -35,6 +36,13 @@ class Configured(Protocol):
 
     @property
     def db(self) -> Database: ...
+
+
+class Storing(Configured, Protocol):
+    """Where print files are kept: the web role's `/files/` links reach a bucket too."""
+
+    @property
+    def storage(self) -> FileStorage: ...
 
 
 class Stores(Configured, Protocol):
@@ -83,6 +91,11 @@ class Notifying(Configured, Protocol):
 
     @property
     def report_charts(self) -> ReportCharts: ...
+
+    @property
+    def storage(self) -> FileStorage:
+        """Where previews are read from (the local folder or a bucket)."""
+        ...
 
 
 class Products(Configured, Protocol):

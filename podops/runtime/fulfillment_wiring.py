@@ -6,7 +6,6 @@ imported inside the functions, so importing this module pulls in nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podops.db import Database
@@ -21,40 +20,61 @@ if TYPE_CHECKING:
 
     from podops.fulfillment.address_check import AddressChecks
     from podops.fulfillment.countdown import Submitter
-    from podops.ports.fulfillment import FulfillmentProvider, PrintFileLinks, PrintFileSource
+    from podops.ports.fulfillment import FulfillmentProvider, PrintFileSource
+    from podops.ports.storage import FileStorage
     from podops.shared_limits import Limits
+    from providers.storage_local import LocalStorage
 
 
 class PrintLinks:
-    """Print files as links: URLs pass through, local files get signed, expiring links."""
+    """Print files as links: URLs pass through; a stored file gets the storage's link
+    (a presigned URL from a bucket, a signed, expiring link to the web role)."""
 
-    def __init__(self, public_base_url: str, key: bytes | None, ttl_s: int) -> None:
-        self.public_base_url = public_base_url
-        self.key = key
-        self.ttl_s = ttl_s
+    def __init__(self, storage: FileStorage) -> None:
+        self.storage = storage
 
     def url_for(self, print_file: str) -> str:
         if print_file.startswith(("http://", "https://")):
             return print_file
-        if self.key is None:
-            return Path(print_file).resolve().as_uri()
-        from podops.links import signed_url
-
-        return signed_url(self.public_base_url, Path(print_file).name, self.key, ttl_s=self.ttl_s)
+        return self.storage.url_for(print_file)
 
 
-def print_links(settings: Settings) -> PrintLinks:
+def local_storage(settings: Settings) -> LocalStorage:
+    """The render output folder, with today's signed links (when a link secret is set)."""
+    from providers.storage_local import LocalStorage
+
     secret = settings.render.link_secret
     key = secret.get_secret_value().encode() if secret is not None else None
     ttl = int(settings.render.link_ttl_hours * 3600)
-    return PrintLinks(settings.render.public_base_url, key, ttl)
+    folder = settings.resolve(settings.render.output_dir)
+    return LocalStorage(folder, settings.render.public_base_url, key, ttl)
+
+
+def build_storage(settings: Settings) -> FileStorage:
+    """`[storage] kind`: the local folder (default) or an S3-compatible bucket, which
+    hands files it does not hold (written before `podops storage migrate`) to the
+    local folder."""
+    local = local_storage(settings)
+    if settings.storage.kind == "local":
+        return local
+    try:
+        from providers.storage_s3 import S3Storage
+    except ImportError as exc:
+        raise ConfigError(
+            'storage.kind is "s3", but its client is not installed: pip install "podops[s3]"'
+        ) from exc
+    return S3Storage(settings.storage, local)
+
+
+def print_links(settings: Settings, storage: FileStorage | None = None) -> PrintLinks:
+    return PrintLinks(storage if storage is not None else build_storage(settings))
 
 
 def build_provider(
     name: str,
     config: ProviderConfig,
     settings: Settings,
-    links: PrintFileLinks,
+    links: PrintLinks,
     limits: Limits | None = None,
 ) -> tuple[FulfillmentProvider, httpx.Client | None]:
     """One adapter (and the HTTP client it owns, to close at shutdown); adapters that
@@ -62,7 +82,7 @@ def build_provider(
     if config.kind == "manual":
         from providers.manual import ManualProvider
 
-        return ManualProvider(name, settings.resolve(settings.render.output_dir), links), None
+        return ManualProvider(name, links.storage, links), None
     if config.kind == "sandbox":
         from providers.sandbox_provider import CatalogSandboxProvider, SandboxProvider
 
@@ -110,7 +130,7 @@ def build_provider(
 
 
 def build_providers(
-    settings: Settings, links: PrintFileLinks, limits: Limits | None = None
+    settings: Settings, links: PrintLinks, limits: Limits | None = None
 ) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
     """Every configured provider, each behind its own rate limit and concurrency cap,
     kept in `limits` (every process's on PostgreSQL, this one's on SQLite)."""
@@ -144,12 +164,13 @@ def provider_roster(
     settings: Settings,
     providers: dict[str, FulfillmentProvider],
     policy: ShopPolicy | None = None,
+    storage: FileStorage | None = None,
 ) -> ProviderRoster:
     """The providers with the print-file links, callback URLs and shipping methods
     (the stores' shipping tables) they are sent."""
     return ProviderRoster(
         providers,
-        print_links(settings),
+        PrintLinks(storage) if storage is not None else print_links(settings),
         callback_signer(settings),
         policy if policy is not None else ShopPolicy.from_settings(settings),
     )

@@ -181,6 +181,7 @@ class Instance:
         problems = preflight(self.runtime, self.role)
         if problems:
             raise ConfigError("cannot start: " + "; ".join(problems))
+        self.runtime.storage.check()  # a wrong bucket or key: exit 2, naming the setting
 
     def bind(self) -> None:
         """Take the web port before anything starts: a busy port is a configuration

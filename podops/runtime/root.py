@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from podops.ports.notify import ChartRenderer, Notifier, ReportCharts
+    from podops.ports.storage import FileStorage
 
 if TYPE_CHECKING:
     from podops.ports.store import StoreClient
@@ -162,11 +163,14 @@ class Runtime:
             from bot.pacing import ChannelPacer
             from bot.previews import preview_link
 
+            link = preview_link(self.settings)
+            if self.settings.storage.kind != "local":
+                link = self.storage.url_for  # presigned: no web role needed
             return SlackNotifier(
                 self.slack_client,
                 self.settings.slack.channel,
                 pacer=ChannelPacer(limits=self.limits),
-                preview_link=preview_link(self.settings),
+                preview_link=link,
             )
         from sync.console_notifier import ConsoleNotifier
 
@@ -190,10 +194,17 @@ class Runtime:
         return report_charts
 
     @cached_property
+    def storage(self) -> FileStorage:
+        """Where print files, previews and packing slips are kept (`[storage] kind`)."""
+        from podops.runtime.fulfillment_wiring import build_storage
+
+        return build_storage(self.settings)
+
+    @cached_property
     def _provider_adapters(self) -> tuple[dict[str, FulfillmentProvider], list[httpx.Client]]:
         from podops.runtime.fulfillment_wiring import build_providers, print_links
 
-        return build_providers(self.settings, print_links(self.settings), self.limits)
+        return build_providers(self.settings, print_links(self.settings, self.storage), self.limits)
 
     @cached_property
     def providers(self) -> dict[str, FulfillmentProvider]:
@@ -205,7 +216,7 @@ class Runtime:
         """The providers with their print-file links and callback URLs, shared below."""
         from podops.runtime.fulfillment_wiring import provider_roster
 
-        return provider_roster(self.settings, self.providers, self.policy)
+        return provider_roster(self.settings, self.providers, self.policy, self.storage)
 
     @cached_property
     def submission(self) -> Submitter:
@@ -260,6 +271,7 @@ class Runtime:
                 allow_private=config.allow_private_image_hosts,
                 allow_loopback=config.allow_loopback_image_hosts,
             ),
+            storage=self.storage,
         )
 
     @property

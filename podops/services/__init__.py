@@ -34,6 +34,7 @@ from podops.services.designs import (
     AcceptedEdit,
     record_late_design,
     record_print_file,
+    record_render_failure,
     record_render_refusal,
     release_design_hold,
 )
@@ -136,6 +137,7 @@ __all__ = [
     "record_provider_cost",
     "record_provider_status",
     "record_remake_parcel",
+    "record_render_failure",
     "record_render_refusal",
     "record_tracking",
     "refuse_cancel",

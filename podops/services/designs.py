@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.events import Actor, EventName
 from podops.models import LineItem, Order
-from podops.placed_files import files_of, placed_json
+from podops.placed_files import files_of, placed_json, preview_at, stored_at
 from podops.ports.render import RenderedFileLike
 from podops.services.order_changes import apply, can_apply
 from podops.status import Action, OrderStatus
@@ -33,13 +33,13 @@ def record_print_file(
     session: Session, order: Order, item: LineItem, rendered: RenderedFileLike, actor: Actor
 ) -> None:
     """Make `rendered` the line's current print file, clear render problems, audit it."""
-    item.print_file = str(rendered.path)
+    item.print_file = stored_at(rendered)
     item.print_file_sha256 = rendered.sha256
     item.print_file_revision = rendered.revision
     item.print_file_current = True
     item.placed_files = placed_json(rendered)
     item.refused_design_sha256 = None
-    item.preview_file = str(rendered.preview_path)
+    item.preview_file = preview_at(rendered)
     _drop_render_problems(order, item)
     placements: dict[str, Any] = {"placements": [f["placement"] for f in item.placed_files]}
     events.record(
@@ -79,6 +79,47 @@ def record_render_refusal(
         events.record(
             session, order, actor, EventName.RENDER_REFUSED, line=item.reference, reason=reason
         )
+
+
+def record_render_failure(
+    session: Session, order: Order, line: str, reason: str, actor: Actor
+) -> None:
+    """A render whose file the storage did not take: written on the order as a
+    readiness problem (the countdown does not send it; cleared once a file is
+    stored) with a `render_failed` event `podops status` lists; retried as is."""
+    from podops.services.readiness import is_readiness_problem
+
+    problem = f"line {line} print file: {reason}"
+    if not is_readiness_problem(problem):  # the readiness module clears its own
+        problem = f"line {line} print file: not stored"
+    others = [
+        p for p in order.problems if not (p.startswith(f"line {line} ") and is_readiness_problem(p))
+    ]
+    order.problems = [*others, problem]
+    events.record(session, order, actor, EventName.RENDER_FAILED, line=line, reason=reason)
+
+
+def relocate_files(
+    session: Session,
+    line_id: int,
+    *,
+    was: str,
+    print_file: str,
+    preview_file: str | None,
+    placed_files: list[Any] | None,
+) -> bool:
+    """The line's same files, now kept elsewhere (`podops storage migrate`): written
+    only if its print file is still `was` (a line re-rendered meanwhile keeps its new
+    one). Not an event: what is printed did not change."""
+    item = session.get(LineItem, line_id)
+    if item is None or item.print_file != was:
+        return False
+    item.print_file = print_file
+    if preview_file is not None:
+        item.preview_file = preview_file
+    if placed_files is not None:
+        item.placed_files = placed_files
+    return True
 
 
 def release_design_hold(session: Session, order: Order, actor: Actor) -> None:

@@ -281,6 +281,8 @@ class Outcome:
     ok: bool
     preview_path: Path | None
     message: str
+    preview: str | None = None
+    """Where the preview is kept (`podops.ports.storage`): here, its path."""
 
 
 class FakePrintFiles:
@@ -298,7 +300,9 @@ class FakePrintFiles:
         for position in positions or [1]:
             path = self.folder / f"{reference.replace(':', '_')}-{position}-preview.png"
             Image.new("RGB", (40, 30), "navy").save(path)
-            outcomes.append(Outcome(f"{reference}-{position:02d}", True, path, "rendered"))
+            outcomes.append(
+                Outcome(f"{reference}-{position:02d}", True, path, "rendered", str(path))
+            )
         return outcomes
 
     def render_detached(
