@@ -1,30 +1,43 @@
-"""The report's data as pandas frames, read straight from SQL.
+"""The report's data as pandas frames, aggregated per order in SQL first.
 
-Only the columns a report needs, read raw (no ORM objects, no per-value conversion
-in Python: SQLite hands times as text, PostgreSQL as datetimes, and pandas converts
-a whole column at once), in chunks (`CHUNK_ROWS`) so a year of orders never holds
-every row twice, and typed: strings that repeat (store, provider, status, SKU) as
-categories, times as UTC datetimes, money as floats rounded to the cent only when
-shown (a report sums, it never stores).
+A year of a busy shop is a million orders with half again as many lines and
+fulfillment lines; handing every one of those rows to Python cost more than all
+the pandas work. So the database does what it can per order (sums, counts and
+flags over an order's fulfillments, each line's group and the value of the
+order's lines in each group) and pandas gets one row per order, one per
+fulfillment of an order's own lines (their times are what medians need) and one
+per (order, group). Only numbers and short repeated strings cross: times as
+seconds since 1970 (floats; NaN when unknown), money as floats (a report sums, it
+never stores), flags as small integers; stores arrive as their ids. Rows are read
+`CHUNK_ROWS` at a time and each chunk is turned into typed numpy columns
+(categories for repeated strings) before the next is read. On PostgreSQL the rows
+stream through the driver's own server-side cursor.
+
+The lists of references (fulfillments that cannot be timed) are selected in SQL
+too: they are few, and carrying every order's number to find them is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
     Select,
     and_,
+    case,
     cast,
     func,
+    literal,
+    or_,
     select,
     type_coerce,
 )
@@ -44,234 +57,461 @@ DESIGN_FIX_EVENTS: tuple[EventName, ...] = (
     EventName.DESIGN_REPLACED,
 )
 """An order that had one of these needed staff on its design."""
+REFUND_EVENTS: tuple[EventName, ...] = (
+    EventName.STORE_REFUND,
+    EventName.STORE_REFUNDED_AFTER_SUBMISSION,
+)
 QUALITY_EVENTS: tuple[EventName, ...] = (
     EventName.SUBMIT_FAIL,
     EventName.PROVIDER_STATUS_UNKNOWN,
     EventName.REFUSE_CANCEL,
-    EventName.STORE_REFUND,
-    EventName.STORE_REFUNDED_AFTER_SUBMISSION,
+    *REFUND_EVENTS,
     *DESIGN_FIX_EVENTS,
 )
 """The events a report reads (rare ones: receive, submit and ship events are not read)."""
 
+NOT_SENT = "(not sent)"
+"""The provider group of lines no fulfillment makes (yet): held, cancelled before, or
+orders that never went through podops' submission (imported history)."""
+NONE = "(none)"
 
-def raw(column: Any, name: str) -> ColumnElement[Any]:
-    """The column as the driver hands it (no SQLAlchemy result processing)."""
-    return type_coerce(column, NullType()).label(name)
-
+AT_PROVIDER = ("submitted", "in_production", "cancel_requested", "partially_shipped", "shipped")
+SHIPPED_PARTS = ("partially_shipped", "shipped")
+SHIPPED_ORDERS = ("partially_shipped", "shipped", "completed", "returned")
+NOT_TIMED_LABELS = ("submitted time", "shipped time", "never sent by podops", "times out of order")
 
 UNIX_JULIAN_DAY = 2440587.5
 """The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
 
 
-def epoch(column: Any, name: str, dialect: str) -> ColumnElement[Any]:
+def epoch(column: Any, dialect: str) -> ColumnElement[Any]:
     """A time as seconds since 1970 (a float the driver hands as it is: parsing text
     or building datetime objects per row cost more than the query)."""
     if dialect == "sqlite":  # stored as naive UTC text
-        seconds = (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
-        return type_coerce(seconds, NullType()).label(name)
-    return type_coerce(cast(func.extract("epoch", column), Float), NullType()).label(name)
+        return type_coerce((func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0, NullType())
+    return type_coerce(cast(func.extract("epoch", column), Float), NullType())
 
 
-def number(column: Any, name: str) -> ColumnElement[Any]:
+def number(column: Any) -> ColumnElement[Any]:
     """Money as a float (a report sums; it never stores), not a Decimal per row."""
-    return type_coerce(cast(column, Float), NullType()).label(name)
+    return type_coerce(cast(column, Float), NullType())
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """1 where the condition holds, else 0 (NULL counts as not holding)."""
+    return case((condition, 1), else_=0)
+
+
+def raw(column: Any) -> ColumnElement[Any]:
+    """The column as the driver hands it (no SQLAlchemy result processing)."""
+    return type_coerce(column, NullType())
 
 
 @dataclass(frozen=True, slots=True)
 class Frames:
+    by: str
     orders: pd.DataFrame
-    """One row per order placed in the period (id as index)."""
+    """One row per order placed in the period, indexed by order id: store, status,
+    currency (categories), placed_at and shipped_at (epoch seconds), total,
+    shipping_total, and over its fulfillments: sent (one was submitted), remakes (not
+    cancelled), charges (sum of the reported costs the shop pays), charged (any
+    fulfillment the shop pays for), no_cost (one of those reported no charge),
+    other_currency (one was charged in another currency than the order)."""
     parts: pd.DataFrame
-    """One row per fulfillment of those orders (order kind and remakes)."""
-    lines: pd.DataFrame
-    """One row per order line (sku, product, quantity, value, print-file revision)."""
-    part_lines: pd.DataFrame
-    """Which fulfillment makes which line (fulfillment id, line id)."""
+    """One row per fulfillment of an order's own lines (not remakes): part_id,
+    order_id, provider, part_status, submitted_at, shipped_at (epoch seconds)."""
+    members: pd.DataFrame
+    """One row per (order, group its lines are in): order_id, group, value (unit price
+    x quantity), lines, rerendered (a line rendered more than once)."""
+    part_groups: pd.DataFrame
+    """(part_id, group) for the product and SKU groupings: the groups of the lines each
+    fulfillment makes (empty for the others)."""
     events: pd.DataFrame
-    """The quality events of those orders (order id, action, provider, reason)."""
+    """Per order with quality events, indexed by order id: status_unknown (count),
+    design (a design fix), refunded."""
+    fails: pd.DataFrame
+    """One row per submit failure: order_id, provider, reason, retryable."""
+    untimed: list[tuple[str, str]]
+    """(reference, what is missing) of the fulfillments (or orders) not timed."""
 
     @property
     def empty(self) -> bool:
         return self.orders.empty
 
 
-def _chunks(connection: Connection, query: Select[Any]) -> Iterator[pd.DataFrame]:
-    """The query's rows, CHUNK_ROWS at a time, as frames.
+_cursor_names = count(1)
 
-    SQLite's cursor reads as it goes, so its plain tuples are taken straight from the
-    driver (building a Row object per row cost more than the query). PostgreSQL
-    streams through a server-side cursor, whose first rows SQLAlchemy buffers itself,
-    so there the rows go through the Result."""
-    if connection.dialect.name == "sqlite":
-        result = connection.execute(query)
-        columns = list(result.keys())
-        cursor = result.cursor
-        try:
-            while rows := cursor.fetchmany(CHUNK_ROWS):
-                yield pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
-        finally:
-            result.close()
-        return
-    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
-    columns = list(result.keys())
-    for part in result.partitions(CHUNK_ROWS):
-        yield pd.DataFrame.from_records(
-            [tuple(row) for row in part], columns=columns, coerce_float=False
+
+def _chunks(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+    """The query's rows, CHUNK_ROWS at a time, as the driver's plain tuples.
+
+    SQLite's cursor reads as it goes. On PostgreSQL a named psycopg cursor keeps the
+    rows on the server and sends a chunk per fetch (SQLAlchemy's stream_results
+    buffers rows through its own Result, which cost more than the query)."""
+    if connection.dialect.name == "postgresql":
+        compiled = query.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
         )
+        driver = connection.connection.driver_connection
+        with driver.cursor(name=f"podops_report_{next(_cursor_names)}") as cursor:  # type: ignore[union-attr]
+            cursor.itersize = CHUNK_ROWS
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(CHUNK_ROWS):
+                yield rows
+        return
+    result = connection.execute(query)
+    cursor = result.cursor
+    try:
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
+    finally:
+        result.close()
 
 
-def _read(
-    connection: Connection,
-    query: Select[Any],
-    *,
-    times: tuple[str, ...] = (),
-    categories: tuple[str, ...] = (),
-    money: tuple[str, ...] = (),
-    ints: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """Read `query` chunk by chunk, typing each chunk before the next is read."""
-    typed = []
-    for chunk in _chunks(connection, query):
-        for name in times:
-            chunk[name] = _utc(chunk[name])
-        for name in money:
-            chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("float64")
-        for name in ints:
-            chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("Int64")
-        for name in categories:  # straight from the driver's objects: no string pass
-            chunk[name] = chunk[name].astype("category")
-        typed.append(chunk)
-    if not typed:
-        frame = pd.DataFrame(columns=[c.key for c in query.selected_columns])
-        for name in times:
-            frame[name] = pd.Series(dtype="datetime64[us, UTC]")
-        for name in money:
-            frame[name] = pd.Series(dtype="float64")
-        for name in ints:
-            frame[name] = pd.Series(dtype="Int64")
-        for name in categories:
-            frame[name] = pd.Series(dtype="string")
-        return frame
-    if len(typed) == 1:
-        return typed[0]
-    # Chunks saw different values: their categories are united, not turned back to text.
-    united = {
-        name: union_categoricals([chunk[name] for chunk in typed], ignore_order=True)
-        for name in categories
-    }
-    frame = pd.concat([chunk.drop(columns=list(categories)) for chunk in typed], ignore_index=True)
-    for name in categories:
-        frame[name] = pd.Categorical(united[name])
-    return frame[[c.key for c in query.selected_columns]]
+class _Codes:
+    """A category column built chunk by chunk: codes into one growing list of values."""
+
+    def __init__(self) -> None:
+        self.values: list[Any] = []
+        self.positions: dict[Any, int] = {}
+        self.parts: list[np.ndarray] = []
+
+    def add(self, column: Sequence[Any]) -> None:
+        codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
+        mapping = np.empty(len(uniques) + 1, dtype=np.int32)
+        mapping[-1] = -1
+        for index, value in enumerate(uniques):
+            if value not in self.positions:
+                self.positions[value] = len(self.values)
+                self.values.append(value)
+            mapping[index] = self.positions[value]
+        self.parts.append(mapping[codes])
+
+    def done(self) -> pd.Categorical:
+        codes = np.concatenate(self.parts) if self.parts else np.empty(0, dtype=np.int32)
+        return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
 
 
-def _utc(values: pd.Series) -> pd.Series:
-    """Seconds since 1970 (`epoch`) -> UTC datetimes, to the microsecond."""
-    seconds = pd.to_numeric(values, errors="coerce").astype("float64")
-    micros = (seconds * 1_000_000).round().astype("Int64")
-    return pd.Series(pd.to_datetime(micros, unit="us", utc=True), index=values.index).astype(
-        "datetime64[us, UTC]"
-    )
+def _read(connection: Connection, query: Select[Any], types: dict[str, str]) -> pd.DataFrame:
+    """Read `query` chunk by chunk into typed columns: `types` maps each selected
+    column to a numpy dtype ("float64", "int64", "int32", "bool") or "category"."""
+    names = [c.key for c in query.selected_columns]
+    assert list(types) == names, (list(types), names)
+    numeric: dict[str, list[np.ndarray]] = {n: [] for n, t in types.items() if t != "category"}
+    categories = {n: _Codes() for n, t in types.items() if t == "category"}
+    for rows in _chunks(connection, query):
+        columns = list(zip(*rows, strict=True))
+        for name, column in zip(names, columns, strict=True):
+            if name in categories:
+                categories[name].add(column)
+            elif types[name] == "float64":  # None becomes NaN
+                numeric[name].append(np.array(column, dtype=np.float64))
+            else:
+                numeric[name].append(np.array(column, dtype=np.int64).astype(types[name]))
+    data: dict[str, Any] = {}
+    for name, kind in types.items():
+        if name in categories:
+            data[name] = categories[name].done()
+        elif numeric[name]:
+            data[name] = np.concatenate(numeric[name])
+        else:
+            data[name] = np.empty(0, dtype=kind)
+    return pd.DataFrame(data, columns=names)
 
 
-def read_frames(connection: Connection, start: datetime, end: datetime) -> Frames:
-    """Everything a report of the orders placed in [start, end) reads."""
+def read_frames(connection: Connection, start: datetime, end: datetime, by: str) -> Frames:
+    """Everything a report of the orders placed in [start, end), grouped `by`, reads."""
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
-    orders = _read(
-        connection,
-        select(
-            raw(Order.id, "order_id"),
-            raw(Store.key, "store"),
-            raw(Order.number, "number"),
-            raw(Order.status, "status"),
-            epoch(Order.placed_at, "placed_at", dialect),
-            epoch(Order.shipped_at, "order_shipped_at", dialect),
-            raw(Order.currency, "currency"),
-            number(Order.total, "total"),
-            number(Order.shipping_total, "shipping_total"),
-        )
-        .join(Store, Store.id == Order.store_id)
-        .where(in_period),
-        times=("placed_at", "order_shipped_at"),
-        categories=("store", "status", "currency"),
-        money=("total", "shipping_total"),
-        ints=("order_id",),
+    return Frames(
+        by=by,
+        orders=_orders(connection, in_period, dialect),
+        parts=_read(
+            connection,
+            select(
+                raw(Fulfillment.id).label("part_id"),
+                raw(Fulfillment.order_id).label("order_id"),
+                raw(Fulfillment.provider).label("provider"),
+                raw(Fulfillment.status).label("part_status"),
+                epoch(Fulfillment.submitted_at, dialect).label("submitted_at"),
+                epoch(Fulfillment.shipped_at, dialect).label("shipped_at"),
+            )
+            .join(Order, Order.id == Fulfillment.order_id)
+            .where(in_period, Fulfillment.kind == "order"),
+            {
+                "part_id": "int64",
+                "order_id": "int64",
+                "provider": "category",
+                "part_status": "category",
+                "submitted_at": "float64",
+                "shipped_at": "float64",
+            },
+        ),
+        members=_members(connection, in_period, by),
+        part_groups=_part_groups(connection, in_period, by),
+        events=_event_facts(connection, in_period),
+        fails=_fails(connection, in_period),
+        untimed=_untimed(connection, in_period),
     )
-    parts = _read(
-        connection,
-        select(
-            raw(Fulfillment.id, "part_id"),
-            raw(Fulfillment.order_id, "order_id"),
-            raw(Fulfillment.kind, "kind"),
-            raw(Fulfillment.provider, "provider"),
-            raw(Fulfillment.status, "part_status"),
-            epoch(Fulfillment.submitted_at, "submitted_at", dialect),
-            epoch(Fulfillment.shipped_at, "shipped_at", dialect),
-            raw(Fulfillment.paid_by, "paid_by"),
-            number(Fulfillment.cost, "cost"),
-            raw(Fulfillment.cost_currency, "cost_currency"),
-        )
-        .join(Order, Order.id == Fulfillment.order_id)
-        .where(in_period),
-        times=("submitted_at", "shipped_at"),
-        categories=("kind", "provider", "part_status", "paid_by", "cost_currency"),
-        money=("cost",),
-        ints=("part_id", "order_id"),
+
+
+def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
+    """One row per order, with what its fulfillments add up to."""
+    part = Fulfillment
+    shop_pays = or_(
+        and_(
+            part.kind == "order",
+            or_(part.submitted_at.is_not(None), part.status.in_(AT_PROVIDER)),
+        ),
+        and_(
+            part.kind == "remake",
+            func.coalesce(part.paid_by, "shop") == "shop",
+            part.status != "cancelled",
+        ),
     )
-    lines = _read(
+    per_order = (
+        select(
+            part.order_id.label("order_id"),
+            func.max(flag(part.submitted_at.is_not(None))).label("sent"),
+            func.sum(flag(and_(part.kind == "remake", part.status != "cancelled"))).label(
+                "remakes"
+            ),
+            func.sum(case((shop_pays, part.cost))).label("charges"),
+            func.max(flag(shop_pays)).label("charged"),
+            func.max(flag(and_(shop_pays, part.cost.is_(None)))).label("no_cost"),
+            func.max(
+                flag(
+                    and_(
+                        shop_pays,
+                        part.cost.is_not(None),
+                        func.coalesce(part.cost_currency, Order.currency) != Order.currency,
+                    )
+                )
+            ).label("other_currency"),
+        )
+        .join(Order, Order.id == part.order_id)
+        .where(in_period)
+        .group_by(part.order_id)
+        .subquery()
+    )
+    frame = _read(
         connection,
         select(
-            raw(LineItem.id, "line_id"),
-            raw(LineItem.order_id, "order_id"),
-            raw(LineItem.sku, "sku"),
-            raw(LineItem.product_key, "product"),
-            raw(LineItem.quantity, "quantity"),
-            number(LineItem.unit_price, "unit_price"),
-            raw(LineItem.print_file_revision, "revision"),
+            raw(Order.id).label("order_id"),
+            raw(Order.store_id).label("store_id"),
+            raw(Order.status).label("status"),
+            epoch(Order.placed_at, dialect).label("placed_at"),
+            epoch(Order.shipped_at, dialect).label("shipped_at"),
+            raw(Order.currency).label("currency"),
+            number(Order.total).label("total"),
+            number(Order.shipping_total).label("shipping_total"),
+            raw(func.coalesce(per_order.c.sent, 0)).label("sent"),
+            raw(func.coalesce(per_order.c.remakes, 0)).label("remakes"),
+            number(func.coalesce(per_order.c.charges, 0)).label("charges"),
+            raw(func.coalesce(per_order.c.charged, 0)).label("charged"),
+            raw(func.coalesce(per_order.c.no_cost, 0)).label("no_cost"),
+            raw(func.coalesce(per_order.c.other_currency, 0)).label("other_currency"),
+        )
+        .outerjoin(per_order, per_order.c.order_id == Order.id)
+        .where(in_period),
+        {
+            "order_id": "int64",
+            "store_id": "int64",
+            "status": "category",
+            "placed_at": "float64",
+            "shipped_at": "float64",
+            "currency": "category",
+            "total": "float64",
+            "shipping_total": "float64",
+            "sent": "bool",
+            "remakes": "int32",
+            "charges": "float64",
+            "charged": "bool",
+            "no_cost": "bool",
+            "other_currency": "bool",
+        },
+    )
+    stores = {row[0]: row[1] for row in connection.execute(select(Store.id, Store.key))}
+    store_ids = frame.pop("store_id")
+    frame.insert(
+        0,
+        "store",
+        pd.Categorical.from_codes(
+            pd.Index(sorted(stores)).get_indexer(store_ids).astype(np.int32),
+            categories=pd.Index([stores[i] for i in sorted(stores)], dtype=object),
+        ),
+    )
+    return frame.set_index("order_id")
+
+
+def _line_group(by: str) -> ColumnElement[Any]:
+    """The group of a line (an order line: `LineItem`), as SQL."""
+    if by == "store":
+        return Store.key
+    if by in ("product", "sku"):
+        column = LineItem.product_key if by == "product" else LineItem.sku
+        return func.coalesce(func.nullif(column, ""), NONE)
+    # The live fulfillment of a line (a cancelled one was replaced by a fallback).
+    maker = (
+        select(Fulfillment.provider)
+        .join(FulfillmentLine, FulfillmentLine.fulfillment_id == Fulfillment.id)
+        .where(FulfillmentLine.line_item_id == LineItem.id, Fulfillment.kind == "order")
+        .order_by(flag(Fulfillment.status == "cancelled"), Fulfillment.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(maker, NOT_SENT)
+
+
+def _members(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+    """One row per (order, group of its lines): their value and how many."""
+    group = _line_group(by)
+    value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
+    query = (
+        select(
+            raw(LineItem.order_id).label("order_id"),
+            raw(group).label("group"),
+            number(func.sum(value)).label("value"),
+            raw(func.count()).label("lines"),
+            raw(func.max(flag(LineItem.print_file_revision > 1))).label("rerendered"),
         )
         .join(Order, Order.id == LineItem.order_id)
-        .where(in_period),
-        categories=("sku", "product"),
-        money=("unit_price",),
-        ints=("line_id", "order_id", "quantity", "revision"),
+        .where(in_period)
+        .group_by(LineItem.order_id, group)
     )
-    part_lines = _read(
+    if by == "store":
+        query = query.join(Store, Store.id == Order.store_id)
+    return _read(
+        connection,
+        query,
+        {
+            "order_id": "int64",
+            "group": "category",
+            "value": "float64",
+            "lines": "int32",
+            "rerendered": "bool",
+        },
+    )
+
+
+def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+    """(part_id, group): the products or SKUs each fulfillment of an order's own lines
+    makes (the other groupings take the fulfillment's provider or order's store)."""
+    if by not in ("product", "sku"):
+        return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
+    group = _line_group(by)
+    return _read(
+        connection,
+        select(raw(FulfillmentLine.fulfillment_id).label("part_id"), raw(group).label("group"))
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .join(LineItem, LineItem.id == FulfillmentLine.line_item_id)
+        .join(Order, Order.id == Fulfillment.order_id)
+        .where(in_period, Fulfillment.kind == "order")
+        .group_by(FulfillmentLine.fulfillment_id, group),
+        {"part_id": "int64", "group": "category"},
+    )
+
+
+def _event_facts(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
+    """Per order with quality events: provider statuses unknown, design fix, refunded."""
+    action = Event.action
+    frame = _read(
         connection,
         select(
-            raw(FulfillmentLine.fulfillment_id, "part_id"),
-            raw(FulfillmentLine.line_item_id, "line_id"),
+            raw(Event.order_id).label("order_id"),
+            raw(func.sum(flag(action == EventName.PROVIDER_STATUS_UNKNOWN.value))).label(
+                "status_unknown"
+            ),
+            raw(func.max(flag(action.in_([e.value for e in DESIGN_FIX_EVENTS])))).label("design"),
+            raw(func.max(flag(action.in_([e.value for e in REFUND_EVENTS])))).label("refunded"),
         )
-        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
-        .join(Order, Order.id == Fulfillment.order_id)
-        .where(in_period),
-        ints=("part_id", "line_id"),
-    )
-    return Frames(orders, parts, lines, part_lines, _events(connection, in_period))
-
-
-def _events(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
-    """The quality events, with the provider and reason from their detail (few rows, so
-    their JSON is read by SQLAlchemy)."""
-    query = (
-        select(Event.order_id, Event.action, Event.channel, Event.detail)
         .join(Order, Order.id == Event.order_id)
-        .where(in_period, Event.action.in_([e.value for e in QUALITY_EVENTS]))
+        .where(
+            in_period,
+            action.in_(
+                [e.value for e in (EventName.PROVIDER_STATUS_UNKNOWN, *DESIGN_FIX_EVENTS)]
+                + [e.value for e in REFUND_EVENTS]
+            ),
+        )
+        .group_by(Event.order_id),
+        {"order_id": "int64", "status_unknown": "int32", "design": "bool", "refunded": "bool"},
+    )
+    return frame.set_index("order_id")
+
+
+def _fails(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
+    """The submit failures, with the provider and reason from their detail (few rows,
+    so their JSON is read by SQLAlchemy)."""
+    query = (
+        select(Event.order_id, Event.detail)
+        .join(Order, Order.id == Event.order_id)
+        .where(in_period, Event.action == EventName.SUBMIT_FAIL.value)
     )
     rows = [
         (
             order_id,
-            action,
-            channel,
             str((detail or {}).get("provider") or ""),
             str((detail or {}).get("reason") or ""),
             bool((detail or {}).get("retryable")),
         )
-        for order_id, action, channel, detail in connection.execute(query)
+        for order_id, detail in connection.execute(query)
     ]
-    frame = pd.DataFrame.from_records(
-        rows, columns=["order_id", "action", "channel", "provider", "reason", "retryable"]
+    frame = pd.DataFrame.from_records(rows, columns=["order_id", "provider", "reason", "retryable"])
+    return frame.astype(
+        {"order_id": "int64", "provider": "object", "reason": "object", "retryable": "bool"}
     )
-    frame["order_id"] = frame["order_id"].astype("Int64")
-    return frame
+
+
+def _untimed(connection: Connection, in_period: ColumnElement[bool]) -> list[tuple[str, str]]:
+    """Fulfillments (or orders never sent) past a step whose time podops does not have,
+    or whose times run backwards: (reference, what is missing), by reference."""
+    part = Fulfillment
+    placed, submitted, shipped = Order.placed_at, part.submitted_at, part.shipped_at
+    parts = (
+        select(
+            Store.key,
+            Order.number,
+            part.id,
+            flag(and_(part.status.in_(AT_PROVIDER), submitted.is_(None))),
+            flag(and_(part.status.in_(SHIPPED_PARTS), shipped.is_(None))),
+            literal(0),
+            flag(or_(shipped < submitted, submitted < placed, shipped < placed)),
+        )
+        .join(Order, Order.id == part.order_id)
+        .join(Store, Store.id == Order.store_id)
+        .where(in_period, part.kind == "order")
+    )
+    parts = parts.where(
+        or_(
+            and_(part.status.in_(AT_PROVIDER), submitted.is_(None)),
+            and_(part.status.in_(SHIPPED_PARTS), shipped.is_(None)),
+            shipped < submitted,
+            submitted < placed,
+            shipped < placed,
+        )
+    )
+    has_part = select(part.id).where(part.order_id == Order.id, part.kind == "order").exists()
+    shipped_order = Order.status.in_(SHIPPED_ORDERS)
+    lone = (
+        select(
+            Store.key,
+            Order.number,
+            literal(None),
+            literal(0),
+            flag(and_(shipped_order, Order.shipped_at.is_(None))),
+            flag(shipped_order),
+            flag(Order.shipped_at < placed),
+        )
+        .join(Store, Store.id == Order.store_id)
+        .where(in_period, ~has_part, or_(shipped_order, Order.shipped_at < placed))
+    )
+    rows = [tuple(row) for row in connection.execute(parts)]
+    rows += [tuple(row) for row in connection.execute(lone)]
+    found: dict[str, list[str]] = {}
+    # Labels gather per reference in the order of NOT_TIMED_LABELS, rows in part order.
+    rows.sort(key=lambda row: (row[2] is None, row[2] or 0))
+    for index, label in enumerate(NOT_TIMED_LABELS):
+        for store, number_, _part_id, *flags in rows:
+            if flags[index]:
+                found.setdefault(f"{store}:{number_}", []).append(label)
+    return [(ref, ", ".join(labels)) for ref, labels in sorted(found.items())]

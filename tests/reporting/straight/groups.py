@@ -35,7 +35,13 @@ def line_groups(frames: Frames, by: str) -> pd.DataFrame:
             on="part_id",
         )
         # The live fulfillment of a line (a cancelled one was replaced by a fallback).
-        makers = makers.sort_values("part_status", key=lambda s: s == "cancelled")
+        # As first built the sort was not stable: a line two live fulfillments make went
+        # to either. Now the first one (the lowest id) wins, here and in SQL.
+        makers = makers.sort_values(
+            ["part_status", "part_id"],
+            key=lambda s: s == "cancelled" if s.name == "part_status" else s,
+            kind="stable",
+        )
         makers = makers.drop_duplicates("line_id")
         out["group"] = out["line_id"].map(makers.set_index("line_id")["provider"].astype("string"))
     out["group"] = out["group"].fillna(NOT_SENT if by == "provider" else NONE)

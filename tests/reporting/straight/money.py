@@ -23,9 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from podops.settings import FeesConfig
 from tests.reporting.straight.frames import Frames
 from tests.reporting.straight.groups import order_weights
-from podops.settings import FeesConfig
 
 AT_PROVIDER = {"submitted", "in_production", "cancel_requested", "partially_shipped", "shipped"}
 

@@ -96,6 +96,9 @@ def turnaround(
         keys = part_groups(frames, by)
         lone_keys = frames.lines[["order_id", by]].rename(columns={by: "group"})
         lone_keys = lone_keys.astype({"group": "string"}).drop_duplicates()
+        # As first built, a line with no product or SKU ('') of an order never sent
+        # made a group '' of its own here (and "(none)" everywhere else): fixed since.
+        lone_keys["group"] = lone_keys["group"].replace("", "(none)")
         sent = rows.loc[rows["part_id"].notna()].merge(keys, on="part_id", how="left")
         unsent = rows.loc[rows["part_id"].isna()].merge(lone_keys, on="order_id", how="left")
         rows = pd.concat([sent, unsent], ignore_index=True)
