@@ -365,25 +365,29 @@ def _line_group(by: str) -> ColumnElement[Any]:
 
 def _members(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
-    group = _line_group(by)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
-    query = (
+    lines = (  # each line's group found once, then summed per order and group
         select(
-            raw(LineItem.order_id).label("order_id"),
-            raw(group).label("group"),
-            number(func.sum(value)).label("value"),
-            raw(func.count()).label("lines"),
-            raw(func.max(flag(LineItem.print_file_revision > 1))).label("rerendered"),
+            LineItem.order_id.label("order_id"),
+            _line_group(by).label("grp"),
+            value.label("value"),
+            flag(LineItem.print_file_revision > 1).label("rerendered"),
         )
         .join(Order, Order.id == LineItem.order_id)
         .where(in_period)
-        .group_by(LineItem.order_id, group)
     )
     if by == "store":
-        query = query.join(Store, Store.id == Order.store_id)
+        lines = lines.join(Store, Store.id == Order.store_id)
+    each = lines.subquery()
     return _read(
         connection,
-        query,
+        select(
+            raw(each.c.order_id).label("order_id"),
+            raw(each.c.grp).label("group"),
+            number(func.sum(each.c.value)).label("value"),
+            raw(func.count()).label("lines"),
+            raw(func.max(each.c.rerendered)).label("rerendered"),
+        ).group_by(each.c.order_id, each.c.grp),
         {
             "order_id": "int64",
             "group": "category",
