@@ -44,7 +44,9 @@ from sqlalchemy import (
 from sqlalchemy.types import NullType
 
 from podops.events import EventName
+from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
+from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
 
@@ -168,61 +170,56 @@ def _chunks(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[A
         result.close()
 
 
-class _Codes:
-    """A category column built chunk by chunk: codes into one growing list of values."""
-
-    def __init__(self) -> None:
-        self.values: list[Any] = []
-        self.positions: dict[Any, int] = {}
-        self.parts: list[np.ndarray] = []
-
-    def add(self, column: Sequence[Any]) -> None:
-        codes, uniques = pd.factorize(np.asarray(column, dtype=object), use_na_sentinel=True)
-        mapping = np.empty(len(uniques) + 1, dtype=np.int32)
-        mapping[-1] = -1
-        for index, value in enumerate(uniques):
-            if value not in self.positions:
-                self.positions[value] = len(self.values)
-                self.values.append(value)
-            mapping[index] = self.positions[value]
-        self.parts.append(mapping[codes])
-
-    def done(self) -> pd.Categorical:
-        codes = np.concatenate(self.parts) if self.parts else np.empty(0, dtype=np.int32)
-        return pd.Categorical.from_codes(codes, categories=pd.Index(self.values, dtype=object))
+def coded(column: Any, labels: Sequence[str]) -> ColumnElement[Any]:
+    """A repeated string as its position in `labels` (NULL when not there): a small
+    integer crosses from the database far cheaper than a string object per row."""
+    if not labels:
+        return type_coerce(literal(None), NullType())
+    return type_coerce(case({label: i for i, label in enumerate(labels)}, value=column), NullType())
 
 
-def _read(connection: Connection, query: Select[Any], types: dict[str, str]) -> pd.DataFrame:
-    """Read `query` chunk by chunk into typed columns: `types` maps each selected
-    column to a numpy dtype ("float64", "int64", "int32", "bool") or "category"."""
+Types = dict[str, "str | Sequence[str]"]
+"""Each selected column's type: a numpy dtype ("float64", "int64", "int32", "bool"),
+or the labels of a column `coded` in SQL (a category)."""
+
+
+def _read(connection: Connection, query: Select[Any], types: Types) -> pd.DataFrame:
+    """Read `query` (numbers only) chunk by chunk, each chunk into one float array
+    (NULL becomes NaN), then typed column by column."""
     names = [c.key for c in query.selected_columns]
     assert list(types) == names, (list(types), names)
-    numeric: dict[str, list[np.ndarray]] = {n: [] for n, t in types.items() if t != "category"}
-    categories = {n: _Codes() for n, t in types.items() if t == "category"}
-    for rows in _chunks(connection, query):
-        columns = list(zip(*rows, strict=True))
-        for name, column in zip(names, columns, strict=True):
-            if name in categories:
-                categories[name].add(column)
-            elif types[name] == "float64":  # None becomes NaN
-                numeric[name].append(np.array(column, dtype=np.float64))
-            else:
-                numeric[name].append(np.array(column, dtype=np.int64).astype(types[name]))
+    chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(connection, query)]
+    values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
     data: dict[str, Any] = {}
-    for name, kind in types.items():
-        if name in categories:
-            data[name] = categories[name].done()
-        elif numeric[name]:
-            data[name] = np.concatenate(numeric[name])
+    for index, (name, kind) in enumerate(types.items()):
+        column = values[:, index]
+        if not isinstance(kind, str):
+            codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            data[name] = pd.Categorical.from_codes(
+                codes, categories=pd.Index(list(kind), dtype=object)
+            )
+        elif kind == "bool":
+            data[name] = column > 0
+        elif kind == "float64":
+            data[name] = column
         else:
-            data[name] = np.empty(0, dtype=kind)
+            data[name] = column.astype(kind)
     return pd.DataFrame(data, columns=names)
+
+
+def _distinct(connection: Connection, column: Any) -> list[str]:
+    """The values a column holds (for `coded`), in a stable order."""
+    return sorted(
+        str(v) for v in connection.execute(select(column).distinct()).scalars() if v is not None
+    )
 
 
 def read_frames(connection: Connection, start: datetime, end: datetime, by: str) -> Frames:
     """Everything a report of the orders placed in [start, end), grouped `by`, reads."""
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
+    providers = _distinct(connection, Fulfillment.provider)
+    part_states = [s.value for s in FulfillmentStatus]
     return Frames(
         by=by,
         orders=_orders(connection, in_period, dialect),
@@ -231,8 +228,8 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
             select(
                 raw(Fulfillment.id).label("part_id"),
                 raw(Fulfillment.order_id).label("order_id"),
-                raw(Fulfillment.provider).label("provider"),
-                raw(Fulfillment.status).label("part_status"),
+                coded(Fulfillment.provider, providers).label("provider"),
+                coded(Fulfillment.status, part_states).label("part_status"),
                 epoch(Fulfillment.submitted_at, dialect).label("submitted_at"),
                 epoch(Fulfillment.shipped_at, dialect).label("shipped_at"),
             )
@@ -241,13 +238,13 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
             {
                 "part_id": "int64",
                 "order_id": "int64",
-                "provider": "category",
-                "part_status": "category",
+                "provider": providers,
+                "part_status": part_states,
                 "submitted_at": "float64",
                 "shipped_at": "float64",
             },
         ),
-        members=_members(connection, in_period, by),
+        members=_members(connection, in_period, by, providers),
         part_groups=_part_groups(connection, in_period, by),
         events=_event_facts(connection, in_period),
         fails=_fails(connection, in_period),
@@ -294,15 +291,17 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
         .group_by(part.order_id)
         .subquery()
     )
+    order_states = [s.value for s in OrderStatus]
+    currencies = _distinct(connection, Order.currency)
     frame = _read(
         connection,
         select(
             raw(Order.id).label("order_id"),
             raw(Order.store_id).label("store_id"),
-            raw(Order.status).label("status"),
+            coded(Order.status, order_states).label("status"),
             epoch(Order.placed_at, dialect).label("placed_at"),
             epoch(Order.shipped_at, dialect).label("shipped_at"),
-            raw(Order.currency).label("currency"),
+            coded(Order.currency, currencies).label("currency"),
             number(Order.total).label("total"),
             number(Order.shipping_total).label("shipping_total"),
             raw(func.coalesce(per_order.c.sent, 0)).label("sent"),
@@ -317,10 +316,10 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
         {
             "order_id": "int64",
             "store_id": "int64",
-            "status": "category",
+            "status": order_states,
             "placed_at": "float64",
             "shipped_at": "float64",
-            "currency": "category",
+            "currency": currencies,
             "total": "float64",
             "shipping_total": "float64",
             "sent": "bool",
@@ -363,13 +362,24 @@ def _line_group(by: str) -> ColumnElement[Any]:
     return func.coalesce(maker, NOT_SENT)
 
 
-def _members(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+def _group_labels(connection: Connection, by: str, providers: list[str]) -> list[str]:
+    if by == "provider":
+        return [*providers, NOT_SENT]
+    if by == "store":
+        return _distinct(connection, Store.key)
+    return _distinct(connection, _line_group(by))
+
+
+def _members(
+    connection: Connection, in_period: ColumnElement[bool], by: str, providers: list[str]
+) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
+    labels = _group_labels(connection, by, providers)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
     lines = (  # each line's group found once, then summed per order and group
         select(
             LineItem.order_id.label("order_id"),
-            _line_group(by).label("grp"),
+            coded(_line_group(by), labels).label("grp"),
             value.label("value"),
             flag(LineItem.print_file_revision > 1).label("rerendered"),
         )
@@ -390,7 +400,7 @@ def _members(connection: Connection, in_period: ColumnElement[bool], by: str) ->
         ).group_by(each.c.order_id, each.c.grp),
         {
             "order_id": "int64",
-            "group": "category",
+            "group": labels,
             "value": "float64",
             "lines": "int32",
             "rerendered": "bool",
@@ -403,7 +413,8 @@ def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str
     makes (the other groupings take the fulfillment's provider or order's store)."""
     if by not in ("product", "sku"):
         return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
-    group = _line_group(by)
+    labels = _group_labels(connection, by, [])
+    group = coded(_line_group(by), labels)
     return _read(
         connection,
         select(raw(FulfillmentLine.fulfillment_id).label("part_id"), raw(group).label("group"))
@@ -412,7 +423,7 @@ def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str
         .join(Order, Order.id == Fulfillment.order_id)
         .where(in_period, Fulfillment.kind == "order")
         .group_by(FulfillmentLine.fulfillment_id, group),
-        {"part_id": "int64", "group": "category"},
+        {"part_id": "int64", "group": labels},
     )
 
 
