@@ -219,78 +219,41 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
     providers = _distinct(connection, Fulfillment.provider)
-    part_states = [s.value for s in FulfillmentStatus]
+    orders = _orders(connection, in_period, dialect)
+    every_part = _parts(connection, in_period, dialect, providers)
+    orders = orders.join(_per_order(every_part)).fillna(
+        {
+            "sent": False,
+            "remakes": 0,
+            "charges": 0.0,
+            "charged": False,
+            "no_cost": False,
+            "other_currency": False,
+        }
+    )
+    orders = orders.astype(
+        {"sent": bool, "remakes": "int32", "charged": bool, "no_cost": bool, "other_currency": bool}
+    )
+    parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
+    parts = parts.reset_index(drop=True)
+    events, fails = _events(connection, in_period)
     return Frames(
         by=by,
-        orders=_orders(connection, in_period, dialect),
-        parts=_read(
-            connection,
-            select(
-                raw(Fulfillment.id).label("part_id"),
-                raw(Fulfillment.order_id).label("order_id"),
-                coded(Fulfillment.provider, providers).label("provider"),
-                coded(Fulfillment.status, part_states).label("part_status"),
-                epoch(Fulfillment.submitted_at, dialect).label("submitted_at"),
-                epoch(Fulfillment.shipped_at, dialect).label("shipped_at"),
-            )
-            .join(Order, Order.id == Fulfillment.order_id)
-            .where(in_period, Fulfillment.kind == "order"),
-            {
-                "part_id": "int64",
-                "order_id": "int64",
-                "provider": providers,
-                "part_status": part_states,
-                "submitted_at": "float64",
-                "shipped_at": "float64",
-            },
-        ),
+        orders=orders,
+        parts=parts,
         members=_members(connection, in_period, by, providers),
         part_groups=_part_groups(connection, in_period, by),
-        events=_event_facts(connection, in_period),
-        fails=_fails(connection, in_period),
-        untimed=_untimed(connection, in_period),
+        events=events,
+        fails=fails,
+        untimed=_untimed(connection, orders, parts),
     )
+
+
+PART_COLUMNS = ("part_id", "order_id", "provider", "part_status", "submitted_at", "shipped_at")
 
 
 def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
-    """One row per order, with what its fulfillments add up to."""
-    part = Fulfillment
-    shop_pays = or_(
-        and_(
-            part.kind == "order",
-            or_(part.submitted_at.is_not(None), part.status.in_(AT_PROVIDER)),
-        ),
-        and_(
-            part.kind == "remake",
-            func.coalesce(part.paid_by, "shop") == "shop",
-            part.status != "cancelled",
-        ),
-    )
-    per_order = (
-        select(
-            part.order_id.label("order_id"),
-            func.max(flag(part.submitted_at.is_not(None))).label("sent"),
-            func.sum(flag(and_(part.kind == "remake", part.status != "cancelled"))).label(
-                "remakes"
-            ),
-            func.sum(case((shop_pays, part.cost))).label("charges"),
-            func.max(flag(shop_pays)).label("charged"),
-            func.max(flag(and_(shop_pays, part.cost.is_(None)))).label("no_cost"),
-            func.max(
-                flag(
-                    and_(
-                        shop_pays,
-                        part.cost.is_not(None),
-                        func.coalesce(part.cost_currency, Order.currency) != Order.currency,
-                    )
-                )
-            ).label("other_currency"),
-        )
-        .join(Order, Order.id == part.order_id)
-        .where(in_period)
-        .group_by(part.order_id)
-        .subquery()
-    )
+    """One row per order (its store from its id, with the stores' keys read apart)."""
     order_states = [s.value for s in OrderStatus]
     currencies = _distinct(connection, Order.currency)
     frame = _read(
@@ -304,15 +267,7 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
             coded(Order.currency, currencies).label("currency"),
             number(Order.total).label("total"),
             number(Order.shipping_total).label("shipping_total"),
-            raw(func.coalesce(per_order.c.sent, 0)).label("sent"),
-            raw(func.coalesce(per_order.c.remakes, 0)).label("remakes"),
-            number(func.coalesce(per_order.c.charges, 0)).label("charges"),
-            raw(func.coalesce(per_order.c.charged, 0)).label("charged"),
-            raw(func.coalesce(per_order.c.no_cost, 0)).label("no_cost"),
-            raw(func.coalesce(per_order.c.other_currency, 0)).label("other_currency"),
-        )
-        .outerjoin(per_order, per_order.c.order_id == Order.id)
-        .where(in_period),
+        ).where(in_period),
         {
             "order_id": "int64",
             "store_id": "int64",
@@ -322,12 +277,6 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
             "currency": currencies,
             "total": "float64",
             "shipping_total": "float64",
-            "sent": "bool",
-            "remakes": "int32",
-            "charges": "float64",
-            "charged": "bool",
-            "no_cost": "bool",
-            "other_currency": "bool",
         },
     )
     stores = {row[0]: row[1] for row in connection.execute(select(Store.id, Store.key))}
@@ -341,6 +290,86 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
         ),
     )
     return frame.set_index("order_id")
+
+
+def _parts(
+    connection: Connection, in_period: ColumnElement[bool], dialect: str, providers: list[str]
+) -> pd.DataFrame:
+    """Every fulfillment of the period's orders (remakes too), with what money needs:
+    its reported cost, whether that is in another currency than the order's, and
+    whether the shop pays for it."""
+    part = Fulfillment
+    shop_pays = or_(
+        and_(
+            part.kind == "order",
+            or_(part.submitted_at.is_not(None), part.status.in_(AT_PROVIDER)),
+        ),
+        and_(
+            part.kind == "remake",
+            func.coalesce(part.paid_by, "shop") == "shop",
+            part.status != "cancelled",
+        ),
+    )
+    other_currency = and_(
+        part.cost.is_not(None),
+        func.coalesce(part.cost_currency, Order.currency) != Order.currency,
+    )
+    kinds = ["order", "remake"]
+    states = [s.value for s in FulfillmentStatus]
+    return _read(
+        connection,
+        select(
+            raw(part.id).label("part_id"),
+            raw(part.order_id).label("order_id"),
+            coded(part.kind, kinds).label("kind"),
+            coded(part.provider, providers).label("provider"),
+            coded(part.status, states).label("part_status"),
+            epoch(part.submitted_at, dialect).label("submitted_at"),
+            epoch(part.shipped_at, dialect).label("shipped_at"),
+            number(part.cost).label("cost"),
+            raw(flag(shop_pays) + 2 * flag(other_currency)).label("money_flags"),
+        )
+        .join(Order, Order.id == part.order_id)
+        .where(in_period),
+        {
+            "part_id": "int64",
+            "order_id": "int64",
+            "kind": kinds,
+            "provider": providers,
+            "part_status": states,
+            "submitted_at": "float64",
+            "shipped_at": "float64",
+            "cost": "float64",
+            "money_flags": "int32",
+        },
+    )
+
+
+def _per_order(parts: pd.DataFrame) -> pd.DataFrame:
+    """What each order's fulfillments add up to: sent (one was submitted), remakes (not
+    cancelled), charges (the reported costs the shop pays), charged (the shop pays for
+    one), no_cost (one of those reported no charge), other_currency (one of those was
+    charged in another currency than the order)."""
+    pays = (parts["money_flags"] & 1).astype(bool)
+    facts = pd.DataFrame(
+        {
+            "order_id": parts["order_id"],
+            "sent": parts["submitted_at"].notna(),
+            "remakes": (parts["kind"] == "remake") & (parts["part_status"] != "cancelled"),
+            "charges": parts["cost"].where(pays),
+            "charged": pays,
+            "no_cost": pays & parts["cost"].isna(),
+            "other_currency": pays & (parts["money_flags"] & 2).astype(bool),
+        }
+    )
+    return facts.groupby("order_id").agg(
+        sent=("sent", "any"),
+        remakes=("remakes", "sum"),
+        charges=("charges", "sum"),
+        charged=("charged", "any"),
+        no_cost=("no_cost", "any"),
+        other_currency=("other_currency", "any"),
+    )
 
 
 def _line_group(by: str) -> ColumnElement[Any]:
@@ -427,106 +456,120 @@ def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str
     )
 
 
-def _event_facts(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
-    """Per order with quality events: provider statuses unknown, design fix, refunded."""
-    action = Event.action
-    frame = _read(
-        connection,
-        select(
-            raw(Event.order_id).label("order_id"),
-            raw(func.sum(flag(action == EventName.PROVIDER_STATUS_UNKNOWN.value))).label(
-                "status_unknown"
-            ),
-            raw(func.max(flag(action.in_([e.value for e in DESIGN_FIX_EVENTS])))).label("design"),
-            raw(func.max(flag(action.in_([e.value for e in REFUND_EVENTS])))).label("refunded"),
-        )
-        .join(Order, Order.id == Event.order_id)
-        .where(
-            in_period,
-            action.in_(
-                [e.value for e in (EventName.PROVIDER_STATUS_UNKNOWN, *DESIGN_FIX_EVENTS)]
-                + [e.value for e in REFUND_EVENTS]
-            ),
-        )
-        .group_by(Event.order_id),
-        {"order_id": "int64", "status_unknown": "int32", "design": "bool", "refunded": "bool"},
-    )
-    return frame.set_index("order_id")
-
-
-def _fails(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
-    """The submit failures, with the provider and reason from their detail (few rows,
-    so their JSON is read by SQLAlchemy)."""
+def _events(
+    connection: Connection, in_period: ColumnElement[bool]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quality events, in one pass: per order (indexed by order id) how many
+    provider statuses were unknown, whether its design needed a fix, whether it was
+    refunded; and the submit failures with the provider, reason and whether it was
+    retryable from their detail (the only events whose JSON is read)."""
     query = (
-        select(Event.order_id, Event.detail)
+        select(
+            Event.order_id,
+            Event.action,
+            case((Event.action == EventName.SUBMIT_FAIL.value, Event.detail)),
+        )
         .join(Order, Order.id == Event.order_id)
-        .where(in_period, Event.action == EventName.SUBMIT_FAIL.value)
+        .where(in_period, Event.action.in_([e.value for e in QUALITY_EVENTS]))
     )
-    rows = [
-        (
-            order_id,
-            str((detail or {}).get("provider") or ""),
-            str((detail or {}).get("reason") or ""),
-            bool((detail or {}).get("retryable")),
-        )
-        for order_id, detail in connection.execute(query)
-    ]
-    frame = pd.DataFrame.from_records(rows, columns=["order_id", "provider", "reason", "retryable"])
-    return frame.astype(
-        {"order_id": "int64", "provider": "object", "reason": "object", "retryable": "bool"}
-    )
+    design = {e.value for e in DESIGN_FIX_EVENTS}
+    refund = {e.value for e in REFUND_EVENTS}
+    unknown = EventName.PROVIDER_STATUS_UNKNOWN.value
+    facts: dict[int, list[int]] = {}
+    fails = []
+    for order_id, action, detail in connection.execute(query):
+        if action == EventName.SUBMIT_FAIL.value:
+            detail = detail or {}
+            fails.append(
+                (
+                    order_id,
+                    str(detail.get("provider") or ""),
+                    str(detail.get("reason") or ""),
+                    bool(detail.get("retryable")),
+                )
+            )
+            continue
+        counts = facts.setdefault(order_id, [0, 0, 0])
+        counts[0] += action == unknown
+        counts[1] |= action in design
+        counts[2] |= action in refund
+    per_order = pd.DataFrame.from_dict(
+        facts, orient="index", columns=["status_unknown", "design", "refunded"]
+    ).astype({"status_unknown": "int32", "design": bool, "refunded": bool})
+    per_order.index = per_order.index.astype("int64")
+    per_order.index.name = "order_id"
+    failed = pd.DataFrame.from_records(
+        fails, columns=["order_id", "provider", "reason", "retryable"]
+    ).astype({"order_id": "int64", "provider": "object", "reason": "object", "retryable": "bool"})
+    return per_order, failed
 
 
-def _untimed(connection: Connection, in_period: ColumnElement[bool]) -> list[tuple[str, str]]:
+def _untimed(
+    connection: Connection, orders: pd.DataFrame, parts: pd.DataFrame
+) -> list[tuple[str, str]]:
     """Fulfillments (or orders never sent) past a step whose time podops does not have,
-    or whose times run backwards: (reference, what is missing), by reference."""
-    part = Fulfillment
-    placed, submitted, shipped = Order.placed_at, part.submitted_at, part.shipped_at
-    parts = (
-        select(
-            Store.key,
-            Order.number,
-            part.id,
-            flag(and_(part.status.in_(AT_PROVIDER), submitted.is_(None))),
-            flag(and_(part.status.in_(SHIPPED_PARTS), shipped.is_(None))),
-            literal(0),
-            flag(or_(shipped < submitted, submitted < placed, shipped < placed)),
+    or whose times run backwards: (reference, what is missing), by reference. Found
+    in the frames; only their references are read (they are few)."""
+    micros = {  # compared as the database keeps them: to the microsecond
+        name: (values * 1_000_000).round()
+        for name, values in (
+            ("placed", orders["placed_at"].reindex(parts["order_id"]).to_numpy()),
+            ("submitted", parts["submitted_at"].to_numpy()),
+            ("shipped", parts["shipped_at"].to_numpy()),
         )
-        .join(Order, Order.id == part.order_id)
-        .join(Store, Store.id == Order.store_id)
-        .where(in_period, part.kind == "order")
+    }
+    placed, submitted, shipped = micros["placed"], micros["submitted"], micros["shipped"]
+    status = parts["part_status"].astype(object).to_numpy()
+    part_flags = np.stack(
+        [
+            np.isin(status, AT_PROVIDER) & np.isnan(submitted),
+            np.isin(status, SHIPPED_PARTS) & np.isnan(shipped),
+            np.zeros(len(parts), dtype=bool),
+            (shipped < submitted) | (submitted < placed) | (shipped < placed),
+        ],
+        axis=1,
     )
-    parts = parts.where(
-        or_(
-            and_(part.status.in_(AT_PROVIDER), submitted.is_(None)),
-            and_(part.status.in_(SHIPPED_PARTS), shipped.is_(None)),
-            shipped < submitted,
-            submitted < placed,
-            shipped < placed,
+    lone = orders.loc[~orders.index.isin(parts["order_id"])]
+    went = lone["status"].astype(object).isin(SHIPPED_ORDERS).to_numpy()
+    lone_shipped = (lone["shipped_at"] * 1_000_000).round().to_numpy()
+    lone_placed = (lone["placed_at"] * 1_000_000).round().to_numpy()
+    lone_flags = np.stack(
+        [
+            np.zeros(len(lone), dtype=bool),
+            went & np.isnan(lone_shipped),
+            went,
+            lone_shipped < lone_placed,
+        ],
+        axis=1,
+    )
+    # Rows in part order, then the orders never sent; labels gather per reference in
+    # the order of NOT_TIMED_LABELS.
+    order_ids = np.concatenate(
+        [
+            parts["order_id"].to_numpy()[np.argsort(parts["part_id"].to_numpy(), kind="stable")],
+            lone.index.to_numpy(),
+        ]
+    )
+    flags = np.concatenate(
+        [part_flags[np.argsort(parts["part_id"].to_numpy(), kind="stable")], lone_flags]
+    )
+    hit = flags.any(axis=1)
+    order_ids, flags = order_ids[hit], flags[hit]
+    if not len(order_ids):
+        return []
+    references: dict[int, str] = {}
+    wanted = sorted(set(order_ids.tolist()))
+    for first in range(0, len(wanted), 500):
+        query = (
+            select(Order.id, Store.key, Order.number)
+            .join(Store, Store.id == Order.store_id)
+            .where(Order.id.in_(wanted[first : first + 500]))
         )
-    )
-    has_part = select(part.id).where(part.order_id == Order.id, part.kind == "order").exists()
-    shipped_order = Order.status.in_(SHIPPED_ORDERS)
-    lone = (
-        select(
-            Store.key,
-            Order.number,
-            literal(None),
-            literal(0),
-            flag(and_(shipped_order, Order.shipped_at.is_(None))),
-            flag(shipped_order),
-            flag(Order.shipped_at < placed),
-        )
-        .join(Store, Store.id == Order.store_id)
-        .where(in_period, ~has_part, or_(shipped_order, Order.shipped_at < placed))
-    )
-    rows = [tuple(row) for row in connection.execute(parts)]
-    rows += [tuple(row) for row in connection.execute(lone)]
+        for order_id, store, number_ in connection.execute(query):
+            references[order_id] = f"{store}:{number_}"
     found: dict[str, list[str]] = {}
-    # Labels gather per reference in the order of NOT_TIMED_LABELS, rows in part order.
-    rows.sort(key=lambda row: (row[2] is None, row[2] or 0))
     for index, label in enumerate(NOT_TIMED_LABELS):
-        for store, number_, _part_id, *flags in rows:
-            if flags[index]:
-                found.setdefault(f"{store}:{number_}", []).append(label)
+        for order_id, row in zip(order_ids.tolist(), flags, strict=True):
+            if row[index]:
+                found.setdefault(references[order_id], []).append(label)
     return [(ref, ", ".join(labels)) for ref, labels in sorted(found.items())]
