@@ -144,7 +144,7 @@ class Frames:
 _cursor_names = count(1)
 
 
-def _chunks(connection: Connection, query: Select[Any]) -> Iterator[list[tuple[Any, ...]]]:
+def _chunks(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
     """The query's rows, CHUNK_ROWS at a time, as the driver's plain tuples.
 
     SQLite's cursor reads as it goes. On PostgreSQL a named psycopg cursor keeps the
@@ -375,7 +375,7 @@ def _per_order(parts: pd.DataFrame) -> pd.DataFrame:
 def _line_group(by: str) -> ColumnElement[Any]:
     """The group of a line (an order line: `LineItem`), as SQL."""
     if by == "store":
-        return Store.key
+        return Store.key.expression
     if by in ("product", "sku"):
         column = LineItem.product_key if by == "product" else LineItem.sku
         return func.coalesce(func.nullif(column, ""), NONE)
