@@ -17,6 +17,7 @@ The database is built with Core executemany inserts (explicit ids), not the serv
 the benchmark measures reading, not intake.
 
 Run: python bench/reports.py [--sizes 100000,1000000] [--idle] [--no-postgres]
+     [--keep DIR] (SQLite files kept in DIR as reports_SIZE.db and reused when there)
 """
 
 from __future__ import annotations
@@ -277,9 +278,12 @@ def idle_rss_mb() -> float:
     return float(figures["idle_rss_mb"]["value"])
 
 
-def run_size(url: str, size: int, label: str) -> dict[str, float]:
-    seconds = seed(url, size)
-    print(f"{label}: seeded {size:,} orders in {seconds:.1f} s")
+def run_size(url: str, size: int, label: str, *, seeded: bool = False) -> dict[str, float]:
+    if seeded:
+        print(f"{label}: reusing the {size:,}-order database {url}")
+    else:
+        seconds = seed(url, size)
+        print(f"{label}: seeded {size:,} orders in {seconds:.1f} s")
     days = 90 if size < 1_000_000 else 365
     took, peak, orders = report_apart(url, days)
     print(
@@ -294,6 +298,8 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated order counts")
     parser.add_argument("--idle", action="store_true", help="rerun bench/service.py for idle RSS")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the SQLite databases here")
     args = parser.parse_args()
     try:
         sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
@@ -313,11 +319,17 @@ def main() -> None:
     base = os.environ.get("PODOPS_TEST_DATABASE_URL", "")
     for size in sizes:
         suffix = "100k" if size == 100_000 else "1m" if size == 1_000_000 else str(size)
-        with tempfile.TemporaryDirectory() as tmp:
-            found = run_size(f"sqlite:///{tmp}/bench.db", size, "sqlite")
-        add(f"report_s_{suffix}", found["seconds"], "s", "sqlite")
-        if size == 1_000_000:
-            add("report_peak_mb_1m", found["peak_mb"], "MB", "sqlite")
+        if not args.no_sqlite and args.keep:
+            path = Path(args.keep) / f"reports_{size}.db"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            found = run_size(f"sqlite:///{path}", size, "sqlite", seeded=path.exists())
+        elif not args.no_sqlite:
+            with tempfile.TemporaryDirectory() as tmp:
+                found = run_size(f"sqlite:///{tmp}/bench.db", size, "sqlite")
+        if not args.no_sqlite:
+            add(f"report_s_{suffix}", found["seconds"], "s", "sqlite")
+            if size == 1_000_000:
+                add("report_peak_mb_1m", found["peak_mb"], "MB", "sqlite")
         if base and not args.no_postgres:
             url, schema = postgres_schema(base)
             try:

@@ -1,37 +1,52 @@
-"""The report's data as pandas frames, read straight from SQL.
+"""The report's data as pandas frames, aggregated per order in SQL first.
 
-Only the columns a report needs, read raw (no ORM objects, no per-value conversion
-in Python: SQLite hands times as text, PostgreSQL as datetimes, and pandas converts
-a whole column at once), in chunks (`CHUNK_ROWS`) so a year of orders never holds
-every row twice, and typed: strings that repeat (store, provider, status, SKU) as
-categories, times as UTC datetimes, money as floats rounded to the cent only when
-shown (a report sums, it never stores).
+A year of a busy shop is a million orders with half again as many lines and
+fulfillment lines; handing every one of those rows to Python cost more than all
+the pandas work. So the database does what it can per order (sums, counts and
+flags over an order's fulfillments, each line's group and the value of the
+order's lines in each group) and pandas gets one row per order, one per
+fulfillment of an order's own lines (their times are what medians need) and one
+per (order, group). Only numbers and short repeated strings cross: times as
+seconds since 1970 (floats; NaN when unknown), money as floats (a report sums, it
+never stores), flags as small integers; stores arrive as their ids. Rows are read
+`CHUNK_ROWS` at a time and each chunk is turned into typed numpy columns
+(categories for repeated strings) before the next is read. On PostgreSQL the rows
+stream through the driver's own server-side cursor.
+
+The lists of references (fulfillments that cannot be timed) are selected in SQL
+too: they are few, and carrying every order's number to find them is not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import count
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
     Select,
     and_,
+    case,
     cast,
     func,
+    literal,
+    or_,
     select,
     type_coerce,
 )
 from sqlalchemy.types import NullType
 
 from podops.events import EventName
+from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
+from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
 
@@ -44,234 +59,517 @@ DESIGN_FIX_EVENTS: tuple[EventName, ...] = (
     EventName.DESIGN_REPLACED,
 )
 """An order that had one of these needed staff on its design."""
+REFUND_EVENTS: tuple[EventName, ...] = (
+    EventName.STORE_REFUND,
+    EventName.STORE_REFUNDED_AFTER_SUBMISSION,
+)
 QUALITY_EVENTS: tuple[EventName, ...] = (
     EventName.SUBMIT_FAIL,
     EventName.PROVIDER_STATUS_UNKNOWN,
     EventName.REFUSE_CANCEL,
-    EventName.STORE_REFUND,
-    EventName.STORE_REFUNDED_AFTER_SUBMISSION,
+    *REFUND_EVENTS,
     *DESIGN_FIX_EVENTS,
 )
 """The events a report reads (rare ones: receive, submit and ship events are not read)."""
 
+NOT_SENT = "(not sent)"
+"""The provider group of lines no fulfillment makes (yet): held, cancelled before, or
+orders that never went through podops' submission (imported history)."""
+NONE = "(none)"
 
-def raw(column: Any, name: str) -> ColumnElement[Any]:
-    """The column as the driver hands it (no SQLAlchemy result processing)."""
-    return type_coerce(column, NullType()).label(name)
-
+AT_PROVIDER = ("submitted", "in_production", "cancel_requested", "partially_shipped", "shipped")
+SHIPPED_PARTS = ("partially_shipped", "shipped")
+SHIPPED_ORDERS = ("partially_shipped", "shipped", "completed", "returned")
+NOT_TIMED_LABELS = ("submitted time", "shipped time", "never sent by podops", "times out of order")
 
 UNIX_JULIAN_DAY = 2440587.5
 """The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
 
 
-def epoch(column: Any, name: str, dialect: str) -> ColumnElement[Any]:
+def epoch(column: Any, dialect: str) -> ColumnElement[Any]:
     """A time as seconds since 1970 (a float the driver hands as it is: parsing text
     or building datetime objects per row cost more than the query)."""
     if dialect == "sqlite":  # stored as naive UTC text
-        seconds = (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
-        return type_coerce(seconds, NullType()).label(name)
-    return type_coerce(cast(func.extract("epoch", column), Float), NullType()).label(name)
+        return type_coerce((func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0, NullType())
+    return type_coerce(cast(func.extract("epoch", column), Float), NullType())
 
 
-def number(column: Any, name: str) -> ColumnElement[Any]:
+def number(column: Any) -> ColumnElement[Any]:
     """Money as a float (a report sums; it never stores), not a Decimal per row."""
-    return type_coerce(cast(column, Float), NullType()).label(name)
+    return type_coerce(cast(column, Float), NullType())
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    """1 where the condition holds, else 0 (NULL counts as not holding)."""
+    return case((condition, 1), else_=0)
+
+
+def raw(column: Any) -> ColumnElement[Any]:
+    """The column as the driver hands it (no SQLAlchemy result processing)."""
+    return type_coerce(column, NullType())
 
 
 @dataclass(frozen=True, slots=True)
 class Frames:
+    by: str
     orders: pd.DataFrame
-    """One row per order placed in the period (id as index)."""
+    """One row per order placed in the period, indexed by order id: store, status,
+    currency (categories), placed_at and shipped_at (epoch seconds), total,
+    shipping_total, and over its fulfillments: sent (one was submitted), remakes (not
+    cancelled), charges (sum of the reported costs the shop pays), charged (any
+    fulfillment the shop pays for), no_cost (one of those reported no charge),
+    other_currency (one was charged in another currency than the order)."""
     parts: pd.DataFrame
-    """One row per fulfillment of those orders (order kind and remakes)."""
-    lines: pd.DataFrame
-    """One row per order line (sku, product, quantity, value, print-file revision)."""
-    part_lines: pd.DataFrame
-    """Which fulfillment makes which line (fulfillment id, line id)."""
+    """One row per fulfillment of an order's own lines (not remakes): part_id,
+    order_id, provider, part_status, submitted_at, shipped_at (epoch seconds)."""
+    members: pd.DataFrame
+    """One row per (order, group its lines are in): order_id, group, value (unit price
+    x quantity), lines, rerendered (a line rendered more than once)."""
+    part_groups: pd.DataFrame
+    """(part_id, group) for the product and SKU groupings: the groups of the lines each
+    fulfillment makes (empty for the others)."""
     events: pd.DataFrame
-    """The quality events of those orders (order id, action, provider, reason)."""
+    """Per order with quality events, indexed by order id: status_unknown (count),
+    design (a design fix), refunded."""
+    fails: pd.DataFrame
+    """One row per submit failure: order_id, provider, reason, retryable."""
+    untimed: list[tuple[str, str]]
+    """(reference, what is missing) of the fulfillments (or orders) not timed."""
 
     @property
     def empty(self) -> bool:
         return self.orders.empty
 
 
-def _chunks(connection: Connection, query: Select[Any]) -> Iterator[pd.DataFrame]:
-    """The query's rows, CHUNK_ROWS at a time, as frames.
+_cursor_names = count(1)
 
-    SQLite's cursor reads as it goes, so its plain tuples are taken straight from the
-    driver (building a Row object per row cost more than the query). PostgreSQL
-    streams through a server-side cursor, whose first rows SQLAlchemy buffers itself,
-    so there the rows go through the Result."""
-    if connection.dialect.name == "sqlite":
-        result = connection.execute(query)
-        columns = list(result.keys())
-        cursor = result.cursor
-        try:
-            while rows := cursor.fetchmany(CHUNK_ROWS):
-                yield pd.DataFrame.from_records(rows, columns=columns, coerce_float=False)
-        finally:
-            result.close()
-        return
-    result = connection.execution_options(stream_results=True, yield_per=CHUNK_ROWS).execute(query)
-    columns = list(result.keys())
-    for part in result.partitions(CHUNK_ROWS):
-        yield pd.DataFrame.from_records(
-            [tuple(row) for row in part], columns=columns, coerce_float=False
+
+def _chunks(connection: Connection, query: Select[Any]) -> Iterator[Sequence[Any]]:
+    """The query's rows, CHUNK_ROWS at a time, as the driver's plain tuples.
+
+    SQLite's cursor reads as it goes. On PostgreSQL a named psycopg cursor keeps the
+    rows on the server and sends a chunk per fetch (SQLAlchemy's stream_results
+    buffers rows through its own Result, which cost more than the query)."""
+    if connection.dialect.name == "postgresql":
+        compiled = query.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
         )
+        driver = connection.connection.driver_connection
+        with driver.cursor(name=f"podops_report_{next(_cursor_names)}") as cursor:  # type: ignore[union-attr]
+            cursor.itersize = CHUNK_ROWS
+            cursor.execute(str(compiled), compiled.params)
+            while rows := cursor.fetchmany(CHUNK_ROWS):
+                yield rows
+        return
+    result = connection.execute(query)
+    cursor = result.cursor
+    try:
+        while rows := cursor.fetchmany(CHUNK_ROWS):
+            yield rows
+    finally:
+        result.close()
 
 
-def _read(
-    connection: Connection,
-    query: Select[Any],
-    *,
-    times: tuple[str, ...] = (),
-    categories: tuple[str, ...] = (),
-    money: tuple[str, ...] = (),
-    ints: tuple[str, ...] = (),
-) -> pd.DataFrame:
-    """Read `query` chunk by chunk, typing each chunk before the next is read."""
-    typed = []
-    for chunk in _chunks(connection, query):
-        for name in times:
-            chunk[name] = _utc(chunk[name])
-        for name in money:
-            chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("float64")
-        for name in ints:
-            chunk[name] = pd.to_numeric(chunk[name], errors="coerce").astype("Int64")
-        for name in categories:  # straight from the driver's objects: no string pass
-            chunk[name] = chunk[name].astype("category")
-        typed.append(chunk)
-    if not typed:
-        frame = pd.DataFrame(columns=[c.key for c in query.selected_columns])
-        for name in times:
-            frame[name] = pd.Series(dtype="datetime64[us, UTC]")
-        for name in money:
-            frame[name] = pd.Series(dtype="float64")
-        for name in ints:
-            frame[name] = pd.Series(dtype="Int64")
-        for name in categories:
-            frame[name] = pd.Series(dtype="string")
-        return frame
-    if len(typed) == 1:
-        return typed[0]
-    # Chunks saw different values: their categories are united, not turned back to text.
-    united = {
-        name: union_categoricals([chunk[name] for chunk in typed], ignore_order=True)
-        for name in categories
-    }
-    frame = pd.concat([chunk.drop(columns=list(categories)) for chunk in typed], ignore_index=True)
-    for name in categories:
-        frame[name] = pd.Categorical(united[name])
-    return frame[[c.key for c in query.selected_columns]]
+def coded(column: Any, labels: Sequence[str]) -> ColumnElement[Any]:
+    """A repeated string as its position in `labels` (NULL when not there): a small
+    integer crosses from the database far cheaper than a string object per row."""
+    if not labels:
+        return type_coerce(literal(None), NullType())
+    return type_coerce(case({label: i for i, label in enumerate(labels)}, value=column), NullType())
 
 
-def _utc(values: pd.Series) -> pd.Series:
-    """Seconds since 1970 (`epoch`) -> UTC datetimes, to the microsecond."""
-    seconds = pd.to_numeric(values, errors="coerce").astype("float64")
-    micros = (seconds * 1_000_000).round().astype("Int64")
-    return pd.Series(pd.to_datetime(micros, unit="us", utc=True), index=values.index).astype(
-        "datetime64[us, UTC]"
+Types = dict[str, "str | Sequence[str]"]
+"""Each selected column's type: a numpy dtype ("float64", "int64", "int32", "bool"),
+or the labels of a column `coded` in SQL (a category)."""
+
+
+def _read(connection: Connection, query: Select[Any], types: Types) -> pd.DataFrame:
+    """Read `query` (numbers only) chunk by chunk, each chunk into one float array
+    (NULL becomes NaN), then typed column by column."""
+    names = [c.key for c in query.selected_columns]
+    assert list(types) == names, (list(types), names)
+    chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(connection, query)]
+    values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+    data: dict[str, Any] = {}
+    for index, (name, kind) in enumerate(types.items()):
+        column = values[:, index]
+        if not isinstance(kind, str):
+            codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            data[name] = pd.Categorical.from_codes(
+                codes, categories=pd.Index(list(kind), dtype=object)
+            )
+        elif kind == "bool":
+            data[name] = column > 0
+        elif kind == "float64":
+            data[name] = column
+        else:
+            data[name] = column.astype(kind)
+    return pd.DataFrame(data, columns=names)
+
+
+def _distinct(connection: Connection, column: Any) -> list[str]:
+    """The values a column holds (for `coded`), in a stable order."""
+    return sorted(
+        str(v) for v in connection.execute(select(column).distinct()).scalars() if v is not None
     )
 
 
-def read_frames(connection: Connection, start: datetime, end: datetime) -> Frames:
-    """Everything a report of the orders placed in [start, end) reads."""
+def read_frames(connection: Connection, start: datetime, end: datetime, by: str) -> Frames:
+    """Everything a report of the orders placed in [start, end), grouped `by`, reads."""
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
-    orders = _read(
-        connection,
-        select(
-            raw(Order.id, "order_id"),
-            raw(Store.key, "store"),
-            raw(Order.number, "number"),
-            raw(Order.status, "status"),
-            epoch(Order.placed_at, "placed_at", dialect),
-            epoch(Order.shipped_at, "order_shipped_at", dialect),
-            raw(Order.currency, "currency"),
-            number(Order.total, "total"),
-            number(Order.shipping_total, "shipping_total"),
-        )
-        .join(Store, Store.id == Order.store_id)
-        .where(in_period),
-        times=("placed_at", "order_shipped_at"),
-        categories=("store", "status", "currency"),
-        money=("total", "shipping_total"),
-        ints=("order_id",),
+    providers = _distinct(connection, Fulfillment.provider)
+    orders = _orders(connection, in_period, dialect)
+    every_part = _parts(connection, in_period, dialect, providers)
+    orders = orders.join(_per_order(every_part)).fillna(
+        {
+            "sent": False,
+            "remakes": 0,
+            "charges": 0.0,
+            "charged": False,
+            "no_cost": False,
+            "other_currency": False,
+        }
     )
-    parts = _read(
-        connection,
-        select(
-            raw(Fulfillment.id, "part_id"),
-            raw(Fulfillment.order_id, "order_id"),
-            raw(Fulfillment.kind, "kind"),
-            raw(Fulfillment.provider, "provider"),
-            raw(Fulfillment.status, "part_status"),
-            epoch(Fulfillment.submitted_at, "submitted_at", dialect),
-            epoch(Fulfillment.shipped_at, "shipped_at", dialect),
-            raw(Fulfillment.paid_by, "paid_by"),
-            number(Fulfillment.cost, "cost"),
-            raw(Fulfillment.cost_currency, "cost_currency"),
-        )
-        .join(Order, Order.id == Fulfillment.order_id)
-        .where(in_period),
-        times=("submitted_at", "shipped_at"),
-        categories=("kind", "provider", "part_status", "paid_by", "cost_currency"),
-        money=("cost",),
-        ints=("part_id", "order_id"),
+    orders = orders.astype(
+        {"sent": bool, "remakes": "int32", "charged": bool, "no_cost": bool, "other_currency": bool}
     )
-    lines = _read(
+    parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
+    parts = parts.reset_index(drop=True)
+    events, fails = _events(connection, in_period)
+    return Frames(
+        by=by,
+        orders=orders,
+        parts=parts,
+        members=_members(connection, in_period, by, providers),
+        part_groups=_part_groups(connection, in_period, by),
+        events=events,
+        fails=fails,
+        untimed=_untimed(connection, orders, parts),
+    )
+
+
+PART_COLUMNS = ("part_id", "order_id", "provider", "part_status", "submitted_at", "shipped_at")
+
+
+def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
+    """One row per order (its store from its id, with the stores' keys read apart)."""
+    order_states = [s.value for s in OrderStatus]
+    currencies = _distinct(connection, Order.currency)
+    frame = _read(
         connection,
         select(
-            raw(LineItem.id, "line_id"),
-            raw(LineItem.order_id, "order_id"),
-            raw(LineItem.sku, "sku"),
-            raw(LineItem.product_key, "product"),
-            raw(LineItem.quantity, "quantity"),
-            number(LineItem.unit_price, "unit_price"),
-            raw(LineItem.print_file_revision, "revision"),
+            raw(Order.id).label("order_id"),
+            raw(Order.store_id).label("store_id"),
+            coded(Order.status, order_states).label("status"),
+            epoch(Order.placed_at, dialect).label("placed_at"),
+            epoch(Order.shipped_at, dialect).label("shipped_at"),
+            coded(Order.currency, currencies).label("currency"),
+            number(Order.total).label("total"),
+            number(Order.shipping_total).label("shipping_total"),
+        ).where(in_period),
+        {
+            "order_id": "int64",
+            "store_id": "int64",
+            "status": order_states,
+            "placed_at": "float64",
+            "shipped_at": "float64",
+            "currency": currencies,
+            "total": "float64",
+            "shipping_total": "float64",
+        },
+    )
+    stores = {row[0]: row[1] for row in connection.execute(select(Store.id, Store.key))}
+    store_ids = frame.pop("store_id")
+    frame.insert(
+        0,
+        "store",
+        pd.Categorical.from_codes(
+            pd.Index(sorted(stores)).get_indexer(store_ids).astype(np.int32),
+            categories=pd.Index([stores[i] for i in sorted(stores)], dtype=object),
+        ),
+    )
+    return frame.set_index("order_id")
+
+
+def _parts(
+    connection: Connection, in_period: ColumnElement[bool], dialect: str, providers: list[str]
+) -> pd.DataFrame:
+    """Every fulfillment of the period's orders (remakes too), with what money needs:
+    its reported cost, whether that is in another currency than the order's, and
+    whether the shop pays for it."""
+    part = Fulfillment
+    shop_pays = or_(
+        and_(
+            part.kind == "order",
+            or_(part.submitted_at.is_not(None), part.status.in_(AT_PROVIDER)),
+        ),
+        and_(
+            part.kind == "remake",
+            func.coalesce(part.paid_by, "shop") == "shop",
+            part.status != "cancelled",
+        ),
+    )
+    other_currency = and_(
+        part.cost.is_not(None),
+        func.coalesce(part.cost_currency, Order.currency) != Order.currency,
+    )
+    kinds = ["order", "remake"]
+    states = [s.value for s in FulfillmentStatus]
+    return _read(
+        connection,
+        select(
+            raw(part.id).label("part_id"),
+            raw(part.order_id).label("order_id"),
+            coded(part.kind, kinds).label("kind"),
+            coded(part.provider, providers).label("provider"),
+            coded(part.status, states).label("part_status"),
+            epoch(part.submitted_at, dialect).label("submitted_at"),
+            epoch(part.shipped_at, dialect).label("shipped_at"),
+            number(part.cost).label("cost"),
+            raw(flag(shop_pays) + 2 * flag(other_currency)).label("money_flags"),
+        )
+        .join(Order, Order.id == part.order_id)
+        .where(in_period),
+        {
+            "part_id": "int64",
+            "order_id": "int64",
+            "kind": kinds,
+            "provider": providers,
+            "part_status": states,
+            "submitted_at": "float64",
+            "shipped_at": "float64",
+            "cost": "float64",
+            "money_flags": "int32",
+        },
+    )
+
+
+def _per_order(parts: pd.DataFrame) -> pd.DataFrame:
+    """What each order's fulfillments add up to: sent (one was submitted), remakes (not
+    cancelled), charges (the reported costs the shop pays), charged (the shop pays for
+    one), no_cost (one of those reported no charge), other_currency (one of those was
+    charged in another currency than the order)."""
+    pays = (parts["money_flags"] & 1).astype(bool)
+    facts = pd.DataFrame(
+        {
+            "order_id": parts["order_id"],
+            "sent": parts["submitted_at"].notna(),
+            "remakes": (parts["kind"] == "remake") & (parts["part_status"] != "cancelled"),
+            "charges": parts["cost"].where(pays),
+            "charged": pays,
+            "no_cost": pays & parts["cost"].isna(),
+            "other_currency": pays & (parts["money_flags"] & 2).astype(bool),
+        }
+    )
+    return facts.groupby("order_id").agg(
+        sent=("sent", "any"),
+        remakes=("remakes", "sum"),
+        charges=("charges", "sum"),
+        charged=("charged", "any"),
+        no_cost=("no_cost", "any"),
+        other_currency=("other_currency", "any"),
+    )
+
+
+def _line_group(by: str) -> ColumnElement[Any]:
+    """The group of a line (an order line: `LineItem`), as SQL."""
+    if by == "store":
+        return Store.key.expression
+    if by in ("product", "sku"):
+        column = LineItem.product_key if by == "product" else LineItem.sku
+        return func.coalesce(func.nullif(column, ""), NONE)
+    # The live fulfillment of a line (a cancelled one was replaced by a fallback).
+    maker = (
+        select(Fulfillment.provider)
+        .join(FulfillmentLine, FulfillmentLine.fulfillment_id == Fulfillment.id)
+        .where(FulfillmentLine.line_item_id == LineItem.id, Fulfillment.kind == "order")
+        .order_by(flag(Fulfillment.status == "cancelled"), Fulfillment.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(maker, NOT_SENT)
+
+
+def _group_labels(connection: Connection, by: str, providers: list[str]) -> list[str]:
+    if by == "provider":
+        return [*providers, NOT_SENT]
+    if by == "store":
+        return _distinct(connection, Store.key)
+    return _distinct(connection, _line_group(by))
+
+
+def _members(
+    connection: Connection, in_period: ColumnElement[bool], by: str, providers: list[str]
+) -> pd.DataFrame:
+    """One row per (order, group of its lines): their value and how many."""
+    labels = _group_labels(connection, by, providers)
+    value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
+    lines = (  # each line's group found once, then summed per order and group
+        select(
+            LineItem.order_id.label("order_id"),
+            coded(_line_group(by), labels).label("grp"),
+            value.label("value"),
+            flag(LineItem.print_file_revision > 1).label("rerendered"),
         )
         .join(Order, Order.id == LineItem.order_id)
-        .where(in_period),
-        categories=("sku", "product"),
-        money=("unit_price",),
-        ints=("line_id", "order_id", "quantity", "revision"),
+        .where(in_period)
     )
-    part_lines = _read(
+    if by == "store":
+        lines = lines.join(Store, Store.id == Order.store_id)
+    each = lines.subquery()
+    return _read(
         connection,
         select(
-            raw(FulfillmentLine.fulfillment_id, "part_id"),
-            raw(FulfillmentLine.line_item_id, "line_id"),
-        )
-        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
-        .join(Order, Order.id == Fulfillment.order_id)
-        .where(in_period),
-        ints=("part_id", "line_id"),
+            raw(each.c.order_id).label("order_id"),
+            raw(each.c.grp).label("group"),
+            number(func.sum(each.c.value)).label("value"),
+            raw(func.count()).label("lines"),
+            raw(func.max(each.c.rerendered)).label("rerendered"),
+        ).group_by(each.c.order_id, each.c.grp),
+        {
+            "order_id": "int64",
+            "group": labels,
+            "value": "float64",
+            "lines": "int32",
+            "rerendered": "bool",
+        },
     )
-    return Frames(orders, parts, lines, part_lines, _events(connection, in_period))
 
 
-def _events(connection: Connection, in_period: ColumnElement[bool]) -> pd.DataFrame:
-    """The quality events, with the provider and reason from their detail (few rows, so
-    their JSON is read by SQLAlchemy)."""
+def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+    """(part_id, group): the products or SKUs each fulfillment of an order's own lines
+    makes (the other groupings take the fulfillment's provider or order's store)."""
+    if by not in ("product", "sku"):
+        return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
+    labels = _group_labels(connection, by, [])
+    group = coded(_line_group(by), labels)
+    return _read(
+        connection,
+        select(raw(FulfillmentLine.fulfillment_id).label("part_id"), raw(group).label("group"))
+        .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
+        .join(LineItem, LineItem.id == FulfillmentLine.line_item_id)
+        .join(Order, Order.id == Fulfillment.order_id)
+        .where(in_period, Fulfillment.kind == "order")
+        .group_by(FulfillmentLine.fulfillment_id, group),
+        {"part_id": "int64", "group": labels},
+    )
+
+
+def _events(
+    connection: Connection, in_period: ColumnElement[bool]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The quality events, in one pass: per order (indexed by order id) how many
+    provider statuses were unknown, whether its design needed a fix, whether it was
+    refunded; and the submit failures with the provider, reason and whether it was
+    retryable from their detail (the only events whose JSON is read)."""
     query = (
-        select(Event.order_id, Event.action, Event.channel, Event.detail)
+        select(
+            Event.order_id,
+            Event.action,
+            case((Event.action == EventName.SUBMIT_FAIL.value, Event.detail)),
+        )
         .join(Order, Order.id == Event.order_id)
         .where(in_period, Event.action.in_([e.value for e in QUALITY_EVENTS]))
     )
-    rows = [
-        (
-            order_id,
-            action,
-            channel,
-            str((detail or {}).get("provider") or ""),
-            str((detail or {}).get("reason") or ""),
-            bool((detail or {}).get("retryable")),
+    design = {e.value for e in DESIGN_FIX_EVENTS}
+    refund = {e.value for e in REFUND_EVENTS}
+    unknown = EventName.PROVIDER_STATUS_UNKNOWN.value
+    facts: dict[int, list[int]] = {}
+    fails = []
+    for order_id, action, detail in connection.execute(query):
+        if action == EventName.SUBMIT_FAIL.value:
+            detail = detail or {}
+            fails.append(
+                (
+                    order_id,
+                    str(detail.get("provider") or ""),
+                    str(detail.get("reason") or ""),
+                    bool(detail.get("retryable")),
+                )
+            )
+            continue
+        counts = facts.setdefault(order_id, [0, 0, 0])
+        counts[0] += action == unknown
+        counts[1] |= action in design
+        counts[2] |= action in refund
+    per_order = pd.DataFrame.from_dict(
+        facts, orient="index", columns=["status_unknown", "design", "refunded"]
+    ).astype({"status_unknown": "int32", "design": bool, "refunded": bool})
+    per_order.index = per_order.index.astype("int64")
+    per_order.index.name = "order_id"
+    failed = pd.DataFrame.from_records(
+        fails, columns=["order_id", "provider", "reason", "retryable"]
+    ).astype({"order_id": "int64", "provider": "object", "reason": "object", "retryable": "bool"})
+    return per_order, failed
+
+
+def _untimed(
+    connection: Connection, orders: pd.DataFrame, parts: pd.DataFrame
+) -> list[tuple[str, str]]:
+    """Fulfillments (or orders never sent) past a step whose time podops does not have,
+    or whose times run backwards: (reference, what is missing), by reference. Found
+    in the frames; only their references are read (they are few)."""
+    micros = {  # compared as the database keeps them: to the microsecond
+        name: (values * 1_000_000).round()
+        for name, values in (
+            ("placed", orders["placed_at"].reindex(parts["order_id"]).to_numpy()),
+            ("submitted", parts["submitted_at"].to_numpy()),
+            ("shipped", parts["shipped_at"].to_numpy()),
         )
-        for order_id, action, channel, detail in connection.execute(query)
-    ]
-    frame = pd.DataFrame.from_records(
-        rows, columns=["order_id", "action", "channel", "provider", "reason", "retryable"]
+    }
+    placed, submitted, shipped = micros["placed"], micros["submitted"], micros["shipped"]
+    status = parts["part_status"].astype(object).to_numpy()
+    part_flags = np.stack(
+        [
+            np.isin(status, AT_PROVIDER) & np.isnan(submitted),
+            np.isin(status, SHIPPED_PARTS) & np.isnan(shipped),
+            np.zeros(len(parts), dtype=bool),
+            (shipped < submitted) | (submitted < placed) | (shipped < placed),
+        ],
+        axis=1,
     )
-    frame["order_id"] = frame["order_id"].astype("Int64")
-    return frame
+    lone = orders.loc[~orders.index.isin(parts["order_id"])]
+    went = lone["status"].astype(object).isin(SHIPPED_ORDERS).to_numpy()
+    lone_shipped = (lone["shipped_at"] * 1_000_000).round().to_numpy()
+    lone_placed = (lone["placed_at"] * 1_000_000).round().to_numpy()
+    lone_flags = np.stack(
+        [
+            np.zeros(len(lone), dtype=bool),
+            went & np.isnan(lone_shipped),
+            went,
+            lone_shipped < lone_placed,
+        ],
+        axis=1,
+    )
+    # Rows in part order, then the orders never sent; labels gather per reference in
+    # the order of NOT_TIMED_LABELS.
+    order_ids = np.concatenate(
+        [
+            parts["order_id"].to_numpy()[np.argsort(parts["part_id"].to_numpy(), kind="stable")],
+            lone.index.to_numpy(),
+        ]
+    )
+    flags = np.concatenate(
+        [part_flags[np.argsort(parts["part_id"].to_numpy(), kind="stable")], lone_flags]
+    )
+    hit = flags.any(axis=1)
+    order_ids, flags = order_ids[hit], flags[hit]
+    if not len(order_ids):
+        return []
+    references: dict[int, str] = {}
+    wanted = sorted(set(order_ids.tolist()))
+    for first in range(0, len(wanted), 500):
+        query = (
+            select(Order.id, Store.key, Order.number)
+            .join(Store, Store.id == Order.store_id)
+            .where(Order.id.in_(wanted[first : first + 500]))
+        )
+        for order_id, store, number_ in connection.execute(query):
+            references[order_id] = f"{store}:{number_}"
+    found: dict[str, list[str]] = {}
+    for index, label in enumerate(NOT_TIMED_LABELS):
+        for order_id, row in zip(order_ids.tolist(), flags, strict=True):
+            if row[index]:
+                found.setdefault(references[order_id], []).append(label)
+    return [(ref, ", ".join(labels)) for ref, labels in sorted(found.items())]

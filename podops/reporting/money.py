@@ -27,54 +27,30 @@ from podops.reporting.frames import Frames
 from podops.reporting.groups import order_weights
 from podops.settings import FeesConfig
 
-AT_PROVIDER = {"submitted", "in_production", "cancel_requested", "partially_shipped", "shipped"}
-
 
 def order_money(
     frames: Frames, facts: pd.DataFrame, fees: Mapping[str, FeesConfig]
 ) -> pd.DataFrame:
     """One row per order: currency, revenue, charges, fees, margin (NaN: unknown), why
-    unknown, and whether a part is an estimate."""
-    orders = frames.orders.set_index("order_id")
+    unknown, and whether a part is an estimate. What the order's fulfillments add up
+    to (charges, whether any is charged, unreported or in another currency) comes
+    summed from SQL (`frames.read_frames`)."""
+    orders = frames.orders
     status = orders["status"].astype("string")
+    members = frames.members
     line_value = (
-        (frames.lines["unit_price"].fillna(0.0) * frames.lines["quantity"].astype("float64"))
-        .groupby(frames.lines["order_id"])
-        .sum()
-        .reindex(orders.index, fill_value=0.0)
+        members["value"].groupby(members["order_id"]).sum().reindex(orders.index, fill_value=0.0)
     )
     refunded = facts["refunded"].reindex(orders.index, fill_value=False)
     revenue = orders["total"].fillna(0.0).where(~refunded, line_value + orders["shipping_total"])
     revenue = revenue.where(status != "cancelled", 0.0)
 
-    parts = frames.parts
-    charged = parts.loc[
-        (
-            (parts["kind"] == "order")
-            & (parts["submitted_at"].notna() | parts["part_status"].isin(AT_PROVIDER))
-        )
-        | (
-            (parts["kind"] == "remake")
-            & (parts["paid_by"].astype("string").fillna("shop") == "shop")
-            & (parts["part_status"] != "cancelled")
-        )
-    ]
-    charged = charged.join(orders["currency"].astype("string"), on="order_id")
-    no_cost = charged["cost"].isna()
-    other_currency = charged["cost"].notna() & (
-        charged["cost_currency"].astype("string").fillna(charged["currency"]) != charged["currency"]
-    )
-    charges = (
-        charged["cost"].groupby(charged["order_id"]).sum().reindex(orders.index, fill_value=0.0)
-    )
+    charges = orders["charges"]
     unknown = pd.Series("", index=orders.index, dtype="string")
-    sent = orders.index.isin(charged["order_id"])
-    open_unsent = ~sent & ~status.isin(["cancelled"])
+    open_unsent = ~orders["charged"] & ~status.isin(["cancelled"])
     unknown[open_unsent] = "not at a provider"
-    unknown[orders.index.isin(charged.loc[other_currency, "order_id"])] = (
-        "charged in another currency"
-    )
-    unknown[orders.index.isin(charged.loc[no_cost, "order_id"])] = "provider reported no charge"
+    unknown[orders["other_currency"]] = "charged in another currency"
+    unknown[orders["no_cost"]] = "provider reported no charge"
 
     percent = orders["store"].astype("string").map({k: v.percent for k, v in fees.items()})
     fixed = orders["store"].astype("string").map({k: v.fixed for k, v in fees.items()})
@@ -101,7 +77,7 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
     """Per (group, currency), the shop's currency first: orders, revenue, provider
     charges, fees, margin over the orders whose margin is known, how many are not,
     margin per known order, and the basis ("reported", "estimate", "before fees")."""
-    weights = order_weights(frames, by)
+    weights = order_weights(frames)
     rows = weights.join(per_order, on="order_id")
     w = rows["weight"]
     known = rows["margin"].notna()

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from podops.events import EventName
-from podops.reporting.frames import DESIGN_FIX_EVENTS, Frames
+from podops.reporting.frames import Frames
 from podops.reporting.groups import order_weights
 
 REASON_CHARS = 140
@@ -22,33 +21,29 @@ REASON_CHARS = 140
 
 def order_facts(frames: Frames) -> pd.DataFrame:
     """One row per order: the quality facts reports count (booleans and counts)."""
-    orders = frames.orders.set_index("order_id")
-    events = frames.events
-    parts = frames.parts
+    orders = frames.orders
     facts = pd.DataFrame(index=orders.index)
-    sent = parts.loc[parts["submitted_at"].notna(), "order_id"].unique()
-    cancelled = orders["status"].astype("string") == "cancelled"
-    facts["cancelled_before"] = cancelled & ~facts.index.isin(sent)
-    facts["cancelled_after"] = cancelled & facts.index.isin(sent)
-    facts["returned"] = orders["status"].astype("string") == "returned"
-    fails = events.loc[events["action"] == EventName.SUBMIT_FAIL.value]
-    facts["submit_failures"] = fails.groupby("order_id").size().reindex(facts.index, fill_value=0)
+    cancelled = (orders["status"] == "cancelled").to_numpy()
+    sent = orders["sent"].to_numpy()
+    facts["cancelled_before"] = cancelled & ~sent
+    facts["cancelled_after"] = cancelled & sent
+    facts["returned"] = (orders["status"] == "returned").to_numpy()
+    fails = frames.fails
+    facts["submit_failures"] = (
+        fails.groupby("order_id").size().reindex(facts.index, fill_value=0).astype("int64")
+    )
     facts["failed"] = facts["submit_failures"] > 0
-    rejected = ((events["action"] == EventName.SUBMIT_FAIL.value) & ~events["retryable"]) | (
-        events["action"] == EventName.PROVIDER_STATUS_UNKNOWN.value
-    )
+    events = frames.events.reindex(facts.index)
+    refused = fails.loc[~fails["retryable"]].groupby("order_id").size()
     facts["rejections"] = (
-        events.loc[rejected].groupby("order_id").size().reindex(facts.index, fill_value=0)
+        refused.reindex(facts.index, fill_value=0) + events["status_unknown"].fillna(0)
+    ).astype("int64")
+    rerendered = frames.members.loc[frames.members["rerendered"], "order_id"]
+    facts["design_fix"] = events["design"].fillna(False).astype(bool).to_numpy() | (
+        facts.index.isin(rerendered)
     )
-    design = events.loc[events["action"].isin([e.value for e in DESIGN_FIX_EVENTS]), "order_id"]
-    rerendered = frames.lines.loc[frames.lines["revision"].fillna(0) > 1, "order_id"]
-    facts["design_fix"] = facts.index.isin(design) | facts.index.isin(rerendered)
-    refunds = events["action"].isin(
-        [EventName.STORE_REFUND.value, EventName.STORE_REFUNDED_AFTER_SUBMISSION.value]
-    )
-    facts["refunded"] = facts.index.isin(events.loc[refunds, "order_id"])
-    remakes = parts.loc[(parts["kind"] == "remake") & (parts["part_status"] != "cancelled")]
-    facts["remakes"] = remakes.groupby("order_id").size().reindex(facts.index, fill_value=0)
+    facts["refunded"] = events["refunded"].fillna(False).astype(bool).to_numpy()
+    facts["remakes"] = orders["remakes"].astype("int64")
     return facts
 
 
@@ -68,7 +63,7 @@ COUNTS = {
 
 def quality(frames: Frames, facts: pd.DataFrame, by: str) -> pd.DataFrame:
     """Per group: each count of `COUNTS`; an order counts whole in each of its groups."""
-    members = order_weights(frames, by)[["order_id", "group"]].drop_duplicates()
+    members = order_weights(frames)[["order_id", "group"]].drop_duplicates()
     joined = members.join(facts, on="order_id")
     numeric = joined.drop(columns=["order_id"]).astype(
         {name: "int64" for name in COUNTS if name != "orders"}
@@ -76,8 +71,7 @@ def quality(frames: Frames, facts: pd.DataFrame, by: str) -> pd.DataFrame:
     table = numeric.groupby("group", sort=True).sum()
     table.insert(0, "orders", members.groupby("group", sort=True).size())
     if by == "provider":  # failures belong to the provider that refused, not the order's
-        fails = frames.events.loc[frames.events["action"] == EventName.SUBMIT_FAIL.value]
-        per_provider = fails.groupby("provider").size()
+        per_provider = frames.fails.groupby("provider").size()
         named = per_provider.reindex(table.index).fillna(0).astype("int64")
         table["submit_failures"] = named.where(named > 0, table["submit_failures"])
     table.index.name = by
@@ -86,7 +80,7 @@ def quality(frames: Frames, facts: pd.DataFrame, by: str) -> pd.DataFrame:
 
 def failure_reasons(frames: Frames, limit: int = 10) -> list[tuple[str, str, int]]:
     """(provider, reason, how many) of the submit failures, most first."""
-    fails = frames.events.loc[frames.events["action"] == EventName.SUBMIT_FAIL.value]
+    fails = frames.fails
     if fails.empty:
         return []
     reasons = fails["reason"].str.slice(0, REASON_CHARS).replace("", "(no reason given)")

@@ -67,7 +67,7 @@ def build_report(
     now = now or utcnow()
     config = settings.reports
     with db.reading() as session:
-        frames = read_frames(session.connection(), period.start, period.end)
+        frames = read_frames(session.connection(), period.start, period.end, by)
         late = late_orders(session, now, config.late_after_days)
         stuck = stuck_parts(session, now, config.stuck_after_days)
         remakes = remake_counts(session, period.start, period.end)
@@ -124,7 +124,7 @@ def compute(
         money=money(frames, per_order, by, currency),
         late=late,
         stuck=stuck,
-        not_timed=not_timed(rows),
+        not_timed=not_timed(frames),
         failure_reasons=failure_reasons(frames),
         remakes=remakes,
         notes=notes,
@@ -138,8 +138,11 @@ def per_day(frames: Frames, tz: Any, period: Period) -> pd.DataFrame:
     days = pd.date_range(period.first_day, period.last_day, freq="D").date
     if frames.orders.empty:
         return pd.DataFrame(index=pd.Index(days, name="day"))
-    local = frames.orders["placed_at"].dt.tz_convert(tz).dt.date
-    table = pd.crosstab(local, frames.orders["store"].astype("string"))
+    micros = (frames.orders["placed_at"] * 1_000_000).round().astype("int64")
+    placed = pd.to_datetime(micros.to_numpy(), unit="us", utc=True)
+    local = placed.tz_convert(tz).tz_localize(None).floor("D")
+    table = pd.crosstab(local, frames.orders["store"].astype("string").to_numpy())
+    table.index = table.index.date
     table = table.reindex(days, fill_value=0)
     table.index.name = "day"
     table.columns.name = None

@@ -13,20 +13,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from podops.reporting.frames import Frames
-from podops.reporting.groups import NOT_SENT, part_groups
+from podops.reporting.groups import NONE, NOT_SENT
 
 LEGS = {
     "placed_submitted": ("placed_at", "submitted_at"),
     "submitted_shipped": ("submitted_at", "shipped_at"),
     "placed_shipped": ("placed_at", "shipped_at"),
 }
-AT_PROVIDER = {"submitted", "in_production", "cancel_requested", "partially_shipped", "shipped"}
-SHIPPED_PARTS = {"partially_shipped", "shipped"}
-SHIPPED_ORDERS = {"partially_shipped", "shipped", "completed", "returned"}
-DAY = pd.Timedelta(days=1)
+MICROS_PER_DAY = 86_400_000_000.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,50 +35,49 @@ class NotTimed:
 
 def timed_parts(frames: Frames) -> pd.DataFrame:
     """One row per fulfillment of the order's own lines (and one per order that has
-    none, timed by the order's shipping), with the days each leg took (NaN: untimed)."""
-    orders = frames.orders[
-        ["order_id", "store", "number", "status", "placed_at", "order_shipped_at"]
-    ]
-    parts = frames.parts.loc[frames.parts["kind"] == "order"]
-    rows = parts.merge(orders, on="order_id")
-    lone = orders.loc[~orders["order_id"].isin(parts["order_id"])].copy()
-    lone["part_id"] = pd.array([pd.NA] * len(lone), dtype="Int64")
-    lone["provider"] = NOT_SENT
-    lone["part_status"] = pd.NA
-    lone["submitted_at"] = pd.Series(pd.NaT, index=lone.index, dtype="datetime64[us, UTC]")
-    lone["shipped_at"] = lone["order_shipped_at"]
-    rows = pd.concat(
-        [rows.astype({"provider": "string", "part_status": "string"}), lone],
-        ignore_index=True,
+    none, timed by the order's shipping), with the days each leg took (NaN: untimed).
+    Times are epoch seconds, taken to the microsecond as the database keeps them."""
+    orders = frames.orders
+    parts = frames.parts
+    placed = orders["placed_at"].reindex(parts["order_id"]).to_numpy()
+    sent = pd.DataFrame(
+        {
+            "part_id": parts["part_id"].astype("Int64"),
+            "order_id": parts["order_id"],
+            "provider": parts["provider"].astype("string"),
+            "store": orders["store"].reindex(parts["order_id"]).to_numpy(),
+            "placed_at": placed,
+            "submitted_at": parts["submitted_at"],
+            "shipped_at": parts["shipped_at"],
+        }
     )
+    lone = orders.loc[~orders.index.isin(parts["order_id"])]
+    unsent = pd.DataFrame(
+        {
+            "part_id": pd.array([pd.NA] * len(lone), dtype="Int64"),
+            "order_id": lone.index.to_numpy(),
+            "provider": pd.array([NOT_SENT] * len(lone), dtype="string"),
+            "store": lone["store"].to_numpy(),
+            "placed_at": lone["placed_at"].to_numpy(),
+            "submitted_at": np.nan,
+            "shipped_at": lone["shipped_at"].to_numpy(),
+        }
+    )
+    rows = pd.concat([sent, unsent], ignore_index=True)
+    micros = {
+        name: (rows[name] * 1_000_000).round()
+        for name in ("placed_at", "submitted_at", "shipped_at")
+    }
     for leg, (begin, end) in LEGS.items():
-        days = (rows[end] - rows[begin]) / DAY
+        days = (micros[end] - micros[begin]) / MICROS_PER_DAY
         rows[leg] = days.where(days >= 0)
     return rows
 
 
-def not_timed(rows: pd.DataFrame) -> list[NotTimed]:
-    """Fulfillments (or orders) past a step whose time podops does not have."""
-    status = rows["part_status"].fillna("")
-    order_status = rows["status"].astype("string").fillna("")
-    at_provider = status.isin(AT_PROVIDER)
-    shipped = status.isin(SHIPPED_PARTS) | (
-        rows["part_id"].isna() & order_status.isin(SHIPPED_ORDERS)
-    )
-    missing = {
-        "submitted time": at_provider & rows["submitted_at"].isna(),
-        "shipped time": shipped & rows["shipped_at"].isna(),
-        "never sent by podops": rows["part_id"].isna() & order_status.isin(SHIPPED_ORDERS),
-        "times out of order": (rows["shipped_at"] < rows["submitted_at"])
-        | (rows["submitted_at"] < rows["placed_at"])
-        | (rows["shipped_at"] < rows["placed_at"]),
-    }
-    found: dict[str, list[str]] = {}
-    reference = rows["store"].astype("string") + ":" + rows["number"].astype("string")
-    for label, mask in missing.items():
-        for ref in reference[mask.fillna(False)]:
-            found.setdefault(str(ref), []).append(label)
-    return [NotTimed(ref, ", ".join(labels)) for ref, labels in sorted(found.items())]
+def not_timed(frames: Frames) -> list[NotTimed]:
+    """Fulfillments (or orders) past a step whose time podops does not have (found in
+    SQL with their references: `frames.read_frames`)."""
+    return [NotTimed(reference, missing) for reference, missing in frames.untimed]
 
 
 def turnaround(
@@ -93,13 +90,12 @@ def turnaround(
     elif by == "store":
         rows = rows.assign(group=rows["store"].astype("string"))
     else:
-        keys = part_groups(frames, by)
-        lone_keys = frames.lines[["order_id", by]].rename(columns={by: "group"})
-        lone_keys = lone_keys.astype({"group": "string"}).drop_duplicates()
+        keys = frames.part_groups.astype({"group": "string"})
+        lone_keys = frames.members[["order_id", "group"]].astype({"group": "string"})
         sent = rows.loc[rows["part_id"].notna()].merge(keys, on="part_id", how="left")
         unsent = rows.loc[rows["part_id"].isna()].merge(lone_keys, on="order_id", how="left")
         rows = pd.concat([sent, unsent], ignore_index=True)
-        rows["group"] = rows["group"].fillna("(none)")
+        rows["group"] = rows["group"].fillna(NONE)
     promise = rows["provider"].map(dict(promised)).astype("float64")
     judged = rows["placed_shipped"].notna() & promise.notna()
     rows = rows.assign(judged=judged, within=judged & (rows["placed_shipped"] <= promise))

@@ -1,0 +1,148 @@
+"""What each order earned, honestly.
+
+Per order, in its own currency:
+- revenue: what the store says the customer paid (`orders.total`: after discounts,
+  with shipping and any tax the store put in its total, since podops stores no tax
+  line); a cancelled order earns nothing; a partly refunded one earns its remaining
+  lines plus shipping (an estimate: the store's refund amount is not stored);
+- provider charges: what each provider reported for the fulfillments it took, and
+  for remakes the shop pays (`fulfillments.cost`); a fulfillment at a provider that
+  reported no charge makes the order's margin unknown, never the full price;
+- labels: podops buys no labels yet, so none are subtracted (said in the report);
+- fees: the store's and payment processor's percentage plus fixed fee, as configured
+  per store (`stores.NAME.fees`): an estimate.
+
+Margin is revenue minus all of these, summed only over orders whose every part is
+known; orders in a currency other than the shop's are reported in their own rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from podops.settings import FeesConfig
+from tests.reporting.straight.frames import Frames
+from tests.reporting.straight.groups import order_weights
+
+AT_PROVIDER = {"submitted", "in_production", "cancel_requested", "partially_shipped", "shipped"}
+
+
+def order_money(
+    frames: Frames, facts: pd.DataFrame, fees: Mapping[str, FeesConfig]
+) -> pd.DataFrame:
+    """One row per order: currency, revenue, charges, fees, margin (NaN: unknown), why
+    unknown, and whether a part is an estimate."""
+    orders = frames.orders.set_index("order_id")
+    status = orders["status"].astype("string")
+    line_value = (
+        (frames.lines["unit_price"].fillna(0.0) * frames.lines["quantity"].astype("float64"))
+        .groupby(frames.lines["order_id"])
+        .sum()
+        .reindex(orders.index, fill_value=0.0)
+    )
+    refunded = facts["refunded"].reindex(orders.index, fill_value=False)
+    revenue = orders["total"].fillna(0.0).where(~refunded, line_value + orders["shipping_total"])
+    revenue = revenue.where(status != "cancelled", 0.0)
+
+    parts = frames.parts
+    charged = parts.loc[
+        (
+            (parts["kind"] == "order")
+            & (parts["submitted_at"].notna() | parts["part_status"].isin(AT_PROVIDER))
+        )
+        | (
+            (parts["kind"] == "remake")
+            & (parts["paid_by"].astype("string").fillna("shop") == "shop")
+            & (parts["part_status"] != "cancelled")
+        )
+    ]
+    charged = charged.join(orders["currency"].astype("string"), on="order_id")
+    no_cost = charged["cost"].isna()
+    other_currency = charged["cost"].notna() & (
+        charged["cost_currency"].astype("string").fillna(charged["currency"]) != charged["currency"]
+    )
+    charges = (
+        charged["cost"].groupby(charged["order_id"]).sum().reindex(orders.index, fill_value=0.0)
+    )
+    unknown = pd.Series("", index=orders.index, dtype="string")
+    sent = orders.index.isin(charged["order_id"])
+    open_unsent = ~sent & ~status.isin(["cancelled"])
+    unknown[open_unsent] = "not at a provider"
+    unknown[orders.index.isin(charged.loc[other_currency, "order_id"])] = (
+        "charged in another currency"
+    )
+    unknown[orders.index.isin(charged.loc[no_cost, "order_id"])] = "provider reported no charge"
+
+    percent = orders["store"].astype("string").map({k: v.percent for k, v in fees.items()})
+    fixed = orders["store"].astype("string").map({k: v.fixed for k, v in fees.items()})
+    fee = (revenue * percent.fillna(0.0) / 100 + fixed.fillna(0.0)).where(revenue > 0, 0.0)
+    configured = percent.fillna(0.0).gt(0) | fixed.fillna(0.0).gt(0)
+
+    margin = (revenue - charges - fee).where(unknown == "", np.nan)
+    return pd.DataFrame(
+        {
+            "store": orders["store"].astype("string"),
+            "currency": orders["currency"].astype("string"),
+            "revenue": revenue,
+            "charges": charges,
+            "fees": fee,
+            "margin": margin,
+            "unknown": unknown,
+            "estimate": configured | refunded,
+            "fees_configured": configured,
+        }
+    )
+
+
+def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) -> pd.DataFrame:
+    """Per (group, currency), the shop's currency first: orders, revenue, provider
+    charges, fees, margin over the orders whose margin is known, how many are not,
+    margin per known order, and the basis ("reported", "estimate", "before fees")."""
+    weights = order_weights(frames, by)
+    rows = weights.join(per_order, on="order_id")
+    w = rows["weight"]
+    known = rows["margin"].notna()
+    rows = rows.assign(
+        revenue=rows["revenue"] * w,
+        charges=rows["charges"] * w,
+        fees=rows["fees"] * w,
+        margin=rows["margin"] * w,
+        known=known,
+        unknown_n=~known,
+        est=rows["estimate"],
+        unfeed=~rows["fees_configured"],
+    )
+    grouped = rows.groupby(["group", "currency"], sort=True)
+    table = pd.DataFrame(
+        {
+            "orders": grouped["order_id"].nunique(),
+            "revenue": grouped["revenue"].sum(),
+            "provider_charges": rows.loc[known].groupby(["group", "currency"])["charges"].sum(),
+            "fees": grouped["fees"].sum(),
+            "margin": rows.loc[known].groupby(["group", "currency"])["margin"].sum(),
+            "margin_orders": rows.loc[known].groupby(["group", "currency"])["order_id"].nunique(),
+            "margin_unknown": rows.loc[~known].groupby(["group", "currency"])["order_id"].nunique(),
+            "estimate": grouped["est"].any(),
+            "before_fees": grouped["unfeed"].any(),
+        }
+    )
+    table[["provider_charges", "margin"]] = table[["provider_charges", "margin"]].fillna(0.0)
+    table[["margin_orders", "margin_unknown"]] = (
+        table[["margin_orders", "margin_unknown"]].fillna(0).astype("int64")
+    )
+    table.loc[table["margin_orders"] == 0, "margin"] = np.nan
+    table["margin_per_order"] = table["margin"] / table["margin_orders"].where(
+        table["margin_orders"] > 0
+    )
+    basis = pd.Series("reported", index=table.index, dtype="string")
+    basis[table["estimate"]] = "estimate"
+    basis[table["before_fees"]] = "before store fees"
+    basis[table["estimate"] & table["before_fees"]] = "estimate, before store fees"
+    table["basis"] = basis
+    table = table.drop(columns=["estimate", "before_fees"]).reset_index()
+    table["shop_currency"] = table["currency"] == shop_currency
+    table = table.sort_values(["shop_currency", "group", "currency"], ascending=[False, True, True])
+    return table.drop(columns=["shop_currency"]).rename(columns={"group": by})
