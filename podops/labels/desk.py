@@ -25,14 +25,13 @@ from pathlib import Path
 
 from podops import services
 from podops.db import Database
-from podops.errors import DomainRefusal
+from podops.errors import DomainRefusal, StorageUnavailable
 from podops.events import Actor
 from podops.fulfillment.address_check import postal
 from podops.label_settings import StoreLabels
 from podops.labels.parcels import parcel_for, sender
 from podops.labels.rates import RateRule, pick_rate
 from podops.models import Label, Order, utcnow
-from podops.errors import StorageUnavailable
 from podops.ports.labels import (
     BuyUnclear,
     LabelPrinter,
