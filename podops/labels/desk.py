@@ -78,6 +78,20 @@ class LabelResult:
     def pdf(self) -> str | None:
         return self.files.get("pdf")
 
+    @property
+    def words(self) -> str:
+        """What staff are told in chat: the rate chosen, its price, the tracking."""
+        rule = f" ({self.rule})" if self.rule else ""
+        text = (
+            f"order {self.order}, {self.carrier} {self.service}{rule} for {self.price} "
+            f"{self.currency}, tracking {self.tracking_number} ({self.status})."
+        )
+        if self.tracking_url:
+            text += f" Tracking link: {self.tracking_url}"
+        if self.warning:
+            text += f" Warning: {self.warning}"
+        return text
+
 
 @dataclass(frozen=True, slots=True)
 class VoidResult:
