@@ -28,7 +28,7 @@ USAGE: dict[str, str] = {
     "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
     "remake": "/order remake 1234 [--line L [--qty Q] ...] REASON --pays PAYER",
     "return": "/order return 1234 [--line L --qty Q ...] REASON",
-    "label": "/order label 1234 [--line L [--qty Q]] [--rate cheapest|fastest|CARRIER:SERVICE]",
+    "label": "/order label 1234 [--line L] [--qty Q] [--rate cheapest|fastest|CARRIER:SERVICE]",
     "summary": "/order summary",
     "help": "/order help",
 }

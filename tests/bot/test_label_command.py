@@ -136,6 +136,6 @@ def test_usage_mistakes_are_answered_in_the_ack(
     number = factories.submitted_order(runtime.db, policy)
     answer = slack.command(f"label {number} --qty 1").json()["text"]
     assert "give `--qty` after the `--line` it counts" in answer
-    assert "/order label 1234 [--line L [--qty Q]]" in answer
+    assert "/order label 1234 [--line L] [--qty Q]" in answer
     answer = slack.command(f"label {number} overnight").json()["text"]
     assert "`overnight` is not an option of `label`" in answer
