@@ -455,11 +455,12 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
     sheet = runtime.sheet
     if sheet is None:
         return []
+    bucket = runtime.storage if runtime.settings.storage.kind == "s3" else None
     mirror = SheetMirror(
         runtime.db,
         sheet,
         runtime.settings,
-        links=preview_links(runtime.settings, runtime.storage),
+        links=preview_links(runtime.settings, bucket),
         field_checks=runtime.field_checks,
         addresses=runtime.addresses,
         products=products_reader(runtime),
