@@ -271,6 +271,9 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Remakes*  {}", remakes_in_words(summary.remakes))))
     if summary.returned:
         blocks.append(text_block(md("*Returns*\n{}", named_lines(summary.returned))))
+    if summary.delivered:
+        delivered = md("*Delivered*  {} parcel(s)\n", summary.parcels_delivered)
+        blocks.append(text_block(delivered + named_lines(summary.delivered)))
     return blocks
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from bot import blocks, photo_form
 from bot.parsing import Command
 from podops import reports, services, wording
+from podops.errors import PodopsError
 from podops.events import Actor
 from podops.fulfillment.address_change import AddressOutcome, AddressRoute
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
@@ -23,6 +24,7 @@ from podops.models import Order
 from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
 from podops.order_views import parse_view
+from podops.ports.storage import file_name
 from podops.services.field_edits import FieldEdit
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
@@ -34,9 +36,21 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
+class Upload:
+    """A file to share with the reply (a bought label's PDF)."""
+
+    filename: str
+    data: bytes
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     text: str
     blocks: list[blocks.Block] | None = None
+    public: bool = False
+    """Said in the channel (a label bought: the packers see it), not only to the asker."""
+    upload: Upload | None = None
 
 
 class Operations:
@@ -54,6 +68,7 @@ class Operations:
             "fulfilled": self.fulfilled,
             "remake": self.remake,
             "return": self.give_back,
+            "label": self.label,
             "summary": self.summary,
             "help": self.help,
         }
@@ -142,6 +157,23 @@ class Operations:
             )
             back = ", ".join(f"{rl.line_item.reference} x{rl.quantity}" for rl in made.lines)
             return self._done(made.order, f"is recorded as returned: {back} came back")
+
+    def label(self, command: Command, actor: Actor) -> Reply:
+        """Buy the parcel's label (EasyPost): the rate, price and tracking said in the
+        channel with the label's PDF; a refusal raises (said privately by the caller)."""
+        lines = [ShipLine(line, qty) for line, qty in command.remade] or None
+        desk = self.runtime.labels
+        bought = desk.buy(command.reference, actor, lines=lines, rate=command.rate or None)
+        text = f"{wording.actor_name(actor.name)} bought a label: {bought.words}"
+        upload = None
+        if bought.pdf is not None:
+            try:
+                data = desk.read_file(bought.pdf)
+                title = f"Label {bought.carrier} {bought.tracking_number} - order {bought.order}"
+                upload = Upload(file_name(bought.pdf), data, title)
+            except PodopsError as exc:
+                text += f" :warning: the label file could not be read: {exc.message}"
+        return Reply(text, public=True, upload=upload)
 
     def card(self, reference: str) -> reports.OrderCard:
         with self.runtime.db.reading() as session:

@@ -28,6 +28,7 @@ USAGE: dict[str, str] = {
     "fulfilled": "/order fulfilled 1234 [UPS 1Z999AA10123456784]",
     "remake": "/order remake 1234 [--line L [--qty Q] ...] REASON --pays PAYER",
     "return": "/order return 1234 [--line L --qty Q ...] REASON",
+    "label": "/order label 1234 [--line L] [--qty Q] [--rate cheapest|fastest|CARRIER:SERVICE]",
     "summary": "/order summary",
     "help": "/order help",
 }
@@ -43,6 +44,7 @@ NEEDS_ORDER = frozenset(
         "fulfilled",
         "remake",
         "return",
+        "label",
     }
 )
 MAX_QUANTITY = 10_000
@@ -60,8 +62,11 @@ class Command:
     tracking_number: str = ""
     lines: tuple[tuple[str, int], ...] = ()
     remade: tuple[tuple[int, int | None], ...] = ()
-    """`remake`, `return`: (line position, units or None for every unit that shipped)."""
+    """`remake`, `return`: (line position, units or None for every unit that shipped);
+    `label`: the line and units the parcel holds (None: every unit still open)."""
     pays: str = ""
+    rate: str = ""
+    """`label --rate`: cheapest, fastest or CARRIER:SERVICE, as typed (the core reads it)."""
     states: tuple[str, ...] = ()
     """`find --state`: the order states asked for (`podops.order_views`), as typed."""
     unknown: str = ""  # the word we did not recognise (shown with the help)
@@ -93,6 +98,8 @@ def parse(text: str) -> Command:
         return _remake(reference, args)
     if name == "return":
         return _return(reference, args)
+    if name == "label":
+        return _label(reference, args)
     if name == "fulfilled":
         if len(args) not in (0, 2):
             raise usage_error(name, "give the carrier and the tracking number, or neither")
@@ -183,6 +190,33 @@ def _return(reference: str, args: list[str]) -> Command:
     if not reason:
         raise usage_error("return", f"say why order {reference.lstrip('#')} came back")
     return Command("return", reference, reason=" ".join(reason), remade=tuple(returned))
+
+
+def _label(reference: str, args: list[str]) -> Command:
+    """`--line L [--qty Q]` (one line, or the whole open order) and `--rate RULE`."""
+    line: int | None = None
+    qty: int | None = None
+    rate = ""
+    words = iter(args)
+    for word in words:
+        flag = word.lower()
+        if flag not in ("--line", "--qty", "--rate"):
+            raise usage_error("label", f"`{word}` is not an option of `label`")
+        value = next(words, "")
+        if not value:
+            raise usage_error("label", f"`{word}` needs a value")
+        if flag == "--rate":
+            rate = value
+        elif flag == "--line":
+            if line is not None:
+                raise usage_error("label", "one `--line` per label")
+            line = _count("line", value, "label")
+        elif line is None:
+            raise usage_error("label", "give `--qty` after the `--line` it counts")
+        else:
+            qty = _count("quantity", value, "label")
+    parcel = ((line, qty),) if line is not None else ()
+    return Command("label", reference, remade=parcel, rate=rate)
 
 
 def _remake(reference: str, args: list[str]) -> Command:

@@ -16,7 +16,7 @@ from podops import queries
 from podops.address import check_words, shown
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
-from podops.models import Event, Fulfillment, LineItem, Order, Return, Store, utcnow
+from podops.models import Event, Fulfillment, LineItem, Order, Return, Shipment, Store, utcnow
 from podops.photos import photo_statuses
 from podops.placed_files import files_of, placements_text
 from podops.ports.notify import (
@@ -352,6 +352,7 @@ def daily_summary(
         for o in open_orders
         if len({p.status for p in o.parts}) > 1
     ][:SPLIT_NAMED]
+    delivered, parcels_delivered = _delivered(session, start, end, now)
     return DailySummary(
         day=day,
         received=int(
@@ -389,7 +390,32 @@ def daily_summary(
         split=split,
         remakes=queries.remake_counts(session, start, end),
         returned=_returned(session, start, end, now),
+        delivered=delivered,
+        parcels_delivered=parcels_delivered,
     )
+
+
+def _delivered(
+    session: Session, start: datetime, end: datetime, now: datetime
+) -> tuple[list[NamedOrder], int]:
+    """Orders with parcels delivered in [start, end) (the carriers' trackers keep
+    `shipments.delivered_at`), in delivery order, the note naming each parcel; and how
+    many parcels."""
+    parcels = session.scalars(
+        select(Shipment)
+        .where(Shipment.delivered_at >= start, Shipment.delivered_at < end)
+        .order_by(Shipment.delivered_at, Shipment.id)
+        .options(selectinload(Shipment.order))
+    )
+    notes: dict[int, list[str]] = {}
+    orders: dict[int, Order] = {}
+    count = 0
+    for parcel in parcels:
+        notes.setdefault(parcel.order_id, []).append(f"{parcel.carrier} {parcel.tracking_number}")
+        orders[parcel.order_id] = parcel.order
+        count += 1
+    named = [_named(orders[i], now, "delivered: " + ", ".join(n)) for i, n in notes.items()]
+    return named, count
 
 
 def _returned(session: Session, start: datetime, end: datetime, now: datetime) -> list[NamedOrder]:

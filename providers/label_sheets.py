@@ -9,7 +9,7 @@ The label page is the carrier's PNG placed edge to edge on a 4x6 inch page (288 
 
 from __future__ import annotations
 
-from pathlib import Path
+import io
 from typing import TYPE_CHECKING
 
 from podops.ports.labels import SlipFacts
@@ -24,7 +24,7 @@ LABEL_PAGE = (288.0, 432.0)
 class LabelSheets:
     """`LabelPrinter` over fpdf2."""
 
-    def order_sheet(self, label_png: Path, slip: SlipFacts) -> bytes:
+    def order_sheet(self, label_png: bytes, slip: SlipFacts) -> bytes:
         packing = _packing_slip(slip)
         plain = latin1(packing)  # DejaVu only for names Latin-1 cannot hold (Greek, Polish...)
         pdf = new_document(embed_font=not plain)
@@ -33,7 +33,7 @@ class LabelSheets:
         add_slip(pdf, packing, "Helvetica" if plain else "DejaVu")
         return bytes(pdf.output())
 
-    def batch(self, label_pngs: list[Path]) -> bytes:
+    def batch(self, label_pngs: list[bytes]) -> bytes:
         pdf = new_document(embed_font=False)
         pdf.set_title("Labels")
         for png in label_pngs:
@@ -41,9 +41,9 @@ class LabelSheets:
         return bytes(pdf.output())
 
 
-def _label_page(pdf: FPDF, png: Path) -> None:
+def _label_page(pdf: FPDF, png: bytes) -> None:
     pdf.add_page(format=LABEL_PAGE)
-    pdf.image(str(png), x=0, y=0, w=LABEL_PAGE[0], h=LABEL_PAGE[1])
+    pdf.image(io.BytesIO(png), x=0, y=0, w=LABEL_PAGE[0], h=LABEL_PAGE[1])
 
 
 def _packing_slip(slip: SlipFacts) -> PackingSlip:

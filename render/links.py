@@ -33,7 +33,12 @@ from podops.links import (
 
 __all__ = ["DEFAULT_TTL_S", "print_file_routes", "sign_path", "signature", "signed_url", "verify"]
 
-_MEDIA_TYPES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+_MEDIA_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".pdf": "application/pdf",  # packing slips and shipping labels
+}
 
 
 def print_file_routes(

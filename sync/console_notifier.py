@@ -104,6 +104,8 @@ def summary_text(summary: DailySummary) -> str:
     if summary.remakes:
         lines.append(f"  remakes: {remakes_in_words(summary.remakes)}")
     lines += named_text("Returns", summary.returned)
+    if summary.delivered:
+        lines += named_text(f"Delivered ({summary.parcels_delivered} parcels)", summary.delivered)
     return "\n".join(lines)
 
 

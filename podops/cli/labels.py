@@ -94,7 +94,7 @@ def label_command(
         )
     )
     if bought.pdf is not None:
-        out.print(f"Label: {bought.pdf}", markup=False)
+        out.print(f"Label: {rt.labels.link(bought.pdf)}", markup=False, soft_wrap=True)
     if bought.tracking_url:
         out.print(f"Tracking link: {bought.tracking_url}", markup=False)
     if bought.warning:

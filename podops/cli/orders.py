@@ -120,7 +120,7 @@ def show_command(
     with rt.db.unit_of_work() as session:
         order = services.get_order(session, number)
         events = queries.timeline(session, order)
-        parcels = shipment_rows(session, order)
+        parcels = shipment_rows(session, order, rt.storage.url_for)
         if as_json:
             data = order_as_dict(order, events=events, parcels=parcels)
             typer.echo(json.dumps(data, indent=2))

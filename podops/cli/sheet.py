@@ -25,6 +25,7 @@ tracking_app = typer.Typer(help="Tracking numbers in bulk.", no_args_is_help=Tru
 def sync_command() -> None:
     """Run one cycle now: read staff edits and pasted tracking, then mirror the orders."""
     from podops.cli.main import out, runtime
+    from sync.sheets.links import preview_links
     from sync.sheets.mirror import SheetMirror
 
     rt = runtime()
@@ -33,7 +34,12 @@ def sync_command() -> None:
     if sheet is None:
         raise ConfigError('the sheet is switched off (sheet.backend = "none" in the config)')
     report = SheetMirror(
-        rt.db, sheet, rt.settings, field_checks=rt.field_checks, addresses=rt.addresses
+        rt.db,
+        sheet,
+        rt.settings,
+        links=preview_links(rt.settings, rt.storage),
+        field_checks=rt.field_checks,
+        addresses=rt.addresses,
     ).run_cycle()
     out.print(styled("[bold]{}[/bold]", sheet.description))
     for line in report.lines():

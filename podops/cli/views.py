@@ -192,6 +192,10 @@ def _print_shipments(console: Console, parcels: list[ShipmentRow], tz: tzinfo | 
         console.print(f"     tracking: {parcel.link or '(no link)'}", markup=False, soft_wrap=True)
         slip = parcel.packing_slip or "(none: not packed from a packing slip of podops)"
         console.print(f"     packing slip: {slip}", markup=False, soft_wrap=True)
+        if parcel.label is not None:
+            label = parcel.label
+            where = label.link or "(its file was not stored)"
+            console.print(f"     label: {label.words}: {where}", markup=False, soft_wrap=True)
 
 
 def _print_fulfillments(console: Console, order: Order, tz: tzinfo | None) -> None:
@@ -305,9 +309,19 @@ def order_as_dict(
         ],
     }
     if parcels is not None:
-        slips = [p.packing_slip for p in parcels]
-        for shipment, slip in zip(data["shipments"], slips, strict=True):
-            shipment["packing_slip"] = slip or None
+        for shipment, parcel in zip(data["shipments"], parcels, strict=True):
+            shipment["packing_slip"] = parcel.packing_slip or None
+            label = parcel.label
+            shipment["label"] = (
+                {
+                    "carrier": label.carrier,
+                    "service": label.service,
+                    "price": label.price,
+                    "link": label.link or None,
+                }
+                if label is not None
+                else None
+            )
     data["returns"] = [
         {
             "reason": r.reason,

@@ -8,6 +8,10 @@ any new buy: a shipment with its postage label was bought. Refusals before the
 buy (address, no rate, 402, 429) free the slot and leave the order as it was;
 staff get the reason. Only a bought label changes the order: its parcel is
 recorded as `podops track` records one.
+
+Label files go through the storage port (`Runtime.storage`) beside the print files, so
+with a bucket a label bought by a worker on one host is linked, downloaded and printed
+from any other; the printable PDFs are written on the host of the person printing.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 from podops import services
 from podops.db import Database
-from podops.errors import DomainRefusal
+from podops.errors import DomainRefusal, StorageUnavailable
 from podops.events import Actor
 from podops.fulfillment.address_check import postal
 from podops.label_settings import StoreLabels
@@ -39,6 +43,7 @@ from podops.ports.labels import (
     SlipFacts,
     SlipLine,
 )
+from podops.ports.storage import FileStorage, file_name
 from podops.services import labels as label_services
 from podops.services.labels import LabelClaim
 from podops.settings import Settings
@@ -46,6 +51,7 @@ from podops.status import OrderStatus
 from podops.tracking.parcels import ShipLine
 
 log = logging.getLogger(__name__)
+CONTENT_TYPES = {"pdf": "application/pdf", "png": "image/png", "zpl": "text/plain"}
 
 
 class LabelUnsettled(DomainRefusal):
@@ -64,12 +70,27 @@ class LabelResult:
     tracking_number: str
     tracking_url: str
     files: dict[str, str] = field(default_factory=dict)
+    """File format -> its location in the storage (a path, or `s3://bucket/key`)."""
     rule: str = ""
     warning: str = ""
 
     @property
-    def pdf(self) -> Path | None:
-        return Path(self.files["pdf"]) if "pdf" in self.files else None
+    def pdf(self) -> str | None:
+        return self.files.get("pdf")
+
+    @property
+    def words(self) -> str:
+        """What staff are told in chat: the rate chosen, its price, the tracking."""
+        rule = f" ({self.rule})" if self.rule else ""
+        text = (
+            f"order {self.order}, {self.carrier} {self.service}{rule} for {self.price} "
+            f"{self.currency}, tracking {self.tracking_number} ({self.status})."
+        )
+        if self.tracking_url:
+            text += f" Tracking link: {self.tracking_url}"
+        if self.warning:
+            text += f" Warning: {self.warning}"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +107,20 @@ class LabelDesk:
         db: Database,
         service: LabelService,
         settings: Settings,
-        folder: Path,
+        storage: FileStorage,
         printer: LabelPrinter | None = None,
         *,
+        folder: Path,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.service = service
         self.settings = settings
+        self.storage = storage
+        """Where label files are kept (beside the print files): a label bought by a
+        worker on one host is read back on any other (`[storage] kind = "s3"`)."""
         self.folder = folder
+        """Where printable PDFs are written: on the host of the person printing."""
         self.printer = printer
         self.clock = clock
         self.manual = frozenset(
@@ -212,27 +238,37 @@ class LabelDesk:
         return shipment
 
     def _store_files(self, claim: LabelClaim, bought: PostageLabel) -> tuple[dict[str, str], str]:
-        """The label's files beside the print files: the 4x6 PDF, the PNG (for the
-        printable sheets) and ZPL when set. A file that cannot be fetched is named in
-        the warning; the label stays bought and recorded."""
+        """The label's files through the storage port, beside the print files: the 4x6
+        PDF, the PNG (for the printable sheets) and ZPL when set. A file that cannot be
+        fetched or stored is named in the warning; the label stays bought and recorded."""
         wanted = ["pdf", "png"] + (["zpl"] if self.settings.labels.extra_format == "zpl" else [])
         files: dict[str, str] = {}
         problems = []
-        self.folder.mkdir(parents=True, exist_ok=True)
         for kind in wanted:
             try:
                 url = bought.urls.get(kind)
                 if url is None:
                     url = self.service.label_file(_shipment_id(self, claim), kind)
-                path = self.folder / f"label-{claim.reference}.{kind}"
-                temporary = path.with_name(f".{path.name}.tmp")
-                temporary.write_bytes(self.service.download(url))
-                temporary.replace(path)
-                files[kind] = str(path)
-            except (LabelServiceError, OSError) as exc:
-                problems.append(f"{kind.upper()}: {getattr(exc, 'message', exc)}")
+                data = self.service.download(url)
+                name = f"label-{claim.reference}.{kind}"
+                files[kind] = self.storage.put(name, data, CONTENT_TYPES[kind])
+            except (LabelServiceError, StorageUnavailable) as exc:
+                problems.append(f"{kind.upper()}: {exc.message}")
         warning = f"label file(s) not stored: {'; '.join(problems)}" if problems else ""
         return files, warning
+
+    def read_file(self, location: str) -> bytes:
+        """A stored label file, from whichever host or bucket keeps it."""
+        try:
+            return self.storage.read(location)
+        except FileNotFoundError as exc:
+            raise DomainRefusal(
+                f"the label file {file_name(location)} is not in the storage any more"
+            ) from exc
+
+    def link(self, location: str) -> str:
+        """A link staff can open (signed /files/ link, presigned URL or file:// URI)."""
+        return self.storage.url_for(location)
 
     # Voiding --------------------------------------------------------------------------
 
@@ -271,9 +307,7 @@ class LabelDesk:
             name = f"print-{label.tracking_number}.pdf"
         if not png:
             raise DomainRefusal("the label's image was not stored; void and buy again")
-        path = self.folder / name
-        path.write_bytes(printer.order_sheet(Path(png), slip))
-        return path
+        return self._write(name, printer.order_sheet(self.read_file(png), slip))
 
     def batch(self, day: datetime | None = None) -> tuple[Path, int]:
         """Every label bought on `day` (the shop's day, default today) in one PDF."""
@@ -284,7 +318,7 @@ class LabelDesk:
         with self.db.reading() as session:
             bought = label_services.labels_bought_since(session, start)
             pngs = [
-                Path(label.files["png"])
+                str(label.files["png"])
                 for label in bought
                 if label.bought_at is not None
                 and label.bought_at < start + timedelta(days=1)
@@ -292,9 +326,17 @@ class LabelDesk:
             ]
         if not pngs:
             raise DomainRefusal(f"no label was bought on {local.isoformat()}")
-        path = self.folder / f"labels-{local.isoformat()}.pdf"
-        path.write_bytes(printer.batch(pngs))
-        return path, len(pngs)
+        images = [self.read_file(png) for png in pngs]
+        return self._write(f"labels-{local.isoformat()}.pdf", printer.batch(images)), len(pngs)
+
+    def _write(self, name: str, data: bytes) -> Path:
+        """A printable PDF on this host (where the person printing is)."""
+        path = self.folder / name
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(data)
+        temporary.replace(path)
+        return path
 
     def _printer(self) -> LabelPrinter:
         if self.printer is None:

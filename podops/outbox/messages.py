@@ -138,4 +138,6 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         late_per_day=[int(n) for n in data.get("late_per_day", [])],
         timezone=str(data.get("timezone", "UTC")),
         returned=[NamedOrder(**o) for o in data.get("returned", [])],
+        delivered=[NamedOrder(**o) for o in data.get("delivered", [])],
+        parcels_delivered=int(data.get("parcels_delivered", 0)),
     )

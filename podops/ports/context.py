@@ -115,6 +115,11 @@ class Sheets(Products, Protocol):
     def sheet(self) -> Spreadsheet | None: ...
 
     @property
+    def storage(self) -> FileStorage:
+        """Where previews and labels are kept (their links in the Orders tab)."""
+        ...
+
+    @property
     def field_checks(self) -> FieldChecks: ...
 
     @property

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import Protocol
 
 from podops.errors import OutsideServiceError
@@ -147,10 +146,10 @@ class SlipFacts:
 class LabelPrinter(Protocol):
     """Printable PDFs of bought labels (fpdf2 in `providers/label_sheets.py`)."""
 
-    def order_sheet(self, label_png: Path, slip: SlipFacts) -> bytes:
+    def order_sheet(self, label_png: bytes, slip: SlipFacts) -> bytes:
         """The 4x6 label page and the packing slip page(s) of one order."""
         ...
 
-    def batch(self, label_pngs: list[Path]) -> bytes:
+    def batch(self, label_pngs: list[bytes]) -> bytes:
         """One 4x6 page per label (the morning print run)."""
         ...

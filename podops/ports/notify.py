@@ -214,6 +214,10 @@ class DailySummary:
     returned: list[NamedOrder] = field(default_factory=list)
     """Orders with goods back that day (apart from remakes), what came back and why in
     the note (`1234-01 x1 (wrong size)`)."""
+    delivered: list[NamedOrder] = field(default_factory=list)
+    """Orders with parcels delivered that day (from the trackers), the parcels in the
+    note (`delivered: USPS 9400...`)."""
+    parcels_delivered: int = 0
 
 
 def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:

@@ -254,7 +254,9 @@ class Runtime:
 
         folder = self.settings.resolve(self.settings.render.output_dir)
         service = EasyPostLabels(self.settings.easypost)
-        return LabelDesk(self.db, service, self.settings, folder, LabelSheets())
+        return LabelDesk(
+            self.db, service, self.settings, self.storage, LabelSheets(), folder=folder
+        )
 
     @cached_property
     def renderer(self) -> Renderer:

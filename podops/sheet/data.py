@@ -25,6 +25,7 @@ from podops.models import (
     Event,
     Fulfillment,
     FulfillmentLine,
+    Label,
     LineItem,
     Order,
     Return,
@@ -70,6 +71,7 @@ def load_sheet_lines(
     notes = _notes(session, current)
     parts = _parts(session, current)
     returned = _returned(session, current)
+    labels = _labels(session, current)
     query = (
         select(
             LineItem.id,
@@ -138,6 +140,7 @@ def load_sheet_lines(
                 address=tuple(fields.items()),
                 part=parts.get(item_id) or _held(routed, line_problems),
                 returned=returned.get(item_id, ""),
+                labels=tuple(labels.get(item_id, ())),
             )
         )
     return lines
@@ -228,6 +231,25 @@ def _returned(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
         units[item_id] = units.get(item_id, 0) + quantity
         reasons.setdefault(item_id, []).append(reason)
     return {i: f"returned {n} ({'; '.join(reasons[i])})" for i, n in units.items()}
+
+
+def _labels(session: Session, current: ColumnElement[bool]) -> dict[int, list[str]]:
+    """Line item id -> where the PDFs of the bought labels of its parcels are, oldest
+    first (a voided label is off the order, and off the sheet)."""
+    query = (
+        select(Label.lines, Label.files)
+        .join(Order, and_(Label.order_id == Order.id, current))
+        .where(Label.state == "bought")
+        .order_by(Label.id)
+    )
+    found: dict[int, list[str]] = {}
+    for lines, files in session.connection().execute(query):
+        pdf = (files or {}).get("pdf")
+        if not pdf:
+            continue
+        for item_id, _quantity in lines or []:
+            found.setdefault(int(item_id), []).append(str(pdf))
+    return found
 
 
 def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:

@@ -48,6 +48,9 @@ change together (all or none)."""
 RETURN = "return"
 """Goods that came back: staff type the reason (`wrong size`: every unit of the line that
 shipped), or units and reason (`1 wrong size`); podops shows `returned 2 (wrong size)`."""
+LABEL = "label"
+"""The shipping labels bought for the line's parcels (manual provider): a link to each
+label's PDF (the web role's signed /files/ link, or a presigned URL from the bucket)."""
 STATUS = "status"
 FULFILLMENT = "fulfillment"
 """Where the line went: its provider, our reference there and that fulfillment's status
@@ -81,6 +84,7 @@ FIXED_HEADERS: tuple[str, ...] = (
     FULFILLMENT,
     *ADDRESS_HEADERS,
     RETURN,
+    LABEL,
 )
 """Columns are only ever added at the end (before the fields): an existing sheet's
 columns then keep their places and are read by the headers it was written with."""
@@ -166,6 +170,8 @@ class SheetLine:
     """The fulfillment that makes the line, in words (see `FULFILLMENT`)."""
     returned: str = ""
     """What came back of the line and why (`returned 2 (wrong size)`; see `RETURN`)."""
+    labels: tuple[str, ...] = ()
+    """Where the PDFs of the labels bought for the parcels holding it are stored."""
 
     @property
     def status_text(self) -> str:
@@ -275,7 +281,8 @@ def _moment(value: datetime | None, tz: tzinfo) -> str:
 
 
 PreviewLink = Callable[[str], str]
-"""A preview file -> the link shown in the sheet ("" when previews are not served)."""
+"""A stored file (a preview, a label) -> the link shown in the sheet ("" when files are
+not served)."""
 
 
 def build_row(
@@ -317,6 +324,7 @@ def build_row(
     shown = dict(line.address)
     row.extend(safe_text(shown.get(name, "")) for name in ADDRESS_FIELDS)
     row.append(safe_text(line.returned))
+    row.append(" ".join(link(label) for label in line.labels) if link is not None else "")
     row.extend(safe_text(str(line.personalization.get(name, ""))) for name in fields.values())
     return row
 

@@ -53,7 +53,7 @@ from podops.sheet.rows import (
     tracking_tab,
 )
 from podops.sheet.stats import refresh_stats
-from sync.sheets.links import PreviewLinks, preview_links
+from sync.sheets.links import PresignedLinks, PreviewLinks, preview_links
 from sync.sheets.products_tab import ProductsTab, ProductsTabImport
 from sync.tracking_import import TabImport, import_tab
 
@@ -204,7 +204,7 @@ class SheetMirror:
         settings: Settings,
         *,
         clock: Callable[[], datetime] = utcnow,
-        links: PreviewLinks | None = None,
+        links: PreviewLinks | PresignedLinks | None = None,
         field_checks: FieldChecks | None = None,
         addresses: AddressDesk | None = None,
         products: ProductsTab | None = None,
@@ -455,10 +455,12 @@ def jobs(runtime: Sheets) -> list[JobSpec]:
     sheet = runtime.sheet
     if sheet is None:
         return []
+    bucket = runtime.storage if runtime.settings.storage.kind == "s3" else None
     mirror = SheetMirror(
         runtime.db,
         sheet,
         runtime.settings,
+        links=preview_links(runtime.settings, bucket),
         field_checks=runtime.field_checks,
         addresses=runtime.addresses,
         products=products_reader(runtime),

@@ -13,7 +13,9 @@ from podops import services
 from podops.db import Database
 from podops.labels.desk import LabelDesk
 from podops.models import Label, OutboxMessage
+from podops.ports.storage import FileStorage
 from podops.routing import ShopPolicy
+from podops.runtime.fulfillment_wiring import build_storage
 from podops.settings import Settings
 from providers.easypost_labels import EasyPostLabels
 from providers.label_sheets import LabelSheets
@@ -37,17 +39,23 @@ PARCELS = {
 }
 
 
-def label_settings(data_dir: Path, db_url: str, api_base: str, **store: Any) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database={"url": db_url},
-        stores={"main": {"platform": "sandbox", "default_provider": "manual", "labels": store}},
-        providers={"manual": {"kind": "manual"}, "cc": {"kind": "sandbox"}},
-        shipping_origin=ORIGIN,
-        labels={"parcels": PARCELS},
-        easypost={"base_url": api_base, "api_key": TEST_KEY, "timeout_s": 1},
-        render={"output_dir": "print-files"},
-    )  # type: ignore[arg-type]
+def label_settings(
+    data_dir: Path, db_url: str, api_base: str, *, more: dict[str, Any] | None = None, **store: Any
+) -> Settings:
+    """The shop's settings; `more`: other sections (storage, render links, slack)."""
+    config: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database": {"url": db_url},
+        "stores": {"main": {"platform": "sandbox", "default_provider": "manual", "labels": store}},
+        "providers": {"manual": {"kind": "manual"}, "cc": {"kind": "sandbox"}},
+        "shipping_origin": ORIGIN,
+        "labels": {"parcels": PARCELS},
+        "easypost": {"base_url": api_base, "api_key": TEST_KEY, "timeout_s": 1},
+        "render": {"output_dir": "print-files"},
+    }
+    for section, values in (more or {}).items():
+        config[section] = {**config.get(section, {}), **values}
+    return Settings(**config)
 
 
 @pytest.fixture
@@ -58,9 +66,11 @@ def easypost() -> Iterator[FakeEasyPostLabels]:
     fake.stop()
 
 
-def make_desk(settings: Settings, db: Database) -> LabelDesk:
+def make_desk(settings: Settings, db: Database, storage: FileStorage | None = None) -> LabelDesk:
     folder = settings.resolve(settings.render.output_dir)
-    return LabelDesk(db, EasyPostLabels(settings.easypost), settings, folder, LabelSheets())
+    storage = storage or build_storage(settings)
+    service = EasyPostLabels(settings.easypost)
+    return LabelDesk(db, service, settings, storage, LabelSheets(), folder=folder)
 
 
 @pytest.fixture
