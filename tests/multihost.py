@@ -29,7 +29,7 @@ import time
 from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -216,8 +216,8 @@ class Cluster:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "podops.toml").write_text(self.config())
-        env = {
-            **os.environ,
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}
+        env |= {
             "PYTHONPATH": str(ROOT),
             "PODOPS_CONFIG": "podops.toml",
             "PODOPS_DATABASE__URL": self.db_url,
@@ -226,7 +226,6 @@ class Cluster:
             "PODOPS_PROVIDERS__CC__API_KEY": API_KEY,
             "PODOPS_RENDER__LINK_SECRET": LINK_SECRET,
         }
-        env.pop("PODOPS_SLACK__ENABLED", None)
         log = (folder / "podops.log").open("wb")
         process = subprocess.Popen(
             [sys.executable, "-m", "podops", "run", "--role", role, "--log-json"],
@@ -287,28 +286,43 @@ class Cluster:
         self.processes[name].send_signal(signal.SIGKILL)
         self.processes[name].wait(timeout=10)
 
-    def unsettled(self) -> list[str]:
-        """Orders still on their way (due, claimed, or failed and to be retried)."""
+    def claimed(self) -> int:
+        """Fulfillments claimed and not yet answered (`submitting`)."""
         with self.db.reading() as session:
-            rows = session.execute(
-                select(Order.number, Order.status).where(Order.status.in_(list(GONE)))
-            ).all()
+            return len(
+                session.scalars(
+                    select(Fulfillment.id).where(Fulfillment.status == FulfillmentStatus.SUBMITTING)
+                ).all()
+            )
+
+    def unsettled(self, placed_before: datetime | None = None) -> list[str]:
+        """Orders still on their way (due, claimed, or failed and to be retried)."""
+        query = select(Order.number, Order.status).where(Order.status.in_(list(GONE)))
+        if placed_before is not None:
+            query = query.where(Order.placed_at <= placed_before)
+        with self.db.reading() as session:
+            rows = session.execute(query).all()
         return [f"{number} ({status})" for number, status in rows]
 
-    def wait_settled(self, timeout_s: float, *, at_least: int = 1) -> list[str]:
-        """Wait until at least `at_least` orders reached the provider and none is
-        still on its way; returns those still on their way at the deadline."""
+    def wait_settled(
+        self, timeout_s: float, *, at_least: int = 1, placed_before: datetime | None = None
+    ) -> list[str]:
+        """Wait until at least `at_least` orders reached the provider and none (placed
+        before `placed_before`) is still on its way; returns those still on their way
+        at the deadline."""
         deadline = time.monotonic() + timeout_s
         while True:
             self.check_alive()
-            left = self.unsettled()
+            left = self.unsettled(placed_before)
             if (not left and len(self.provider.created) >= at_least) or (
                 time.monotonic() > deadline
             ):
                 return left
             time.sleep(1.0)
 
-    def outcome(self) -> Outcome:
+    def outcome(self, placed_before: datetime | None = None) -> Outcome:
+        """What the run did; orders placed after `placed_before` may still be on their
+        way (the store goes on sending): they count for links and duplicates only."""
         result = Outcome(allowed_per_window=int(self.plan.rate_per_s * WINDOW_S) + 1)
         with self.db.reading() as session:
             orders = session.scalars(
@@ -316,7 +330,11 @@ class Cluster:
             ).all()
             digests = _digests(session)
             sent: dict[str, int] = {}
+            later: set[str] = set()
             for order in orders:
+                if placed_before is not None and _aware(order.placed_at) > placed_before:
+                    later.update(part.reference for part in order.fulfillments)
+                    continue
                 result.orders += 1
                 if order.status in GONE:
                     result.lost.append(f"{order.number} still {order.status}")
@@ -331,13 +349,20 @@ class Cluster:
         for reference in sent:
             if created[reference] != 1:
                 result.lost.append(f"{reference} created {created[reference]} times")
-        result.lost += [f"{ref} at the provider, not recorded" for ref in created if ref not in sent]
+        result.lost += [
+            f"{ref} at the provider, not recorded"
+            for ref in created
+            if ref not in sent and ref not in later
+        ]
         result.duplicates = self.provider.duplicates()
         result.links_broken, result.links_checked = self._check_links(digests)
-        times = self.provider.request_times
+        with self.provider.lock:  # the store may still be sending
+            requests, times = list(self.provider.requests), list(self.provider.request_times)
         result.peak_per_window = peak(times, WINDOW_S)
         create_times = [
-            t for (method, _), t in zip(self.provider.requests, times, strict=True) if method == "POST"
+            t
+            for (method, _), t in zip(requests, times, strict=True)
+            if method == "POST"
         ]
         if create_times:
             result.first_created_s = min(create_times) - self.started
@@ -352,9 +377,9 @@ class Cluster:
                 for key in ("design_url", "design_url_back"):
                     if key in item:
                         links.append((f"{reference} {key}", item[key]))
-        key = LINK_SECRET.encode()
+        secret = LINK_SECRET.encode()
         for name in digests:
-            links.append((f"web role {name}", signed_url(self.web_url, name, key)))
+            links.append((f"web role {name}", signed_url(self.web_url, name, secret)))
         broken = []
         with httpx.Client(timeout=60, follow_redirects=True) as client:
             for what, url in links:
@@ -365,6 +390,10 @@ class Cluster:
                 if answer.status_code != 200 or expected is None or got != expected:
                     broken.append(f"{what}: HTTP {answer.status_code}, file {name}")
         return broken, len(links)
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _digests(session: object) -> dict[str, str]:

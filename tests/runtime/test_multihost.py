@@ -60,6 +60,7 @@ def test_three_processes_on_two_hosts_lose_nothing_and_keep_to_the_limit(
         # when the worker sending the orders is killed after the provider has a few
         killed = _kill_the_sender(cluster)
         sent_before_kill = len(cluster.provider.created)
+        claimed_when_killed = cluster.claimed()
 
         # and the other one is left to take over its stale claims and the rest
         left = cluster.wait_settled(timeout_s=240)
@@ -67,11 +68,13 @@ def test_three_processes_on_two_hosts_lose_nothing_and_keep_to_the_limit(
 
     # then nothing was lost: every order ready to go reached the provider exactly once
     print(
-        f"killed {killed} after {sent_before_kill} orders; {outcome.submitted} of "
+        f"killed {killed} after {sent_before_kill} orders, {claimed_when_killed} claimed; "
+        f"{outcome.submitted} of "
         f"{outcome.orders} sent, {outcome.waiting_for_staff} waiting for staff; "
         f"{outcome.links_checked} links; peak {outcome.peak_per_window}/s "
         f"(allowed {outcome.allowed_per_window})"
     )
+    assert claimed_when_killed > 0  # it died holding orders it had not sent yet
     assert left == []
     assert outcome.lost == []
     assert outcome.duplicates == 0
