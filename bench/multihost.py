@@ -3,7 +3,7 @@ disk, one PostgreSQL database, a moto S3 server, the sandbox store sending order
 fake CustomCat with a rate limit; the worker sending orders is killed halfway.
 
     PODOPS_TEST_DATABASE_URL=postgresql+psycopg://... python bench/multihost.py
-        [--seconds 300] [--backlog-s 900] [--every-s 8] [--rate 2] [--kill-after 10]
+        [--seconds 240] [--backlog-s 600] [--every-s 8] [--rate 2] [--kill-after 10]
         [--uploads 5]
 
 The same setup as tests/runtime/test_multihost.py (tests/multihost.py), run longer:
@@ -131,8 +131,8 @@ def figures(outcome: Outcome, uploads: list[float]) -> dict[str, dict[str, objec
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=300.0, help="how long orders come in")
-    parser.add_argument("--backlog-s", type=float, default=900.0, help="orders waiting at start")
+    parser.add_argument("--seconds", type=float, default=240.0, help="how long orders come in")
+    parser.add_argument("--backlog-s", type=float, default=600.0, help="orders waiting at start")
     parser.add_argument("--every-s", type=float, default=8.0, help="the store's order slot")
     parser.add_argument("--rate", type=float, default=2.0, help="the provider's limit, per s")
     parser.add_argument("--kill-after", type=int, default=10, help="0: kill no worker")
