@@ -360,9 +360,7 @@ class Cluster:
             requests, times = list(self.provider.requests), list(self.provider.request_times)
         result.peak_per_window = peak(times, WINDOW_S)
         create_times = [
-            t
-            for (method, _), t in zip(requests, times, strict=True)
-            if method == "POST"
+            t for (method, _), t in zip(requests, times, strict=True) if method == "POST"
         ]
         if create_times:
             result.first_created_s = min(create_times) - self.started
