@@ -28,8 +28,9 @@ pytestmark = [
     ),
 ]
 
-PLAN = ClusterPlan(backfill_s=240.0, every_s=20.0, poll_minutes=60.0, rate_per_s=2.0)
-"""About seven orders waiting at start (some with two lines), one pass of the store."""
+PLAN = ClusterPlan(backfill_s=360.0, every_s=20.0, poll_minutes=60.0, rate_per_s=2.0)
+"""About eleven orders waiting at start (some with two lines), one pass of the store:
+enough that a few are ready to go after the kill, whatever the slots hold."""
 KILL_AFTER = 2
 """Orders the provider has created when the worker sending them is killed."""
 
