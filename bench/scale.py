@@ -59,7 +59,7 @@ ACTOR = Actor("bench", Channel.SYSTEM)
 QUERY_TARGET_MS = 20.0
 TICK_TARGET_MS = 50.0
 STAFF_QUERIES = ("due for submission", "not shipped, first page", "one order by number",
-                 "find by name")
+                 "find by surname", "find by full name")
 
 
 class Links:
@@ -142,7 +142,7 @@ def settings_for(folder: Path, url: str) -> Settings:
         data_dir=folder,
         database={"url": url},
         stores={"main": store},
-        providers={"cc": {"kind": "sandbox"}, "so": {"kind": "sandbox"}},
+        providers={name: {"kind": "sandbox", "rate_limit_per_s": 100} for name in ("cc", "so")},
         sheet=SheetConfig(backend="google", backfill_archive=False),
     )  # type: ignore[arg-type]
 
@@ -175,8 +175,8 @@ class Scale:
             ),
             "not shipped, first page": lambda s: queries.list_orders(s, not_shipped=True),
             "one order by number": lambda s: services.get_order(s, middle),
-            "find by name": lambda s: (services.find_orders(s, surname, limit=15),
-                                       services.find_orders(s, full_name, limit=15)),
+            "find by surname": lambda s: services.find_orders(s, surname, limit=15),
+            "find by full name": lambda s: services.find_orders(s, full_name, limit=15),
             "tracking poll selection": lambda s: self.follow_up._in_flight(POLL_BATCH),
             "sheet mirror selection": lambda s: load_sheet_lines(s, cutoff=cutoff),
             "daily summary": lambda s: reports.daily_summary(

@@ -116,8 +116,8 @@ class Order(Base):
             sqlite_where=text(status_in(NOT_SHIPPED)),
         ),
         Index(
-            "ix_orders_finished_at",
-            text("coalesce(completed_at, updated_at)"),
+            "ix_orders_finished_updated_at",
+            "updated_at",
             postgresql_where=text(status_in(FINISHED)),
             sqlite_where=text(status_in(FINISHED)),
         ),

@@ -45,7 +45,7 @@ OPEN: frozenset[OrderStatus] = frozenset(OrderStatus) - FINISHED
 
 
 def _finished_at() -> ColumnElement[datetime]:
-    """When a finished order finished (indexed: `ix_orders_finished_at`)."""
+    """When a finished order finished (a cancelled one: its last change)."""
     return func.coalesce(Order.completed_at, Order.updated_at)
 
 
@@ -54,8 +54,10 @@ def _current(cutoff: datetime) -> ColumnElement[bool]:
 
     Both halves are indexed, so the work grows with open and recent orders, never
     with history: open statuses by `ix_orders_status_submit_at`, the recently finished
-    by `ix_orders_finished_at` (partial: finished statuses, by when they finished)."""
-    return or_(status_among(OPEN), and_(status_among(FINISHED), _finished_at() >= cutoff))
+    by `ix_orders_finished_updated_at` (an order's last change is never before it
+    finished, so `updated_at >= cutoff` narrows them to a short range of that index)."""
+    recent = and_(status_among(FINISHED), Order.updated_at >= cutoff, _finished_at() >= cutoff)
+    return or_(status_among(OPEN), recent)
 
 
 def _archived(cutoff: datetime) -> ColumnElement[bool]:
