@@ -58,8 +58,13 @@ NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 ACTOR = Actor("bench", Channel.SYSTEM)
 QUERY_TARGET_MS = 20.0
 TICK_TARGET_MS = 50.0
-STAFF_QUERIES = ("due for submission", "not shipped, first page", "one order by number",
-                 "find by surname", "find by full name")
+STAFF_QUERIES = (
+    "due for submission",
+    "not shipped, first page",
+    "one order by number",
+    "find by surname",
+    "find by full name",
+)
 
 
 class Links:
@@ -71,13 +76,20 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=os.environ.get("PODOPS_TEST_DATABASE_URL", ""))
     parser.add_argument("--orders", type=int, default=1_000_000)
-    parser.add_argument("--per-day", type=float, default=0.0,
-                        help="orders a day (default: 700, less for small runs)")
+    parser.add_argument(
+        "--per-day",
+        type=float,
+        default=0.0,
+        help="orders a day (default: 700, less for small runs)",
+    )
     parser.add_argument("--explain", action="store_true")
     args = parser.parse_args(argv)
     if not args.database_url.startswith("postgresql"):
-        parser.exit(2, "bench/scale.py measures PostgreSQL: set PODOPS_TEST_DATABASE_URL or "
-                       "pass --database-url postgresql+psycopg://USER@HOST/DB\n")
+        parser.exit(
+            2,
+            "bench/scale.py measures PostgreSQL: set PODOPS_TEST_DATABASE_URL or "
+            "pass --database-url postgresql+psycopg://USER@HOST/DB\n",
+        )
     if args.orders < 10_000:
         parser.exit(2, "--orders must be at least 10,000 (a tenth is the first phase)\n")
     return args
@@ -155,8 +167,9 @@ class Scale:
         adapters, _ = build_providers(settings, links=Links())
         self.roster = provider_roster(settings, adapters)
         self.follow_up = ProviderFollowUp(db, self.roster, clock=lambda: NOW)
-        self.submitter = Submitter(db, self.roster, policy=ShopPolicy.from_settings(settings),
-                                   workers=8, clock=lambda: NOW)
+        self.submitter = Submitter(
+            db, self.roster, policy=ShopPolicy.from_settings(settings), workers=8, clock=lambda: NOW
+        )
         self.statements = Statements(db) if explain else None
         self.held = 0
 
@@ -180,7 +193,8 @@ class Scale:
             "tracking poll selection": lambda s: self.follow_up._in_flight(POLL_BATCH),
             "sheet mirror selection": lambda s: load_sheet_lines(s, cutoff=cutoff),
             "daily summary": lambda s: reports.daily_summary(
-                s, (NOW - timedelta(days=1)).date(), UTC, late_after_days=7, now=NOW),
+                s, (NOW - timedelta(days=1)).date(), UTC, late_after_days=7, now=NOW
+            ),
         }
 
     def measure_queries(self) -> dict[str, float]:
@@ -203,13 +217,22 @@ class Scale:
     def tick_due_ms(self, count: int = 5) -> tuple[float, int]:
         """One tick that sends `count` orders (their countdowns set to have run out)."""
         with self.db.unit_of_work() as session:
-            ids = list(session.scalars(
-                select(Order.id).where(Order.status == OrderStatus.PENDING)
-                .order_by(Order.submit_at).limit(count)))
-            session.execute(update(Order).where(Order.id.in_(ids))
-                            .values(submit_at=NOW - timedelta(minutes=1)))
-            session.execute(update(LineItem).where(LineItem.order_id.in_(ids))
-                            .values(print_file="print/due.png", print_file_current=True))
+            ids = list(
+                session.scalars(
+                    select(Order.id)
+                    .where(Order.status == OrderStatus.PENDING)
+                    .order_by(Order.submit_at)
+                    .limit(count)
+                )
+            )
+            session.execute(
+                update(Order).where(Order.id.in_(ids)).values(submit_at=NOW - timedelta(minutes=1))
+            )
+            session.execute(
+                update(LineItem)
+                .where(LineItem.order_id.in_(ids))
+                .values(print_file="print/due.png", print_file_current=True)
+            )
         started = time.perf_counter()
         report = self.submitter.tick()
         return (time.perf_counter() - started) * 1000, len(report.submitted)
@@ -217,9 +240,15 @@ class Scale:
     def hold_some(self, count: int = 25) -> None:
         """Staff hold `count` pending orders: rows the next mirror cycle changes."""
         with self.db.unit_of_work() as session:
-            numbers = list(session.scalars(
-                select(Order.number).where(Order.status == OrderStatus.PENDING)
-                .order_by(Order.placed_at.desc()).offset(self.held).limit(count)))
+            numbers = list(
+                session.scalars(
+                    select(Order.number)
+                    .where(Order.status == OrderStatus.PENDING)
+                    .order_by(Order.placed_at.desc())
+                    .offset(self.held)
+                    .limit(count)
+                )
+            )
         for number in numbers:
             with self.db.unit_of_work() as session:
                 services.hold(session, number, ACTOR, "bench")
@@ -230,8 +259,13 @@ def build(db: Database, shop: Shop, first: int, last: int) -> float:
     started = time.perf_counter()
     url = make_url(db.url).set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url) as connection:
-        copy_batches(connection, shop, first, last,
-                     lambda n: print(f"  {n:,} orders written", file=sys.stderr, flush=True))
+        copy_batches(
+            connection,
+            shop,
+            first,
+            last,
+            lambda n: print(f"  {n:,} orders written", file=sys.stderr, flush=True),
+        )
         finish(connection)
     return time.perf_counter() - started
 
@@ -281,24 +315,30 @@ def main(argv: list[str] | None = None) -> None:
         db = Database(url)
         db.upgrade()
         with db.unit_of_work() as session:
-            session.execute(text("INSERT INTO stores (id, key, platform, created_at) "
-                                 "VALUES (1, 'main', 'sandbox', now())"))
+            session.execute(
+                text(
+                    "INSERT INTO stores (id, key, platform, created_at) "
+                    "VALUES (1, 'main', 'sandbox', now())"
+                )
+            )
         settings = settings_for(Path(folder), url)
         scale = Scale(db, shop, settings, args.explain)
         print(f"{per_day:,.0f} orders a day; building {small:,} orders ...")
         built_small = build(db, shop, 0, small)
         with FakeSheetsProcess() as fake:
             client = gspread.Client(auth=None, session=RedirectSession(fake.base))  # type: ignore[arg-type]
-            mirror = SheetMirror(db, GoogleSheet(client, fake.spreadsheet_id), settings,
-                                 clock=lambda: NOW)
+            mirror = SheetMirror(
+                db, GoogleSheet(client, fake.spreadsheet_id), settings, clock=lambda: NOW
+            )
             started = time.perf_counter()
             first = mirror.run_cycle()
             print(f"first mirror: {first.added:,} rows in {time.perf_counter() - started:.1f} s")
             before = phase(f"{small:,} orders (built in {built_small:.0f} s)", scale, mirror)
             print(f"adding {args.orders - small:,} older orders ...")
             built_large = build(db, shop, small, args.orders)
-            after = phase(f"{args.orders:,} orders (history added in {built_large:.0f} s)",
-                          scale, mirror)
+            after = phase(
+                f"{args.orders:,} orders (history added in {built_large:.0f} s)", scale, mirror
+            )
         db.dispose()
     report(before, after, args.orders)
 
@@ -307,15 +347,27 @@ def report(before: dict[str, Any], after: dict[str, Any], size: int) -> None:
     suffix = "1m" if size == 1_000_000 else f"{size // 1000}k"
     staff = {name: after["queries"][name] for name in STAFF_QUERIES}
     figures = {
-        f"query_ms_max_{suffix}": {"value": round(max(staff.values()), 2), "unit": "ms",
-                                   "target": f"< {QUERY_TARGET_MS:.0f} each"},
-        f"tick_ms_{suffix}": {"value": round(after["tick_ms"], 2), "unit": "ms",
-                              "target": f"< {TICK_TARGET_MS:.0f}"},
-        f"tick_5due_ms_{suffix}": {"value": round(after["tick_due_ms"], 2), "unit": "ms",
-                                   "target": f"~ {before['tick_due_ms']:.1f} (first phase)"},
-        f"mirror_cycle_s_{suffix}": {"value": round(after["cycle_s"], 3), "unit": "s",
-                                     "target": f"<= {before['cycle_s'] * 1.2:.3f} "
-                                               f"(first phase {before['cycle_s']:.3f} + 20%)"},
+        f"query_ms_max_{suffix}": {
+            "value": round(max(staff.values()), 2),
+            "unit": "ms",
+            "target": f"< {QUERY_TARGET_MS:.0f} each",
+        },
+        f"tick_ms_{suffix}": {
+            "value": round(after["tick_ms"], 2),
+            "unit": "ms",
+            "target": f"< {TICK_TARGET_MS:.0f}",
+        },
+        f"tick_5due_ms_{suffix}": {
+            "value": round(after["tick_due_ms"], 2),
+            "unit": "ms",
+            "target": f"~ {before['tick_due_ms']:.1f} (first phase)",
+        },
+        f"mirror_cycle_s_{suffix}": {
+            "value": round(after["cycle_s"], 3),
+            "unit": "s",
+            "target": f"<= {before['cycle_s'] * 1.2:.3f} "
+            f"(first phase {before['cycle_s']:.3f} + 20%)",
+        },
     }
     print(json.dumps({"bench": "scale", "figures": figures}))
 

@@ -24,39 +24,155 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-FIRST_NAMES = (
-    "Ana Ben Carla David Emma Felix Grace Hugo Iris Jack Kara Liam Mia Noah Olga Paul Quinn "
-    "Rosa Sam Tara Uma Victor Wendy Xavier Yara Zoe Adam Bella Chris Dora Eli Fiona George "
-    "Hannah Ivan Julia Kevin Laura Marco Nina Oscar Petra Ruth Simon Tom Ursula Vera Will"
-).split()
+FIRST_NAMES = [
+    "Ana",
+    "Ben",
+    "Carla",
+    "David",
+    "Emma",
+    "Felix",
+    "Grace",
+    "Hugo",
+    "Iris",
+    "Jack",
+    "Kara",
+    "Liam",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Paul",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Victor",
+    "Wendy",
+    "Xavier",
+    "Yara",
+    "Zoe",
+    "Adam",
+    "Bella",
+    "Chris",
+    "Dora",
+    "Eli",
+    "Fiona",
+    "George",
+    "Hannah",
+    "Ivan",
+    "Julia",
+    "Kevin",
+    "Laura",
+    "Marco",
+    "Nina",
+    "Oscar",
+    "Petra",
+    "Ruth",
+    "Simon",
+    "Tom",
+    "Ursula",
+    "Vera",
+    "Will",
+]
 _HEADS = "Ash Brook Clay Dun Elm Fair Glen Hart Hol Kings Lang Mar North Oak Pem Red Sel Stan"
 _TAILS = "by dale field ford ham ley man mont more ridge son stead ton well wick wood worth"
 SURNAMES = [h + t for h in _HEADS.split() for t in _TAILS.split()]
 """324 made-up surnames (`Hartwell`, `Oakley`): a surname search matches about 0.3%."""
-SKUS = (("TEE-BLK-M", "Custom Tee", "cc"), ("MUG-11OZ", "Photo Mug", "so"), ("HOOD-L", "Hoodie", "cc"))
+SKUS = (
+    ("TEE-BLK-M", "Custom Tee", "cc"),
+    ("MUG-11OZ", "Photo Mug", "so"),
+    ("HOOD-L", "Hoodie", "cc"),
+)
 COUNTDOWN = timedelta(hours=24)
 
-ORDER_COLUMNS = (
-    "id store_id number external_id status placed_at submit_at customer_name customer_email "
-    "customer_phone shipping_address currency total shipping_total problems note shipped_at "
-    "completed_at created_at updated_at version shipping_method_id shipping_method "
-    "shipping_speed rush cancel_reason"
-).split()
-LINE_COLUMNS = (
-    "id order_id position external_id sku name product_key provider_sku quantity "
-    "quantity_shipped unit_price personalization image_urls problems print_file "
-    "print_file_revision print_file_current provider"
-).split()
-PART_COLUMNS = (
-    "id order_id seq kind status provider provider_order_id submit_attempts last_polled_at "
-    "submitted_at shipped_at created_at updated_at version last_error"
-).split()
-PART_LINE_COLUMNS = "id fulfillment_id line_item_id quantity provider_sku".split()
-SHIPMENT_COLUMNS = (
-    "id order_id carrier tracking_number tracking_url shipped_at channel fulfillment_id"
-).split()
-SHIPMENT_LINE_COLUMNS = "id shipment_id line_item_id quantity".split()
-EVENT_COLUMNS = "id order_id at actor channel action from_status to_status detail".split()
+ORDER_COLUMNS = [
+    "id",
+    "store_id",
+    "number",
+    "external_id",
+    "status",
+    "placed_at",
+    "submit_at",
+    "customer_name",
+    "customer_email",
+    "customer_phone",
+    "shipping_address",
+    "currency",
+    "total",
+    "shipping_total",
+    "problems",
+    "note",
+    "shipped_at",
+    "completed_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "shipping_method_id",
+    "shipping_method",
+    "shipping_speed",
+    "rush",
+    "cancel_reason",
+]
+LINE_COLUMNS = [
+    "id",
+    "order_id",
+    "position",
+    "external_id",
+    "sku",
+    "name",
+    "product_key",
+    "provider_sku",
+    "quantity",
+    "quantity_shipped",
+    "unit_price",
+    "personalization",
+    "image_urls",
+    "problems",
+    "print_file",
+    "print_file_revision",
+    "print_file_current",
+    "provider",
+]
+PART_COLUMNS = [
+    "id",
+    "order_id",
+    "seq",
+    "kind",
+    "status",
+    "provider",
+    "provider_order_id",
+    "submit_attempts",
+    "last_polled_at",
+    "submitted_at",
+    "shipped_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "last_error",
+]
+PART_LINE_COLUMNS = ["id", "fulfillment_id", "line_item_id", "quantity", "provider_sku"]
+SHIPMENT_COLUMNS = [
+    "id",
+    "order_id",
+    "carrier",
+    "tracking_number",
+    "tracking_url",
+    "shipped_at",
+    "channel",
+    "fulfillment_id",
+]
+SHIPMENT_LINE_COLUMNS = ["id", "shipment_id", "line_item_id", "quantity"]
+EVENT_COLUMNS = [
+    "id",
+    "order_id",
+    "at",
+    "actor",
+    "channel",
+    "action",
+    "from_status",
+    "to_status",
+    "detail",
+]
 
 TABLES: dict[str, list[str]] = {
     "orders": ORDER_COLUMNS,
@@ -144,7 +260,7 @@ class Buffers:
         self.out[table].write(text + "\n")
 
 
-def write_order(shop: Shop, k: int, out: Buffers) -> None:  # noqa: PLR0915 - one order's rows
+def write_order(shop: Shop, k: int, out: Buffers) -> None:
     rng = random.Random(k * 7919)
     oid = shop.order_id(k)
     placed = shop.placed(k)
@@ -156,34 +272,91 @@ def write_order(shop: Shop, k: int, out: Buffers) -> None:  # noqa: PLR0915 - on
     lines = [SKUS[(k + j) % len(SKUS)] if j else SKUS[k % 2] for j in range(count)]
     submitted = placed + COUNTDOWN if status in SUBMITTED or status == "submit_failed" else None
     shipped = placed + timedelta(days=5 + rng.random() * 2) if status in SHIPPED else None
-    completed = placed + timedelta(days=8 + rng.random()) if status in {"completed", "returned"} else None
+    completed = (
+        placed + timedelta(days=8 + rng.random()) if status in {"completed", "returned"} else None
+    )
     updated = completed or shipped or submitted or placed
     if status == "cancelled":
         updated = placed + timedelta(hours=3)
-    address = {"name": name, "address_1": f"{k % 900 + 1} Main St", "city": "Springfield",
-               "postcode": f"{62000 + k % 999}", "country": "US"}
-    out.row("orders", [
-        oid, shop.store_id, shop.number(k), f"ext-{oid}", status, _ts(placed),
-        _ts(placed + COUNTDOWN), name, email, "", _json(address), "USD", "39.90", "4.99",
-        _json(["needs a design"] if status == "needs_design" else []), "", _ts(shipped),
-        _ts(completed), _ts(placed), _ts(updated), 1, "std", "Standard Shipping", "standard",
-        "false", "customer asked" if status == "cancelled" else None,
-    ])
+    address = {
+        "name": name,
+        "address_1": f"{k % 900 + 1} Main St",
+        "city": "Springfield",
+        "postcode": f"{62000 + k % 999}",
+        "country": "US",
+    }
+    out.row(
+        "orders",
+        [
+            oid,
+            shop.store_id,
+            shop.number(k),
+            f"ext-{oid}",
+            status,
+            _ts(placed),
+            _ts(placed + COUNTDOWN),
+            name,
+            email,
+            "",
+            _json(address),
+            "USD",
+            "39.90",
+            "4.99",
+            _json(["needs a design"] if status == "needs_design" else []),
+            "",
+            _ts(shipped),
+            _ts(completed),
+            _ts(placed),
+            _ts(updated),
+            1,
+            "std",
+            "Standard Shipping",
+            "standard",
+            "false",
+            "customer asked" if status == "cancelled" else None,
+        ],
+    )
     for j, (sku, title, provider) in enumerate(lines):
         qty = 1 + (k + j) % 2
-        out.row("line_items", [
-            oid * 3 + j, oid, j + 1, f"li-{oid}-{j}", sku, title, sku.split("-")[0].lower(),
-            None, qty, qty if status in SHIPPED else 0, "19.95", _json({"name": name.split()[0]}),
-            "{}", "[]", f"print/{oid}-{j}.png" if submitted else None, 1 if submitted else 0,
-            "true" if submitted else "false", provider,
-        ])
+        out.row(
+            "line_items",
+            [
+                oid * 3 + j,
+                oid,
+                j + 1,
+                f"li-{oid}-{j}",
+                sku,
+                title,
+                sku.split("-")[0].lower(),
+                None,
+                qty,
+                qty if status in SHIPPED else 0,
+                "19.95",
+                _json({"name": name.split()[0]}),
+                "{}",
+                "[]",
+                f"print/{oid}-{j}.png" if submitted else None,
+                1 if submitted else 0,
+                "true" if submitted else "false",
+                provider,
+            ],
+        )
     _parts(shop, k, oid, status, lines, placed, submitted, shipped, rng, out)
     _events(oid, status, placed, submitted, shipped, completed, updated, rng, out)
 
 
-def _parts(shop: Shop, k: int, oid: int, status: str, lines: list[tuple[str, str, str]],
-           placed: datetime, submitted: datetime | None, shipped: datetime | None,
-           rng: random.Random, out: Buffers) -> None:
+def _parts(
+    shop: Shop,
+    k: int,
+    oid: int,
+    status: str,
+    lines: list[tuple[str, str, str]],
+    placed: datetime,
+    submitted: datetime | None,
+    shipped: datetime | None,
+    rng: random.Random,
+    out: Buffers,
+) -> None:
     if submitted is None:
         return
     providers = list(dict.fromkeys(p for _, _, p in lines))
@@ -191,32 +364,71 @@ def _parts(shop: Shop, k: int, oid: int, status: str, lines: list[tuple[str, str
         pid = oid * 2 + seq - 1
         part = PART_STATUS.get(status, status)
         failed = status == "submit_failed"
-        out.row("fulfillments", [
-            pid, oid, seq, "order", part, provider, None if failed else f"{provider}-{pid}",
-            1, _ts(None if failed or part == "shipped" else shop.now - timedelta(minutes=rng.random() * 60)),
-            _ts(None if failed else submitted), _ts(shipped), _ts(submitted),
-            _ts(shipped or submitted), 1, "provider refused the SKU" if failed else None,
-        ])
+        out.row(
+            "fulfillments",
+            [
+                pid,
+                oid,
+                seq,
+                "order",
+                part,
+                provider,
+                None if failed else f"{provider}-{pid}",
+                1,
+                _ts(
+                    None
+                    if failed or part == "shipped"
+                    else shop.now - timedelta(minutes=rng.random() * 60)
+                ),
+                _ts(None if failed else submitted),
+                _ts(shipped),
+                _ts(submitted),
+                _ts(shipped or submitted),
+                1,
+                "provider refused the SKU" if failed else None,
+            ],
+        )
         mine = [(j, sku) for j, (sku, _, p) in enumerate(lines) if p == provider]
         for j, sku in mine:
             out.row("fulfillment_lines", [oid * 3 + j, pid, oid * 3 + j, 1 + (k + j) % 2, sku])
         if shipped is not None:
-            out.row("shipments", [
-                pid, oid, "UPS", f"1Z{pid:012d}", f"https://ups.example/track/1Z{pid:012d}",
-                _ts(shipped), "provider", pid,
-            ])
+            out.row(
+                "shipments",
+                [
+                    pid,
+                    oid,
+                    "UPS",
+                    f"1Z{pid:012d}",
+                    f"https://ups.example/track/1Z{pid:012d}",
+                    _ts(shipped),
+                    "provider",
+                    pid,
+                ],
+            )
             for j, _ in mine:
                 out.row("shipment_lines", [oid * 3 + j, pid, oid * 3 + j, 1 + (k + j) % 2])
 
 
-def _events(oid: int, status: str, placed: datetime, submitted: datetime | None,
-            shipped: datetime | None, completed: datetime | None, updated: datetime,
-            rng: random.Random, out: Buffers) -> None:
+def _events(
+    oid: int,
+    status: str,
+    placed: datetime,
+    submitted: datetime | None,
+    shipped: datetime | None,
+    completed: datetime | None,
+    updated: datetime,
+    rng: random.Random,
+    out: Buffers,
+) -> None:
     steps = ["receive", "queue", *STEPS.get(status, [])]
     times = [placed, placed]
     for step in steps[2:]:
-        when = {"ship_all": shipped, "ship_part": shipped, "complete": completed,
-                "return": updated + timedelta(days=3)}.get(step)
+        when = {
+            "ship_all": shipped,
+            "ship_part": shipped,
+            "complete": completed,
+            "return": updated + timedelta(days=3),
+        }.get(step)
         times.append(when or submitted or updated)
     if rng.random() < 0.01:
         steps.append("sheet_note")
@@ -224,7 +436,9 @@ def _events(oid: int, status: str, placed: datetime, submitted: datetime | None,
     for e, (step, at) in enumerate(zip(steps, times, strict=True)):
         detail = {"line_item_id": oid * 3, "note": "gift wrap"} if step == "sheet_note" else {}
         actor, channel = ("sheet", "sheet") if step == "sheet_note" else ("system", "system")
-        out.row("events", [oid * 8 + e, oid, _ts(at), actor, channel, step, None, None, _json(detail)])
+        out.row(
+            "events", [oid * 8 + e, oid, _ts(at), actor, channel, step, None, None, _json(detail)]
+        )
 
 
 def batches(shop: Shop, first_k: int, last_k: int, size: int = 20_000) -> Iterator[Buffers]:
@@ -236,8 +450,13 @@ def batches(shop: Shop, first_k: int, last_k: int, size: int = 20_000) -> Iterat
         yield out
 
 
-def copy_batches(connection: object, shop: Shop, first_k: int, last_k: int,
-                 progress: Callable[[int], None] = lambda _n: None) -> None:
+def copy_batches(
+    connection: object,
+    shop: Shop,
+    first_k: int,
+    last_k: int,
+    progress: Callable[[int], None] = lambda _n: None,
+) -> None:
     """COPY the orders into the database through a psycopg connection (one commit each batch)."""
     done = first_k
     for out in batches(shop, first_k, last_k):

@@ -43,7 +43,9 @@ NAMING = {
 }
 
 
-POSTGRESQL_ONLY_INDEXES = frozenset({"ix_orders_customer_name_trgm", "ix_orders_customer_email_trgm"})
+POSTGRESQL_ONLY_INDEXES = frozenset(
+    {"ix_orders_customer_name_trgm", "ix_orders_customer_email_trgm"}
+)
 """Trigram indexes the 0012 migration makes on PostgreSQL when pg_trgm can be installed
 (an operator class SQLAlchemy's metadata cannot state portably); `alembic check` skips
 them."""

@@ -71,14 +71,19 @@ def load_sheet_lines(
     cutoff: datetime,
     keys: Collection[str] | None = None,
     archived: bool = False,
+    newest: int | None = None,
 ) -> list[SheetLine]:
     """Every line item of every current order, oldest order first.
 
     With `keys` (line item ids as the sheet shows them), only the orders holding those
     lines: what applying a few staff edits needs, without reading the whole tab's data.
     With `archived`, the lines of orders finished before `cutoff` instead (the first
-    mirror of an existing database puts those in the Archive tab)."""
+    mirror of an existing database puts those in the Archive tab); with `newest`, of
+    that many most recently changed orders only."""
     current = _archived(cutoff) if archived else _current(cutoff)
+    if newest is not None:  # the newest orders only (each has one line or more)
+        latest = select(Order.id).where(current).order_by(Order.updated_at.desc()).limit(newest)
+        current = and_(current, Order.id.in_(latest))
     if keys is not None and len(keys) <= MAX_KEYS:
         ids = [int(key) for key in keys if key.isdigit()]
         holding = select(LineItem.order_id).where(LineItem.id.in_(ids))

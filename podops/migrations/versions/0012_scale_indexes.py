@@ -51,9 +51,7 @@ def _partial(where: str) -> dict[str, object]:
 
 def upgrade() -> None:
     op.create_index("ix_orders_open_placed_at", "orders", ["placed_at", "id"], **_partial(OPEN))
-    op.create_index(
-        "ix_orders_finished_updated_at", "orders", ["updated_at"], **_partial(FINISHED)
-    )
+    op.create_index("ix_orders_finished_updated_at", "orders", ["updated_at"], **_partial(FINISHED))
     op.create_index(
         "ix_fulfillments_remakes_created_at",
         "fulfillments",
