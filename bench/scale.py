@@ -27,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import json
 import os
+import signal
 import statistics
 import tempfile
 import time
@@ -100,6 +101,7 @@ def scratch_database(url: str):  # type: ignore[no-untyped-def]
     """A database of our own next to the one `url` names, dropped afterwards."""
     base = make_url(url)
     name = f"podops_scale_{os.getpid()}"
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # `kill` still drops it
     admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from podops.address import shown
@@ -88,9 +89,13 @@ def load_sheet_lines(
         ids = [int(key) for key in keys if key.isdigit()]
         holding = select(LineItem.order_id).where(LineItem.id.in_(ids))
         current = and_(current, Order.id.in_(holding))
-    parcels = _parcels(session, current)
-    notes = _notes(session, current)
-    parts = _parts(session, current)
+    # The orders first, then everything of theirs by order id: each table is read through
+    # its order_id index, however much history it holds (a join with the condition would
+    # let PostgreSQL pick a scan of the whole table on a guess of how many orders match).
+    ids = list(session.scalars(select(Order.id).where(current)))
+    parcels = _parcels(session, ids)
+    notes = _notes(session, ids)
+    parts = _parts(session, ids)
     query = (
         select(
             LineItem.id,
@@ -119,7 +124,7 @@ def load_sheet_lines(
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(current)
+        .where(_among(LineItem.order_id, ids))
         .order_by(Order.placed_at, Order.id, LineItem.position)
     )
     lines = []
@@ -170,7 +175,13 @@ def _held(provider: str | None, problems: list[object] | None) -> str:
     return "held: " + ("; ".join(str(p) for p in problems or []) or "no provider")
 
 
-def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+def _among(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN (1, 2, ...)`, the ids written into the SQL: no limit on bound
+    parameters, and PostgreSQL counts them exactly when it plans."""
+    return column.in_(bindparam(None, ids, expanding=True, literal_execute=True))
+
+
+def _parts(session: Session, ids: list[int]) -> dict[int, str]:
     """Line item id -> the fulfillment making it, in words; a live one over a cancelled
     one (a fallback moved its lines)."""
     query = (
@@ -189,7 +200,7 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
         .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .join(Order, Fulfillment.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(current)
+        .where(_among(Fulfillment.order_id, ids))
         .order_by(Fulfillment.seq)
     )
     found: dict[int, str] = {}
@@ -213,9 +224,7 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
     return found
 
 
-def _parcels(
-    session: Session, current: ColumnElement[bool]
-) -> dict[int, list[tuple[str, str, str]]]:
+def _parcels(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
     query = (
         select(
             ShipmentLine.line_item_id,
@@ -224,8 +233,7 @@ def _parcels(
             Shipment.tracking_url,
         )
         .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
-        .join(Order, Shipment.order_id == Order.id)
-        .where(current)
+        .where(_among(Shipment.order_id, ids))
         .order_by(Shipment.id)
     )
     found: dict[int, list[tuple[str, str, str]]] = {}
@@ -234,11 +242,13 @@ def _parcels(
     return found
 
 
-def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+def _notes(session: Session, ids: list[int]) -> dict[int, str]:
     query = (
         select(Event.detail)
-        .join(Order, and_(Event.order_id == Order.id, current))
-        .where(Event.action == written(EventName.SHEET_NOTE.value))  # ix_events_sheet_notes
+        .where(
+            _among(Event.order_id, ids),
+            Event.action == written(EventName.SHEET_NOTE.value),  # ix_events_sheet_notes
+        )
         .order_by(Event.id)
     )
     notes: dict[int, str] = {}
