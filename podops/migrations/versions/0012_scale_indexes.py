@@ -26,6 +26,7 @@ to build and block writes meanwhile: run the upgrade in a quiet minute.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -45,7 +46,7 @@ FINISHED = "status IN ('cancelled', 'completed', 'returned')"
 TRIGRAM = ("ix_orders_customer_name_trgm", "ix_orders_customer_email_trgm")
 
 
-def _partial(where: str) -> dict[str, object]:
+def _partial(where: str) -> dict[str, Any]:
     return {"postgresql_where": sa.text(where), "sqlite_where": sa.text(where)}
 
 
