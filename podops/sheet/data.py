@@ -89,9 +89,9 @@ def load_sheet_lines(
         ids = [int(key) for key in keys if key.isdigit()]
         holding = select(LineItem.order_id).where(LineItem.id.in_(ids))
         current = and_(current, Order.id.in_(holding))
-    # The orders first, then everything of theirs by order id: each table is read through
-    # its order_id index, however much history it holds (a join with the condition would
-    # let PostgreSQL pick a scan of the whole table on a guess of how many orders match).
+    # The orders first, then everything of theirs by order id (on both sides of a join):
+    # PostgreSQL then plans with the exact count of orders, not a guess from the
+    # condition, and reads each table through its order_id index.
     ids = list(session.scalars(select(Order.id).where(current)))
     parcels = _parcels(session, ids)
     notes = _notes(session, ids)
@@ -124,7 +124,7 @@ def load_sheet_lines(
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(_among(LineItem.order_id, ids))
+        .where(_among(LineItem.order_id, ids), _among(Order.id, ids))
         .order_by(Order.placed_at, Order.id, LineItem.position)
     )
     lines = []
@@ -200,7 +200,7 @@ def _parts(session: Session, ids: list[int]) -> dict[int, str]:
         .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .join(Order, Fulfillment.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(_among(Fulfillment.order_id, ids))
+        .where(_among(Fulfillment.order_id, ids), _among(Order.id, ids))
         .order_by(Fulfillment.seq)
     )
     found: dict[int, str] = {}
