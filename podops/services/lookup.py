@@ -74,15 +74,13 @@ def find_orders(session: Session, text: str, *, limit: int = 20) -> list[Order]:
     if not needle:
         return []
     pattern = f"%{like_literal(needle)}%"
+    matches = [Order.number == needle, Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE)]
+    if not any(c.isspace() for c in needle):  # a full name is never in an email address:
+        # one trigram index less to read (`ix_orders_customer_email_trgm`, PostgreSQL)
+        matches.append(Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE))
     query = (
         select(Order)
-        .where(
-            or_(
-                Order.number == needle,
-                Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE),
-                Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        .where(or_(*matches))
         .options(selectinload(Order.items).selectinload(LineItem.order))
         .order_by(Order.placed_at.desc())
         .limit(limit)
