@@ -208,7 +208,9 @@ class Scale:
         return found
 
     def tick_idle_ms(self) -> float:
+        """Median of 5 ticks after one warm-up (the first ticks prepare their statements)."""
         samples = []
+        self.submitter.tick()
         for _ in range(5):
             started = time.perf_counter()
             report = self.submitter.tick()
