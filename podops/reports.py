@@ -329,7 +329,7 @@ def daily_summary(
     open_orders = list(
         session.scalars(
             select(Order)
-            .where(Order.status.in_(sorted(NOT_SHIPPED)))
+            .where(queries.status_among(NOT_SHIPPED))
             .options(selectinload(Order.shipments))
             .order_by(Order.placed_at)
         )

@@ -261,6 +261,9 @@ class SheetConfig(Section):
     workbook: str = "orders.xlsx"
     spreadsheet_id: str = ""
     archive_after_days: int = Field(default=30, ge=1)
+    archive_max_rows: int = Field(default=100_000, ge=1, le=500_000)
+    """The Archive tab's rows at most: once full, each newly archived row replaces the
+    oldest (docs/sheet.md), so the sheet stays under Google's 10 million cells."""
     # On the first mirror of an existing database, also fill the Archive tab with the
     # orders finished long ago. Default: yes for Google, no for the local workbook
     # (an .xlsx file is rewritten whole on every cycle, so a year of history in it

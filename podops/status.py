@@ -192,6 +192,16 @@ NOT_SHIPPED: frozenset[OrderStatus] = frozenset(
 )
 
 
+FINISHED: frozenset[OrderStatus] = frozenset({S.COMPLETED, S.CANCELLED, S.RETURNED})
+"""An order's life is over (a return only ends a completed one): history, which the
+sheet archives and the hot queries must never walk (`podops.models` partial indexes)."""
+
+
+def status_in(statuses: frozenset[OrderStatus]) -> str:
+    """`status IN ('a', 'b')`: the predicate of a partial index on these statuses."""
+    return "status IN (" + ", ".join(f"'{s.value}'" for s in sorted(statuses)) + ")"
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     action: Action

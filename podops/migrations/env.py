@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from podops.models import Base
+from podops.models import POSTGRESQL_ONLY_INDEXES, Base
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,12 +25,18 @@ def run_migrations_online() -> None:
         _run(conn)
 
 
+def _include(obj: object, name: str | None, type_: str, reflected: bool, other: object) -> bool:
+    """Indexes made by migrations alone (see `POSTGRESQL_ONLY_INDEXES`) are not drift."""
+    return not (type_ == "index" and name in POSTGRESQL_ONLY_INDEXES)
+
+
 def _run(connection: object) -> None:
     context.configure(
         connection=connection,  # type: ignore[arg-type]
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

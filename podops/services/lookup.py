@@ -82,13 +82,11 @@ def find_orders(
     query = select(Order)
     if needle:
         pattern = f"%{like_literal(needle)}%"
-        query = query.where(
-            or_(
-                Order.number == needle,
-                Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE),
-                Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE),
-            )
-        )
+        matches = [Order.number == needle, Order.customer_name.ilike(pattern, escape=LIKE_ESCAPE)]
+        if not any(c.isspace() for c in needle):  # a full name is never in an email address:
+            # one trigram index less to read (`ix_orders_customer_email_trgm`, PostgreSQL)
+            matches.append(Order.customer_email.ilike(pattern, escape=LIKE_ESCAPE))
+        query = query.where(or_(*matches))
     if views:
         query = query.where(or_(*(in_view(view) for view in views)))
     query = (

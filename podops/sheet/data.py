@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from podops.address import shown
@@ -35,18 +36,37 @@ from podops.models import (
     Store,
 )
 from podops.photos import photo_statuses
+from podops.queries import status_among, written
 from podops.refs import FulfillmentRef, OrderRef
-from podops.sheet.rows import FINISHED, SheetLine
-from podops.status import OrderStatus
+from podops.sheet.rows import SheetLine
+from podops.status import FINISHED, OrderStatus
 
 MAX_KEYS = 2000
 """Above this many keys, loading every line is cheaper than a long IN list."""
 
 
+OPEN: frozenset[OrderStatus] = frozenset(OrderStatus) - FINISHED
+
+
+def _finished_at() -> ColumnElement[datetime]:
+    """When a finished order finished (a cancelled one: its last change)."""
+    return func.coalesce(Order.completed_at, Order.updated_at)
+
+
 def _current(cutoff: datetime) -> ColumnElement[bool]:
-    """Orders still shown on the Orders tab: not finished, or finished after `cutoff`."""
-    finished_at = func.coalesce(Order.completed_at, Order.updated_at)
-    return or_(Order.status.not_in(sorted(FINISHED)), finished_at >= cutoff)
+    """Orders still shown on the Orders tab: not finished, or finished after `cutoff`.
+
+    Both halves are indexed, so the work grows with open and recent orders, never
+    with history: open statuses by `ix_orders_status_submit_at`, the recently finished
+    by `ix_orders_finished_updated_at` (an order's last change is never before it
+    finished, so `updated_at >= cutoff` narrows them to a short range of that index)."""
+    recent = and_(status_among(FINISHED), Order.updated_at >= cutoff, _finished_at() >= cutoff)
+    return or_(status_among(OPEN), recent)
+
+
+def _archived(cutoff: datetime) -> ColumnElement[bool]:
+    """Orders finished before `cutoff`: the Archive tab's (the first mirror's back-fill)."""
+    return and_(status_among(FINISHED), _finished_at() < cutoff)
 
 
 def load_sheet_lines(
@@ -55,23 +75,32 @@ def load_sheet_lines(
     cutoff: datetime,
     keys: Collection[str] | None = None,
     archived: bool = False,
+    newest: int | None = None,
 ) -> list[SheetLine]:
     """Every line item of every current order, oldest order first.
 
     With `keys` (line item ids as the sheet shows them), only the orders holding those
     lines: what applying a few staff edits needs, without reading the whole tab's data.
     With `archived`, the lines of orders finished before `cutoff` instead (the first
-    mirror of an existing database puts those in the Archive tab)."""
-    current = not_(_current(cutoff)) if archived else _current(cutoff)
+    mirror of an existing database puts those in the Archive tab); with `newest`, of
+    that many most recently changed orders only."""
+    current = _archived(cutoff) if archived else _current(cutoff)
+    if newest is not None:  # the newest orders only (each has one line or more)
+        latest = select(Order.id).where(current).order_by(Order.updated_at.desc()).limit(newest)
+        current = and_(current, Order.id.in_(latest))
     if keys is not None and len(keys) <= MAX_KEYS:
         ids = [int(key) for key in keys if key.isdigit()]
         holding = select(LineItem.order_id).where(LineItem.id.in_(ids))
         current = and_(current, Order.id.in_(holding))
-    parcels = _parcels(session, current)
-    notes = _notes(session, current)
-    parts = _parts(session, current)
-    returned = _returned(session, current)
-    labels = _labels(session, current)
+    # The orders first, then everything of theirs by order id (on both sides of a join):
+    # PostgreSQL then plans with the exact count of orders, not a guess from the
+    # condition, and reads each table through its order_id index.
+    ids = list(session.scalars(select(Order.id).where(current)))
+    parcels = _parcels(session, ids)
+    notes = _notes(session, ids)
+    parts = _parts(session, ids)
+    returned = _returned(session, ids)
+    labels = _labels(session, ids)
     query = (
         select(
             LineItem.id,
@@ -100,7 +129,7 @@ def load_sheet_lines(
         )
         .join(Order, LineItem.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(current)
+        .where(_among(LineItem.order_id, ids), _among(Order.id, ids))
         .order_by(Order.placed_at, Order.id, LineItem.position)
     )
     lines = []
@@ -153,7 +182,13 @@ def _held(provider: str | None, problems: list[object] | None) -> str:
     return "held: " + ("; ".join(str(p) for p in problems or []) or "no provider")
 
 
-def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+def _among(column: Any, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN (1, 2, ...)`, the ids written into the SQL: no limit on bound
+    parameters, and PostgreSQL counts them exactly when it plans."""
+    return column.in_(bindparam(None, ids, expanding=True, literal_execute=True))
+
+
+def _parts(session: Session, ids: list[int]) -> dict[int, str]:
     """Line item id -> the fulfillment making it, in words; a live one over a cancelled
     one (a fallback moved its lines)."""
     query = (
@@ -172,7 +207,7 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
         .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .join(Order, Fulfillment.order_id == Order.id)
         .join(Store, Order.store_id == Store.id)
-        .where(current)
+        .where(_among(Fulfillment.order_id, ids), _among(Order.id, ids))
         .order_by(Fulfillment.seq)
     )
     found: dict[int, str] = {}
@@ -196,33 +231,33 @@ def _parts(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
     return found
 
 
-def _parcels(
-    session: Session, current: ColumnElement[bool]
-) -> dict[int, list[tuple[str, str, str]]]:
-    query = (
-        select(
-            ShipmentLine.line_item_id,
-            Shipment.carrier,
-            Shipment.tracking_number,
-            Shipment.tracking_url,
+def _parcels(session: Session, ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+    """Line item id -> its parcels. The orders' parcels first, then their lines by
+    parcel id: both read through an index (a join let PostgreSQL scan every parcel
+    line of history)."""
+    parcels = {
+        shipment_id: (carrier, number, url or "")
+        for shipment_id, carrier, number, url in session.connection().execute(
+            select(Shipment.id, Shipment.carrier, Shipment.tracking_number, Shipment.tracking_url)
+            .where(_among(Shipment.order_id, ids))
+            .order_by(Shipment.id)
         )
-        .join(Shipment, ShipmentLine.shipment_id == Shipment.id)
-        .join(Order, Shipment.order_id == Order.id)
-        .where(current)
-        .order_by(Shipment.id)
+    }
+    lines = select(ShipmentLine.shipment_id, ShipmentLine.line_item_id).where(
+        _among(ShipmentLine.shipment_id, list(parcels))
     )
     found: dict[int, list[tuple[str, str, str]]] = {}
-    for item_id, carrier, number, url in session.connection().execute(query):
-        found.setdefault(item_id, []).append((carrier, number, url or ""))
+    for shipment_id, item_id in sorted(session.connection().execute(lines)):
+        found.setdefault(item_id, []).append(parcels[shipment_id])
     return found
 
 
-def _returned(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+def _returned(session: Session, ids: list[int]) -> dict[int, str]:
     """Line item id -> `returned 2 (wrong size; damaged)`: what came back of it and why."""
     query = (
         select(ReturnLine.line_item_id, ReturnLine.quantity, Return.reason)
         .join(Return, ReturnLine.return_id == Return.id)
-        .join(Order, and_(Return.order_id == Order.id, current))
+        .where(_among(Return.order_id, ids))
         .order_by(Return.id)
     )
     units: dict[int, int] = {}
@@ -233,13 +268,12 @@ def _returned(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
     return {i: f"returned {n} ({'; '.join(reasons[i])})" for i, n in units.items()}
 
 
-def _labels(session: Session, current: ColumnElement[bool]) -> dict[int, list[str]]:
+def _labels(session: Session, ids: list[int]) -> dict[int, list[str]]:
     """Line item id -> where the PDFs of the bought labels of its parcels are, oldest
     first (a voided label is off the order, and off the sheet)."""
     query = (
         select(Label.lines, Label.files)
-        .join(Order, and_(Label.order_id == Order.id, current))
-        .where(Label.state == "bought")
+        .where(_among(Label.order_id, ids), Label.state == "bought")
         .order_by(Label.id)
     )
     found: dict[int, list[str]] = {}
@@ -252,11 +286,13 @@ def _labels(session: Session, current: ColumnElement[bool]) -> dict[int, list[st
     return found
 
 
-def _notes(session: Session, current: ColumnElement[bool]) -> dict[int, str]:
+def _notes(session: Session, ids: list[int]) -> dict[int, str]:
     query = (
         select(Event.detail)
-        .join(Order, and_(Event.order_id == Order.id, current))
-        .where(Event.action == EventName.SHEET_NOTE)
+        .where(
+            _among(Event.order_id, ids),
+            Event.action == written(EventName.SHEET_NOTE.value),  # ix_events_sheet_notes
+        )
         .order_by(Event.id)
     )
     notes: dict[int, str] = {}

@@ -18,6 +18,7 @@ from podops.errors import DomainRefusal
 from podops.ports.sheet import Cell, CellBlock, TabSpec
 from podops.sheet.rows import (
     ARCHIVE,
+    ARCHIVE_HEADERS,
     FIXED_HEADERS,
     ORDERS,
     TAIL_START,
@@ -25,6 +26,9 @@ from podops.sheet.rows import (
     cell_text,
 )
 
+ARCHIVE_MAX_ROWS = 100_000
+"""The Archive tab's rows at most (`sheet.archive_max_rows`): 1.6 million cells, a sixth
+of a Google spreadsheet's 10 million, however many years the shop runs."""
 LINE_COL = FIXED_HEADERS.index("line")
 STORE_COL = FIXED_HEADERS.index("store")
 NO_KEY = "no key:"
@@ -43,14 +47,20 @@ class OrdersSnapshot:
     rows: dict[str, list[Cell]] = field(default_factory=dict)
     messages: dict[str, str] = field(default_factory=dict)
     archive_rows: int = 0
+    """Archive rows filled (below the header); at most the cap once it is reached."""
+    archive_next: int | None = None
+    """Where the next archived row goes (0 = row 2); None: below the last one (a
+    snapshot from before the cap)."""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> OrdersSnapshot:
+        following = data.get("archive_next")
         return cls(
             list(data.get("headers", [])),
             dict(data.get("rows", {})),
             dict(data.get("messages", {})),
             int(data.get("archive_rows", 0)),
+            None if following is None else int(following),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -59,6 +69,7 @@ class OrdersSnapshot:
             "rows": self.rows,
             "messages": self.messages,
             "archive_rows": self.archive_rows,
+            "archive_next": self.archive_next,
         }
 
 
@@ -206,6 +217,7 @@ def plan_orders(
     archived_at: str,
     archive_first: Sequence[list[Cell]] = (),
     texts: Mapping[str, list[str]] | None = None,
+    archive_cap: int = ARCHIVE_MAX_ROWS,
 ) -> OrdersPlan:
     """The cells to write so the tab shows `rows`, and the snapshot after writing.
 
@@ -217,7 +229,12 @@ def plan_orders(
     # A column removed (a retired field column): the columns after it move left and the
     # last one shown so far is blanked, header and rows, in the same write.
     pad: list[Cell] = [""] * max(0, len(view.header) - width)
-    plan = OrdersPlan([], OrdersSnapshot(list(tab.headers), rows, messages, snapshot.archive_rows))
+    plan = OrdersPlan(
+        [],
+        OrdersSnapshot(
+            list(tab.headers), rows, messages, snapshot.archive_rows, snapshot.archive_next
+        ),
+    )
     if check_header(view.header, tab, snapshot.headers):
         plan.blocks.append(CellBlock(ORDERS, 1, 1, [[*tab.headers, *pad]]))
     fresh: list[list[Cell]] = []
@@ -246,7 +263,7 @@ def plan_orders(
             changed = True
         plan.updated += changed
     holes = list(view.holes)
-    _archive(plan, snapshot, rows, view, holes, archived_at, list(archive_first))
+    _archive(plan, snapshot, rows, view, holes, archived_at, list(archive_first), archive_cap)
     _note_duplicates(plan, view)
     _note_keyless(plan, view)
     blank = {*view.stale, *(h for h in holes if h not in view.holes)}
@@ -284,6 +301,7 @@ def _archive(
     holes: list[int],
     archived_at: str,
     archive: list[list[Cell]],
+    cap: int,
 ) -> None:
     """Lines on the sheet that are no longer current move to the Archive tab."""
     gone = [key for key in snapshot.rows if key not in rows]
@@ -293,13 +311,42 @@ def _archive(
         if at is not None:
             holes.append(at)
         plan.snapshot.messages.pop(key, None)
-    if archive:
-        start = snapshot.archive_rows + 2
-        plan.blocks.append(CellBlock(ARCHIVE, start, 1, archive))
-        plan.snapshot.archive_rows = snapshot.archive_rows + len(archive)
     plan.archived = len(archive)
-    plan.archive_rows_needed = plan.snapshot.archive_rows + 1
+    _write_archive(plan, snapshot, archive, cap)
     holes.sort()
+
+
+def archive_blocks(
+    filled: int, following: int | None, count: int, cap: int
+) -> list[tuple[int, int]]:
+    """Where `count` new Archive rows go in a tab capped at `cap` rows: (first row, how
+    many) runs. Below the last row until the cap, then over the oldest rows, from row 2
+    on, round and round: the tab never grows past the cap, whatever the years bring."""
+    count = min(count, cap)
+    at = (filled if following is None else following) % cap
+    runs = []
+    while count:
+        run = min(count, cap - at)
+        runs.append((at + 2, run))
+        count -= run
+        at = (at + run) % cap
+    return runs
+
+
+def _write_archive(
+    plan: OrdersPlan, snapshot: OrdersSnapshot, archive: list[list[Cell]], cap: int
+) -> None:
+    """The newest `cap` rows of `archive`, written where `archive_blocks` says."""
+    kept = archive[-cap:]
+    if kept:  # the header too: nothing else writes it (16 cells in the same request)
+        plan.blocks.append(CellBlock(ARCHIVE, 1, 1, [list(ARCHIVE_HEADERS)]))
+    taken = 0
+    for row, count in archive_blocks(snapshot.archive_rows, snapshot.archive_next, len(kept), cap):
+        plan.blocks.append(CellBlock(ARCHIVE, row, 1, kept[taken : taken + count]))
+        taken += count
+        plan.snapshot.archive_next = (row - 2 + count) % cap
+        plan.snapshot.archive_rows = max(plan.snapshot.archive_rows, row - 2 + count)
+    plan.archive_rows_needed = min(plan.snapshot.archive_rows, cap) + 1
 
 
 def _note_duplicates(plan: OrdersPlan, view: SheetView) -> None:

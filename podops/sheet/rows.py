@@ -123,9 +123,6 @@ RUSH_MARK = "RUSH"
 HELD_NEEDS_DESIGN = "on hold, needs design"
 """Status cell of a held order whose design was refused: the hold and the design apart."""
 
-FINISHED: frozenset[OrderStatus] = frozenset(
-    {OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.RETURNED}
-)
 MAX_CELL_TEXT = 5000
 """Well under Google's 50,000 characters per cell; longer customer text is cut."""
 

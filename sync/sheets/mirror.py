@@ -231,9 +231,15 @@ class SheetMirror:
     def _lines(
         self, now: datetime, keys: set[str] | None = None, *, archived: bool = False
     ) -> list[SheetLine]:
-        cutoff = now - timedelta(days=self.settings.sheet.archive_after_days)
+        """The current lines (or those of `keys`); with `archived`, the lines of the
+        newest orders finished before the cutoff, as many as the Archive tab holds."""
+        config = self.settings.sheet
+        cutoff = now - timedelta(days=config.archive_after_days)
+        newest = config.archive_max_rows if archived else None
         with self.db.unit_of_work() as session:
-            return load_sheet_lines(session, cutoff=cutoff, keys=keys, archived=archived)
+            return load_sheet_lines(
+                session, cutoff=cutoff, keys=keys, archived=archived, newest=newest
+            )
 
     def run_cycle(self) -> CycleReport:
         report = CycleReport()
@@ -255,7 +261,9 @@ class SheetMirror:
         archived = self._lines(now, archived=True) if backfill else []
         tabs = self._tabs(personalization_fields(self.settings, lines or [], snapshot.headers))
         rows = len(snapshot.rows) if lines is None else len(lines)
-        archive_rows = snapshot.archive_rows + len(archived)
+        archive_rows = min(
+            snapshot.archive_rows + len(archived), self.settings.sheet.archive_max_rows
+        )
         sizes = {ORDERS: rows + 1, ARCHIVE: archive_rows + 1, TRACKING: 1, PRODUCTS: 1}
         prepared = self.sheet.prepare(tabs, sizes)
         report.repairs.extend(prepared.repairs)
@@ -389,6 +397,7 @@ class SheetMirror:
             archived_at=archived_at,
             archive_first=first,
             texts=self._rows.texts,
+            archive_cap=self.settings.sheet.archive_max_rows,
         )
 
     def _write(
