@@ -70,7 +70,7 @@ class Runtime:
         process on PostgreSQL, this process's own on SQLite."""
         from podops.shared_limits import limits_for
 
-        return limits_for(self.settings.database_url, self.db.dialect)
+        return limits_for(self.db.url, self.db.dialect)  # the database in use, whatever set it
 
     @cached_property
     def product_table(self) -> LiveTable:
