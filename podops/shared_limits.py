@@ -12,8 +12,9 @@ composition root picks the backend with `limits_for(db)`:
   "theoretical arrival time", each caller reserves the next turn) done by one
   atomic `INSERT ... ON CONFLICT DO UPDATE ... RETURNING` per request in
   `limit_buckets`, on the database's clock, so hosts whose clocks differ share
-  one pace. Concurrency slots are leased rows in `limit_slots` (a crashed
-  holder's slot comes back when its lease expires).
+  one pace. Concurrency slots are leased rows in `limit_slots` naming the
+  holder's presence connection: a crashed holder's slots are free as soon as its
+  connection is gone, and in any case when their lease expires.
 
 The database is asked on its own small AUTOCOMMIT pool with a short statement
 timeout: one round trip, no BEGIN/COMMIT, no pre-ping. When it cannot answer in
@@ -35,7 +36,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 
 log = logging.getLogger(__name__)
@@ -247,11 +248,17 @@ PAUSE = text(
     "ON CONFLICT (key) DO UPDATE SET "
     "blocked_until = GREATEST(b.blocked_until, EXCLUDED.blocked_until)"
 )
+PRESENCE = text("SELECT pg_backend_pid()")
+"""The backend of the connection a process keeps open while it may hold slots: its
+slots name it, so when the process dies (its connection with it) they are free at
+once, not when their lease ends."""
 TAKE_SLOT = text(
     "UPDATE limit_slots AS s SET holder = :holder, expires_at = c.now + :lease "
     f"FROM {_NOW} WHERE s.key = :key AND s.slot = ("
     "SELECT f.slot FROM limit_slots AS f WHERE f.key = :key AND f.slot < :size "
-    "AND f.expires_at < extract(epoch FROM clock_timestamp())::float8 "
+    "AND (f.expires_at < extract(epoch FROM clock_timestamp())::float8 "
+    "OR NOT EXISTS (SELECT 1 FROM pg_stat_activity AS a "
+    "WHERE 'pg' || a.pid::text = split_part(f.holder, ':', 1))) "
     "ORDER BY f.slot LIMIT 1 FOR UPDATE SKIP LOCKED) "
     "RETURNING s.slot"
 )
@@ -305,6 +312,22 @@ class SharedLimits:
         self._sleep = sleep
         self._seeded: set[tuple[str, int]] = set()
         self._holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._presence: Connection | None = None
+        self._presence_lock = threading.Lock()
+
+    def _present_as(self) -> str:
+        """`pg<backend pid>` of this process's presence connection (opened once, kept
+        open): the first part of every slot holder, read by TAKE_SLOT."""
+        with self._presence_lock:
+            if self._presence is None or self._presence.closed:
+                try:
+                    self._presence = self.engine.connect()
+                    pid = self._presence.execute(PRESENCE).scalar_one()
+                except SQLAlchemyError as exc:
+                    self._presence = None
+                    raise Throttled("limits", 1.0, "the database did not answer") from exc
+                self._presence_pid = f"pg{pid}"
+            return self._presence_pid
 
     def _run(self, key: str, statement: Any, **params: Any) -> Any:
         try:
@@ -332,7 +355,7 @@ class SharedLimits:
         self._run(key, PAUSE, seconds=seconds)
 
     def take_slot(self, key: str, size: int) -> str:
-        holder = f"{self._holder}:{uuid.uuid4().hex[:8]}"
+        holder = f"{self._present_as()}:{self._holder}:{uuid.uuid4().hex[:8]}"
         pause = SLOT_POLL_S[0]
         while True:
             row = self._run(key, TAKE_SLOT, holder=holder, size=size, lease=self.lease_s)
@@ -353,6 +376,10 @@ class SharedLimits:
             log.warning("slot %s of %s comes back when its lease ends", number, key)
 
     def close(self) -> None:
+        with self._presence_lock:
+            if self._presence is not None:
+                self._presence.close()
+                self._presence = None
         self.engine.dispose()
 
 

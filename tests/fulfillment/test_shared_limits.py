@@ -165,3 +165,25 @@ def test_one_round_trip_per_turn_and_refusal_when_the_database_is_slow(db_url: s
         assert time.monotonic() - started < 2.0
         blocker.exec_driver_sql("ROLLBACK")
     limits.close()
+
+
+def test_a_dead_processs_slot_is_free_at_once_not_after_its_lease(db_url: str) -> None:
+    """A worker killed inside a provider call never gives its slot back; its presence
+    connection dies with it, and the slot is taken again at once (waiting out the
+    two-minute lease held a recovering worker up past its deadline)."""
+    dead = SharedLimits(limiter_engine(db_url))
+    alive = SharedLimits(limiter_engine(db_url), sleep=lambda _: None)
+    dead.take_slot("provider:solo", 1)  # held, never given back
+    alive._sleep = _refuse_to_wait
+    with pytest.raises(RuntimeError, match="would wait"):
+        alive.take_slot("provider:solo", 1)  # the holder is alive: the slot is busy
+    dead.close()  # the process is gone, and its connections with it
+    started = time.monotonic()
+    ticket = alive.take_slot("provider:solo", 1)
+    assert time.monotonic() - started < 2.0
+    alive.give_back("provider:solo", ticket)
+    alive.close()
+
+
+def _refuse_to_wait(_seconds: float) -> None:
+    raise RuntimeError("would wait for the slot")
