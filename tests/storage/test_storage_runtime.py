@@ -81,7 +81,7 @@ def test_the_countdown_renders_into_the_bucket_and_the_links_download_the_files(
     assert _download(web, documents["packing_slip"]).startswith(b"%PDF")
     assert _download(web, runtime.storage.url_for(preview))[:2] == b"\xff\xd8"  # a JPEG
     name = Path(urlsplit(link).path).name
-    assert name.startswith(f"{number}-") and name.endswith(".png")
+    assert name.startswith(f"main-{number}-") and name.endswith(".png")
     assert not (tmp_path / "web-host" / "print-files" / name).exists()  # served by the bucket
 
 
