@@ -345,21 +345,62 @@ PRESIGN_MAX_HOURS = 168.0
 """SigV4 presigned URLs live at most 7 days (AWS S3, R2, MinIO all refuse longer)."""
 
 
+def web_role_serves_links(render: RenderConfig) -> bool:
+    """Whether print-file links go to the web role (`/files/NAME?exp=..&sig=..`): a link
+    secret signs them and `public_base_url` says where the web role is reached."""
+    return render.link_secret is not None and bool(render.public_base_url.strip())
+
+
+def presigned_links_note(storage: StorageConfig, render: RenderConfig) -> str | None:
+    """With a bucket and no web role serving links, links are presigned URLs that die
+    after `presign_hours` (7 days at most): what to tell the operator, else None."""
+    if storage.kind != "s3" or web_role_serves_links(render):
+        return None
+    return presign_expiry_note(storage.presign_hours, render.link_ttl_hours * 3600)
+
+
+def presign_expiry_note(presign_hours: float, link_ttl_s: float) -> str:
+    return (
+        f"print-file links are presigned URLs that expire after storage.presign_hours = "
+        f"{presign_hours:g} h (S3 allows at most {PRESIGN_MAX_HOURS:g} h, 7 days): a provider "
+        "downloading later gets an expired link. For links valid render.link_ttl_hours "
+        f"(now {link_ttl_s / 3600:g} h), let the web role serve them: set "
+        "PODOPS_RENDER__LINK_SECRET and render.public_base_url to the address providers "
+        "reach `podops run --role web` at (docs/several-hosts.md)"
+    )
+
+
 class StorageConfig(Section):
     """Where print files, previews and packing slips are kept (docs/several-hosts.md):
     `local` (the render output folder, served by signed links; the default) or `s3`
-    (an S3-compatible bucket; links are presigned URLs). Keys only from the
-    environment: PODOPS_STORAGE__ACCESS_KEY_ID and PODOPS_STORAGE__SECRET_ACCESS_KEY."""
+    (an S3-compatible bucket). With a bucket, links are the web role's signed links
+    (which redirect to a fresh presigned URL) when the web role serves links, else
+    presigned URLs valid `presign_hours`. Keys only from the environment:
+    PODOPS_STORAGE__ACCESS_KEY_ID and PODOPS_STORAGE__SECRET_ACCESS_KEY."""
 
     kind: Literal["local", "s3"] = "local"
     bucket: str = ""
     prefix: str = "print-files"
     endpoint_url: str = ""  # empty: AWS S3 in `region`
     region: str = "us-east-1"
-    presign_hours: float = Field(default=PRESIGN_MAX_HOURS, gt=0, le=PRESIGN_MAX_HOURS)
+    presign_hours: float = PRESIGN_MAX_HOURS
     timeout_s: float = Field(default=30.0, gt=0, le=600)
     access_key_id: SecretStr | None = None
     secret_access_key: SecretStr | None = None
+
+    @field_validator("presign_hours")
+    @classmethod
+    def _presign_limit(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("expected a number of hours more than 0")
+        if value > PRESIGN_MAX_HOURS:
+            raise ValueError(
+                f"at most {PRESIGN_MAX_HOURS:g} (7 days): S3 refuses presigned links that live "
+                "longer. For longer links let the web role serve them (set "
+                "PODOPS_RENDER__LINK_SECRET and render.public_base_url; they last "
+                "render.link_ttl_hours)"
+            )
+        return value
 
     @field_validator("prefix")
     @classmethod

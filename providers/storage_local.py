@@ -76,6 +76,18 @@ class LocalStorage:
     def delete(self, location: str) -> None:
         Path(location).unlink(missing_ok=True)
 
+    @property
+    def serves_links(self) -> bool:
+        """Whether the web role serves `/files/` links (a key signs them and
+        `public_base_url` says where the web role is reached)."""
+        return self.key is not None and bool(self.public_base_url.strip())
+
+    def web_link(self, name: str) -> str:
+        """The web role's signed link to the stored file `name`, valid `ttl_s`."""
+        if self.key is None:
+            raise ValueError("no link secret: the web role serves no links")
+        return signed_url(self.public_base_url, check_name(name), self.key, ttl_s=self.ttl_s)
+
     def url_for(self, location: str) -> str:
         if location.startswith(("http://", "https://")):
             return location

@@ -5,13 +5,19 @@ ARCHITECTURE.md for why not boto3).
 An object is `prefix/name`; its location on a line item is `s3://bucket/prefix/name`.
 A PUT is atomic (an object appears whole or not at all); files above
 MULTIPART_ABOVE go as one multipart upload, which also appears only when completed.
-Links are SigV4 presigned GET URLs, valid `presign_hours` (at most 7 days).
+Links: when the web role serves links (a link secret and `render.public_base_url`,
+which the local storage this one was given carries), a file's link is the web role's
+signed `/files/NAME?exp=..&sig=..` link, valid `render.link_ttl_hours` like local
+storage's; the web role checks it and redirects to a presigned URL made at download
+time, valid a few minutes (`fresh_link`). Without a web role, links are SigV4
+presigned GET URLs valid `presign_hours`, which S3 caps at 7 days: `check()` says so.
 Locations that are not in a bucket (files written before `podops storage migrate`)
 are handed to the local storage this one was given.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -20,14 +26,19 @@ from obstore.exceptions import BaseError, PermissionDeniedError, Unauthenticated
 from obstore.store import S3Store
 
 from podops.errors import ConfigError, StorageUnavailable
-from podops.ports.storage import S3_SCHEME, is_s3_location, split_s3_location
-from podops.settings import StorageConfig, env_name
+from podops.ports.storage import S3_SCHEME, file_name, is_s3_location, split_s3_location
+from podops.settings import StorageConfig, env_name, presign_expiry_note
 from providers.storage_local import LocalStorage, check_name
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig, S3Config
 
+log = logging.getLogger(__name__)
+
 MULTIPART_ABOVE = 64 * 1024 * 1024
+FRESH_LINK_TTL = timedelta(minutes=15)
+"""How long the presigned URL the web role redirects to lives: a download starts at
+once (S3 checks the expiry when a request begins, not while the bytes flow)."""
 PROBE_NAME = ".podops-storage-check"
 RETRIES = 2
 
@@ -42,6 +53,9 @@ class S3Storage:
         self.local = local
         self.ttl = timedelta(hours=config.presign_hours)
         self.store = _store(config)
+        # Links go through the web role when it serves them: they then live
+        # render.link_ttl_hours, longer than S3's 7 days.
+        self.web_links = local.serves_links
 
     # Writing and naming -------------------------------------------------------------
 
@@ -126,13 +140,46 @@ class S3Storage:
             raise _unavailable(f"cannot delete {location}", exc) from exc
 
     def url_for(self, location: str) -> str:
-        """A presigned GET (signing is local arithmetic: no request is made)."""
+        """The web role's signed link when it serves links (it redirects to the bucket),
+        else a presigned GET valid `presign_hours`. Signing either is local arithmetic:
+        no request is made."""
         if not is_s3_location(location):
             return self.local.url_for(location)
+        key = self._key(location)
+        name = file_name(key)
+        if self.web_links and key == self.key_of(name):
+            return self.local.web_link(name)
+        # No web role, or a file kept under another prefix (the web role looks
+        # names up under the configured one): a presigned URL.
+        return self.presigned(key, self.ttl)
+
+    def presigned(self, key: str, ttl: timedelta) -> str:
         try:
-            return obstore.sign(self.store, "GET", self._key(location), self.ttl)
+            return obstore.sign(self.store, "GET", key, ttl)
         except (BaseError, OSError, ValueError) as exc:
-            raise _unavailable(f"cannot sign a link to {location}", exc) from exc
+            raise _unavailable(f"cannot sign a link to {key}", exc) from exc
+
+    # Serving the web role's links ---------------------------------------------------
+
+    def fresh_link(self, name: str) -> str | None:
+        """For the web role's `/files/NAME` redirect, once the link's signature and
+        expiry are checked: a presigned GET valid FRESH_LINK_TTL (or `presign_hours`
+        when shorter) if `name` is a stored file, else None: nothing is signed for a
+        key that holds no file. ValueError for a name that is not a plain file name."""
+        key = self.key_of(name)
+        if self.stored_size(name) is None:
+            return None
+        return self.presigned(key, min(FRESH_LINK_TTL, self.ttl))
+
+    def stored_size(self, name: str) -> int | None:
+        """The stored file's size in bytes (a HEAD request), None if there is none."""
+        key = self.key_of(name)
+        try:
+            return int(obstore.head(self.store, key)["size"])
+        except FileNotFoundError:
+            return None
+        except (BaseError, OSError, ValueError) as exc:
+            raise _unavailable(f"cannot look up {name}", exc) from exc
 
     def owns(self, location: str) -> bool:
         return is_s3_location(location)
@@ -147,6 +194,8 @@ class S3Storage:
         try:
             obstore.put(self.store, key, b"podops", use_multipart=False)
             obstore.delete(self.store, key)
+            if not self.web_links:
+                log.warning(presign_expiry_note(self.config.presign_hours, self.local.ttl_s))
         except FileNotFoundError as exc:
             raise ConfigError(
                 f"storage.bucket: no bucket {self.bucket!r} at {self._where()} ({name})"

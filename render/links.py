@@ -11,8 +11,8 @@ folder) answers 404, revealing nothing.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -31,7 +31,15 @@ from podops.links import (
     verify,
 )
 
-__all__ = ["DEFAULT_TTL_S", "print_file_routes", "sign_path", "signature", "signed_url", "verify"]
+__all__ = [
+    "DEFAULT_TTL_S",
+    "StoredElsewhere",
+    "print_file_routes",
+    "sign_path",
+    "signature",
+    "signed_url",
+    "verify",
+]
 
 _MEDIA_TYPES = {
     ".png": "image/png",
@@ -41,15 +49,31 @@ _MEDIA_TYPES = {
 }
 
 
+@runtime_checkable
+class StoredElsewhere(Protocol):
+    """Where files not in this host's folder are kept (a bucket: `S3Storage`)."""
+
+    def fresh_link(self, name: str) -> str | None:
+        """A short-lived download URL for the stored file `name`; None when there is no
+        such file (nothing is signed for it); ValueError for a name no storage holds."""
+        ...
+
+    def stored_size(self, name: str) -> int | None:
+        """The stored file's size in bytes, None when there is no such file."""
+        ...
+
+
 def print_file_routes(
     storage_dir: Path,
     key: bytes,
     *,
     now: Clock = time.time,
-    elsewhere: Callable[[str], str | None] | None = None,
+    elsewhere: StoredElsewhere | None = None,
 ) -> list[Route]:
-    """Starlette routes serving `GET /files/{name}?exp=..&sig=..` from `storage_dir`;
-    a file not there is redirected to `elsewhere(name)` (a bucket's presigned URL)."""
+    """Starlette routes serving `GET /files/{name}?exp=..&sig=..` (and HEAD, which
+    providers may probe with) from `storage_dir`; a file not there is redirected to a
+    fresh download URL from `elsewhere` (a bucket), minted only after the link's
+    signature and expiry are checked and only for a file that is stored."""
     require_key(key)
     root = storage_dir.resolve()
 
@@ -61,31 +85,60 @@ def print_file_routes(
             return _not_found()
         path = _file_inside(root, name)
         if path is None:
+            if request.method == "HEAD":
+                return await _probe(name, elsewhere)
             return await _redirect(name, elsewhere)
-        media_type = _MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
-        return FileResponse(path, media_type=media_type, headers={"Cache-Control": "private"})
+        return FileResponse(path, media_type=_media_type(name), headers=_PRIVATE)
 
-    return [Route(f"{FILES_PREFIX}{{name}}", serve_print_file, methods=["GET"])]
+    return [Route(f"{FILES_PREFIX}{{name}}", serve_print_file, methods=["GET", "HEAD"])]
 
 
-async def _redirect(name: str, elsewhere: Callable[[str], str | None] | None) -> Response:
+_PRIVATE = {"Cache-Control": "private"}
+
+
+def _media_type(name: str) -> str:
+    return _MEDIA_TYPES.get(Path(name).suffix.lower(), "application/octet-stream")
+
+
+def _plain(name: str) -> bool:
+    return bool(name) and not name.startswith(".") and not any(c in name for c in "/\\\x00")
+
+
+async def _redirect(name: str, elsewhere: StoredElsewhere | None) -> Response:
     """307 to where the file is kept now; 404 when it is nowhere (or a bad name)."""
-    if elsewhere is None or not name or name.startswith(".") or "/" in name or "\\" in name:
+    if elsewhere is None or not _plain(name):
         return _not_found()
     try:
-        url = await run_in_threadpool(elsewhere, name)
+        url = await run_in_threadpool(elsewhere.fresh_link, name)
     except ValueError:  # not a name a storage holds
         return _not_found()
     except StorageUnavailable:
-        return PlainTextResponse("storage unavailable, try again", status_code=503)
+        return _unavailable()
     if url is None:
         return _not_found()
-    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "private"})
+    return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+
+
+async def _probe(name: str, elsewhere: StoredElsewhere | None) -> Response:
+    """HEAD: answered here (size and type, no body) rather than redirected, since a
+    presigned GET URL refuses a HEAD request (the method is part of its signature)."""
+    if elsewhere is None or not _plain(name):
+        return _not_found()
+    try:
+        size = await run_in_threadpool(elsewhere.stored_size, name)
+    except ValueError:
+        return _not_found()
+    except StorageUnavailable:
+        return _unavailable()
+    if size is None:
+        return _not_found()
+    headers = {"Content-Length": str(size), **_PRIVATE}
+    return Response(status_code=200, media_type=_media_type(name), headers=headers)
 
 
 def _file_inside(root: Path, name: str) -> Path | None:
     """The regular, visible file `name` directly inside `root`, else None."""
-    if not name or name.startswith(".") or "/" in name or "\\" in name or "\x00" in name:
+    if not _plain(name):
         return None
     path = (root / name).resolve()
     if path.parent != root or not path.is_file():
@@ -95,3 +148,7 @@ def _file_inside(root: Path, name: str) -> Path | None:
 
 def _not_found() -> Response:
     return PlainTextResponse("not found", status_code=404)
+
+
+def _unavailable() -> Response:
+    return PlainTextResponse("storage unavailable, try again", status_code=503)

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from podops.cli.stores_shipping import gap_lines
 from podops.cli.styled import styled
 from podops.models import utcnow
 from podops.runtime import status_report
+from podops.settings import Settings, presigned_links_note
 
 
 def run_command(
@@ -71,6 +73,25 @@ def _span(seconds: int) -> str:
     return f"{seconds // 86400}d"
 
 
+def _storage_lines(settings: Settings) -> list[Text]:
+    """With a bucket: where links go, and how long they last."""
+    storage, render = settings.storage, settings.render
+    if storage.kind != "s3":
+        return []
+    note = presigned_links_note(storage, render)
+    if note is not None:
+        return [styled("Storage: bucket {}; [yellow]{}[/yellow]", storage.bucket, note)]
+    return [
+        styled(
+            "Storage: bucket {}; links go through the web role at {}, valid {} h "
+            "(render.link_ttl_hours), each download redirected to the bucket",
+            storage.bucket,
+            render.public_base_url,
+            f"{render.link_ttl_hours:g}",
+        )
+    ]
+
+
 def status_command() -> None:
     """What the service is doing: instances, store syncs, outbox, next submissions, errors."""
     from podops.cli.main import out, runtime
@@ -114,6 +135,8 @@ def status_command() -> None:
     for note in status_report.shopify_window_notes(rt.settings, last_syncs):
         out.print(styled("[yellow]{}[/yellow]", note))
     for line in gap_lines(rt.settings):
+        out.print(line)
+    for line in _storage_lines(rt.settings):
         out.print(line)
     counts = ", ".join(f"{s.label} {n}" for s, n in sorted(report.counts.items())) or "no orders"
     out.print(f"Orders: {counts}")

@@ -19,6 +19,7 @@ from podops.settings import RoutingRule, Settings
 from tests.fakes.s3_server import S3Server
 
 LINK_SECRET = "storage-test-link-secret-0123456789"
+BASE = "https://podops.example"  # where the web role is reached (render.public_base_url)
 
 
 @pytest.fixture(scope="session")
@@ -60,7 +61,7 @@ def shop_runtime(db: Database, data_dir: Path, storage: dict[str, Any] | None) -
         providers={"manual": {"kind": "manual"}},
         routing=[RoutingRule(sku="TEE-*", provider="manual", product_key="tee-front")],
         render={
-            "public_base_url": "https://podops.example",
+            "public_base_url": BASE,
             "link_secret": LINK_SECRET,
             "allow_loopback_image_hosts": True,
         },

@@ -1,5 +1,6 @@
 """Print files in the bucket, as a shop lives it: the countdown renders into the bucket,
-the provider gets presigned links that download the very bytes; a storage that
+the provider gets the web role's links, which a web role on another host (none of the
+files on its disk) redirects to the bucket, downloading the very bytes; a storage that
 refuses leaves the order unsent with the reason, and the next pass sends it; files
 rendered on the local folder move to the bucket with `podops storage migrate`."""
 
@@ -7,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
+from starlette.applications import Starlette
 
 from podops import services
 from podops.db import Database
@@ -18,15 +21,23 @@ from podops.models import Event, LineItem
 from podops.routing import ShopPolicy
 from podops.runtime import status_report
 from podops.runtime.fulfillment_wiring import local_storage
+from podops.runtime.root import Runtime
 from podops.status import OrderStatus
 from podops.storage_migration import Migration
+from render.web import routes as file_routes
+from tests.asgi_client import AsgiClient
 from tests.factories import STAFF, received_order
 from tests.fakes.s3_server import S3Server
-from tests.storage.conftest import s3_settings, shop_runtime
+from tests.storage.conftest import BASE, s3_settings, shop_runtime
 
 
-def _download(url: str) -> bytes:
-    answer = httpx.get(url, timeout=10)
+def _download(web: Runtime, url: str) -> bytes:
+    """As a provider follows a link: to the web role `web` (its routes, in process),
+    then to where it redirects (the bucket, over HTTP)."""
+    assert url.startswith(BASE + "/files/"), url
+    answer = AsgiClient(Starlette(routes=file_routes(web))).get(url.removeprefix(BASE))
+    assert answer.status_code == 307, answer.text
+    answer = httpx.get(answer.headers["location"], timeout=10)
     assert answer.status_code == 200, answer.text
     return answer.content
 
@@ -65,10 +76,13 @@ def test_the_countdown_renders_into_the_bucket_and_the_links_download_the_files(
         digest = item.print_file_sha256
         preview = item.preview_file
     link = next(url for name, url in documents.items() if name.startswith("print_file"))
-    assert "X-Amz-Signature=" in link
-    assert hashlib.sha256(_download(link)).hexdigest() == digest
-    assert _download(documents["packing_slip"]).startswith(b"%PDF")
-    assert _download(runtime.storage.url_for(preview))[:2] == b"\xff\xd8"  # a JPEG
+    web = shop_runtime(db, tmp_path / "web-host", s3_settings(s3, prefix="shop-a"))
+    assert hashlib.sha256(_download(web, link)).hexdigest() == digest
+    assert _download(web, documents["packing_slip"]).startswith(b"%PDF")
+    assert _download(web, runtime.storage.url_for(preview))[:2] == b"\xff\xd8"  # a JPEG
+    name = Path(urlsplit(link).path).name
+    assert name.startswith(f"main-{number}-") and name.endswith(".png")
+    assert not (tmp_path / "web-host" / "print-files" / name).exists()  # served by the bucket
 
 
 def test_a_storage_that_refuses_leaves_the_order_unsent_with_the_reason_then_sends_it(
