@@ -67,8 +67,10 @@ class FileStorage(Protocol):
 
     def url_for(self, location: str) -> str:
         """A link a provider or a person can download the file from, for the configured
-        lifetime: a presigned URL (s3), a signed link to the web role (local), or a
-        `file://` URI when local links are off."""
+        lifetime: a signed link to the web role when one serves links (a bucket's file
+        is redirected to a fresh presigned URL at download time), a presigned URL (s3
+        without a web role: at most 7 days), or a `file://` URI when local links are
+        off."""
         ...
 
     def owns(self, location: str) -> bool:

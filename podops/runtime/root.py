@@ -165,7 +165,7 @@ class Runtime:
 
             link = preview_link(self.settings)
             if self.settings.storage.kind != "local":
-                link = self.storage.url_for  # presigned: no web role needed
+                link = self.storage.url_for  # the web role's link, or presigned without one
             return SlackNotifier(
                 self.slack_client,
                 self.settings.slack.channel,
