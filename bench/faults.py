@@ -4,7 +4,7 @@ provider, Slack and Sheets; forged, replayed, fuzzed and hostile input; secret
 scans), optionally several times over, and turns its results into a table.
 
     python bench/faults.py                      run once, print the table
-    python bench/faults.py --repeat 3           a longer run (fuzzers draw new examples)
+    python bench/faults.py --repeat 3           a longer run (the same inputs, new timings)
     python bench/faults.py --write RELIABILITY.md
     python bench/faults.py --from .pytest_cache/d/reliability/results.json --write RELIABILITY.md
     python bench/faults.py --abuse-only         only the web role under oversized bodies
@@ -90,8 +90,10 @@ FOOTER = """
   never revives a cancelled order, but a differing shop status is noted in the timeline.
   Bodies that carry the time are compared with the newest change applied and an older one is
   ignored.
-- **The fuzzed rows are a sample**: `bad inputs` counts the examples hypothesis actually ran
-  in the measured run(s); `--repeat` draws new ones.
+- **The fuzzed rows are a sample**: `bad inputs` counts the distinct inputs hypothesis
+  sent. The draws are fixed (derandomized), so every run and database sends the same ones
+  and the count is the same each time; `--repeat` reruns them under new timings, it does
+  not draw new ones.
 """
 
 
