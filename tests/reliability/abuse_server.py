@@ -5,8 +5,15 @@ inbound route open (WooCommerce webhooks, provider callbacks, the three Slack
 routes). 20 unsigned 100 MB bodies arrive at once on each route, half with a
 `Content-Length`, half chunked without one, sent by raw sockets that keep
 writing until the server answers. Measured: the web process's peak resident
-memory (VmHWM, its own high-water mark), each answer and how long it took, and
-that nothing was stored.
+memory (VmHWM, its own high-water mark), each answer, how much of its body had
+been sent when it came and how long it took, and that nothing was stored.
+
+"Refused before the body is read whole" is proven by bytes, not by a clock: each
+answer must come before a quarter of its 100 MB was sent (what the socket
+buffers hold plus a route's limit is a few MB). A one-second deadline failed on
+a busy machine (two busy loops on two cores: answers after 1.0-2.1 s with a
+few MB sent), though nothing was read whole; the clock only bounds a hang
+(no answer within ANSWER_WITHIN_S is a failure).
 """
 
 from __future__ import annotations
@@ -26,7 +33,10 @@ from typing import Any
 PER_ROUTE = 20
 BODY_BYTES = 100 * 1024 * 1024
 CHUNK = 256 * 1024
-ANSWER_WITHIN_S = 1.0
+ANSWER_WITHIN_S = 10.0
+"""No answer by then is a hang (the socket's own timeout), however busy the machine."""
+SENT_AT_MOST = BODY_BYTES // 4
+"""An answer after more than this much of the body was sent: the body was read, not refused."""
 ROUTES = (
     "/webhooks/woocommerce/main",
     "/providers/shine/shipments/main-1001/" + "0" * 40,
@@ -103,13 +113,16 @@ def _serve(folder: Path, port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the web role did not start within 60 s")
 
 
-def _send(port: int, path: str, chunked: bool, start: threading.Barrier) -> tuple[str, int, float]:
-    """One unsigned 100 MB POST; (path, status, seconds to the answer)."""
+def _send(
+    port: int, path: str, chunked: bool, start: threading.Barrier
+) -> tuple[str, int, float, int]:
+    """One unsigned 100 MB POST; (path, status, seconds to the answer, bytes of the
+    body sent before it)."""
     length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {BODY_BYTES}"
     head = f"POST {path} HTTP/1.1\r\nHost: podops\r\nContent-Type: application/json\r\n"
     chunk = b"{" * CHUNK
     piece = b"%x\r\n%s\r\n" % (CHUNK, chunk) if chunked else chunk
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", port), timeout=ANSWER_WITHIN_S) as sock:
         start.wait()  # every connection is open: the bodies arrive at once
         started = time.monotonic()
         sock.sendall(f"{head}{length}\r\n\r\n".encode())
@@ -125,7 +138,7 @@ def _send(port: int, path: str, chunked: bool, start: threading.Barrier) -> tupl
         except OSError:
             answer = b""
     status = int(answer.split(b" ", 2)[1]) if answer.startswith(b"HTTP/") else 0
-    return path, status, time.monotonic() - started
+    return path, status, time.monotonic() - started, sent
 
 
 def _stored(folder: Path) -> int:
@@ -154,19 +167,26 @@ def measure() -> dict[str, Any]:
         finally:
             server.terminate()
             server.wait(30)
-    late = [a for a in answers if a[1] not in (413, 401) or a[2] > ANSWER_WITHIN_S]
+    late = [a for a in answers if a[1] not in (413, 401) or a[3] > SENT_AT_MOST]
     print(f"\nWeb role under {len(answers)} unsigned 100 MB bodies ({PER_ROUTE} per route):")
     for path in ROUTES:
         mine = [a for a in answers if a[0] == path]
         codes = sorted({a[1] for a in mine})
-        slowest = max(a[2] for a in mine)
-        print(f"  {path[:40]:40}  answers {codes}, slowest after {slowest:.2f} s")
+        slowest, most = max(a[2] for a in mine), max(a[3] for a in mine) / 2**20
+        print(
+            f"  {path[:40]:40}  answers {codes}, slowest after {slowest:.2f} s "
+            f"and {most:.0f} MB sent"
+        )
     print(f"  peak resident memory {peak:.0f} MB (idle {before:.0f} MB); rows stored: {stored}")
-    print("  every body answered 413/401 within 1 s" if not late else f"  LATE OR WRONG: {late}")
+    print(
+        f"  every body answered 413/401 before {SENT_AT_MOST >> 20} MB of it were sent"
+        if not late
+        else f"  READ WHOLE OR WRONG: {late}"
+    )
     ok = not late and stored == 0
     return {
         "value": round(peak),
         "unit": "MB",
-        "target": "< 250 (none stored, every body 413/401 within 1 s)",
+        "target": "< 250 (none stored, every body 413/401 before 25 MB of its 100 MB were sent)",
         "ok": ok and peak < 250,
     }

@@ -53,9 +53,12 @@ class Gate:
 
     def stall(self) -> None:
         self.held.set()
-        self.released.wait(60)
+        self.released.wait(120)
 
-    def wait_held(self, timeout: float = 30) -> None:
+    def wait_held(self, timeout: float = 90) -> None:
+        """Wait for the worker's request. Generous: a worker (or `podops run`) starting on a
+        busy machine takes many seconds before its first request; it is a deadline for a
+        hang, not a speed the test assumes."""
         if not self.held.wait(timeout):
             raise AssertionError("the gated request never came")
 

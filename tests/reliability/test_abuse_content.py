@@ -43,6 +43,12 @@ FORMULAS = [
 FUZZ = settings(
     max_examples=40,
     deadline=None,
+    # The same draws every run and on every database: `bad_inputs_tried` counts distinct
+    # inputs, so random draws (whose collisions vary) made it differ from run to run
+    # (306 vs 311 on one database, 482 over two), and a saved example replayed from
+    # .hypothesis/ added to it. Changing the strategy or the test draws new ones.
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 

@@ -91,7 +91,7 @@ def test_kill_podops_run_during_intake_and_restart_it(
     after_crash = sum(external_ids(db).values())
     service = deployment.service()  # intake runs at start-up
     try:
-        wait_until(lambda: sum(external_ids(db).values()) >= 150, timeout=45)
+        wait_until(lambda: sum(external_ids(db).values()) >= 150, timeout=90)  # a hang, not a speed
     finally:
         deployment.stop(service)
 

@@ -9,7 +9,7 @@ arrives once.
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from datetime import timedelta
 
 import pytest
@@ -93,12 +93,27 @@ def test_store_away_during_intake_and_pushback(
     assert asked_while_down <= 4, asked_while_down
 
 
-def outage_for(customcat: FakeCustomCat, seconds: float) -> threading.Timer:
-    """CustomCat answers 503 to every new order for `seconds`, then recovers."""
-    customcat.inject(Fault(status=503), times=10_000)
-    timer = threading.Timer(seconds, customcat.faults.clear)
-    timer.start()
-    return timer
+def outage_for(customcat: FakeCustomCat, seconds: float) -> threading.Event:
+    """CustomCat answers 503 to every new order for `seconds` from the first order it
+    refuses, then recovers; the event is set once that first refusal was answered.
+
+    The clock starts at the first refusal, not when the test arms the outage: on a busy
+    machine the worker took longer than 1.5 s to start, met no outage at all, and the
+    row still counted its fault as survived."""
+    met = threading.Event()
+
+    class Outage(deque[Fault]):
+        def popleft(self) -> Fault:
+            if not met.is_set():
+                met.set()
+                threading.Timer(seconds, self.clear).start()
+            try:
+                return super().popleft()
+            except IndexError:  # cleared between the fake's check and this call
+                return Fault()
+
+    customcat.faults = Outage([Fault(status=503)] * 10_000)
+    return met
 
 
 def test_provider_away_shorter_and_longer_than_the_retries(
@@ -113,9 +128,10 @@ def test_provider_away_shorter_and_longer_than_the_retries(
     fill_shop(shop, 1, hours_ago=0, first=6000)  # its countdown is still running
     deployment.run("intake.main", rounds=1)
     give_print_files(db)
-    outage_for(customcat, 1.5)  # over while the worker is still retrying
+    outage = outage_for(customcat, 1.5)  # over while the worker is still retrying
     deployment.run("fulfillment.countdown", rounds=1)
     brief = submitted_at_provider(db, customcat)
+    assert outage.is_set(), "the worker never met the short outage"
 
     customcat.inject(Fault(status=503), times=10_000)  # longer than the 4 attempts
     with db.unit_of_work() as session:  # the clock moves on: order 6000 is due

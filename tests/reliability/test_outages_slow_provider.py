@@ -16,9 +16,11 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from podops.db import Database
 from podops.fulfillment.countdown import Submitter, TickReport
+from podops.models import Fulfillment
 from podops.runtime.root import Runtime
 from tests.fakes.customcat import FakeCustomCat
 from tests.fakes.woocommerce import FakeWooCommerce
@@ -39,6 +41,17 @@ def instance(deployment: Deployment) -> tuple[Runtime, Submitter]:
     """One podops instance's submission service, with the shortened threshold."""
     runtime = Runtime(deployment.settings())
     return runtime, Submitter(runtime.db, runtime.roster, workers=WORKERS, stuck_after=STUCK)
+
+
+def claim_tokens(db: Database) -> dict[int, str | None]:
+    with db.unit_of_work() as session:
+        rows = session.execute(select(Fulfillment.id, Fulfillment.claim_token)).all()
+        return {int(key): token for key, token in rows}
+
+
+def moved(before: dict[int, str | None], now: dict[int, str | None]) -> int:
+    """Claims taken over since `before` (their token changed, committed)."""
+    return sum(1 for key, token in before.items() if token and now.get(key) != token)
 
 
 def take_over(other: Submitter, taken: list[str]) -> list[str]:
@@ -77,19 +90,33 @@ def test_claims_waiting_for_a_slow_providers_slot_are_taken_over_and_sent_once(
     reports: list[TickReport] = []
     ticking = threading.Thread(target=lambda: reports.append(first.tick()))
     taken: list[str] = []
+    # The second instance takes over beside the test, which releases the held call once
+    # four claims have moved. On PostgreSQL the provider's one slot is shared by both
+    # instances, so the second one's sends wait for the held call: waiting for them
+    # before releasing it held the call past the client's 60 s timeout, and the first
+    # worker's retry (its lookup found nothing, the held order not yet made) created
+    # the first order a second time when the held call went through.
+    taking = threading.Thread(
+        target=lambda: wait_until(lambda: len(take_over(other, taken)) >= 4, 90)
+    )
     try:
         ticking.start()
         gate.wait_held()
+        first_claims = claim_tokens(db)
         # Seven orders wait in the limiter (their claims kept alive), four in the
         # worker's queue (claimed, not yet worked on): those go stale and move.
-        wait_until(lambda: len(take_over(other, taken)) >= 4, 30)
+        taking.start()
+        wait_until(lambda: moved(first_claims, claim_tokens(db)) >= 4, 60)
     finally:
         gate.release()
-        ticking.join(60)
+        ticking.join(90)
+        if taking.ident is not None:  # started
+            taking.join(90)
         first_runtime.close()
         other_runtime.close()
 
     assert not ticking.is_alive(), "the first worker never finished its batch"
+    assert not taking.is_alive(), "the second instance never finished taking over"
     ours, theirs, duplicates = submitted_at_provider(db, customcat)
     row.outside(lost=max(0, ORDERS - theirs), duplicates=duplicates)
     assert duplicates == 0, customcat.created

@@ -24,10 +24,11 @@ def test_two_workers_on_one_database_receive_every_order_once(
     ids = fill_shop(shop, 120)
     first, second = deployment.service(), deployment.service()
     try:
-        wait_until(lambda: sum(external_ids(db).values()) >= 120, timeout=25)
+        # Deadlines for a hang, not speeds: two services starting on a busy machine.
+        wait_until(lambda: sum(external_ids(db).values()) >= 120, timeout=90)
         shown = wait_until(
             lambda: (s := deployment.cli("status").stdout).count("(worker)") == 2 and s,
-            timeout=10,
+            timeout=60,
         )
         time.sleep(1.5)  # both schedulers keep running; nothing may be taken twice
     finally:
