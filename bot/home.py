@@ -7,15 +7,14 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-
 from bot.blocks import home_view
 from podops import reports
 from podops.jobs import JobSpec
 from podops.models import SyncState, utcnow
 
 if TYPE_CHECKING:
+    from slack_sdk import WebClient
+
     from bot.context import SlackRuntime
 
 log = logging.getLogger(__name__)
@@ -41,6 +40,8 @@ def remember_user(runtime: SlackRuntime, user_id: str) -> None:
 
 
 def publish_home(runtime: SlackRuntime, client: WebClient, user_id: str) -> bool:
+    from slack_sdk.errors import SlackApiError  # Slack's only: a shop without it never loads it
+
     try:
         client.views_publish(user_id=user_id, view=dashboard_view(runtime))
     except SlackApiError as exc:
@@ -57,6 +58,8 @@ def refresh_homes(runtime: SlackRuntime) -> int:
         fresh = state is not None and utcnow() - state.updated_at < timedelta(days=7)
     if not fresh:
         return 0
+    from slack_sdk.errors import SlackApiError
+
     view = dashboard_view(runtime)
     published = 0
     for user_id in users:

@@ -199,7 +199,7 @@ class ProductTemplate(_Strict):
     """Fields customers may fill that this product knowingly does not print (a gift
     note): without this, a filled field the template has no layer for stops the order."""
 
-    _artwork: dict[str, Image.Image] = PrivateAttr(default_factory=dict)
+    _artwork: dict[str, Artwork] = PrivateAttr(default_factory=dict)
     _typefaces: dict[str, Typeface] = PrivateAttr(default_factory=dict)
     _folder: Path = PrivateAttr(default=Path("."))
     _memo: dict[tuple[object, ...], Any] = PrivateAttr(default_factory=dict)
@@ -331,8 +331,8 @@ class ProductTemplate(_Strict):
         return round(self.width_in * self.dpi), round(self.height_in * self.dpi)
 
     def artwork(self, layer: ArtworkLayer) -> Image.Image:
-        """The decoded artwork of a layer (loaded with the template)."""
-        return self._artwork[layer.file]
+        """The decoded artwork of a layer (checked with the template, decoded at first use)."""
+        return self._artwork[layer.file].image()
 
     def typeface(self, layer: TextLayer) -> Typeface:
         """The typeface of a text layer (loaded with the template)."""
@@ -403,9 +403,26 @@ def _load_assets(template: ProductTemplate, path: Path) -> None:
             _load_layer_assets(template, path, f"{prefix}layers[{index}]", layer)
 
 
+class Artwork:
+    """A template's artwork file: read in full when the template loads, so a missing or
+    broken file is the template's error at once, but kept decoded only from the first
+    render that uses it (a 3000 x 3000 ring is 34 MB; a service that renders nothing,
+    or other products, holds none)."""
+
+    def __init__(self, path: Path, key: str, file: str) -> None:
+        self.path, self.key, self.file = path, key, file
+        self._image: Image.Image | None = None
+        _load_artwork(path, key, file)  # checked now, the pixels dropped
+
+    def image(self) -> Image.Image:
+        if self._image is None:  # two threads may both decode it, which is harmless
+            self._image = _load_artwork(self.path, self.key, self.file)
+        return self._image
+
+
 def _load_layer_assets(template: ProductTemplate, path: Path, key: str, layer: Layer) -> None:
     if isinstance(layer, ArtworkLayer) and layer.file not in template._artwork:
-        template._artwork[layer.file] = _load_artwork(path, key, layer.file)
+        template._artwork[layer.file] = Artwork(path, key, layer.file)
     elif isinstance(layer, TextLayer) and layer.font not in template._typefaces:
         font_path = resolve_font_path(layer.font, path.parent)
         if font_path is None:

@@ -11,20 +11,12 @@ cycle; a file that cannot be read is never overwritten.
 from __future__ import annotations
 
 import os
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-
-import openpyxl
-from openpyxl.formatting.rule import CellIsRule
-from openpyxl.styles import Font, PatternFill, Protection
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook.workbook import Workbook as Book
-from openpyxl.worksheet.datavalidation import DataValidation
-from openpyxl.worksheet.worksheet import Worksheet
 
 from podops.ports.sheet import (
     Cell,
@@ -37,6 +29,33 @@ from podops.ports.sheet import (
     TabSpec,
 )
 from podops.sheet.rows import STATUS_COLOURS, cell_text
+
+
+def _without_numpy() -> None:
+    """Load openpyxl without numpy, which it imports (12 MB of the idle service's
+    memory) only to accept numpy numbers as cell values: this adapter writes the
+    port's plain `Cell` values, and reports turn numpy numbers into plain ones
+    (`podops.reporting.export.plain`). A process that already has numpy (one
+    that reports with pandas) loads openpyxl as usual."""
+    if "openpyxl" in sys.modules or "numpy" in sys.modules:
+        return
+    sys.modules["numpy"] = None  # type: ignore[assignment]  # `import numpy` fails
+    try:
+        import openpyxl.compat.numbers  # noqa: F401
+    finally:
+        del sys.modules["numpy"]
+
+
+_without_numpy()
+
+import openpyxl  # noqa: E402
+from openpyxl.formatting.rule import CellIsRule  # noqa: E402
+from openpyxl.styles import Font, PatternFill, Protection  # noqa: E402
+from openpyxl.utils import get_column_letter  # noqa: E402
+from openpyxl.utils.exceptions import InvalidFileException  # noqa: E402
+from openpyxl.workbook.workbook import Workbook as Book  # noqa: E402
+from openpyxl.worksheet.datavalidation import DataValidation  # noqa: E402
+from openpyxl.worksheet.worksheet import Worksheet  # noqa: E402
 
 UNLOCKED = Protection(locked=False)
 BOLD = Font(bold=True)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from render.templates import TemplateInvalid, TextLayer, load_template, load_templates
+from render.templates import (
+    ArtworkLayer,
+    TemplateInvalid,
+    TextLayer,
+    load_template,
+    load_templates,
+)
 from tests.render.render_test_support import SHIPPED_TEMPLATES, SMALL_TEE, write_template
 
 
@@ -70,6 +76,58 @@ def test_missing_artwork_is_refused(tmp_path: Path) -> None:
     )
     message = broken(tmp_path, body)
     assert "layers[2].file" in message and "'ring.png' was not found" in message
+
+
+def test_a_truncated_artwork_is_refused_when_the_template_loads(tmp_path: Path) -> None:
+    """Artwork is decoded at first render, yet a broken file is still the template's
+    error at once, not a failed render later."""
+    whole = (SHIPPED_TEMPLATES / "artwork" / "poster-border.png").read_bytes()
+    (tmp_path / "ring.png").write_bytes(whole[: len(whole) // 2])
+    body = SMALL_TEE + (
+        '\n[[layers]]\ntype = "artwork"\nfile = "ring.png"\n'
+        "box = { x = 0, y = 0, width = 2, height = 2 }\n"
+    )
+    message = broken(tmp_path, body)
+    assert "layers[2].file" in message and "'ring.png' is not a readable image" in message
+
+
+LOADED_RSS = """
+import sys
+from pathlib import Path
+import PIL.Image, render.renderer
+from render.templates import load_templates
+def rss():
+    lines = Path("/proc/self/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in lines if line.startswith("VmRSS:")) / 1024
+before = rss()
+templates = load_templates(Path(sys.argv[1]))
+print(rss() - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_loaded_templates_hold_no_decoded_artwork_until_a_render_needs_it() -> None:
+    """The idle service loads every template (staff edits are checked against them):
+    the shipped tee ring (3000 x 3000) and poster border decoded would hold 53 MB of
+    it for nothing; they are decoded by the first render that draws them."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED_RSS, str(SHIPPED_TEMPLATES)],
+        capture_output=True, text=True, cwd=root, env={"PYTHONPATH": str(root)}, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert float(done.stdout.strip().splitlines()[-1]) < 15
+
+
+def test_artwork_is_decoded_at_its_first_render_and_kept() -> None:
+    template = load_templates(SHIPPED_TEMPLATES)["tee-front"]
+    ring = next(layer for layer in template.all_layers if isinstance(layer, ArtworkLayer))
+    first = template.artwork(ring)
+    assert first.size == (3000, 3000) and first.mode == "RGBA"
+    assert template.at_dpi(30).artwork(ring) is first
 
 
 def test_invalid_toml_is_refused_with_the_parser_position(tmp_path: Path) -> None:
