@@ -58,6 +58,9 @@ class IncomingOrder:
     modified_at: datetime | None = None
     """When the store last changed the order: a delivery older than one already
     applied (webhook retries arrive out of order) is ignored."""
+    refunds_unread: str = ""
+    """Why the store's refunds of this order could not be read (blank: read, or none):
+    what is left to make is unknown, so a person checks before it is sent."""
 
 
 # --- Bounds: every store adapter parses what a store sends with these, and

@@ -95,7 +95,23 @@ def apply_store_update(
         return False
     moved = _follow_status(session, order, incoming, actor, fulfil_statuses)
     moved = follow_store_address(session, order, incoming, actor) or moved
+    moved = _refunds_unread(session, order, incoming, actor) or moved
     return apply_refunds(session, order, incoming, actor) or moved
+
+
+def _refunds_unread(session: Session, order: Order, incoming: IncomingOrder, actor: Actor) -> bool:
+    """The shop lists refunds podops could not read: what is left to make is unknown,
+    so an order not yet sent is held for a person (not undone by the shop)."""
+    if not incoming.refunds_unread or OrderStatus(order.status) not in _SHOP_HOLDABLE:
+        return False
+    hold_order(
+        session,
+        order,
+        actor,
+        f"the shop refunded some of it and podops could not read what "
+        f"({incoming.refunds_unread[:200]}): check the refunds in the shop, then release it",
+    )
+    return True
 
 
 def _follow_status(
