@@ -193,9 +193,14 @@ def _refunded_line(item: Any) -> tuple[str, int]:
          if isinstance(m, dict) and m.get("key") == "_refunded_item_id"),
         "",
     )  # fmt: skip
+    raw = item.get("quantity")  # negative in a refund: -2, "-2", -2.0
+    if isinstance(raw, str):
+        raw = raw.strip().removeprefix("-")
+    elif isinstance(raw, int | float):
+        raw = abs(raw)
     try:
-        quantity = parse_quantity(abs(int(item.get("quantity") or 0)))
-    except (Unreadable, TypeError, ValueError):
+        quantity = parse_quantity(raw)
+    except Unreadable:
         return "", 0
     return line_id, quantity
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from podops import services
@@ -171,3 +172,17 @@ def test_a_known_order_whose_new_refund_cannot_be_read_is_held_not_made_in_full(
     sync_one(runtime, "main")
     status, lines, _ = _lines(runtime, "1001")  # read now; the person still releases it
     assert status == OrderStatus.ON_HOLD and lines == {"TEE-BLK-M": 2}
+
+
+@pytest.mark.parametrize("odd", [float("inf"), float("nan"), "-1e3", True, None, "-²"])
+def test_an_unreadable_refund_line_is_skipped_and_the_others_applied(
+    shop: FakeWooCommerce, runtime: Runtime, odd: Any
+) -> None:
+    """A refund line whose quantity is not a number (`Infinity` crashed the whole page
+    with an OverflowError) is skipped; the readable refund still lowers its line."""
+    shop.add(_two_lines(1001), _two_lines(1002))
+    shop.state.refund(1001, {10011: 1, 10012: 1})
+    shop.state.refunds[1001][0]["line_items"][1]["quantity"] = odd
+    report = sync_one(runtime, "main")
+    assert report.error is None and report.created == 2
+    assert _lines(runtime, "1001")[1] == {"TEE-BLK-M": 1, "MUG-11OZ": 2}
