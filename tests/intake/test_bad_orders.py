@@ -59,6 +59,12 @@ def _with_long_address(order_id: int) -> dict[str, Any]:
     return order
 
 
+def _with_long_email(order_id: int) -> dict[str, Any]:
+    order = _order(order_id)
+    order["billing"]["email"] = "ana." * 100 + "@example.com"
+    return order
+
+
 BAD = {
     1002: ("quantity", _order(1002, quantity=2147483648)),
     1003: ("total", _order(1003, total="99999999999999.00")),
@@ -72,6 +78,7 @@ BAD = {
     ),
     1009: ("subtotal", _order(1009, subtotal="Infinity")),
     1012: ("address 1 is 5,099 characters", _with_long_address(1012)),
+    1013: ("customer email was longer than 320 characters", _with_long_email(1013)),
 }
 GOOD = (1001, 1010)
 
