@@ -15,8 +15,11 @@ Rules (docs/intake.md, "Shopify"):
   nothing left is not made at all (the core's refund rules);
 - line-item properties are personalization, matched by the same key rules
   and tables as WooCommerce's meta data (`woocommerce_mapping.apply_meta`);
-- the store status is `cancelled` once `cancelled_at` is set, else the
-  financial status in lower case (`paid`, `partially_refunded`, `refunded`...);
+- the store status is `cancelled` once `cancelled_at` is set, `refunded` or
+  `voided` for such payments, `fulfilled` / `partially_fulfilled` once items were
+  fulfilled in Shopify (outside `fulfil_statuses`: an order the shop shipped itself
+  is never sent to a provider), else the financial status in lower case (`paid`,
+  `partially_refunded`...);
 - the shipping line's code and title are the shipping method, for speeds.
 """
 
@@ -62,6 +65,10 @@ GRAPHQL_ADDRESS = {
 }
 """Shopify REST address field -> its GraphQL `MailingAddress` field."""
 CANCELLED = "cancelled"
+FULFILLED, PARTIALLY_FULFILLED = "fulfilled", "partially_fulfilled"
+FULFILLMENT_STATUS = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
+"""GraphQL `displayFulfillmentStatus` -> the REST `fulfillment_status` webhooks carry."""
+_NOT_MADE = frozenset({"refunded", "voided"})
 
 
 def legacy_id(gid: Any) -> str:
@@ -99,6 +106,7 @@ def rest_from_graphql(node: dict[str, Any]) -> dict[str, Any]:
         "cancelled_at": node.get("cancelledAt"),
         "cancel_reason": str(node.get("cancelReason") or "").lower() or None,
         "financial_status": str(node.get("displayFinancialStatus") or "").lower() or None,
+        "fulfillment_status": FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus"))),
         "email": node.get("email"),
         "phone": node.get("phone"),
         "note": node.get("note"),
@@ -139,9 +147,20 @@ def _rest_line(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_status(data: dict[str, Any]) -> str:
+    """`cancelled`; else a refunded or voided payment; else `fulfilled` or
+    `partially_fulfilled` once the shop fulfilled items itself (by hand, another app;
+    or podops' own parcels, after submission); else the financial status."""
     if data.get("cancelled_at"):
         return CANCELLED
-    return str(data.get("financial_status") or "").lower()
+    financial = str(data.get("financial_status") or "").lower()
+    if financial in _NOT_MADE:
+        return financial
+    fulfilled = str(data.get("fulfillment_status") or "").lower()
+    if fulfilled == "fulfilled":
+        return FULFILLED
+    if fulfilled == "partial":
+        return PARTIALLY_FULFILLED
+    return financial
 
 
 def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:

@@ -38,6 +38,9 @@ from podops.services.refunds import apply_refunds
 from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
 
 STORE_CANCEL_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+SHOP_FULFILLED = frozenset({"fulfilled", "partially_fulfilled"})
+"""Shopify's fulfillment states: podops' own parcels once some shipped, else the shop
+fulfilled it itself."""
 SHOP_HOLD_PREFIX = "the shop set it to"
 """Start of the hold reason podops writes itself; only such holds are undone by the shop."""
 
@@ -228,12 +231,21 @@ def _stopped_in_shop(session: Session, order: Order, store_status: str, actor: A
     status = OrderStatus(order.status)
     if status in _SHOP_HOLDABLE:
         hold_order(session, order, actor, shop_hold_reason(store_status))
-    elif status in _IN_FLIGHT and store_status != "completed":
+    elif status in _IN_FLIGHT and not _our_parcels(status, store_status):
         problem = (
             f"the shop set it to {store_status!r} after submission to {order.provider}: "
             "check with the shop, and hold or cancel it at the provider"
         )
         _problem(session, order, actor, EventName.STORE_HELD_AFTER_SUBMISSION, problem)
+
+
+def _our_parcels(status: OrderStatus, store_status: str) -> bool:
+    """The shop's status tells of the parcels podops pushed (not a stop): completed, or
+    fulfilled in Shopify once podops shipped some. Shopify fulfilled before any parcel
+    of ours was fulfilled by the shop itself: staff are told."""
+    if store_status == "completed":
+        return True
+    return store_status in SHOP_FULFILLED and status == OrderStatus.PARTIALLY_SHIPPED
 
 
 def _back_in_shop(session: Session, order: Order, actor: Actor) -> None:
