@@ -58,6 +58,9 @@ class IncomingOrder:
     modified_at: datetime | None = None
     """When the store last changed the order: a delivery older than one already
     applied (webhook retries arrive out of order) is ignored."""
+    receive_held: bool = False
+    """Receive it (held by its problems) even though its store status is outside the
+    store's fulfil_statuses: the shop fulfilled part of it itself, the rest is to make."""
     refunds_unread: str = ""
     """Why the store's refunds of this order could not be read (blank: read, or none):
     what is left to make is unknown, so a person checks before it is sent."""

@@ -68,6 +68,9 @@ CANCELLED = "cancelled"
 FULFILLED, PARTIALLY_FULFILLED = "fulfilled", "partially_fulfilled"
 FULFILLMENT_STATUS = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
 """GraphQL `displayFulfillmentStatus` -> the REST `fulfillment_status` webhooks carry."""
+PARTLY_SHIPPED_BY_SHOP = (
+    "the shop fulfilled some of its items itself in Shopify: check which are left to make"
+)
 _NOT_MADE = frozenset({"refunded", "voided"})
 
 
@@ -178,13 +181,17 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
     shipping_set = data.get("total_shipping_price_set")
     shop_money = shipping_set.get("shop_money") if isinstance(shipping_set, dict) else None
     name = " ".join(p for p in (shipping.get("first_name"), shipping.get("last_name")) if p)
+    status = store_status(data)
+    if status == PARTIALLY_FULFILLED:
+        problems.append(PARTLY_SHIPPED_BY_SHOP)
     return IncomingOrder(
         store=store,
         external_id=external_id,
         number=staff_number(data.get("name"), external_id),
         placed_at=placed_at,
         modified_at=parse_gmt(data.get("updated_at")),
-        store_status=store_status(data),
+        store_status=status,
+        receive_held=status == PARTIALLY_FULFILLED,
         customer_name=name,
         customer_email=str(data.get("email") or ""),
         customer_phone=str(shipping.get("phone") or data.get("phone") or ""),

@@ -148,16 +148,20 @@ class ShopState:
         previous = datetime.fromisoformat(order["updatedAt"])
         order["updatedAt"] = iso(max(datetime.now(UTC), previous + timedelta(seconds=1)))
 
-    def fulfil_by_hand(self, order: dict[str, Any], tracking: str = "1Z999AA10123456784") -> None:
-        """The merchant fulfils every open unit in Shopify's admin (no app involved)."""
+    def fulfil_by_hand(
+        self, order: dict[str, Any], tracking: str = "1Z999AA10123456784", *, first: int = 0
+    ) -> None:
+        """The merchant fulfils every open unit in Shopify's admin (no app involved), or
+        the units of the `first` lines only."""
         with self.lock:
             lines = []
             for fo in order["fulfillmentOrders"]:
-                for line in fo["lines"]:
+                for line in fo["lines"][: first or None]:
                     if line["remaining"] > 0:
                         lines.append((line["item"]["id"], line["remaining"]))
                         line["remaining"] = 0
-                fo["status"] = "CLOSED"
+                left = any(line["remaining"] > 0 for line in fo["lines"])
+                fo["status"] = "IN_PROGRESS" if left else "CLOSED"
             order["fulfillments"].append({
                 "id": self.next_id(), "notify": True, "lines": lines,
                 "tracking": [{"company": "UPS", "number": tracking, "url": None}],

@@ -103,9 +103,15 @@ def test_a_first_sync_skips_orders_the_merchant_already_fulfilled(
     done = shop.state.add_order(1005, updated_at=datetime.now(UTC) - timedelta(days=2))
     shop.state.fulfil_by_hand(done)
     shop.state.add_order(1006)
+    part = shop.state.add_order(1008, lines=[{"sku": "TEE-1"}, {"sku": "MUG-1"}])
+    shop.state.fulfil_by_hand(part, first=1)
     report = sync_one(shopify_runtime(db, tmp_path, shop), "shop")
-    assert report.created == 1 and report.skipped == {"fulfilled": 1}
-    assert sorted(_orders(db)) == ["1006"]
+    assert report.created == 2 and report.skipped == {"fulfilled": 1}
+    orders = _orders(db)
+    assert sorted(orders) == ["1006", "1008"]
+    held = orders["1008"]  # the rest is still to make: received, held for a person
+    assert held.status == OrderStatus.ON_HOLD and held.store_status == "partially_fulfilled"
+    assert "fulfilled some of its items itself" in (held.hold_reason or "")
 
 
 def test_pages_shrink_to_fit_shopify_cost_limit(
