@@ -62,6 +62,7 @@ class EventName(StrEnum):
     STORE_HELD_AFTER_SUBMISSION = "store_held_after_submission"
     STORE_REFUND = "store_refund"
     STORE_REFUNDED_AFTER_SUBMISSION = "store_refunded_after_submission"
+    STORE_ITEMS_CHANGED = "store_items_changed"
     STORE_PUSH = "store_push"
     # Designs and print files.
     EDIT_PERSONALIZATION = "edit_personalization"

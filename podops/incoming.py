@@ -58,6 +58,12 @@ class IncomingOrder:
     modified_at: datetime | None = None
     """When the store last changed the order: a delivery older than one already
     applied (webhook retries arrive out of order) is ignored."""
+    receive_held: bool = False
+    """Receive it (held by its problems) even though its store status is outside the
+    store's fulfil_statuses: the shop fulfilled part of it itself, the rest is to make."""
+    refunds_unread: str = ""
+    """Why the store's refunds of this order could not be read (blank: read, or none):
+    what is left to make is unknown, so a person checks before it is sent."""
 
 
 # --- Bounds: every store adapter parses what a store sends with these, and
@@ -71,6 +77,9 @@ EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)
 """A store's clock may run ahead a little; a date further ahead is not believed."""
 CENT = Decimal("0.01")
+MAX_ADDRESS_CHARS = 255
+"""The longest address field a shop sends (Shopify and WooCommerce keep 255): a longer
+one is kept as sent and the order held, never cut and never sent to a provider."""
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _DIGITS = re.compile(r"[0-9]{1,40}")
 _AMOUNT = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,10})?")
@@ -148,6 +157,12 @@ def within_bounds(order: IncomingOrder, now: datetime) -> IncomingOrder:
     for name in _ORDER_TEXT:
         _plain_field(fixed, name, problems, "")
     fixed.shipping_address = _plain_dict(order.shipping_address, "address", problems)
+    problems.extend(
+        f"{str(name).replace('_', ' ')} is {len(value):,} characters (at most "
+        f"{MAX_ADDRESS_CHARS}): check the address with the customer"
+        for name, value in fixed.shipping_address.items()
+        if isinstance(value, str) and len(value) > MAX_ADDRESS_CHARS
+    )
     for name in ("total", "shipping_total"):
         _bounded_money(fixed, name, problems, "")
     if believable(order.placed_at, now) is None:
@@ -176,6 +191,8 @@ def _clean(order: IncomingOrder, now: datetime) -> bool:
         if item.quantity > MAX_QUANTITY:
             return False
     texts.extend(order.shipping_address.values())
+    if any(len(str(value)) > MAX_ADDRESS_CHARS for value in order.shipping_address.values()):
+        return False
     return (
         all(isinstance(text, str) for text in texts)
         and not _CONTROL.search("".join(texts))

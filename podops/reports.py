@@ -53,6 +53,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.REFUSE_CANCEL,
         EventName.STORE_CANCELLED_AFTER_SUBMISSION,
         EventName.STORE_REFUNDED_AFTER_SUBMISSION,
+        EventName.STORE_ITEMS_CHANGED,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
         EventName.STORE_ADDRESS,

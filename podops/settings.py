@@ -187,6 +187,10 @@ class ProviderConfig(Section):
     """How many days from placing to shipping the provider promises (its production
     plus handling time); reports show the share of orders shipped within it. None: no
     promise, so no share."""
+    contact_email: str = Field(default="", max_length=320, pattern=r"^$|^[^@\s]+@[^@\s]+$")
+    """The shop's e-mail, sent as the customer's when an order has none (CustomCat and
+    Gelato require one; Shopify phone-only checkouts and phone orders carry none).
+    Blank: such an order is refused before sending, with this setting named."""
     webhook_secret: SecretStr | None = None
     """The secret of the provider's webhook: the URL token Printful and Gelato
     deliveries must carry, or the key of Printify's `X-Pfy-Signature`. Only from

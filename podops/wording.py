@@ -106,6 +106,9 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.STORE_REFUNDED_AFTER_SUBMISSION: lambda t: str(
         t.d.get("problem", f"{t.label} was refunded after submission")
     ),
+    E.STORE_ITEMS_CHANGED: lambda t: str(
+        t.d.get("problem", f"the shop changed the items of {t.label}")
+    ),
     E.PROVIDER_STATUS_UNKNOWN: lambda t: (
         f"{t.label}: {t.d.get('problem', 'unknown provider status')}"
     ),

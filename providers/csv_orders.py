@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from podops.incoming import (
     IncomingLineItem,
@@ -206,11 +206,11 @@ def _order(
         external_id=key,
         number=key,
         placed_at=placed,
-        customer_name=first["customer_name"][:200],
-        customer_email=first["email"][:320],
-        customer_phone=first["phone"][:64],
+        customer_name=first["customer_name"],
+        customer_email=first["email"],
+        customer_phone=first["phone"],
         shipping_address=address if any(address.values()) else {},
-        currency=(first["currency"] or "USD").upper()[:3],
+        currency=(first["currency"] or "USD").upper(),
         total=sum((i.unit_price * i.quantity for i in items), Decimal("0.00")),
         items=items,
         problems=problems,
@@ -290,23 +290,49 @@ def _text(value: str, name: str, problems: list[str]) -> str | None:
     return value
 
 
+_PRICE_AROUND = " \t\u00a0$€£¥ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+"""What may surround a price: spaces, a currency sign or code (`$12.50`, `12.50 USD`)."""
+_PRICE_FORMS = (
+    (re.compile(r"[1-9][0-9]{0,2}[.,][0-9]{3}"), None, None),
+    (re.compile(r"[0-9]+(?:[.,][0-9]{1,2}|\.[0-9]{3,10})?"), "", ","),
+    (re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,10})?"), ",", "."),
+    (re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]{1,10})?"), ".", ","),
+    (
+        re.compile(r"[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,10})?"),
+        " \u00a0\u202f",
+        ",",
+    ),
+)
+"""(form, thousands separators, decimal comma): plain (`19.50`, `19,50`), US
+(`1,000.50`), European (`1.000,50`), spaced (`1 000,50`). A lone separator before
+three digits (`1,000`, `1.000`) could be either: refused, never guessed."""
+
+
 def parse_price(text: str) -> Decimal:
-    cleaned = re.sub(r"[^\d,.\-]", "", text)
-    if "," in cleaned and "." in cleaned:
-        cleaned = cleaned.replace(",", "")
-    cleaned = cleaned.replace(",", ".")
-    if not cleaned:
+    """A unit price as a shop writes it (see _PRICE_FORMS); blank is 0.00. Anything else
+    (`NaN`, `1e400`, `0x10`, `1,000`) is refused with the reason, never read as a
+    different amount."""
+    number = text.strip(_PRICE_AROUND)
+    if not text.strip():
         return Decimal("0.00")
-    try:
-        price = Decimal(cleaned).quantize(Decimal("0.01"))
-    except InvalidOperation:
-        raise RowError(f"unit_price {shown(text)} is not an amount") from None
-    if price < 0:
+    if number.startswith("-") and number[1:2].isdigit():
         raise RowError(f"unit_price {shown(text)} is negative")
+    found = next(((t, c) for form, t, c in _PRICE_FORMS if form.fullmatch(number)), None)
+    if found is None:
+        raise RowError(f"unit_price {shown(text)} is not an amount")
+    thousands, comma = found
+    if thousands is None or comma is None:
+        raise RowError(
+            f"unit_price {shown(text)} could be a thousand or a fraction: write it like "
+            "1000.00 or 1.00"
+        )
+    for sign in thousands:
+        number = number.replace(sign, "")
+    number = number.replace(",", ".") if comma == "," else number
     try:
-        return parse_money(price, "unit_price")
-    except Unreadable as exc:
-        raise RowError(str(exc)) from None
+        return parse_money(number, "unit_price")
+    except Unreadable:
+        raise RowError(f"unit_price {shown(text)} is more than podops can store") from None
 
 
 def parse_when(text: str, *, tz: tzinfo, now: datetime) -> datetime:

@@ -39,6 +39,7 @@ from providers.fulfillment_http import (
     api_key,
     call,
     cancel_outcome,
+    email_for,
     is_duplicate,
     json_object,
     message_of,
@@ -114,7 +115,7 @@ class CustomCatProvider:
             "shipping_state": address.get("state", ""),
             "shipping_zip": address.get("postcode", ""),
             "shipping_country": address.get("country", ""),
-            "shipping_email": request.email,
+            "shipping_email": email_for(self.who, self.name, request, self.config),
             "shipping_phone": request.phone.strip() or NO_PHONE,
             "shipping_method": request.shipping_method
             or self.config.shipping_method

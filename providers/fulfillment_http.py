@@ -191,6 +191,21 @@ def is_duplicate(message: str) -> bool:
     return any(word in lowered for word in ("already", "duplicate", "exists", "taken"))
 
 
+def email_for(who: str, name: str, request: SubmitRequest, config: ProviderConfig) -> str:
+    """The customer's e-mail, else the shop's `contact_email`, for a provider that
+    requires one; neither: a permanent refusal naming the setting (the order is not
+    sent with a blank one for the provider to refuse in its own words)."""
+    email = request.email.strip() or config.contact_email
+    if not email:
+        raise ProviderError(
+            f"{who} needs an e-mail address and order {request.order_number} has none: set "
+            f"contact_email in [providers.{name}] (the shop's address is sent instead), "
+            "then retry",
+            retryable=False,
+        )
+    return email
+
+
 def require_public_urls(who: str, request: SubmitRequest) -> None:
     """HTTP providers download print files themselves: a local path is a permanent refusal."""
     for item in request.items:

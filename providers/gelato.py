@@ -44,6 +44,7 @@ from providers.fulfillment_http import (
     api_key,
     call,
     cancel_outcome,
+    email_for,
     json_object,
     message_of,
     out_of_stock,
@@ -125,7 +126,7 @@ class GelatoProvider:
             "state": address.get("state", ""),
             "postCode": address.get("postcode", ""),
             "country": address.get("country", ""),
-            "email": request.email,
+            "email": email_for(self.who, self.name, request, self.config),
         }
         if request.phone.strip():
             shipping["phone"] = request.phone.strip()

@@ -70,7 +70,7 @@ ORDERS_QUERY = (
     pageInfo { hasNextPage endCursor }
     nodes {
       id name createdAt updatedAt cancelledAt cancelReason displayFinancialStatus
-      email phone note currencyCode
+      displayFulfillmentStatus email phone note currencyCode
       totalPriceSet { shopMoney { amount } }
       totalShippingPriceSet { shopMoney { amount } }
       shippingAddress {

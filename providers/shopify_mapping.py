@@ -15,8 +15,11 @@ Rules (docs/intake.md, "Shopify"):
   nothing left is not made at all (the core's refund rules);
 - line-item properties are personalization, matched by the same key rules
   and tables as WooCommerce's meta data (`woocommerce_mapping.apply_meta`);
-- the store status is `cancelled` once `cancelled_at` is set, else the
-  financial status in lower case (`paid`, `partially_refunded`, `refunded`...);
+- the store status is `cancelled` once `cancelled_at` is set, `refunded` or
+  `voided` for such payments, `fulfilled` / `partially_fulfilled` once items were
+  fulfilled in Shopify (outside `fulfil_statuses`: an order the shop shipped itself
+  is never sent to a provider), else the financial status in lower case (`paid`,
+  `partially_refunded`...);
 - the shipping line's code and title are the shipping method, for speeds.
 """
 
@@ -62,6 +65,13 @@ GRAPHQL_ADDRESS = {
 }
 """Shopify REST address field -> its GraphQL `MailingAddress` field."""
 CANCELLED = "cancelled"
+FULFILLED, PARTIALLY_FULFILLED = "fulfilled", "partially_fulfilled"
+FULFILLMENT_STATUS = {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}
+"""GraphQL `displayFulfillmentStatus` -> the REST `fulfillment_status` webhooks carry."""
+PARTLY_SHIPPED_BY_SHOP = (
+    "the shop fulfilled some of its items itself in Shopify: check which are left to make"
+)
+_NOT_MADE = frozenset({"refunded", "voided"})
 
 
 def legacy_id(gid: Any) -> str:
@@ -99,6 +109,7 @@ def rest_from_graphql(node: dict[str, Any]) -> dict[str, Any]:
         "cancelled_at": node.get("cancelledAt"),
         "cancel_reason": str(node.get("cancelReason") or "").lower() or None,
         "financial_status": str(node.get("displayFinancialStatus") or "").lower() or None,
+        "fulfillment_status": FULFILLMENT_STATUS.get(str(node.get("displayFulfillmentStatus"))),
         "email": node.get("email"),
         "phone": node.get("phone"),
         "note": node.get("note"),
@@ -139,9 +150,20 @@ def _rest_line(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_status(data: dict[str, Any]) -> str:
+    """`cancelled`; else a refunded or voided payment; else `fulfilled` or
+    `partially_fulfilled` once the shop fulfilled items itself (by hand, another app;
+    or podops' own parcels, after submission); else the financial status."""
     if data.get("cancelled_at"):
         return CANCELLED
-    return str(data.get("financial_status") or "").lower()
+    financial = str(data.get("financial_status") or "").lower()
+    if financial in _NOT_MADE:
+        return financial
+    fulfilled = str(data.get("fulfillment_status") or "").lower()
+    if fulfilled == "fulfilled":
+        return FULFILLED
+    if fulfilled == "partial":
+        return PARTIALLY_FULFILLED
+    return financial
 
 
 def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> IncomingOrder:
@@ -159,18 +181,22 @@ def map_order(data: dict[str, Any], store: str, config: StoreConfig) -> Incoming
     shipping_set = data.get("total_shipping_price_set")
     shop_money = shipping_set.get("shop_money") if isinstance(shipping_set, dict) else None
     name = " ".join(p for p in (shipping.get("first_name"), shipping.get("last_name")) if p)
+    status = store_status(data)
+    if status == PARTIALLY_FULFILLED:
+        problems.append(PARTLY_SHIPPED_BY_SHOP)
     return IncomingOrder(
         store=store,
         external_id=external_id,
         number=staff_number(data.get("name"), external_id),
         placed_at=placed_at,
         modified_at=parse_gmt(data.get("updated_at")),
-        store_status=store_status(data),
-        customer_name=name[:200],
-        customer_email=str(data.get("email") or "")[:320],
-        customer_phone=str(shipping.get("phone") or data.get("phone") or "")[:64],
+        store_status=status,
+        receive_held=status == PARTIALLY_FULFILLED,
+        customer_name=name,
+        customer_email=str(data.get("email") or ""),
+        customer_phone=str(shipping.get("phone") or data.get("phone") or ""),
         shipping_address=shipping,
-        currency=str(data.get("currency") or "USD")[:3].upper(),
+        currency=str(data.get("currency") or "USD").upper(),
         total=money(data.get("total_price"), "total", problems),
         shipping_total=money(
             shop_money.get("amount") if isinstance(shop_money, dict) else "0.00",

@@ -109,11 +109,11 @@ def map_order(
         placed_at=placed_at,
         modified_at=modified_at(data),
         store_status=str(data.get("status") or ""),
-        customer_name=name[:200],
-        customer_email=str(billing.get("email") or "")[:320],
-        customer_phone=str(shipping.get("phone") or billing.get("phone") or "")[:64],
+        customer_name=name,
+        customer_email=str(billing.get("email") or ""),
+        customer_phone=str(shipping.get("phone") or billing.get("phone") or ""),
         shipping_address=shipping,
-        currency=str(data.get("currency") or "USD")[:3].upper(),
+        currency=str(data.get("currency") or "USD").upper(),
         total=money(data.get("total"), "total", problems),
         shipping_total=money(data.get("shipping_total"), "shipping total", problems),
         note=str(data.get("customer_note") or ""),
@@ -193,9 +193,14 @@ def _refunded_line(item: Any) -> tuple[str, int]:
          if isinstance(m, dict) and m.get("key") == "_refunded_item_id"),
         "",
     )  # fmt: skip
+    raw = item.get("quantity")  # negative in a refund: -2, "-2", -2.0
+    if isinstance(raw, str):
+        raw = raw.strip().removeprefix("-")
+    elif isinstance(raw, int | float):
+        raw = abs(raw)
     try:
-        quantity = parse_quantity(abs(int(item.get("quantity") or 0)))
-    except (Unreadable, TypeError, ValueError):
+        quantity = parse_quantity(raw)
+    except Unreadable:
         return "", 0
     return line_id, quantity
 

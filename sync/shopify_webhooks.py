@@ -3,10 +3,13 @@ orders/cancelled).
 
 - `X-Shopify-Hmac-Sha256` must be base64(HMAC-SHA256(raw body, the app's client
   secret)), compared in constant time; anything else gets 401 and nothing is stored.
-- A delivery is applied once: `X-Shopify-Webhook-Id` (the same on each of
-  Shopify's retries) is remembered (InboundDelivery) in the transaction that
-  stores the order, so a replay answers "duplicate delivery" and changes nothing.
-  Without the header the topic and a digest of the body stand in for it.
+- A delivery is applied once: what identifies its content (the topic and a
+  digest of the signed bytes, `deliveries.content_key`) is remembered
+  (InboundDelivery) in the transaction that stores the order, so a replay (Shopify
+  retries with the original payload) answers "duplicate delivery" and changes
+  nothing. `X-Shopify-Webhook-Id` alone is not the key: a different body under an
+  id already seen (a cancellation after a creation) is applied, never dropped; a
+  body applied twice changes nothing (the newer-`updated_at` rule below).
 - Shopify waits 5 seconds: the body is mapped (no outside call: the REST body
   carries `current_quantity` and the properties), stored, then answered 200.
 - Out-of-order retries: an older `updated_at` than the one applied is ignored
@@ -98,7 +101,7 @@ def routes(runtime: Stores) -> list[BaseRoute]:
             log.warning("webhook for store %s refused: the signed body is not an order", store)
             return _answer(400, error="body is not an order")
         topic = request.headers.get("x-shopify-topic", "")
-        key = request.headers.get("x-shopify-webhook-id", "").strip() or content_key(topic, raw)
+        key = content_key(topic, raw)
         try:
             result = await run_in_threadpool(apply_delivery, runtime, store, topic, body, key)
         except DatabaseUnavailable as exc:

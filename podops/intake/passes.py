@@ -134,9 +134,15 @@ def receive_batch(
     else:
         others = [o for o in incoming if o.store_status not in fulfil]
         known = _known_ids(session, store, [o.external_id for o in others])
-        wanted = [o for o in incoming if o.store_status in fulfil or o.external_id in known]
+        wanted = [
+            o
+            for o in incoming
+            if o.store_status in fulfil or o.external_id in known or o.receive_held
+        ]
         report.skipped.update(
-            o.store_status or "(none)" for o in others if o.external_id not in known
+            o.store_status or "(none)"
+            for o in others
+            if o.external_id not in known and not o.receive_held
         )
     result = receive_orders(
         session,

@@ -148,6 +148,26 @@ class ShopState:
         previous = datetime.fromisoformat(order["updatedAt"])
         order["updatedAt"] = iso(max(datetime.now(UTC), previous + timedelta(seconds=1)))
 
+    def fulfil_by_hand(
+        self, order: dict[str, Any], tracking: str = "1Z999AA10123456784", *, first: int = 0
+    ) -> None:
+        """The merchant fulfils every open unit in Shopify's admin (no app involved), or
+        the units of the `first` lines only."""
+        with self.lock:
+            lines = []
+            for fo in order["fulfillmentOrders"]:
+                for line in fo["lines"][: first or None]:
+                    if line["remaining"] > 0:
+                        lines.append((line["item"]["id"], line["remaining"]))
+                        line["remaining"] = 0
+                left = any(line["remaining"] > 0 for line in fo["lines"])
+                fo["status"] = "IN_PROGRESS" if left else "CLOSED"
+            order["fulfillments"].append({
+                "id": self.next_id(), "notify": True, "lines": lines,
+                "tracking": [{"company": "UPS", "number": tracking, "url": None}],
+            })  # fmt: skip
+            self.touch(order)
+
     def cancel(self, order: dict[str, Any]) -> None:
         with self.lock:
             order["cancelledAt"] = iso(datetime.now(UTC))
@@ -164,6 +184,14 @@ class ShopState:
                         line["remaining"] = min(line["remaining"], item["currentQuantity"])
             order["financial"] = "PARTIALLY_REFUNDED"
             self.touch(order)
+
+
+def fulfillment_status(order: dict[str, Any]) -> str:
+    """`displayFulfillmentStatus`: by the fulfillments made and the units left."""
+    left = any(line["remaining"] > 0 for fo in order["fulfillmentOrders"] for line in fo["lines"])
+    if not order["fulfillments"]:
+        return "UNFULFILLED"
+    return "PARTIALLY_FULFILLED" if left else "FULFILLED"
 
 
 def _gid(kind: str, number: int) -> str:
@@ -204,15 +232,13 @@ class Views:
         self.state = state
 
     def order(self, o: dict[str, Any]) -> dict[str, Any]:
-        fulfilled = all(
-            line["remaining"] == 0 for fo in o["fulfillmentOrders"] for line in fo["lines"]
-        )
+        fulfilled = fulfillment_status(o)
         return {
             "id": _gid("Order", o["id"]), "legacyResourceId": str(o["id"]), "name": o["name"],
             "createdAt": o["createdAt"], "updatedAt": o["updatedAt"],
             "cancelledAt": o["cancelledAt"], "cancelReason": o["cancelReason"],
             "displayFinancialStatus": o["financial"],
-            "displayFulfillmentStatus": "FULFILLED" if fulfilled else "UNFULFILLED",
+            "displayFulfillmentStatus": fulfilled,
             "email": o["email"], "phone": o["phone"], "note": o["note"], "currencyCode": o["currency"],
             "totalPriceSet": _money(f"{sum(float(i['price']) * i['quantity'] for i in o['items']):.2f}"),
             "totalShippingPriceSet": _money("5.00"),
@@ -467,6 +493,8 @@ def rest_body(order: dict[str, Any]) -> dict[str, Any]:
         "cancelled_at": order["cancelledAt"],
         "cancel_reason": order["cancelReason"].lower() if order["cancelReason"] else None,
         "financial_status": order["financial"].lower(), "email": order["email"],
+        "fulfillment_status": {"FULFILLED": "fulfilled", "PARTIALLY_FULFILLED": "partial"}.get(
+            fulfillment_status(order)),
         "phone": order["phone"], "note": order["note"], "currency": order["currency"],
         "total_price": f"{sum(float(i['price']) * i['quantity'] for i in order['items']):.2f}",
         "total_shipping_price_set": {"shop_money": {"amount": "5.00", "currency_code": "USD"}},

@@ -10,7 +10,7 @@ that an order is held exactly when someone held it and nobody released it.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -69,6 +69,7 @@ class Driver:
         with shop.db.unit_of_work() as session:
             services.receive_orders(session, [incoming], _policy(), SYSTEM, hold_overdue=first_sync)
         self.number = incoming.number
+        self.received = incoming
         self.world = World(held_by="intake" if first_sync else None)
 
     def order(self) -> Order:
@@ -123,8 +124,8 @@ class Driver:
 
     def _store(self, store_status: str) -> None:
         self.world.store_clock += timedelta(minutes=1)
-        incoming = factories.incoming(
-            self.number, store_status=store_status, modified_at=self.world.store_clock
+        incoming = replace(  # the same order and items, as the shop sends it again
+            self.received, store_status=store_status, modified_at=self.world.store_clock
         )
         with self.shop.db.unit_of_work() as session:
             order = services.get_order(session, self.number, for_update=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from podops.status import OrderStatus
 from providers.customcat import NO_PHONE
-from tests.fulfillment.conftest import Shop
+from tests.fulfillment.conftest import Shop, build_service
 
 
 def test_an_order_without_a_phone_reaches_customcat_with_a_placeholder(shop: Shop) -> None:
@@ -45,3 +45,23 @@ def test_customcat_refusal_reasons_reach_staff_in_customcat_words(shop: Shop) ->
         "CustomCat (cc) refused the order (400): "
         "Shipping address could not be verified: check the ZIP code"
     )
+
+
+def test_an_order_without_an_email_reaches_customcat_with_the_shops(shop: Shop) -> None:
+    """A Shopify phone-only checkout or a phone order carries no e-mail; CustomCat
+    needs one (the fake refuses a blank one): the shop's `contact_email` goes instead."""
+    settings = shop.settings.model_copy(deep=True)
+    settings.providers["cc"].contact_email = "orders@shop.example"
+    number = shop.order("cc", customer_email="")
+    assert build_service(settings, shop.db).tick().submitted == [number]
+    sent = shop.customcat.orders[f"main-{number}"]["body"]
+    assert sent["shipping_email"] == "orders@shop.example"
+
+
+def test_without_an_email_or_a_contact_email_staff_are_told_which_setting(shop: Shop) -> None:
+    number = shop.order("cc", customer_email="")
+    shop.service.tick()
+    order = shop.get(number)
+    assert order.status == OrderStatus.SUBMIT_FAILED
+    assert "has none: set contact_email in [providers.cc]" in (order.last_error or "")
+    assert f"main-{number}" not in shop.customcat.orders

@@ -53,6 +53,18 @@ def _with_nul(order_id: int) -> dict[str, Any]:
     return order
 
 
+def _with_long_address(order_id: int) -> dict[str, Any]:
+    order = _order(order_id)
+    order["shipping"]["address_1"] = "9 Rue de la Paix " * 300
+    return order
+
+
+def _with_long_email(order_id: int) -> dict[str, Any]:
+    order = _order(order_id)
+    order["billing"]["email"] = "ana." * 100 + "@example.com"
+    return order
+
+
 BAD = {
     1002: ("quantity", _order(1002, quantity=2147483648)),
     1003: ("total", _order(1003, total="99999999999999.00")),
@@ -65,6 +77,8 @@ BAD = {
         _order(1008, date_created_gmt="9999-12-31T23:59:59", date_created="0000-00-00T00:00:00"),
     ),
     1009: ("subtotal", _order(1009, subtotal="Infinity")),
+    1012: ("address 1 is 5,099 characters", _with_long_address(1012)),
+    1013: ("customer email was longer than 320 characters", _with_long_email(1013)),
 }
 GOOD = (1001, 1010)
 

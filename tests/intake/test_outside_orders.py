@@ -180,3 +180,27 @@ def test_an_order_with_bad_fields_is_imported_flagged_with_the_reason(
         assert "placed_at 'last tuesday' is not a date" in (orders["D-1"].hold_reason or "")
     _, shown = _run(capsys, "--config", str(config), "orders", "show", "D-1")
     assert "last tuesday" in shown
+
+
+@pytest.mark.parametrize(
+    ("written", "read"),
+    [("19.50", "19.50"), ("19,50", "19.50"), ("$19.50", "19.50"), ("19.50 USD", "19.50"),
+     ("1,000.50", "1000.50"), ("1.000,50", "1000.50"), ("1 000,50", "1000.50"), ("0.125", "0.12"),
+     ("", "0.00")],
+)  # fmt: skip
+def test_a_unit_price_is_read_in_the_forms_shops_write(written: str, read: str) -> None:
+    text = f'order_number,sku,quantity,unit_price,p:name\nP1,TEE-1,1,"{written}",Ana\n'
+    parsed = parse_file(text.encode(), tz=UTC, now=NOW, store="outside")
+    (order,) = parsed.orders
+    assert str(order.items[0].unit_price) == read and order.items[0].problems == []
+
+
+@pytest.mark.parametrize("written", ["NaN", "Infinity", "1e400", "0x10", "1,000", "1.000", "-5"])
+def test_a_unit_price_that_is_not_one_amount_is_flagged_never_misread(written: str) -> None:
+    """`1e400` was read as 1400.00, `NaN` as 0.00 without a word, `1.000,50` as 1.00 and
+    `1,000` as 1.00: the order is imported with 0.00 and the line says why."""
+    text = f'order_number,sku,quantity,unit_price,p:name\nP1,TEE-1,1,"{written}",Ana\n'
+    parsed = parse_file(text.encode(), tz=UTC, now=NOW, store="outside")
+    (order,) = parsed.orders
+    (problem,) = order.items[0].problems
+    assert order.items[0].unit_price == 0 and "unit_price" in problem and written in problem

@@ -9,11 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from podops import services
 from podops.db import Database
 from podops.models import Order, Store
 from podops.runtime.status_report import shopify_window_notes
 from podops.status import OrderStatus
 from sync.intake import sync_one
+from tests.factories import SYSTEM
 from tests.fakes.shopify import FakeShopify
 from tests.intake.shopify_setup import shopify_runtime
 
@@ -58,6 +60,58 @@ def test_a_cancellation_in_shopify_cancels_the_order(
     shop.state.cancel(placed)
     sync_one(runtime, "shop")
     assert _orders(db)["1003"].status == OrderStatus.CANCELLED
+
+
+def test_an_order_the_merchant_fulfils_in_shopify_is_held_not_sent_again(
+    db: Database, tmp_path: Path, shop: FakeShopify
+) -> None:
+    """Shipped from stock in Shopify's admin during the countdown: the financial status
+    stays `paid`, so podops read nothing and sent it to the provider as well."""
+    placed = shop.state.add_order(1004)
+    runtime = shopify_runtime(db, tmp_path, shop)
+    sync_one(runtime, "shop")
+    assert _orders(db)["1004"].status == OrderStatus.PENDING
+    shop.state.fulfil_by_hand(placed)
+    sync_one(runtime, "shop")
+    held = _orders(db)["1004"]
+    assert held.status == OrderStatus.ON_HOLD and held.store_status == "fulfilled"
+    assert "the shop set it to 'fulfilled'" in (held.hold_reason or "")
+
+
+def test_an_order_the_merchant_fulfils_after_submission_tells_staff(
+    db: Database, tmp_path: Path, shop: FakeShopify
+) -> None:
+    placed = shop.state.add_order(1007)
+    runtime = shopify_runtime(db, tmp_path, shop)
+    sync_one(runtime, "shop")
+    with db.unit_of_work() as session:
+        order = services.get_order(session, "1007")
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
+    with db.unit_of_work() as session:
+        order = services.get_order(session, "1007")
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="P-1")
+    shop.state.fulfil_by_hand(placed)
+    sync_one(runtime, "shop")
+    order = _orders(db)["1007"]
+    assert order.status == OrderStatus.SUBMITTED
+    assert any("the shop set it to 'fulfilled' after submission" in p for p in order.problems)
+
+
+def test_a_first_sync_skips_orders_the_merchant_already_fulfilled(
+    db: Database, tmp_path: Path, shop: FakeShopify
+) -> None:
+    done = shop.state.add_order(1005, updated_at=datetime.now(UTC) - timedelta(days=2))
+    shop.state.fulfil_by_hand(done)
+    shop.state.add_order(1006)
+    part = shop.state.add_order(1008, lines=[{"sku": "TEE-1"}, {"sku": "MUG-1"}])
+    shop.state.fulfil_by_hand(part, first=1)
+    report = sync_one(shopify_runtime(db, tmp_path, shop), "shop")
+    assert report.created == 2 and report.skipped == {"fulfilled": 1}
+    orders = _orders(db)
+    assert sorted(orders) == ["1006", "1008"]
+    held = orders["1008"]  # the rest is still to make: received, held for a person
+    assert held.status == OrderStatus.ON_HOLD and held.store_status == "partially_fulfilled"
+    assert "fulfilled some of its items itself" in (held.hold_reason or "")
 
 
 def test_pages_shrink_to_fit_shopify_cost_limit(

@@ -66,12 +66,29 @@ def test_a_replayed_delivery_changes_nothing(
     web: AsgiClient, db: Database, shop: FakeShopify
 ) -> None:
     order = shop.state.add_order(1001)
-    deliver(web, URL, order, "orders/create", webhook_id="wh-1")
-    shop.state.cancel(order)  # same webhook id, even with another body: the same delivery
-    again = deliver(web, URL, order, "orders/cancelled", webhook_id="wh-1")
+    raw = json.dumps(rest_body(order)).encode()
+    first = web.post(
+        URL, content=raw, headers=webhook_headers(raw, "orders/create", webhook_id="wh-1")
+    )
+    assert first.json()["result"] == "created"
+    again = web.post(
+        URL, content=raw, headers=webhook_headers(raw, "orders/create", webhook_id="wh-1")
+    )
     assert again.json()["result"] == "duplicate delivery"
+
+
+def test_another_body_under_a_webhook_id_already_seen_is_applied(
+    web: AsgiClient, db: Database, shop: FakeShopify
+) -> None:
+    """The webhook id names the delivery, not its content: a cancellation sent under an
+    id already seen is applied (dropping it would send a cancelled order to print)."""
+    order = shop.state.add_order(1001)
+    deliver(web, URL, order, "orders/create", webhook_id="wh-1")
+    shop.state.cancel(order)
+    again = deliver(web, URL, order, "orders/cancelled", webhook_id="wh-1")
+    assert again.json()["result"] == "updated"
     with db.reading() as session:
-        assert session.scalar(select(Order.status)) != "cancelled"
+        assert session.scalar(select(Order.status)) == "cancelled"
 
 
 def test_a_cancellation_webhook_cancels(web: AsgiClient, db: Database, shop: FakeShopify) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from podops import services
@@ -135,3 +136,53 @@ def test_a_refund_by_webhook_reads_the_refunded_lines(
     shop.state.down = True  # its refunds cannot be read: the poll will apply it
     later = deliver(web, shop.state.encoded(1001), topic="order.updated", delivery="2")
     assert later == (200, {"ok": True, "result": "deferred to the next poll"})
+
+
+def test_an_order_whose_refunds_cannot_be_read_is_held_and_the_page_moves_on(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    """A shop that errs on one order's refunds every time (a plugin fault) stalled
+    intake on that page for good: every later order never arrived."""
+    shop.add(*(_two_lines(order_id) for order_id in (1001, 1002, 1003)))
+    shop.state.refund(1002, {10022: 1})
+    shop.state.broken_refunds.add(1002)
+    report = sync_one(runtime, "main")
+    assert report.error is None and report.created == 3
+    status, lines, _ = _lines(runtime, "1002")
+    assert status == OrderStatus.ON_HOLD and lines == {"TEE-BLK-M": 2, "MUG-11OZ": 2}
+    with runtime.db.unit_of_work() as session:
+        reason = services.get_order(session, "1002").hold_reason or ""
+        assert "could not read its refunds" in reason
+        assert services.get_order(session, "1003").status == OrderStatus.PENDING
+
+
+def test_a_known_order_whose_new_refund_cannot_be_read_is_held_not_made_in_full(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    shop.add(_two_lines(1001), _two_lines(1002))
+    assert sync_one(runtime, "main").created == 2
+    shop.state.refund(1001, {10012: 2})
+    shop.state.broken_refunds.add(1001)
+    report = sync_one(runtime, "main")
+    assert report.error is None
+    status, _, actions = _lines(runtime, "1001")
+    assert status == OrderStatus.ON_HOLD, actions
+    shop.state.broken_refunds.clear()
+    shop.state.touch(1001)
+    sync_one(runtime, "main")
+    status, lines, _ = _lines(runtime, "1001")  # read now; the person still releases it
+    assert status == OrderStatus.ON_HOLD and lines == {"TEE-BLK-M": 2}
+
+
+@pytest.mark.parametrize("odd", [float("inf"), float("nan"), "-1e3", True, None, "-²"])
+def test_an_unreadable_refund_line_is_skipped_and_the_others_applied(
+    shop: FakeWooCommerce, runtime: Runtime, odd: Any
+) -> None:
+    """A refund line whose quantity is not a number (`Infinity` crashed the whole page
+    with an OverflowError) is skipped; the readable refund still lowers its line."""
+    shop.add(_two_lines(1001), _two_lines(1002))
+    shop.state.refund(1001, {10011: 1, 10012: 1})
+    shop.state.refunds[1001][0]["line_items"][1]["quantity"] = odd
+    report = sync_one(runtime, "main")
+    assert report.error is None and report.created == 2
+    assert _lines(runtime, "1001")[1] == {"TEE-BLK-M": 1, "MUG-11OZ": 2}

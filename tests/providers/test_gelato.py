@@ -285,3 +285,17 @@ def test_no_charge_is_reported_because_gelatos_order_answer_names_no_price(
     assert gelato.orders[placed.provider_order_id]["currency"] == "EUR"  # a currency, no price
     for answer in (placed, seen):
         assert (answer.cost, answer.cost_currency) == (None, None)  # unknown, never 0
+
+
+def test_an_order_without_an_email_goes_with_the_shops_contact_email(gelato: FakeGelato) -> None:
+    """Gelato requires the address's e-mail (the fake refuses a blank one)."""
+    placed = adapter(gelato, contact_email="orders@shop.example").submit(request(email=""))
+    sent = gelato.orders[placed.provider_order_id]
+    assert sent["shippingAddress"]["email"] == "orders@shop.example"
+
+
+def test_an_order_without_any_email_is_refused_before_sending(gelato: FakeGelato) -> None:
+    with pytest.raises(ProviderError) as refused:
+        adapter(gelato).submit(request(email=""))
+    assert "set contact_email in [providers.gl]" in refused.value.message
+    assert refused.value.retryable is False and gelato.orders == {}
