@@ -25,7 +25,9 @@ from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
 from podops.order_views import parse_view
 from podops.ports.storage import file_name
+from podops.services.design_gate import design_locked, design_may_change, unsent_lines
 from podops.services.field_edits import FieldEdit
+from podops.services.orders import line_of
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
 
@@ -207,6 +209,21 @@ class Operations:
         """Where a change of the order's address would go (the form's address section)."""
         with self.runtime.db.reading() as session:
             return self.runtime.addresses.route(services.get_order(session, reference))
+
+    def lines_not_sent(self, reference: str) -> list[tuple[int, str]]:
+        """After submission, the lines no provider has yet (position, label): a split
+        order's failed part, a line routed late, a remake not sent. Their design may
+        still change here; empty before submission."""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            return [(item.position, item.reference) for item in unsent_lines(order)]
+
+    def design_refusal(self, reference: str, position: int) -> str | None:
+        """Why the line's design cannot change here (None: it can)."""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            item = line_of(order, position)
+            return None if design_may_change(order, item) else design_locked(order, item)
 
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""

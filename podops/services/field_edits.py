@@ -120,6 +120,8 @@ def edit_fields(session: Session, edit: FieldEdit, actor: Actor) -> Order:
     stale (rendered again) and the change is audited. Unchanged: nothing is written."""
     order = get_order(session, edit.reference, for_update=True)
     item = line_of(order, edit.position)
+    if edit.empty:  # a form sends every line; one left as it was changes nothing
+        return order
     if not design_may_change(order, item):
         raise OrderLocked(design_locked(order, item))
     if item.product_key != edit.product_key:
