@@ -74,7 +74,13 @@ def photos() -> Iterator[str]:
 
 
 @pytest.fixture
-def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, photos: str) -> Runtime:
+def shop(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    db_url: str,
+    photos: str,
+    capsys: pytest.CaptureFixture[str],
+) -> Runtime:
     """Order T7101, submitted: its tee at the sandbox, its mug's part refused by the
     European sandbox (its catalog lacks the mug)."""
     monkeypatch.chdir(tmp_path)
@@ -98,9 +104,24 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str, photos: s
             session, [incoming(NUMBER, items=items, placed_at=utcnow())], rt.policy, SYSTEM
         )
     rt.print_files.render_order(NUMBER, SYSTEM)
+    capsys.readouterr()
     assert main(["submit", NUMBER]) == 0
     assert _parts(rt) == [("sandbox", "submitted"), ("europe", "submit_failed")]
     return rt
+
+
+def test_submit_says_where_each_part_went_and_which_failed(
+    shop: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    said = capsys.readouterr().out
+    assert f"Order {NUMBER} is submitted:" in said
+    assert f"part 1 at sandbox (main-{NUMBER}): submitted, SANDBOX-" in said
+    assert (
+        f"part 2 at europe (main--{NUMBER}_P2): submit failed, sandbox catalog has no "
+        "product MUG-11OZ"
+    ) in said
+    assert f"the others go on; fix what was refused, then podops retry {NUMBER}" in said
+    assert "at sandbox, europe" not in said  # europe never took it
 
 
 def _parts(rt: Runtime) -> list[tuple[str, str]]:
