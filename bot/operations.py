@@ -253,11 +253,15 @@ class Operations:
         provider gets the address, then the design, sent there."""
         photos = photos or photo_form.PhotoChanges()
         checked = self.runtime.field_checks.check_lines(reference, changes)
-        if self.address_route(reference).provider is not None:
+        at_provider = self.address_route(reference).provider is not None
+        if at_provider and not self.lines_not_sent(reference):
             photo_form.refuse_after_submission(photos, reference)
             return self._edit_at_provider(reference, checked, actor, key, address or {})
         shipped = self._set_speed(reference, speed, actor) if speed else ""
         moved = ""
+        if at_provider and address:  # a split order's part not sent yet: design changes here
+            moved = self.runtime.addresses.change(reference, address, actor).words
+            address = None
         with self.runtime.db.unit_of_work() as session:
             number = services.get_order(session, reference).number
             if address:

@@ -208,3 +208,23 @@ def test_an_edit_saved_without_a_render_is_rendered_by_the_next_pass(shop: Runti
     texts, _, _ = _line(shop, 2)
     assert texts == {"message": "Tack"}
     assert shop.print_files.stale_orders() == []
+
+
+def test_a_new_address_goes_to_the_provider_with_a_part_and_the_failed_part_takes_it(
+    shop: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["edit", NUMBER, "address.line2=Apt 4"]) == 0
+    said = capsys.readouterr().out
+    assert f"Changed the address of order {NUMBER} and sent it to sandbox" in said
+    with shop.db.unit_of_work() as session:
+        order = services.get_order(session, NUMBER)
+        assert order.shipping_address["address_2"] == "Apt 4"
+        failed = order.fulfillments[1]
+        # the part that failed leaves with the new address when it is retried
+        assert shop.roster.request_for(failed).address["address_2"] == "Apt 4"
+
+    assert main(["edit", NUMBER, "address.line1="]) == 1
+    assert "address.line1" in capsys.readouterr().err
+    with shop.db.unit_of_work() as session:
+        assert services.get_order(session, NUMBER).shipping_address["address_2"] == "Apt 4"
