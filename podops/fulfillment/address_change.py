@@ -136,32 +136,7 @@ class AddressDesk:
         return AddressRoute(address, needs, refusal=f"{order.label} has no provider order")
 
     def _split_refusal(self, order: Order) -> str:
-        """Why a split order's address cannot change through its providers ('' when every
-        provider that has a part takes an address change through its API)."""
-        status = {p.provider: FulfillmentStatus(p.status) for p in order.parts}
-        moving = [name for name, st in status.items() if st not in SPLIT_CHANGEABLE]
-        if moving:
-            return (
-                f"order {order.number} went to several providers ({order.provider}) and its "
-                f"part at {', '.join(moving)} is "
-                f"{', '.join(status[name].label for name in moving)}: its address can no "
-                "longer change"
-            )
-        sent = _sent_parts(order)
-        adapters = [self.roster.by_name.get(p.provider) for p in sent]
-        lacking = [
-            p.provider
-            for p, adapter in zip(sent, adapters, strict=True)
-            if adapter is None or not adapter.capabilities.accepts_address_changes
-        ]
-        if not lacking:
-            return ""
-        takes = "take" if len(lacking) > 1 else "takes"
-        return (
-            f"order {order.number} went to several providers ({order.provider}) and "
-            f"{', '.join(lacking)} {takes} no address change through its API: change the "
-            "address there, at each provider that has a part"
-        )
+        return split_refusal(self.roster, order)
 
     def _split_needs(self, order: Order) -> frozenset[str]:
         """Address fields any provider of a split order's parts needs (sent or not)."""
@@ -323,6 +298,35 @@ SPLIT_CHANGEABLE = frozenset(
 the new one), or at a provider that may still take it (it decides)."""
 
 
+def split_refusal(roster: ProviderRoster, order: Order) -> str:
+    """Why a split order's address cannot change through its providers ('' when every
+    provider that has a part takes an address change through its API)."""
+    status = {p.provider: FulfillmentStatus(p.status) for p in order.parts}
+    moving = [name for name, st in status.items() if st not in SPLIT_CHANGEABLE]
+    if moving:
+        return (
+            f"order {order.number} went to several providers ({order.provider}) and its "
+            f"part at {', '.join(moving)} is "
+            f"{', '.join(status[name].label for name in moving)}: its address can no "
+            "longer change"
+        )
+    sent = _sent_parts(order)
+    adapters = [roster.by_name.get(p.provider) for p in sent]
+    lacking = [
+        p.provider
+        for p, adapter in zip(sent, adapters, strict=True)
+        if adapter is None or not adapter.capabilities.accepts_address_changes
+    ]
+    if not lacking:
+        return ""
+    takes = "take" if len(lacking) > 1 else "takes"
+    return (
+        f"order {order.number} went to several providers ({order.provider}) and "
+        f"{', '.join(lacking)} {takes} no address change through its API: change the "
+        "address there, at each provider that has a part"
+    )
+
+
 def _sent_parts(order: Order) -> list[Fulfillment]:
     """A split order's parts a provider has (the others leave with the stored address)."""
     at = {FulfillmentStatus.SUBMITTED, FulfillmentStatus.IN_PRODUCTION}
@@ -349,8 +353,9 @@ class _Plan:
     order_id: int
     address: dict[str, str]
     provider: str = ""
-    provider_order_id: str = ""
-    request: SubmitRequest | None = None
+    """The providers the address goes to (`cc`, or `so, pf` for a split order)."""
+    calls: tuple[tuple[str, str, SubmitRequest], ...] = ()
+    """(provider, its order id, the request with the new address) per part at a provider."""
     reason: str = ""
 
 
@@ -375,24 +380,36 @@ class ProviderAddressHandler:
         if not _at_provider(order):
             reason = f"{order.label} is {status.label}; the provider keeps the old address"
             return _Plan("refuse", order.id, address, reason=reason)
-        part = _only_part(order)
-        request = with_address(self.roster.request_for(part), address)
-        provider = self.roster.provider(part.provider).name
-        return _Plan("provider", order.id, address, provider, str(part.provider_order_id), request)
+        if len(order.parts) > 1:  # a split order: every provider with a part, or none
+            refusal = split_refusal(self.roster, order)
+            if refusal:
+                return _Plan("refuse", order.id, address, reason=refusal)
+        calls = tuple(
+            (
+                self.roster.provider(part.provider).name,
+                str(part.provider_order_id),
+                with_address(self.roster.request_for(part), address),
+            )
+            for part in (_sent_parts(order) if len(order.parts) > 1 else [_only_part(order)])
+        )
+        names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
+        return _Plan("provider", order.id, address, names, calls)
 
     def send(self, plan: _Plan, progress: Progress) -> str:
         """'' when the provider took it, else its refusal in words."""
-        if plan.kind != "provider" or plan.request is None:
+        if plan.kind != "provider" or not plan.calls:
             return plan.reason
-        provider = self.roster.provider(plan.provider)
-        try:
-            provider.update_address(plan.provider_order_id, plan.request)
-        except OrderLocked as exc:
-            return exc.message
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
-            return f"{plan.provider} refused it: {exc.message}"
+        took: list[str] = []
+        for name, provider_order_id, request in plan.calls:
+            try:
+                self.roster.provider(name).update_address(provider_order_id, request)
+            except OrderLocked as exc:
+                return _after(took, name, exc.message)
+            except ProviderError as exc:
+                if exc.retryable:
+                    raise  # sent again later, to each provider (the same address twice)
+                return _after(took, name, f"{name} refused it: {exc.message}")
+            took.append(name)
         return ""
 
     def record(self, session: Session, plan: _Plan, result: str) -> None:
@@ -406,3 +423,10 @@ class ProviderAddressHandler:
             refuse_shop_address(session, order, shop, result, plan.address)
         else:
             record_provider_address(session, order, plan.address, shop, provider=plan.provider)
+
+
+def _after(took: list[str], name: str, refusal: str) -> str:
+    """A refusal in words, saying which providers of a split order already took it."""
+    if not took:
+        return refusal
+    return f"{', '.join(took)} took the new address, but {name} did not: {refusal}"
