@@ -29,6 +29,7 @@ def open_edit_modal(
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
     note, address_note, design = "", "", True
+    cropped: list[int] | None = None
     if OrderStatus(card.status) not in BEFORE_SUBMISSION:
         try:
             provider = bot.ops.late_design_provider(card.reference)
@@ -37,6 +38,7 @@ def open_edit_modal(
             return f":no_entry: {exc.message}"
         design = provider is not None or bool(waiting)
         if waiting:  # a split order's part not at a provider yet: its lines may change
+            cropped = [position for position, _ in waiting]
             named = ", ".join(label for _, label in waiting)
             note = (
                 f"Order {card.number} is at its providers except {named}: only the fields "
@@ -69,6 +71,7 @@ def open_edit_modal(
         design=design,
         address=not route.refusal,
         address_note=address_note,
+        cropped=cropped,
     )
     return _open(client, trigger_id, view)
 

@@ -161,6 +161,8 @@ def test_a_split_orders_part_not_sent_yet_is_edited_in_the_form(
     view = wait_for(lambda: fake_slack.calls_to("views.open"))[-1].params["view"]
     assert f"at its providers except {number}-02" in json.dumps(view)
     metadata = json.loads(view["private_metadata"])
+    inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
+    assert "c|2|photo" in inputs and "c|1|photo" not in inputs  # crops: the mug's only
 
     tee_typed = {"f|1|name": {"value": {"value": "BEA"}}}
     answer = slack.submit_view("order_edit", tee_typed, metadata).json()
@@ -174,6 +176,11 @@ def test_a_split_orders_part_not_sent_yet_is_edited_in_the_form(
     wait_for(lambda: _print_file(runtime, number, 2) != mug_file)
     note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
     assert "rendered 1 preview" in note["text"]
+
+    mug_file = _print_file(runtime, number, 2)
+    zoomed = {"c|2|photo": {"value": {"value": "zoom=1.5 x=0% y=0%"}}}
+    assert slack.submit_view("order_edit", zoomed, metadata).status_code == 200
+    wait_for(lambda: _print_file(runtime, number, 2) != mug_file)
 
 
 def _print_file(runtime: Runtime, number: str, position: int) -> str | None:
