@@ -194,7 +194,8 @@ def edit_modal(
     blocks = edit_blocks(card, note, speeds, reserve=len(extra), cropped=cropped) if design else []
     if not design and note:
         blocks = [text_block(md(":warning: {}", note))]
-    submit = "Save and send" if note else ("Save and render" if design else "Save")
+    sends = note and cropped is None  # a provider takes the new design (not a part left behind)
+    submit = "Save and send" if sends else ("Save and render" if design else "Save")
     return modal("order_edit", f"Edit order {card.number}", submit, blocks + extra, metadata)
 
 

@@ -163,6 +163,7 @@ def test_a_split_orders_part_not_sent_yet_is_edited_in_the_form(
     metadata = json.loads(view["private_metadata"])
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
     assert "c|2|photo" in inputs and "c|1|photo" not in inputs  # crops: the mug's only
+    assert view["submit"]["text"] == "Save and render"  # nothing goes to a provider now
 
     tee_typed = {"f|1|name": {"value": {"value": "BEA"}}}
     answer = slack.submit_view("order_edit", tee_typed, metadata).json()
