@@ -12,7 +12,7 @@ follows, one input per field (ten blocks, kept out of the room for lines).
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.blocks import Block, text_block
@@ -131,18 +131,28 @@ def address_blocks(address: dict[str, str], note: str = "") -> list[Block]:
 
 
 def edit_blocks(
-    card: OrderCard, note: str, speeds: Sequence[str] = (), *, reserve: int = 0
+    card: OrderCard,
+    note: str,
+    speeds: Sequence[str] = (),
+    *,
+    reserve: int = 0,
+    cropped: Collection[int] | None = None,
 ) -> list[Block]:
     """The form's blocks: roomy when it fits in a view, compact otherwise; a choice of
     shipping speed first when the store has a shipping table (`speeds`); `reserve`:
-    blocks kept for the address section."""
+    blocks kept for the address section; `cropped`: the line positions whose photos
+    may be cropped after submission (a split order's part not sent yet)."""
     head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
     if len(speeds) > 1:
         head.append(shipping_block(card, speeds))
     room = MAX_VIEW_BLOCKS - len(head) - reserve
-    photos = OrderStatus(card.status) in BEFORE_SUBMISSION  # crops change the print file
-    if _roomy_fits(card.items, room, photos):
-        return head + [b for item in card.items for b in _field_blocks(item, photos)]
+    before = OrderStatus(card.status) in BEFORE_SUBMISSION  # crops change the print file
+
+    def crops(item: ItemLine) -> bool:
+        return before if cropped is None else position(item) in cropped
+
+    if _roomy_fits(card.items, room, any(crops(item) for item in card.items)):
+        return head + [b for item in card.items for b in _field_blocks(item, crops(item))]
     room -= 1  # the note saying how the form is laid out
     shown = card.items if len(card.items) <= room else card.items[: room - 1]
     layout = Mrkdwn("This order has many fields: each line's fields are one box.")
@@ -174,16 +184,18 @@ def edit_modal(
     design: bool = True,
     address: bool = True,
     address_note: str = "",
+    cropped: Collection[int] | None = None,
 ) -> Block:
     """One input per personalization field of each line (or `name=value` boxes), the
     shipping speed when `speeds` (the store's) offer a choice, and the shipping
     address; `design`/`address` False leave a section out (an order at a provider
     that takes only one of them)."""
     extra = address_blocks(card.address, address_note) if address else []
-    blocks = edit_blocks(card, note, speeds, reserve=len(extra)) if design else []
+    blocks = edit_blocks(card, note, speeds, reserve=len(extra), cropped=cropped) if design else []
     if not design and note:
         blocks = [text_block(md(":warning: {}", note))]
-    submit = "Save and send" if note else ("Save and render" if design else "Save")
+    sends = note and cropped is None  # a provider takes the new design (not a part left behind)
+    submit = "Save and send" if sends else ("Save and render" if design else "Save")
     return modal("order_edit", f"Edit order {card.number}", submit, blocks + extra, metadata)
 
 

@@ -25,7 +25,9 @@ from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
 from podops.order_views import parse_view
 from podops.ports.storage import file_name
+from podops.services.design_gate import design_locked, design_may_change, unsent_lines
 from podops.services.field_edits import FieldEdit
+from podops.services.orders import line_of
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
 
@@ -208,6 +210,21 @@ class Operations:
         with self.runtime.db.reading() as session:
             return self.runtime.addresses.route(services.get_order(session, reference))
 
+    def lines_not_sent(self, reference: str) -> list[tuple[int, str]]:
+        """After submission, the lines no provider has yet (position, label): a split
+        order's failed part, a line routed late, a remake not sent. Their design may
+        still change here; empty before submission."""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            return [(item.position, item.reference) for item in unsent_lines(order)]
+
+    def design_refusal(self, reference: str, position: int) -> str | None:
+        """Why the line's design cannot change here (None: it can)."""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            item = line_of(order, position)
+            return None if design_may_change(order, item) else design_locked(order, item)
+
     def late_design_provider(self, reference: str) -> str | None:
         """The provider that would still take a new design for this submitted order."""
         with self.runtime.db.unit_of_work() as session:
@@ -236,11 +253,15 @@ class Operations:
         provider gets the address, then the design, sent there."""
         photos = photos or photo_form.PhotoChanges()
         checked = self.runtime.field_checks.check_lines(reference, changes)
-        if self.address_route(reference).provider is not None:
+        at_provider = self.address_route(reference).provider is not None
+        if at_provider and not self.lines_not_sent(reference):
             photo_form.refuse_after_submission(photos, reference)
             return self._edit_at_provider(reference, checked, actor, key, address or {})
         shipped = self._set_speed(reference, speed, actor) if speed else ""
         moved = ""
+        if at_provider and address:  # a split order's part not sent yet: design changes here
+            moved = self.runtime.addresses.change(reference, address, actor).words
+            address = None
         with self.runtime.db.unit_of_work() as session:
             number = services.get_order(session, reference).number
             if address:

@@ -29,19 +29,28 @@ def open_edit_modal(
     except PodopsError as exc:
         return f":no_entry: {exc.message}"
     note, address_note, design = "", "", True
+    cropped: list[int] | None = None
     if OrderStatus(card.status) not in BEFORE_SUBMISSION:
         try:
             provider = bot.ops.late_design_provider(card.reference)
+            waiting = [] if provider else bot.ops.lines_not_sent(card.reference)
         except PodopsError as exc:
             return f":no_entry: {exc.message}"
-        design = provider is not None
+        design = provider is not None or bool(waiting)
+        if waiting:  # a split order's part not at a provider yet: its lines may change
+            cropped = [position for position, _ in waiting]
+            named = ", ".join(label for _, label in waiting)
+            note = (
+                f"Order {card.number} is at its providers except {named}: only the fields "
+                "of the lines not sent yet can change here."
+            )
         if not design and route.refusal:
             return (
                 f":no_entry: order {card.number} is {card.status_label}; its design can no "
                 f"longer be changed (it was sent to the provider), nor its address here: "
                 f"{route.refusal}"
             )
-        if design:
+        if provider is not None:
             note = (
                 f"Order {card.number} is already at {provider}. Saving renders the new design "
                 f"and sends it to {provider}, which takes it only until production starts."
@@ -62,6 +71,7 @@ def open_edit_modal(
         design=design,
         address=not route.refusal,
         address_note=address_note,
+        cropped=cropped,
     )
     return _open(client, trigger_id, view)
 

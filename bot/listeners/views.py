@@ -51,7 +51,11 @@ def current_fields(bot: Bot, reference: str) -> dict[int, dict[str, str]]:
     with bot.runtime.db.unit_of_work() as session:
         order = services.get_order(session, reference)
         status, number = OrderStatus(order.status), order.number
-    if status not in BEFORE_SUBMISSION and bot.ops.late_design_provider(reference) is None:
+    if (
+        status not in BEFORE_SUBMISSION
+        and bot.ops.late_design_provider(reference) is None
+        and not bot.ops.lines_not_sent(reference)  # a split order's part not sent yet
+    ):
         raise OrderLocked(f"order {number} is {status.label}; its design can no longer be changed")
     return form_values(bot.runtime, reference)
 
@@ -103,8 +107,12 @@ def check_speed_choice(bot: Bot, reference: str, speed: str) -> None:
 def check_template_fields(bot: Bot, reference: str, form: EditForm) -> None:
     """A field the line's template does not print is an error on that line's input
     (photo links are fetched later, after the ack: the reason is then told privately)."""
+    late = bool(form.changes) and bot.ops.late_design_provider(reference) is not None
     for position, fields in form.changes.items():
         try:
+            locked = None if late else bot.ops.design_refusal(reference, position)
+            if locked:  # a split order's line at its provider, beside one not sent yet
+                raise OrderLocked(locked)
             bot.runtime.field_checks.check(reference, position, fields, fetch_photos=False)
         except PodopsError as exc:
             form.errors[form.blocks.get(position, form.first_block)] = exc.message

@@ -26,6 +26,7 @@ from podops.cli.photos import crop_settings, refuse_late_crops
 from podops.cli.styled import styled
 from podops.cli.views import photo_lines
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
+from podops.services.design_gate import design_may_change
 from podops.status import OrderStatus
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, st
         order = services.get_order(session, reference)
         positions = [item.position for item in order.items]
         status, provider, label = OrderStatus(order.status), order.provider, order.label
+        here = {item.position for item in order.items if design_may_change(order, item)}
     if line is None:
         if len(positions) != 1:
             listed = ", ".join(str(p) for p in positions) or "none"
@@ -170,8 +172,8 @@ def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, st
     elif line not in positions:
         listed = ", ".join(str(p) for p in positions)
         raise UsageProblem(f"{label} has no line {line} (its lines: {listed})")
-    late = None
-    if status == OrderStatus.SUBMITTED and accepts_design_changes(rt.follow_up, status, provider):
+    late = None  # a line no provider has yet (a split order's failed part) changes here
+    if line not in here and accepts_design_changes(rt.follow_up, status, provider):
         late = provider
     return line, label, late
 

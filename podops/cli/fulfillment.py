@@ -11,6 +11,7 @@ from podops.cli.args import OrderArg, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.errors import InvalidInput
+from podops.fulfillment_status import FulfillmentStatus
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
 
@@ -27,6 +28,30 @@ def submit_command(number: OrderArg) -> None:
     status = OrderStatus(order.status)
     if status == OrderStatus.SUBMIT_FAILED:
         raise InvalidInput(f"{order.label} could not be submitted: {order.last_error}")
+    with rt.db.reading() as session:  # a split order: each part where it went
+        parts = [
+            (p.label, p.provider, p.reference, FulfillmentStatus(p.status), p.provider_order_id,
+             p.last_error)
+            for p in services.get_order(session, number).parts
+        ]  # fmt: skip
+    if len(parts) > 1:
+        out.print(styled("{} is [bold]{}[/bold]:", order_label(order.label), status.label))
+        for label, provider, reference, part_status, answer, error in parts:
+            said = answer or error or ""
+            out.print(
+                f"  {label} at {provider} ({reference}): {part_status.label}"
+                + (f", {said}" if said else ""),
+                markup=False,
+                soft_wrap=True,
+                style="yellow" if part_status == FulfillmentStatus.SUBMIT_FAILED else None,
+            )
+        if any(p[3] == FulfillmentStatus.SUBMIT_FAILED for p in parts):
+            out.print(
+                f"  the others go on; fix what was refused, then podops retry {order.number}",
+                markup=False,
+                soft_wrap=True,
+            )
+        return
     out.print(
         styled(
             "{} is [bold]{}[/bold] at {} ({}).",
@@ -36,7 +61,7 @@ def submit_command(number: OrderArg) -> None:
             order.provider_order_id,
         )
     )
-    if order.last_error:  # one fulfillment of a split order failed, the others went
+    if order.last_error:
         out.print(f"warning: {order.last_error}", markup=False, soft_wrap=True, style="yellow")
 
 

@@ -31,10 +31,11 @@ from podops.db import Database
 from podops.errors import ConcurrentModification, OrderLocked, ProviderError
 from podops.events import Actor, Channel
 from podops.fulfillment.roster import ProviderRoster
+from podops.fulfillment_status import FulfillmentStatus
 from podops.leases import singleton
 from podops.models import Fulfillment, Order
 from podops.outbox import Deferred, DrainReport, Envelope, OutboxDispatcher, Progress, Topic
-from podops.ports.fulfillment import SubmitRequest
+from podops.ports.fulfillment import FulfillmentProvider, SubmitRequest
 from podops.refs import OrderRef
 from podops.services.address import (
     changeable_here,
@@ -67,6 +68,17 @@ class AddressOutcome:
         fields = "; ".join(f"{n} {a!r} -> {b!r}" for n, (a, b) in self.changed.items())
         where = f" and sent it to {self.provider}" if self.provider else ""
         return f"Changed the address of order {self.number}{where}: {fields}."
+
+
+@dataclass(frozen=True, slots=True)
+class _SplitPlan:
+    """A split order's address change, checked, and the provider calls that send it."""
+
+    order: OrderRef
+    number: str
+    status: OrderStatus
+    change: AddressChange
+    calls: list[tuple[FulfillmentProvider, str, SubmitRequest]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +116,10 @@ class AddressDesk:
         if changeable_here(order):
             return AddressRoute(address, needs, owner=owner)
         if _at_provider(order) and len(order.parts) > 1:
-            refusal = (
-                f"order {order.number} went to several providers ({order.provider}): change "
-                "the address at each of them"
-            )
-            return AddressRoute(address, needs, refusal=refusal, owner=owner)
+            refusal, sent = self._split_refusal(order), _sent_parts(order)
+            needs = self._split_needs(order)
+            names = ", ".join(dict.fromkeys(p.provider for p in sent)) or None
+            return AddressRoute(address, needs, None if refusal else names, refusal, owner)
         adapter = self.roster.by_name.get(order.provider or "")
         if _at_provider(order) and adapter is not None:
             if adapter.capabilities.accepts_address_changes:
@@ -123,6 +134,13 @@ class AddressDesk:
         except (OrderLocked, ConcurrentModification) as exc:
             return AddressRoute(address, needs, refusal=exc.message, owner=owner)
         return AddressRoute(address, needs, refusal=f"{order.label} has no provider order")
+
+    def _split_refusal(self, order: Order) -> str:
+        return split_refusal(self.roster, order)
+
+    def _split_needs(self, order: Order) -> frozenset[str]:
+        """Address fields any provider of a split order's parts needs (sent or not)."""
+        return frozenset().union(*(self.needs(p.provider) for p in order.parts))
 
     def change_in(
         self, session: Session, reference: str | OrderRef, typed: Mapping[str, str], actor: Actor
@@ -154,6 +172,11 @@ class AddressDesk:
             order = services.get_order(session, reference)
             if not _at_provider(order):
                 refuse_unless_changeable(order)  # it moved on meanwhile (shipped...)
+            split = self._plan_split(order, typed) if len(order.parts) > 1 else None
+        if split is not None:
+            return self._change_split(split, typed, actor)
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
             provider = self.roster.provider(order.provider)
             change = check_change(
                 order.shipping_address,
@@ -172,6 +195,60 @@ class AddressDesk:
             change = check_change(order.shipping_address, typed, provider=provider.name)
             services.set_address(session, order, change, actor, after_submission=provider.name)
             return AddressOutcome(order.number, change.changed, provider.name, order.status)
+
+    def _plan_split(self, order: Order, typed: Mapping[str, str]) -> _SplitPlan:
+        """A split order's change, checked, and the calls that send it: every provider
+        that has a part must take it through its API; the parts not sent yet (a failed
+        one, a line routed late) leave with the stored address, so they follow."""
+        refusal = self._split_refusal(order)
+        if refusal:
+            raise OrderLocked(refusal)
+        names = ", ".join(dict.fromkeys(p.provider for p in order.parts))
+        change = check_change(
+            order.shipping_address, typed, provider_needs=self._split_needs(order), provider=names
+        )
+        calls = [
+            (
+                self.roster.provider(part.provider),
+                str(part.provider_order_id),
+                with_address(self.roster.request_for(part), change.address),
+            )
+            for part in _sent_parts(order)
+        ]
+        return _SplitPlan(
+            OrderRef.of(order), order.number, OrderStatus(order.status), change, calls
+        )
+
+    def _change_split(
+        self, plan: _SplitPlan, typed: Mapping[str, str], actor: Actor
+    ) -> AddressOutcome:
+        """Send the new address to each provider (outside any transaction), then record it."""
+        if plan.change.empty:
+            return AddressOutcome(plan.number, {}, None, plan.status)
+        took: list[str] = []
+        for provider, provider_id, request in plan.calls:
+            try:
+                provider.update_address(provider_id, request)
+            except (OrderLocked, ProviderError) as exc:
+                if not took:
+                    raise
+                # a provider already has the new address: podops records it, says where not
+                self._record(plan.order, typed, actor, ", ".join(took))
+                raise OrderLocked(
+                    f"{', '.join(took)} took the new address of order {plan.number}, but "
+                    f"{provider.name} refused it: {exc.message}; change it there"
+                ) from exc
+            took.append(provider.name)
+        return self._record(plan.order, typed, actor, ", ".join(took) or None)
+
+    def _record(
+        self, canonical: OrderRef, typed: Mapping[str, str], actor: Actor, took: str | None
+    ) -> AddressOutcome:
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            change = check_change(order.shipping_address, typed, provider=took or "podops")
+            services.set_address(session, order, change, actor, after_submission=took)
+            return AddressOutcome(order.number, change.changed, took, order.status)
 
     @contextmanager
     def _one_at_a_time(self, order_id: int, label: str) -> Iterator[None]:
@@ -209,6 +286,53 @@ def _only_part(order: Order) -> Fulfillment:
     return order.parts[0]
 
 
+SPLIT_CHANGEABLE = frozenset(
+    {
+        FulfillmentStatus.WAITING,
+        FulfillmentStatus.SUBMIT_FAILED,
+        FulfillmentStatus.SUBMITTED,
+        FulfillmentStatus.IN_PRODUCTION,
+    }
+)
+"""A split order's parts whose address may still change: not sent yet (they leave with
+the new one), or at a provider that may still take it (it decides)."""
+
+
+def split_refusal(roster: ProviderRoster, order: Order) -> str:
+    """Why a split order's address cannot change through its providers ('' when every
+    provider that has a part takes an address change through its API)."""
+    status = {p.provider: FulfillmentStatus(p.status) for p in order.parts}
+    moving = [name for name, st in status.items() if st not in SPLIT_CHANGEABLE]
+    if moving:
+        return (
+            f"order {order.number} went to several providers ({order.provider}) and its "
+            f"part at {', '.join(moving)} is "
+            f"{', '.join(status[name].label for name in moving)}: its address can no "
+            "longer change"
+        )
+    sent = _sent_parts(order)
+    adapters = [roster.by_name.get(p.provider) for p in sent]
+    lacking = [
+        p.provider
+        for p, adapter in zip(sent, adapters, strict=True)
+        if adapter is None or not adapter.capabilities.accepts_address_changes
+    ]
+    if not lacking:
+        return ""
+    takes = "take" if len(lacking) > 1 else "takes"
+    return (
+        f"order {order.number} went to several providers ({order.provider}) and "
+        f"{', '.join(lacking)} {takes} no address change through its API: change the "
+        "address there, at each provider that has a part"
+    )
+
+
+def _sent_parts(order: Order) -> list[Fulfillment]:
+    """A split order's parts a provider has (the others leave with the stored address)."""
+    at = {FulfillmentStatus.SUBMITTED, FulfillmentStatus.IN_PRODUCTION}
+    return [p for p in order.parts if p.provider_order_id and p.status in at]
+
+
 def _at_provider(order: Order) -> bool:
     status = OrderStatus(order.status)
     return status in AT_PROVIDER_CHANGEABLE and bool(order.provider_order_id)
@@ -229,8 +353,9 @@ class _Plan:
     order_id: int
     address: dict[str, str]
     provider: str = ""
-    provider_order_id: str = ""
-    request: SubmitRequest | None = None
+    """The providers the address goes to (`cc`, or `so, pf` for a split order)."""
+    calls: tuple[tuple[str, str, SubmitRequest], ...] = ()
+    """(provider, its order id, the request with the new address) per part at a provider."""
     reason: str = ""
 
 
@@ -255,24 +380,36 @@ class ProviderAddressHandler:
         if not _at_provider(order):
             reason = f"{order.label} is {status.label}; the provider keeps the old address"
             return _Plan("refuse", order.id, address, reason=reason)
-        part = _only_part(order)
-        request = with_address(self.roster.request_for(part), address)
-        provider = self.roster.provider(part.provider).name
-        return _Plan("provider", order.id, address, provider, str(part.provider_order_id), request)
+        if len(order.parts) > 1:  # a split order: every provider with a part, or none
+            refusal = split_refusal(self.roster, order)
+            if refusal:
+                return _Plan("refuse", order.id, address, reason=refusal)
+        calls = tuple(
+            (
+                self.roster.provider(part.provider).name,
+                str(part.provider_order_id),
+                with_address(self.roster.request_for(part), address),
+            )
+            for part in (_sent_parts(order) if len(order.parts) > 1 else [_only_part(order)])
+        )
+        names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
+        return _Plan("provider", order.id, address, names, calls)
 
     def send(self, plan: _Plan, progress: Progress) -> str:
         """'' when the provider took it, else its refusal in words."""
-        if plan.kind != "provider" or plan.request is None:
+        if plan.kind != "provider" or not plan.calls:
             return plan.reason
-        provider = self.roster.provider(plan.provider)
-        try:
-            provider.update_address(plan.provider_order_id, plan.request)
-        except OrderLocked as exc:
-            return exc.message
-        except ProviderError as exc:
-            if exc.retryable:
-                raise
-            return f"{plan.provider} refused it: {exc.message}"
+        took: list[str] = []
+        for name, provider_order_id, request in plan.calls:
+            try:
+                self.roster.provider(name).update_address(provider_order_id, request)
+            except OrderLocked as exc:
+                return _after(took, name, exc.message)
+            except ProviderError as exc:
+                if exc.retryable:
+                    raise  # sent again later, to each provider (the same address twice)
+                return _after(took, name, f"{name} refused it: {exc.message}")
+            took.append(name)
         return ""
 
     def record(self, session: Session, plan: _Plan, result: str) -> None:
@@ -286,3 +423,10 @@ class ProviderAddressHandler:
             refuse_shop_address(session, order, shop, result, plan.address)
         else:
             record_provider_address(session, order, plan.address, shop, provider=plan.provider)
+
+
+def _after(took: list[str], name: str, refusal: str) -> str:
+    """A refusal in words, saying which providers of a split order already took it."""
+    if not took:
+        return refusal
+    return f"{', '.join(took)} took the new address, but {name} did not: {refusal}"

@@ -22,13 +22,15 @@ from podops import services
 from podops.db import Database
 from podops.errors import OrderLocked, RenderRefused, StorageUnavailable
 from podops.events import Actor
-from podops.models import LineItem, Order
+from podops.fulfillment_status import TO_SEND
+from podops.models import Fulfillment, LineItem, Order
 from podops.photos import Crop, CropRefused, PhotoFit, crops_of
 from podops.placed_files import preview_at
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
+from podops.services.design_gate import GOING_ON, design_may_change
 from podops.services.fulfillments import lines_to_send
-from podops.services.remakes import lines_to_remake
+from podops.services.remakes import REMAKABLE, lines_to_remake
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,17 @@ class PrintFiles:
                 order
                 for order in session.scalars(flagged.limit(NEEDS_DESIGN_SCAN))
                 if any(_renderable(item) for item in order.items)
+            ]
+            # a split order going on, or a shipped one being remade, whose part not sent
+            # yet had a line edited (the sheet saves the edit; this renders it)
+            behind = exists().where(
+                Fulfillment.order_id == Order.id, Fulfillment.status.in_(TO_SEND)
+            )
+            later = stale.where(behind, Order.status.in_([*GOING_ON, *REMAKABLE]))
+            found += [
+                order
+                for order in session.scalars(later.limit(limit))
+                if any(_renderable(i) and _may_change(order, i) for i in order.items)
             ]
             found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
             return [OrderRef.of(o).staff for o in found[:limit]]
@@ -272,12 +285,9 @@ def _unsent(order: Order) -> set[int] | None:
 
 def _may_change(order: Order, item: LineItem) -> bool:
     """Before submission every line's print file may change; after it, only the lines
-    no provider has yet (a split order's line routed late) and those of a remake not
-    sent yet."""
-    if OrderStatus(order.status) in BEFORE_SUBMISSION:
-        return True
-    unsent = {line.id for line in lines_to_send(order)}
-    return item.id in unsent or any(line.id == item.id for line in lines_to_remake(order))
+    no provider has yet (a split order's failed part or line routed late) and those of
+    a remake not sent yet (`services.design_gate`)."""
+    return design_may_change(order, item)
 
 
 def _renderable(item: LineItem) -> bool:

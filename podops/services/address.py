@@ -34,6 +34,7 @@ from podops.address import (
 )
 from podops.errors import ConcurrentModification, InvalidInput, OrderLocked
 from podops.events import Actor, EventName
+from podops.fulfillment_status import FulfillmentStatus
 from podops.incoming import IncomingOrder
 from podops.models import Order, utcnow
 from podops.outbox import enqueue
@@ -43,6 +44,7 @@ from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
 from podops.services.order_changes import notify
 from podops.services.orders import may_exist_at_provider, release_order
+from podops.services.remakes import remakes
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 NEEDS_ATTENTION = "needs attention: "
@@ -61,9 +63,25 @@ AT_PROVIDER = frozenset(
 
 
 def changeable_here(order: Order) -> bool:
-    """Whether the address is still podops' own to change (nothing at a provider yet)."""
+    """Whether the address is still podops' own to change (nothing at a provider yet,
+    or a shipped order's remake waiting to go: the reship takes the new address)."""
     status = OrderStatus(order.status)
-    return status in BEFORE_SUBMISSION and not may_exist_at_provider(order)
+    if status in BEFORE_SUBMISSION:
+        return not may_exist_at_provider(order)
+    return reship_waiting(order)
+
+
+def reship_waiting(order: Order) -> bool:
+    """A fully shipped order whose remakes all wait to go (none at a provider yet): the
+    parcels that left are gone, so the address is the remake's alone (a lost parcel
+    sent again to the address the customer corrected)."""
+    if OrderStatus(order.status) not in (OrderStatus.SHIPPED, OrderStatus.COMPLETED):
+        return False
+    going = [p for p in remakes(order) if p.status != FulfillmentStatus.CANCELLED]
+    waiting = [p for p in going if p.status == FulfillmentStatus.WAITING]
+    return (
+        bool(waiting) and len(waiting) == len(going) and not any(p.submit_attempts for p in waiting)
+    )
 
 
 def refuse_unless_changeable(order: Order) -> None:
@@ -79,8 +97,16 @@ def refuse_unless_changeable(order: Order) -> None:
             f"{order.label} may already be at {order.provider} (its last submission failed "
             "midway); retry or cancel it first, then change the address"
         )
-    if status not in BEFORE_SUBMISSION:
-        raise OrderLocked(f"{order.label} is {status.label}; its address can no longer change")
+    if status not in BEFORE_SUBMISSION and not reship_waiting(order):
+        again = (
+            " (to send it again to a new address, remake it first, then change the address "
+            "before the remake leaves)"
+            if status in (OrderStatus.SHIPPED, OrderStatus.COMPLETED)
+            else ""
+        )
+        raise OrderLocked(
+            f"{order.label} is {status.label}; its address can no longer change{again}"
+        )
 
 
 def change_address(

@@ -27,9 +27,9 @@ from podops.errors import ConcurrentModification, InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import Order, utcnow
 from podops.ports.render import TemplateFields
+from podops.services.design_gate import design_locked, design_may_change
 from podops.services.lookup import get_order
 from podops.services.orders import MAX_FIELD_LENGTH, line_of
-from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 MAX_LINK_LENGTH = 2000
 """A photo link may be a long signed URL; longer than this is not a link a person typed."""
@@ -119,12 +119,11 @@ def edit_fields(session: Session, edit: FieldEdit, actor: Actor) -> Order:
     """Save a checked edit: texts, photo links, emptied fields; the print file is then
     stale (rendered again) and the change is audited. Unchanged: nothing is written."""
     order = get_order(session, edit.reference, for_update=True)
-    if OrderStatus(order.status) not in BEFORE_SUBMISSION:
-        raise OrderLocked(
-            f"{order.label} is {OrderStatus(order.status).label}; its design can no longer be "
-            "changed (it was sent to the provider)"
-        )
     item = line_of(order, edit.position)
+    if edit.empty:  # a form sends every line; one left as it was changes nothing
+        return order
+    if not design_may_change(order, item):
+        raise OrderLocked(design_locked(order, item))
     if item.product_key != edit.product_key:
         raise ConcurrentModification(
             f"line {item.reference} changed product while the edit was checked; try again"

@@ -32,11 +32,12 @@ from podops.photos import (
     with_state,
 )
 from podops.refs import OrderRef
+from podops.services.design_gate import design_locked, design_may_change
 from podops.services.designs import RENDER_PROBLEM_PREFIX, release_design_hold
 from podops.services.lookup import get_order
 from podops.services.order_changes import apply, can_apply, notify
 from podops.services.orders import line_of
-from podops.status import BEFORE_SUBMISSION, Action, OrderStatus
+from podops.status import Action
 
 
 def photo_url(item: LineItem, field: str) -> str:
@@ -47,12 +48,10 @@ def _editable_line(
     session: Session, reference: str | OrderRef, position: int
 ) -> tuple[Order, LineItem]:
     order = get_order(session, reference, for_update=True)
-    if OrderStatus(order.status) not in BEFORE_SUBMISSION:
-        raise OrderLocked(
-            f"{order.label} is {OrderStatus(order.status).label}; its photos can no longer be "
-            "changed (it was sent to the provider)"
-        )
-    return order, line_of(order, position)
+    item = line_of(order, position)
+    if not design_may_change(order, item):
+        raise OrderLocked(design_locked(order, item, "photos"))
+    return order, item
 
 
 def _photo_field(item: LineItem, field: str) -> str:
@@ -159,7 +158,7 @@ def record_photo_fits(
         for field, (dpi, min_dpi) in sorted(low_dpi_photos(item).items())
         if any(fit.field == field for fit in fits)
     ]
-    if not low or OrderStatus(order.status) not in BEFORE_SUBMISSION:
+    if not low or not design_may_change(order, item):
         return
     item.problems = [*item.problems, *low]
     line_problems = [f"line {item.position}: {problem}" for problem in low]

@@ -1,7 +1,8 @@
 """Whether a due order may leave: its print files, as problems written on the order.
 
 A pending order whose countdown ran out is sent only when every line it sends
-has a print file (a current one, when a renderer is configured): lines already
+has a print file (a current one, when a renderer is configured) the renderer did not
+object to (a photo under its minimum that nobody accepted): lines already
 at a provider, and lines no rule routes (held), are not asked for one. What is missing is
 written into the order's problems, in words staff see on the sheet and in
 Slack, with a `submit_blocked` event; once the files exist the problems are
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.events import Actor, EventName
 from podops.models import LineItem, Order
+from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.fulfillments import lines_to_send
 
 _READINESS = re.compile(
@@ -43,6 +45,9 @@ def readiness_problems(
             found.append(f"line {item.reference} has no print file")
         elif require_current and not item.print_file_current:
             found.append(f"line {item.reference} print file is not current")
+        elif refused := [p for p in item.problems if str(p).startswith(RENDER_PROBLEM_PREFIX)]:
+            # a photo under its minimum nobody accepted (a split order's part sent late)
+            found.append(f"line {item.reference} {refused[0]}")
     return found
 
 

@@ -12,9 +12,9 @@ import pytest
 
 from podops import services
 from podops.incoming import IncomingLineItem
-from podops.routing import ShopPolicy
+from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
-from podops.settings import RenderConfig
+from podops.settings import RenderConfig, RoutingRule
 from podops.status import OrderStatus
 from tests.bot.conftest import SlackSender, slack_settings, snapshot, wait_for
 from tests.factories import SYSTEM, received_order
@@ -124,3 +124,66 @@ def test_a_photo_link_is_checked_before_it_is_saved(
     note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral")[1:])[0].params
     assert "rendered 1 preview" in note["text"]
     assert "photo" not in line(runtime, number, 1)[0]
+
+
+def test_a_split_orders_part_not_sent_yet_is_edited_in_the_form(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, photos: str
+) -> None:
+    """The tee is at CustomCat, the mug's part failed at ShineOn: the form opens saying
+    which lines may change; the mug's message is saved and rendered, the tee's refused
+    beside its input with the reason."""
+    split = ShopPolicy(
+        {"main": StorePolicy(24, "cc")},
+        [
+            RoutingRule(sku="TEE-*", provider="cc", product_key="tee-front"),
+            RoutingRule(sku="MUG-*", provider="so", product_key="mug-11oz"),
+        ],
+    )
+    items = [
+        IncomingLineItem("t", "TEE-BLK-M", "Tee", 1, Decimal(10), {"name": "ANA"}),
+        IncomingLineItem("m", "MUG-11OZ", "Mug", 1, Decimal(9), {"message": "Hej"}),
+    ]
+    for item in items:
+        item.image_urls = {"photo": f"{photos}/ana.jpg"}
+    number = received_order(runtime.db, split, items=items)
+    runtime.print_files.render_order(number, SYSTEM)
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        tee, mug = services.begin_submit(
+            session, order, services.plan_fulfillments(session, order), SYSTEM
+        )
+        services.mark_submitted(session, order, tee, SYSTEM, provider_order_id="CC-1")
+        services.mark_submit_failed(session, order, mug, SYSTEM, reason="no such sku")
+    assert status(runtime, number) == OrderStatus.SUBMITTED
+    mug_file = _print_file(runtime, number, 2)
+
+    slack.command(f"edit {number}")
+    view = wait_for(lambda: fake_slack.calls_to("views.open"))[-1].params["view"]
+    assert f"at its providers except {number}-02" in json.dumps(view)
+    metadata = json.loads(view["private_metadata"])
+    inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
+    assert "c|2|photo" in inputs and "c|1|photo" not in inputs  # crops: the mug's only
+    assert view["submit"]["text"] == "Save and render"  # nothing goes to a provider now
+
+    tee_typed = {"f|1|name": {"value": {"value": "BEA"}}}
+    answer = slack.submit_view("order_edit", tee_typed, metadata).json()
+    assert answer["response_action"] == "errors"
+    assert f"line {number}-01 of order {number} is at its provider" in answer["errors"]["f|1|name"]
+    assert line(runtime, number, 1)[0] == {"name": "ANA"}
+
+    mug_typed = {"f|2|message": {"value": {"value": "Tack"}}}
+    assert slack.submit_view("order_edit", mug_typed, metadata).status_code == 200
+    wait_for(lambda: line(runtime, number, 2)[0] == {"message": "Tack"})
+    wait_for(lambda: _print_file(runtime, number, 2) != mug_file)
+    note = wait_for(lambda: fake_slack.calls_to("chat.postEphemeral"))[0].params
+    assert "rendered 1 preview" in note["text"]
+
+    mug_file = _print_file(runtime, number, 2)
+    zoomed = {"c|2|photo": {"value": {"value": "zoom=1.5 x=0% y=0%"}}}
+    assert slack.submit_view("order_edit", zoomed, metadata).status_code == 200
+    wait_for(lambda: _print_file(runtime, number, 2) != mug_file)
+
+
+def _print_file(runtime: Runtime, number: str, position: int) -> str | None:
+    with runtime.db.unit_of_work() as session:
+        return services.get_order(session, number).items[position - 1].print_file

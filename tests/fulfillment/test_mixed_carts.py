@@ -273,3 +273,26 @@ def test_pasted_tracking_moves_the_part_whose_lines_it_ships(shop: Shop) -> None
 
 def _so_id(shop: Shop, number: str) -> int:
     return int(shop.shineon.by_source(f"main--{number}_P2")["id"])
+
+
+def test_a_split_orders_address_is_refused_while_a_part_is_at_a_provider_without_the_api(
+    shop: Shop,
+) -> None:
+    """CustomCat has the tee and takes no address change through its API: the change is
+    refused naming it, nothing is sent to ShineOn and nothing changes here."""
+    from podops.errors import OrderLocked
+    from podops.fulfillment.address_change import AddressDesk
+
+    number = mixed_order(shop)
+    shop.service.tick()
+    desk = AddressDesk(shop.db, shop.service.roster)
+    before = dict(shop.get(number).shipping_address)
+    so_order = shop.shineon.by_source(f"main--{number}_P2")
+    with pytest.raises(OrderLocked) as refused:
+        desk.change(number, {"line2": "Apt 4"}, factories.STAFF)
+    assert "cc takes no address change through its API: change the address there" in str(
+        refused.value.message
+    )
+    assert desk.route(shop.get(number)).refusal == refused.value.message
+    assert shop.get(number).shipping_address == before
+    assert shop.shineon.by_source(f"main--{number}_P2") == so_order

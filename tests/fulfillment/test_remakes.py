@@ -307,3 +307,30 @@ def test_the_daily_summary_has_one_line_of_remakes_when_any(shop: Shop) -> None:
         summary = reports.daily_summary(session, today, UTC, late_after_days=5)
     told = summary_text(summary_from_payload(summary_to_payload(summary)))
     assert "  remakes: 1 lost (carrier pays), 1 misprint (provider pays)" in told.splitlines()
+
+
+def test_a_lost_parcel_is_sent_again_to_the_address_the_customer_corrected(
+    shop: Shop,
+) -> None:
+    """Reships: a shipped order's address cannot change (its parcel left), until a remake
+    waits to go; the remake then takes the corrected address and CustomCat gets it."""
+    from podops.errors import OrderLocked
+    from podops.fulfillment.address_change import AddressDesk
+
+    number = shipped_order(shop)
+    desk = AddressDesk(shop.db, shop.service.roster)
+    with pytest.raises(OrderLocked, match="remake it first"):
+        desk.change(number, {"line2": "Apt 4"}, factories.STAFF)
+
+    remake(shop, number, reason="lost", pays="shop")
+    outcome = desk.change(number, {"line2": "Apt 4"}, factories.STAFF)
+
+    assert outcome.changed == {"line2": ("", "Apt 4")}
+    shop.service.tick()
+    sent = shop.customcat.orders[f"main--{number}_P2"]["body"]
+    assert sent["shipping_address2"] == "Apt 4"
+    first = shop.customcat.orders[f"main-{number}"]["body"]
+    assert first["shipping_address2"] == ""  # the first parcel's order is left alone
+    with pytest.raises(OrderLocked):  # the remake is at CustomCat now: CustomCat's to change
+        desk.change(number, {"line2": "Apt 5"}, factories.STAFF)
+    assert shop.get(number).shipping_address["address_2"] == "Apt 4"

@@ -264,3 +264,43 @@ def test_after_submission_customcat_refuses_and_staff_are_told_where_to_change_i
     (refused,) = events_of(runtime, "address_change_refused")
     assert refused.detail["changes"]["line1"] == ["9 Rue de la Paix", "11 Rue de la Paix"]
     assert noticed(runtime, refused.id)
+
+
+def test_after_submission_a_split_orders_change_is_refused_naming_the_provider_without_api(
+    shop: FakeWooCommerce, runtime: Runtime, providers: tuple[FakeCustomCat, FakeShineOn]
+) -> None:
+    """The tee at CustomCat, the mug at ShineOn: CustomCat takes no address change, so the
+    shop's change reaches neither; staff are told where to change it."""
+    customcat, shineon = providers
+    body = sample_order(1006, created=NOW - timedelta(minutes=5), shipping=SHIP)
+    mug = {**body["line_items"][0], "id": 99, "sku": "MUG-11OZ", "name": "Mug"}
+    body["line_items"].append(mug)
+    shop.add(body)
+    sync_one(runtime, "main")
+    number = "1006"
+    with runtime.db.unit_of_work() as session:
+        tee_line, mug_line = services.get_order(session, number).items
+        tee_line.provider, mug_line.provider = "cc", "so"  # setup: who makes what
+    give_print_files(runtime.db, number)
+    assert runtime.submission.submit_now(number, SYSTEM).status == OrderStatus.SUBMITTED
+    moved = {**SHIP, "address_1": "12 Rue de la Paix"}
+    moved_body = sample_order(
+        1006, created=NOW - timedelta(minutes=5), modified=later(1), shipping=moved
+    )
+    moved_body["line_items"].append(mug)
+    shop.add(moved_body)
+    sync_one(runtime, "main")
+
+    assert runtime.addresses.drain().delivered == 1
+
+    order = order_of(runtime, number)
+    assert order.shipping_address["address_1"] == "9 Rue de la Paix"
+    assert customcat.orders[f"main-{number}"]["body"]["shipping_address1"] == "9 Rue de la Paix"
+    assert shineon.by_source(f"main--{number}_P2")["shipping_address"]["address1"] == (
+        "9 Rue de la Paix"
+    )
+    assert any("cc takes no address change through its API" in p for p in order.problems), (
+        order.problems
+    )
+    (refused,) = events_of(runtime, "address_change_refused")
+    assert refused.detail["changes"]["line1"] == ["9 Rue de la Paix", "12 Rue de la Paix"]

@@ -137,3 +137,46 @@ def test_an_old_meta_key_column_is_removed_and_what_was_typed_there_refused(
     again = env.cycle()  # the layout stays: no column comes back
     assert env.hands.values(ORDERS)[0][len(FIXED_HEADERS) : width] == ["message", "name"]
     assert (again.edits_applied, again.edits_refused, again.updated) == (0, 0, 0)
+
+
+def test_a_split_orders_part_left_behind_takes_edits_and_the_part_at_a_provider_refuses(
+    env: SheetEnv, photos: str
+) -> None:
+    """The tee is at provider a, the mug's part failed at provider b: the mug's row takes
+    a new message (rendered by the next pass), the tee's row says why it cannot."""
+    from podops.routing import StorePolicy
+    from podops.settings import RoutingRule
+
+    split = ShopPolicy(
+        {"main": StorePolicy(24, "a")},
+        [
+            RoutingRule(sku="TEE-*", provider="a", product_key="tee-front"),
+            RoutingRule(sku="MUG-*", provider="b", product_key="mug-11oz"),
+        ],
+    )
+    items = [
+        IncomingLineItem("t", "TEE-BLK-M", "Tee", 1, Decimal(10), {"name": "ANA"}),
+        IncomingLineItem("m", "MUG-11OZ", "Mug", 1, Decimal(9), {"message": "Hej"}),
+    ]
+    number = factories.received_order(env.db, split, items=items)
+    with env.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        tee, mug = services.begin_submit(
+            session, order, services.plan_fulfillments(session, order), factories.SYSTEM
+        )
+        services.mark_submitted(session, order, tee, factories.SYSTEM, provider_order_id="A-1")
+        services.mark_submit_failed(session, order, mug, factories.SYSTEM, reason="no such sku")
+    env.cycle()
+    tee_row = int(env.row_of(f"{number}-01")["_row"])
+    mug_row = int(env.row_of(f"{number}-02")["_row"])
+    env.hands.set(ORDERS, tee_row, env.col("name"), "BEA")
+    env.hands.set(ORDERS, mug_row, env.col("message"), "Tack")
+
+    report = env.cycle()
+
+    assert (report.edits_applied, report.edits_refused) == (1, 1)
+    assert _line(env, number, 2)[0] == {"message": "Tack"}
+    assert _line(env, number, 1)[0] == {"name": "ANA"}
+    said = env.row_of(f"{number}-01")[MESSAGE]
+    assert f"line {number}-01 of order {number} is at its provider" in said
+    assert env.row_of(f"{number}-02")[MESSAGE] == ""
