@@ -31,12 +31,14 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    Integer,
     Select,
     and_,
     case,
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -46,6 +48,7 @@ from sqlalchemy.types import NullType
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
+from podops.reporting.columnar import ColumnReader, column_reader
 from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
@@ -82,15 +85,18 @@ SHIPPED_PARTS = ("partially_shipped", "shipped")
 SHIPPED_ORDERS = ("partially_shipped", "shipped", "completed", "returned")
 NOT_TIMED_LABELS = ("submitted time", "shipped time", "never sent by podops", "times out of order")
 
-UNIX_JULIAN_DAY = 2440587.5
-"""The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
-
 
 def epoch(column: Any, dialect: str) -> ColumnElement[Any]:
     """A time as seconds since 1970 (a float the driver hands as it is: parsing text
-    or building datetime objects per row cost more than the query)."""
-    if dialect == "sqlite":  # stored as naive UTC text
-        return type_coerce((func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0, NullType())
+    or building datetime objects per row cost more than the query), to the
+    microsecond as stored."""
+    if dialect == "sqlite":
+        # Stored as naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff". julianday() keeps
+        # only milliseconds, and SQLite versions round them differently (the
+        # columnar driver brings its own SQLite): whole seconds, then the fraction.
+        whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
+        fraction = cast(literal_column("'0'").op("||")(func.substr(column, 20)), Float)
+        return type_coerce(whole + fraction, NullType())
     return type_coerce(cast(func.extract("epoch", column), Float), NullType())
 
 
@@ -183,16 +189,30 @@ Types = dict[str, "str | Sequence[str]"]
 or the labels of a column `coded` in SQL (a category)."""
 
 
-def _read(connection: Connection, query: Select[Any], types: Types) -> pd.DataFrame:
-    """Read `query` (numbers only) chunk by chunk, each chunk into one float array
-    (NULL becomes NaN), then typed column by column."""
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the frames are read: the SQLAlchemy connection (small reads, and the
+    large ones when no columnar driver opens the database) and the columnar reader."""
+
+    connection: Connection
+    columns: ColumnReader | None
+
+
+def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
+    """Read `query` (numbers only) as float columns (NULL becomes NaN), then type them
+    column by column: through the columnar reader, or else chunk by chunk through
+    the DB-API cursor, each chunk into one float array."""
     names = [c.key for c in query.selected_columns]
     assert list(types) == names, (list(types), names)
-    chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(connection, query)]
-    values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+    if source.columns is not None:
+        floats = [name for name, kind in types.items() if kind == "float64"]
+        columns = source.columns.read(query, floats)
+    else:
+        chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(source.connection, query)]
+        values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+        columns = [values[:, index] for index in range(len(names))]
     data: dict[str, Any] = {}
-    for index, (name, kind) in enumerate(types.items()):
-        column = values[:, index]
+    for column, (name, kind) in zip(columns, types.items(), strict=True):
         if not isinstance(kind, str):
             codes = np.where(np.isnan(column), -1, column).astype(np.int32)
             data[name] = pd.Categorical.from_codes(
@@ -214,13 +234,26 @@ def _distinct(connection: Connection, column: Any) -> list[str]:
     )
 
 
-def read_frames(connection: Connection, start: datetime, end: datetime, by: str) -> Frames:
-    """Everything a report of the orders placed in [start, end), grouped `by`, reads."""
+def read_frames(
+    connection: Connection, start: datetime, end: datetime, by: str, *, columnar: bool = True
+) -> Frames:
+    """Everything a report of the orders placed in [start, end), grouped `by`, reads.
+
+    The large reads go through a columnar driver connection of their own when one
+    opens the database (`columnar`: unless told not to), the rest through
+    `connection`."""
+    url = connection.engine.url
+    with column_reader(url if columnar else None, connection.dialect) as columns:
+        return _read_frames(Source(connection, columns), start, end, by)
+
+
+def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Frames:
+    connection = source.connection
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
     providers = _distinct(connection, Fulfillment.provider)
-    orders = _orders(connection, in_period, dialect)
-    every_part = _parts(connection, in_period, dialect, providers)
+    orders = _orders(source, in_period, dialect)
+    every_part = _parts(source, in_period, dialect, providers)
     orders = orders.join(_per_order(every_part)).fillna(
         {
             "sent": False,
@@ -241,8 +274,8 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
         by=by,
         orders=orders,
         parts=parts,
-        members=_members(connection, in_period, by, providers),
-        part_groups=_part_groups(connection, in_period, by),
+        members=_members(source, in_period, by, providers),
+        part_groups=_part_groups(source, in_period, by),
         events=events,
         fails=fails,
         untimed=_untimed(connection, orders, parts),
@@ -252,12 +285,13 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
 PART_COLUMNS = ("part_id", "order_id", "provider", "part_status", "submitted_at", "shipped_at")
 
 
-def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
+def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
     """One row per order (its store from its id, with the stores' keys read apart)."""
+    connection = source.connection
     order_states = [s.value for s in OrderStatus]
     currencies = _distinct(connection, Order.currency)
     frame = _read(
-        connection,
+        source,
         select(
             raw(Order.id).label("order_id"),
             raw(Order.store_id).label("store_id"),
@@ -293,7 +327,7 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
 
 
 def _parts(
-    connection: Connection, in_period: ColumnElement[bool], dialect: str, providers: list[str]
+    source: Source, in_period: ColumnElement[bool], dialect: str, providers: list[str]
 ) -> pd.DataFrame:
     """Every fulfillment of the period's orders (remakes too), with what money needs:
     its reported cost, whether that is in another currency than the order's, and
@@ -317,7 +351,7 @@ def _parts(
     kinds = ["order", "remake"]
     states = [s.value for s in FulfillmentStatus]
     return _read(
-        connection,
+        source,
         select(
             raw(part.id).label("part_id"),
             raw(part.order_id).label("order_id"),
@@ -400,9 +434,10 @@ def _group_labels(connection: Connection, by: str, providers: list[str]) -> list
 
 
 def _members(
-    connection: Connection, in_period: ColumnElement[bool], by: str, providers: list[str]
+    source: Source, in_period: ColumnElement[bool], by: str, providers: list[str]
 ) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
+    connection = source.connection
     labels = _group_labels(connection, by, providers)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
     lines = (  # each line's group found once, then summed per order and group
@@ -419,7 +454,7 @@ def _members(
         lines = lines.join(Store, Store.id == Order.store_id)
     each = lines.subquery()
     return _read(
-        connection,
+        source,
         select(
             raw(each.c.order_id).label("order_id"),
             raw(each.c.grp).label("group"),
@@ -437,15 +472,15 @@ def _members(
     )
 
 
-def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+def _part_groups(source: Source, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
     """(part_id, group): the products or SKUs each fulfillment of an order's own lines
     makes (the other groupings take the fulfillment's provider or order's store)."""
     if by not in ("product", "sku"):
         return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
-    labels = _group_labels(connection, by, [])
+    labels = _group_labels(source.connection, by, [])
     group = coded(_line_group(by), labels)
     return _read(
-        connection,
+        source,
         select(raw(FulfillmentLine.fulfillment_id).label("part_id"), raw(group).label("group"))
         .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
         .join(LineItem, LineItem.id == FulfillmentLine.line_item_id)

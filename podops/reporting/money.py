@@ -52,8 +52,10 @@ def order_money(
     unknown[orders["other_currency"]] = "charged in another currency"
     unknown[orders["no_cost"]] = "provider reported no charge"
 
-    percent = orders["store"].astype("string").map({k: v.percent for k, v in fees.items()})
-    fixed = orders["store"].astype("string").map({k: v.fixed for k, v in fees.items()})
+    # As floats even when no order maps (pandas keeps an empty string column's dtype).
+    stores = orders["store"].astype("string")
+    percent = stores.map({k: v.percent for k, v in fees.items()}).astype("float64")
+    fixed = stores.map({k: v.fixed for k, v in fees.items()}).astype("float64")
     fee = (revenue * percent.fillna(0.0) / 100 + fixed.fillna(0.0)).where(revenue > 0, 0.0)
     configured = percent.fillna(0.0).gt(0) | fixed.fillna(0.0).gt(0)
 

@@ -1,0 +1,128 @@
+"""The report's large reads, column by column: ADBC drivers hand a query's result
+as Arrow columns (SQLite's reads it in C; PostgreSQL's through COPY in binary), so
+no Python object is made per row or value.
+
+The reader opens its own driver connection from the database URL (SQLAlchemy's
+`sqlite[+driver]:///PATH` or `postgresql[+driver]://...`, translated here) and
+reads every frame in one read-only transaction on it. A database it cannot open
+that way (SQLite in memory, another backend) is read through the SQLAlchemy
+connection instead, with the same numbers.
+
+Imported only by `frames` (pyarrow and the drivers are loaded by reports alone:
+`tests/reporting/test_imports.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy.engine import URL, Dialect, make_url
+
+NULL_REAL = "-9e999"
+"""SQLite's minus infinity: what a NULL float column is read as on SQLite (the ADBC
+driver types a column by its first values, and a NULL there would make a float
+column an integer one); read back as NaN. No time or amount is ever -inf."""
+
+
+def driver_target(url: str | URL) -> tuple[str, str] | None:
+    """(driver, what it opens) for a SQLAlchemy database URL: ("sqlite", a read-only
+    file URI) or ("postgresql", a libpq URI); None when no columnar driver opens it
+    (SQLite in memory, another backend)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return "sqlite", f"{Path(database).resolve().as_uri()}?mode=ro"
+    if backend == "postgresql":
+        return "postgresql", parsed.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+    return None
+
+
+class ColumnReader:
+    """One driver connection, one read-only transaction: each `read` gives a query's
+    columns as float64 numpy arrays (NULL as NaN)."""
+
+    def __init__(self, driver: str, target: str, dialect: Dialect) -> None:
+        self.driver = driver
+        # Compiled with literal values and no parameters, so in a parameter style
+        # that leaves a literal "%" as it is (psycopg's would double it).
+        self.dialect = type(dialect)(paramstyle="named")
+        if driver == "sqlite":
+            import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+            self.connection = sqlite_adbc.connect(target)
+        else:
+            import adbc_driver_postgresql.dbapi as postgresql_adbc
+
+            self.connection = postgresql_adbc.connect(target)
+        self._begun = False
+
+    def close(self) -> None:
+        try:
+            self.connection.rollback()
+        finally:
+            self.connection.close()
+
+    def _sql(self, query: Select[Any]) -> str:
+        # Literal values (times through their column types, strings quoted by the
+        # dialect): the drivers bind parameters in their own styles.
+        compiled = query.compile(
+            dialect=self.dialect,
+            compile_kwargs={"literal_binds": True, "render_postcompile": True},
+        )
+        return str(compiled)
+
+    def read(self, query: Select[Any], floats: Sequence[str]) -> list[np.ndarray]:
+        """The query's columns in order; `floats` names those that hold floats."""
+        if self.driver == "sqlite":
+            inner = query.subquery()
+            query = select(
+                *[
+                    func.coalesce(column, literal_column(NULL_REAL)).label(column.key)
+                    if column.key in floats
+                    else column
+                    for column in inner.c
+                ]
+            )
+        with self.connection.cursor() as cursor:
+            if not self._begun and self.driver == "postgresql":
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            self._begun = True
+            cursor.execute(self._sql(query))
+            table = cursor.fetch_arrow_table()
+        return [_floats(column, self.driver == "sqlite") for column in table.columns]
+
+
+def _floats(column: pa.ChunkedArray, sentinel: bool) -> np.ndarray:
+    if not pa.types.is_floating(column.type):
+        column = pc.cast(column, pa.float64())
+    values = np.asarray(column.to_numpy(), dtype=np.float64)
+    if sentinel:
+        values = np.where(values == -np.inf, np.nan, values)
+    return values
+
+
+@contextmanager
+def column_reader(url: str | URL | None, dialect: Dialect) -> Iterator[ColumnReader | None]:
+    """A reader for the database at `url`, or None when no columnar driver opens it
+    (or no URL is given)."""
+    target = None if url is None else driver_target(url)
+    if target is None:
+        yield None
+        return
+    reader = ColumnReader(*target, dialect)
+    try:
+        yield reader
+    finally:
+        reader.close()
