@@ -14,7 +14,7 @@ Imported only by `frames` (pyarrow and the drivers are loaded by reports alone:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -83,9 +83,18 @@ class ColumnReader:
         )
         return str(compiled)
 
-    def read(self, query: Select[Any], floats: Sequence[str]) -> list[np.ndarray]:
-        """The query's columns in order; `floats` names those that hold floats."""
-        if self.driver == "sqlite":
+    def read(
+        self,
+        query: Select[Any],
+        floats: Sequence[str],
+        times: Sequence[str],
+        codes: Mapping[str, Sequence[str]],
+    ) -> list[np.ndarray]:
+        """The query's columns in order; `floats` names those that hold floats, `times`
+        those that hold times (`frames.moment`), read as seconds since 1970, `codes`
+        those that hold strings (`frames.label`), read as their positions in the
+        labels given (NaN when not there)."""
+        if self.driver == "sqlite" and floats:
             inner = query.subquery()
             query = select(
                 *[
@@ -101,7 +110,28 @@ class ColumnReader:
             self._begun = True
             cursor.execute(self._sql(query))
             table = cursor.fetch_arrow_table()
-        return [_floats(column, self.driver == "sqlite") for column in table.columns]
+        found = []
+        for name, column in zip(table.column_names, table.columns, strict=True):
+            if name in times:
+                found.append(_seconds(column))
+            elif name in codes and _is_text(column.type):
+                found.append(_positions(column, codes[name]))
+            else:
+                found.append(_floats(column, self.driver == "sqlite"))
+        return found
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _positions(column: pa.ChunkedArray, labels: Sequence[str]) -> np.ndarray:
+    if pa.types.is_string_view(column.type):
+        column = pc.cast(column, pa.string())
+    found = pc.index_in(column, value_set=pa.array(list(labels), type=column.type))
+    return np.asarray(pc.cast(found, pa.float64()).to_numpy(zero_copy_only=False))
 
 
 def _floats(column: pa.ChunkedArray, sentinel: bool) -> np.ndarray:
@@ -111,6 +141,23 @@ def _floats(column: pa.ChunkedArray, sentinel: bool) -> np.ndarray:
     if sentinel:
         values = np.where(values == -np.inf, np.nan, values)
     return values
+
+
+def _seconds(column: pa.ChunkedArray) -> np.ndarray:
+    """Times (SQLite's text, '' for none, or timestamps) as seconds since 1970: whole
+    microseconds, then one division (as `frames.epoch` computes them in SQL)."""
+    if _is_text(column.type):
+        if pa.types.is_string_view(column.type):
+            column = pc.cast(column, pa.string())
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        column = pc.cast(column, pa.timestamp("us"))
+    elif pa.types.is_null(column.type) or pa.types.is_integer(column.type):
+        # SQLite typed an all-empty column by its NULLs (none here: '' stands for none).
+        return np.full(len(column), np.nan)
+    else:
+        column = pc.cast(column, pa.timestamp("us", tz=getattr(column.type, "tz", None)))
+    micros = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
+    return np.asarray(micros, dtype=np.float64) / 1_000_000
 
 
 @contextmanager

@@ -19,7 +19,7 @@ too: they are few, and carrying every order's number to find them is not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -87,17 +87,30 @@ NOT_TIMED_LABELS = ("submitted time", "shipped time", "never sent by podops", "t
 
 
 def epoch(column: Any, dialect: str) -> ColumnElement[Any]:
-    """A time as seconds since 1970 (a float the driver hands as it is: parsing text
-    or building datetime objects per row cost more than the query), to the
-    microsecond as stored."""
+    """A time as seconds since 1970, to the microsecond as stored, computed in SQL (the
+    DB-API reader's way: a float the driver hands as it is). The columnar reader
+    reads the time itself (`moment`) and computes the same float."""
     if dialect == "sqlite":
         # Stored as naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff". julianday() keeps
-        # only milliseconds, and SQLite versions round them differently (the
-        # columnar driver brings its own SQLite): whole seconds, then the fraction.
+        # only milliseconds, and SQLite versions round them differently: whole
+        # seconds and microseconds as integers, then one division.
         whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
-        fraction = cast(literal_column("'0'").op("||")(func.substr(column, 20)), Float)
-        return type_coerce(whole + fraction, NullType())
+        digits = func.substr(func.substr(column, 21).op("||")(literal_column("'000000'")), 1, 6)
+        micros = whole * 1_000_000 + cast(digits, Integer)
+        return type_coerce(micros / literal_column("1000000.0"), NullType())
     return type_coerce(cast(func.extract("epoch", column), Float), NullType())
+
+
+def moment(column: Any, source: Source) -> ColumnElement[Any]:
+    """A time column as the reader wants it (its type in `Types`: "time"): the stored
+    value for the columnar reader (SQLite's text, '' for none; PostgreSQL's
+    timestamp), seconds since 1970 computed in SQL for the DB-API one."""
+    dialect = source.connection.dialect.name
+    if source.columns is None:
+        return epoch(column, dialect)
+    if dialect == "sqlite":
+        return type_coerce(func.coalesce(column, ""), NullType())
+    return raw(column)
 
 
 def number(column: Any) -> ColumnElement[Any]:
@@ -113,6 +126,24 @@ def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 def raw(column: Any) -> ColumnElement[Any]:
     """The column as the driver hands it (no SQLAlchemy result processing)."""
     return type_coerce(column, NullType())
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """What `values.astype("string")` gives, taken from a category column's few
+    categories instead of converted value by value (a million orders' stores)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype("string")
+    categories = pd.array(list(values.cat.categories), dtype="string")
+    taken = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(taken, index=values.index, name=values.name)
+
+
+def per_category(values: pd.Series, mapping: Mapping[str, float | None]) -> pd.Series:
+    """`values.map(mapping)` as floats for a category column (NaN where not mapped),
+    looked up once per category."""
+    table = [mapping.get(str(c)) for c in values.cat.categories]
+    found = np.array([np.nan if v is None else float(v) for v in table] + [np.nan])
+    return pd.Series(found[values.cat.codes.to_numpy()], index=values.index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +215,24 @@ def coded(column: Any, labels: Sequence[str]) -> ColumnElement[Any]:
     return type_coerce(case({label: i for i, label in enumerate(labels)}, value=column), NullType())
 
 
+def label(column: Any, labels: Sequence[str], source: Source) -> ColumnElement[Any]:
+    """A repeated string column as the reader wants it (its type in `Types`: the
+    labels): `coded` in SQL for the DB-API reader; the string itself for the columnar
+    one, which finds its position in C (on SQLite a NULL reads as a string that is no
+    label, so the driver never types the column by NULLs)."""
+    if source.columns is None:
+        return coded(column, labels)
+    if source.connection.dialect.name == "sqlite":
+        missing = "(null)"
+        while missing in labels:
+            missing += "_"
+        return type_coerce(func.coalesce(column, missing), NullType())
+    return raw(column)
+
+
 Types = dict[str, "str | Sequence[str]"]
 """Each selected column's type: a numpy dtype ("float64", "int64", "int32", "bool"),
+"time" (`moment`: seconds since 1970 as float64, NaN when unknown),
 or the labels of a column `coded` in SQL (a category)."""
 
 
@@ -206,7 +253,9 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
     assert list(types) == names, (list(types), names)
     if source.columns is not None:
         floats = [name for name, kind in types.items() if kind == "float64"]
-        columns = source.columns.read(query, floats)
+        times = [name for name, kind in types.items() if kind == "time"]
+        codes = {name: kind for name, kind in types.items() if not isinstance(kind, str)}
+        columns = source.columns.read(query, floats, times, codes)
     else:
         chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(source.connection, query)]
         values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
@@ -220,7 +269,7 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
             )
         elif kind == "bool":
             data[name] = column > 0
-        elif kind == "float64":
+        elif kind in ("float64", "time"):
             data[name] = column
         else:
             data[name] = column.astype(kind)
@@ -295,10 +344,10 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
         select(
             raw(Order.id).label("order_id"),
             raw(Order.store_id).label("store_id"),
-            coded(Order.status, order_states).label("status"),
-            epoch(Order.placed_at, dialect).label("placed_at"),
-            epoch(Order.shipped_at, dialect).label("shipped_at"),
-            coded(Order.currency, currencies).label("currency"),
+            label(Order.status, order_states, source).label("status"),
+            moment(Order.placed_at, source).label("placed_at"),
+            moment(Order.shipped_at, source).label("shipped_at"),
+            label(Order.currency, currencies, source).label("currency"),
             number(Order.total).label("total"),
             number(Order.shipping_total).label("shipping_total"),
         ).where(in_period),
@@ -306,8 +355,8 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
             "order_id": "int64",
             "store_id": "int64",
             "status": order_states,
-            "placed_at": "float64",
-            "shipped_at": "float64",
+            "placed_at": "time",
+            "shipped_at": "time",
             "currency": currencies,
             "total": "float64",
             "shipping_total": "float64",
@@ -355,11 +404,11 @@ def _parts(
         select(
             raw(part.id).label("part_id"),
             raw(part.order_id).label("order_id"),
-            coded(part.kind, kinds).label("kind"),
-            coded(part.provider, providers).label("provider"),
-            coded(part.status, states).label("part_status"),
-            epoch(part.submitted_at, dialect).label("submitted_at"),
-            epoch(part.shipped_at, dialect).label("shipped_at"),
+            label(part.kind, kinds, source).label("kind"),
+            label(part.provider, providers, source).label("provider"),
+            label(part.status, states, source).label("part_status"),
+            moment(part.submitted_at, source).label("submitted_at"),
+            moment(part.shipped_at, source).label("shipped_at"),
             number(part.cost).label("cost"),
             raw(flag(shop_pays) + 2 * flag(other_currency)).label("money_flags"),
         )
@@ -371,8 +420,8 @@ def _parts(
             "kind": kinds,
             "provider": providers,
             "part_status": states,
-            "submitted_at": "float64",
-            "shipped_at": "float64",
+            "submitted_at": "time",
+            "shipped_at": "time",
             "cost": "float64",
             "money_flags": "int32",
         },
@@ -437,6 +486,8 @@ def _members(
     source: Source, in_period: ColumnElement[bool], by: str, providers: list[str]
 ) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
+    if by == "provider":
+        return _provider_members(source, in_period, providers)
     connection = source.connection
     labels = _group_labels(connection, by, providers)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
@@ -469,6 +520,72 @@ def _members(
             "lines": "int32",
             "rerendered": "bool",
         },
+    )
+
+
+def _provider_members(
+    source: Source, in_period: ColumnElement[bool], providers: list[str]
+) -> pd.DataFrame:
+    """`_members` by provider: each line's group is the provider of its live
+    fulfillment (of the order's own lines; a cancelled one only when no other makes
+    it; the first made of those left), else NOT_SENT. Every (line, fulfillment) pair
+    is read in one pass and the live one picked here: finding it per line in SQL (a
+    correlated subquery) cost more than all the rest of the report's reading."""
+    labels = [*providers, NOT_SENT]
+    value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
+    pairs = _read(
+        source,
+        select(
+            raw(LineItem.id).label("line_id"),
+            raw(LineItem.order_id).label("order_id"),
+            number(value).label("value"),
+            raw(flag(LineItem.print_file_revision > 1)).label("rerendered"),
+            raw(Fulfillment.id).label("part_id"),
+            label(Fulfillment.provider, providers, source).label("provider"),
+            raw(flag(Fulfillment.status == "cancelled")).label("cancelled"),
+        )
+        .select_from(LineItem)
+        .join(Order, Order.id == LineItem.order_id)
+        .outerjoin(FulfillmentLine, FulfillmentLine.line_item_id == LineItem.id)
+        .outerjoin(
+            Fulfillment,
+            and_(Fulfillment.id == FulfillmentLine.fulfillment_id, Fulfillment.kind == "order"),
+        )
+        .where(in_period),
+        {
+            "line_id": "int64",
+            "order_id": "int64",
+            "value": "float64",
+            "rerendered": "bool",
+            "part_id": "float64",
+            "provider": providers,
+            "cancelled": "bool",
+        },
+    )
+    line = pairs["line_id"].to_numpy()
+    part = pairs["part_id"].to_numpy()
+    unmade = np.isnan(part)
+    # Per line, its rows by: made by a fulfillment first, not cancelled first, then
+    # the first made; the first row of each line is its live fulfillment (or none).
+    ranked = np.lexsort((np.where(unmade, 0.0, part), pairs["cancelled"].to_numpy(), unmade, line))
+    keep = ranked[np.r_[True, line[ranked][1:] != line[ranked][:-1]]] if len(line) else ranked
+    codes = pairs["provider"].cat.codes.to_numpy()[keep]
+    group = np.where(unmade[keep] | (codes < 0), len(providers), codes).astype(np.int64)
+    # Then summed per (order, group), in that order.
+    key = pairs["order_id"].to_numpy()[keep] * len(labels) + group
+    keys, where = np.unique(key, return_inverse=True)
+    rerendered = np.bincount(where, weights=pairs["rerendered"].to_numpy()[keep])
+    return pd.DataFrame(
+        {
+            "order_id": keys // len(labels),
+            "group": pd.Categorical.from_codes(
+                (keys % len(labels)).astype(np.int32), categories=pd.Index(labels, dtype=object)
+            ),
+            "value": np.bincount(where, weights=pairs["value"].to_numpy()[keep]),
+            "lines": np.bincount(where).astype(np.int32),
+            "rerendered": rerendered > 0,
+        },
+        columns=["order_id", "group", "value", "lines", "rerendered"],
     )
 
 

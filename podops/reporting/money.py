@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import Frames
+from podops.reporting.frames import Frames, as_text, per_category
 from podops.reporting.groups import order_weights
 from podops.settings import FeesConfig
 
@@ -36,7 +36,7 @@ def order_money(
     to (charges, whether any is charged, unreported or in another currency) comes
     summed from SQL (`frames.read_frames`)."""
     orders = frames.orders
-    status = orders["status"].astype("string")
+    status = as_text(orders["status"])
     members = frames.members
     line_value = (
         members["value"].groupby(members["order_id"]).sum().reindex(orders.index, fill_value=0.0)
@@ -52,18 +52,16 @@ def order_money(
     unknown[orders["other_currency"]] = "charged in another currency"
     unknown[orders["no_cost"]] = "provider reported no charge"
 
-    # As floats even when no order maps (pandas keeps an empty string column's dtype).
-    stores = orders["store"].astype("string")
-    percent = stores.map({k: v.percent for k, v in fees.items()}).astype("float64")
-    fixed = stores.map({k: v.fixed for k, v in fees.items()}).astype("float64")
+    percent = per_category(orders["store"], {k: v.percent for k, v in fees.items()})
+    fixed = per_category(orders["store"], {k: v.fixed for k, v in fees.items()})
     fee = (revenue * percent.fillna(0.0) / 100 + fixed.fillna(0.0)).where(revenue > 0, 0.0)
     configured = percent.fillna(0.0).gt(0) | fixed.fillna(0.0).gt(0)
 
     margin = (revenue - charges - fee).where(unknown == "", np.nan)
     return pd.DataFrame(
         {
-            "store": orders["store"].astype("string"),
-            "currency": orders["currency"].astype("string"),
+            "store": as_text(orders["store"]),
+            "currency": as_text(orders["currency"]),
             "revenue": revenue,
             "charges": charges,
             "fees": fee,
