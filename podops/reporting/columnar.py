@@ -31,6 +31,10 @@ driver types a column by its first values, and a NULL there would make a float
 column an integer one); read back as NaN. No time or amount is ever -inf."""
 
 
+WORK_MEM = "64MB"
+"""PostgreSQL's work_mem while a report reads (set for its transaction alone)."""
+
+
 def driver_target(url: str | URL) -> tuple[str, str] | None:
     """(driver, what it opens) for a SQLAlchemy database URL: ("sqlite", a read-only
     file URI) or ("postgresql", a libpq URI); None when no columnar driver opens it
@@ -57,7 +61,7 @@ class ColumnReader:
         self.driver = driver
         # Compiled with literal values and no parameters, so in a parameter style
         # that leaves a literal "%" as it is (psycopg's would double it).
-        self.dialect = type(dialect)(paramstyle="named")
+        self.dialect: Dialect = type(dialect)(paramstyle="named")  # type: ignore[call-arg]
         if driver == "sqlite":
             import adbc_driver_sqlite.dbapi as sqlite_adbc
 
@@ -106,7 +110,11 @@ class ColumnReader:
             )
         with self.connection.cursor() as cursor:
             if not self._begun and self.driver == "postgresql":
+                # One snapshot for every frame; hash joins of a year's lines in memory
+                # (the default 4 MB spilled them to disk in batches, several times
+                # slower), for this transaction only.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             self._begun = True
             cursor.execute(self._sql(query))
             table = cursor.fetch_arrow_table()

@@ -254,8 +254,8 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
     if source.columns is not None:
         floats = [name for name, kind in types.items() if kind == "float64"]
         times = [name for name, kind in types.items() if kind == "time"]
-        codes = {name: kind for name, kind in types.items() if not isinstance(kind, str)}
-        columns = source.columns.read(query, floats, times, codes)
+        labels = {name: kind for name, kind in types.items() if not isinstance(kind, str)}
+        columns = source.columns.read(query, floats, times, labels)
     else:
         chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(source.connection, query)]
         values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
