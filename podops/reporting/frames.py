@@ -263,7 +263,10 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
     data: dict[str, Any] = {}
     for column, (name, kind) in zip(columns, types.items(), strict=True):
         if not isinstance(kind, str):
-            codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            if column.dtype.kind == "f":
+                codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            else:
+                codes = column.astype(np.int32, copy=False)
             data[name] = pd.Categorical.from_codes(
                 codes, categories=pd.Index(list(kind), dtype=object)
             )
@@ -272,8 +275,8 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
         elif kind in ("float64", "time"):
             data[name] = column
         else:
-            data[name] = column.astype(kind)
-    return pd.DataFrame(data, columns=names)
+            data[name] = column.astype(kind, copy=False)
+    return pd.DataFrame(data, columns=names, copy=False)
 
 
 def _distinct(connection: Connection, column: Any) -> list[str]:
