@@ -326,7 +326,7 @@ def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Fra
         by=by,
         orders=orders,
         parts=parts,
-        members=_members(source, in_period, by, providers),
+        members=_members(source, in_period, by, providers, every_part),
         part_groups=_part_groups(source, in_period, by),
         events=events,
         fails=fails,
@@ -486,11 +486,15 @@ def _group_labels(connection: Connection, by: str, providers: list[str]) -> list
 
 
 def _members(
-    source: Source, in_period: ColumnElement[bool], by: str, providers: list[str]
+    source: Source,
+    in_period: ColumnElement[bool],
+    by: str,
+    providers: list[str],
+    parts: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
     if by == "provider":
-        return _provider_members(source, in_period, providers)
+        return _provider_members(source, in_period, providers, parts)
     connection = source.connection
     labels = _group_labels(connection, by, providers)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
@@ -527,13 +531,16 @@ def _members(
 
 
 def _provider_members(
-    source: Source, in_period: ColumnElement[bool], providers: list[str]
+    source: Source, in_period: ColumnElement[bool], providers: list[str], parts: pd.DataFrame
 ) -> pd.DataFrame:
     """`_members` by provider: each line's group is the provider of its live
     fulfillment (of the order's own lines; a cancelled one only when no other makes
     it; the first made of those left), else NOT_SENT. Every (line, fulfillment) pair
     is read in one pass and the live one picked here: finding it per line in SQL (a
-    correlated subquery) cost more than all the rest of the report's reading."""
+    correlated subquery) cost more than all the rest of the report's reading. The
+    fulfillments' kind, provider and status come from `parts` (every fulfillment of
+    the period's orders, already read): a fulfillment of another order making a
+    line (podops writes none) does not count, as in the reference computation."""
     labels = [*providers, NOT_SENT]
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
     pairs = _read(
@@ -543,49 +550,48 @@ def _provider_members(
             raw(LineItem.order_id).label("order_id"),
             number(value).label("value"),
             raw(flag(LineItem.print_file_revision > 1)).label("rerendered"),
-            raw(Fulfillment.id).label("part_id"),
-            label(Fulfillment.provider, providers, source).label("provider"),
-            raw(flag(Fulfillment.status == "cancelled")).label("cancelled"),
+            # -1: no fulfillment line (an integer, so the column stays one)
+            raw(func.coalesce(FulfillmentLine.fulfillment_id, -1)).label("part_id"),
         )
         .select_from(LineItem)
         .join(Order, Order.id == LineItem.order_id)
         .outerjoin(FulfillmentLine, FulfillmentLine.line_item_id == LineItem.id)
-        .outerjoin(
-            Fulfillment,
-            and_(Fulfillment.id == FulfillmentLine.fulfillment_id, Fulfillment.kind == "order"),
-        )
         .where(in_period),
         {
             "line_id": "int64",
             "order_id": "int64",
             "value": "float64",
             "rerendered": "bool",
-            "part_id": "float64",
-            "provider": providers,
-            "cancelled": "bool",
+            "part_id": "int64",
         },
     )
     line = pairs["line_id"].to_numpy()
     part = pairs["part_id"].to_numpy()
-    unmade = np.isnan(part)
+    known = parts[["part_id", "kind", "provider", "part_status"]]
+    where = pd.Index(known["part_id"]).get_indexer(part)
+    found = where >= 0
+    at = np.where(found, where, 0)
+    made = found & (known["kind"] == "order").to_numpy()[at]
+    cancelled = (known["part_status"] == "cancelled").to_numpy()[at]
+    unmade = ~made
     # Per line, its rows by: made by a fulfillment first, not cancelled first, then
     # the first made; the first row of each line is its live fulfillment (or none).
-    ranked = np.lexsort((np.where(unmade, 0.0, part), pairs["cancelled"].to_numpy(), unmade, line))
+    ranked = np.lexsort((np.where(unmade, 0, part), cancelled & made, unmade, line))
     keep = ranked[np.r_[True, line[ranked][1:] != line[ranked][:-1]]] if len(line) else ranked
-    codes = pairs["provider"].cat.codes.to_numpy()[keep]
+    codes = known["provider"].cat.codes.to_numpy()[at[keep]]
     group = np.where(unmade[keep] | (codes < 0), len(providers), codes).astype(np.int64)
     # Then summed per (order, group), in that order.
     key = pairs["order_id"].to_numpy()[keep] * len(labels) + group
-    keys, where = np.unique(key, return_inverse=True)
-    rerendered = np.bincount(where, weights=pairs["rerendered"].to_numpy()[keep])
+    keys, which = np.unique(key, return_inverse=True)
+    rerendered = np.bincount(which, weights=pairs["rerendered"].to_numpy()[keep])
     return pd.DataFrame(
         {
             "order_id": keys // len(labels),
             "group": pd.Categorical.from_codes(
                 (keys % len(labels)).astype(np.int32), categories=pd.Index(labels, dtype=object)
             ),
-            "value": np.bincount(where, weights=pairs["value"].to_numpy()[keep]),
-            "lines": np.bincount(where).astype(np.int32),
+            "value": np.bincount(which, weights=pairs["value"].to_numpy()[keep]),
+            "lines": np.bincount(which).astype(np.int32),
             "rerendered": rerendered > 0,
         },
         columns=["order_id", "group", "value", "lines", "rerendered"],

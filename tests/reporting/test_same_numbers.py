@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from podops.db import Database
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
@@ -192,3 +192,43 @@ def test_the_columnar_and_the_row_readers_read_the_same_frames(db: Database, by:
         )
     assert columnar.untimed == rows.untimed
     assert len(columnar.orders) > 300
+
+
+def test_a_fulfillment_of_another_order_does_not_make_a_line_of_this_one(db: Database) -> None:
+    """podops writes no such fulfillment; if one were there, the report counts the
+    line as the reference computation does (it reads the period's fulfillments)."""
+    random_shop(db)
+    settings = shop_settings(str(db.url))
+    period = local_days(date(2026, 10, 25), date(2026, 11, 30), UTC)
+    with db.engine.begin() as connection:
+        made = {row[0] for row in connection.execute(select(FulfillmentLine.line_item_id))}
+        line = next(
+            row
+            for row in connection.execute(
+                select(LineItem.id, LineItem.order_id)
+                .join(Order, Order.id == LineItem.order_id)
+                .where(Order.placed_at >= period.start)
+            )
+            if row[0] not in made
+        )
+        old = NOW - timedelta(days=90)
+        connection.execute(insert(Order), [{
+            "id": 9000, "store_id": 1, "number": "9000", "external_id": "9000",
+            "status": "shipped", "placed_at": old, "submit_at": old, "currency": "USD",
+            "total": Decimal("10.00"), "shipping_total": Decimal("0"), "customer_name": "c",
+            "shipping_address": {}, "problems": [], "note": "", "created_at": old,
+            "updated_at": old, "version": 1,
+        }])  # fmt: skip
+        connection.execute(insert(Fulfillment), [{
+            "id": 9000, "order_id": 9000, "seq": 1, "kind": "order", "status": "shipped",
+            "provider": "so", "provider_order_id": "P9000", "submit_attempts": 1,
+            "created_at": old, "updated_at": old, "version": 1,
+        }])  # fmt: skip
+        connection.execute(
+            insert(FulfillmentLine),
+            [{"fulfillment_id": 9000, "line_item_id": line[0], "quantity": 1}],
+        )
+    want = tables(db, settings, period, "provider")
+    got = build_report(db, settings, period, "provider", NOW)
+    assert_same_table(got.money.reset_index(drop=True), want["money"].reset_index(drop=True))
+    assert_same_table(got.quality, want["quality"])
