@@ -87,6 +87,15 @@ class ColumnReader:
         )
         return str(compiled)
 
+    def _begin(self, cursor: Any) -> None:
+        if not self._begun and self.driver == "postgresql":
+            # One snapshot for every frame; hash joins of a year's lines in memory
+            # (the default 4 MB spilled them to disk in batches, several times
+            # slower), for this transaction only.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        self._begun = True
+
     def read(
         self,
         query: Select[Any],
@@ -110,13 +119,7 @@ class ColumnReader:
                 ]
             )
         with self.connection.cursor() as cursor:
-            if not self._begun and self.driver == "postgresql":
-                # One snapshot for every frame; hash joins of a year's lines in memory
-                # (the default 4 MB spilled them to disk in batches, several times
-                # slower), for this transaction only.
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
-            self._begun = True
+            self._begin(cursor)
             if self.driver == "sqlite":
                 # Fewer, larger batches (the driver's default is 1,024 rows).
                 cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
@@ -136,6 +139,14 @@ class ColumnReader:
                 found.append(_floats(column, self.driver == "sqlite"))
             del column
         return found
+
+    def rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
+        """A small query's rows as Python tuples (read in Arrow all the same)."""
+        with self.connection.cursor() as cursor:
+            self._begin(cursor)
+            cursor.execute(self._sql(query))
+            table = cursor.fetch_arrow_table()
+        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
 
 
 def _is_text(kind: pa.DataType) -> bool:

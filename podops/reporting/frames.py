@@ -19,7 +19,8 @@ too: they are few, and carrying every order's number to find them is not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -33,6 +34,7 @@ from sqlalchemy import (
     Float,
     Integer,
     Select,
+    Text,
     and_,
     case,
     cast,
@@ -321,7 +323,7 @@ def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Fra
     )
     parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
     parts = parts.reset_index(drop=True)
-    events, fails = _events(connection, in_period)
+    events, fails = _events(source, in_period)
     return Frames(
         by=by,
         orders=orders,
@@ -617,30 +619,35 @@ def _part_groups(source: Source, in_period: ColumnElement[bool], by: str) -> pd.
     )
 
 
-def _events(
-    connection: Connection, in_period: ColumnElement[bool]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _events(source: Source, in_period: ColumnElement[bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The quality events, in one pass: per order (indexed by order id) how many
     provider statuses were unknown, whether its design needed a fix, whether it was
     refunded; and the submit failures with the provider, reason and whether it was
-    retryable from their detail (the only events whose JSON is read)."""
+    retryable from their detail (the only events whose JSON is read: as text, ''
+    for the others, parsed here)."""
+    fail_detail = case((Event.action == EventName.SUBMIT_FAIL.value, cast(Event.detail, Text)))
     query = (
         select(
-            Event.order_id,
-            Event.action,
-            case((Event.action == EventName.SUBMIT_FAIL.value, Event.detail)),
+            raw(Event.order_id).label("order_id"),
+            raw(Event.action).label("action"),
+            raw(func.coalesce(fail_detail, "")).label("detail"),
         )
         .join(Order, Order.id == Event.order_id)
         .where(in_period, Event.action.in_([e.value for e in QUALITY_EVENTS]))
+    )
+    found: Iterable[Sequence[Any]] = (
+        source.columns.rows(query)
+        if source.columns is not None
+        else source.connection.execute(query)
     )
     design = {e.value for e in DESIGN_FIX_EVENTS}
     refund = {e.value for e in REFUND_EVENTS}
     unknown = EventName.PROVIDER_STATUS_UNKNOWN.value
     facts: dict[int, list[int]] = {}
     fails = []
-    for order_id, action, detail in connection.execute(query):
+    for order_id, action, text in found:
         if action == EventName.SUBMIT_FAIL.value:
-            detail = detail or {}
+            detail = (json.loads(text) if text else None) or {}
             fails.append(
                 (
                     order_id,
