@@ -78,7 +78,8 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
     charges, fees, margin over the orders whose margin is known, how many are not,
     margin per known order, and the basis ("reported", "estimate", "before fees")."""
     weights = order_weights(frames)
-    rows = weights.join(per_order, on="order_id")
+    needed = ["currency", "revenue", "charges", "fees", "margin", "estimate", "fees_configured"]
+    rows = weights.join(per_order[needed], on="order_id")  # not every order's text columns
     w = rows["weight"]
     known = rows["margin"].notna()
     rows = rows.assign(
@@ -91,16 +92,20 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
         est=rows["estimate"],
         unfeed=~rows["fees_configured"],
     )
-    grouped = rows.groupby(["group", "currency"], sort=True)
+    keys = ["group", "currency"]
+    grouped = rows.groupby(keys, sort=True)
+    # The known and unknown rows taken once each, with only the columns summed.
+    with_margin = rows.loc[known, [*keys, "order_id", "charges", "margin"]].groupby(keys)
+    without_margin = rows.loc[~known, [*keys, "order_id"]].groupby(keys)
     table = pd.DataFrame(
         {
             "orders": grouped["order_id"].nunique(),
             "revenue": grouped["revenue"].sum(),
-            "provider_charges": rows.loc[known].groupby(["group", "currency"])["charges"].sum(),
+            "provider_charges": with_margin["charges"].sum(),
             "fees": grouped["fees"].sum(),
-            "margin": rows.loc[known].groupby(["group", "currency"])["margin"].sum(),
-            "margin_orders": rows.loc[known].groupby(["group", "currency"])["order_id"].nunique(),
-            "margin_unknown": rows.loc[~known].groupby(["group", "currency"])["order_id"].nunique(),
+            "margin": with_margin["margin"].sum(),
+            "margin_orders": with_margin["order_id"].nunique(),
+            "margin_unknown": without_margin["order_id"].nunique(),
             "estimate": grouped["est"].any(),
             "before_fees": grouped["unfeed"].any(),
         }
