@@ -16,8 +16,12 @@ Figures:
 The database is built with Core executemany inserts (explicit ids), not the services:
 the benchmark measures reading, not intake.
 
+The PostgreSQL database is written with COPY (`seed_postgres`), the same rows.
+
 Run: python bench/reports.py [--sizes 100000,1000000] [--idle] [--no-postgres]
-     [--keep DIR] (SQLite files kept in DIR as reports_SIZE.db and reused when there)
+     [--no-sqlite] [--keep DIR] (SQLite files kept in DIR as reports_SIZE.db, and
+     PostgreSQL schemas as podops_reports_SIZE, reused when there: a rerun measures
+     without seeding; drop the schemas by hand when done)
 """
 
 from __future__ import annotations
@@ -37,12 +41,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, insert, inspect, text
 
 from podops.db import Database
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Shipment, Store
@@ -201,6 +207,74 @@ def seed(url: str, count: int) -> float:
     return time.perf_counter() - started
 
 
+def _defaults(model: Any, given: list[str]) -> dict[str, object]:
+    """The column defaults SQLAlchemy would fill in for an insert of `given` (COPY
+    fills in only the server's)."""
+    found: dict[str, object] = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if column.key in given or default is None:
+            continue
+        value = default.arg(None) if default.is_callable else default.arg
+        found[column.key] = value.value if isinstance(value, Enum) else value
+    return found
+
+
+def seed_postgres(url: str, count: int) -> float:
+    """The same rows as `seed`, written with COPY through psycopg (executemany inserts
+    took longer than the benchmark itself at a million orders)."""
+    started = time.perf_counter()
+    db = Database(url)
+    db.upgrade()
+    tables = (
+        ("orders", Order), ("lines", LineItem), ("parts", Fulfillment),
+        ("part_lines", FulfillmentLine), ("parcels", Shipment), ("events", Event),
+    )  # fmt: skip
+    with db.engine.begin() as connection:
+        connection.execute(
+            insert(Store),
+            [
+                {"id": i + 1, "key": name, "platform": "csv", "created_at": NOW}
+                for i, name in enumerate(STORES)
+            ],
+        )
+    raw = db.engine.raw_connection()
+    try:
+        driver = raw.driver_connection
+        for rows in _orders(count):
+            with driver.cursor() as cursor:  # type: ignore[union-attr]
+                for name, model in tables:
+                    if not rows[name]:
+                        continue
+                    given = list(rows[name][0])
+                    defaults = _defaults(model, given)
+                    columns = [*given, *defaults]
+                    table = model.__tablename__
+                    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                        for row in rows[name]:
+                            copy.write_row(
+                                [
+                                    json.dumps(v) if isinstance(v, dict | list) else v
+                                    for v in (*row.values(), *defaults.values())
+                                ]
+                            )
+            driver.commit()  # type: ignore[union-attr]
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            for _name, model in (*tables, ("stores", Store)):
+                table = model.__tablename__
+                if "id" in model.__table__.c:
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT coalesce(max(id), 0) + 1 FROM {table}))"
+                    )
+        driver.commit()  # type: ignore[union-attr]
+    finally:
+        raw.close()
+    db.optimize()
+    db.dispose()
+    return time.perf_counter() - started
+
+
 def measure_report(url: str, days: int) -> tuple[float, float, int]:
     """(seconds, peak MB, orders) of one report by provider, in this (fresh) process."""
     from podops.reporting.period import last_days
@@ -251,14 +325,33 @@ def chart_ms() -> float:
     return statistics.median(samples)
 
 
-def postgres_schema(base: str) -> tuple[str, str]:
-    schema = f"podops_reports_{uuid.uuid4().hex[:8]}"
+def postgres_schema(base: str, name: str | None = None) -> tuple[str, str, bool]:
+    """(URL, schema, whether it was there): a new schema, or the one named (kept by
+    --keep) when it exists."""
+    schema = name or f"podops_reports_{uuid.uuid4().hex[:8]}"
     engine = create_engine(base)
     with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        found = connection.execute(
+            text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"),
+            {"s": schema},
+        ).first()
+        if not found:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
     joiner = "&" if "?" in base else "?"
-    return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}", schema
+    return f"{base}{joiner}options={quote(f'-csearch_path={schema}')}", schema, bool(found)
+
+
+def seeded_orders(url: str) -> int:
+    """How many orders a kept database holds (0: not seeded, or seeding was cut short)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            if "orders" not in inspect(connection).get_table_names():
+                return 0
+            return int(connection.execute(text("SELECT count(*) FROM orders")).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def drop_schema(base: str, schema: str) -> None:
@@ -280,9 +373,9 @@ def idle_rss_mb() -> float:
 
 def run_size(url: str, size: int, label: str, *, seeded: bool = False) -> dict[str, float]:
     if seeded:
-        print(f"{label}: reusing the {size:,}-order database {url}")
+        print(f"{label}: reusing the {size:,}-order database")
     else:
-        seconds = seed(url, size)
+        seconds = (seed_postgres if label == "postgresql" else seed)(url, size)
         print(f"{label}: seeded {size:,} orders in {seconds:.1f} s")
     days = 90 if size < 1_000_000 else 365
     took, peak, orders = report_apart(url, days)
@@ -299,7 +392,12 @@ def main() -> None:
     parser.add_argument("--idle", action="store_true", help="rerun bench/service.py for idle RSS")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
-    parser.add_argument("--keep", metavar="DIR", help="keep (and reuse) the SQLite databases here")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep (and reuse) the SQLite databases in DIR and the PostgreSQL schemas "
+        "podops_reports_SIZE (drop them by hand when done)",
+    )
     args = parser.parse_args()
     try:
         sizes = [int(part) for part in args.sizes.split(",") if part.strip()]
@@ -330,12 +428,20 @@ def main() -> None:
             add(f"report_s_{suffix}", found["seconds"], "s", "sqlite")
             if size == 1_000_000:
                 add("report_peak_mb_1m", found["peak_mb"], "MB", "sqlite")
-        if base and not args.no_postgres:
-            url, schema = postgres_schema(base)
+        if base and not args.no_postgres and args.keep:
+            # Kept as schema podops_reports_SIZE, reused when it holds all its orders.
+            url, schema, there = postgres_schema(base, f"podops_reports_{size}")
+            if there and seeded_orders(url) != size:
+                drop_schema(base, schema)
+                url, schema, there = postgres_schema(base, f"podops_reports_{size}")
+            found = run_size(url, size, "postgresql", seeded=there)
+        elif base and not args.no_postgres:
+            url, schema, _ = postgres_schema(base)
             try:
                 found = run_size(url, size, "postgresql")
             finally:
                 drop_schema(base, schema)
+        if base and not args.no_postgres:
             add(f"report_s_{suffix}", found["seconds"], "s", "postgresql")
             if size == 1_000_000:
                 add("report_peak_mb_1m", found["peak_mb"], "MB", "postgresql")

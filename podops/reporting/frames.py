@@ -19,7 +19,8 @@ too: they are few, and carrying every order's number to find them is not.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -31,12 +32,15 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Float,
+    Integer,
     Select,
+    Text,
     and_,
     case,
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -46,6 +50,7 @@ from sqlalchemy.types import NullType
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
+from podops.reporting.columnar import ColumnReader, column_reader
 from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
@@ -82,16 +87,32 @@ SHIPPED_PARTS = ("partially_shipped", "shipped")
 SHIPPED_ORDERS = ("partially_shipped", "shipped", "completed", "returned")
 NOT_TIMED_LABELS = ("submitted time", "shipped time", "never sent by podops", "times out of order")
 
-UNIX_JULIAN_DAY = 2440587.5
-"""The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
-
 
 def epoch(column: Any, dialect: str) -> ColumnElement[Any]:
-    """A time as seconds since 1970 (a float the driver hands as it is: parsing text
-    or building datetime objects per row cost more than the query)."""
-    if dialect == "sqlite":  # stored as naive UTC text
-        return type_coerce((func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0, NullType())
+    """A time as seconds since 1970, to the microsecond as stored, computed in SQL (the
+    DB-API reader's way: a float the driver hands as it is). The columnar reader
+    reads the time itself (`moment`) and computes the same float."""
+    if dialect == "sqlite":
+        # Stored as naive UTC text, "YYYY-MM-DD HH:MM:SS.ffffff". julianday() keeps
+        # only milliseconds, and SQLite versions round them differently: whole
+        # seconds and microseconds as integers, then one division.
+        whole = cast(func.strftime("%s", func.substr(column, 1, 19)), Integer)
+        digits = func.substr(func.substr(column, 21).op("||")(literal_column("'000000'")), 1, 6)
+        micros = whole * 1_000_000 + cast(digits, Integer)
+        return type_coerce(micros / literal_column("1000000.0"), NullType())
     return type_coerce(cast(func.extract("epoch", column), Float), NullType())
+
+
+def moment(column: Any, source: Source) -> ColumnElement[Any]:
+    """A time column as the reader wants it (its type in `Types`: "time"): the stored
+    value for the columnar reader (SQLite's text, '' for none; PostgreSQL's
+    timestamp), seconds since 1970 computed in SQL for the DB-API one."""
+    dialect = source.connection.dialect.name
+    if source.columns is None:
+        return epoch(column, dialect)
+    if dialect == "sqlite":
+        return type_coerce(func.coalesce(column, ""), NullType())
+    return raw(column)
 
 
 def number(column: Any) -> ColumnElement[Any]:
@@ -107,6 +128,24 @@ def flag(condition: ColumnElement[bool]) -> ColumnElement[Any]:
 def raw(column: Any) -> ColumnElement[Any]:
     """The column as the driver hands it (no SQLAlchemy result processing)."""
     return type_coerce(column, NullType())
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """What `values.astype("string")` gives, taken from a category column's few
+    categories instead of converted value by value (a million orders' stores)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return values.astype("string")
+    categories = pd.array(list(values.cat.categories), dtype="string")
+    taken = categories.take(values.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(taken, index=values.index, name=values.name)
+
+
+def per_category(values: pd.Series, mapping: Mapping[str, float | None]) -> pd.Series:
+    """`values.map(mapping)` as floats for a category column (NaN where not mapped),
+    looked up once per category."""
+    table = [mapping.get(str(c)) for c in values.cat.categories]
+    found = np.array([np.nan if v is None else float(v) for v in table] + [np.nan])
+    return pd.Series(found[values.cat.codes.to_numpy()], index=values.index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,33 +217,68 @@ def coded(column: Any, labels: Sequence[str]) -> ColumnElement[Any]:
     return type_coerce(case({label: i for i, label in enumerate(labels)}, value=column), NullType())
 
 
+def label(column: Any, labels: Sequence[str], source: Source) -> ColumnElement[Any]:
+    """A repeated string column as the reader wants it (its type in `Types`: the
+    labels): `coded` in SQL for the DB-API reader; the string itself for the columnar
+    one, which finds its position in C (on SQLite a NULL reads as a string that is no
+    label, so the driver never types the column by NULLs)."""
+    if source.columns is None:
+        return coded(column, labels)
+    if source.connection.dialect.name == "sqlite":
+        missing = "(null)"
+        while missing in labels:
+            missing += "_"
+        return type_coerce(func.coalesce(column, missing), NullType())
+    return raw(column)
+
+
 Types = dict[str, "str | Sequence[str]"]
 """Each selected column's type: a numpy dtype ("float64", "int64", "int32", "bool"),
+"time" (`moment`: seconds since 1970 as float64, NaN when unknown),
 or the labels of a column `coded` in SQL (a category)."""
 
 
-def _read(connection: Connection, query: Select[Any], types: Types) -> pd.DataFrame:
-    """Read `query` (numbers only) chunk by chunk, each chunk into one float array
-    (NULL becomes NaN), then typed column by column."""
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where the frames are read: the SQLAlchemy connection (small reads, and the
+    large ones when no columnar driver opens the database) and the columnar reader."""
+
+    connection: Connection
+    columns: ColumnReader | None
+
+
+def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
+    """Read `query` (numbers only) as float columns (NULL becomes NaN), then type them
+    column by column: through the columnar reader, or else chunk by chunk through
+    the DB-API cursor, each chunk into one float array."""
     names = [c.key for c in query.selected_columns]
     assert list(types) == names, (list(types), names)
-    chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(connection, query)]
-    values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+    if source.columns is not None:
+        floats = [name for name, kind in types.items() if kind == "float64"]
+        times = [name for name, kind in types.items() if kind == "time"]
+        labels = {name: kind for name, kind in types.items() if not isinstance(kind, str)}
+        columns = source.columns.read(query, floats, times, labels)
+    else:
+        chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(source.connection, query)]
+        values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
+        columns = [values[:, index] for index in range(len(names))]
     data: dict[str, Any] = {}
-    for index, (name, kind) in enumerate(types.items()):
-        column = values[:, index]
+    for column, (name, kind) in zip(columns, types.items(), strict=True):
         if not isinstance(kind, str):
-            codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            if column.dtype.kind == "f":
+                codes = np.where(np.isnan(column), -1, column).astype(np.int32)
+            else:
+                codes = column.astype(np.int32, copy=False)
             data[name] = pd.Categorical.from_codes(
                 codes, categories=pd.Index(list(kind), dtype=object)
             )
         elif kind == "bool":
             data[name] = column > 0
-        elif kind == "float64":
+        elif kind in ("float64", "time"):
             data[name] = column
         else:
-            data[name] = column.astype(kind)
-    return pd.DataFrame(data, columns=names)
+            data[name] = column.astype(kind, copy=False)
+    return pd.DataFrame(data, columns=names, copy=False)
 
 
 def _distinct(connection: Connection, column: Any) -> list[str]:
@@ -214,13 +288,26 @@ def _distinct(connection: Connection, column: Any) -> list[str]:
     )
 
 
-def read_frames(connection: Connection, start: datetime, end: datetime, by: str) -> Frames:
-    """Everything a report of the orders placed in [start, end), grouped `by`, reads."""
+def read_frames(
+    connection: Connection, start: datetime, end: datetime, by: str, *, columnar: bool = True
+) -> Frames:
+    """Everything a report of the orders placed in [start, end), grouped `by`, reads.
+
+    The large reads go through a columnar driver connection of their own when one
+    opens the database (`columnar`: unless told not to), the rest through
+    `connection`."""
+    url = connection.engine.url
+    with column_reader(url if columnar else None, connection.dialect) as columns:
+        return _read_frames(Source(connection, columns), start, end, by)
+
+
+def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Frames:
+    connection = source.connection
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
     providers = _distinct(connection, Fulfillment.provider)
-    orders = _orders(connection, in_period, dialect)
-    every_part = _parts(connection, in_period, dialect, providers)
+    orders = _orders(source, in_period, dialect)
+    every_part = _parts(source, in_period, dialect, providers)
     orders = orders.join(_per_order(every_part)).fillna(
         {
             "sent": False,
@@ -236,13 +323,13 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
     )
     parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
     parts = parts.reset_index(drop=True)
-    events, fails = _events(connection, in_period)
+    events, fails = _events(source, in_period)
     return Frames(
         by=by,
         orders=orders,
         parts=parts,
-        members=_members(connection, in_period, by, providers),
-        part_groups=_part_groups(connection, in_period, by),
+        members=_members(source, in_period, by, providers, every_part),
+        part_groups=_part_groups(source, in_period, by),
         events=events,
         fails=fails,
         untimed=_untimed(connection, orders, parts),
@@ -252,19 +339,20 @@ def read_frames(connection: Connection, start: datetime, end: datetime, by: str)
 PART_COLUMNS = ("part_id", "order_id", "provider", "part_status", "submitted_at", "shipped_at")
 
 
-def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
+def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
     """One row per order (its store from its id, with the stores' keys read apart)."""
+    connection = source.connection
     order_states = [s.value for s in OrderStatus]
     currencies = _distinct(connection, Order.currency)
     frame = _read(
-        connection,
+        source,
         select(
             raw(Order.id).label("order_id"),
             raw(Order.store_id).label("store_id"),
-            coded(Order.status, order_states).label("status"),
-            epoch(Order.placed_at, dialect).label("placed_at"),
-            epoch(Order.shipped_at, dialect).label("shipped_at"),
-            coded(Order.currency, currencies).label("currency"),
+            label(Order.status, order_states, source).label("status"),
+            moment(Order.placed_at, source).label("placed_at"),
+            moment(Order.shipped_at, source).label("shipped_at"),
+            label(Order.currency, currencies, source).label("currency"),
             number(Order.total).label("total"),
             number(Order.shipping_total).label("shipping_total"),
         ).where(in_period),
@@ -272,8 +360,8 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
             "order_id": "int64",
             "store_id": "int64",
             "status": order_states,
-            "placed_at": "float64",
-            "shipped_at": "float64",
+            "placed_at": "time",
+            "shipped_at": "time",
             "currency": currencies,
             "total": "float64",
             "shipping_total": "float64",
@@ -293,7 +381,7 @@ def _orders(connection: Connection, in_period: ColumnElement[bool], dialect: str
 
 
 def _parts(
-    connection: Connection, in_period: ColumnElement[bool], dialect: str, providers: list[str]
+    source: Source, in_period: ColumnElement[bool], dialect: str, providers: list[str]
 ) -> pd.DataFrame:
     """Every fulfillment of the period's orders (remakes too), with what money needs:
     its reported cost, whether that is in another currency than the order's, and
@@ -317,15 +405,15 @@ def _parts(
     kinds = ["order", "remake"]
     states = [s.value for s in FulfillmentStatus]
     return _read(
-        connection,
+        source,
         select(
             raw(part.id).label("part_id"),
             raw(part.order_id).label("order_id"),
-            coded(part.kind, kinds).label("kind"),
-            coded(part.provider, providers).label("provider"),
-            coded(part.status, states).label("part_status"),
-            epoch(part.submitted_at, dialect).label("submitted_at"),
-            epoch(part.shipped_at, dialect).label("shipped_at"),
+            label(part.kind, kinds, source).label("kind"),
+            label(part.provider, providers, source).label("provider"),
+            label(part.status, states, source).label("part_status"),
+            moment(part.submitted_at, source).label("submitted_at"),
+            moment(part.shipped_at, source).label("shipped_at"),
             number(part.cost).label("cost"),
             raw(flag(shop_pays) + 2 * flag(other_currency)).label("money_flags"),
         )
@@ -337,8 +425,8 @@ def _parts(
             "kind": kinds,
             "provider": providers,
             "part_status": states,
-            "submitted_at": "float64",
-            "shipped_at": "float64",
+            "submitted_at": "time",
+            "shipped_at": "time",
             "cost": "float64",
             "money_flags": "int32",
         },
@@ -400,9 +488,16 @@ def _group_labels(connection: Connection, by: str, providers: list[str]) -> list
 
 
 def _members(
-    connection: Connection, in_period: ColumnElement[bool], by: str, providers: list[str]
+    source: Source,
+    in_period: ColumnElement[bool],
+    by: str,
+    providers: list[str],
+    parts: pd.DataFrame,
 ) -> pd.DataFrame:
     """One row per (order, group of its lines): their value and how many."""
+    if by == "provider":
+        return _provider_members(source, in_period, providers, parts)
+    connection = source.connection
     labels = _group_labels(connection, by, providers)
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
     lines = (  # each line's group found once, then summed per order and group
@@ -419,7 +514,7 @@ def _members(
         lines = lines.join(Store, Store.id == Order.store_id)
     each = lines.subquery()
     return _read(
-        connection,
+        source,
         select(
             raw(each.c.order_id).label("order_id"),
             raw(each.c.grp).label("group"),
@@ -437,15 +532,83 @@ def _members(
     )
 
 
-def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+def _provider_members(
+    source: Source, in_period: ColumnElement[bool], providers: list[str], parts: pd.DataFrame
+) -> pd.DataFrame:
+    """`_members` by provider: each line's group is the provider of its live
+    fulfillment (of the order's own lines; a cancelled one only when no other makes
+    it; the first made of those left), else NOT_SENT. Every (line, fulfillment) pair
+    is read in one pass and the live one picked here: finding it per line in SQL (a
+    correlated subquery) cost more than all the rest of the report's reading. The
+    fulfillments' kind, provider and status come from `parts` (every fulfillment of
+    the period's orders, already read): a fulfillment of another order making a
+    line (podops writes none) does not count, as in the reference computation."""
+    labels = [*providers, NOT_SENT]
+    value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
+    pairs = _read(
+        source,
+        select(
+            raw(LineItem.id).label("line_id"),
+            raw(LineItem.order_id).label("order_id"),
+            number(value).label("value"),
+            raw(flag(LineItem.print_file_revision > 1)).label("rerendered"),
+            # -1: no fulfillment line (an integer, so the column stays one)
+            raw(func.coalesce(FulfillmentLine.fulfillment_id, -1)).label("part_id"),
+        )
+        .select_from(LineItem)
+        .join(Order, Order.id == LineItem.order_id)
+        .outerjoin(FulfillmentLine, FulfillmentLine.line_item_id == LineItem.id)
+        .where(in_period),
+        {
+            "line_id": "int64",
+            "order_id": "int64",
+            "value": "float64",
+            "rerendered": "bool",
+            "part_id": "int64",
+        },
+    )
+    line = pairs["line_id"].to_numpy()
+    part = pairs["part_id"].to_numpy()
+    known = parts[["part_id", "kind", "provider", "part_status"]]
+    where = pd.Index(known["part_id"]).get_indexer(part)
+    found = where >= 0
+    at = np.where(found, where, 0)
+    made = found & (known["kind"] == "order").to_numpy()[at]
+    cancelled = (known["part_status"] == "cancelled").to_numpy()[at]
+    unmade = ~made
+    # Per line, its rows by: made by a fulfillment first, not cancelled first, then
+    # the first made; the first row of each line is its live fulfillment (or none).
+    ranked = np.lexsort((np.where(unmade, 0, part), cancelled & made, unmade, line))
+    keep = ranked[np.r_[True, line[ranked][1:] != line[ranked][:-1]]] if len(line) else ranked
+    codes = known["provider"].cat.codes.to_numpy()[at[keep]]
+    group = np.where(unmade[keep] | (codes < 0), len(providers), codes).astype(np.int64)
+    # Then summed per (order, group), in that order.
+    key = pairs["order_id"].to_numpy()[keep] * len(labels) + group
+    keys, which = np.unique(key, return_inverse=True)
+    rerendered = np.bincount(which, weights=pairs["rerendered"].to_numpy()[keep])
+    return pd.DataFrame(
+        {
+            "order_id": keys // len(labels),
+            "group": pd.Categorical.from_codes(
+                (keys % len(labels)).astype(np.int32), categories=pd.Index(labels, dtype=object)
+            ),
+            "value": np.bincount(which, weights=pairs["value"].to_numpy()[keep]),
+            "lines": np.bincount(which).astype(np.int32),
+            "rerendered": rerendered > 0,
+        },
+        columns=["order_id", "group", "value", "lines", "rerendered"],
+    )
+
+
+def _part_groups(source: Source, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
     """(part_id, group): the products or SKUs each fulfillment of an order's own lines
     makes (the other groupings take the fulfillment's provider or order's store)."""
     if by not in ("product", "sku"):
         return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
-    labels = _group_labels(connection, by, [])
+    labels = _group_labels(source.connection, by, [])
     group = coded(_line_group(by), labels)
     return _read(
-        connection,
+        source,
         select(raw(FulfillmentLine.fulfillment_id).label("part_id"), raw(group).label("group"))
         .join(Fulfillment, Fulfillment.id == FulfillmentLine.fulfillment_id)
         .join(LineItem, LineItem.id == FulfillmentLine.line_item_id)
@@ -456,30 +619,35 @@ def _part_groups(connection: Connection, in_period: ColumnElement[bool], by: str
     )
 
 
-def _events(
-    connection: Connection, in_period: ColumnElement[bool]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _events(source: Source, in_period: ColumnElement[bool]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The quality events, in one pass: per order (indexed by order id) how many
     provider statuses were unknown, whether its design needed a fix, whether it was
     refunded; and the submit failures with the provider, reason and whether it was
-    retryable from their detail (the only events whose JSON is read)."""
+    retryable from their detail (the only events whose JSON is read: as text, ''
+    for the others, parsed here)."""
+    fail_detail = case((Event.action == EventName.SUBMIT_FAIL.value, cast(Event.detail, Text)))
     query = (
         select(
-            Event.order_id,
-            Event.action,
-            case((Event.action == EventName.SUBMIT_FAIL.value, Event.detail)),
+            raw(Event.order_id).label("order_id"),
+            raw(Event.action).label("action"),
+            raw(func.coalesce(fail_detail, "")).label("detail"),
         )
         .join(Order, Order.id == Event.order_id)
         .where(in_period, Event.action.in_([e.value for e in QUALITY_EVENTS]))
+    )
+    found: Iterable[Sequence[Any]] = (
+        source.columns.rows(query)
+        if source.columns is not None
+        else source.connection.execute(query)
     )
     design = {e.value for e in DESIGN_FIX_EVENTS}
     refund = {e.value for e in REFUND_EVENTS}
     unknown = EventName.PROVIDER_STATUS_UNKNOWN.value
     facts: dict[int, list[int]] = {}
     fails = []
-    for order_id, action, detail in connection.execute(query):
+    for order_id, action, text in found:
         if action == EventName.SUBMIT_FAIL.value:
-            detail = detail or {}
+            detail = (json.loads(text) if text else None) or {}
             fails.append(
                 (
                     order_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from podops.reporting.frames import NONE, NOT_SENT, Frames
+from podops.reporting.frames import NONE, NOT_SENT, Frames, as_text
 
 __all__ = ["NONE", "NOT_SENT", "order_weights"]
 
@@ -37,7 +37,7 @@ def order_weights(frames: Frames) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "order_id": per_group["order_id"],
-                    "group": per_group["group"].astype("string"),
+                    "group": as_text(per_group["group"]),
                     "weight": weight,
                 }
             ),

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import Frames
+from podops.reporting.frames import Frames, as_text, per_category
 from podops.reporting.groups import order_weights
 from podops.settings import FeesConfig
 
@@ -36,7 +36,7 @@ def order_money(
     to (charges, whether any is charged, unreported or in another currency) comes
     summed from SQL (`frames.read_frames`)."""
     orders = frames.orders
-    status = orders["status"].astype("string")
+    status = as_text(orders["status"])
     members = frames.members
     line_value = (
         members["value"].groupby(members["order_id"]).sum().reindex(orders.index, fill_value=0.0)
@@ -52,16 +52,16 @@ def order_money(
     unknown[orders["other_currency"]] = "charged in another currency"
     unknown[orders["no_cost"]] = "provider reported no charge"
 
-    percent = orders["store"].astype("string").map({k: v.percent for k, v in fees.items()})
-    fixed = orders["store"].astype("string").map({k: v.fixed for k, v in fees.items()})
+    percent = per_category(orders["store"], {k: v.percent for k, v in fees.items()})
+    fixed = per_category(orders["store"], {k: v.fixed for k, v in fees.items()})
     fee = (revenue * percent.fillna(0.0) / 100 + fixed.fillna(0.0)).where(revenue > 0, 0.0)
     configured = percent.fillna(0.0).gt(0) | fixed.fillna(0.0).gt(0)
 
     margin = (revenue - charges - fee).where(unknown == "", np.nan)
     return pd.DataFrame(
         {
-            "store": orders["store"].astype("string"),
-            "currency": orders["currency"].astype("string"),
+            "store": as_text(orders["store"]),
+            "currency": as_text(orders["currency"]),
             "revenue": revenue,
             "charges": charges,
             "fees": fee,
@@ -78,7 +78,8 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
     charges, fees, margin over the orders whose margin is known, how many are not,
     margin per known order, and the basis ("reported", "estimate", "before fees")."""
     weights = order_weights(frames)
-    rows = weights.join(per_order, on="order_id")
+    needed = ["currency", "revenue", "charges", "fees", "margin", "estimate", "fees_configured"]
+    rows = weights.join(per_order[needed], on="order_id")  # not every order's text columns
     w = rows["weight"]
     known = rows["margin"].notna()
     rows = rows.assign(
@@ -91,16 +92,20 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
         est=rows["estimate"],
         unfeed=~rows["fees_configured"],
     )
-    grouped = rows.groupby(["group", "currency"], sort=True)
+    keys = ["group", "currency"]
+    grouped = rows.groupby(keys, sort=True)
+    # The known and unknown rows taken once each, with only the columns summed.
+    with_margin = rows.loc[known, [*keys, "order_id", "charges", "margin"]].groupby(keys)
+    without_margin = rows.loc[~known, [*keys, "order_id"]].groupby(keys)
     table = pd.DataFrame(
         {
             "orders": grouped["order_id"].nunique(),
             "revenue": grouped["revenue"].sum(),
-            "provider_charges": rows.loc[known].groupby(["group", "currency"])["charges"].sum(),
+            "provider_charges": with_margin["charges"].sum(),
             "fees": grouped["fees"].sum(),
-            "margin": rows.loc[known].groupby(["group", "currency"])["margin"].sum(),
-            "margin_orders": rows.loc[known].groupby(["group", "currency"])["order_id"].nunique(),
-            "margin_unknown": rows.loc[~known].groupby(["group", "currency"])["order_id"].nunique(),
+            "margin": with_margin["margin"].sum(),
+            "margin_orders": with_margin["order_id"].nunique(),
+            "margin_unknown": without_margin["order_id"].nunique(),
             "estimate": grouped["est"].any(),
             "before_fees": grouped["unfeed"].any(),
         }

@@ -16,7 +16,7 @@ import pandas as pd
 from podops.db import Database
 from podops.models import utcnow
 from podops.queries import remake_counts
-from podops.reporting.frames import Frames, read_frames
+from podops.reporting.frames import Frames, as_text, read_frames
 from podops.reporting.money import money, order_money
 from podops.reporting.period import Period
 from podops.reporting.quality import failure_reasons, order_facts, quality
@@ -141,7 +141,9 @@ def per_day(frames: Frames, tz: Any, period: Period) -> pd.DataFrame:
     micros = (frames.orders["placed_at"] * 1_000_000).round().astype("int64")
     placed = pd.to_datetime(micros.to_numpy(), unit="us", utc=True)
     local = placed.tz_convert(tz).tz_localize(None).floor("D")
-    table = pd.crosstab(local, frames.orders["store"].astype("string").to_numpy())
+    # Counted per (day, store) by grouping (a crosstab walked the times one by one).
+    placed_on = pd.DataFrame({"day": local, "store": as_text(frames.orders["store"]).to_numpy()})
+    table = placed_on.groupby(["day", "store"]).size().unstack(fill_value=0)
     table.index = table.index.date
     table = table.reindex(days, fill_value=0)
     table.index.name = "day"

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import Frames
+from podops.reporting.frames import Frames, as_text
 from podops.reporting.groups import NONE, NOT_SENT
 
 LEGS = {
@@ -44,7 +44,7 @@ def timed_parts(frames: Frames) -> pd.DataFrame:
         {
             "part_id": parts["part_id"].astype("Int64"),
             "order_id": parts["order_id"],
-            "provider": parts["provider"].astype("string"),
+            "provider": as_text(parts["provider"]),
             "store": orders["store"].reindex(parts["order_id"]).to_numpy(),
             "placed_at": placed,
             "submitted_at": parts["submitted_at"],

@@ -9,7 +9,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-HEAVY = ("pandas", "matplotlib")
+HEAVY = (
+    "pandas",
+    "matplotlib",
+    "pyarrow",
+    "adbc_driver_manager",
+    "adbc_driver_sqlite",
+    "adbc_driver_postgresql",
+)
 # numpy is not in the list: openpyxl (the local workbook) loads it when it is installed.
 
 PROBE = """
@@ -61,7 +68,8 @@ def test_the_idle_service_loads_no_reporting_library(tmp_path: Path) -> None:
 
 
 def test_the_report_command_does_load_pandas(tmp_path: Path) -> None:
-    """The probe can fail: the report itself needs pandas."""
+    """The probe can fail: the report itself needs pandas, and reads its frames
+    through pyarrow and the SQLite ADBC driver."""
     config = tmp_path / "podops.toml"
     config.write_text(f'data_dir = "{tmp_path}"\n')
     body = (
@@ -69,4 +77,5 @@ def test_the_report_command_does_load_pandas(tmp_path: Path) -> None:
         f"assert main(['-c', {str(config)!r}, 'db', 'upgrade']) == 0\n"
         f"assert main(['-c', {str(config)!r}, 'report', '--since', '7d', '--json']) == 0\n"
     )
-    assert "pandas" in loaded_after(body, tmp_path)
+    loaded = loaded_after(body, tmp_path)
+    assert {"pandas", "pyarrow", "adbc_driver_sqlite"} <= set(loaded)

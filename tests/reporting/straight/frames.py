@@ -25,7 +25,6 @@ from sqlalchemy import (
     Select,
     and_,
     cast,
-    func,
     select,
     type_coerce,
 )
@@ -61,17 +60,10 @@ def raw(column: Any, name: str) -> ColumnElement[Any]:
     return type_coerce(column, NullType()).label(name)
 
 
-UNIX_JULIAN_DAY = 2440587.5
-"""The Julian day of 1970-01-01 00:00 UTC (SQLite's julianday)."""
-
-
 def epoch(column: Any, name: str, dialect: str) -> ColumnElement[Any]:
-    """A time as seconds since 1970 (a float the driver hands as it is: parsing text
-    or building datetime objects per row cost more than the query)."""
-    if dialect == "sqlite":  # stored as naive UTC text
-        seconds = (func.julianday(column) - UNIX_JULIAN_DAY) * 86400.0
-        return type_coerce(seconds, NullType()).label(name)
-    return type_coerce(cast(func.extract("epoch", column), Float), NullType()).label(name)
+    """A time as SQLAlchemy reads it: an aware UTC datetime, to the microsecond (the
+    report's own reader computes seconds since 1970 in SQL; this one does not)."""
+    return column.label(name)
 
 
 def number(column: Any, name: str) -> ColumnElement[Any]:
@@ -152,10 +144,8 @@ def _read(
 
 
 def _utc(values: pd.Series) -> pd.Series:
-    """Seconds since 1970 (`epoch`) -> UTC datetimes, to the microsecond."""
-    seconds = pd.to_numeric(values, errors="coerce").astype("float64")
-    micros = (seconds * 1_000_000).round().astype("Int64")
-    return pd.Series(pd.to_datetime(micros, unit="us", utc=True), index=values.index).astype(
+    """Aware datetimes (None when unknown) -> a UTC datetime column, to the microsecond."""
+    return pd.Series(pd.to_datetime(values, utc=True), index=values.index).astype(
         "datetime64[us, UTC]"
     )
 

@@ -1,0 +1,220 @@
+"""The report's large reads, column by column: ADBC drivers hand a query's result
+as Arrow columns (SQLite's reads it in C; PostgreSQL's through COPY in binary), so
+no Python object is made per row or value.
+
+The reader opens its own driver connection from the database URL (SQLAlchemy's
+`sqlite[+driver]:///PATH` or `postgresql[+driver]://...`, translated here) and
+reads every frame in one read-only transaction on it. A database it cannot open
+that way (SQLite in memory, another backend) is read through the SQLAlchemy
+connection instead, with the same numbers.
+
+Imported only by `frames` (pyarrow and the drivers are loaded by reports alone:
+`tests/reporting/test_imports.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from sqlalchemy import Select, func, literal_column, select
+from sqlalchemy.engine import URL, Dialect, make_url
+
+NULL_REAL = "-9e999"
+"""SQLite's minus infinity: what a NULL float column is read as on SQLite (the ADBC
+driver types a column by its first values, and a NULL there would make a float
+column an integer one); read back as NaN. No time or amount is ever -inf."""
+
+
+WORK_MEM = "64MB"
+"""PostgreSQL's work_mem while a report reads (set for its transaction alone)."""
+
+
+def driver_target(url: str | URL) -> tuple[str, str] | None:
+    """(driver, what it opens) for a SQLAlchemy database URL: ("sqlite", a read-only
+    file URI) or ("postgresql", a libpq URI); None when no columnar driver opens it
+    (SQLite in memory, another backend)."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:") or database.startswith("file:"):
+            return None
+        return "sqlite", f"{Path(database).resolve().as_uri()}?mode=ro"
+    if backend == "postgresql":
+        return "postgresql", parsed.set(drivername="postgresql").render_as_string(
+            hide_password=False
+        )
+    return None
+
+
+class ColumnReader:
+    """One driver connection, one read-only transaction: each `read` gives a query's
+    columns as float64 numpy arrays (NULL as NaN)."""
+
+    def __init__(self, driver: str, target: str, dialect: Dialect) -> None:
+        self.driver = driver
+        # Compiled with literal values and no parameters, so in a parameter style
+        # that leaves a literal "%" as it is (psycopg's would double it).
+        self.dialect: Dialect = type(dialect)(paramstyle="named")  # type: ignore[call-arg]
+        if driver == "sqlite":
+            import adbc_driver_sqlite.dbapi as sqlite_adbc
+
+            self.connection = sqlite_adbc.connect(target)
+        else:
+            import adbc_driver_postgresql.dbapi as postgresql_adbc
+
+            self.connection = postgresql_adbc.connect(target)
+        self._begun = False
+
+    def close(self) -> None:
+        try:
+            self.connection.rollback()
+        finally:
+            self.connection.close()
+
+    def _sql(self, query: Select[Any]) -> str:
+        # Literal values (times through their column types, strings quoted by the
+        # dialect): the drivers bind parameters in their own styles.
+        compiled = query.compile(
+            dialect=self.dialect,
+            compile_kwargs={"literal_binds": True, "render_postcompile": True},
+        )
+        return str(compiled)
+
+    def _begin(self, cursor: Any) -> None:
+        if not self._begun and self.driver == "postgresql":
+            # One snapshot for every frame; hash joins of a year's lines in memory
+            # (the default 4 MB spilled them to disk in batches, several times
+            # slower), for this transaction only.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
+        self._begun = True
+
+    def read(
+        self,
+        query: Select[Any],
+        floats: Sequence[str],
+        times: Sequence[str],
+        codes: Mapping[str, Sequence[str]],
+    ) -> list[np.ndarray]:
+        """The query's columns in order, as numpy arrays. `floats` names those that hold
+        floats, `times` those that hold times (`frames.moment`), read as seconds since
+        1970, `codes` those that hold strings (`frames.label`), read as their positions in the
+        labels given (int32, -1 when not there). Integer columns without NULLs stay
+        integers; the rest are float64 with NULL as NaN."""
+        if self.driver == "sqlite" and floats:
+            inner = query.subquery()
+            query = select(
+                *[
+                    func.coalesce(column, literal_column(NULL_REAL)).label(column.key)
+                    if column.key in floats
+                    else column
+                    for column in inner.c
+                ]
+            )
+        names = [str(column.key) for column in query.selected_columns]
+        chunks: list[list[np.ndarray]] = [[] for _ in names]
+        with self.connection.cursor() as cursor:
+            self._begin(cursor)
+            if self.driver == "sqlite":
+                # Fewer, larger batches (the driver's default is 1,024 rows).
+                cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "65536"})
+            cursor.execute(self._sql(query))
+            # Batch by batch: only one batch is ever held as Arrow next to the numpy
+            # columns (a whole Arrow table beside them took the 1M report's peak to
+            # 800 MB on PostgreSQL).
+            for batch in cursor.fetch_record_batch():
+                for index, name in enumerate(names):
+                    column = pa.chunked_array([batch.column(index)])
+                    chunks[index].append(self._convert(name, column, floats, times, codes))
+                del batch
+        found = []
+        for index in range(len(names)):
+            pieces, chunks[index] = chunks[index], []
+            found.append(np.concatenate(pieces) if pieces else np.empty(0))
+            del pieces
+        return found
+
+    def _convert(
+        self,
+        name: str,
+        column: pa.ChunkedArray,
+        floats: Sequence[str],
+        times: Sequence[str],
+        codes: Mapping[str, Sequence[str]],
+    ) -> np.ndarray:
+        if name in times:
+            return _seconds(column)
+        if name in codes and _is_text(column.type):
+            return _positions(column, codes[name])
+        if name not in floats and pa.types.is_integer(column.type) and not column.null_count:
+            return np.asarray(column.to_numpy())  # ids, counts, flags, codes: as they are
+        return _floats(column, self.driver == "sqlite")
+
+    def rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
+        """A small query's rows as Python tuples (read in Arrow all the same)."""
+        with self.connection.cursor() as cursor:
+            self._begin(cursor)
+            cursor.execute(self._sql(query))
+            table = cursor.fetch_arrow_table()
+        return list(zip(*(column.to_pylist() for column in table.columns), strict=True))
+
+
+def _is_text(kind: pa.DataType) -> bool:
+    return bool(
+        pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+    )
+
+
+def _positions(column: pa.ChunkedArray, labels: Sequence[str]) -> np.ndarray:
+    if pa.types.is_string_view(column.type):
+        column = pc.cast(column, pa.string())
+    found = pc.index_in(column, value_set=pa.array(list(labels), type=column.type))
+    return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.int32)
+
+
+def _floats(column: pa.ChunkedArray, sentinel: bool) -> np.ndarray:
+    if not pa.types.is_floating(column.type):
+        column = pc.cast(column, pa.float64())
+    values = np.asarray(column.to_numpy(), dtype=np.float64)
+    if sentinel:
+        values = np.where(values == -np.inf, np.nan, values)
+    return values
+
+
+def _seconds(column: pa.ChunkedArray) -> np.ndarray:
+    """Times (SQLite's text, '' for none, or timestamps) as seconds since 1970: whole
+    microseconds, then one division (as `frames.epoch` computes them in SQL)."""
+    if _is_text(column.type):
+        if pa.types.is_string_view(column.type):
+            column = pc.cast(column, pa.string())
+        column = pc.if_else(pc.equal(column, ""), pa.scalar(None, column.type), column)
+        column = pc.cast(column, pa.timestamp("us"))
+    elif pa.types.is_null(column.type) or pa.types.is_integer(column.type):
+        # SQLite typed an all-empty column by its NULLs (none here: '' stands for none).
+        return np.full(len(column), np.nan)
+    else:
+        column = pc.cast(column, pa.timestamp("us", tz=getattr(column.type, "tz", None)))
+    micros = pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
+    return np.asarray(micros, dtype=np.float64) / 1_000_000
+
+
+@contextmanager
+def column_reader(url: str | URL | None, dialect: Dialect) -> Iterator[ColumnReader | None]:
+    """A reader for the database at `url`, or None when no columnar driver opens it
+    (or no URL is given)."""
+    target = None if url is None else driver_target(url)
+    if target is None:
+        yield None
+        return
+    reader = ColumnReader(*target, dialect)
+    try:
+        yield reader
+    finally:
+        reader.close()
