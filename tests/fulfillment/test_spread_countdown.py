@@ -1,0 +1,204 @@
+"""Several workers running the countdown at once (PostgreSQL): the due orders, their
+renders and a dead worker's stale claims are shared out between them, and the
+provider (which accepts a repeated reference, so a double submission shows) gets
+each order exactly once.
+
+Each worker is a `Submitter` on a database connection pool of its own, as in a
+process of its own; they start together on a barrier.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import pytest
+from sqlalchemy import select
+
+from podops import services
+from podops.db import Database
+from podops.fulfillment.countdown import Submitter
+from podops.models import LineItem, utcnow
+from podops.status import OrderStatus
+from tests.conftest import PG_URL
+from tests.factories import SYSTEM
+from tests.fulfillment.conftest import Shop, build_service
+from tests.fulfillment.test_races import many_due_orders
+
+pytestmark = pytest.mark.skipif(
+    not PG_URL,
+    reason="needs PostgreSQL (set PODOPS_TEST_DATABASE_URL): on SQLite (one host) the "
+    "countdown runs on one worker at a time",
+)
+
+T = TypeVar("T")
+
+
+def together(*calls: Callable[[], T]) -> list[T]:
+    """Run the calls at the same moment, each in a thread of its own; their results."""
+    start = threading.Barrier(len(calls))
+    results: list[T | None] = [None] * len(calls)
+    errors: list[BaseException] = []
+
+    def run(index: int, call: Callable[[], T]) -> None:
+        start.wait()
+        try:
+            results[index] = call()
+        except BaseException as exc:  # re-raised below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return [r for r in results if r is not None]
+
+
+class Workers:
+    """Two workers, each with its own connection pool (its own "process")."""
+
+    def __init__(self, shop: Shop, count: int = 2, **options: object) -> None:
+        self.databases = [Database(shop.db.url) for _ in range(count)]
+        self.submitters: list[Submitter] = [
+            build_service(shop.settings, db, **options) for db in self.databases
+        ]
+
+    def close(self) -> None:
+        for db in self.databases:
+            db.dispose()
+
+
+def statuses(shop: Shop, numbers: list[str]) -> set[str]:
+    with shop.db.unit_of_work() as session:
+        return {services.get_order(session, n).status for n in numbers}
+
+
+def test_two_workers_share_the_due_orders_and_the_provider_gets_each_once(shop: Shop) -> None:
+    # given 60 orders due and a provider that would take the same reference twice
+    shop.customcat.reject_duplicates = False
+    shop.customcat.submit_latency_s = 0.05
+    numbers = many_due_orders(shop, 60)
+    workers = Workers(shop)
+    try:
+        assert all(w.spread for w in workers.submitters)
+        # when both workers run the countdown at the same moment
+        first, second = together(*(w.tick for w in workers.submitters))
+    finally:
+        workers.close()
+    # then each sent some of them, none the same
+    assert first.submitted and second.submitted, (first.submitted, second.submitted)
+    assert not set(first.submitted) & set(second.submitted)
+    assert sorted(first.submitted + second.submitted) == sorted(numbers)
+    # and the provider got each order exactly once
+    assert shop.customcat.duplicates() == 0, shop.customcat.created
+    assert sorted(shop.customcat.created) == sorted(f"main-{n}" for n in numbers)
+    assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
+
+
+class CountingRenderer:
+    """A print-file source that renders (slowly) the lines lacking a current print file,
+    as `PrintFiles.ensure_current` does, and counts each render and who made it."""
+
+    def __init__(self, db: Database, name: str, renders: Counter[str]) -> None:
+        self.db = db
+        self.name = name
+        self.renders = renders
+        self.mine = 0
+
+    def ensure_current(self, order_ref: str) -> None:
+        number = order_ref.split(":")[1]
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, number)
+            stale = [i.id for i in order.items if not (i.print_file and i.print_file_current)]
+        if not stale:
+            return
+        threading.Event().wait(0.05)  # a render takes a while
+        with self.db.unit_of_work() as session:
+            for item in session.scalars(select(LineItem).where(LineItem.id.in_(stale))):
+                self.renders[item.reference] += 1
+                self.mine += 1
+                item.print_file = (
+                    f"/srv/print-files/{item.reference}-r{self.renders[item.reference]}.png"
+                )
+                item.print_file_revision = self.renders[item.reference]
+                item.print_file_current = True
+
+
+def test_two_workers_share_the_renders_and_make_each_print_file_once(shop: Shop) -> None:
+    # given 24 orders due whose print files are not made yet
+    shop.customcat.reject_duplicates = False
+    numbers = many_due_orders(shop, 24)
+    with shop.db.unit_of_work() as session:
+        for item in session.scalars(select(LineItem)):
+            item.print_file, item.print_file_current = None, False
+    renders: Counter[str] = Counter()
+    workers = Workers(shop)
+    renderers = [
+        CountingRenderer(db, f"worker-{i}", renders) for i, db in enumerate(workers.databases)
+    ]
+    for submitter, renderer in zip(workers.submitters, renderers, strict=True):
+        submitter.print_file_source = renderer
+    try:
+        # when both workers run the countdown at the same moment
+        first, second = together(*(w.tick for w in workers.submitters))
+    finally:
+        workers.close()
+    # then both rendered, and no print file was made twice
+    assert all(r.mine for r in renderers), [r.mine for r in renderers]
+    with shop.db.unit_of_work() as session:
+        lines = [i.reference for i in session.scalars(select(LineItem))]
+    assert sorted(renders) == sorted(lines)
+    assert set(renders.values()) == {1}, renders
+    # and every order went out once
+    assert sorted(first.submitted + second.submitted) == sorted(numbers)
+    assert shop.customcat.duplicates() == 0
+    assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
+
+
+def claims_left_by_a_dead_worker(shop: Shop, numbers: list[str], sent: list[str]) -> None:
+    """Orders claimed ten minutes ago by a worker that died; it had sent `sent`."""
+    long_ago = utcnow() - timedelta(minutes=10)
+    requests = []
+    with shop.db.unit_of_work() as session:
+        for number in numbers:
+            order = services.get_order(session, number, for_update=True)
+            parts = services.plan_fulfillments(session, order)
+            services.begin_submit(session, order, parts, SYSTEM)
+            for part in parts:
+                services.take_claim(part, long_ago)
+            session.flush()
+            if number in sent:
+                requests += [shop.service.roster.request_for(part) for part in parts]
+    provider = shop.service.roster.provider("cc")
+    for request in requests:
+        provider.submit(request)
+
+
+def test_two_reconcilers_take_a_dead_workers_claims_once_each(shop: Shop) -> None:
+    # given 30 orders a dead worker claimed, half of them sent before it died
+    shop.customcat.reject_duplicates = False
+    numbers = many_due_orders(shop, 30)
+    claims_left_by_a_dead_worker(shop, numbers, sent=numbers[::2])
+    shop.customcat.requests.clear()
+    shop.customcat.submit_latency_s = 0.05
+    workers = Workers(shop)
+    try:
+        # when two workers reconcile at the same moment
+        first, second = together(*(w.reconcile_stuck for w in workers.submitters))
+    finally:
+        workers.close()
+    # then each claim was taken by one of them, looked up once, sent at most once
+    refs = sorted(f"main-{n}" for n in numbers)
+    assert not set(first) & set(second)
+    assert sorted(first + second) == refs
+    lookups = Counter(p.rsplit("/", 1)[1] for m, p in shop.customcat.requests if m == "GET")
+    assert sorted(lookups) == refs and set(lookups.values()) == {1}, lookups
+    assert shop.customcat.duplicates() == 0, shop.customcat.created
+    assert sorted(shop.customcat.created) == refs
+    assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
