@@ -67,6 +67,7 @@ from podops.status import Action, OrderStatus, transition
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+SHARED_CLAIM_BATCH = 8
 STUCK_AFTER = timedelta(minutes=1)
 """A claim not re-stamped for this long belongs to a dead (or very late) worker. A live
 worker keeps the claims it is working on fresh (`keepalive`), so this can be short."""
@@ -149,10 +150,13 @@ class Submitter:
 
     @property
     def claim_batch(self) -> int:
-        """Orders claimed at a time: a few (what the pool sends at once, twice) when
-        every worker claims, so the due orders are shared out instead of one worker
-        taking fifty and the others finding none; fifty on one host."""
-        return min(CLAIM_BATCH, 2 * max(1, self.workers)) if self.spread else CLAIM_BATCH
+        """Orders claimed at a time: when every worker claims, a few (twice what the
+        pool sends at once, at least `SHARED_CLAIM_BATCH`), so the due orders are shared
+        out instead of one worker taking fifty while the others find none; fifty on
+        one host."""
+        if not self.spread:
+            return CLAIM_BATCH
+        return min(CLAIM_BATCH, max(SHARED_CLAIM_BATCH, 2 * self.workers))
 
     def _claim_due(self, report: TickReport) -> list[Claimed]:
         chosen: list[Fulfillment] = []
