@@ -134,10 +134,10 @@ class Submitter:
                 report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
                 if self.address_checks is not None:
                     report.blocked.extend(self.address_checks.run(self.clock()))
-        self._prepare_print_files(report)
+        elsewhere = self._prepare_print_files(report)
         self._prepare_remake_files()
         for _ in range(max_batches):
-            claimed = self._claim_due(report)
+            claimed = self._claim_due(report, elsewhere)
             if not claimed:
                 break
             self._deliver_all(claimed, report)
@@ -158,12 +158,18 @@ class Submitter:
             return CLAIM_BATCH
         return min(CLAIM_BATCH, max(SHARED_CLAIM_BATCH, 2 * self.workers))
 
-    def _claim_due(self, report: TickReport) -> list[Claimed]:
+    def _claim_due(
+        self, report: TickReport, elsewhere: frozenset[int] = frozenset()
+    ) -> list[Claimed]:
+        """Claim a batch of due orders; `elsewhere`: orders another worker was rendering
+        this pass, left to it (it claims them once rendered), not said to be blocked."""
         chosen: list[Fulfillment] = []
         batch = self.claim_batch
         with self.db.unit_of_work() as session:
-            query = lock_skipping(due_query(self.clock(), batch), session)
-            for order in session.scalars(query):
+            due = due_query(self.clock(), batch)
+            if elsewhere:
+                due = due.where(Order.id.not_in(elsewhere))
+            for order in session.scalars(lock_skipping(due, session)):
                 if self._waits_for_shipping_or_address(session, order, report):
                     continue
                 chosen += self._claim_order(session, order, self.actor, report)
@@ -302,10 +308,11 @@ class Submitter:
             log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
             return False
 
-    def _prepare_print_files(self, report: TickReport) -> None:
+    def _prepare_print_files(self, report: TickReport) -> frozenset[int]:
         """Ask the renderer for missing print files; clear problems it resolved. With
         several workers, each order is rendered by the one that takes its lease (the
-        others go on to the next), so the renders are shared out, none made twice."""
+        others go on to the next), so the renders are shared out, none made twice.
+        Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             waiting = list(session.scalars(due_query(self.clock(), 500, blocked=True)))
             waiting += list(session.scalars(due_query(self.clock(), 500)))
@@ -315,15 +322,18 @@ class Submitter:
                 if all(is_readiness_problem(p) for p in order.problems)
                 and (order.problems or needs_print_files(order))
             ]
+        elsewhere = set()
         for order_id, ref, renders in candidates:
             if not renders or self.print_file_source is None:
                 self._recheck(order_id, report)
                 continue
             with self._one_worker(f"print-files:{order_id}") as mine:
                 if not mine:  # another worker renders it now
+                    elsewhere.add(order_id)
                     continue
                 self._ensure_print_files(ref.staff)
                 self._recheck(order_id, report)
+        return frozenset(elsewhere)
 
     def _prepare_remake_files(self) -> None:
         """A remake sends its lines' current print files: stale ones are rendered again."""

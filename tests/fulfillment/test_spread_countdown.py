@@ -105,11 +105,14 @@ class CountingRenderer:
     """A print-file source that renders (slowly) the lines lacking a current print file,
     as `PrintFiles.ensure_current` does, and counts each render and who made it."""
 
-    def __init__(self, db: Database, name: str, renders: Counter[str]) -> None:
+    def __init__(
+        self, db: Database, renders: Counter[str], slow: str = "", slow_s: float = 0.0
+    ) -> None:
         self.db = db
-        self.name = name
         self.renders = renders
         self.mine = 0
+        self.slow, self.slow_s = slow, slow_s
+        """One order whose render takes `slow_s` (a large photo)."""
 
     def ensure_current(self, order_ref: str) -> None:
         number = order_ref.split(":")[1]
@@ -118,7 +121,7 @@ class CountingRenderer:
             stale = [i.id for i in order.items if not (i.print_file and i.print_file_current)]
         if not stale:
             return
-        threading.Event().wait(0.05)  # a render takes a while
+        threading.Event().wait(self.slow_s if number == self.slow else 0.05)
         with self.db.unit_of_work() as session:
             for item in session.scalars(select(LineItem).where(LineItem.id.in_(stale))):
                 self.renders[item.reference] += 1
@@ -131,7 +134,7 @@ class CountingRenderer:
 
 
 def test_two_workers_share_the_renders_and_make_each_print_file_once(shop: Shop) -> None:
-    # given 24 orders due whose print files are not made yet
+    # given 24 orders due whose print files are not made yet, the first one slow to make
     shop.customcat.reject_duplicates = False
     numbers = many_due_orders(shop, 24)
     with shop.db.unit_of_work() as session:
@@ -139,9 +142,7 @@ def test_two_workers_share_the_renders_and_make_each_print_file_once(shop: Shop)
             item.print_file, item.print_file_current = None, False
     renders: Counter[str] = Counter()
     workers = Workers(shop)
-    renderers = [
-        CountingRenderer(db, f"worker-{i}", renders) for i, db in enumerate(workers.databases)
-    ]
+    renderers = [CountingRenderer(db, renders, numbers[0], 4.0) for db in workers.databases]
     for submitter, renderer in zip(workers.submitters, renderers, strict=True):
         submitter.print_file_source = renderer
     try:
@@ -149,7 +150,10 @@ def test_two_workers_share_the_renders_and_make_each_print_file_once(shop: Shop)
         first, second = together(*(w.tick for w in workers.submitters))
     finally:
         workers.close()
-    # then both rendered, and no print file was made twice
+    # then no order was said to wait for a print file the other worker was making
+    # (the slow one is claimed once made, by the worker that made it)
+    assert first.blocked == [] and second.blocked == [], (first.blocked, second.blocked)
+    # and both rendered, and no print file was made twice
     assert all(r.mine for r in renderers), [r.mine for r in renderers]
     with shop.db.unit_of_work() as session:
         lines = [i.reference for i in session.scalars(select(LineItem))]
