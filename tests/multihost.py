@@ -303,29 +303,11 @@ class Cluster:
         return (self.root / name / "podops.log").read_text(errors="replace")
 
     def kill_while_sending(self, after: int, timeout_s: float = 150) -> tuple[str, int]:
-        """SIGKILL a worker in the middle of sending, once the provider has created
-        `after` orders and every worker has created some: the next worker whose order
-        the provider creates dies before it hears the answer (the order is at the
-        provider, its claim in the database). Returns its name and the orders created."""
-        killed: list[tuple[str, int]] = []
-        done = threading.Event()
-
-        def kill_sender(name: str) -> bool:
-            if done.is_set() or name not in WORKERS:
-                return False
-            with self.provider.lock:
-                created = sum(self.provider.created.values())
-                everyone = all(self.provider.sent_by[w] for w in WORKERS)
-            if created < after or not everyone or self.claimed() < 2:
-                return False  # (at least one order besides this one still to go)
-            self.kill(name)
-            killed.append((name, created))
-            done.set()
-            return True
-
-        self.provider.on_create = kill_sender
+        """SIGKILL a worker in the middle of sending (`arm_kill`); wait until it is done.
+        Returns the worker's name and the orders the provider had created then."""
+        killed = self.arm_kill(after)
         deadline = time.monotonic() + timeout_s
-        while not done.wait(0.2):
+        while not killed:
             self.check_alive()
             if time.monotonic() > deadline:
                 self.provider.on_create = None
@@ -333,8 +315,31 @@ class Cluster:
                     f"the workers did not both send orders in {timeout_s} s: "
                     f"{dict(self.provider.sent_by)}:\n{self.log_of(WORKERS[0])[-2000:]}"
                 )
-        self.provider.on_create = None
+            time.sleep(0.2)
         return killed[0]
+
+    def arm_kill(self, after: int) -> list[tuple[str, int]]:
+        """Once the provider has created `after` orders, every worker some, and another
+        order is still to go, the next worker whose order the provider creates dies
+        before it hears the answer (the order is at the provider, its claim in the
+        database). The list returned gets the worker's name and the orders created."""
+        killed: list[tuple[str, int]] = []
+
+        def kill_sender(name: str) -> bool:
+            if killed or name not in WORKERS:
+                return False
+            with self.provider.lock:
+                created = sum(self.provider.created.values())
+                everyone = all(self.provider.sent_by[w] for w in WORKERS)
+            if created < after or not everyone or self.claimed() < 2:
+                return False  # (at least one order besides this one still to go)
+            self.provider.on_create = None
+            self.kill(name)
+            killed.append((name, created))
+            return True
+
+        self.provider.on_create = kill_sender
+        return killed
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown, no last commit, claims and the lock left as they were."""
