@@ -23,8 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
+from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from podops import services
@@ -146,7 +147,14 @@ class Submitter:
     def _one_worker(self, name: str) -> AbstractContextManager[bool]:
         """Whether this worker may do `name` now: always on one host; on PostgreSQL, under
         an advisory lock other workers skip (they go on with the rest of the pass)."""
-        return singleton(self.db, name) if self.spread else nullcontext(True)
+        return singleton(self.db, f"{name}@{self._scope}") if self.spread else nullcontext(True)
+
+    @cached_property
+    def _scope(self) -> str:
+        """The database and schema: shops (or test runs) sharing a PostgreSQL server
+        in schemas of their own do not wait on each other's leases."""
+        with self.db.reading() as session:
+            return str(session.scalar(text("SELECT current_database() || '.' || current_schema()")))
 
     @property
     def claim_batch(self) -> int:
