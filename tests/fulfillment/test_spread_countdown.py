@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 import pytest
@@ -20,11 +20,13 @@ from sqlalchemy import select
 
 from podops import services
 from podops.db import Database
+from podops.events import EventName
 from podops.fulfillment.countdown import Submitter
-from podops.models import LineItem, utcnow
+from podops.models import Event, LineItem, utcnow
 from podops.status import OrderStatus
 from tests.conftest import PG_URL
 from tests.factories import SYSTEM
+from tests.fakes.customcat import Fault
 from tests.fulfillment.conftest import Shop, build_service
 from tests.fulfillment.test_races import many_due_orders
 
@@ -206,3 +208,28 @@ def test_two_reconcilers_take_a_dead_workers_claims_once_each(shop: Shop) -> Non
     assert shop.customcat.duplicates() == 0, shop.customcat.created
     assert sorted(shop.customcat.created) == refs
     assert statuses(shop, numbers) == {OrderStatus.SUBMITTED}
+
+
+def test_orders_failed_in_an_outage_go_back_once_when_two_workers_tick(shop: Shop) -> None:
+    # given 12 orders that failed because the provider could not be reached
+    shop.customcat.reject_duplicates = False
+    numbers = many_due_orders(shop, 12)
+    shop.customcat.inject(Fault(status=503), times=3 * len(numbers))
+    failed = shop.service.tick().failed
+    assert sorted(number for number, _ in failed) == sorted(numbers)
+    # when both workers run the countdown at the same moment, once the pause is over
+    later = datetime.now(UTC) + timedelta(minutes=3)
+    workers = Workers(shop, clock=lambda: later)
+    try:
+        first, second = together(*(w.tick for w in workers.submitters))
+    finally:
+        workers.close()
+    # then each order went back to the countdown once, and reached the provider once
+    assert sorted(first.retried + second.retried) == sorted(numbers)
+    assert sorted(first.submitted + second.submitted) == sorted(numbers)
+    assert shop.customcat.duplicates() == 0
+    with shop.db.unit_of_work() as session:
+        retries = session.scalars(
+            select(Event.order_id).where(Event.action == EventName.RETRY)
+        ).all()
+    assert len(retries) == len(set(retries)) == len(numbers)
