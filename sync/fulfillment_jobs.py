@@ -33,7 +33,7 @@ ADDRESSES_EVERY_S = 30
 
 
 def jobs(runtime: Fulfillment) -> list[JobSpec]:
-    everywhere = runtime.submission.spread
+    everywhere = runtime.db.dialect == "postgresql"  # as `Submitter.spread`
 
     def countdown() -> None:
         report = runtime.submission.tick()

@@ -135,8 +135,7 @@ class Submitter:
                 report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
                 if self.address_checks is not None:
                     report.blocked.extend(self.address_checks.run(self.clock()))
-        elsewhere = self._prepare_print_files(report)
-        self._prepare_remake_files()
+        elsewhere = self._prepare_print_files(report) | self._prepare_remake_files()
         for _ in range(max_batches):
             claimed = self._claim_due(report, elsewhere)
             if not claimed:
@@ -169,8 +168,9 @@ class Submitter:
     def _claim_due(
         self, report: TickReport, elsewhere: frozenset[int] = frozenset()
     ) -> list[Claimed]:
-        """Claim a batch of due orders; `elsewhere`: orders another worker was rendering
-        this pass, left to it (it claims them once rendered), not said to be blocked."""
+        """Claim a batch of due orders (and fulfillments left behind, remakes);
+        `elsewhere`: orders another worker was rendering this pass, left to it (it
+        claims them once rendered), not said to be blocked."""
         chosen: list[Fulfillment] = []
         batch = self.claim_batch
         with self.db.unit_of_work() as session:
@@ -187,6 +187,8 @@ class Submitter:
                 again = lock_skipping(remakes_query(batch), session, of=Fulfillment)
                 left += list(session.scalars(again))  # remakes: no countdown, they go now
             for part in left:
+                if part.order_id in elsewhere:
+                    continue
                 chosen += self._claim_parts(session, part.order, [part], self.actor, report)
             return self._claims(session, chosen)
 
@@ -343,8 +345,9 @@ class Submitter:
                 self._recheck(order_id, report)
         return frozenset(elsewhere)
 
-    def _prepare_remake_files(self) -> None:
-        """A remake sends its lines' current print files: stale ones are rendered again."""
+    def _prepare_remake_files(self) -> frozenset[int]:
+        """A remake sends its lines' current print files: stale ones are rendered again.
+        Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             stale = {
                 (OrderRef.of(part.order).staff, part.order_id)
@@ -354,10 +357,14 @@ class Submitter:
                     for line in part.lines
                 )
             }
+        elsewhere = set()
         for reference, order_id in sorted(stale):
             with self._one_worker(f"print-files:{order_id}") as mine:
                 if mine:
                     self._ensure_print_files(reference)
+                else:
+                    elsewhere.add(order_id)
+        return frozenset(elsewhere)
 
     def _ensure_print_files(self, reference: str) -> None:
         if self.print_file_source is None:
