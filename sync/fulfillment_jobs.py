@@ -3,9 +3,15 @@ poll, and the shop's address changes for orders a provider has.
 
 Thin on purpose: each body is one call on `runtime.submission` (countdown,
 reconciler) or `runtime.follow_up` (tracking); the job wrapper owns logging
-and error capture. The countdown is a singleton, and even two instances
-running it at once would not submit an order twice (claims are row-locked and
-version-checked).
+and error capture.
+
+On PostgreSQL the countdown and the reconciler run on every worker (not
+singletons): due orders and stale claims are taken `FOR UPDATE SKIP LOCKED` with a
+claim token each, so the workers share the orders out and none is sent twice
+(`podops.fulfillment.claim`); print files are rendered under a per-order lease, and
+what no claim protects (outage retries, address verification) runs on one worker at
+a time inside the tick (`Submitter.tick`). On SQLite (one host) they are singletons.
+Tracking and the address-change outbox are singletons everywhere.
 """
 
 from __future__ import annotations
@@ -27,8 +33,12 @@ ADDRESSES_EVERY_S = 30
 
 
 def jobs(runtime: Fulfillment) -> list[JobSpec]:
+    everywhere = runtime.db.dialect == "postgresql"  # as `Submitter.spread`
+
     def countdown() -> None:
         report = runtime.submission.tick()
+        for reference in report.reconciled:
+            log.info("reconciled %s (was left submitting)", reference)
         for number in report.submitted:
             log.info("order %s submitted", number)
         for number, reason in report.failed:
@@ -54,10 +64,18 @@ def jobs(runtime: Fulfillment) -> list[JobSpec]:
 
     return [
         JobSpec(
-            "fulfillment.countdown", countdown, "interval", {"seconds": COUNTDOWN_EVERY_S}, True
+            "fulfillment.countdown",
+            countdown,
+            "interval",
+            {"seconds": COUNTDOWN_EVERY_S},
+            singleton=not everywhere,
         ),
         JobSpec(
-            "fulfillment.reconcile", reconcile, "interval", {"seconds": RECONCILE_EVERY_S}, True
+            "fulfillment.reconcile",
+            reconcile,
+            "interval",
+            {"seconds": RECONCILE_EVERY_S},
+            singleton=not everywhere,
         ),
         JobSpec("fulfillment.tracking", tracking, "interval", {"seconds": TRACKING_EVERY_S}, True),
         JobSpec(

@@ -2,19 +2,21 @@
 processes, each in its own folder (no shared disk), one PostgreSQL database, a
 real S3-compatible server (moto), the sandbox store sending orders and a fake
 CustomCat counting every request and every order per reference (repeats accepted,
-so a double submission shows). Used by tests/runtime/test_multihost.py and
-bench/multihost.py.
+so a double submission shows) and which process created it (each process is given
+the provider's address under a path of its own, `/via/NAME`). Used by
+tests/runtime/test_multihost.py and bench/multihost.py.
 
     with Cluster(tmp_path, db_url, ClusterPlan()) as cluster:
         cluster.start_all()
-        ...                               # kill a worker, wait until settled
-        outcome = cluster.outcome()       # links, duplicates, peak, lost
+        killed = cluster.kill_while_sending(after=2)   # SIGKILL mid-call
+        ...                               # wait until settled
+        outcome = cluster.outcome()       # links, duplicates, peak, lost, who sent
 
 What counts (`Outcome`): every print-file link a provider got, and every line's
 signed link on the web role, downloads the bytes whose SHA-256 the line records;
 the most requests the provider saw in any window of one second, over the limit
 summed over processes; references created more than once; orders ready to go
-that never reached the provider exactly once.
+that never reached the provider exactly once; how many orders each worker created.
 """
 
 from __future__ import annotations
@@ -25,21 +27,23 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from podops.db import Database
 from podops.fulfillment_status import FulfillmentStatus
-from podops.leases import _lock_key
 from podops.links import signed_url
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.runtime.demo import serve_photos
@@ -51,7 +55,7 @@ from tests.fakes.s3_server import S3Server
 ROOT = Path(__file__).resolve().parents[1]
 LINK_SECRET = "multihost-link-secret-0123456789abcdef"
 WINDOW_S = 1.0
-COUNTDOWN_JOB = "fulfillment.countdown"
+WORKERS = ("worker-1", "worker-2")
 GONE = {OrderStatus.PENDING, OrderStatus.SUBMITTING, OrderStatus.SUBMIT_FAILED}
 """Order states that, once the run settled, mean an order was lost on the way."""
 AT_PROVIDER = {
@@ -136,6 +140,8 @@ class Outcome:
     allowed_per_window: int = 0
     first_created_s: float = 0.0
     last_created_s: float = 0.0
+    sent_by: dict[str, int] = field(default_factory=dict)
+    """Orders each process created at the provider."""
 
     @property
     def peak_over_limit(self) -> int:
@@ -155,6 +161,39 @@ def peak(times: list[float], window: float) -> int:
     return max(counts, default=0)
 
 
+class CustomCatByProcess(FakeCustomCat):
+    """The fake CustomCat, telling the processes apart by the path each is given
+    (`/via/NAME/api/v1`); `on_create` may SIGKILL the process whose order was just
+    created, before it hears the answer (the connection is dropped)."""
+
+    def __init__(self) -> None:
+        super().__init__(reject_duplicates=False)
+        self.sent_by: Counter[str] = Counter()
+        self.on_create: Callable[[str], bool] | None = None
+        self._caller = threading.local()
+
+    def url_for(self, name: str) -> str:
+        return f"{self.url}/via/{name}/api/v1"
+
+    def _dispatch(self, http: Any) -> None:
+        self._caller.name = ""
+        if http.path.startswith("/via/"):
+            self._caller.name, _, rest = http.path.removeprefix("/via/").partition("/")
+            http.path = f"/{rest}"
+        super()._dispatch(http)
+
+    def _create(self, ref: str, **kwargs: Any) -> Any:
+        before = self.created[ref]
+        reply = super()._create(ref, **kwargs)
+        name = getattr(self._caller, "name", "")
+        if self.created[ref] > before:
+            with self.lock:
+                self.sent_by[name] += 1
+            if self.on_create is not None and self.on_create(name):
+                return -1, None, {}
+        return reply
+
+
 class Cluster:
     """The outside systems, the folders and the `podops run` processes of one shop."""
 
@@ -165,7 +204,7 @@ class Cluster:
         self.db = Database(db_url)
         self.web_port = free_port()
         self.s3 = S3Server()
-        self.provider = FakeCustomCat(reject_duplicates=False)
+        self.provider = CustomCatByProcess()
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.started = time.monotonic()
 
@@ -196,7 +235,7 @@ class Cluster:
     def web_url(self) -> str:
         return f"http://127.0.0.1:{self.web_port}"
 
-    def config(self) -> str:
+    def config(self, name: str) -> str:
         plan = self.plan
         return CONFIG.format(
             countdown_h=plan.countdown_s / 3600,
@@ -204,7 +243,7 @@ class Cluster:
             every_s=plan.every_s,
             backfill_h=plan.backfill_s / 3600,
             photo_port=self.photos.server_port,
-            cc_url=self.provider.base_url,
+            cc_url=self.provider.url_for(name),
             rate=plan.rate_per_s,
             web_port=self.web_port,
             bucket=self.s3.bucket,
@@ -215,7 +254,7 @@ class Cluster:
         """`podops run --role ROLE` in a folder of its own (its own data and print files)."""
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "podops.toml").write_text(self.config())
+        (folder / "podops.toml").write_text(self.config(name))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PODOPS_")}
         env |= {
             "PYTHONPATH": str(ROOT),
@@ -240,8 +279,8 @@ class Cluster:
     def start_all(self) -> None:
         """One web and two workers; returns when the web role answers."""
         self.start("web", "web")
-        self.start("worker-1", "worker")
-        self.start("worker-2", "worker")
+        for name in WORKERS:
+            self.start(name, "worker")
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             self.check_alive()
@@ -263,23 +302,44 @@ class Cluster:
     def log_of(self, name: str) -> str:
         return (self.root / name / "podops.log").read_text(errors="replace")
 
-    def countdown_holder(self) -> str | None:
-        """The worker running the countdown now: the one whose database connection
-        holds the countdown's advisory lock (found by its socket's local port)."""
-        key = _lock_key(COUNTDOWN_JOB)
-        query = text(
-            "SELECT a.client_port FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted "
-            "AND ((l.classid::bigint << 32) | l.objid::bigint) = :key"
-        )
-        with self.db.engine.connect() as connection:
-            port = connection.scalar(query, {"key": key})
-        if port is None:
-            return None
-        for name, process in self.processes.items():
-            if process.poll() is None and port in _local_ports(process.pid):
-                return name
-        return None
+    def kill_while_sending(self, after: int, timeout_s: float = 150) -> tuple[str, int]:
+        """SIGKILL a worker in the middle of sending (`arm_kill`); wait until it is done.
+        Returns the worker's name and the orders the provider had created then."""
+        killed = self.arm_kill(after)
+        deadline = time.monotonic() + timeout_s
+        while not killed:
+            self.check_alive()
+            if time.monotonic() > deadline:
+                self.provider.on_create = None
+                raise AssertionError(
+                    f"the workers did not both send orders in {timeout_s} s: "
+                    f"{dict(self.provider.sent_by)}:\n{self.log_of(WORKERS[0])[-2000:]}"
+                )
+            time.sleep(0.2)
+        return killed[0]
+
+    def arm_kill(self, after: int) -> list[tuple[str, int]]:
+        """Once the provider has created `after` orders, every worker some, and another
+        order is still to go, the next worker whose order the provider creates dies
+        before it hears the answer (the order is at the provider, its claim in the
+        database). The list returned gets the worker's name and the orders created."""
+        killed: list[tuple[str, int]] = []
+
+        def kill_sender(name: str) -> bool:
+            if killed or name not in WORKERS:
+                return False
+            with self.provider.lock:
+                created = sum(self.provider.created.values())
+                everyone = all(self.provider.sent_by[w] for w in WORKERS)
+            if created < after or not everyone or self.claimed() < 2:
+                return False  # (at least one order besides this one still to go)
+            self.provider.on_create = None
+            self.kill(name)
+            killed.append((name, created))
+            return True
+
+        self.provider.on_create = kill_sender
+        return killed
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown, no last commit, claims and the lock left as they were."""
@@ -355,6 +415,8 @@ class Cluster:
             if ref not in sent and ref not in later
         ]
         result.duplicates = self.provider.duplicates()
+        with self.provider.lock:
+            result.sent_by = {name: self.provider.sent_by[name] for name in WORKERS}
         result.links_broken, result.links_checked = self._check_links(digests)
         with self.provider.lock:  # the store may still be sending
             requests, times = list(self.provider.requests), list(self.provider.request_times)
@@ -402,29 +464,3 @@ def _digests(session: object) -> dict[str, str]:
         )
     ).all()
     return {Path(urlsplit(location).path).name: digest for location, digest in rows}
-
-
-def _local_ports(pid: int) -> set[int]:
-    """The local TCP ports of the sockets process `pid` holds (Linux /proc)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        try:
-            target = os.readlink(fd)
-        except OSError:
-            continue
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    ports = set()
-    for table in ("tcp", "tcp6"):
-        for line in _lines(Path(f"/proc/{pid}/net/{table}")):
-            fields = line.split()
-            if len(fields) > 9 and fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
-def _lines(path: Path) -> Iterator[str]:
-    try:
-        yield from path.read_text().splitlines()[1:]
-    except OSError:
-        return

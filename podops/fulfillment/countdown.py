@@ -21,10 +21,11 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timedelta
+from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, selectinload
 
 from podops import services
@@ -48,6 +49,7 @@ from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
 from podops.fulfillment_status import FulfillmentStatus
+from podops.leases import singleton
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
@@ -66,12 +68,16 @@ from podops.status import Action, OrderStatus, transition
 log = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+SHARED_CLAIM_BATCH = 8
 STUCK_AFTER = timedelta(minutes=1)
 """A claim not re-stamped for this long belongs to a dead (or very late) worker. A live
 worker keeps the claims it is working on fresh (`keepalive`), so this can be short."""
 KEEP_ALIVE_PASSES = 4
 """Claims are re-stamped this many times per stuck threshold."""
 NOTHING_ROUTED = "no line of this order can be routed"
+CHECKS_LEASE = "fulfillment.countdown.checks"
+"""On PostgreSQL every worker runs the countdown; what is not claim-protected (outage
+retries, address verification) runs under this lease, on one worker at a time."""
 
 
 class Submitter:
@@ -112,36 +118,77 @@ class Submitter:
 
     # The countdown -----------------------------------------------------------
 
+    @property
+    def spread(self) -> bool:
+        """Whether every worker runs the countdown at once (PostgreSQL): due orders are
+        claimed `FOR UPDATE SKIP LOCKED` a few at a time, so each worker takes disjoint
+        ones, and print files are rendered under a per-order lease. On SQLite (one host)
+        the countdown is a singleton job, as before."""
+        return self.db.dialect == "postgresql"
+
     def tick(self, *, max_batches: int = 1000) -> TickReport:
         """One pass: reconcile stuck orders, prepare print files, submit what is due."""
         report = TickReport()
         report.reconciled.extend(self.reconcile_stuck())
-        report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
-        if self.address_checks is not None:
-            report.blocked.extend(self.address_checks.run(self.clock()))
-        self._prepare_print_files(report)
-        self._prepare_remake_files()
+        with self._one_worker(CHECKS_LEASE) as mine:
+            if mine:
+                report.retried.extend(retry_after_outages(self.db, self.actor, self.clock()))
+                if self.address_checks is not None:
+                    report.blocked.extend(self.address_checks.run(self.clock()))
+        elsewhere = self._prepare_print_files(report) | self._prepare_remake_files()
         for _ in range(max_batches):
-            claimed = self._claim_due(report)
+            claimed = self._claim_due(report, elsewhere)
             if not claimed:
                 break
             self._deliver_all(claimed, report)
         return report
 
-    def _claim_due(self, report: TickReport) -> list[Claimed]:
+    def _one_worker(self, name: str) -> AbstractContextManager[bool]:
+        """Whether this worker may do `name` now: always on one host; on PostgreSQL, under
+        an advisory lock other workers skip (they go on with the rest of the pass)."""
+        return singleton(self.db, f"{name}@{self._scope}") if self.spread else nullcontext(True)
+
+    @cached_property
+    def _scope(self) -> str:
+        """The database and schema: shops (or test runs) sharing a PostgreSQL server
+        in schemas of their own do not wait on each other's leases."""
+        with self.db.reading() as session:
+            return str(session.scalar(text("SELECT current_database() || '.' || current_schema()")))
+
+    @property
+    def claim_batch(self) -> int:
+        """Orders claimed at a time: when every worker claims, a few (twice what the
+        pool sends at once, at least `SHARED_CLAIM_BATCH`), so the due orders are shared
+        out instead of one worker taking fifty while the others find none; fifty on
+        one host."""
+        if not self.spread:
+            return CLAIM_BATCH
+        return min(CLAIM_BATCH, max(SHARED_CLAIM_BATCH, 2 * self.workers))
+
+    def _claim_due(
+        self, report: TickReport, elsewhere: frozenset[int] = frozenset()
+    ) -> list[Claimed]:
+        """Claim a batch of due orders (and fulfillments left behind, remakes);
+        `elsewhere`: orders another worker was rendering this pass, left to it (it
+        claims them once rendered), not said to be blocked."""
         chosen: list[Fulfillment] = []
+        batch = self.claim_batch
         with self.db.unit_of_work() as session:
-            query = lock_skipping(due_query(self.clock(), CLAIM_BATCH), session)
-            for order in session.scalars(query):
+            due = due_query(self.clock(), batch)
+            if elsewhere:
+                due = due.where(Order.id.not_in(elsewhere))
+            for order in session.scalars(lock_skipping(due, session)):
                 if self._waits_for_shipping_or_address(session, order, report):
                     continue
                 chosen += self._claim_order(session, order, self.actor, report)
-            behind = lock_skipping(left_behind_query(CLAIM_BATCH), session, of=Fulfillment)
+            behind = lock_skipping(left_behind_query(batch), session, of=Fulfillment)
             with session.no_autoflush:  # the batch so far is flushed once, in `_claims`
                 left = list(session.scalars(behind))
-                again = lock_skipping(remakes_query(CLAIM_BATCH), session, of=Fulfillment)
+                again = lock_skipping(remakes_query(batch), session, of=Fulfillment)
                 left += list(session.scalars(again))  # remakes: no countdown, they go now
             for part in left:
+                if part.order_id in elsewhere:
+                    continue
                 chosen += self._claim_parts(session, part.order, [part], self.actor, report)
             return self._claims(session, chosen)
 
@@ -271,34 +318,53 @@ class Submitter:
             log.warning("%s: cannot confirm the claim: %s", claim.reference, exc.message)
             return False
 
-    def _prepare_print_files(self, report: TickReport) -> None:
-        """Ask the renderer for missing print files; clear problems it resolved."""
+    def _prepare_print_files(self, report: TickReport) -> frozenset[int]:
+        """Ask the renderer for missing print files; clear problems it resolved. With
+        several workers, each order is rendered by the one that takes its lease (the
+        others go on to the next), so the renders are shared out, none made twice.
+        Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             waiting = list(session.scalars(due_query(self.clock(), 500, blocked=True)))
             waiting += list(session.scalars(due_query(self.clock(), 500)))
             candidates = [
-                (order.id, OrderRef.of(order))
+                (order.id, OrderRef.of(order), needs_print_files(order))
                 for order in waiting
                 if all(is_readiness_problem(p) for p in order.problems)
                 and (order.problems or needs_print_files(order))
             ]
-        for order_id, ref in candidates:
-            self._ensure_print_files(ref.staff)
-            self._recheck(order_id, report)
+        elsewhere = set()
+        for order_id, ref, renders in candidates:
+            if not renders or self.print_file_source is None:
+                self._recheck(order_id, report)
+                continue
+            with self._one_worker(f"print-files:{order_id}") as mine:
+                if not mine:  # another worker renders it now
+                    elsewhere.add(order_id)
+                    continue
+                self._ensure_print_files(ref.staff)
+                self._recheck(order_id, report)
+        return frozenset(elsewhere)
 
-    def _prepare_remake_files(self) -> None:
-        """A remake sends its lines' current print files: stale ones are rendered again."""
+    def _prepare_remake_files(self) -> frozenset[int]:
+        """A remake sends its lines' current print files: stale ones are rendered again.
+        Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             stale = {
-                OrderRef.of(part.order).staff
+                (OrderRef.of(part.order).staff, part.order_id)
                 for part in session.scalars(remakes_query(CLAIM_BATCH))
                 if any(
                     not line.line_item.print_file or not line.line_item.print_file_current
                     for line in part.lines
                 )
             }
-        for reference in sorted(stale):
-            self._ensure_print_files(reference)
+        elsewhere = set()
+        for reference, order_id in sorted(stale):
+            with self._one_worker(f"print-files:{order_id}") as mine:
+                if mine:
+                    self._ensure_print_files(reference)
+                else:
+                    elsewhere.add(order_id)
+        return frozenset(elsewhere)
 
     def _ensure_print_files(self, reference: str) -> None:
         if self.print_file_source is None:
@@ -433,7 +499,7 @@ class Submitter:
                 select(Fulfillment)
                 .where(Fulfillment.status == FulfillmentStatus.SUBMITTING, last_claimed <= cutoff)
                 .order_by(last_claimed)
-                .limit(CLAIM_BATCH)
+                .limit(self.claim_batch)
                 .options(selectinload(Fulfillment.order).options(*ORDER_LOADED))
             )
             for part in session.scalars(lock_skipping(query, session, of=Fulfillment)):
