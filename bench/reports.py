@@ -181,14 +181,16 @@ def _orders(count: int, seed: int = 7) -> Iterator[dict[str, list[dict[str, obje
         yield rows
 
 
-def seed(url: str, count: int) -> float:
-    started = time.perf_counter()
+TABLES = (
+    ("orders", Order), ("lines", LineItem), ("parts", Fulfillment),
+    ("part_lines", FulfillmentLine), ("parcels", Shipment), ("events", Event),
+)  # fmt: skip
+
+
+def _with_stores(url: str) -> Database:
+    """The schema, migrated, with the shop's stores (what both seeders start from)."""
     db = Database(url)
     db.upgrade()
-    tables = (
-        ("orders", Order), ("lines", LineItem), ("parts", Fulfillment),
-        ("part_lines", FulfillmentLine), ("parcels", Shipment), ("events", Event),
-    )  # fmt: skip
     with db.engine.begin() as connection:
         connection.execute(
             insert(Store),
@@ -197,9 +199,15 @@ def seed(url: str, count: int) -> float:
                 for i, name in enumerate(STORES)
             ],
         )
+    return db
+
+
+def seed(url: str, count: int) -> float:
+    started = time.perf_counter()
+    db = _with_stores(url)
     for rows in _orders(count):
         with db.engine.begin() as connection:
-            for name, model in tables:
+            for name, model in TABLES:
                 if rows[name]:
                     connection.execute(insert(model), rows[name])
     db.optimize()
@@ -224,26 +232,13 @@ def seed_postgres(url: str, count: int) -> float:
     """The same rows as `seed`, written with COPY through psycopg (executemany inserts
     took longer than the benchmark itself at a million orders)."""
     started = time.perf_counter()
-    db = Database(url)
-    db.upgrade()
-    tables = (
-        ("orders", Order), ("lines", LineItem), ("parts", Fulfillment),
-        ("part_lines", FulfillmentLine), ("parcels", Shipment), ("events", Event),
-    )  # fmt: skip
-    with db.engine.begin() as connection:
-        connection.execute(
-            insert(Store),
-            [
-                {"id": i + 1, "key": name, "platform": "csv", "created_at": NOW}
-                for i, name in enumerate(STORES)
-            ],
-        )
+    db = _with_stores(url)
     raw = db.engine.raw_connection()
     try:
         driver = raw.driver_connection
         for rows in _orders(count):
             with driver.cursor() as cursor:  # type: ignore[union-attr]
-                for name, model in tables:
+                for name, model in TABLES:
                     if not rows[name]:
                         continue
                     given = list(rows[name][0])
@@ -260,7 +255,7 @@ def seed_postgres(url: str, count: int) -> float:
                             )
             driver.commit()  # type: ignore[union-attr]
         with driver.cursor() as cursor:  # type: ignore[union-attr]
-            for _name, model in (*tables, ("stores", Store)):
+            for _name, model in (*TABLES, ("stores", Store)):
                 table = model.__tablename__
                 if "id" in model.__table__.c:
                     cursor.execute(
