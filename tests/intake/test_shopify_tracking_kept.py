@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import OperationDefinitionNode, parse
 from sqlalchemy import select, update
 
 from podops.db import Database
@@ -25,10 +26,12 @@ from podops.errors import StoreError, StoreHoldsOrder
 from podops.models import OutboxMessage
 from podops.outbox import Topic
 from podops.ports.store import PushResult, TrackingPush
+from providers import shopify_fulfillment as sf
 from providers.shopify_fulfillment import FULFILL_MUTATION, OPEN_MUTATION
 from sync import pushback
 from sync.intake import sync_one
 from tests.fakes.shopify import FakeShopify
+from tests.fakes.shopify_schema import SINGLE_QUERY_LIMIT, requested_cost
 from tests.intake.shopify_setup import shopify_runtime, shopify_store
 from tests.intake.test_pushback import shipped
 
@@ -225,3 +228,20 @@ def test_a_prepaid_subscription_opens_only_the_delivery_the_parcel_is(
     parcel = _parcel("1ZSECOND", (_line(order, 0), 1))
     assert store.push_tracking(str(order["id"]), parcel) == PushResult.SENT
     assert (february["status"], march["status"]) == ("CLOSED", "SCHEDULED")
+
+
+@pytest.mark.parametrize(
+    ("query", "sizes"),
+    [
+        (sf.FULFILLMENT_STATE_QUERY, {"orders": sf.ORDERS_PAGE, "lines": sf.LINES_PAGE,
+                                      "fulfillments": sf.FULFILLMENTS_PAGE, "numbers": sf.NUMBERS}),
+        (sf.MORE_LINES_QUERY, {"lines": sf.MORE_LINES}),
+        (sf.MORE_FULFILLMENTS_QUERY, {"fulfillments": sf.MORE_FULFILLMENTS, "numbers": sf.NUMBERS}),
+    ],
+)  # fmt: skip
+def test_each_page_query_stays_under_shopify_s_single_query_cost(
+    query: str, sizes: dict[str, int]
+) -> None:
+    [operation] = parse(query).definitions
+    assert isinstance(operation, OperationDefinitionNode)
+    assert requested_cost(operation, {"id": "gid://shopify/Order/1", **sizes}) < SINGLE_QUERY_LIMIT
