@@ -30,6 +30,10 @@ section D), never podops' code:
   documents that they come, not their text;
 - `deliver(...)` posts a webhook with Shopify's headers and the REST body shape
   (`line_items[].properties[{name, value}]`, `current_quantity`).
+Shop states per test: `add_order(groups=[...])` (lines shared out over several
+fulfillment orders), `schedule(fo, when)`, `add_delivery(order, when)` (a prepaid
+subscription's later delivery), `hold_by(fo, app)` (another app's hold, or the
+merchant's with `app=None`), `fulfil_by_hand`.
 Faults per test: `state.lose_answer` (apply a mutation, then drop the connection),
 `state.errors_next` (answer the next query with these GraphQL errors).
 """
