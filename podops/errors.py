@@ -121,6 +121,15 @@ class StoreError(OutsideServiceError):
     code = ErrorCode.STORE
 
 
+class StoreHoldsOrder(StoreError):
+    """The shop is up but holds this one order (a hold in Shopify): the push is retried
+    with back-off like an outage, and its message says who holds it and what to
+    release, but the store's other messages go on (the shop is not down)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, retryable=True)
+
+
 class ProviderError(OutsideServiceError):
     code = ErrorCode.PROVIDER
 

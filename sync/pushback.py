@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy.orm import Session
 
-from podops.errors import ConfigError, StoreError
+from podops.errors import ConfigError, StoreError, StoreHoldsOrder
 from podops.intake.pushback import (
     completion_may_go,
     completion_waits_for,
@@ -102,7 +102,8 @@ class StorePush:
         self.client_for = client_for
         self.unreachable: dict[str, str] = {}
         """Stores that failed retryably in this drain: their other messages wait,
-        instead of each paying the client's full retries against a shop that is down."""
+        instead of each paying the client's full retries against a shop that is down
+        (not after a StoreHoldsOrder: that shop answered; it holds that one order)."""
 
     def handlers(self) -> dict[str, Handler[Any, Any]]:
         return {
@@ -117,7 +118,7 @@ class StorePush:
         try:
             return call(self._client(order))
         except StoreError as exc:
-            if exc.retryable:
+            if exc.retryable and not isinstance(exc, StoreHoldsOrder):
                 self.unreachable[order.store] = exc.message
             raise
 

@@ -14,11 +14,26 @@ section D), never podops' code:
   points, `restore_rate` a second, 100 as on Standard plans) must hold the
   requested cost or the answer is `THROTTLED` (HTTP 200, `actualQueryCost`
   null); the actual cost is charged; every answer carries `extensions.cost`;
-- `fulfillmentCreate`, `fulfillmentOrderHold`, `fulfillmentOrderReleaseHold`
-  answer `userErrors` with HTTP 200 where Shopify would (a quantity over what
-  remains, a fulfillment order on hold or closed, a release of one not held);
+- connections page by cursor (`first` at most 250, `after`, `pageInfo {hasNextPage
+  endCursor}`): an order's fulfillment orders, their line items and their
+  fulfillments (`FulfillmentOrder.fulfillments`); `Order.fulfillments(first:)` is a
+  plain list that `first` truncates, as in Shopify;
+- fulfillment orders are OPEN, IN_PROGRESS, SCHEDULED (`fulfillAt`, prepaid
+  subscriptions), ON_HOLD (each hold with `handle`, `heldByApp`, and
+  `heldByRequestingApp`: true only for holds the token's app, podops, placed),
+  CLOSED, CANCELLED or INCOMPLETE;
+- `fulfillmentCreate`, `fulfillmentOrderOpen`, `fulfillmentOrderHold`,
+  `fulfillmentOrderReleaseHold` answer `userErrors` with HTTP 200 where Shopify
+  would (a quantity over what remains, a fulfillment order that is not OPEN or
+  IN_PROGRESS - scheduled, on hold, closed - a SCHEDULED one only opens, a
+  release of one not held). The exact wording of these userErrors is ours: Shopify
+  documents that they come, not their text;
 - `deliver(...)` posts a webhook with Shopify's headers and the REST body shape
   (`line_items[].properties[{name, value}]`, `current_quantity`).
+Shop states per test: `add_order(groups=[...])` (lines shared out over several
+fulfillment orders), `schedule(fo, when)`, `add_delivery(order, when)` (a prepaid
+subscription's later delivery), `hold_by(fo, app)` (another app's hold, or the
+merchant's with `app=None`), `fulfil_by_hand`.
 Faults per test: `state.lose_answer` (apply a mutation, then drop the connection),
 `state.errors_next` (answer the next query with these GraphQL errors).
 """
@@ -51,6 +66,9 @@ CLIENT_SECRET = "shpss_test_secret"
 VERSIONS = frozenset({"2025-07", "2025-10", "2026-01"})
 _SINCE = re.compile(r"updated_at:>'([^']+)'")
 _ID = re.compile(r"\bid:(\d+)")
+REQUESTING_APP = "podops"
+"""The app the access token belongs to: its holds are `heldByRequestingApp`."""
+DONE = ("CLOSED", "CANCELLED")
 
 
 def iso(moment: datetime) -> str:
@@ -108,8 +126,11 @@ class ShopState:
         updated_at: datetime | None = None,
         financial: str = "PAID",
         address: dict[str, Any] | None = None,
+        groups: list[int] | None = None,
     ) -> dict[str, Any]:
-        """An order as Shopify keeps it; each line `{sku, quantity, properties: {k: v}}`."""
+        """An order as Shopify keeps it; each line `{sku, quantity, properties: {k: v}}`.
+        `groups`: how many lines go in each fulfillment order, in order (default: one
+        fulfillment order with every line, as for a shop with one location)."""
         with self.lock:
             order_id = self.next_id()
             moment = updated_at or datetime.now(UTC)
@@ -135,14 +156,57 @@ class ShopState:
                 },
                 "items": items, "holds": [], "fulfillments": [],
             }  # fmt: skip
-            fo_lines = [
-                {"id": self.next_id(), "item": i, "remaining": i["currentQuantity"]} for i in items
-            ]
-            order["fulfillmentOrders"] = [
-                {"id": self.next_id(), "status": "OPEN", "lines": fo_lines, "holds": []}
-            ]
+            sizes = groups or [len(items)]
+            if sum(sizes) != len(items):
+                raise ValueError("groups must share out every line")
+            order["fulfillmentOrders"] = []
+            start = 0
+            for size in sizes:
+                fo_lines = [
+                    {"id": self.next_id(), "item": i, "remaining": i["currentQuantity"]}
+                    for i in items[start : start + size]
+                ]
+                start += size
+                order["fulfillmentOrders"].append({
+                    "id": self.next_id(), "status": "OPEN", "lines": fo_lines, "holds": [],
+                    "fulfillAt": None,
+                })  # fmt: skip
             self.orders[order_id] = order
             return order
+
+    def schedule(self, fo: dict[str, Any], fulfill_at: datetime) -> None:
+        """The fulfillment order waits for `fulfill_at` (a prepaid subscription's next
+        delivery, a pre-order): SCHEDULED until then."""
+        with self.lock:
+            fo["status"], fo["fulfillAt"] = "SCHEDULED", iso(fulfill_at)
+
+    def add_delivery(self, order: dict[str, Any], fulfill_at: datetime) -> dict[str, Any]:
+        """A later delivery of a prepaid subscription: a SCHEDULED fulfillment order with
+        every line of the order again."""
+        with self.lock:
+            fo = {"id": self.next_id(), "status": "SCHEDULED", "holds": [],
+                  "fulfillAt": iso(fulfill_at),
+                  "lines": [{"id": self.next_id(), "item": i, "remaining": i["currentQuantity"]}
+                            for i in order["items"]]}  # fmt: skip
+            order["fulfillmentOrders"].append(fo)
+            return fo
+
+    def hold_by(
+        self,
+        fo: dict[str, Any],
+        app: str | None,
+        reason: str = "HIGH_RISK_OF_FRAUD",
+        notes: str | None = None,
+        handle: str = "",
+    ) -> dict[str, Any]:
+        """A hold placed by another app (`app`: its title) or by the merchant in
+        Shopify's admin (`app=None`)."""
+        with self.lock:
+            hold = {"id": self.next_id(), "reason": reason, "reasonNotes": notes,
+                    "handle": handle, "app": app}  # fmt: skip
+            fo["holds"].append(hold)
+            fo["status"] = "ON_HOLD"
+            return hold
 
     def touch(self, order: dict[str, Any]) -> None:
         previous = datetime.fromisoformat(order["updatedAt"])
@@ -154,16 +218,17 @@ class ShopState:
         """The merchant fulfils every open unit in Shopify's admin (no app involved), or
         the units of the `first` lines only."""
         with self.lock:
-            lines = []
+            lines, fos = [], []
             for fo in order["fulfillmentOrders"]:
                 for line in fo["lines"][: first or None]:
                     if line["remaining"] > 0:
                         lines.append((line["item"]["id"], line["remaining"]))
                         line["remaining"] = 0
+                        fos.append(fo["id"])
                 left = any(line["remaining"] > 0 for line in fo["lines"])
                 fo["status"] = "IN_PROGRESS" if left else "CLOSED"
             order["fulfillments"].append({
-                "id": self.next_id(), "notify": True, "lines": lines,
+                "id": self.next_id(), "notify": True, "lines": lines, "fos": sorted(set(fos)),
                 "tracking": [{"company": "UPS", "number": tracking, "url": None}],
             })  # fmt: skip
             self.touch(order)
@@ -250,10 +315,23 @@ class Views:
                 [self.fulfillment_order(fo) for fo in o["fulfillmentOrders"]], first, after,
                 lambda n: (n["id"],)),
             "fulfillments": lambda _info, first=None: [
-                {"id": _gid("Fulfillment", f["id"]), "status": "SUCCESS",
-                 "trackingInfo": lambda _i, first=None, f=f: f["tracking"][: first or None]}
-                for f in o["fulfillments"][: first or None]
+                self.fulfillment(f) for f in o["fulfillments"][: first or None]
             ],
+        }  # fmt: skip
+
+    def fulfillment(self, f: dict[str, Any]) -> dict[str, Any]:
+        return {"id": _gid("Fulfillment", f["id"]), "status": "SUCCESS",
+                "trackingInfo": lambda _i, first=None: f["tracking"][: first or None]}  # fmt: skip
+
+    def hold(self, h: dict[str, Any]) -> dict[str, Any]:
+        app = h.get("app", REQUESTING_APP)
+        return {
+            "id": _gid("FulfillmentHold", h["id"]), "reason": h["reason"],
+            "reasonNotes": h.get("reasonNotes"), "handle": h.get("handle"),
+            "displayReason": str(h["reason"]).replace("_", " ").capitalize(),
+            "heldByApp": None if app is None else {"id": _gid("App", abs(hash(app)) % 10**6),
+                                                   "title": app},
+            "heldByRequestingApp": app == REQUESTING_APP,
         }  # fmt: skip
 
     def line(self, i: dict[str, Any]) -> dict[str, Any]:
@@ -268,13 +346,21 @@ class Views:
     def fulfillment_order(self, fo: dict[str, Any]) -> dict[str, Any]:
         return {
             "id": _gid("FulfillmentOrder", fo["id"]), "status": fo["status"],
-            "fulfillmentHolds": [dict(h, id=_gid("FulfillmentHold", h["id"])) for h in fo["holds"]],
+            "fulfillAt": fo.get("fulfillAt"),
+            "fulfillmentHolds": [self.hold(h) for h in fo["holds"]],
+            "fulfillments": lambda _info, first=None, after=None: _connection(
+                [self.fulfillment(f) for f in self._order_of(fo)["fulfillments"]
+                 if fo["id"] in f.get("fos", ())],
+                first, after, lambda n: (_num(n["id"]),)),
             "lineItems": lambda _info, first=None, after=None: _connection(
                 [{"id": _gid("FulfillmentOrderLineItem", line["id"]),
                   "remainingQuantity": line["remaining"], "totalQuantity": line["item"]["quantity"],
                   "lineItem": self.line(line["item"])} for line in fo["lines"]],
-                first, after, lambda n: (n["id"],)),
+                first, after, lambda n: (_num(n["id"]),)),
         }  # fmt: skip
+
+    def _order_of(self, fo: dict[str, Any]) -> dict[str, Any]:
+        return next(o for o in self.state.orders.values() if fo in o["fulfillmentOrders"])
 
 
 class Resolvers:
@@ -286,7 +372,8 @@ class Resolvers:
     def root(self) -> dict[str, Any]:
         return {
             "orders": self.orders, "ordersCount": self.orders_count, "order": self.order,
-            "fulfillmentCreate": self.fulfillment_create,
+            "fulfillmentOrder": self.fulfillment_order,
+            "fulfillmentCreate": self.fulfillment_create, "fulfillmentOrderOpen": self.open,
             "fulfillmentOrderHold": self.hold, "fulfillmentOrderReleaseHold": self.release,
         }  # fmt: skip
 
@@ -329,6 +416,10 @@ class Resolvers:
         found = self.state.orders.get(_num(id))
         return self.views.order(found) if found else None
 
+    def fulfillment_order(self, _info: Any, id: str) -> Any:
+        found = self._fulfillment_order(id)
+        return self.views.fulfillment_order(found[1]) if found else None
+
     def _fulfillment_order(self, gid: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
         wanted = _num(gid)
         for order in self.state.orders.values():
@@ -345,15 +436,25 @@ class Resolvers:
             return _refused(["fulfillment"], "Line items by fulfillment order can't be blank.")
         plan = []
         order = None
+        touched = []
         for group in groups:
             found = self._fulfillment_order(group["fulfillmentOrderId"])
             if found is None:
                 return _refused(["fulfillment"], "Fulfillment order does not exist.")
+            if order is not None and found[0] is not order:
+                return _refused(
+                    ["fulfillment"], "All fulfillment orders must belong to the same order."
+                )
             order, fo = found
+            touched.append(fo["id"])
             if fo["status"] not in ("OPEN", "IN_PROGRESS"):
                 return _refused(["fulfillment"], f"Fulfillment order {fo['id']} has an "
                                 f"unfulfillable status= {fo['status'].lower()}.")  # fmt: skip
-            for wanted in group.get("fulfillmentOrderLineItems") or []:
+            asked = group.get("fulfillmentOrderLineItems")
+            if not asked:  # Shopify: left blank, every line item of the fulfillment order
+                asked = [{"id": _gid("FulfillmentOrderLineItem", x["id"]), "quantity": x["remaining"]}
+                         for x in fo["lines"] if x["remaining"] > 0]  # fmt: skip
+            for wanted in asked:
                 line = next((x for x in fo["lines"] if x["id"] == _num(wanted["id"])), None)
                 if line is None or not 0 < wanted["quantity"] <= line["remaining"]:
                     return _refused(
@@ -364,17 +465,16 @@ class Resolvers:
         for line, quantity in plan:
             line["remaining"] -= quantity
         for fo in order["fulfillmentOrders"]:
+            if fo["id"] not in touched:
+                continue
             done = all(x["remaining"] == 0 for x in fo["lines"])
-            fo["status"] = (
-                "CLOSED"
-                if done
-                else ("IN_PROGRESS" if fo["status"] == "OPEN" and plan else fo["status"])
-            )
+            fo["status"] = "CLOSED" if done else "IN_PROGRESS"
         info = fulfillment.get("trackingInfo") or {}
         record = {"id": self.state.next_id(), "notify": bool(fulfillment.get("notifyCustomer")),
                   "tracking": [{"company": info.get("company"), "number": info.get("number"),
                                 "url": info.get("url")}],
-                  "lines": [(line["item"]["id"], q) for line, q in plan]}  # fmt: skip
+                  "lines": [(line["item"]["id"], q) for line, q in plan],
+                  "fos": sorted(set(touched))}  # fmt: skip
         order["fulfillments"].append(record)
         self.state.mutations.append({"fulfillmentCreate": record, "order": order["id"]})
         self.state.touch(order)
@@ -391,13 +491,15 @@ class Resolvers:
                 ["id"], "The fulfillment order's assigned fulfillment service must be of api type"
             )
         handle = fulfillmentHold.get("handle") or ""
-        if any(h["handle"] == handle for h in fo["holds"]):
+        if any(h["handle"] == handle and h.get("app", REQUESTING_APP) == REQUESTING_APP
+               for h in fo["holds"]):  # fmt: skip
             return _refused(
                 ["fulfillmentHold", "handle"],
                 "The handle provided for the fulfillment hold is already in use by this app for another hold on this fulfillment order.",
             )
         hold = {"id": self.state.next_id(), "reason": fulfillmentHold["reason"],
-                "reasonNotes": fulfillmentHold.get("reasonNotes"), "handle": handle}  # fmt: skip
+                "reasonNotes": fulfillmentHold.get("reasonNotes"), "handle": handle,
+                "app": REQUESTING_APP}  # fmt: skip
         fo["holds"].append(hold)
         fo["status"] = "ON_HOLD"
         self.state.mutations.append({"fulfillmentOrderHold": hold, "order": order["id"]})
@@ -420,6 +522,19 @@ class Resolvers:
         self.state.mutations.append(
             {"fulfillmentOrderReleaseHold": sorted(ids), "order": order["id"]}
         )
+        self.state.touch(order)
+        return {"fulfillmentOrder": self.views.fulfillment_order(fo), "userErrors": []}
+
+    def open(self, _info: Any, id: str) -> Any:
+        """`fulfillmentOrderOpen`: a SCHEDULED fulfillment order becomes OPEN now."""
+        found = self._fulfillment_order(id)
+        if found is None:
+            return _refused(["id"], "Fulfillment order does not exist.")
+        order, fo = found
+        if fo["status"] != "SCHEDULED":
+            return _refused(["id"], "Fulfillment order must be scheduled to be marked as open.")
+        fo["status"] = "OPEN"
+        self.state.mutations.append({"fulfillmentOrderOpen": fo["id"], "order": order["id"]})
         self.state.touch(order)
         return {"fulfillmentOrder": self.views.fulfillment_order(fo), "userErrors": []}
 

@@ -2,7 +2,9 @@
 """The part of Shopify's Admin GraphQL schema (2025-10) the fake serves, and its cost rules.
 
 Types and fields are named as in Shopify's reference (Order, LineItem,
-FulfillmentOrder, fulfillmentCreate, fulfillmentOrderHold/ReleaseHold...); a query
+FulfillmentOrder with its `fulfillments` connection, FulfillmentHold with
+`heldByApp`/`heldByRequestingApp`, fulfillmentCreate, fulfillmentOrderOpen,
+fulfillmentOrderHold/ReleaseHold...); a query
 asking for anything else is refused by graphql-core's validation, as Shopify
 refuses unknown fields.
 
@@ -38,6 +40,7 @@ type Query {
   orders(first: Int, after: String, sortKey: OrderSortKeys, reverse: Boolean, query: String): OrderConnection!
   ordersCount(query: String, limit: Int): Count
   order(id: ID!): Order
+  fulfillmentOrder(id: ID!): FulfillmentOrder
 }
 enum OrderSortKeys { CREATED_AT ID PROCESSED_AT UPDATED_AT }
 type Count { count: Int!, precision: String! }
@@ -74,12 +77,18 @@ enum FulfillmentHoldReason {
 }
 type FulfillmentOrderConnection { nodes: [FulfillmentOrder!]!, pageInfo: PageInfo! }
 type FulfillmentOrder {
-  id: ID!, status: FulfillmentOrderStatus!, fulfillmentHolds: [FulfillmentHold!]!,
-  lineItems(first: Int, after: String): FulfillmentOrderLineItemConnection!
+  id: ID!, status: FulfillmentOrderStatus!, fulfillAt: DateTime, fulfillmentHolds: [FulfillmentHold!]!,
+  lineItems(first: Int, after: String): FulfillmentOrderLineItemConnection!,
+  fulfillments(first: Int, after: String): FulfillmentConnection!
 }
+type FulfillmentConnection { nodes: [Fulfillment!]!, pageInfo: PageInfo! }
 type FulfillmentOrderLineItemConnection { nodes: [FulfillmentOrderLineItem!]!, pageInfo: PageInfo! }
 type FulfillmentOrderLineItem { id: ID!, remainingQuantity: Int!, totalQuantity: Int!, lineItem: LineItem! }
-type FulfillmentHold { id: ID!, reason: FulfillmentHoldReason!, reasonNotes: String, handle: String }
+type FulfillmentHold {
+  id: ID!, reason: FulfillmentHoldReason!, reasonNotes: String, handle: String, displayReason: String!,
+  heldByApp: App, heldByRequestingApp: Boolean!
+}
+type App { id: ID!, title: String! }
 type Fulfillment { id: ID!, status: String!, trackingInfo(first: Int): [FulfillmentTrackingInfo!]! }
 type FulfillmentTrackingInfo { company: String, number: String, url: URL }
 type UserError { field: [String!], message: String! }
@@ -99,11 +108,13 @@ input FulfillmentOrderHoldInput {
 type FulfillmentCreatePayload { fulfillment: Fulfillment, userErrors: [UserError!]! }
 type FulfillmentOrderHoldPayload { fulfillmentOrder: FulfillmentOrder, fulfillmentHold: FulfillmentHold, userErrors: [UserError!]! }
 type FulfillmentOrderReleaseHoldPayload { fulfillmentOrder: FulfillmentOrder, userErrors: [UserError!]! }
+type FulfillmentOrderOpenPayload { fulfillmentOrder: FulfillmentOrder, userErrors: [UserError!]! }
 
 type Mutation {
   fulfillmentCreate(fulfillment: FulfillmentInput!, message: String): FulfillmentCreatePayload
   fulfillmentOrderHold(id: ID!, fulfillmentHold: FulfillmentOrderHoldInput!): FulfillmentOrderHoldPayload
   fulfillmentOrderReleaseHold(id: ID!, holdIds: [ID!]): FulfillmentOrderReleaseHoldPayload
+  fulfillmentOrderOpen(id: ID!): FulfillmentOrderOpenPayload
 }
 """
 
