@@ -69,20 +69,27 @@ def test_a_backlog_is_deleted_in_short_transactions_and_a_run_stops_after_its_ba
 ) -> None:
     # given a backlog of 230 old deliveries (a shop that never pruned)
     deliveries(db, 230, days_ago=30)
-    commits: list[int] = []
+    seen: list[str] = []  # the deletes of deliveries, and the commits, in order
+
+    def executed(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if statement.startswith("DELETE FROM inbound_deliveries"):
+            seen.append("delete")
 
     def committed(_connection: object) -> None:
-        commits.append(1)
+        seen.append("commit")
 
+    event.listen(db.engine, "before_cursor_execute", executed)
     event.listen(db.engine, "commit", committed)
     try:
         # when a run may delete 2 batches of 100
         first = prune(db, timedelta(days=14), batch=100, max_batches=2)
     finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
         event.remove(db.engine, "commit", committed)
     # then it deleted 200, each batch committed on its own, and left the rest
     assert first.deliveries == 200
-    assert len(commits) == 2
+    assert seen[:4] == ["delete", "commit", "delete", "commit"]
+    assert seen.count("delete") == 2
     assert remembered(db) == 30
     # and the next run finishes the backlog
     assert prune(db, timedelta(days=14), batch=100, max_batches=2).deliveries == 30
@@ -102,8 +109,12 @@ def test_vanished_instances_heartbeats_and_expired_leases_go_live_ones_stay(
             .where(SyncState.key == f"{HEARTBEAT_PREFIX}old-host:101")
             .values(updated_at=now - timedelta(days=8))
         )
-        session.add(JobLease(name="address-change:7", holder="h:1", expires_at=now - timedelta(days=3)))
-        session.add(JobLease(name="sheet.mirror", holder="h:2", expires_at=now + timedelta(minutes=5)))
+        session.add(
+            JobLease(name="address-change:7", holder="h:1", expires_at=now - timedelta(days=3))
+        )
+        session.add(
+            JobLease(name="sheet.mirror", holder="h:2", expires_at=now + timedelta(minutes=5))
+        )
         session.add(SyncState(key="intake:main", value={"cursor": 1}))
 
     pruned = prune(db, timedelta(days=14))

@@ -32,17 +32,19 @@ from tests.rendered import Rendered
 
 
 class CountingRenderer:
-    """The renderer port: each render takes a moment (a photo to fetch) and is counted."""
+    """The renderer port: each render takes a moment (a photo to fetch) and is counted;
+    the lines of order `slow` take `slow_s` each (a large photo)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, slow: str = "", slow_s: float = 0.0) -> None:
         self.folder = folder
+        self.slow, self.slow_s = slow, slow_s
         self.renders: Counter[tuple[str, int]] = Counter()
         self._lock = threading.Lock()
 
     def render_item(
         self, order_ref, line_position, product_key, personalization, image_urls, crops=None
     ):  # type: ignore[no-untyped-def]
-        time.sleep(0.05)
+        time.sleep(self.slow_s if order_ref == self.slow else 0.02)
         with self._lock:
             self.renders[(order_ref, line_position)] += 1
             revision = self.renders[(order_ref, line_position)]
@@ -60,7 +62,7 @@ class RenderAheadRuntime:
 
 def due_orders_without_print_files(shop: Shop, count: int) -> list[str]:
     """`count` orders whose countdown is over, their lines routed to templates but not
-    rendered yet (the shop was busy)."""
+    rendered yet (the shop was busy); their print names, oldest first."""
     policy = ShopPolicy(
         {"main": StorePolicy(countdown_hours=1, default_provider="cc")},
         [
@@ -77,7 +79,8 @@ def due_orders_without_print_files(shop: Shop, count: int) -> list[str]:
     with shop.db.unit_of_work() as session:
         lines = list(session.scalars(select(LineItem)))
         assert lines and all(line.product_key and not line.print_file for line in lines)
-    return [order.number for order in batch]
+        orders = [services.get_order(session, order.number) for order in batch]
+        return [OrderRef.of(order).print_name for order in orders]
 
 
 def rendered_lines(shop: Shop) -> set[tuple[str, int]]:
@@ -91,11 +94,11 @@ def rendered_lines(shop: Shop) -> set[tuple[str, int]]:
 def test_render_ahead_and_the_countdown_of_one_worker_make_each_print_file_once(
     shop: Shop, tmp_path: Path
 ) -> None:
-    # given 10 due orders not rendered yet, and one worker whose render-ahead job and
-    # countdown start at the same moment (two threads of one process)
+    # given 6 due orders not rendered yet, the oldest slow to render, and one worker
+    # whose render-ahead job and countdown start at the same moment (two threads)
     shop.customcat.reject_duplicates = False
-    due_orders_without_print_files(shop, 10)
-    renderer = CountingRenderer(tmp_path)
+    names = due_orders_without_print_files(shop, 6)
+    renderer = CountingRenderer(tmp_path, slow=names[0], slow_s=0.5)
     print_files = PrintFiles(shop.db, renderer)
     shop.service.print_file_source = print_files
     ahead = RenderAheadRuntime(print_files, shop.service)
@@ -116,11 +119,12 @@ def test_render_ahead_and_the_countdown_of_one_worker_make_each_print_file_once(
 def test_render_ahead_on_one_worker_and_the_countdown_on_another_make_each_file_once(
     shop: Shop, tmp_path: Path
 ) -> None:
-    # given 10 due orders not rendered yet, and two workers (each its own connections):
-    # one runs render-ahead while the other runs the countdown, at the same moment
+    # given 6 due orders not rendered yet, the oldest slow to render, and two workers
+    # (each its own connections): one runs render-ahead while the other runs the
+    # countdown, at the same moment
     shop.customcat.reject_duplicates = False
-    due_orders_without_print_files(shop, 10)
-    renderer = CountingRenderer(tmp_path)
+    names = due_orders_without_print_files(shop, 6)
+    renderer = CountingRenderer(tmp_path, slow=names[0], slow_s=0.5)
     workers = Workers(shop)
     ahead_db, countdown_db = workers.databases
     ahead_worker, countdown_worker = workers.submitters
@@ -142,16 +146,16 @@ def test_render_ahead_leaves_an_order_another_worker_is_rendering(
     shop: Shop, db: Database, tmp_path: Path
 ) -> None:
     # given two due orders, the first being rendered by someone else right now
-    numbers = due_orders_without_print_files(shop, 2)
+    names = due_orders_without_print_files(shop, 2)
     renderer = CountingRenderer(tmp_path)
     ahead = RenderAheadRuntime(PrintFiles(db, renderer), shop.service)
     with db.reading() as session:
-        orders = [services.get_order(session, number) for number in numbers]
-        first, second = orders[0].id, OrderRef.of(orders[1]).print_name
+        first = session.scalars(select(LineItem.order_id).order_by(LineItem.order_id)).first()
+    assert first is not None
     with shop.service.render_lease(first) as mine:
         assert mine
         # when render-ahead runs meanwhile
         done = render_ahead(ahead)  # type: ignore[arg-type]
     # then it rendered the second order only; the first is left to its renderer
     assert done == 1
-    assert {name for name, _ in renderer.renders} == {second}
+    assert {name for name, _ in renderer.renders} == {names[1]}
