@@ -7,8 +7,10 @@ storage: nothing is deleted."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from podops import services
@@ -90,16 +92,31 @@ def test_with_a_bucket_the_worker_keeps_no_copy_and_every_reader_still_gets_the_
     assert print_files_on_disk(worker) == []
 
 
-def test_a_bucket_that_refuses_leaves_no_copy_on_the_worker_either(
-    db: Database, policy: ShopPolicy, tmp_path: Path, s3: S3Server, photo_url: str
+@pytest.fixture(scope="module")
+def guarded_s3() -> Iterator[S3Server]:
+    """An S3 server that checks keys: its `reader_keys` may list the bucket, not write."""
+    with S3Server(check_keys=True) as server:
+        yield server
+
+
+def test_a_bucket_that_refuses_the_upload_leaves_no_copy_on_the_worker_either(
+    db: Database, policy: ShopPolicy, tmp_path: Path, guarded_s3: S3Server, photo_url: str
 ) -> None:
-    refusing = shop_runtime(db, tmp_path, s3_settings(s3, bucket="no-such-bucket"))
+    # given keys that may list the bucket (the revision is found) but not write it
+    keys = guarded_s3.reader_keys
+    storage = s3_settings(
+        guarded_s3, access_key_id=keys.access_key_id, secret_access_key=keys.secret_access_key
+    )
+    refusing = shop_runtime(db, tmp_path, storage)
     number = _tee_order(db, policy, photo_url, due=False)
 
     [outcome] = refusing.print_files.render_order(number, STAFF)
 
+    # then nothing is recorded, and the files written for the upload are gone
     assert not outcome.ok and "not stored, will retry" in outcome.message
     assert print_files_on_disk(refusing) == []
+    with db.reading() as session:
+        assert services.get_order(session, number).items[0].print_file is None
 
 
 def test_with_local_storage_the_folder_is_the_storage_and_keeps_every_file(
