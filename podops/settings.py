@@ -421,6 +421,38 @@ class StorageConfig(Section):
         return self
 
 
+DELIVERIES_MIN_DAYS = 3.0
+"""Shopify redelivers a failed webhook for up to 48 hours (WooCommerce a few times, then
+disables the webhook): a delivery is remembered at least a day longer than that."""
+
+
+class HousekeepingConfig(Section):
+    """What podops forgets, and when (the daily `db.prune` job; docs/several-hosts.md)."""
+
+    deliveries_days: float = 14.0
+    """Webhook and Slack deliveries are remembered this many days, so a redelivery is
+    applied once; older records are deleted. At least 3 days: Shopify retries a failed
+    webhook for up to 48 hours, and a delivery forgotten sooner would be applied twice."""
+
+    @field_validator("deliveries_days")
+    @classmethod
+    def _covers_redelivery(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("expected a number of days more than 0")
+        if value < DELIVERIES_MIN_DAYS:
+            raise ValueError(
+                f"at least {DELIVERIES_MIN_DAYS:g} days: Shopify redelivers a failed webhook "
+                "for up to 48 hours, and a delivery forgotten sooner would be applied twice"
+            )
+        if value > 3650:
+            raise ValueError("at most 3650 days (10 years)")
+        return value
+
+    @property
+    def deliveries_kept(self) -> timedelta:
+        return timedelta(days=self.deliveries_days)
+
+
 class ServerConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -468,6 +500,7 @@ class Settings(BaseSettings):
     easypost: EasyPostConfig = Field(default_factory=EasyPostConfig)
     shipping_origin: ShippingOrigin = Field(default_factory=ShippingOrigin)
     labels: LabelsConfig = Field(default_factory=LabelsConfig)
+    housekeeping: HousekeepingConfig = Field(default_factory=HousekeepingConfig)
 
     @classmethod
     def settings_customise_sources(

@@ -126,8 +126,13 @@ def store_revision(
     A lock file per stem serialises concurrent renders of the same line item, in
     threads or processes; files appear atomically (written aside, then renamed).
     With a shared `storage` (a bucket) the revision follows the ones stored there,
-    and both files are put there too (preview first, so a recorded print file always
+    and both files are put there (preview first, so a recorded print file always
     has its preview); StorageUnavailable when it refuses: nothing is recorded.
+    The bucket is then the storage: this host's copies only hold the revision number
+    while they are uploaded (a render here meanwhile takes the next one; afterwards
+    it sees the bucket's), and are deleted once put, or refused, so a worker's disk
+    does not fill with every print file it ever made. Every reader (links, Slack
+    previews, the sheet, remakes, `podops storage migrate`) goes by the location.
     """
     folder.mkdir(parents=True, exist_ok=True)
     shared = storage if storage is not None and storage.kind != "local" else None
@@ -143,9 +148,13 @@ def store_revision(
         _write_atomically(path, encoded.data)
     if shared is None:
         return StoredRevision(path, preview_path, revision, str(path), str(preview_path))
-    preview_location = shared.put(preview_path.name, preview, "image/jpeg")
-    media = "image/png" if encoded.extension == "png" else "image/jpeg"
-    location = shared.put(path.name, encoded.data, media)
+    try:
+        preview_location = shared.put(preview_path.name, preview, "image/jpeg")
+        media = "image/png" if encoded.extension == "png" else "image/jpeg"
+        location = shared.put(path.name, encoded.data, media)
+    finally:
+        path.unlink(missing_ok=True)
+        preview_path.unlink(missing_ok=True)
     return StoredRevision(path, preview_path, revision, location, preview_location)
 
 

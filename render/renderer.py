@@ -68,7 +68,8 @@ class RenderedFile:
     """Every file of the render with its placement name, in the template's order."""
     location: str = ""
     """Where the print file is kept for every host (`podops.ports.storage`): its local
-    path, or `s3://bucket/key`; `preview_location` likewise."""
+    path, or `s3://bucket/key`; `preview_location` likewise. With a bucket, `path` and
+    `preview_path` were this host's copies, deleted once uploaded (`store_revision`)."""
     preview_location: str = ""
 
 

@@ -1,4 +1,5 @@
-"""Housekeeping jobs: print files made ahead of the countdown, planner statistics.
+"""Housekeeping jobs: print files made ahead of the countdown, planner statistics, and
+rows nobody needs any more (`podops.housekeeping`).
 (Heartbeats are the service's own, for every role: podops.runtime.instance.)"""
 
 from __future__ import annotations
@@ -6,27 +7,44 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from podops import housekeeping
 from podops.errors import PodopsError
 from podops.events import Actor
 from podops.jobs import JobSpec
 
 if TYPE_CHECKING:
-    from podops.ports.context import Fulfillment
+    from podops.ports.context import Configured, Fulfillment
 
 log = logging.getLogger(__name__)
 RENDERER = Actor.system("renderer")
 
 
 def render_ahead(runtime: Fulfillment, limit: int = 20) -> int:
-    """Render stale print files for orders in the countdown, so submission never waits."""
+    """Render stale print files for orders in the countdown, so submission never waits.
+    Each order under its render lease, as the countdown takes it: an order another
+    worker (or the countdown) is rendering now is left to it."""
     done = 0
-    for reference in runtime.print_files.stale_orders(limit):
-        try:
-            runtime.print_files.ensure_current(reference, RENDERER)
-            done += 1
-        except PodopsError as exc:
-            log.info("print files for %s: %s", reference, exc.message)
+    for order_id, reference in runtime.print_files.stale(limit):
+        with runtime.submission.render_lease(order_id) as mine:
+            if not mine:
+                log.debug("print files for %s: being made elsewhere", reference)
+                continue
+            try:
+                runtime.print_files.ensure_current(reference, RENDERER)
+                done += 1
+            except PodopsError as exc:
+                log.info("print files for %s: %s", reference, exc.message)
     return done
+
+
+def prune(runtime: Configured) -> housekeeping.Pruned:
+    """Forget webhook deliveries past `housekeeping.deliveries_days`, vanished
+    instances' heartbeats and expired leases."""
+    kept = runtime.settings.housekeeping.deliveries_kept
+    pruned = housekeeping.prune(runtime.db, kept)
+    if pruned != housekeeping.Pruned():
+        log.info("pruned %s", pruned)
+    return pruned
 
 
 def jobs(runtime: Fulfillment) -> list[JobSpec]:
@@ -39,4 +57,5 @@ def jobs(runtime: Fulfillment) -> list[JobSpec]:
             singleton=True,
         ),
         JobSpec("db.optimize", runtime.db.optimize, "cron", {"hour": 3, "minute": 17}, True),
+        JobSpec("db.prune", lambda: prune(runtime), "cron", {"hour": 3, "minute": 47}, True),
     ]

@@ -117,7 +117,8 @@ def edit_command(
                 markup=False,
                 soft_wrap=True,
             )
-            out.print(f"  preview     {outcome.preview_path}", markup=False, soft_wrap=True)
+            preview = outcome.preview or outcome.preview_path  # with a bucket: s3://...
+            out.print(f"  preview     {preview}", markup=False, soft_wrap=True)
         else:
             out.print(
                 f"{outcome.reference}: saved, but not rendered: {outcome.message}",

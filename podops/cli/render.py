@@ -45,8 +45,11 @@ def render_command(
     for outcome in outcomes:
         if outcome.ok and outcome.path is not None:
             out.print(f"{outcome.reference}: {outcome.message}", markup=False, soft_wrap=True)
-            out.print(f"  print file  {outcome.path}", markup=False, soft_wrap=True)
-            out.print(f"  preview     {outcome.preview_path}", markup=False, soft_wrap=True)
+            # where every host finds them (with a bucket, this host keeps no copy)
+            where = outcome.location or outcome.path
+            preview = outcome.preview or outcome.preview_path
+            out.print(f"  print file  {where}", markup=False, soft_wrap=True)
+            out.print(f"  preview     {preview}", markup=False, soft_wrap=True)
             for text in photos.get(outcome.reference, []):
                 out.print(text, markup=False, soft_wrap=True)
         else:

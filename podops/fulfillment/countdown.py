@@ -18,10 +18,11 @@ changes (`late_design`).
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -80,6 +81,26 @@ CHECKS_LEASE = "fulfillment.countdown.checks"
 retries, address verification) runs under this lease, on one worker at a time."""
 
 
+class HeldHere:
+    """Orders a thread of this process is rendering: the render lease on one host."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._held: set[int] = set()
+
+    @contextmanager
+    def hold(self, order_id: int) -> Iterator[bool]:
+        with self._lock:
+            mine = order_id not in self._held
+            self._held.add(order_id)
+        try:
+            yield mine
+        finally:
+            if mine:
+                with self._lock:
+                    self._held.discard(order_id)
+
+
 class Submitter:
     """Sends due orders to their providers: the countdown, by hand, and after a crash."""
 
@@ -115,6 +136,7 @@ class Submitter:
             db, stuck_after.total_seconds() / KEEP_ALIVE_PASSES, lambda: self.clock()
         )
         self.answers = Answers(db, roster, self.actor, policy, claim_of=self._claim_of)
+        self._rendering_here = HeldHere()
 
     # The countdown -----------------------------------------------------------
 
@@ -142,6 +164,17 @@ class Submitter:
                 break
             self._deliver_all(claimed, report)
         return report
+
+    def render_lease(self, order_id: int) -> AbstractContextManager[bool]:
+        """Whether this worker may render the order's print files now (False: another
+        is making them; go on to the next order). Every pass that renders ahead of
+        submission takes it, the countdown and `fulfillment.render_ahead` alike, so an
+        order is never rendered twice at once: on PostgreSQL an advisory lock per order
+        shared by every process; on one host a lock per order in this process, where
+        those jobs run in threads side by side."""
+        if self.spread:
+            return self._one_worker(f"print-files:{order_id}")
+        return self._rendering_here.hold(order_id)
 
     def _one_worker(self, name: str) -> AbstractContextManager[bool]:
         """Whether this worker may do `name` now: always on one host; on PostgreSQL, under
@@ -337,7 +370,7 @@ class Submitter:
             if not renders or self.print_file_source is None:
                 self._recheck(order_id, report)
                 continue
-            with self._one_worker(f"print-files:{order_id}") as mine:
+            with self.render_lease(order_id) as mine:
                 if not mine:  # another worker renders it now
                     elsewhere.add(order_id)
                     continue
@@ -359,7 +392,7 @@ class Submitter:
             }
         elsewhere = set()
         for reference, order_id in sorted(stale):
-            with self._one_worker(f"print-files:{order_id}") as mine:
+            with self.render_lease(order_id) as mine:
                 if mine:
                     self._ensure_print_files(reference)
                 else:

@@ -25,7 +25,7 @@ from podops.events import Actor
 from podops.fulfillment_status import TO_SEND
 from podops.models import Fulfillment, LineItem, Order
 from podops.photos import Crop, CropRefused, PhotoFit, crops_of
-from podops.placed_files import preview_at
+from podops.placed_files import preview_at, stored_at
 from podops.ports.render import RenderedFileLike, Renderer
 from podops.refs import OrderRef
 from podops.services.design_gate import GOING_ON, design_may_change
@@ -45,8 +45,11 @@ class RenderOutcome:
     preview_path: Path | None
     message: str
     path: Path | None = None
+    """Where this host wrote it (with a bucket, gone once uploaded: use `location`)."""
     preview: str | None = None
     """Where the preview is kept for every host (queued for Slack by location)."""
+    location: str | None = None
+    """Where the print file is kept for every host (a path, or `s3://...`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class PrintFiles:
         """Orders whose print files must be (re)made, oldest due first: those in the
         countdown, and held or needs_design orders whose design staff changed since
         the renderer refused it (an unchanged refused design is not retried)."""
+        return [reference for _, reference in self.stale(limit)]
+
+    def stale(self, limit: int = 50) -> list[tuple[int, str]]:
+        """`stale_orders` with each order's id (what its render lease is named by)."""
         with self.db.unit_of_work() as session:
             # Status first (indexed, few open orders), then a correlated look at their
             # lines: scanning every line item of a year of orders cost 100+ ms a pass.
@@ -115,7 +122,7 @@ class PrintFiles:
                 if any(_renderable(i) and _may_change(order, i) for i in order.items)
             ]
             found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
-            return [OrderRef.of(o).staff for o in found[:limit]]
+            return [(o.id, OrderRef.of(o).staff) for o in found[:limit]]
 
     def _jobs(
         self, reference: str | OrderRef, positions: list[int] | None, *, stale_only: bool
@@ -182,6 +189,7 @@ class PrintFiles:
                     else "the design changed while rendering; rendering again",
                     rendered.path,
                     preview_at(rendered),
+                    stored_at(rendered),
                 )
             )
         return outcomes

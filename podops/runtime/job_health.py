@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from podops.db import Database
 from podops.errors import PodopsError
+from podops.housekeeping import HEARTBEAT_PREFIX
 from podops.logs import MASK, RedactSecrets
 from podops.models import SyncState, utcnow
 
-HEARTBEAT_PREFIX = "heartbeat:"
 JOB_ERROR_PREFIX = "job_error:"
 MAX_ERROR_CHARS = 300
 _MASK = RedactSecrets()

@@ -21,9 +21,10 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass
+from typing import Any
 
 BUCKET = "podops-test"
-SETUP_REQUESTS = 4  # CreateUser, PutUserPolicy, CreateAccessKey, CreateBucket
+SETUP_REQUESTS = 7  # CreateUser, PutUserPolicy, CreateAccessKey (twice), CreateBucket
 REGION = "us-east-1"
 
 
@@ -61,6 +62,8 @@ class S3Server:
         self.port = _free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.keys = S3Keys("", "")
+        self.reader_keys = S3Keys("", "")
+        """With `check_keys`: keys that may list and read the bucket, not write it."""
         self._process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> S3Server:
@@ -113,5 +116,19 @@ class S3Server:
         }
         iam.put_user_policy(UserName="podops", PolicyName="s3", PolicyDocument=json.dumps(policy))
         key = iam.create_access_key(UserName="podops")["AccessKey"]
+        self.reader_keys = self._reader(iam)
         boto3.client("s3", **admin).create_bucket(Bucket=self.bucket)
+        return S3Keys(key["AccessKeyId"], key["SecretAccessKey"])
+
+    def _reader(self, iam: Any) -> S3Keys:
+        """A user allowed to list and read the bucket, whose writes are refused (403)."""
+        iam.create_user(UserName="reader")
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": ["s3:ListBucket", "s3:GetObject"], "Resource": "*"}
+            ],
+        }
+        iam.put_user_policy(UserName="reader", PolicyName="s3", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName="reader")["AccessKey"]
         return S3Keys(key["AccessKeyId"], key["SecretAccessKey"])
