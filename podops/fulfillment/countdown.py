@@ -398,12 +398,15 @@ class Submitter:
         with self.db.unit_of_work() as session:  # lines routed since are sent too
             order = services.get_order(session, reference, for_update=True)
             canonical = OrderRef.of(order)
-            if OrderStatus(order.status) in REMAKABLE and waiting_remakes(order):
-                return self._send_remakes_now(canonical, actor)
-            if OrderStatus(order.status) not in GOING_ON:  # refused before anything changes
+            remaking = OrderStatus(order.status) in REMAKABLE and bool(waiting_remakes(order))
+            if not remaking and OrderStatus(order.status) not in GOING_ON:  # refused at once
                 transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
-            services.route_lines(session, order, self._router(order), actor)
-            stale = needs_print_files(order)
+            stale = False
+            if not remaking:
+                services.route_lines(session, order, self._router(order), actor)
+                stale = needs_print_files(order)
+        if remaking:  # a shipped order's remakes
+            return self._send_remakes_now(canonical, actor)
         if stale:
             self._ensure_print_files(canonical.staff)
         if self.address_checks is not None:

@@ -247,12 +247,10 @@ public_base_url = "https://podops.example"
 sku = "TEE-*"
 provider = "so"
 provider_sku = "SO-TEE"
-product_key = "tee-front"
 
 [[routing]]
 sku = "MUG-*"
 provider = "manual"
-product_key = "mug-11oz"
 """
 
 

@@ -180,11 +180,3 @@ def test_a_split_orders_part_left_behind_takes_edits_and_the_part_at_a_provider_
     said = env.row_of(f"{number}-01")[MESSAGE]
     assert f"line {number}-01 of order {number} is at its provider (a, part 1)" in said
     assert env.row_of(f"{number}-02")[MESSAGE] == ""
-
-    # a new photo link on the tee's row: refused for the same reason, never fetched
-    env.hands.set(ORDERS, tee_row, env.col("photo"), f"{photos}/missing.jpg")
-    report = env.cycle()
-    assert (report.edits_applied, report.edits_refused) == (0, 1)
-    said = env.row_of(f"{number}-01")[MESSAGE]
-    assert "photo was not changed to" in said and "is at its provider (a, part 1)" in said
-    assert _line(env, number, 1)[1] == {}
