@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +46,7 @@ def runtime(
     allowed_users: dict[str, list[str]],
     customcat: FakeCustomCat,
     shineon: FakeShineOn,
+    tmp_path: Path,
 ) -> Iterator[Runtime]:
     settings = slack_settings(db_url, fake_slack, allowed_users=allowed_users)
     settings.providers = {
@@ -53,7 +55,9 @@ def runtime(
         "manual": ProviderConfig(kind="manual"),
     }
     settings.render = RenderConfig(
-        public_base_url="https://podops.example", link_secret=SecretStr("slack-address-0123456789")
+        public_base_url="https://podops.example",
+        link_secret=SecretStr("slack-address-0123456789"),
+        output_dir=str(tmp_path / "print-files"),  # the in-house provider's packing slips
     )
     rt = Runtime(settings)
     yield rt
