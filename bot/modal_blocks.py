@@ -12,7 +12,7 @@ follows, one input per field (ten blocks, kept out of the room for lines).
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from bot.blocks import Block, text_block
@@ -130,6 +130,17 @@ def address_blocks(address: dict[str, str], note: str = "") -> list[Block]:
     return blocks
 
 
+def fixed_block(items: Sequence[ItemLine], where: Mapping[int, str]) -> Block:
+    """The lines already at a provider, as they are and not editable: what staff see
+    but cannot change here (the provider prints the files it has)."""
+    text = md("*Already at a provider, shown as sent (not editable here):*")
+    for item in items:
+        fields = ", ".join(f"{k}={v}" for k, v in item.personalization.items()) or "no fields"
+        at = where.get(position(item), "its provider")
+        text += md("\n`{}` {} ({}) at {}: {}", item.reference, item.name, item.sku, at, fields)
+    return text_block(text)
+
+
 def edit_blocks(
     card: OrderCard,
     note: str,
@@ -137,29 +148,37 @@ def edit_blocks(
     *,
     reserve: int = 0,
     cropped: Collection[int] | None = None,
+    at_provider: Mapping[int, str] | None = None,
 ) -> list[Block]:
     """The form's blocks: roomy when it fits in a view, compact otherwise; a choice of
     shipping speed first when the store has a shipping table (`speeds`); `reserve`:
-    blocks kept for the address section; `cropped`: the line positions whose photos
-    may be cropped after submission (a split order's part not sent yet)."""
+    blocks kept for the address section; `cropped`: the line positions whose design
+    may change after submission (a split order's part not sent yet): the other lines
+    are shown read-only, with the provider that has each (`at_provider`)."""
     head: list[Block] = [text_block(md(":warning: {}", note))] if note else []
     if len(speeds) > 1:
         head.append(shipping_block(card, speeds))
+    items = card.items
+    if cropped is not None:
+        fixed = [item for item in items if position(item) not in cropped]
+        items = [item for item in items if position(item) in cropped]
+        if fixed:
+            head.append(fixed_block(fixed, at_provider or {}))
     room = MAX_VIEW_BLOCKS - len(head) - reserve
     before = OrderStatus(card.status) in BEFORE_SUBMISSION  # crops change the print file
 
     def crops(item: ItemLine) -> bool:
         return before if cropped is None else position(item) in cropped
 
-    if _roomy_fits(card.items, room, any(crops(item) for item in card.items)):
-        return head + [b for item in card.items for b in _field_blocks(item, crops(item))]
+    if _roomy_fits(items, room, any(crops(item) for item in items)):
+        return head + [b for item in items for b in _field_blocks(item, crops(item))]
     room -= 1  # the note saying how the form is laid out
-    shown = card.items if len(card.items) <= room else card.items[: room - 1]
+    shown = items if len(items) <= room else items[: room - 1]
     layout = Mrkdwn("This order has many fields: each line's fields are one box.")
     blocks = [*head, text_block(layout)]
     blocks += [_box(item) for item in shown]
-    if len(shown) < len(card.items):
-        rest = card.items[len(shown) :]
+    if len(shown) < len(items):
+        rest = items[len(shown) :]
         blocks.append(
             text_block(
                 md(
@@ -185,13 +204,20 @@ def edit_modal(
     address: bool = True,
     address_note: str = "",
     cropped: Collection[int] | None = None,
+    at_provider: Mapping[int, str] | None = None,
 ) -> Block:
     """One input per personalization field of each line (or `name=value` boxes), the
     shipping speed when `speeds` (the store's) offer a choice, and the shipping
     address; `design`/`address` False leave a section out (an order at a provider
     that takes only one of them)."""
     extra = address_blocks(card.address, address_note) if address else []
-    blocks = edit_blocks(card, note, speeds, reserve=len(extra), cropped=cropped) if design else []
+    blocks = (
+        edit_blocks(
+            card, note, speeds, reserve=len(extra), cropped=cropped, at_provider=at_provider
+        )
+        if design
+        else []
+    )
     if not design and note:
         blocks = [text_block(md(":warning: {}", note))]
     sends = note and cropped is None  # a provider takes the new design (not a part left behind)

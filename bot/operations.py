@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from bot import blocks, photo_form
 from bot.parsing import Command
 from podops import reports, services, wording
-from podops.errors import PodopsError
+from podops.errors import OrderLocked, PodopsError
 from podops.events import Actor
 from podops.fulfillment.address_change import AddressOutcome, AddressRoute
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
@@ -25,7 +25,12 @@ from podops.notify.alerts import queue_previews
 from podops.notify.summary import build_summary, yesterday
 from podops.order_views import parse_view
 from podops.ports.storage import file_name
-from podops.services.design_gate import design_locked, design_may_change, unsent_lines
+from podops.services.design_gate import (
+    design_locked,
+    design_may_change,
+    provider_of,
+    unsent_lines,
+)
 from podops.services.field_edits import FieldEdit
 from podops.services.orders import line_of
 from podops.services.shipping import ShipLine
@@ -218,6 +223,17 @@ class Operations:
             order = services.get_order(session, reference)
             return [(item.position, item.reference) for item in unsent_lines(order)]
 
+    def lines_at_providers(self, reference: str) -> dict[int, str]:
+        """Line position -> the provider and part that have it (`cc, part 1`), for the
+        lines whose design can no longer change here."""
+        with self.runtime.db.reading() as session:
+            order = services.get_order(session, reference)
+            return {
+                item.position: provider_of(order, item) or "its provider"
+                for item in order.items
+                if not design_may_change(order, item)
+            }
+
     def design_refusal(self, reference: str, position: int) -> str | None:
         """Why the line's design cannot change here (None: it can)."""
         with self.runtime.db.reading() as session:
@@ -252,15 +268,19 @@ class Operations:
         and the fields are saved in one transaction (all or nothing); an order at its
         provider gets the address, then the design, sent there."""
         photos = photos or photo_form.PhotoChanges()
+        self._refuse_lines_at_provider(reference, changes, photos)
         checked = self.runtime.field_checks.check_lines(reference, changes)
-        at_provider = self.address_route(reference).provider is not None
+        route = self.address_route(reference)
+        at_provider = route.provider is not None
+        # a split order's part whose provider kept an older address gets the one shown
+        resend = bool(route.behind) and not route.refusal
         if at_provider and not self.lines_not_sent(reference):
             photo_form.refuse_after_submission(photos, reference)
-            return self._edit_at_provider(reference, checked, actor, key, address or {})
+            return self._edit_at_provider(reference, checked, actor, key, address or {}, resend)
         shipped = self._set_speed(reference, speed, actor) if speed else ""
         moved = ""
-        if at_provider and address:  # a split order's part not sent yet: design changes here
-            moved = self.runtime.addresses.change(reference, address, actor).words
+        if at_provider and (address or resend):  # a split order's part not sent yet
+            moved = _address_words(self.runtime.addresses.change(reference, address or {}, actor))
             address = None
         with self.runtime.db.unit_of_work() as session:
             number = services.get_order(session, reference).number
@@ -294,6 +314,19 @@ class Operations:
             text += " " + self._accepted(reference, accepted).text
         return Reply(f"{said} {text}".strip())
 
+    def _refuse_lines_at_provider(
+        self, reference: str, changes: dict[int, dict[str, str]], photos: photo_form.PhotoChanges
+    ) -> None:
+        """A split order's line already at its provider is never edited here (its form
+        shows it read-only; a form opened before it left may still carry it): refused
+        before anything changes, naming the provider that has it."""
+        if not self.lines_not_sent(reference):
+            return  # before submission every line may change; after it, the late design path
+        for position in sorted({*changes, *photos.crops, *photos.accepts}):
+            locked = self.design_refusal(reference, position)
+            if locked:
+                raise OrderLocked(locked)
+
     def _set_speed(self, reference: str, speed: str, actor: Actor) -> str:
         """Ship the order at `speed`; a sentence when that changed something."""
         with self.runtime.db.unit_of_work() as session:
@@ -326,11 +359,12 @@ class Operations:
         actor: Actor,
         key: str,
         address: dict[str, str],
+        resend: bool = False,
     ) -> Reply:
         """The address goes to the provider first; then the design, where it takes one."""
         said = ""
-        if address:
-            said = self.runtime.addresses.change(reference, address, actor).words
+        if address or resend:
+            said = _address_words(self.runtime.addresses.change(reference, address, actor))
         if not changes:
             return Reply(said or "Nothing changed.")
         design = self._edit_after_submission(reference, changes, actor, key)
@@ -356,3 +390,9 @@ class Operations:
             f"Sent the new design of order {change.number} to {change.provider} and "
             f"rendered {len(change.previews)} preview(s)."
         )
+
+
+def _address_words(outcome: AddressOutcome) -> str:
+    """The desk's answer; a split order whose one provider kept the old address is a
+    warning (the parts named, and how to send it to them again)."""
+    return f":warning: {outcome.words}" if outcome.partial else outcome.words

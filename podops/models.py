@@ -378,6 +378,10 @@ class Fulfillment(Base):
     """What the provider charges for it, as it reported (at submission or in a status
     answer); None: it reported no charge (a report shows the margin as unknown)."""
     cost_currency: Mapped[str | None] = mapped_column(String(3))
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """The address this part's provider has when it is not the order's: a split order's
+    address change that another provider took, this one refused or could not be reached
+    for (None: the order's address). Running the same change again sends it here only."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -402,6 +406,14 @@ class Fulfillment(Base):
     def label(self) -> str:
         """`part 2` as staff read it beside the order."""
         return f"part {self.seq}"
+
+    @property
+    def address(self) -> dict[str, Any]:
+        """The address this part ships to: its own when its provider kept an older one,
+        else the order's."""
+        if self.shipping_address is not None:
+            return dict(self.shipping_address)
+        return dict(self.order.shipping_address)
 
     @property
     def units(self) -> int:

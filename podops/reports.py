@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops import queries
-from podops.address import check_words, shown
+from podops.address import check_words, one_line, shown
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Event, Fulfillment, LineItem, Order, Return, Shipment, Store, utcnow
@@ -243,6 +243,7 @@ def fulfillment_rows(order: Order) -> list[PartLine]:
             error=(part.last_error or "") if part.status != FulfillmentStatus.SHIPPED else "",
             tracking=tuple(parcels.get(part.id, ())),
             remake=_remake_note(order, part),
+            old_address=one_line(part.shipping_address) if part.shipping_address else "",
         )
         for part in order.fulfillments
     ]

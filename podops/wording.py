@@ -118,6 +118,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.EDIT_ADDRESS: lambda t: (
         f"{t.who} changed the shipping address of {t.label}: {_address_changes(t.d)}"
         + (f"; {t.d['after_submission']} has it now" if t.d.get("after_submission") else "")
+        + _old_address_parts(t.d)
     ),
     E.STORE_ADDRESS: lambda t: (
         f"the shipping address of {t.label} was changed in the shop: {_address_changes(t.d)}"
@@ -131,8 +132,15 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     ),
     E.ADDRESS_CHECK_FAILED: lambda t: (
         f"the shipping address of {t.label} did not verify ({t.d.get('service', 'carrier')}: "
-        f"{t.d.get('reason', '')}); fix it with podops edit {t.d.get('number', '')} "
-        "address.FIELD=VALUE (or the Slack form, or the sheet), or release it to send it as it is"
+        f"{t.d.get('reason', '')})"
+        + (f"; {t.d['waiting']} waits for it" if t.d.get("waiting") else "")
+        + f"; fix it with podops edit {t.d.get('number', '')} "
+        "address.FIELD=VALUE (or the Slack form, or the sheet), or "
+        + (
+            f"send it as it is with podops submit {t.d.get('number', '')}"
+            if t.d.get("waiting")
+            else "release it to send it as it is"
+        )
     ),
     E.ADDRESS_CHECK_DELAYED: lambda t: (
         f"the shipping address of {t.label} could not be checked yet "
@@ -216,6 +224,16 @@ def _address_changes(detail: dict[str, Any]) -> str:
         if isinstance(pair, list | tuple) and len(pair) == 2
     ]
     return "; ".join(parts) or "no field changed"
+
+
+def _old_address_parts(detail: dict[str, Any]) -> str:
+    """`; part 2 at so still ships to the old address`: a split order's parts whose
+    provider kept it (each has an event of its own with its provider's words)."""
+    kept = dict(detail.get("old_address_parts") or {})
+    if not kept:
+        return ""
+    named = ", ".join(f"{label} at {provider}" for label, provider in kept.items())
+    return f"; {named} still {'ship' if len(kept) > 1 else 'ships'} to the old address"
 
 
 def _returned_lines(detail: dict[str, Any]) -> str:

@@ -30,6 +30,7 @@ def open_edit_modal(
         return f":no_entry: {exc.message}"
     note, address_note, design = "", "", True
     cropped: list[int] | None = None
+    at_provider: dict[int, str] = {}
     if OrderStatus(card.status) not in BEFORE_SUBMISSION:
         try:
             provider = bot.ops.late_design_provider(card.reference)
@@ -40,9 +41,14 @@ def open_edit_modal(
         if waiting:  # a split order's part not at a provider yet: its lines may change
             cropped = [position for position, _ in waiting]
             named = ", ".join(label for _, label in waiting)
+            try:
+                at_provider = bot.ops.lines_at_providers(card.reference)
+            except PodopsError as exc:
+                return f":no_entry: {exc.message}"
             note = (
                 f"Order {card.number} is at its providers except {named}: only the fields "
-                "of the lines not sent yet can change here."
+                "of the lines not sent yet can change here; the lines at a provider are "
+                "shown as sent."
             )
         if not design and route.refusal:
             return (
@@ -57,6 +63,10 @@ def open_edit_modal(
             )
         if route.provider is not None and not route.refusal:
             address_note = f"sent to {route.provider}, which has the order"
+            if route.behind:  # a provider kept an older address: saving sends it this one
+                address_note += (
+                    f" ({'; '.join(route.behind)}: saving sends the address below there again)"
+                )
     try:
         card = with_template_fields(card, form_values(bot.runtime, card.reference))
     except PodopsError as exc:
@@ -72,6 +82,7 @@ def open_edit_modal(
         address=not route.refusal,
         address_note=address_note,
         cropped=cropped,
+        at_provider=at_provider,
     )
     return _open(client, trigger_id, view)
 

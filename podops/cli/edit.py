@@ -140,7 +140,9 @@ def edit_command(
 
 
 def _edit_address(rt: Runtime, reference: str, typed: dict[str, str], actor: Actor) -> None:
-    """All the typed address fields at once, or none (the reason is printed)."""
+    """All the typed address fields at once, or none (the reason is printed). A split
+    order whose one provider kept the old address exits with 1: the answer names
+    the parts still shipping there, and the same command sends it to them again."""
     from podops.cli.main import out
 
     outcome = rt.addresses.change(reference, typed, actor)
@@ -154,6 +156,8 @@ def _edit_address(rt: Runtime, reference: str, typed: dict[str, str], actor: Act
     out.print(styled("{} is now: [bold]{}[/bold]{}.", order_label(label), status.label, submits))
     if waiting:
         out.print(f"  still waiting for: {'; '.join(waiting)}", markup=False, soft_wrap=True)
+    if outcome.partial:
+        raise typer.Exit(1)
 
 
 def _target(rt: Runtime, reference: str, line: int | None) -> tuple[int, str, str | None]:

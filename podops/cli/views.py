@@ -264,6 +264,7 @@ def order_as_dict(
                 "provider_order_id": row.provider_order_id,
                 "lines": row.lines,
                 "last_error": row.error,
+                "old_address": row.old_address or None,
             }
             for row in fulfillment_rows(order)
             if not row.held

@@ -9,6 +9,13 @@ the parcel will not go to. A provider whose API has no address change refuses
 with words saying where staff change it ("order 1234 is already at CustomCat:
 change the address there").
 
+A split order's change goes to each provider with a part, one after the other,
+and nothing makes that atomic: one provider may take it while another refuses or
+cannot be reached. Every part is still asked, and what each did is recorded part
+by part (`services.split_address`): the order keeps the new address, each part
+whose provider kept the old one keeps that as its own, shown beside it, and the
+same change made again goes only to those parts.
+
 A change made in the shop after submission arrives as an outbox message
 (`Topic.PROVIDER_ADDRESS`, queued by `services.address.follow_store_address`)
 that `ProviderAddressHandler` sends the same way, with the outbox's retries.
@@ -26,9 +33,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from podops import services
-from podops.address import AddressChange, check_change, normalized, shown
+from podops.address import AddressChange, check_change, normalized, one_line, shown
 from podops.db import Database
-from podops.errors import ConcurrentModification, OrderLocked, ProviderError
+from podops.errors import ConcurrentModification, OrderLocked, PodopsError, ProviderError
 from podops.events import Actor, Channel
 from podops.fulfillment.roster import ProviderRoster
 from podops.fulfillment_status import FulfillmentStatus
@@ -60,14 +67,52 @@ class AddressOutcome:
     provider: str | None = None
     """The provider that took the new address (the order was already there)."""
     status: OrderStatus = OrderStatus.PENDING
+    caught_up: tuple[str, ...] = ()
+    """A split order's parts sent the order's address again, which took it (`part 2 at
+    so`), their provider having kept an older one."""
+    kept: tuple[str, ...] = ()
+    """A split order's parts whose provider kept the old address, with its words
+    (`part 2 at so: ...`): the change is only partly made."""
+
+    @property
+    def partial(self) -> bool:
+        """Some part still ships to the old address (staff must act: the answer says how)."""
+        return bool(self.kept)
 
     @property
     def words(self) -> str:
-        if not self.changed:
-            return f"Nothing changed on the address of order {self.number}."
-        fields = "; ".join(f"{n} {a!r} -> {b!r}" for n, (a, b) in self.changed.items())
-        where = f" and sent it to {self.provider}" if self.provider else ""
-        return f"Changed the address of order {self.number}{where}: {fields}."
+        said = []
+        if self.changed:
+            fields = "; ".join(f"{n} {a!r} -> {b!r}" for n, (a, b) in self.changed.items())
+            where = f" and sent it to {self.provider}" if self.provider else ""
+            if self.kept and not self.provider:
+                where = " for the parts not sent yet"
+            said.append(f"Changed the address of order {self.number}{where}: {fields}.")
+        if self.caught_up:
+            said.append(
+                f"Sent the address of order {self.number} to {', '.join(self.caught_up)}, "
+                "which had kept the old one: it has the new address now."
+            )
+        if self.kept:
+            said.append(
+                f"Not changed for {'; '.join(self.kept)}: "
+                + ("they still ship" if len(self.kept) > 1 else "it still ships")
+                + f" to the old address. Run the same change again to send it there "
+                f"(podops edit {self.number} address.FIELD=VALUE, the Slack form or the "
+                "sheet), or change it at the provider."
+            )
+        return " ".join(said) or f"Nothing changed on the address of order {self.number}."
+
+
+@dataclass(frozen=True, slots=True)
+class _PartCall:
+    """One part of a split order and the call that sends it the new address."""
+
+    fulfillment_id: int
+    label: str
+    provider: FulfillmentProvider
+    provider_order_id: str
+    request: SubmitRequest
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +123,10 @@ class _SplitPlan:
     number: str
     status: OrderStatus
     change: AddressChange
-    calls: list[tuple[FulfillmentProvider, str, SubmitRequest]]
+    calls: list[_PartCall]
+    """The parts at a provider whose address is not the new one yet."""
+    waiting: bool
+    """Parts not sent yet: they leave with the order's address, whatever providers say."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +141,10 @@ class AddressRoute:
     """Why it cannot change at all ("" when it can)."""
     owner: str = "the provider"
     """The order's provider, named in refusals ("address.postcode cannot be empty: cc needs it")."""
+    behind: tuple[str, ...] = ()
+    """A split order's parts whose provider kept an older address, with it (`part 2 at
+    so still ships to Ana Smith, 12 Main St, ...`): saving the form sends them the
+    address shown."""
 
 
 class AddressDesk:
@@ -119,7 +171,11 @@ class AddressDesk:
             refusal, sent = self._split_refusal(order), _sent_parts(order)
             needs = self._split_needs(order)
             names = ", ".join(dict.fromkeys(p.provider for p in sent)) or None
-            return AddressRoute(address, needs, None if refusal else names, refusal, owner)
+            late = tuple(
+                f"{p.label} at {p.provider} still ships to {one_line(p.address)}"
+                for p in services.parts_behind(order)
+            )
+            return AddressRoute(address, needs, None if refusal else names, refusal, owner, late)
         adapter = self.roster.by_name.get(order.provider or "")
         if _at_provider(order) and adapter is not None:
             if adapter.capabilities.accepts_address_changes:
@@ -174,7 +230,7 @@ class AddressDesk:
                 refuse_unless_changeable(order)  # it moved on meanwhile (shipped...)
             split = self._plan_split(order, typed) if len(order.parts) > 1 else None
         if split is not None:
-            return self._change_split(split, typed, actor)
+            return self._change_split(split, actor)
         with self.db.unit_of_work() as session:
             order = services.get_order(session, reference)
             provider = self.roster.provider(order.provider)
@@ -197,58 +253,86 @@ class AddressDesk:
             return AddressOutcome(order.number, change.changed, provider.name, order.status)
 
     def _plan_split(self, order: Order, typed: Mapping[str, str]) -> _SplitPlan:
-        """A split order's change, checked, and the calls that send it: every provider
-        that has a part must take it through its API; the parts not sent yet (a failed
-        one, a line routed late) leave with the stored address, so they follow."""
-        refusal = self._split_refusal(order)
-        if refusal:
-            raise OrderLocked(refusal)
+        """A split order's change, checked, and the calls that send it: each part at a
+        provider whose address is not the new one yet (all of them for a new change;
+        only those whose provider kept the old address when the same change is made
+        again), each provider taking it through its API; the parts not sent yet (a
+        failed one, a line routed late) leave with the order's address, so they follow."""
         names = ", ".join(dict.fromkeys(p.provider for p in order.parts))
         change = check_change(
             order.shipping_address, typed, provider_needs=self._split_needs(order), provider=names
         )
+        wanted = normalized(change.address)
+        sent = _sent_parts(order)
+        going = [part for part in sent if normalized(part.address) != wanted]
+        refusal = split_refusal(self.roster, order, going)
+        if refusal:
+            raise OrderLocked(refusal)
         calls = [
-            (
+            _PartCall(
+                part.id,
+                part.label,
                 self.roster.provider(part.provider),
                 str(part.provider_order_id),
                 with_address(self.roster.request_for(part), change.address),
             )
-            for part in _sent_parts(order)
+            for part in going
         ]
+        waiting = any(part not in sent for part in order.parts)
         return _SplitPlan(
-            OrderRef.of(order), order.number, OrderStatus(order.status), change, calls
+            OrderRef.of(order), order.number, OrderStatus(order.status), change, calls, waiting
         )
 
-    def _change_split(
-        self, plan: _SplitPlan, typed: Mapping[str, str], actor: Actor
-    ) -> AddressOutcome:
-        """Send the new address to each provider (outside any transaction), then record it."""
-        if plan.change.empty:
+    def _change_split(self, plan: _SplitPlan, actor: Actor) -> AddressOutcome:
+        """Send the new address to each part's provider, one after the other (outside any
+        transaction), then record what each did: a refusal or an outage at one never
+        stops the others, and the parts whose provider kept the old address keep it
+        (shown, and sent again by the same change later)."""
+        if plan.change.empty and not plan.calls:
             return AddressOutcome(plan.number, {}, None, plan.status)
-        took: list[str] = []
-        for provider, provider_id, request in plan.calls:
+        answers: list[services.PartAnswer] = []
+        failures: list[PodopsError] = []
+        for call in plan.calls:
             try:
-                provider.update_address(provider_id, request)
+                call.provider.update_address(call.provider_order_id, call.request)
             except (OrderLocked, ProviderError) as exc:
-                if not took:
-                    raise
-                # a provider already has the new address: podops records it, says where not
-                self._record(plan.order, typed, actor, ", ".join(took))
-                raise OrderLocked(
-                    f"{', '.join(took)} took the new address of order {plan.number}, but "
-                    f"{provider.name} refused it: {exc.message}; change it there"
-                ) from exc
-            took.append(provider.name)
-        return self._record(plan.order, typed, actor, ", ".join(took) or None)
+                failures.append(exc)
+                refusal = exc.message
+                answers.append(
+                    services.PartAnswer(
+                        call.fulfillment_id, call.label, call.provider.name, refusal
+                    )
+                )
+                continue
+            answers.append(services.PartAnswer(call.fulfillment_id, call.label, call.provider.name))
+        if len(failures) == len(answers) and failures and (plan.change.empty or not plan.waiting):
+            if len(failures) == 1:  # nothing changed anywhere: the provider's refusal as it is
+                raise failures[0]
+            raise OrderLocked(
+                f"the address of order {plan.number} was not changed: "
+                + "; ".join(f"{a.named}: {a.refusal}" for a in answers)
+            )
+        return self._record_split(plan, actor, answers)
 
-    def _record(
-        self, canonical: OrderRef, typed: Mapping[str, str], actor: Actor, took: str | None
+    def _record_split(
+        self, plan: _SplitPlan, actor: Actor, answers: list[services.PartAnswer]
     ) -> AddressOutcome:
         with self.db.unit_of_work() as session:
-            order = services.get_order(session, canonical, for_update=True)
-            change = check_change(order.shipping_address, typed, provider=took or "podops")
-            services.set_address(session, order, change, actor, after_submission=took)
-            return AddressOutcome(order.number, change.changed, took, order.status)
+            order = services.get_order(session, plan.order, for_update=True)
+            changes = services.record_split_address(
+                session, order, plan.change.address, actor, answers
+            )
+            took = [a for a in answers if not a.refusal]
+            changed = {name: (pair[0], pair[1]) for name, pair in changes.items()}
+            providers = ", ".join(dict.fromkeys(a.provider for a in took)) or None
+            return AddressOutcome(
+                order.number,
+                changed,
+                providers if changed else None,
+                OrderStatus(order.status),
+                caught_up=() if changed else tuple(a.named for a in took),
+                kept=tuple(f"{a.named} ({a.refusal})" for a in answers if a.refusal),
+            )
 
     @contextmanager
     def _one_at_a_time(self, order_id: int, label: str) -> Iterator[None]:
@@ -298,9 +382,12 @@ SPLIT_CHANGEABLE = frozenset(
 the new one), or at a provider that may still take it (it decides)."""
 
 
-def split_refusal(roster: ProviderRoster, order: Order) -> str:
+def split_refusal(
+    roster: ProviderRoster, order: Order, going: list[Fulfillment] | None = None
+) -> str:
     """Why a split order's address cannot change through its providers ('' when every
-    provider that has a part takes an address change through its API)."""
+    provider that has a part takes an address change through its API); `going`: only
+    these parts get the change (the others have the new address already)."""
     status = {p.provider: FulfillmentStatus(p.status) for p in order.parts}
     moving = [name for name, st in status.items() if st not in SPLIT_CHANGEABLE]
     if moving:
@@ -310,7 +397,7 @@ def split_refusal(roster: ProviderRoster, order: Order) -> str:
             f"{', '.join(status[name].label for name in moving)}: its address can no "
             "longer change"
         )
-    sent = _sent_parts(order)
+    sent = _sent_parts(order) if going is None else going
     adapters = [roster.by_name.get(p.provider) for p in sent]
     lacking = [
         p.provider
@@ -354,9 +441,30 @@ class _Plan:
     address: dict[str, str]
     provider: str = ""
     """The providers the address goes to (`cc`, or `so, pf` for a split order)."""
-    calls: tuple[tuple[str, str, SubmitRequest], ...] = ()
-    """(provider, its order id, the request with the new address) per part at a provider."""
+    calls: tuple[_ShopCall, ...] = ()
+    """One per part at a provider whose address is not the shop's yet."""
     reason: str = ""
+    split: bool = False
+    """A split order: what each part's provider did is recorded part by part."""
+    took_before: tuple[services.PartAnswer, ...] = ()
+    """Parts that took it in an earlier attempt of this message (not sent it again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _ShopCall:
+    fulfillment_id: int
+    label: str
+    provider: str
+    provider_order_id: str
+    request: SubmitRequest
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    refusal: str = ""
+    """A one-provider order's refusal in words ("" : it took it)."""
+    answers: tuple[services.PartAnswer, ...] = ()
+    """A split order: what each part's provider did."""
 
 
 class ProviderAddressHandler:
@@ -370,7 +478,10 @@ class ProviderAddressHandler:
         address = {str(k): str(v) for k, v in message.payload["address"].items()}
         if order is None or normalized(order.store_address or {}) != normalized(address):
             return None  # a newer change from the shop replaced this one
-        if normalized(order.shipping_address) == normalized(address):
+        split = len(order.parts) > 1
+        if normalized(order.shipping_address) == normalized(address) and not (
+            split and services.parts_behind(order)
+        ):
             return None  # already there
         status = OrderStatus(order.status)
         if status == OrderStatus.SUBMITTING:
@@ -380,53 +491,82 @@ class ProviderAddressHandler:
         if not _at_provider(order):
             reason = f"{order.label} is {status.label}; the provider keeps the old address"
             return _Plan("refuse", order.id, address, reason=reason)
-        if len(order.parts) > 1:  # a split order: every provider with a part, or none
-            refusal = split_refusal(self.roster, order)
-            if refusal:
-                return _Plan("refuse", order.id, address, reason=refusal)
-        calls = tuple(
-            (
-                self.roster.provider(part.provider).name,
-                str(part.provider_order_id),
-                with_address(self.roster.request_for(part), address),
-            )
-            for part in (_sent_parts(order) if len(order.parts) > 1 else [_only_part(order)])
+        if not split:
+            part = _only_part(order)
+            call = self._call(part, address)
+            return _Plan("provider", order.id, address, call.provider, (call,))
+        took_before = tuple(
+            services.PartAnswer(int(fid), str(label), str(name))
+            for fid, label, name in message.payload.get("took") or []
         )
-        names = ", ".join(dict.fromkeys(name for name, _, _ in calls))
-        return _Plan("provider", order.id, address, names, calls)
+        done = {answer.fulfillment_id for answer in took_before}
+        going = [
+            part
+            for part in _sent_parts(order)
+            if normalized(part.address) != normalized(address) and part.id not in done
+        ]
+        refusal = split_refusal(self.roster, order, going)  # every provider with a part, or none
+        if refusal:
+            return _Plan("refuse", order.id, address, reason=refusal)
+        calls = tuple(self._call(part, address) for part in going)
+        names = ", ".join(dict.fromkeys(call.provider for call in calls))
+        return _Plan(
+            "provider", order.id, address, names, calls, split=True, took_before=took_before
+        )
 
-    def send(self, plan: _Plan, progress: Progress) -> str:
-        """'' when the provider took it, else its refusal in words."""
-        if plan.kind != "provider" or not plan.calls:
-            return plan.reason
-        took: list[str] = []
-        for name, provider_order_id, request in plan.calls:
+    def _call(self, part: Fulfillment, address: Mapping[str, Any]) -> _ShopCall:
+        return _ShopCall(
+            part.id,
+            part.label,
+            self.roster.provider(part.provider).name,
+            str(part.provider_order_id),
+            with_address(self.roster.request_for(part), address),
+        )
+
+    def send(self, plan: _Plan, progress: Progress) -> _Sent:
+        """What each provider did; a provider that cannot be reached makes the message
+        wait and go again, to the parts that did not take it yet."""
+        if plan.kind != "provider":
+            return _Sent(plan.reason)
+        answers: list[services.PartAnswer] = []
+        for call in plan.calls:
             try:
-                self.roster.provider(name).update_address(provider_order_id, request)
+                self.roster.provider(call.provider).update_address(
+                    call.provider_order_id, call.request
+                )
             except OrderLocked as exc:
-                return _after(took, name, exc.message)
+                refusal = exc.message
             except ProviderError as exc:
                 if exc.retryable:
-                    raise  # sent again later, to each provider (the same address twice)
-                return _after(took, name, f"{name} refused it: {exc.message}")
-            took.append(name)
-        return ""
+                    took = [*plan.took_before, *answers]
+                    if took:  # these keep it: the retry goes to the others only
+                        progress.save(took=[[a.fulfillment_id, a.label, a.provider] for a in took])
+                    raise
+                refusal = f"{call.provider} refused it: {exc.message}"
+            else:
+                answers.append(services.PartAnswer(call.fulfillment_id, call.label, call.provider))
+                continue
+            if not plan.split:
+                return _Sent(refusal)
+            answers.append(
+                services.PartAnswer(call.fulfillment_id, call.label, call.provider, refusal)
+            )
+        return _Sent(answers=tuple(answers))
 
-    def record(self, session: Session, plan: _Plan, result: str) -> None:
+    def record(self, session: Session, plan: _Plan, result: _Sent) -> None:
         order = session.get(Order, plan.order_id)
         if order is None:
             return
         shop = Actor(f"store:{order.store.key}", Channel.STORE)  # as intake names the shop
+        answers = [*plan.took_before, *result.answers]
         if plan.kind == "local":
             take_shop_address(session, order, plan.address, shop)
-        elif result:
-            refuse_shop_address(session, order, shop, result, plan.address)
+        elif result.refusal:
+            refuse_shop_address(session, order, shop, result.refusal, plan.address)
+        elif plan.split and answers and all(a.refusal for a in answers):
+            reason = "; ".join(f"{a.named}: {a.refusal}" for a in answers)
+            refuse_shop_address(session, order, shop, reason, plan.address)
+        elif plan.split:
+            services.record_split_address(session, order, plan.address, shop, answers, shop=True)
         else:
             record_provider_address(session, order, plan.address, shop, provider=plan.provider)
-
-
-def _after(took: list[str], name: str, refusal: str) -> str:
-    """A refusal in words, saying which providers of a split order already took it."""
-    if not took:
-        return refusal
-    return f"{', '.join(took)} took the new address, but {name} did not: {refusal}"

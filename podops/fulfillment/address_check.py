@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from podops import services
@@ -27,10 +27,13 @@ from podops.address import ACCEPTED, FAILED, UNAVAILABLE, VERIFIED, digest, show
 from podops.db import Database
 from podops.errors import ConcurrentModification, InvalidInput
 from podops.events import Actor, Channel, EventName
-from podops.models import Event, Order, Store, utcnow
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
+from podops.models import Event, Fulfillment, Order, Store, utcnow
 from podops.ports.address import AddressServiceDown, AddressVerdict, AddressVerifier, PostalAddress
 from podops.refs import OrderRef
 from podops.services import address_checks as checks
+from podops.services.remakes import REMAKABLE
+from podops.services.submission import GOING_ON
 from podops.status import OrderStatus
 
 log = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ class _Due:
     number: str
     digest: str
     address: PostalAddress
+    later: bool = False
+    """A part or a remake leaving after the order: no hold, a person sends it as it is
+    with `podops submit`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,17 @@ class AddressChecks:
         """A due order about to be claimed whose address has no verdict: it waits."""
         checks.mark_unchecked(session, order, self.verifier.name, self.actor)
 
+    def keeps_waiting(self, session: Session, order: Order) -> bool:
+        """Whether a part or remake of `order` about to leave waits for the address check
+        (a reship is a submission: the address the customer corrected is verified
+        first); one with no verdict yet is marked so and checked next pass."""
+        if self.cleared(order):
+            return False
+        check = order.address_check or {}
+        if check.get("digest") != digest(order.shipping_address):
+            self.hold_back(session, order)
+        return True
+
     # The countdown's pass --------------------------------------------------------
 
     def run(self, now: datetime | None = None) -> list[tuple[str, str]]:
@@ -107,8 +124,10 @@ class AddressChecks:
         return waiting
 
     def _due(self, now: datetime) -> list[_Due]:
-        """Due orders of verifying stores whose current address needs a verdict; a failed
-        address a person released is accepted here, without asking again."""
+        """Due orders of verifying stores whose current address needs a verdict, then
+        orders with a part or a remake waiting to leave after them (a reship is a
+        submission too); a failed address a person released is accepted here, without
+        asking again (a part or remake left waiting: a person sends it, `podops submit`)."""
         if not self.stores:
             return []
         due: list[_Due] = []
@@ -125,11 +144,13 @@ class AddressChecks:
                 )
                 .order_by(Order.submit_at, Order.id)
             )
-            for order_id, address, check in session.execute(query).all():
+            rows = [(*row, False) for row in session.execute(query).all()]
+            rows += [(*row, True) for row in session.execute(self._leaving_later()).all()]
+            for order_id, address, check, later in rows:
                 current, check = digest(address or {}), check or {}
                 if check.get("digest") == current:
                     state = check.get("state")
-                    if state in (VERIFIED, ACCEPTED):
+                    if state in (VERIFIED, ACCEPTED) or (later and state == FAILED):
                         continue
                     if state == UNAVAILABLE and not _time_for(check, now):
                         continue
@@ -139,8 +160,25 @@ class AddressChecks:
                 if check.get("digest") == current and check.get("state") == FAILED:
                     self._released_by_a_person(session, order, current)
                 elif len(due) < BATCH:
-                    due.append(_Due(order.id, order.number, current, postal(order)))
+                    due.append(_Due(order.id, order.number, current, postal(order), later))
         return due
+
+    def _leaving_later(self):  # type: ignore[no-untyped-def]
+        """Orders of verifying stores with a fulfillment waiting to go after the order
+        left: a part sent again after a failure (or routed late), or a remake."""
+        left_behind = and_(Fulfillment.kind == FulfillmentKind.ORDER, Order.status.in_(GOING_ON))
+        remake = and_(Fulfillment.kind == FulfillmentKind.REMAKE, Order.status.in_(REMAKABLE))
+        waiting = (
+            select(Fulfillment.order_id)
+            .join(Order, Fulfillment.order_id == Order.id)
+            .where(Fulfillment.status == FulfillmentStatus.WAITING, or_(left_behind, remake))
+        )
+        return (
+            select(Order.id, Order.shipping_address, Order.address_check)
+            .join(Store)
+            .where(Store.key.in_(sorted(self.stores)), Order.id.in_(waiting))
+            .order_by(Order.id)
+        )
 
     def _released_by_a_person(self, session: Session, order: Order, current: str) -> None:
         """Only a person releases the hold a failed check makes: they send it as it is."""
@@ -177,7 +215,9 @@ class AddressChecks:
                     return ""
                 if answer.verdict is not None:
                     reason = answer.verdict.reason
-                    checks.record_undeliverable(session, order, item.digest, service, reason, actor)
+                    checks.record_undeliverable(
+                        session, order, item.digest, service, reason, actor, later=item.later
+                    )
                     return f"address did not verify: {reason}"
                 assert answer.down is not None
                 checks.record_unavailable(
@@ -199,15 +239,30 @@ class AddressChecks:
     def before_submit_now(self, reference: OrderRef, actor: Actor) -> None:
         """Check the address of an order a person submits by hand. Not deliverable: held,
         and refused with the carrier's reason. No answer: the person's submit sends it
-        unchecked (recorded), so an outage never blocks a person."""
+        unchecked (recorded), so an outage never blocks a person. A part or a remake
+        leaving after the order cannot be held: once its address did not verify, the
+        person's submit sends it as it is (recorded)."""
         with self.db.unit_of_work() as session:
-            order = services.get_order(session, reference)
+            order = services.get_order(session, reference, for_update=True)
             if self.cleared(order):
                 return
-            item = _Due(order.id, order.number, digest(order.shipping_address), postal(order))
+            current, check = digest(order.shipping_address), order.address_check or {}
+            later = OrderStatus(order.status) in LATER
+            if later and check.get("digest") == current and check.get("state") == FAILED:
+                reason = f"sent as it is after it did not verify ({check.get('reason', '')})"
+                service = str(check.get("service") or self.verifier.name)
+                checks.record_accepted(session, order, current, service, actor, reason)
+                return
+            item = _Due(order.id, order.number, current, postal(order), later)
         answer = self._ask(item)
         if answer.verdict is not None:
             why = self._record(item, answer, actor, self.clock())
+            if why and later:
+                raise InvalidInput(
+                    f"order {item.number} cannot be sent again yet: its {why} "
+                    f"({self.verifier.name}); fix the address, or podops submit "
+                    f"{item.number} again to send it as it is"
+                )
             if why:
                 raise InvalidInput(
                     f"order {item.number} cannot be submitted: its {why} ({self.verifier.name}); "
@@ -221,6 +276,10 @@ class AddressChecks:
             checks.record_accepted(
                 session, order, digest(order.shipping_address), self.verifier.name, actor, reason
             )
+
+
+LATER = frozenset({*GOING_ON, *REMAKABLE})
+"""Orders whose waiting fulfillments leave after them (a part sent again, a remake)."""
 
 
 def _time_for(check: dict[str, object], now: datetime) -> bool:

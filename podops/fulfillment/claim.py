@@ -142,12 +142,13 @@ class Claimed:
 def build_request(
     part: Fulfillment, links: PrintFileLinks, callback_url: str = "", shipping_method: str = ""
 ) -> SubmitRequest:
-    """What `part`'s provider is sent: the order's customer and address, the
+    """What `part`'s provider is sent: the order's customer, the part's address (the
+    order's, unless its provider kept an older one: `Fulfillment.address`), the
     fulfillment's lines and quantities, under the fulfillment's own reference;
     `shipping_method` is that provider's method for the order's speed ("" : its
     usual one)."""
     order = part.order
-    address = {key: str(value or "") for key, value in order.shipping_address.items()}
+    address = {key: str(value or "") for key, value in part.address.items()}
     items = []
     for line in part.lines:
         item = line.line_item
@@ -171,7 +172,7 @@ def build_request(
         order_number=order.number,
         customer_name=order.customer_name,
         email=order.customer_email,
-        phone=order.customer_phone or str(order.shipping_address.get("phone") or ""),
+        phone=order.customer_phone or str(address.get("phone") or ""),
         address=address,
         items=tuple(items),
         shipping_method=shipping_method,

@@ -63,6 +63,7 @@ from podops.services.readiness import (
     readiness_problems,
     set_readiness,
 )
+from podops.services.remakes import REMAKABLE, waiting_remakes
 from podops.services.submission import GOING_ON
 from podops.status import Action, OrderStatus, transition
 
@@ -222,6 +223,9 @@ class Submitter:
             for part in left:
                 if part.order_id in elsewhere:
                     continue
+                checks = self.address_checks
+                if checks is not None and checks.keeps_waiting(session, part.order):
+                    continue  # its address is verified first, as the order's was
                 chosen += self._claim_parts(session, part.order, [part], self.actor, report)
             return self._claims(session, chosen)
 
@@ -427,10 +431,15 @@ class Submitter:
         with self.db.unit_of_work() as session:  # lines routed since are sent too
             order = services.get_order(session, reference, for_update=True)
             canonical = OrderRef.of(order)
-            if OrderStatus(order.status) not in GOING_ON:  # refused before anything changes
+            remaking = OrderStatus(order.status) in REMAKABLE and bool(waiting_remakes(order))
+            if not remaking and OrderStatus(order.status) not in GOING_ON:  # refused at once
                 transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
-            services.route_lines(session, order, self._router(order), actor)
-            stale = needs_print_files(order)
+            stale = False
+            if not remaking:
+                services.route_lines(session, order, self._router(order), actor)
+                stale = needs_print_files(order)
+        if remaking:  # a shipped order's remakes
+            return self._send_remakes_now(canonical, actor)
         if stale:
             self._ensure_print_files(canonical.staff)
         if self.address_checks is not None:
@@ -455,6 +464,22 @@ class Submitter:
                 problems.append(f"{unmapped} (set its speed: shipping=SPEED in the edit)")
             if problems:
                 raise InvalidInput(f"{order.label} cannot be submitted: {'; '.join(problems)}")
+            claimed = self._claims(session, self._claim_parts(session, order, parts, actor, report))
+        self._deliver_all(claimed, report)
+        with self.db.unit_of_work() as session:
+            return services.get_order(session, canonical)
+
+    def _send_remakes_now(self, canonical: OrderRef, actor: Actor) -> Order:
+        """A shipped order's remakes waiting to go, sent now by a person: after the same
+        address check as any submission (an address that did not verify goes as it
+        is: the person saw the carrier's reason)."""
+        self._ensure_print_files(canonical.staff)
+        if self.address_checks is not None:
+            self.address_checks.before_submit_now(canonical, actor)
+        report = TickReport()
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical, for_update=True)
+            parts = waiting_remakes(order)
             claimed = self._claims(session, self._claim_parts(session, order, parts, actor, report))
         self._deliver_all(claimed, report)
         with self.db.unit_of_work() as session:

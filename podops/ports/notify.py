@@ -102,13 +102,17 @@ class PartLine:
     held: bool = False
     remake: str = ""
     """For a remake: `remake of part 1 (misprint, provider pays)`; "" otherwise."""
+    old_address: str = ""
+    """The address its provider kept when it is not the order's (a split order's change
+    this provider refused or missed), on one line; "" : it ships to the order's."""
 
     @property
     def note(self) -> str:
         """What staff read beside it: its error, else its parcels, else the provider's id
-        (after what it remakes, for a remake)."""
+        (after what it remakes, for a remake); then the old address it still ships to."""
         said = self.error or ", ".join(self.tracking) or self.provider_order_id
-        return "; ".join(text for text in (self.remake, said) if text)
+        kept = f"still ships to the old address: {self.old_address}" if self.old_address else ""
+        return "; ".join(text for text in (self.remake, said, kept) if text)
 
 
 @dataclass(frozen=True, slots=True)

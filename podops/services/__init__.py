@@ -11,7 +11,8 @@ lifecycle table, writes an audit event and schedules side effects in the outbox.
 - `orders`           staff actions before submission: hold, release, cancel, edit
 - `field_edits`      staff edits of a line's fields, limited to its template's fields
 - `address`          shipping address changes (staff, the shop, a provider) and what
-                     the address still lacks; `address_checks` records verifications
+                     the address still lacks; `address_checks` records verifications;
+                     `split_address` a split order's new address, part by part
 - `notes`            staff's notes on lines (the sheet's Notes column)
 - `shipping_speed`   the speed an order ships at: staff set it; an unmapped one holds
 - `designs`          print files recorded on lines, render refusals, late designs
@@ -83,6 +84,7 @@ from podops.services.shipping import (
     start_production,
 )
 from podops.services.shipping_speed import hold_for_shipping, set_shipping_speed
+from podops.services.split_address import PartAnswer, parts_behind, record_split_address
 from podops.services.submission import (
     begin_submit,
     confirm_claim,
@@ -98,6 +100,7 @@ __all__ = [
     "AcceptedEdit",
     "DuplicateTracking",
     "FieldEdit",
+    "PartAnswer",
     "PlannedParcel",
     "ReceiveResult",
     "RemakeLine",
@@ -124,6 +127,7 @@ __all__ = [
     "lock_order",
     "mark_submit_failed",
     "mark_submitted",
+    "parts_behind",
     "plan_fulfillments",
     "receive_order",
     "receive_orders",
@@ -139,6 +143,7 @@ __all__ = [
     "record_remake_parcel",
     "record_render_failure",
     "record_render_refusal",
+    "record_split_address",
     "record_tracking",
     "refuse_cancel",
     "release",

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from podops import events
 from podops.address import ACCEPTED, CHECK_PREFIX, FAILED, UNAVAILABLE, VERIFIED
 from podops.events import Actor, Channel, EventName
+from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
 from podops.models import Order, utcnow
 from podops.services.order_changes import notify
 from podops.services.orders import hold_order
@@ -58,9 +59,18 @@ def record_verified(
 
 
 def record_undeliverable(
-    session: Session, order: Order, digest: str, service: str, reason: str, actor: Actor
+    session: Session,
+    order: Order,
+    digest: str,
+    service: str,
+    reason: str,
+    actor: Actor,
+    *,
+    later: bool = False,
 ) -> None:
-    """The carrier cannot deliver there: held for a person, with the carrier's words."""
+    """The carrier cannot deliver there: held for a person, with the carrier's words.
+    `later`: a part or remake leaving after the order waits instead (the order cannot
+    be held; a person fixes the address or sends it as it is with `podops submit`)."""
     order.address_check = _state(digest, FAILED, service, reason=reason, at=utcnow().isoformat())
     _drop_check_problems(order)
     order.problems = [*order.problems, f"{CHECK_PREFIX}{service} cannot verify it: {reason}"]
@@ -72,6 +82,7 @@ def record_undeliverable(
         service=service,
         reason=reason,
         number=order.number,
+        waiting=_waiting(order) if later else None,
     )
     notify(session, order, event)
     if OrderStatus(order.status) in (OrderStatus.PENDING, OrderStatus.SUBMIT_FAILED):
@@ -150,3 +161,11 @@ def mark_unchecked(session: Session, order: Order, service: str, actor: Actor) -
     _drop_check_problems(order)
     order.problems = [*order.problems, problem]
     events.record(session, order, actor, EventName.SUBMIT_BLOCKED, problems=[problem])
+
+
+def _waiting(order: Order) -> str:
+    """`remake part 3, part 2`: the fulfillments waiting for the address to leave."""
+    waiting = [p for p in order.fulfillments if p.status == FulfillmentStatus.WAITING]
+    return ", ".join(
+        f"{'remake ' if p.kind == FulfillmentKind.REMAKE else ''}{p.label}" for p in waiting
+    )

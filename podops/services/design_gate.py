@@ -11,6 +11,7 @@ services, so a refusal never names a provider that does not have the line.
 
 from __future__ import annotations
 
+from podops.fulfillment_status import FulfillmentStatus
 from podops.models import LineItem, Order
 from podops.services.fulfillments import lines_to_send
 from podops.services.remakes import REMAKABLE, lines_to_remake
@@ -45,11 +46,26 @@ def design_locked(order: Order, item: LineItem, what: str = "design") -> str:
     status = OrderStatus(order.status)
     if unsent_lines(order):  # other lines still wait: say which ones may change
         waiting = ", ".join(line.reference for line in unsent_lines(order))
+        where = provider_of(order, item)
         return (
-            f"line {item.reference} of {order.label} is at its provider; its {what} can no "
-            f"longer be changed (only the lines not sent yet can: {waiting})"
+            f"line {item.reference} of {order.label} is at its provider"
+            + (f" ({where})" if where else "")
+            + f"; its {what} can no longer be changed (only the lines not sent yet can: "
+            f"{waiting})"
         )
     return (
         f"{order.label} is {status.label}; its {what} can no longer be changed "
         "(it was sent to the provider)"
     )
+
+
+def provider_of(order: Order, item: LineItem) -> str:
+    """`cc, part 1`: the provider (and part) that has the line ("" : none has it)."""
+    sent = [
+        part
+        for part in order.fulfillments
+        if part.provider_order_id
+        and part.status not in (FulfillmentStatus.CANCELLED, FulfillmentStatus.SUBMIT_FAILED)
+        and any(line.line_item_id == item.id for line in part.lines)
+    ]
+    return "; ".join(f"{part.provider}, {part.label}" for part in sent)

@@ -252,6 +252,11 @@ def remakes(order: Order) -> list[Fulfillment]:
     return [f for f in order.fulfillments if f.kind == FulfillmentKind.REMAKE]
 
 
+def waiting_remakes(order: Order) -> list[Fulfillment]:
+    """The order's remakes not sent yet (the next tick, or a person, sends them)."""
+    return [p for p in remakes(order) if p.status == FulfillmentStatus.WAITING]
+
+
 def lines_to_remake(order: Order) -> list[LineItem]:
     """Lines of remakes not at a provider yet: their print files may still be made."""
     return [

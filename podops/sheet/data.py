@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
-from podops.address import shown
+from podops.address import one_line, shown
 from podops.crop_input import crop_cell
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentKind, FulfillmentStatus
@@ -203,6 +203,7 @@ def _parts(session: Session, ids: list[int]) -> dict[int, str]:
             Fulfillment.kind,
             Fulfillment.reason,
             Fulfillment.paid_by,
+            Fulfillment.shipping_address,
         )
         .join(Fulfillment, FulfillmentLine.fulfillment_id == Fulfillment.id)
         .join(Order, Fulfillment.order_id == Order.id)
@@ -213,7 +214,7 @@ def _parts(session: Session, ids: list[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     live: set[int] = set()
     rows = session.connection().execute(query)
-    for item_id, seq, provider, status, error, store, number, kind, reason, payer in rows:
+    for item_id, seq, provider, status, error, store, number, kind, reason, payer, kept in rows:
         state = FulfillmentStatus(status)
         if item_id in live and state == FulfillmentStatus.CANCELLED:
             continue
@@ -221,6 +222,8 @@ def _parts(session: Session, ids: list[int]) -> dict[int, str]:
         text = f"{provider} {reference}: {state.label}"
         if error and state == FulfillmentStatus.SUBMIT_FAILED:
             text += f": {error}"
+        if kept:  # its provider kept an older address than the order's
+            text += f"; still ships to the old address: {one_line(kept)}"
         if kind == FulfillmentKind.REMAKE:  # beside the part that made it first
             text = f"remake ({reason}, {payer} pays) {text}"
             found[item_id] = f"{found[item_id]}; {text}" if item_id in found else text

@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session
 from podops import services
 from podops.address import PREFIX
 from podops.db import Database
-from podops.errors import InvalidInput, PodopsError
+from podops.errors import InvalidInput, OrderLocked, PodopsError
 from podops.events import Actor
 from podops.fulfillment.field_checks import FieldChecks
 from podops.routing import ShopPolicy
+from podops.services.design_gate import design_locked, design_may_change
 from podops.services.field_edits import FieldEdit
 from podops.sheet.photo_edits import accept_photo, crop_photos
 from podops.sheet.plan import StaffEdit
@@ -96,6 +97,8 @@ def apply_edits(
         if line is None:
             continue  # the line left the sheet (archived); its row is rewritten
         try:
+            if edit.header in fields:  # a line at its provider: refused before any photo fetch
+                refuse_line_at_provider(db, line)
             checked = check_field_edit(checks, edit, line, fields, retired or {})
             with db.unit_of_work() as session:
                 if checked is not None:
@@ -140,7 +143,12 @@ def _apply_address(
                 "that is a formula; podops takes typed values only, so type the value itself"
             )
         if addresses is not None:
-            changed = bool(addresses.change(line.order_reference, typed, actor).changed)
+            outcome = addresses.change(line.order_reference, typed, actor)
+            if outcome.partial:  # a split order: some parts kept the old address
+                results.refused += 1
+                results.messages[line.key] = f"{now:%Y-%m-%d %H:%M} UTC: {outcome.words}"
+                return
+            changed = bool(outcome.changed or outcome.caught_up)
         else:
             with db.unit_of_work() as session:
                 reference = line.order_reference
@@ -195,6 +203,16 @@ def apply_edit(
     if edit.header == RETURN:
         return _returned(session, edit.new, line, actor)
     return False
+
+
+def refuse_line_at_provider(db: Database, line: SheetLine) -> None:
+    """A personalization cell of a line a provider already has is refused with the
+    reason (which provider, which lines may still change), never taken silently."""
+    with db.reading() as session:
+        order = services.get_order(session, line.order_reference)
+        item = next((i for i in order.items if i.position == line.position), None)
+        if item is not None and not design_may_change(order, item):
+            raise OrderLocked(design_locked(order, item))
 
 
 def refuse_formula(text: str) -> None:

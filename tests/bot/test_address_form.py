@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from podops import services
 from podops.models import Event
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
-from podops.settings import ProviderConfig, RenderConfig
+from podops.settings import ProviderConfig, RenderConfig, RoutingRule
 from podops.status import OrderStatus
 from tests.bot.conftest import SlackSender, slack_settings, snapshot, wait_for
 from tests.factories import SYSTEM, received_order
@@ -45,14 +46,18 @@ def runtime(
     allowed_users: dict[str, list[str]],
     customcat: FakeCustomCat,
     shineon: FakeShineOn,
+    tmp_path: Path,
 ) -> Iterator[Runtime]:
     settings = slack_settings(db_url, fake_slack, allowed_users=allowed_users)
     settings.providers = {
         "cc": ProviderConfig(kind="customcat", base_url=customcat.base_url, api_key=API_KEY),  # type: ignore[arg-type]
         "so": ProviderConfig(kind="shineon", base_url=shineon.url, api_key=TOKEN),  # type: ignore[arg-type]
+        "manual": ProviderConfig(kind="manual"),
     }
     settings.render = RenderConfig(
-        public_base_url="https://podops.example", link_secret=SecretStr("slack-address-0123456789")
+        public_base_url="https://podops.example",
+        link_secret=SecretStr("slack-address-0123456789"),
+        output_dir=str(tmp_path / "print-files"),  # the in-house provider's packing slips
     )
     rt = Runtime(settings)
     yield rt
@@ -188,3 +193,49 @@ def test_at_shineon_the_form_sends_the_address_there_and_customcat_sends_staff_t
     refusal = wait_for(lambda: fake_slack.responses)[-1]["text"]
     assert f"order {other} is already at cc: change the address there" in refusal
     assert customcat.orders[f"main-{other}"]["body"]["shipping_address2"] == ""
+
+
+def test_a_split_order_says_which_part_kept_the_old_address_and_saving_again_sends_it(
+    runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, shineon: FakeShineOn
+) -> None:
+    """A tee at ShineOn, a mug made in-house: ShineOn is down when the form is saved, so
+    the answer says the tee's part still ships to the old address; the form opened again
+    says so beside the address, and saving it sends the address to ShineOn only."""
+    in_house = ShopPolicy(
+        {"main": StorePolicy(24, "so")},
+        [
+            RoutingRule(sku="TEE-*", provider="so", provider_sku="SO-TEE"),
+            RoutingRule(sku="MUG-*", provider="manual"),
+        ],
+    )
+    number = received_order(runtime.db, in_house)
+    give_print_files(runtime.db, number)
+    runtime.submission.submit_now(number, SYSTEM)
+    shineon.down = True
+    slack.command(f"edit {number}")
+    view = opened(fake_slack, 1)
+    slack.submit_view(
+        "order_edit", typed(view, line2="Apt 4"), json.loads(view["private_metadata"])
+    )
+    note = wait_for(lambda: private_notes(fake_slack))[0]
+    assert note.startswith(
+        f":warning: Changed the address of order {number} and sent it to manual: line2 "
+    )
+    assert "'Apt 4'" in note
+    assert "Not changed for part 1 at so (ShineOn (so) had a server error (503)" in note
+    assert "it still ships to the old address" in note
+    assert shineon.by_source(f"main-{number}")["shipping_address"]["address2"] == ""
+
+    shineon.down = False
+    slack.command(f"edit {number}")
+    view = opened(fake_slack, 2)
+    heading = json.dumps([b for b in view["blocks"] if b["type"] == "section"])
+    assert "part 1 at so still ships to Ana Smith, 12 Main St, Springfield IL 62701, US" in heading
+    assert "saving sends the address below there again" in heading
+    slack.submit_view("order_edit", typed(view), json.loads(view["private_metadata"]))
+    note = wait_for(lambda: private_notes(fake_slack)[1:])[0]
+    assert note == (
+        f"Sent the address of order {number} to part 1 at so, which had kept the old one: it "
+        "has the new address now."
+    )
+    assert shineon.by_source(f"main-{number}")["shipping_address"]["address2"] == "Apt 4"

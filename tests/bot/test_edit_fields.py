@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.operations import Operations
 from podops import services
+from podops.errors import OrderLocked
 from podops.incoming import IncomingLineItem
 from podops.routing import ShopPolicy, StorePolicy
 from podops.runtime.root import Runtime
@@ -163,13 +165,33 @@ def test_a_split_orders_part_not_sent_yet_is_edited_in_the_form(
     metadata = json.loads(view["private_metadata"])
     inputs = {b["block_id"] for b in view["blocks"] if b["type"] == "input"}
     assert "c|2|photo" in inputs and "c|1|photo" not in inputs  # crops: the mug's only
+    # the tee is at CustomCat: shown as sent, with no input to type in
+    assert {"f|2|message", "f|2|photo"} <= inputs
+    assert not any(block.startswith(("f|1|", "raw|1")) for block in inputs)
+    fixed = [b["text"]["text"] for b in view["blocks"] if b["type"] == "section"]
+    assert any(
+        "not editable here" in text
+        and f"`{number}-01` Tee (TEE-BLK-M) at cc, part 1: name=ANA" in text
+        for text in fixed
+    ), fixed
     assert view["submit"]["text"] == "Save and render"  # nothing goes to a provider now
 
-    tee_typed = {"f|1|name": {"value": {"value": "BEA"}}}
-    answer = slack.submit_view("order_edit", tee_typed, metadata).json()
+    # a form opened before the tee left (or typed by hand) still carries it: refused
+    # beside the field, naming CustomCat, and the mug's change beside it is not saved
+    both = {"f|1|name": {"value": {"value": "BEA"}}, "f|2|message": {"value": {"value": "Hi"}}}
+    answer = slack.submit_view("order_edit", both, metadata).json()
     assert answer["response_action"] == "errors"
-    assert f"line {number}-01 of order {number} is at its provider" in answer["errors"]["f|1|name"]
+    assert (
+        f"line {number}-01 of order {number} is at its provider (cc, part 1)"
+        in (answer["errors"]["f|1|name"])
+    )
     assert line(runtime, number, 1)[0] == {"name": "ANA"}
+    assert line(runtime, number, 2)[0] == {"message": "Hej"}
+    with pytest.raises(OrderLocked, match=r"is at its provider \(cc, part 1\)"):
+        Operations(runtime).edit(number, {1: {"name": "BEA"}, 2: {"message": "Hi"}}, SYSTEM, "k")
+    assert line(runtime, number, 1)[0] == {"name": "ANA"}
+    assert line(runtime, number, 2)[0] == {"message": "Hej"}
+    assert fake_slack.calls_to("chat.postEphemeral") == []  # nothing claimed to be saved
 
     mug_typed = {"f|2|message": {"value": {"value": "Tack"}}}
     assert slack.submit_view("order_edit", mug_typed, metadata).status_code == 200

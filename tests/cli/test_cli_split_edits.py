@@ -190,7 +190,8 @@ def test_a_crop_of_the_failed_parts_photo_is_rendered_and_the_tees_is_refused(
 ) -> None:
     mug_sent = _line(shop, 2)[2]
     assert main(["edit", NUMBER, "--line", "1", "photo.zoom=1.5"]) == 1
-    assert "is at its provider; its photos can no longer be changed" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert "is at its provider (sandbox, part 1); its photos can no longer be changed" in said
 
     assert main(["edit", NUMBER, "--line", "2", "photo.zoom=1.5"]) == 0
     assert "zoom=1.5" in capsys.readouterr().out

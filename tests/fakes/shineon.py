@@ -32,6 +32,8 @@ class FakeShineOn(FakeHttpServer):
         self.unknown_skus: set[str] = set()
         self.out_of_stock_skus: set[str] = set()
         """SKUs refused as out of stock (422; the wording is assumed, docs/fulfillment.md)."""
+        self.down = False
+        """True: reading and changing orders answer 503 (an outage), until set back."""
         self._next_id = 5000
         self.route("POST", r"/v1/orders", self._create)
         self.route("GET", r"/v1/orders", self._list)
@@ -113,12 +115,16 @@ class FakeShineOn(FakeHttpServer):
     def _get(self, order_id: str, *, http: Any, **_: Any) -> Reply:
         if not self._authorized(http):
             return 401, {"error": "Unauthenticated."}, {}
+        if self.down:
+            return 503, {"error": "Service Unavailable"}, {}
         order = self.orders.get(int(order_id))
         if order is None:
             return 404, {"error": "Order not found."}, {}
         return 200, {"order": order}, {}
 
     def _update(self, order_id: str, *, body: Any, http: Any, **_: Any) -> Reply:
+        if self.down:
+            return 503, {"error": "Service Unavailable"}, {}
         order = self.orders.get(int(order_id))
         if not self._authorized(http) or order is None:
             return 404, {"error": "Order not found."}, {}

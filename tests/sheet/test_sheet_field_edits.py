@@ -178,5 +178,5 @@ def test_a_split_orders_part_left_behind_takes_edits_and_the_part_at_a_provider_
     assert _line(env, number, 2)[0] == {"message": "Tack"}
     assert _line(env, number, 1)[0] == {"name": "ANA"}
     said = env.row_of(f"{number}-01")[MESSAGE]
-    assert f"line {number}-01 of order {number} is at its provider" in said
+    assert f"line {number}-01 of order {number} is at its provider (a, part 1)" in said
     assert env.row_of(f"{number}-02")[MESSAGE] == ""
