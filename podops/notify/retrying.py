@@ -62,7 +62,8 @@ def warning_text(items: list[Retrying]) -> str:
 def _line(item: Retrying) -> str:
     who = f"Order {item.order}: " if item.order else ""
     since = item.since.strftime("%Y-%m-%d %H:%M UTC")
-    return f"{who}{item.kind} keeps failing ({item.attempts} attempts since {since}): {item.error}"
+    tries = f"{item.attempts} attempt{'' if item.attempts == 1 else 's'}"
+    return f"{who}{item.kind} keeps failing ({tries} since {since}): {item.error}"
 
 
 def warning_of(session: Session, ids: list[int]) -> EventNotice | None:

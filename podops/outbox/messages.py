@@ -150,4 +150,6 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         returned=[NamedOrder(**o) for o in data.get("returned", [])],
         delivered=[NamedOrder(**o) for o in data.get("delivered", [])],
         parcels_delivered=int(data.get("parcels_delivered", 0)),
+        retrying=int(data.get("retrying", 0)),
+        retrying_first=[str(r) for r in data.get("retrying_first", [])],
     )

@@ -69,7 +69,7 @@ def kind_of(message: OutboxMessage) -> str:
     return f"{kind} ({status})" if message.topic == Topic.STORE_STATUS and status else kind
 
 
-def _query(now: datetime) -> Select[tuple[OutboxMessage, str | None]]:
+def _query(now: datetime) -> Select[OutboxMessage, str]:
     return (
         select(OutboxMessage, Order.number)
         .outerjoin(Order, Order.id == OutboxMessage.order_id)
