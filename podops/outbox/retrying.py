@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, String, cast, exists, func, literal, or_, select
+from sqlalchemy import Select, String, and_, cast, exists, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from podops.logs import mask_secrets
@@ -27,6 +27,7 @@ WAITING = timedelta(minutes=30)
 SHOWN = 10  # listed by `podops status`; the rest are counted ("and N more")
 MAX_ERROR_CHARS = 300
 WARNING_PREFIX = f"{Topic.RETRYING}:"  # + the message id: its Slack warning, once
+STORE_TOPICS = (Topic.STORE_STATUS, Topic.STORE_TRACKING, Topic.STORE_RETURN)  # one drain
 
 KINDS: dict[str, str] = {
     Topic.STORE_TRACKING: "tracking",
@@ -99,10 +100,24 @@ def retrying(session: Session, now: datetime, limit: int = SHOWN) -> tuple[list[
 
 
 def not_yet_warned(session: Session, now: datetime, limit: int) -> list[Retrying]:
-    """Retrying messages that have no Slack warning yet (oldest first)."""
-    warning = aliased(OutboxMessage)
+    """Retrying messages that have no Slack warning yet (oldest first), but for those
+    waiting behind an earlier message of their order (a "completed" behind its
+    tracking, in the same drain): the earlier one is the cause, warned about itself."""
+    warning, earlier = aliased(OutboxMessage), aliased(OutboxMessage)
     key = literal(WARNING_PREFIX) + cast(OutboxMessage.id, String)
-    query = _query(now).where(~exists().where(warning.dedup_key == key))
+    store = [topic.value for topic in STORE_TOPICS]
+    behind = exists().where(
+        earlier.order_id == OutboxMessage.order_id,
+        earlier.id < OutboxMessage.id,
+        earlier.delivered_at.is_(None),
+        earlier.dead_at.is_(None),
+        earlier.last_error.is_not(None),
+        or_(
+            earlier.topic == OutboxMessage.topic,
+            and_(earlier.topic.in_(store), OutboxMessage.topic.in_(store)),
+        ),
+    )
+    query = _query(now).where(~exists().where(warning.dedup_key == key), ~behind)
     found = session.execute(query.order_by(OutboxMessage.id).limit(limit)).all()
     return [_item(message, number) for message, number in found]
 

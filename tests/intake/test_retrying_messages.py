@@ -89,6 +89,22 @@ def _status(db_url: str, tmp_path: Path) -> str:
     return str(shown.output)
 
 
+def _completion_waits_behind_its_tracking(runtime: Runtime) -> None:
+    """A drain where only the "completed" is due: it is deferred behind its tracking."""
+    with runtime.db.unit_of_work() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.topic == Topic.STORE_TRACKING)
+            .values(next_attempt_at=datetime.now(UTC) + timedelta(hours=1))
+        )
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.topic == Topic.STORE_STATUS)
+            .values(next_attempt_at=datetime.now(UTC))
+        )
+    pushback.drain(runtime)
+
+
 def _warnings(slack: FakeSlack) -> list[str]:
     texts = [str(call.params.get("blocks", "")) for call in slack.calls_to("chat.postMessage")]
     return [text for text in texts if "keeps failing" in text or "keep failing" in text]
@@ -146,6 +162,13 @@ def test_an_order_held_by_another_shopify_app_is_shown_warned_once_and_gone_when
         lines = [str(block) for block in _summary_blocks(slack)]
         [line] = [text for text in lines if "*Retrying*" in text]
         assert "1 store or Slack message(s) keep failing: 1001 (tracking)" in line
+
+        _completion_waits_behind_its_tracking(restarted)
+        later = datetime.now(UTC) + timedelta(minutes=31)
+        with restarted.db.reading() as session:
+            kinds = [item.kind for item in build(session, later).retrying]
+        assert kinds == ["tracking", "status (completed)"]  # both listed...
+        assert warnings.warn_new(restarted.db, later) == 0  # ...one warning: the cause
 
         fo = held["fulfillmentOrders"][0]
         fo["holds"], fo["status"] = [], "OPEN"  # released in Shopify
