@@ -26,6 +26,7 @@ from podops.runtime.status_report import build
 from podops.settings import DatabaseConfig, RoutingRule, Settings, SlackConfig, StoreConfig
 from providers.shopify import ShopifyStore, build_client
 from sync import notify_job, pushback
+from sync.console_notifier import summary_text
 from sync.intake import sync_one
 from tests.fakes.shopify import FakeShopify
 from tests.fakes.slack import FakeSlack
@@ -215,6 +216,11 @@ def test_a_failing_woocommerce_shows_a_bounded_list_and_one_warning_for_the_burs
         shown = _status(db_url, tmp_path)
         assert "Retrying (failed 3+ times or waiting over 30 min): 12" in shown
         assert "and 2 more" in shown
+        console = summary_text(build_summary(runtime.db, runtime.settings, later.date()))
+        assert (
+            "  retrying: 12 store or Slack message(s) keep failing: 1001 (tracking), "
+            "1002 (tracking), 1003 (tracking), 1004 (tracking), 1005 (tracking), ..."
+        ) in console
         notify_job.drain(runtime)
         assert len(_warnings(slack)) == 1
         runtime.close()
