@@ -118,7 +118,8 @@ def _retrying_lines(report: status_report.StatusReport, now: datetime) -> list[T
             )
         )
     if report.retrying_total > len(report.retrying):
-        lines.append(styled("  and {} more", report.retrying_total - len(report.retrying)))
+        more = report.retrying_total - len(report.retrying)
+        lines.append(styled("  and {} more (podops outbox retrying lists them all)", more))
     return lines
 
 

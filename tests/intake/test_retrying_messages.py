@@ -80,12 +80,12 @@ def _due_now(db: Database) -> None:
         session.execute(update(OutboxMessage).values(next_attempt_at=datetime.now(UTC)))
 
 
-def _status(db_url: str, tmp_path: Path) -> str:
+def _status(db_url: str, tmp_path: Path, *command: str) -> str:
     from podops.cli.main import app
 
     config = tmp_path / "status.toml"
     config.write_text(f'data_dir = "{tmp_path.as_posix()}"\n[database]\nurl = "{db_url}"\n')
-    shown = CliRunner().invoke(app, ["--config", str(config), "status"])
+    shown = CliRunner().invoke(app, ["--config", str(config), *(command or ["status"])])
     assert shown.exit_code == 0, shown.output
     return str(shown.output)
 
@@ -177,6 +177,7 @@ def test_an_order_held_by_another_shopify_app_is_shown_warned_once_and_gone_when
         pushback.drain(restarted)
         assert [f["tracking"][0]["number"] for f in held["fulfillments"]] == ["1Z999AA10123456784"]
         assert "Retrying" not in _status(db_url, tmp_path)
+        assert "Nothing has failed" in _status(db_url, tmp_path, "outbox", "retrying")
         summary = build_summary(restarted.db, restarted.settings, datetime.now(UTC).date())
         assert (summary.retrying, summary.retrying_first) == (0, [])
         restarted.close()
@@ -215,7 +216,9 @@ def test_a_failing_woocommerce_shows_a_bounded_list_and_one_warning_for_the_burs
             pushback.drain(runtime)
         shown = _status(db_url, tmp_path)
         assert "Retrying (failed 3+ times or waiting over 30 min): 12" in shown
-        assert "and 2 more" in shown
+        assert "and 2 more (podops outbox retrying lists them all)" in shown
+        listed = _status(db_url, tmp_path, "outbox", "retrying")
+        assert all(f"{1001 + i}" in listed for i in range(12))
         console = summary_text(build_summary(runtime.db, runtime.settings, later.date()))
         assert (
             "  retrying: 12 store or Slack message(s) keep failing: 1001 (tracking), "
