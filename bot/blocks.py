@@ -23,6 +23,7 @@ from podops.ports.notify import (
     OrderCard,
     PartLine,
     remakes_in_words,
+    retrying_in_words,
 )
 
 Block = dict[str, Any]
@@ -269,6 +270,8 @@ def summary_blocks(summary: DailySummary) -> list[Block]:
         blocks.append(text_block(md("*Split orders, parts apart*\n{}", named_lines(summary.split))))
     if summary.remakes:
         blocks.append(text_block(md("*Remakes*  {}", remakes_in_words(summary.remakes))))
+    if summary.retrying:
+        blocks.append(text_block(md("*Retrying*  {}", retrying_in_words(summary))))
     if summary.returned:
         blocks.append(text_block(md("*Returns*\n{}", named_lines(summary.returned))))
     if summary.delivered:

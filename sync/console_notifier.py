@@ -18,6 +18,7 @@ from podops.ports.notify import (
     PartLine,
     PostKey,
     remakes_in_words,
+    retrying_in_words,
 )
 
 RUSH = "[RUSH]"
@@ -103,6 +104,8 @@ def summary_text(summary: DailySummary) -> str:
     lines += named_text("Split orders, parts apart", summary.split)
     if summary.remakes:
         lines.append(f"  remakes: {remakes_in_words(summary.remakes)}")
+    if summary.retrying:
+        lines.append(f"  retrying: {retrying_in_words(summary)}")
     lines += named_text("Returns", summary.returned)
     if summary.delivered:
         lines += named_text(f"Delivered ({summary.parcels_delivered} parcels)", summary.delivered)

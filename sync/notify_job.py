@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from podops.jobs import JobSpec
-from podops.notify import alerts, digests, weekly
+from podops.notify import alerts, digests, retrying, weekly
 from podops.notify import summary as daily
 from podops.notify.handlers import NotifyHandlers
 from podops.outbox import DrainReport, OutboxDispatcher
@@ -28,7 +28,9 @@ def scan_alerts(runtime: Notifying, now: datetime | None = None) -> int:
 
 
 def drain(runtime: Notifying, limit: int = DRAIN_BATCH) -> DrainReport:
-    """Post what is due; a burst of one kind first becomes one digest."""
+    """Post what is due; a burst of one kind first becomes one digest, and messages
+    that started to keep failing get their one warning."""
+    retrying.warn_new(runtime.db)
     digests.fold_bursts(runtime.db)
     handlers = NotifyHandlers(runtime.notifier, runtime.chart, runtime.storage).as_dict()
     return OutboxDispatcher(runtime.db, handlers).drain(limit)

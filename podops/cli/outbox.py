@@ -10,7 +10,10 @@ from rich.table import Table
 from podops import events, outbox
 from podops.cli.args import UsageProblem
 from podops.events import EventName
-from podops.models import Order
+from podops.models import Order, utcnow
+from podops.outbox.retrying import ATTEMPTS, WAITING, retrying
+
+LISTED = 200
 
 outbox_app = typer.Typer(
     help="Store updates and Slack messages waiting or parked.", no_args_is_help=True
@@ -44,6 +47,30 @@ def parked_command() -> None:
             )
         out.print(table)
         out.print("Send them again with: podops outbox retry --all (or by id)")
+
+
+@outbox_app.command("retrying")
+def retrying_command() -> None:
+    """List messages that keep failing but are still retried (before they are parked)."""
+    from podops.cli.main import out, runtime
+
+    rt = runtime()
+    rt.db.check()
+    with rt.db.reading() as session:
+        found, total = retrying(session, utcnow(), limit=LISTED)
+    if not found:
+        minutes = int(WAITING.total_seconds() // 60)
+        out.print(f"Nothing has failed {ATTEMPTS} times or waited {minutes} minutes.")
+        return
+    table = Table(show_edge=False)
+    for column in ("Id", "Order", "What", "Tries", "Waiting since", "Last error"):
+        table.add_column(column, overflow="fold")
+    for item in found:
+        since = item.since.strftime("%Y-%m-%d %H:%M")
+        table.add_row(str(item.id), item.order, item.kind, str(item.attempts), since, item.error)
+    out.print(table)
+    if total > len(found):
+        out.print(f"and {total - len(found)} more")
 
 
 @outbox_app.command("retry")

@@ -14,6 +14,7 @@ from rich.text import Text
 from podops.cli.stores_shipping import gap_lines
 from podops.cli.styled import styled
 from podops.models import utcnow
+from podops.outbox.retrying import ATTEMPTS, WAITING
 from podops.runtime import status_report
 from podops.settings import Settings, presigned_links_note
 
@@ -92,6 +93,36 @@ def _storage_lines(settings: Settings) -> list[Text]:
     ]
 
 
+def _retrying_lines(report: status_report.StatusReport, now: datetime) -> list[Text]:
+    """Messages that keep failing, before they are parked: who to call, and why."""
+    if not report.retrying:
+        return []
+    lines = [
+        styled(
+            "[yellow]Retrying[/yellow] (failed {}+ times or waiting over {} min): {}",
+            ATTEMPTS,
+            int(WAITING.total_seconds() // 60),
+            report.retrying_total,
+        )
+    ]
+    for item in report.retrying:
+        lines.append(
+            styled(
+                "  [yellow]retrying[/yellow] {}{}: {} attempt{}, waiting {}: {}",
+                f"order {item.order} " if item.order else "",
+                item.kind,
+                item.attempts,
+                "" if item.attempts == 1 else "s",
+                _span(max(0, int((now - item.since).total_seconds()))),
+                item.error,
+            )
+        )
+    if report.retrying_total > len(report.retrying):
+        more = report.retrying_total - len(report.retrying)
+        lines.append(styled("  and {} more (podops outbox retrying lists them all)", more))
+    return lines
+
+
 def status_command() -> None:
     """What the service is doing: instances, store syncs, outbox, next submissions, errors."""
     from podops.cli.main import out, runtime
@@ -148,6 +179,8 @@ def status_command() -> None:
     )
     for topic, error in report.dead_letters:
         out.print(styled("  [red]parked[/red] {}: {}", topic, error))
+    for line in _retrying_lines(report, now):
+        out.print(line)
     for number, error in report.held_completions:
         out.print(
             styled(

@@ -1,5 +1,6 @@
 """Outbox handlers for everything people are told (order events, countdown alerts,
-edit previews, the daily summary, digests of many orders), bound to one `Notifier`.
+edit previews, the daily summary, digests of many orders, warnings about messages
+that keep failing), bound to one `Notifier`.
 
 Each follows the outbox's three steps: what to post is read in a short
 transaction (the order's card, its alert's ref), posted with no transaction
@@ -27,6 +28,7 @@ from podops import reports
 from podops.models import Order
 from podops.notify.alerts import remember_alert
 from podops.notify.digests import digest_of
+from podops.notify.retrying import warning_of
 from podops.outbox import Change, Envelope, Handler, Progress, Topic
 from podops.outbox.messages import summary_from_payload
 from podops.ports.notify import (
@@ -319,6 +321,24 @@ class DigestHandler(PostedAsItGoes, Posting):
         self.notifier.post_digest(plan.digest, post_key(plan.message))
 
 
+@dataclass(frozen=True, slots=True)
+class WarningPlan:
+    message: Envelope
+    notice: EventNotice
+
+
+class RetryingWarningHandler(PostedAsItGoes, Posting):
+    """`Topic.RETRYING`: messages that keep failing, told in the channel (not a
+    thread: it must be seen); dropped when they were delivered meanwhile."""
+
+    def prepare(self, session: Session, message: Envelope) -> WarningPlan | None:
+        notice = warning_of(session, [int(i) for i in message.payload["message_ids"]])
+        return WarningPlan(message, notice) if notice is not None else None
+
+    def send(self, plan: WarningPlan, progress: Progress) -> None:
+        self.notifier.post_event(plan.notice, None, post_key(plan.message))
+
+
 class NotifyHandlers:
     """The outbox handlers of the notification topics, bound to one Notifier."""
 
@@ -337,4 +357,5 @@ class NotifyHandlers:
             Topic.SUMMARY: SummaryHandler(self.notifier, self.chart),
             Topic.DIGEST: DigestHandler(self.notifier),
             Topic.WEEKLY: WeeklyHandler(self.notifier),
+            Topic.RETRYING: RetryingWarningHandler(self.notifier),
         }

@@ -4,6 +4,7 @@ sends it twice. The chart is drawn by an adapter when the message is posted."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from podops.db import Database
 from podops.models import OutboxMessage, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import summary_key, summary_message
+from podops.outbox.retrying import retrying
 from podops.ports.notify import DailySummary
 from podops.settings import Settings
 
@@ -22,17 +24,23 @@ def yesterday(settings: Settings, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(settings.tz).date() - timedelta(days=1)
 
 
+RETRYING_NAMED = 5  # messages named in the summary's retrying line
+
+
 def build_summary(
     db: Database, settings: Settings, day: date, now: datetime | None = None
 ) -> DailySummary:
     with db.unit_of_work() as session:
-        return reports.daily_summary(
+        summary = reports.daily_summary(
             session,
             day,
             settings.tz,
             late_after_days=settings.summary.late_after_days,
             now=now,
         )
+        stuck, total = retrying(session, now or utcnow(), RETRYING_NAMED)
+    first = [item.reference for item in stuck]
+    return replace(summary, retrying=total, retrying_first=first)
 
 
 def enqueue_daily_summary(

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from podops.outbox.queue import Outgoing, Topic
+from podops.outbox.retrying import warning_key
 from podops.ports.notify import DailySummary, NamedOrder
 
 
@@ -46,6 +47,15 @@ def provider_address_message(order_id: int, event_id: int, address: dict[str, An
     payload = {"order_id": order_id, "event_id": event_id, "address": dict(address)}
     key = f"{Topic.PROVIDER_ADDRESS}:{event_id}"
     return Outgoing(Topic.PROVIDER_ADDRESS, key, payload, order_id)
+
+
+def retrying_warning_message(message_ids: list[int]) -> Outgoing:
+    """One Slack warning about messages that keep failing; its key is the first
+    message's warning key, so each message is warned about once (see
+    `podops.notify.retrying`). No order: it must not wait behind the order's own
+    failing notice in the drain."""
+    key = warning_key(message_ids[0])
+    return Outgoing(Topic.RETRYING, key, {"message_ids": list(message_ids)})
 
 
 def summary_key(day: date) -> str:
@@ -140,4 +150,6 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         returned=[NamedOrder(**o) for o in data.get("returned", [])],
         delivered=[NamedOrder(**o) for o in data.get("delivered", [])],
         parcels_delivered=int(data.get("parcels_delivered", 0)),
+        retrying=int(data.get("retrying", 0)),
+        retrying_first=[str(r) for r in data.get("retrying_first", [])],
     )

@@ -33,6 +33,7 @@ class Topic(StrEnum):
     WEEKLY = "slack.weekly"  # the weekly report and its charts
     DIGEST = "notify.digest"  # many orders in the same situation, listed in one post
     PROVIDER_ADDRESS = "provider.address"  # a shop's new address for an order a provider has
+    RETRYING = "notify.retrying"  # a warning: messages that keep failing (outbox.retrying)
 
 
 @dataclass(frozen=True, slots=True)

@@ -222,6 +222,23 @@ class DailySummary:
     """Orders with parcels delivered that day (from the trackers), the parcels in the
     note (`delivered: USPS 9400...`)."""
     parcels_delivered: int = 0
+    retrying: int = 0
+    """Store and Slack messages that keep failing, still retried (outbox.retrying)."""
+    retrying_first: list[str] = field(default_factory=list)
+    """The first of them, `1001 (tracking)`."""
+
+
+def retrying_in_words(summary: DailySummary) -> str:
+    """`2 store or Slack messages keep failing: 1001 (tracking), 1002 (status) -
+    podops status says why`; empty when none."""
+    if not summary.retrying:
+        return ""
+    first = ", ".join(summary.retrying_first)
+    more = "" if len(summary.retrying_first) >= summary.retrying else ", ..."
+    return (
+        f"{summary.retrying} store or Slack message(s) keep failing: {first}{more}"
+        " (`podops status` says why)"
+    )
 
 
 def remakes_in_words(counts: list[tuple[str, str, int]]) -> str:

@@ -13,6 +13,7 @@ from podops import outbox, queries
 from podops.events import EventName
 from podops.intake.pushback import held_completions
 from podops.models import Event, Order, OutboxMessage, Store, SyncState, utcnow
+from podops.outbox.retrying import Retrying, retrying
 from podops.runtime.job_health import HEARTBEAT_PREFIX, JobError, job_errors
 from podops.settings import Settings
 from podops.status import OrderStatus
@@ -41,6 +42,9 @@ class StatusReport:
     stores: list[tuple[str, datetime | None, str | None]] = field(default_factory=list)
     backlog: dict[str, int] = field(default_factory=dict)
     dead_letters: list[tuple[str, str]] = field(default_factory=list)
+    retrying: list[Retrying] = field(default_factory=list)
+    """Messages that keep failing but are still retried (podops.outbox.retrying)."""
+    retrying_total: int = 0
     counts: dict[OrderStatus, int] = field(default_factory=dict)
     next_submissions: list[tuple[str, datetime]] = field(default_factory=list)
     recent_errors: list[tuple[datetime, str, str]] = field(default_factory=list)
@@ -72,6 +76,7 @@ def build(session: Session, now: datetime | None = None) -> StatusReport:
         .limit(5)
     )
     report.dead_letters = [(m.topic, m.last_error or "") for m in dead]
+    report.retrying, report.retrying_total = retrying(session, now)
     report.held_completions = held_completions(session)
     report.counts = queries.counts_by_status(session)
     pending = session.execute(
