@@ -142,6 +142,8 @@ def summary_from_payload(data: dict[str, Any]) -> DailySummary:
         late=[NamedOrder(**o) for o in data["late"]],
         failed=[NamedOrder(**o) for o in data["failed"]],
         per_day=[(date.fromisoformat(d), int(n)) for d, n in data["per_day"]],
+        rush_received=int(data.get("rush_received", 0)),
+        rush_waiting=[NamedOrder(**o) for o in data.get("rush_waiting", [])],
         split=[NamedOrder(**o) for o in data.get("split", [])],
         remakes=[(str(r), str(p), int(n)) for r, p, n in data.get("remakes", [])],
         per_store=[{str(k): int(v) for k, v in day.items()} for day in data.get("per_store", [])],
