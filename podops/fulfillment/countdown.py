@@ -341,7 +341,7 @@ class Submitter:
                 if not mine:  # another worker renders it now
                     elsewhere.add(order_id)
                     continue
-                self._ensure_print_files(ref.staff)
+                self._ensure_print_files(ref)
                 self._recheck(order_id, report)
         return frozenset(elsewhere)
 
@@ -350,7 +350,7 @@ class Submitter:
         Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             stale = {
-                (OrderRef.of(part.order).staff, part.order_id)
+                part.order_id: OrderRef.of(part.order)
                 for part in session.scalars(remakes_query(CLAIM_BATCH))
                 if any(
                     not line.line_item.print_file or not line.line_item.print_file_current
@@ -358,7 +358,7 @@ class Submitter:
                 )
             }
         elsewhere = set()
-        for reference, order_id in sorted(stale):
+        for order_id, reference in sorted(stale.items()):
             with self._one_worker(f"print-files:{order_id}") as mine:
                 if mine:
                     self._ensure_print_files(reference)
@@ -366,7 +366,7 @@ class Submitter:
                     elsewhere.add(order_id)
         return frozenset(elsewhere)
 
-    def _ensure_print_files(self, reference: str) -> None:
+    def _ensure_print_files(self, reference: OrderRef) -> None:
         if self.print_file_source is None:
             return
         try:
@@ -399,7 +399,7 @@ class Submitter:
             services.route_lines(session, order, self._router(order), actor)
             stale = needs_print_files(order)
         if stale:
-            self._ensure_print_files(canonical.staff)
+            self._ensure_print_files(canonical)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
         report = TickReport()
