@@ -45,6 +45,11 @@ AMBIGUOUS: dict[str, str] = {
 }
 
 
+def store_id(number: str) -> str:
+    """A store order id for `number` that fits its column (`ext-` + the longest does not)."""
+    return f"hostile-{HOSTILE_NUMBERS.index(number)}"
+
+
 def orders_snapshot(db: Database) -> dict[str, tuple[str, int, int]]:
     """Number -> (status, version, events) of every order: what "changed" compares."""
     with db.unit_of_work() as session:

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Iterable, Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -41,11 +40,17 @@ def checked_reference(value: str) -> str:
     return value
 
 
-def _option_arity(params: Iterable[click.Parameter]) -> dict[str, int]:
-    """Each option name of a command -> how many words it takes after it."""
+_USAGE_ERROR: type[Exception] = next(
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError"
+)
+"""Click's usage error, as the click Typer carries inside it (`typer.BadParameter`'s base)."""
+
+
+def _option_arity(params: Iterable[Any]) -> dict[str, int]:
+    """Each option name of a command (click parameters) -> how many words it takes."""
     arity: dict[str, int] = {}
     for param in params:
-        if isinstance(param, click.Option):
+        if param.param_type_name == "option":
             takes = 0 if param.is_flag or param.count else param.nargs
             for name in (*param.opts, *param.secondary_opts):
                 arity[name] = takes
@@ -53,7 +58,7 @@ def _option_arity(params: Iterable[click.Parameter]) -> dict[str, int]:
 
 
 def numbers_as_arguments(
-    args: Sequence[str], params: Iterable[click.Parameter], before_order: Iterable[str] = ()
+    args: Sequence[str], params: Iterable[Any], before_order: Iterable[str] = ()
 ) -> list[str]:
     """The words with the order number after `--` when it starts with `-`, so click
     does not take it for an option. A word is an option only when it is exactly one
@@ -94,19 +99,19 @@ class OrderCommand(TyperCommand):
 
     before_order: tuple[str, ...] = ()
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         typed = list(args)
         rewritten = numbers_as_arguments(typed, self.get_params(ctx), self.before_order)
         try:
             return super().parse_args(ctx, rewritten)
-        except click.UsageError as exc:
+        except _USAGE_ERROR as exc:
             hint = _dash_hint(ctx, typed, self.get_params(ctx))
             if hint:
-                exc.message = f"{exc.message}\n{hint}"
+                exc.message = f"{exc.message}\n{hint}"  # type: ignore[attr-defined]
             raise
 
 
-def _dash_hint(ctx: click.Context, typed: list[str], params: Iterable[click.Parameter]) -> str:
+def _dash_hint(ctx: Any, typed: list[str], params: Iterable[Any]) -> str:
     """When an order number is also an option's name (`-r`, `--json`), say what to type."""
     if "--" in typed:
         return ""

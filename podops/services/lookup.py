@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from podops.errors import AmbiguousReference, InvalidInput, OrderNotFound
@@ -77,12 +77,14 @@ def _named_ids(session: Session, text: str) -> set[int]:
     except InvalidInput:
         return set()
     for readings in tiers:
-        ids: set[int] = set()
-        for wanted in readings:
-            query = select(Order.id).where(Order.number == wanted.number)
-            if wanted.store != ANY_STORE:
-                query = query.join(Store).where(Store.key == wanted.store)
-            ids.update(session.scalars(query))
+        matches = [
+            Order.number == wanted.number
+            if wanted.store == ANY_STORE
+            else and_(Order.number == wanted.number, Store.key == wanted.store)
+            for wanted in readings
+        ]
+        query = select(Order.id).join(Store, Store.id == Order.store_id).where(or_(*matches))
+        ids = set(session.scalars(query))
         if ids:
             return ids
     return set()

@@ -6,6 +6,7 @@ typed in quotes, kept as typed inside them."""
 from __future__ import annotations
 
 import json
+import time
 
 from podops.routing import ShopPolicy
 from podops.runtime.root import Runtime
@@ -18,6 +19,7 @@ from tests.hostile_numbers import (
     HOSTILE_NUMBERS,
     orders_snapshot,
     status_of_number,
+    store_id,
 )
 
 COMMANDS = (
@@ -46,27 +48,34 @@ class Replies:
     def send(self, text: str, number: str, *, guessing: bool = False) -> str:
         """Send `/order text`; only order `number` may change (none when `guessing`)."""
         before = orders_snapshot(self.runtime.db)
-        seen = self._answers()
+        replied, opened = len(self.fake.responses), len(self._opened())
         assert self.slack.command(text).status_code == 200
-        wait_for(lambda: len(self._answers()) > len(seen))
+        wait_for(lambda: self._count() > replied + opened)
+        count = 0
+        while count != self._count():  # every answer of this command, not the next
+            count = self._count()
+            time.sleep(0.1)
         after = orders_snapshot(self.runtime.db)
         changed = {n for n in before if before[n] != after.get(n)}
         assert changed <= (set() if guessing else {number}), (text, changed)
-        answer = json.dumps(self._answers()[len(seen) :], ensure_ascii=False)
+        answers = [*self.fake.responses[replied:], *self._opened()[opened:]]
+        answer = json.dumps(answers, ensure_ascii=False)
         assert "went wrong" not in answer, (text, answer)
         return answer
 
-    def _answers(self) -> list[object]:
-        """Replies to the command and modals opened (`edit`)."""
-        opened = [c.params for c in list(self.fake.calls) if c.method == "views.open"]
-        return [*self.fake.responses, *opened]
+    def _opened(self) -> list[object]:
+        """Modals opened (`edit`)."""
+        return [c.params for c in list(self.fake.calls) if c.method == "views.open"]
+
+    def _count(self) -> int:
+        return len(self.fake.responses) + len(self._opened())
 
 
 def test_every_order_command_reaches_every_number_or_refuses(
     runtime: Runtime, slack: SlackSender, fake_slack: FakeSlack, policy: ShopPolicy
 ) -> None:
     for number in HOSTILE_NUMBERS:
-        received_order(runtime.db, policy, number=number)
+        received_order(runtime.db, policy, number=number, external_id=store_id(number))
     replies = Replies(fake_slack, slack, runtime)
     for number in HOSTILE_NUMBERS:
         if number in AMBIGUOUS:

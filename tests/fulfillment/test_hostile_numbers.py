@@ -17,7 +17,7 @@ from podops.refs import FulfillmentRef, OrderRef, print_file_stem
 from render.links import print_file_routes, sign_path
 from tests.fulfillment.conftest import Shop
 from tests.fulfillment.test_late_design import FileRenderer
-from tests.hostile_numbers import HOSTILE_NUMBERS
+from tests.hostile_numbers import HOSTILE_NUMBERS, store_id
 from tests.render.test_render_links import KEY, Client, clock
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-]+(\.[a-z]+)?")
@@ -35,7 +35,7 @@ def test_every_number_is_rendered_sent_once_and_tracked(shop: Shop, tmp_path: Pa
     folder.mkdir()
     print_files = PrintFiles(shop.db, FileRenderer(folder))
     for number in HOSTILE_NUMBERS:
-        shop.order("cc", print_files=False, number=number)
+        shop.order("cc", print_files=False, number=number, external_id=store_id(number))
         with shop.db.unit_of_work() as session:
             for item in services.get_order(session, OrderRef("main", number)).items:
                 item.product_key = "tee-front"

@@ -11,7 +11,13 @@ from podops.routing import ShopPolicy
 from podops.sheet.rows import ORDERS, TRACKING
 from podops.status import OrderStatus
 from tests import factories
-from tests.hostile_numbers import AMBIGUOUS, HOSTILE_NUMBERS, orders_snapshot, status_of_number
+from tests.hostile_numbers import (
+    AMBIGUOUS,
+    HOSTILE_NUMBERS,
+    orders_snapshot,
+    status_of_number,
+    store_id,
+)
 from tests.sheet.conftest import SheetEnv
 
 PASTED_FOR = {"#1001": "main:#1001", "main:1001": "main:main:1001"}
@@ -20,7 +26,7 @@ PASTED_FOR = {"#1001": "main:#1001", "main:1001": "main:main:1001"}
 
 def test_every_number_has_its_rows_and_its_hold(env: SheetEnv, policy: ShopPolicy) -> None:
     for number in HOSTILE_NUMBERS:
-        factories.received_order(env.db, policy, number=number)
+        factories.received_order(env.db, policy, number=number, external_id=store_id(number))
     env.cycle()
     rows = {row["line"]: row for row in env.orders_rows()}
     for number in HOSTILE_NUMBERS:
@@ -38,7 +44,7 @@ def test_every_number_has_its_rows_and_its_hold(env: SheetEnv, policy: ShopPolic
 
 def test_a_tracking_row_names_each_number_or_is_refused(env: SheetEnv, policy: ShopPolicy) -> None:
     for number in HOSTILE_NUMBERS:
-        factories.submitted_order(env.db, policy, number=number)
+        factories.submitted_order(env.db, policy, number=number, external_id=store_id(number))
     env.cycle()
     pasted = [PASTED_FOR.get(n, n) for n in HOSTILE_NUMBERS] + list(AMBIGUOUS)
     for row, text in enumerate(pasted, start=2):
