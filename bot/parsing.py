@@ -3,10 +3,11 @@
 `1234` and `#1234` both name an order (also `store:1234`), and so does any other
 number a store sends (`2024/5001`, `12:30`); a number with spaces is put in
 quotes (`/order show "A 12"`, also typographic quotes as Slack clients type
-them), kept inside them exactly as typed (`" 17"`, `"A  12"`). Anything the parser cannot read becomes `InvalidInput` with the usage
-line, so the person sees what to type instead. `USAGE` is what `/order help`
-shows: every word outside brackets is required and the bracketed ones optional,
-exactly as `parse` reads them (REASON stands for the words staff type).
+them), kept inside them exactly as typed (`" 17"`, `"A  12"`). Anything the
+parser cannot read becomes `InvalidInput` with the usage line, so the person
+sees what to type instead. `USAGE` is what `/order help` shows: every word
+outside brackets is required and the bracketed ones optional, exactly as
+`parse` reads them (REASON stands for the words staff type).
 """
 
 from __future__ import annotations
