@@ -3,10 +3,11 @@
 `1234` and `#1234` both name an order (also `store:1234`), and so does any other
 number a store sends (`2024/5001`, `12:30`); a number with spaces is put in
 quotes (`/order show "A 12"`, also typographic quotes as Slack clients type
-them). Anything the parser cannot read becomes `InvalidInput` with the usage
-line, so the person sees what to type instead. `USAGE` is what `/order help`
-shows: every word outside brackets is required and the bracketed ones optional,
-exactly as `parse` reads them (REASON stands for the words staff type).
+them), kept inside them exactly as typed (`" 17"`, `"A  12"`). Anything the
+parser cannot read becomes `InvalidInput` with the usage line, so the person
+sees what to type instead. `USAGE` is what `/order help` shows: every word
+outside brackets is required and the bracketed ones optional, exactly as
+`parse` reads them (REASON stands for the words staff type).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def parse(text: str) -> Command:
         return _find(rest)
     if not rest:
         raise usage_error(name, f"`{name}` needs an order number")
-    word, args = _first_word(rest)
+    word, args = _first_word(text.lstrip()[len(words[0]) :], rest)
     reference = _reference(name, word)
     if name == "track":
         return _track(reference, args)
@@ -114,15 +115,17 @@ def parse(text: str) -> Command:
     return Command(name, reference)
 
 
-def _first_word(words: list[str]) -> tuple[str, list[str]]:
-    """The order number and the words after it: `"A 12" UPS 1Z...` -> `A 12`, rest."""
-    opening = words[0][:1]
-    closing = _QUOTES.get(opening)
-    if closing is None:
-        return words[0], words[1:]
-    for end, word in enumerate(words):
-        if word.endswith(closing) and (end or len(word) > 1):
-            return " ".join(words[: end + 1])[1:-1], words[end + 1 :]
+def _first_word(after: str, words: list[str]) -> tuple[str, list[str]]:
+    """The order number and the words after it: `"A 12" UPS 1Z...` -> `A 12`, rest.
+    Inside quotes the number is kept as typed (`" 17"`, `"A  12"`): stores send such
+    numbers, and another order may be numbered the same without the spaces."""
+    after = after.lstrip()
+    closing = _QUOTES.get(after[:1])
+    if closing is not None:
+        end = after.find(closing, 1)
+        following = after[end + 1 : end + 2]
+        if end > 0 and (not following or following.isspace()):
+            return after[1:end], after[end + 1 :].split()
     return words[0], words[1:]
 
 

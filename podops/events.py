@@ -63,6 +63,8 @@ class EventName(StrEnum):
     STORE_REFUND = "store_refund"
     STORE_REFUNDED_AFTER_SUBMISSION = "store_refunded_after_submission"
     STORE_ITEMS_CHANGED = "store_items_changed"
+    STORE_REFUNDS_UNREAD = "store_refunds_unread"
+    """The shop lists refunds podops could not read, on an order it does not hold for it."""
     STORE_PUSH = "store_push"
     # Designs and print files.
     EDIT_PERSONALIZATION = "edit_personalization"

@@ -29,8 +29,12 @@ Store keys come from the config and match `[a-z][a-z0-9_]{0,31}`
 (`podops.settings.NAME_PATTERN`): they never hold `:`, `-` or `/`.
 
 Staff and pasted text can be read more than one way, so it is read into a list of
-readings, most likely first; a look-up takes the first reading that names an
-existing order (`podops.services.get_order`, the Tracking tab's rows):
+readings, most likely first; a look-up takes the order the readings name, and
+refuses text whose readings name two different orders, saying what to type for
+each (`podops.services.lookup.typed_form`), instead of guessing
+(`podops.services.get_order`, the Tracking tab's rows). Only whitespace makes tiers:
+text with spaces around (or inside, pasted) is read as it is first, and trimmed
+(collapsed) only when that names no order, so ` 17` and `17` are both reachable:
 - text starting with a store key and `:` (staff may also type `/`) reads first as
   that store's order (`main:2024/5001` is number `2024/5001` in `main`; `main:a:b`
   is `a:b`), then as a number in any store (`ab:30` is order `ab:30` when store
@@ -83,6 +87,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -127,6 +132,17 @@ DIGEST_MARK = "_"
 """Starts a digest id: no provider reference does (they start with a store key)."""
 _DIGEST_HEX = 16
 _DIGEST_LENGTH = len(DIGEST_MARK) + len(PROVIDER_SEPARATOR) + _DIGEST_HEX
+
+
+_OPTION_LIKE = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
+
+
+def in_shell(reference: str) -> str:
+    """A reference as staff type it in a `podops` command, where only arguments follow
+    it: quoted when it holds spaces or shell characters (`'A 12'`), after `--` when it
+    could be an option's name (`-- --help`; `-17` needs nothing, see `podops.cli.args`)."""
+    quoted = shlex.quote(reference)
+    return f"-- {quoted}" if _OPTION_LIKE.fullmatch(reference) else quoted
 
 
 def is_order_number(text: str) -> bool:
@@ -191,6 +207,37 @@ class OrderRef:
     def names_store(self, key: str) -> bool:
         """Whether a store with `key` may hold this order (any store, when none is named)."""
         return self.store == ANY_STORE or self.store == key
+
+    @property
+    def typed(self) -> str:
+        """What staff type to name this order: the number alone when it reads as itself
+        first (`1234`, `2024/5001`, `-17`), else `typed_with_store` (`main:main:1001`)."""
+        if self.store == ANY_STORE:
+            return self.number
+        if self.staff_readings(self.number)[:1] == [OrderRef.any_store(self.number)]:
+            return self.number
+        return self.typed_with_store
+
+    @property
+    def typed_with_store(self) -> str:
+        """Typed text whose first reading is this order: the staff form, with a second
+        `#` before a number that starts with one (`main:##1001` is number `#1001`)."""
+        if self.store == ANY_STORE:
+            return self.number
+        hashes = "#" if self.number.startswith("#") else ""
+        return f"{self.store}{STAFF_SEPARATOR}{hashes}{self.number}"
+
+    @classmethod
+    def staff_reading_tiers(cls, text: str) -> list[list[OrderRef]]:
+        """The readings of typed text in tiers, the first tier that names an order
+        deciding: text with spaces around first as typed (a store may number an
+        order ` 17`), then trimmed (`staff_readings`)."""
+        tiers = [cls.staff_readings(text)]
+        if text != text.strip():
+            exact = _readings(text, "/:", hash_dropped=True, checked=True)
+            if exact:
+                tiers.insert(0, exact)
+        return tiers
 
     @classmethod
     def staff_readings(cls, text: str) -> list[OrderRef]:

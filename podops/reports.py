@@ -30,8 +30,8 @@ from podops.ports.notify import (
     PartLine,
     TrackingLine,
 )
-from podops.refs import OrderRef
 from podops.services.fulfillments import held_lines
+from podops.services.lookup import typed_form
 from podops.services.new_orders import UNWATCHED_REASON
 from podops.services.returns import returns_in_words
 from podops.speeds import speed_words
@@ -54,6 +54,7 @@ PROBLEM_ACTIONS: frozenset[EventName] = frozenset(
         EventName.STORE_CANCELLED_AFTER_SUBMISSION,
         EventName.STORE_REFUNDED_AFTER_SUBMISSION,
         EventName.STORE_ITEMS_CHANGED,
+        EventName.STORE_REFUNDS_UNREAD,
         EventName.PROVIDER_STATUS_UNKNOWN,
         EventName.PROVIDER_HAS_OLD_DESIGN,
         EventName.STORE_ADDRESS,
@@ -177,7 +178,7 @@ def order_card(session: Session, order: Order, now: datetime | None = None) -> O
         )
     )
     return OrderCard(
-        reference=OrderRef.of(order).staff,
+        reference=typed_form(session, order),  # what its buttons carry back
         number=order.number,
         store=order.store.key,
         status=status.value,

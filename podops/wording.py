@@ -109,6 +109,9 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.STORE_ITEMS_CHANGED: lambda t: str(
         t.d.get("problem", f"the shop changed the items of {t.label}")
     ),
+    E.STORE_REFUNDS_UNREAD: lambda t: str(
+        t.d.get("problem", f"podops could not read the refunds of {t.label}")
+    ),
     E.PROVIDER_STATUS_UNKNOWN: lambda t: (
         f"{t.label}: {t.d.get('problem', 'unknown provider status')}"
     ),

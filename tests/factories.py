@@ -14,6 +14,7 @@ from podops import services
 from podops.db import Database
 from podops.events import Actor, Channel
 from podops.incoming import IncomingLineItem, IncomingOrder
+from podops.refs import OrderRef
 from podops.routing import ShopPolicy
 from podops.services.shipping import ShipLine
 
@@ -89,11 +90,12 @@ def received_order(db: Database, policy: ShopPolicy, **kwargs: object) -> str:
 def submitted_order(db: Database, policy: ShopPolicy, **kwargs: object) -> str:
     """Given an order at its provider (one fulfillment per provider its lines go to)."""
     number = received_order(db, policy, **kwargs)
+    ref = OrderRef(str(kwargs.get("store", "main")), number)  # any number, as stored
     with db.unit_of_work() as session:
-        order = services.get_order(session, number)
+        order = services.get_order(session, ref)
         services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
     with db.unit_of_work() as session:
-        order = services.get_order(session, number)
+        order = services.get_order(session, ref)
         for part in order.parts:
             ids = f"P-{number}" if part.seq == 1 else f"P-{number}-{part.seq}"
             services.mark_submitted(session, order, part, SYSTEM, provider_order_id=ids)

@@ -19,13 +19,14 @@ import typer
 
 from podops import reports, services, wording
 from podops.address import field_name
-from podops.cli.args import OrderArg, UsageProblem, order_label, parse_assignments
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label, parse_assignments
 from podops.cli.edit_shipping import SHIPPING_FIELD, set_speed
 from podops.cli.orders import cli_actor
 from podops.cli.photos import crop_settings, refuse_late_crops
 from podops.cli.styled import styled
 from podops.cli.views import photo_lines
 from podops.fulfillment.late_design import accepts_design_changes, change_submitted_design
+from podops.refs import in_shell
 from podops.services.design_gate import design_may_change
 from podops.status import OrderStatus
 
@@ -104,7 +105,7 @@ def edit_command(
     if not stale:
         out.print(
             f"Nothing changed on {label} (to render it again: podops render "
-            f"{number} --line {position})."
+            f"--line {position} {in_shell(number)})."
         )
         return
     outcomes = rt.print_files.render_order(number, actor, [position])
@@ -211,4 +212,4 @@ def _announce(rt: Runtime, reference: str, text: str, previews: list[str]) -> No
 
 
 def register(app: typer.Typer) -> None:
-    app.command("edit")(edit_command)
+    app.command("edit", cls=OrderCommand)(edit_command)

@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from podops import services
-from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.errors import InvalidInput
 from podops.fulfillment_status import FulfillmentStatus
+from podops.refs import OrderRef, in_shell
 from podops.services.shipping import ShipLine
 from podops.status import OrderStatus
 
@@ -47,7 +48,8 @@ def submit_command(number: OrderArg) -> None:
             )
         if any(p[3] == FulfillmentStatus.SUBMIT_FAILED for p in parts):
             out.print(
-                f"  the others go on; fix what was refused, then podops retry {order.number}",
+                "  the others go on; fix what was refused, then podops retry "
+                + in_shell(OrderRef.of(order).typed),
                 markup=False,
                 soft_wrap=True,
             )
@@ -158,7 +160,7 @@ def poll_command() -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("submit")(submit_command)
-    app.command("retry")(retry_command)
-    app.command("track")(track_command)
+    app.command("submit", cls=OrderCommand)(submit_command)
+    app.command("retry", cls=OrderCommand)(retry_command)
+    app.command("track", cls=OrderCommand)(track_command)
     app.add_typer(fulfillment_app, name="fulfillment")

@@ -13,12 +13,18 @@ from typing import Annotated
 
 import typer
 
-from podops.cli.args import UsageProblem, checked_reference, order_label
+from podops.cli.args import OrderCommand, UsageProblem, checked_reference, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.tracking.parcels import ShipLine
 
 ACTIONS = ("void", "print")
+
+
+class LabelCommand(OrderCommand):
+    """`label void -17`: the order number comes after the action word."""
+
+    before_order = ACTIONS
 
 
 def label_command(
@@ -102,4 +108,4 @@ def label_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("label")(label_command)
+    app.command("label", cls=LabelCommand)(label_command)

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from podops import queries, reports, services
-from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label
 from podops.cli.views import order_as_dict, print_order, print_order_list
 from podops.errors import InvalidInput
 from podops.events import Actor, Channel
 from podops.order_views import OrderView, parse_view
+from podops.refs import OrderRef, in_shell
 from podops.status import OrderStatus
 from podops.tracking.shipments import shipment_rows
 
@@ -107,7 +108,7 @@ def list_command(
             print_order_list(out, found)
 
 
-@orders_app.command("show")
+@orders_app.command("show", cls=OrderCommand)
 def show_command(
     number: OrderArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -151,7 +152,7 @@ def cancel_command(
     if not reason.strip():
         raise UsageProblem(
             f"say why order {number.strip().lstrip('#')} is cancelled: "
-            f'podops cancel {number} --reason "out of stock"'
+            f'podops cancel --reason "out of stock" {in_shell(number)}'
         )
     _act(lambda s: services.cancel(s, number, cli_actor(), reason))
 
@@ -188,16 +189,16 @@ def _act(call: Callable[[Session], Order], done: str | None = None) -> None:
     rt.db.check()
     with rt.db.unit_of_work() as session:
         order = call(session)
-        label, number = order.label, order.number
+        label, typed = order.label, OrderRef.of(order).typed
         result = done or reports.after_staff_step(order)
     if result.endswith("needs design"):
-        result += f" (podops edit {number})"
+        result += f" (podops edit {in_shell(typed)})"
     out.print(f"{order_label(label)} {result}.", markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(orders_app, name="orders")
-    app.command("hold")(hold_command)
-    app.command("release")(release_command)
-    app.command("cancel")(cancel_command)
-    app.command("fulfilled")(fulfilled_command)
+    app.command("hold", cls=OrderCommand)(hold_command)
+    app.command("release", cls=OrderCommand)(release_command)
+    app.command("cancel", cls=OrderCommand)(cancel_command)
+    app.command("fulfilled", cls=OrderCommand)(fulfilled_command)

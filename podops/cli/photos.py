@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from podops import reports, services
-from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.cli.styled import styled
 from podops.crop_input import CROP_KEYS, split_crop_settings
@@ -96,4 +96,4 @@ def _line(rt: Runtime, reference: str, line: int | None) -> int:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("accept-photo")(accept_photo_command)
+    app.command("accept-photo", cls=OrderCommand)(accept_photo_command)

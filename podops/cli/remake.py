@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podops import services
-from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.services.remakes import PAYERS, REASONS, RemakeLine
 
@@ -51,4 +51,4 @@ def remake_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("remake")(remake_command)
+    app.command("remake", cls=OrderCommand)(remake_command)

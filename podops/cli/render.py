@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from podops import services
-from podops.cli.args import OrderArg, UsageProblem
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem
 from podops.cli.orders import cli_actor
 from podops.cli.views import photo_lines
 
@@ -142,5 +142,5 @@ def _table_rows(rt: Runtime) -> list[tuple[str, VariantRow]]:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("render")(render_command)
+    app.command("render", cls=OrderCommand)(render_command)
     app.add_typer(templates_app, name="templates")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from podops import services
-from podops.cli.args import OrderArg, UsageProblem, order_label
+from podops.cli.args import OrderArg, OrderCommand, UsageProblem, order_label
 from podops.cli.orders import cli_actor
 from podops.services import ReturnWanted
 from podops.status import OrderStatus
@@ -44,4 +44,4 @@ def return_command(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("return")(return_command)
+    app.command("return", cls=OrderCommand)(return_command)

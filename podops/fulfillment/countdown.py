@@ -378,7 +378,7 @@ class Submitter:
                 if not mine:  # another worker renders it now
                     elsewhere.add(order_id)
                     continue
-                self._ensure_print_files(ref.staff)
+                self._ensure_print_files(ref)
                 self._recheck(order_id, report)
         return frozenset(elsewhere)
 
@@ -387,7 +387,7 @@ class Submitter:
         Returns the orders another worker was rendering."""
         with self.db.unit_of_work() as session:
             stale = {
-                (OrderRef.of(part.order).staff, part.order_id)
+                part.order_id: OrderRef.of(part.order)
                 for part in session.scalars(remakes_query(CLAIM_BATCH))
                 if any(
                     not line.line_item.print_file or not line.line_item.print_file_current
@@ -395,7 +395,7 @@ class Submitter:
                 )
             }
         elsewhere = set()
-        for reference, order_id in sorted(stale):
+        for order_id, reference in sorted(stale.items()):
             with self.render_lease(order_id) as mine:
                 if mine:
                     self._ensure_print_files(reference)
@@ -403,7 +403,7 @@ class Submitter:
                     elsewhere.add(order_id)
         return frozenset(elsewhere)
 
-    def _ensure_print_files(self, reference: str) -> None:
+    def _ensure_print_files(self, reference: OrderRef) -> None:
         if self.print_file_source is None:
             return
         try:
@@ -441,7 +441,7 @@ class Submitter:
         if remaking:  # a shipped order's remakes
             return self._send_remakes_now(canonical, actor)
         if stale:
-            self._ensure_print_files(canonical.staff)
+            self._ensure_print_files(canonical)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
         report = TickReport()
@@ -473,7 +473,7 @@ class Submitter:
         """A shipped order's remakes waiting to go, sent now by a person: after the same
         address check as any submission (an address that did not verify goes as it
         is: the person saw the carrier's reason)."""
-        self._ensure_print_files(canonical.staff)
+        self._ensure_print_files(canonical)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
         report = TickReport()

@@ -48,7 +48,7 @@ class FieldChecks:
         with self.db.reading() as session:
             order = services.get_order(session, reference)
             item = line_of(order, position)
-            canonical, label = OrderRef.of(order).staff, item.reference
+            canonical, label = OrderRef.of(order), item.reference
             product_key = item.product_key
             current = (dict(item.personalization), dict(item.image_urls))
         if not product_key:

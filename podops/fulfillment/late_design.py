@@ -240,7 +240,7 @@ def _as_edits(order: Order, changes: Changes) -> list[FieldEdit]:
         return sorted(changes, key=lambda edit: edit.position)
     return [
         FieldEdit(
-            OrderRef.of(order).staff,
+            OrderRef.of(order),
             position,
             line_of(order, position).product_key,
             texts=clean_fields(dict(fields)),

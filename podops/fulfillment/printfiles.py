@@ -81,13 +81,13 @@ class PrintFiles:
         if jobs:
             self._run(canonical, jobs, actor or Actor.system("renderer"))
 
-    def stale_orders(self, limit: int = 50) -> list[str]:
+    def stale_orders(self, limit: int = 50) -> list[OrderRef]:
         """Orders whose print files must be (re)made, oldest due first: those in the
         countdown, and held or needs_design orders whose design staff changed since
         the renderer refused it (an unchanged refused design is not retried)."""
         return [reference for _, reference in self.stale(limit)]
 
-    def stale(self, limit: int = 50) -> list[tuple[int, str]]:
+    def stale(self, limit: int = 50) -> list[tuple[int, OrderRef]]:
         """`stale_orders` with each order's id (what its render lease is named by)."""
         with self.db.unit_of_work() as session:
             # Status first (indexed, few open orders), then a correlated look at their
@@ -122,7 +122,7 @@ class PrintFiles:
                 if any(_renderable(i) and _may_change(order, i) for i in order.items)
             ]
             found.sort(key=lambda o: (o.submit_at is None, o.submit_at, o.id))
-            return [(o.id, OrderRef.of(o).staff) for o in found[:limit]]
+            return [(o.id, OrderRef.of(o)) for o in found[:limit]]
 
     def _jobs(
         self, reference: str | OrderRef, positions: list[int] | None, *, stale_only: bool

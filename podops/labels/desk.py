@@ -44,6 +44,7 @@ from podops.ports.labels import (
     SlipLine,
 )
 from podops.ports.storage import FileStorage, file_name
+from podops.refs import in_shell
 from podops.services import labels as label_services
 from podops.services.labels import LabelClaim
 from podops.settings import Settings
@@ -229,7 +230,8 @@ class LabelDesk:
         if not verdict.deliverable:
             raise DomainRefusal(
                 f"the shipping address does not verify ({self.service.name}: {verdict.reason}); "
-                f"fix it with podops edit {claim.order.staff} address.FIELD=VALUE"
+                f"fix it with podops edit {in_shell(claim.order.typed_with_store)} "
+                "address.FIELD=VALUE"
             )
         request = ShipmentRequest(origin, destination, parcel, claim.reference)
         shipment = self.service.create_shipment(request)

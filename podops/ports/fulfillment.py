@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Any, Protocol, runtime_checkable
 
 from podops.errors import ProviderError
+from podops.refs import OrderRef
 
 
 class ProviderStatus(StrEnum):
@@ -244,9 +245,10 @@ class ProductCatalog(Protocol):
 class PrintFileSource(Protocol):
     """The renderer, as the submission worker sees it."""
 
-    def ensure_current(self, order_ref: str) -> None:
+    def ensure_current(self, order_ref: str | OrderRef) -> None:
         """Render (and commit) every line item of the order lacking a current print file;
-        `order_ref` is the order's `OrderRef.staff` (`main:1234`)."""
+        `order_ref` is the order's `OrderRef` (its text `main:1234` may read as another
+        order too: `podops.services.get_order`)."""
         ...
 
 

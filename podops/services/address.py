@@ -39,7 +39,7 @@ from podops.incoming import IncomingOrder
 from podops.models import Order, utcnow
 from podops.outbox import enqueue
 from podops.outbox.messages import provider_address_message
-from podops.refs import OrderRef
+from podops.refs import OrderRef, in_shell
 from podops.services.designs import RENDER_PROBLEM_PREFIX
 from podops.services.lookup import get_order
 from podops.services.order_changes import notify
@@ -248,7 +248,7 @@ def take_shop_address(session: Session, order: Order, shop: dict[str, str], acto
     except InvalidInput as exc:
         reason = (
             f"{exc.message}; the order keeps its old address until staff fix it "
-            f"(podops edit {order.number} address.FIELD=VALUE)"
+            f"(podops edit {in_shell(OrderRef.of(order).typed)} address.FIELD=VALUE)"
         )
         problem = SHOP_REFUSED_PREFIX + reason
         order.problems = [*(p for p in order.problems if p != problem), problem]

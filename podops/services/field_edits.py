@@ -27,6 +27,7 @@ from podops.errors import ConcurrentModification, InvalidInput, OrderLocked
 from podops.events import Actor
 from podops.models import Order, utcnow
 from podops.ports.render import TemplateFields
+from podops.refs import OrderRef
 from podops.services.design_gate import design_locked, design_may_change
 from podops.services.lookup import get_order
 from podops.services.orders import MAX_FIELD_LENGTH, line_of
@@ -39,8 +40,9 @@ MAX_LINK_LENGTH = 2000
 class FieldEdit:
     """One line's change, sorted by where each field goes (see the module docstring)."""
 
-    reference: str
-    """The order's staff reference with its store (`main:1234`)."""
+    reference: str | OrderRef
+    """The order: its `OrderRef` once checked (text such as `main:1234` may also read
+    as an order numbered `main:1234`), or the text staff typed."""
     position: int
     product_key: str
     texts: dict[str, str] = field(default_factory=dict)
@@ -61,7 +63,7 @@ class FieldEdit:
 
 def plan_field_edit(
     fields: TemplateFields,
-    reference: str,
+    reference: str | OrderRef,
     position: int,
     current: tuple[Mapping[str, Any], Mapping[str, Any]],
     changes: Mapping[str, str],

@@ -1,8 +1,9 @@
 """Finding orders the way staff name them: `1234`, `#1234`, `main:1234`, `2024/5001`.
 
 Typed text may be read several ways (`OrderRef.staff_readings`: `ab:30` is order
-`30` of store `ab`, or the order numbered `ab:30`); the first reading that names an
-existing order wins, and a number held by several stores is refused with the choice.
+`30` of store `ab`, or the order numbered `ab:30`); text whose readings name two
+different orders is refused with what to type for each, and so is a number held by
+several stores.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from podops.errors import AmbiguousReference, OrderNotFound
+from podops.errors import AmbiguousReference, InvalidInput, OrderNotFound
 from podops.models import LineItem, Order, Store
 from podops.order_views import OrderView
 from podops.queries import in_view
@@ -29,21 +30,64 @@ def like_literal(text: str) -> str:
 
 def get_order(session: Session, reference: str | OrderRef, *, for_update: bool = False) -> Order:
     """The one order `reference` names (text staff typed, or an `OrderRef` kept between
-    transactions), or a refusal that says why and suggests."""
+    transactions), or a refusal that says why and suggests. Text whose readings name
+    two different orders (`main:1001`: order 1001 of `main`, and an order numbered
+    `main:1001`) is refused with what to type for each, never guessed."""
     if isinstance(reference, OrderRef):
-        readings, typed = [reference], reference.staff
+        tiers, typed = [[reference]], reference.staff
     else:
-        readings, typed = OrderRef.staff_readings(reference), reference.strip()
-    for wanted in readings:
-        found = _orders(session, wanted, for_update=for_update)
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            choices = ", ".join(OrderRef.of(order).staff for order in found)
-            raise AmbiguousReference(
-                f"order {wanted.number} exists in several stores; say which: {choices}"
+        tiers, typed = OrderRef.staff_reading_tiers(reference), reference.strip()
+    for readings in tiers:
+        named: dict[int, Order] = {}
+        for wanted in readings:
+            found = _orders(session, wanted, for_update=for_update)
+            if len(found) > 1:
+                choices = ", ".join(typed_form(session, order) for order in found)
+                raise AmbiguousReference(
+                    f"order {wanted.number} exists in several stores; say which: {choices}"
+                )
+            named.update((order.id, order) for order in found)
+        if len(named) == 1:
+            return next(iter(named.values()))
+        if named:
+            choices = " or ".join(
+                f"{typed_form(session, order)} ({order.label} of store {order.store.key})"
+                for order in named.values()
             )
-    raise OrderNotFound(typed, _suggest(session, readings[0].number))
+            raise AmbiguousReference(f"{typed} names more than one order; type {choices}")
+    raise OrderNotFound(typed, _suggest(session, tiers[-1][0].number))
+
+
+def typed_form(session: Session, order: Order) -> str:
+    """Text staff can type (and buttons carry) that names `order` and no other: its
+    store and number (`main:1001`, `main:##1001` for number `#1001`), else with `/`
+    (`main/1001`, when an order is numbered `main:1001`), else the number alone."""
+    ref = OrderRef.of(order)
+    slashed = f"{ref.store}/{'#' if ref.number.startswith('#') else ''}{ref.number}"
+    for text in dict.fromkeys([ref.typed_with_store, slashed, ref.number]):
+        if _named_ids(session, text) == {order.id}:
+            return text
+    return ref.typed_with_store
+
+
+def _named_ids(session: Session, text: str) -> set[int]:
+    """The orders the deciding tier of `text` names (none when it reads as no number)."""
+    try:
+        tiers = OrderRef.staff_reading_tiers(text)
+    except InvalidInput:
+        return set()
+    for readings in tiers:
+        matches = [
+            Order.number == wanted.number
+            if wanted.store == ANY_STORE
+            else and_(Order.number == wanted.number, Store.key == wanted.store)
+            for wanted in readings
+        ]
+        query = select(Order.id).join(Store, Store.id == Order.store_id).where(or_(*matches))
+        ids = set(session.scalars(query))
+        if ids:
+            return ids
+    return set()
 
 
 def _orders(session: Session, wanted: OrderRef, *, for_update: bool) -> list[Order]:

@@ -24,6 +24,7 @@ from podops.events import Actor, EventName
 from podops.fulfillment_status import TO_SEND, FulfillmentStatus
 from podops.models import Fulfillment, Order, utcnow
 from podops.ports.fulfillment import ProviderOrder, ProviderStatus
+from podops.refs import OrderRef, in_shell
 from podops.services.fulfillments import partly_cancelled, settle, step
 from podops.services.order_changes import apply, can_apply, notify
 from podops.status import Action, OrderStatus
@@ -190,8 +191,8 @@ def record_old_design_at_provider(
     problem = (
         f"{OLD_DESIGN_PROBLEM}{part.provider} has {order.label} with the print files "
         f"sent before the design changed (line {', '.join(lines)}) and will print those: "
-        f"{reason}. Cancel it (podops cancel {order.number}) while it awaits production, "
-        "or accept the old design"
+        f"{reason}. Cancel it (podops cancel {in_shell(OrderRef.of(order).typed)}) while it "
+        "awaits production, or accept the old design"
     )
     order.problems = [*order.problems, problem]
     event = events.record(

@@ -47,6 +47,9 @@ SHOP_HOLD_PREFIX = "the shop set it to"
 _SHOP_HOLDABLE = frozenset(
     {OrderStatus.PENDING, OrderStatus.NEEDS_DESIGN, OrderStatus.SUBMIT_FAILED}
 )
+REFUNDS_UNREAD_PROBLEM = "the shop refunded some of it and podops could not read what"
+_REFUNDS_SETTLED = frozenset({OrderStatus.CANCELLED, OrderStatus.CANCEL_REQUESTED})
+"""Nothing more is made: a refund podops cannot read changes nothing there."""
 _IN_FLIGHT = frozenset(
     {
         OrderStatus.SUBMITTING,
@@ -172,16 +175,40 @@ def _told_changes(session: Session, order: Order) -> set[str]:
 
 def _refunds_unread(session: Session, order: Order, incoming: IncomingOrder, actor: Actor) -> bool:
     """The shop lists refunds podops could not read: what is left to make is unknown,
-    so an order not yet sent is held for a person (not undone by the shop)."""
-    if not incoming.refunds_unread or OrderStatus(order.status) not in _SHOP_HOLDABLE:
+    so an order not yet sent is held for a person (not undone by the shop); one the
+    provider already has (or a person holds) gets a visible problem and a notice
+    instead, once: nothing else would tell staff that it may be made in full."""
+    status = OrderStatus(order.status)
+    if not incoming.refunds_unread or status in _REFUNDS_SETTLED:
         return False
-    hold_order(
+    if status in _SHOP_HOLDABLE:
+        hold_order(
+            session,
+            order,
+            actor,
+            f"{REFUNDS_UNREAD_PROBLEM} ({incoming.refunds_unread[:200]}): check the refunds "
+            "in the shop, then release it",
+        )
+        return True
+    if status in BEFORE_SUBMISSION:
+        problem = f"{REFUNDS_UNREAD_PROBLEM}: check the refunds in the shop before releasing it"
+    else:
+        problem = (
+            f"{REFUNDS_UNREAD_PROBLEM} after submission to {order.provider}: check the "
+            "refunds in the shop, then reduce or cancel it at the provider"
+        )
+    if problem in order.problems:
+        return False
+    order.problems = [*order.problems, problem]
+    event = events.record(
         session,
         order,
         actor,
-        f"the shop refunded some of it and podops could not read what "
-        f"({incoming.refunds_unread[:200]}): check the refunds in the shop, then release it",
+        EventName.STORE_REFUNDS_UNREAD,
+        problem=problem,
+        error=incoming.refunds_unread[:200],
     )
+    notify(session, order, event)
     return True
 
 

@@ -220,16 +220,34 @@ def _pick(orders: dict[str, list[OrderLines]], wanted: OrderRef) -> OrderLines |
     return matches[0] if matches else None
 
 
+def _pasted_form(orders: dict[str, list[OrderLines]], state: OrderLines) -> str:
+    """What to paste to name `state` alone: its number with its store, else the number."""
+    ref = OrderRef(state.store, state.number)
+    for text in (ref.staff, ref.number):
+        try:
+            named = {o.id for o in (_pick(orders, r) for r in OrderRef.pasted_readings(text)) if o}
+        except DomainRefusal:
+            continue
+        if named == {state.id}:
+            return text
+    return ref.staff
+
+
 def _resolve(
     orders: dict[str, list[OrderLines]], item: TrackingInput
 ) -> tuple[OrderLines, int | None]:
-    """The order, and the line position when the reference names a line."""
-    for wanted in item.order_references():
-        order = _pick(orders, wanted)
-        if order is not None:
-            return order, None
-    for line in item.line_references():
-        order = _pick(orders, line.order)
-        if order is not None:
-            return order, line.position
+    """The order, and the line position when the reference names a line (an order's
+    own number first), from the first tier of readings that names one; readings that
+    name two orders are refused with what to type for each, never guessed."""
+    for wanted_orders, wanted_lines in item.reference_tiers():
+        for found in (
+            [(_pick(orders, wanted), None) for wanted in wanted_orders],
+            [(_pick(orders, line.order), line.position) for line in wanted_lines],
+        ):
+            named = {order.id: (order, position) for order, position in found if order}
+            if len(named) > 1:
+                choices = " or ".join(_pasted_form(orders, o) for o, _ in named.values())
+                raise DomainRefusal(f"{item.reference} names more than one order; type {choices}")
+            if named:
+                return next(iter(named.values()))
     raise DomainRefusal(f"no order {item.reference}")

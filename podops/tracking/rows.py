@@ -39,18 +39,46 @@ class TrackingInput:
     number: str
     sku: str = ""
     quantity: int | None = None
+    pasted: str = ""
+    """The reference cell as pasted (invisible characters dropped, nothing trimmed):
+    a store may number an order ` 17`, `A  12` or `#1001`."""
 
     def order_references(self) -> list[OrderRef]:
-        """The orders the reference may name, read as a whole (`10001`, `main:10001`,
-        `12:30`), most likely first (`OrderRef.pasted_readings`)."""
-        return OrderRef.pasted_readings(self.reference)
+        """Every order the reference may name, in every tier (`reference_tiers`)."""
+        readings = [ref for orders, lines in self.reference_tiers() for ref in orders]
+        return list(dict.fromkeys(readings))
 
     def line_references(self) -> list[LineRef]:
-        """The lines, when the reference reads like `10001-01` (or `main:10001-01`)."""
-        try:
-            return LineRef.readings(self.reference)
-        except InvalidInput:
-            return []
+        """Every line the reference may name, in every tier (`reference_tiers`)."""
+        return [line for orders, lines in self.reference_tiers() for line in lines]
+
+    def reference_tiers(self) -> list[tuple[list[OrderRef], list[LineRef]]]:
+        """The orders and lines the reference may name, most likely first, in tiers:
+        the cell as pasted (only when cleaning changes it), then cleaned (spaces
+        collapsed); the first tier that names an order decides, so a store's ` 17` or
+        `A  12` is reachable beside `17` and `A 12`. In each, a leading `#` may be
+        dropped (`#1001` is order `1001`), `main:1001` is order `1001` of `main` or the
+        order numbered so (`OrderRef.pasted_readings`), and `1001-01` a line."""
+        tiers = []
+        cleaned = clean_cell(self.pasted) or self.reference
+        if self.pasted and self.pasted != cleaned:
+            hashless = self.pasted[1:] if self.pasted.startswith("#") else ""
+            tiers.append(_tier([self.pasted, hashless]))
+        tiers.append(_tier([cleaned, self.reference]))
+        return tiers
+
+
+def _tier(texts: list[str]) -> tuple[list[OrderRef], list[LineRef]]:
+    texts = [t for t in dict.fromkeys(texts) if t]
+    orders = [ref for text in texts for ref in OrderRef.pasted_readings(text)]
+    return list(dict.fromkeys(orders)), [line for text in texts for line in _lines(text)]
+
+
+def _lines(text: str) -> list[LineRef]:
+    try:
+        return LineRef.readings(text)
+    except InvalidInput:
+        return []
 
 
 def clean_cell(value: object) -> str:
@@ -137,4 +165,7 @@ def parse_tracking_row(row: int, cells: Sequence[object]) -> TrackingInput:
     number, carrier = parse_number_and_carrier(number_text, company)
     if sku.startswith("="):
         raise InvalidInput(f"the sku is a formula ({sku[:40]}); paste the value instead")
-    return TrackingInput(row, reference, carrier, number, sku, parse_quantity(quantity_text))
+    pasted = "" if not cells or cells[0] is None else str(cells[0]).translate(_INVISIBLE)
+    return TrackingInput(
+        row, reference, carrier, number, sku, parse_quantity(quantity_text), pasted=pasted
+    )

@@ -204,7 +204,7 @@ def test_an_edit_saved_without_a_render_is_rendered_by_the_next_pass(shop: Runti
     checked = shop.field_checks.check(NUMBER, 2, {"message": "Tack"})
     with shop.db.unit_of_work() as session:
         services.edit_fields(session, checked, SYSTEM)
-    assert shop.print_files.stale_orders() == [f"main:{NUMBER}"]
+    assert [str(r) for r in shop.print_files.stale_orders()] == [f"main:{NUMBER}"]
     shop.print_files.ensure_current(f"main:{NUMBER}")
     texts, _, _ = _line(shop, 2)
     assert texts == {"message": "Tack"}

@@ -240,7 +240,7 @@ def test_a_crop_nobody_could_check_before_its_render_waits_until_it_changes(
         services.set_crops(session, "7001", 1, {"photo": Crop(1.0, 0.1, 0.0)}, STAFF)
     with db.unit_of_work() as session:
         services.set_crops(session, "7001", 1, {"photo": Crop(2.0, 0.2, 0.0)}, STAFF)
-    assert print_files.stale_orders() == ["main:7001"]
+    assert [str(r) for r in print_files.stale_orders()] == ["main:7001"]
     print_files.ensure_current("7001")
     status, _, problems = _order(db, "7001")
     assert status == OrderStatus.NEEDS_DESIGN  # printable now, but 22 DPI

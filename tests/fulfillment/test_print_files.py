@@ -153,7 +153,7 @@ def test_a_refused_design_fixed_by_staff_is_rendered_again_by_the_maintenance_pa
     assert print_files.stale_orders() == []
     with db.unit_of_work() as session:
         services.edit_personalization(session, number, 1, {"name": "HI"}, STAFF)
-    assert print_files.stale_orders() == [f"main:{number}"]
+    assert [str(r) for r in print_files.stale_orders()] == [f"main:{number}"]
     for reference in print_files.stale_orders():
         print_files.ensure_current(reference)
     with db.unit_of_work() as session:

@@ -116,8 +116,8 @@ class CountingRenderer:
         self.slow, self.slow_s = slow, slow_s
         """One order whose render takes `slow_s` (a large photo)."""
 
-    def ensure_current(self, order_ref: str) -> None:
-        number = order_ref.split(":")[1]
+    def ensure_current(self, order_ref: object) -> None:
+        number = str(order_ref).split(":")[1]
         with self.db.unit_of_work() as session:
             order = services.get_order(session, number)
             stale = [i.id for i in order.items if not (i.print_file and i.print_file_current)]

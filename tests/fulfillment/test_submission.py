@@ -67,9 +67,9 @@ def test_print_file_source_renders_before_submission(shop: Shop) -> None:
     rendered: list[str] = []
 
     class Renderer:
-        def ensure_current(self, order_ref: str) -> None:
-            rendered.append(order_ref)
-            give_print_files(shop.db, order_ref.split(":")[1])
+        def ensure_current(self, order_ref: object) -> None:
+            rendered.append(str(order_ref))
+            give_print_files(shop.db, str(order_ref).split(":")[1])
 
     service = build_service(shop.settings, shop.db, print_file_source=Renderer())
     number = shop.order(print_files=False)

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from podops import services
-from podops.models import Event, utcnow
+from podops.models import Event, OutboxMessage, utcnow
+from podops.outbox import Topic
+from podops.runtime import status_report
 from podops.runtime.root import Runtime
 from podops.runtime.web import build_asgi_app
 from podops.status import OrderStatus
@@ -172,6 +174,51 @@ def test_a_known_order_whose_new_refund_cannot_be_read_is_held_not_made_in_full(
     sync_one(runtime, "main")
     status, lines, _ = _lines(runtime, "1001")  # read now; the person still releases it
     assert status == OrderStatus.ON_HOLD and lines == {"TEE-BLK-M": 2}
+
+
+def _submit(runtime: Runtime, number: str) -> None:
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        services.begin_submit(session, order, services.plan_fulfillments(session, order), SYSTEM)
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, number)
+        services.mark_submitted(session, order, order.parts[0], SYSTEM, provider_order_id="P-1")
+
+
+def test_a_submitted_order_whose_new_refund_cannot_be_read_is_a_problem_staff_see(
+    shop: FakeWooCommerce, runtime: Runtime
+) -> None:
+    """Only orders not yet sent were held for it: after submission staff were told
+    nothing, and the provider made the refunded items."""
+    shop.add(_two_lines(1001), _two_lines(1002))
+    assert sync_one(runtime, "main").created == 2
+    _submit(runtime, "1001")
+    shop.state.refund(1001, {10012: 2})
+    shop.state.broken_refunds.add(1001)
+    assert sync_one(runtime, "main").error is None
+    shop.state.touch(1001)  # read again, still unreadable: told once
+    assert sync_one(runtime, "main").error is None
+    status, lines, actions = _lines(runtime, "1001")
+    assert status == OrderStatus.SUBMITTED and lines == {"TEE-BLK-M": 2, "MUG-11OZ": 2}
+    assert actions.count("store_refunds_unread") == 1
+    with runtime.db.unit_of_work() as session:
+        order = services.get_order(session, "1001")
+        problems = [p for p in order.problems if "could not read what" in p]
+        assert len(problems) == 1 and "reduce or cancel it at the provider" in problems[0]
+        event_ids = [
+            m.payload.get("event_id")
+            for m in session.scalars(
+                select(OutboxMessage).where(
+                    OutboxMessage.order_id == order.id, OutboxMessage.topic == Topic.NOTIFY.value
+                )
+            )
+        ]
+        told = session.scalars(
+            select(Event.action).where(Event.id.in_([i for i in event_ids if i]))
+        ).all()
+        assert "store_refunds_unread" in told  # a Slack notice is on its way
+        errors = status_report.build(session).recent_errors
+    assert [(n, why) for _, n, why in errors if n == "1001"] == [("1001", problems[0])]
 
 
 @pytest.mark.parametrize("odd", [float("inf"), float("nan"), "-1e3", True, None, "-²"])
