@@ -36,7 +36,14 @@ class ScriptedRenderer:
         self.calls: list[tuple[str, int, dict[str, str]]] = []
 
     def render_item(
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):  # type: ignore[no-untyped-def]
         self.calls.append((order_ref, line_position, personalization))
         if any("!" in v for v in personalization.values()):

@@ -42,7 +42,14 @@ class CountingRenderer:
         self._lock = threading.Lock()
 
     def render_item(
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):  # type: ignore[no-untyped-def]
         time.sleep(self.slow_s if order_ref == self.slow else 0.02)
         with self._lock:
