@@ -288,6 +288,11 @@ class LineItem(Base):
     print_file: Mapped[str | None] = mapped_column(Text)
     print_file_sha256: Mapped[str | None] = mapped_column(String(64))
     print_file_revision: Mapped[int] = mapped_column(Integer, default=0)
+    print_file_revisions_claimed: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )
+    """The highest revision number a render of the line was given, recorded or not
+    (`services.designs.claim_revision`): no two renders share one, on any host."""
     print_file_current: Mapped[bool] = mapped_column(default=False)
     placed_files: Mapped[list[Any]] = mapped_column(default=list, server_default="[]")
     """Every print file of the current revision when the template has named placements

@@ -452,6 +452,24 @@ class HousekeepingConfig(Section):
     def deliveries_kept(self) -> timedelta:
         return timedelta(days=self.deliveries_days)
 
+    label_sheets_days: float = 7.0
+    """Printable label sheets (`podops label print` / `batch`) are kept this many days
+    on the host that printed them, for a reprint, then deleted; one is made again on
+    demand from the stored label."""
+
+    @field_validator("label_sheets_days")
+    @classmethod
+    def _some_days(cls, value: float) -> float:
+        if not value > 0:
+            raise ValueError("expected a number of days more than 0")
+        if value > 3650:
+            raise ValueError("at most 3650 days (10 years)")
+        return value
+
+    @property
+    def label_sheets_kept(self) -> timedelta:
+        return timedelta(days=self.label_sheets_days)
+
 
 class ServerConfig(Section):
     host: str = "127.0.0.1"

@@ -14,7 +14,8 @@ import hashlib
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,32 +121,37 @@ def store_revision(
     encoded: EncodedFile,
     preview: bytes,
     storage: FileStorage | None = None,
+    *,
+    revision: int | None = None,
 ) -> StoredRevision:
-    """Write the next revision of `stem` (and its preview) without ever overwriting one.
+    """Write a revision of `stem` (and its preview) without ever overwriting one.
 
-    A lock file per stem serialises concurrent renders of the same line item, in
-    threads or processes; files appear atomically (written aside, then renamed).
-    With a shared `storage` (a bucket) the revision follows the ones stored there,
-    and both files are put there (preview first, so a recorded print file always
-    has its preview); StorageUnavailable when it refuses: nothing is recorded.
-    The bucket is then the storage: this host's copies only hold the revision number
-    while they are uploaded (a render here meanwhile takes the next one; afterwards
-    it sees the bucket's), and are deleted once put, or refused, so a worker's disk
-    does not fill with every print file it ever made. Every reader (links, Slack
-    previews, the sheet, remakes, `podops storage migrate`) goes by the location.
+    `revision` is the number the core handed out (`services.claim_revision`: unique
+    on every host, so nothing is listed or locked here and a render costs the same
+    however many files the shop has made). Without one (tools, tests), the next
+    number after those in `folder` (and the shared storage) is taken under a lock
+    per stem (`stem_lock`, removed after) serialising renders of that line on this
+    host: that path lists the folder. Files appear atomically (written aside, then
+    renamed), named by revision and content, so two renders never share a name
+    with different bytes.
+    With a shared `storage` (a bucket) both files are put there (preview first, so
+    a recorded print file always has its preview); StorageUnavailable when it
+    refuses: nothing is recorded. The bucket is then the storage: this host's copies
+    are deleted once put, or refused, so a worker's disk does not fill with every
+    print file it ever made. Every reader (links, Slack previews, the sheet,
+    remakes, `podops storage migrate`) goes by the location.
     """
     folder.mkdir(parents=True, exist_ok=True)
     shared = storage if storage is not None and storage.kind != "local" else None
-    with open(folder / f".{stem}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        revision = next_revision(folder, stem)
-        if shared is not None:
-            revision = max(revision, highest_revision(shared.names_starting(f"{stem}-r"), stem) + 1)
-        base = f"{stem}-r{revision:03d}-{encoded.sha256[:12]}"
-        path = folder / f"{base}.{encoded.extension}"
-        preview_path = folder / f"{base}-preview.jpg"
-        _write_atomically(preview_path, preview)
-        _write_atomically(path, encoded.data)
+    if revision is not None:
+        path, preview_path = _write_revision(folder, stem, revision, encoded, preview)
+    else:
+        with stem_lock(folder, stem):
+            revision = next_revision(folder, stem)
+            if shared is not None:
+                listed = shared.names_starting(f"{stem}-r")
+                revision = max(revision, highest_revision(listed, stem) + 1)
+            path, preview_path = _write_revision(folder, stem, revision, encoded, preview)
     if shared is None:
         return StoredRevision(path, preview_path, revision, str(path), str(preview_path))
     try:
@@ -156,6 +162,48 @@ def store_revision(
         path.unlink(missing_ok=True)
         preview_path.unlink(missing_ok=True)
     return StoredRevision(path, preview_path, revision, location, preview_location)
+
+
+def _write_revision(
+    folder: Path, stem: str, revision: int, encoded: EncodedFile, preview: bytes
+) -> tuple[Path, Path]:
+    base = f"{stem}-r{revision:03d}-{encoded.sha256[:12]}"
+    path = folder / f"{base}.{encoded.extension}"
+    preview_path = folder / f"{base}-preview.jpg"
+    _write_atomically(preview_path, preview)
+    _write_atomically(path, encoded.data)
+    return path, preview_path
+
+
+@contextmanager
+def stem_lock(folder: Path, stem: str, *, wait: bool = True) -> Iterator[bool]:
+    """Hold `folder/.STEM.lock` exclusively (threads and processes of this host), and
+    remove it before letting go, so the folder keeps no lock file per line ever
+    rendered. Safe to remove: a waiter that then gets the lock of the removed file
+    sees the path no longer names it and locks afresh. `wait=False`: yields False at
+    once (nothing held) when another holds it."""
+    path = folder / f".{stem}.lock"
+    while True:
+        handle = os.open(path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(handle)
+            yield False
+            return
+        try:
+            current = os.stat(path)
+        except FileNotFoundError:
+            current = None
+        mine = os.fstat(handle)
+        if current is not None and (current.st_ino, current.st_dev) == (mine.st_ino, mine.st_dev):
+            break
+        os.close(handle)  # removed (or replaced) by its last holder: lock the new one
+    try:
+        yield True
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(handle)
 
 
 def next_revision(folder: Path, stem: str) -> int:

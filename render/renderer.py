@@ -130,8 +130,10 @@ class PrintFileRenderer:
         personalization: dict[str, str],
         image_urls: dict[str, str],
         crops: Mapping[str, Crop] | None = None,
+        revision: int | None = None,
     ) -> RenderedFile:
-        """Fetch the photos, render, and store a new revision of the print file."""
+        """Fetch the photos, render, and store a new revision of the print file
+        (`revision`, handed out by the core; None: the next one in the folder)."""
         template = self.template(product_key)
         refuse_unprinted(template, personalization, image_urls)  # a filled field must print
         photos: dict[str, bytes] = {}
@@ -141,7 +143,7 @@ class PrintFileRenderer:
                 if url:
                     photos[layer.field] = fetch_image(url, self.fetch_policy)
         return self.render_fetched(
-            order_ref, line_position, product_key, personalization, photos, crops
+            order_ref, line_position, product_key, personalization, photos, crops, revision
         )
 
     def render_fetched(
@@ -152,6 +154,7 @@ class PrintFileRenderer:
         personalization: dict[str, str],
         photos: dict[str, bytes],
         crops: Mapping[str, Crop] | None = None,
+        revision: int | None = None,
     ) -> RenderedFile:
         """Render from photo bytes already in hand (uploads, tests, benchmarks): one
         file per placement of the template, each stored as its own revision."""
@@ -171,7 +174,9 @@ class PrintFileRenderer:
             stem = print_file_stem(order_ref, line_position)
             if template.placements:
                 stem += f"-{placement}"
-            stored = store_revision(self.output_folder, stem, encoded, preview, self.storage)
+            stored = store_revision(
+                self.output_folder, stem, encoded, preview, self.storage, revision=revision
+            )
             files.append(
                 RenderedPlacement(
                     placement,

@@ -5,6 +5,7 @@ rows nobody needs any more (`podops.housekeeping`).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from podops import housekeeping
@@ -39,9 +40,14 @@ def render_ahead(runtime: Fulfillment, limit: int = 20) -> int:
 
 def prune(runtime: Configured) -> housekeeping.Pruned:
     """Forget webhook deliveries past `housekeeping.deliveries_days`, vanished
-    instances' heartbeats and expired leases."""
-    kept = runtime.settings.housekeeping.deliveries_kept
-    pruned = housekeeping.prune(runtime.db, kept)
+    instances' heartbeats and expired leases; delete this host's label sheets past
+    `housekeeping.label_sheets_days` and lock files older versions left."""
+    settings = runtime.settings
+    rows = housekeeping.prune(runtime.db, settings.housekeeping.deliveries_kept)
+    files = housekeeping.prune_files(
+        settings.resolve(settings.render.output_dir), settings.housekeeping.label_sheets_kept
+    )
+    pruned = replace(rows, label_sheets=files.label_sheets, lock_files=files.lock_files)
     if pruned != housekeeping.Pruned():
         log.info("pruned %s", pruned)
     return pruned

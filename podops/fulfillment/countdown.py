@@ -78,6 +78,11 @@ KEEP_ALIVE_PASSES = 4
 """Claims are re-stamped this many times per stuck threshold."""
 NOTHING_ROUTED = "no line of this order can be routed"
 CHECKS_LEASE = "fulfillment.countdown.checks"
+SUBMIT_NOW_WAIT_S = 10.0
+"""How long "submit now" waits for another worker rendering the order (a render takes
+a second or two a line): a person asked and waits for the answer (Slack's bot has
+acknowledged already), so a short wait that ends in "sent" beats a refusal."""
+LEASE_POLL_S = 0.25
 """On PostgreSQL every worker runs the countdown; what is not claim-protected (outage
 retries, address verification) runs under this lease, on one worker at a time."""
 
@@ -430,7 +435,7 @@ class Submitter:
         order going on without one of its fulfillments sends that one."""
         with self.db.unit_of_work() as session:  # lines routed since are sent too
             order = services.get_order(session, reference, for_update=True)
-            canonical = OrderRef.of(order)
+            canonical, order_id = OrderRef.of(order), order.id
             remaking = OrderStatus(order.status) in REMAKABLE and bool(waiting_remakes(order))
             if not remaking and OrderStatus(order.status) not in GOING_ON:  # refused at once
                 transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
@@ -439,9 +444,9 @@ class Submitter:
                 services.route_lines(session, order, self._router(order), actor)
                 stale = needs_print_files(order)
         if remaking:  # a shipped order's remakes
-            return self._send_remakes_now(canonical, actor)
+            return self._send_remakes_now(order_id, canonical, actor)
         if stale:
-            self._ensure_print_files(canonical)
+            self._render_by_hand(order_id, canonical)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
         report = TickReport()
@@ -469,11 +474,30 @@ class Submitter:
         with self.db.unit_of_work() as session:
             return services.get_order(session, canonical)
 
-    def _send_remakes_now(self, canonical: OrderRef, actor: Actor) -> Order:
+    def _render_by_hand(self, order_id: int, canonical: OrderRef) -> None:
+        """Make the order's stale print files for a person's "submit now", under the
+        render lease like every other render ahead of submission. Another worker
+        rendering it now is waited for, up to SUBMIT_NOW_WAIT_S (its files are then
+        usually current and nothing is rendered again); still busy after that: a
+        refusal that says so, and nothing is sent with files about to change."""
+        polls = max(1, round(SUBMIT_NOW_WAIT_S / LEASE_POLL_S))
+        for attempt in range(polls + 1):
+            with self.render_lease(order_id) as mine:
+                if mine:
+                    self._ensure_print_files(canonical)
+                    return
+            if attempt < polls:
+                self.sleep(LEASE_POLL_S)
+        raise ConcurrentModification(
+            f"Order {canonical.number} was not sent: another worker is making its print "
+            "files right now. Submit it again in a minute."
+        )
+
+    def _send_remakes_now(self, order_id: int, canonical: OrderRef, actor: Actor) -> Order:
         """A shipped order's remakes waiting to go, sent now by a person: after the same
         address check as any submission (an address that did not verify goes as it
         is: the person saw the carrier's reason)."""
-        self._ensure_print_files(canonical)
+        self._render_by_hand(order_id, canonical)
         if self.address_checks is not None:
             self.address_checks.before_submit_now(canonical, actor)
         report = TickReport()

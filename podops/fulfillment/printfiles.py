@@ -169,6 +169,7 @@ class PrintFiles:
                     {k: str(v) for k, v in job.personalization.items()},
                     {k: str(v) for k, v in job.image_urls.items()},
                     crops=job.crops,
+                    revision=self._claim_revision(job.item_id),
                 )
             except RenderRefused as refusal:
                 fits = refusal.fits if isinstance(refusal, CropRefused) else ()
@@ -224,14 +225,25 @@ class PrintFiles:
         a provider must accept first); call outside a transaction. Raises RenderRefused.
         `canonical` is the order's staff reference with its store (`OrderRef.staff`),
         read back exactly (a number such as `#1001` keeps its `#`)."""
+        reference = OrderRef.parse_pasted(canonical)
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, reference)
+            item_id = next((i.id for i in order.items if i.position == position), None)
         return self.renderer.render_item(
-            OrderRef.parse_pasted(canonical).print_name,
+            reference.print_name,
             position,
             product_key,
             {k: str(v) for k, v in personalization.items()},
             {k: str(v) for k, v in image_urls.items()},
             crops=crops or {},
+            revision=None if item_id is None else self._claim_revision(item_id),
         )
+
+    def _claim_revision(self, item_id: int) -> int:
+        """The render's revision number, from the database in its own short
+        transaction (`services.claim_revision`): the renderer lists nothing."""
+        with self.db.unit_of_work() as session:
+            return services.claim_revision(session, item_id)
 
     def _record_failure(self, canonical: OrderRef, job: _Job, reason: str, actor: Actor) -> None:
         """The storage did not take the file: the line keeps no new file (so nothing is

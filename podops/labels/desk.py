@@ -28,6 +28,7 @@ from podops.db import Database
 from podops.errors import DomainRefusal, StorageUnavailable
 from podops.events import Actor
 from podops.fulfillment.address_check import postal
+from podops.housekeeping import LABEL_SHEETS_FOLDER, prune_label_sheets
 from podops.label_settings import StoreLabels
 from podops.labels.parcels import parcel_for, sender
 from podops.labels.rates import RateRule, pick_rate
@@ -332,12 +333,16 @@ class LabelDesk:
         return self._write(f"labels-{local.isoformat()}.pdf", printer.batch(images)), len(pngs)
 
     def _write(self, name: str, data: bytes) -> Path:
-        """A printable PDF on this host (where the person printing is)."""
-        path = self.folder / name
-        self.folder.mkdir(parents=True, exist_ok=True)
+        """A printable PDF on this host (where the person printing is), in the label
+        sheets folder; sheets past `housekeeping.label_sheets_days` there are deleted
+        (made again on demand), as the daily `db.prune` does on its own host."""
+        folder = self.folder / LABEL_SHEETS_FOLDER
+        path = folder / name
+        folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.tmp")
         temporary.write_bytes(data)
         temporary.replace(path)
+        prune_label_sheets(folder, self.settings.housekeeping.label_sheets_kept)
         return path
 
     def _printer(self) -> LabelPrinter:

@@ -77,12 +77,16 @@ class Renderer(Protocol):
         personalization: dict[str, str],
         image_urls: dict[str, str],
         crops: Mapping[str, Crop] | None = None,
+        revision: int | None = None,
     ) -> RenderedFileLike:
         """Render and store a new revision; raise RenderRefused with a reason for people.
 
         `order_ref` is the order's `OrderRef.print_name`; files are named with
         `podops.refs.print_file_stem(order_ref, line_position)`. `crops` moves and
-        zooms photos in their frames (a crop leaving a frame empty is refused)."""
+        zooms photos in their frames (a crop leaving a frame empty is refused).
+        `revision` is the number the core handed out for this render
+        (`services.claim_revision`: unique on every host); None lets the renderer
+        find the next one itself (tools and tests without a database)."""
         ...
 
     def check_templates(self) -> list[tuple[str, bool, str]]:

@@ -52,7 +52,8 @@ class FileStorage(Protocol):
         ...
 
     def names_starting(self, start: str) -> list[str]:
-        """Names of stored files beginning with `start` (a line's revisions)."""
+        """Names of stored files beginning with `start` (a line's revisions, for renders
+        given no revision number: tools and tests; the core hands one out)."""
         ...
 
     def read(self, location: str) -> bytes:

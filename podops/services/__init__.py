@@ -33,6 +33,7 @@ from podops.services.address import change_address, set_address
 from podops.services.bulk_tracking import PlannedParcel, record_parcels
 from podops.services.designs import (
     AcceptedEdit,
+    claim_revision,
     record_late_design,
     record_print_file,
     record_render_failure,
@@ -109,6 +110,7 @@ __all__ = [
     "begin_submit",
     "cancel",
     "change_address",
+    "claim_revision",
     "complete",
     "confirm_cancel",
     "confirm_claim",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import case, select, update
 from sqlalchemy.orm import Session
 
 from podops import events
@@ -27,6 +28,25 @@ from podops.status import Action, OrderStatus
 
 RENDER_PROBLEM_PREFIX = "print file: "
 """How a line's render refusal is written in its problems ("print file: text too long")."""
+
+
+def claim_revision(session: Session, item_id: int) -> int:
+    """The revision number of the line's next render, handed out once: one more than
+    any the line recorded or was given before. The UPDATE holds the line's row until
+    the caller commits, so two workers (any host) never get the same number, and it
+    costs the same whatever the render folder or bucket holds (no listing)."""
+    claimed = LineItem.print_file_revisions_claimed
+    recorded = LineItem.print_file_revision
+    session.execute(
+        update(LineItem)
+        .where(LineItem.id == item_id)
+        .values({claimed: case((claimed > recorded, claimed), else_=recorded) + 1})
+        .execution_options(synchronize_session=False)
+    )
+    number = session.scalar(select(claimed).where(LineItem.id == item_id))
+    if number is None:
+        raise LookupError(f"no line item {item_id}")
+    return int(number)
 
 
 def record_print_file(

@@ -117,7 +117,8 @@ def test_buy_print_show_and_void_a_label_from_the_terminal(
     code, out = said(capsys, "label", "print", number)
     assert code == 0, out
     sheet = Path("".join(out.split("Label and packing slip: ", 1)[1].split()))  # unwrapped
-    assert sheet.read_bytes().startswith(b"%PDF") and sheet.parent == shop / "var/print-files"
+    assert sheet.read_bytes().startswith(b"%PDF")
+    assert sheet.parent == shop / "var/print-files/label-sheets"
     code, out = said(capsys, "label", "print", "--today")
     assert code == 0 and "1 label(s) in " in out
 

@@ -1,9 +1,12 @@
 """Housekeeping: webhook and Slack deliveries are remembered for
 `housekeeping.deliveries_days`, then forgotten by the daily `db.prune` job, a batch at
-a time; vanished instances' heartbeats and long-expired leases go too."""
+a time; vanished instances' heartbeats and long-expired leases go too, and so do label
+sheets past `housekeeping.label_sheets_days` and lock files older versions left."""
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,12 +15,13 @@ from sqlalchemy import event, func, select, update
 
 from podops.db import Database
 from podops.errors import ConfigError
-from podops.housekeeping import HEARTBEAT_PREFIX, prune
+from podops.housekeeping import HEARTBEAT_PREFIX, LABEL_SHEETS_FOLDER, prune, prune_files
 from podops.intake.deliveries import claim_delivery
 from podops.models import InboundDelivery, JobLease, SyncState, utcnow
 from podops.runtime.job_health import beat
 from podops.runtime.root import Runtime
 from podops.settings import Settings, load_settings
+from render.export import stem_lock
 from sync.maintenance import jobs
 
 SOURCE = "woocommerce:main"
@@ -163,3 +167,81 @@ def test_a_retention_shorter_than_the_redelivery_windows_is_a_config_error(
     with pytest.raises(ConfigError, match=r"housekeeping\.deliveries_days: ") as refused:
         load_settings(config)
     assert words in refused.value.message
+
+
+def aged(path: Path, days: float, data: bytes = b"%PDF-1.4") -> Path:
+    """A file last written `days` ago."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    then = time.time() - days * 86400
+    os.utime(path, (then, then))
+    return path
+
+
+def test_label_sheets_go_after_a_week_and_the_order_documents_stay(tmp_path: Path) -> None:
+    # given a render folder with label sheets printed 10 and 2 days ago (in their
+    # folder, and where an older podops wrote them), beside print files, bought label
+    # files and packing slips from long ago
+    out = tmp_path / "print-files"
+    sheets = out / LABEL_SHEETS_FOLDER
+    old = [aged(sheets / "print-9400100000000000000001.pdf", 10)]
+    old.append(aged(sheets / "labels-2026-11-20.pdf", 10))
+    old.append(aged(out / "print-1Z999AA10123456784.pdf", 30))
+    old.append(aged(out / "labels-2026-10-01.pdf", 60))
+    recent = [aged(sheets / "print-9400100000000000000002.pdf", 2)]
+    recent.append(aged(sheets / "labels-2026-11-30.pdf", 2))
+    documents = [
+        aged(out / "1001-1-r001-0123456789ab.png", 400, b"png"),
+        aged(out / "1001-1-r001-0123456789ab-preview.jpg", 400, b"jpg"),
+        aged(out / "label-main-1001-1.pdf", 400),
+        aged(out / "packing-slip-main-1001.pdf", 400),
+    ]
+
+    # when the daily job runs, keeping label sheets 7 days
+    pruned = prune_files(out, timedelta(days=7))
+
+    # then only the sheets older than a week are gone
+    assert pruned.label_sheets == 4
+    assert not any(path.exists() for path in old)
+    assert all(path.exists() for path in recent + documents)
+
+
+def test_lock_files_older_versions_left_go_unless_a_render_holds_one(tmp_path: Path) -> None:
+    # given lock files an older podops left, one of them held by a render right now
+    out = tmp_path / "print-files"
+    left = [aged(out / f".{n}-1.lock", 3, b"") for n in range(1000, 1005)]
+    aged(out / ".2000-1.lock", 3, b"")
+    with stem_lock(out, "2000-1"):
+        # when the daily job runs meanwhile
+        pruned = prune_files(out, timedelta(days=7))
+        # then the free ones are gone, the held one is left to its render
+        assert pruned.lock_files == 5
+        assert not any(path.exists() for path in left)
+        assert (out / ".2000-1.lock").exists()
+    assert not (out / ".2000-1.lock").exists()  # the render removed its own
+
+
+def test_the_daily_prune_job_keeps_label_sheets_as_configured(db: Database, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, housekeeping={"label_sheets_days": 3})  # type: ignore[arg-type]
+    runtime = Runtime(settings)
+    runtime.__dict__["db"] = db
+    sheets = settings.resolve(settings.render.output_dir) / LABEL_SHEETS_FOLDER
+    four_days = aged(sheets / "labels-2026-11-29.pdf", 4)
+    two_days = aged(sheets / "labels-2026-12-01.pdf", 2)
+
+    [job] = [spec for spec in jobs(runtime) if spec.name == "db.prune"]
+
+    assert job.func().label_sheets == 1
+    assert not four_days.exists() and two_days.exists()
+
+
+def test_label_sheets_are_kept_a_week_by_default() -> None:
+    assert Settings().housekeeping.label_sheets_days == 7
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "nan", "4000"])
+def test_a_label_sheets_retention_out_of_range_is_a_config_error(tmp_path: Path, days: str) -> None:
+    config = tmp_path / "podops.toml"
+    config.write_text(f"[housekeeping]\nlabel_sheets_days = {days}\n")
+    with pytest.raises(ConfigError, match=r"housekeeping\.label_sheets_days: "):
+        load_settings(config)

@@ -32,7 +32,14 @@ class FileRenderer:
         self.revisions = 0
 
     def render_item(
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):  # type: ignore[no-untyped-def]
         if any("☃" in value for value in personalization.values()):
             raise RenderRefused("the font cannot draw '☃'")

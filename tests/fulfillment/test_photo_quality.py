@@ -45,7 +45,14 @@ class MeasuringRenderer:
         self.during: Any = None
 
     def render_item(  # type: ignore[no-untyped-def]
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):
         self.calls += 1
         if self.during is not None:

@@ -6,6 +6,7 @@ import io
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -36,7 +37,14 @@ class ScriptedRenderer:
         self.calls: list[tuple[str, int, dict[str, str]]] = []
 
     def render_item(
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):  # type: ignore[no-untyped-def]
         self.calls.append((order_ref, line_position, personalization))
         if any("!" in v for v in personalization.values()):
@@ -174,3 +182,38 @@ def test_the_embedded_srgb_profile_is_the_same_in_every_process() -> None:
     assert first == second
     loaded = ImageCms.ImageCmsProfile(io.BytesIO(second))
     assert "sRGB" in ImageCms.getProfileDescription(loaded)
+
+
+def test_renders_of_one_line_at_once_get_distinct_rising_revisions(
+    db: Database, policy: ShopPolicy, tmp_path: Path, photo_url: str
+) -> None:
+    # given a line rendered once (revision 1), and two renders whose files were never
+    # recorded (a design sent to a provider first; an edit made while rendering)
+    number = received_order(db, policy)
+    with db.unit_of_work() as session:
+        services.get_order(session, number).items[1].image_urls = {"photo": photo_url}
+    photos = {"photo": photo_url}
+    renderer = PrintFileRenderer(TEMPLATES, tmp_path, FetchPolicy(allow_loopback=True))
+    print_files = PrintFiles(db, renderer)
+    [first] = print_files.render_order(number, STAFF, positions=[2])
+    with db.reading() as session:
+        order = services.get_order(session, number)
+        mug = order.items[1]
+        staff, key, fields = f"{order.store.key}:{number}", mug.product_key, mug.personalization
+    detached = [print_files.render_detached(staff, 2, key, fields, photos) for _ in range(2)]
+
+    # when six workers render it at the same moment (each its own database connection)
+    def render(name: str) -> int:
+        changed = {**fields, "message": f"Love you {name}"}
+        return print_files.render_detached(staff, 2, key, changed, photos).revision
+
+    with ThreadPoolExecutor(6) as pool:
+        revisions = list(pool.map(render, ["A", "B", "C", "D", "E", "F"]))
+
+    # then no two renders share a number, and numbers only go up: 1, 2, 3, then 4 to 9
+    assert first.message == "revision 1"
+    assert [d.revision for d in detached] == [2, 3]
+    assert sorted(revisions) == [4, 5, 6, 7, 8, 9]
+    [later] = print_files.render_order(number, STAFF, positions=[2])
+    assert later.message == "revision 10"
+    assert [p.name for p in tmp_path.rglob(".*")] == []  # no lock or part-written file

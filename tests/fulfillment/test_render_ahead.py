@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,12 +18,14 @@ from sqlalchemy import select
 
 from podops import services
 from podops.db import Database
+from podops.errors import ConcurrentModification
 from podops.fulfillment.countdown import Submitter
 from podops.fulfillment.printfiles import PrintFiles
 from podops.models import LineItem
 from podops.refs import OrderRef
 from podops.routing import ShopPolicy, StorePolicy
 from podops.settings import RoutingRule
+from podops.status import OrderStatus
 from sync.maintenance import render_ahead
 from tests import factories
 from tests.conftest import PG_URL
@@ -42,7 +45,14 @@ class CountingRenderer:
         self._lock = threading.Lock()
 
     def render_item(
-        self, order_ref, line_position, product_key, personalization, image_urls, crops=None
+        self,
+        order_ref,
+        line_position,
+        product_key,
+        personalization,
+        image_urls,
+        crops=None,
+        revision=None,
     ):  # type: ignore[no-untyped-def]
         time.sleep(self.slow_s if order_ref == self.slow else 0.02)
         with self._lock:
@@ -159,3 +169,123 @@ def test_render_ahead_leaves_an_order_another_worker_is_rendering(
     # then it rendered the second order only; the first is left to its renderer
     assert done == 1
     assert {name for name, _ in renderer.renders} == {names[1]}
+
+
+class OtherWorker:
+    """Another worker holding an order's render lease (it is rendering that order):
+    on PostgreSQL a second worker with its own connections; on one host another thread
+    of the same process (the lease is per process there)."""
+
+    def __init__(self, shop: Shop) -> None:
+        self.workers = Workers(shop, count=1) if shop.service.spread else None
+        self.submitter = self.workers.submitters[0] if self.workers else shop.service
+        self.stack = ExitStack()
+
+    def start_rendering(self, order_id: int) -> None:
+        assert self.stack.enter_context(self.submitter.render_lease(order_id))
+
+    def finish(self) -> None:
+        self.stack.close()
+
+    def close(self) -> None:
+        self.finish()
+        if self.workers is not None:
+            self.workers.close()
+
+
+def one_due_order(shop: Shop) -> tuple[str, int]:
+    """An order whose countdown is over, its print files not made yet: (number, id)."""
+    due_orders_without_print_files(shop, 1)
+    with shop.db.reading() as session:
+        line = session.scalars(select(LineItem)).first()
+        assert line is not None
+        return line.order.number, line.order_id
+
+
+def test_submit_now_waits_for_the_worker_rendering_the_order_then_sends_it(
+    shop: Shop, tmp_path: Path
+) -> None:
+    # given an order another worker is rendering right now
+    number, order_id = one_due_order(shop)
+    renderer = CountingRenderer(tmp_path)
+    shop.service.print_file_source = PrintFiles(shop.db, renderer)
+    other = OtherWorker(shop)
+    other.start_rendering(order_id)
+    waited: list[float] = []
+
+    def meanwhile(seconds: float) -> None:  # the other worker finishes after a moment
+        waited.append(seconds)
+        if len(waited) == 3:
+            PrintFiles(shop.db, renderer).ensure_current(number)
+            other.finish()
+
+    shop.service.sleep = meanwhile
+    try:
+        # when staff press "submit now"
+        order = shop.service.submit_now(number, factories.STAFF)
+    finally:
+        other.close()
+
+    # then it waited for that render (under a second), rendered nothing twice, and sent it
+    assert len(waited) == 3 and sum(waited) < 1
+    assert set(renderer.renders) == rendered_lines(shop)
+    assert set(renderer.renders.values()) == {1}
+    assert order.provider_order_id and shop.customcat.duplicates() == 0
+
+
+def test_submit_now_says_so_when_the_order_is_still_being_rendered(
+    shop: Shop, tmp_path: Path
+) -> None:
+    # given an order another worker is rendering, and goes on rendering
+    number, order_id = one_due_order(shop)
+    renderer = CountingRenderer(tmp_path)
+    shop.service.print_file_source = PrintFiles(shop.db, renderer)
+    other = OtherWorker(shop)
+    other.start_rendering(order_id)
+    waited: list[float] = []
+    shop.service.sleep = waited.append
+    try:
+        # when staff press "submit now"
+        with pytest.raises(ConcurrentModification) as refused:
+            shop.service.submit_now(number, factories.STAFF)
+    finally:
+        other.close()
+
+    # then after a short wait they are told why it was not sent and what to do; nothing
+    # was rendered by this worker or sent, and the order waits in its countdown
+    assert refused.value.message == (
+        f"Order {number} was not sent: another worker is making its print files right "
+        "now. Submit it again in a minute."
+    )
+    assert 5 <= sum(waited) <= 15
+    assert not renderer.renders
+    assert shop.customcat.duplicates() == 0 and not shop.customcat.orders
+    with shop.db.reading() as session:
+        assert services.get_order(session, number).status == OrderStatus.PENDING
+
+
+@pytest.mark.skipif(
+    not PG_URL,
+    reason="needs PostgreSQL (set PODOPS_TEST_DATABASE_URL): on SQLite (one host) the "
+    "render lease is per process",
+)
+def test_submit_now_on_one_worker_waits_for_the_lease_another_worker_holds(
+    shop: Shop, tmp_path: Path
+) -> None:
+    # given two workers of a PostgreSQL shop; the second renders the order now
+    assert shop.service.spread
+    other = OtherWorker(shop)
+    assert other.submitter is not shop.service
+    number, order_id = one_due_order(shop)
+    renderer = CountingRenderer(tmp_path)
+    shop.service.print_file_source = PrintFiles(shop.db, renderer)
+    other.start_rendering(order_id)
+    shop.service.sleep = lambda _: other.finish()  # it finishes a moment later
+    try:
+        order = shop.service.submit_now(number, factories.STAFF)
+    finally:
+        other.close()
+    # then the first worker rendered the order's files once and sent it
+    assert set(renderer.renders) == rendered_lines(shop)
+    assert set(renderer.renders.values()) == {1}
+    assert order.provider_order_id

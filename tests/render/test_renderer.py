@@ -73,10 +73,21 @@ def test_concurrent_renders_of_one_line_get_distinct_revisions(renderer: PrintFi
         results = list(
             pool.map(
                 lambda name: renderer.render_fetched("77", 1, "tee", {"name": name}, photo),
-                ["A", "B", "C", "D"],
+                ["A", "B", "C", "D", "E", "F", "G", "H"],
             )
         )
-    assert sorted(result.revision for result in results) == [1, 2, 3, 4]
+    assert sorted(result.revision for result in results) == list(range(1, 9))
+    # the lock that kept them apart is gone: the folder keeps no file per line rendered
+    assert [p.name for p in renderer.output_folder.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_revision_handed_out_by_the_core_names_the_file(renderer: PrintFileRenderer) -> None:
+    photo = {"photo": sample_jpeg()}
+    renderer.render_fetched("1001", 2, "tee", {"name": "Ann"}, photo)
+    given = renderer.render_fetched("1001", 2, "tee", {"name": "Bo"}, photo, revision=7)
+    assert given.revision == 7
+    assert given.path.name == f"1001-2-r007-{given.sha256[:12]}.png" and given.path.exists()
+    assert [p.name for p in renderer.output_folder.iterdir() if p.name.startswith(".")] == []
 
 
 def test_the_file_hash_matches_the_file(renderer: PrintFileRenderer) -> None:

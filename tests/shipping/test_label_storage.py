@@ -66,7 +66,7 @@ def test_a_label_bought_on_one_host_is_downloaded_and_printed_on_another(
     assert link.startswith(s3.endpoint)  # presigned: no web role needed
     assert httpx.get(link, timeout=10).content.startswith(b"%PDF")
     sheet = desk.order_sheet(number)  # `podops label print` on the office host
-    assert sheet.parent == tmp_path / "office" / "print-files"
+    assert sheet.parent == tmp_path / "office" / "print-files" / "label-sheets"
     assert f"Packing slip - order {number}" in "\n".join(pdf_lines(sheet.read_bytes()))
     batch, count = desk.batch()
     assert count == 1 and batch.read_bytes().startswith(b"%PDF")

@@ -3,6 +3,7 @@ tells the store; the printable PDFs; EasyPost's signed tracker webhooks."""
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -89,6 +90,25 @@ def test_one_pdf_per_order_and_a_batch_of_todays_labels(
     assert count == 2
     assert batch.read_bytes().startswith(b"%PDF")
     assert Path(batch).name.startswith("labels-")
+
+
+def test_printing_a_sheet_deletes_this_hosts_sheets_older_than_a_week(
+    db: Database, policy: ShopPolicy, desk: LabelDesk, easypost: FakeEasyPostLabels
+) -> None:
+    # given a sheet printed ten days ago and one three days ago, on this host
+    number = submitted(db, policy)
+    desk.buy(number, STAFF)
+    first = desk.order_sheet(number)
+    old, recent = first.with_name("labels-2026-01-01.pdf"), first.with_name("print-older.pdf")
+    for path, days in ((old, 10), (recent, 3)):
+        path.write_bytes(b"%PDF-1.4")
+        then = time.time() - days * 86400
+        os.utime(path, (then, then))
+    # when staff print a sheet again (a reprint)
+    again = desk.order_sheet(number)
+    # then the week-old sheet is gone, the recent one and the reprint are there
+    assert again == first and again.exists()
+    assert not old.exists() and recent.exists()
 
 
 def test_tracker_webhooks_keep_the_delivery_date(

@@ -63,7 +63,7 @@ def test_with_a_bucket_the_worker_keeps_no_copy_and_every_reader_still_gets_the_
     assert worker.submission.tick().submitted == [number]
 
     # then the worker's folder holds none of the files, and the revisions went on
-    # counting from the bucket
+    # counting (handed out by the database)
     assert print_files_on_disk(worker) == []
     assert (first.message, second.message) == ("revision 1", "revision 2")
     assert first.location != second.location
