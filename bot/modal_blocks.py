@@ -20,6 +20,7 @@ from bot.forms import SHIPPING_BLOCK
 from bot.mrkdwn import Mrkdwn, md
 from bot.photo_form import blocks_needed, photo_blocks
 from podops.ports.notify import ItemLine, OrderCard
+from podops.refs import in_shell
 from podops.status import BEFORE_SUBMISSION, OrderStatus
 
 MAX_VIEW_BLOCKS = 100
@@ -187,7 +188,7 @@ def edit_blocks(
                     len(rest),
                     rest[0].reference,
                     rest[-1].reference,
-                    card.number,
+                    in_shell(card.number),
                 )
             )
         )

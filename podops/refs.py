@@ -145,6 +145,14 @@ def in_shell(reference: str) -> str:
     return f"-- {quoted}" if _OPTION_LIKE.fullmatch(reference) else quoted
 
 
+def in_slack(reference: str) -> str:
+    """A reference as staff type it in an `/order` command: in double quotes when it
+    holds spaces or starts with a quote (the parser keeps quoted text as typed)."""
+    if any(c.isspace() for c in reference) or reference[:1] in "\"'\u201c\u2018":
+        return f'"{reference}"'
+    return reference
+
+
 def is_order_number(text: str) -> bool:
     """Whether a store's order number can be `text`: 1-64 characters, no control ones,
     and not `#` alone (staff type `#` before a number; alone it names nothing)."""

@@ -14,6 +14,7 @@ from typing import Any
 from podops.events import EventName
 from podops.models import Event
 from podops.photos import photo_name
+from podops.refs import in_shell, in_slack
 from podops.tracking.parcels import shared_warning
 
 MAX_DOCUMENTS = 12
@@ -137,10 +138,10 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
         f"the shipping address of {t.label} did not verify ({t.d.get('service', 'carrier')}: "
         f"{t.d.get('reason', '')})"
         + (f"; {t.d['waiting']} waits for it" if t.d.get("waiting") else "")
-        + f"; fix it with podops edit {t.d.get('number', '')} "
+        + f"; fix it with podops edit {in_shell(t.d.get('number', ''))} "
         "address.FIELD=VALUE (or the Slack form, or the sheet), or "
         + (
-            f"send it as it is with podops submit {t.d.get('number', '')}"
+            f"send it as it is with podops submit {in_shell(t.d.get('number', ''))}"
             if t.d.get("waiting")
             else "release it to send it as it is"
         )
@@ -148,7 +149,7 @@ WORDING: dict[EventName, Callable[[_Told], str]] = {
     E.ADDRESS_CHECK_DELAYED: lambda t: (
         f"the shipping address of {t.label} could not be checked yet "
         f"({t.d.get('service', 'the service')}: {t.d.get('reason', '')}); podops keeps trying. "
-        f"To send it unchecked: podops submit {t.d.get('number', '')}"
+        f"To send it unchecked: podops submit {in_shell(t.d.get('number', ''))}"
     ),
     E.ADDRESS_ACCEPTED: lambda t: (
         f"{t.who} sent the shipping address of {t.label} as it is{t.reason}"
@@ -279,10 +280,12 @@ def document_lines(documents: dict[str, object], number: str) -> list[str]:
     ordered = sorted(documents.items(), key=lambda kv: kv[0] != "packing_slip")
     lines = [f"{name.replace('_', ' ')}: {url}" for name, url in ordered[:MAX_DOCUMENTS]]
     if len(ordered) > MAX_DOCUMENTS:
-        lines.append(f"... and {len(ordered) - MAX_DOCUMENTS} more (podops orders show {number})")
+        lines.append(
+            f"... and {len(ordered) - MAX_DOCUMENTS} more (podops orders show {in_shell(number)})"
+        )
     if "packing_slip" in documents:
         lines.append(
-            f"Once shipped, record the parcel: /order track {number} CARRIER NUMBER "
-            f"(or podops track {number} CARRIER NUMBER)"
+            f"Once shipped, record the parcel: /order track {in_slack(number)} CARRIER NUMBER "
+            f"(or podops track {in_shell(number)} CARRIER NUMBER)"
         )
     return lines

@@ -43,6 +43,7 @@ from typing import Any
 
 from podops.errors import StoreError, StoreHoldsOrder
 from podops.ports.store import PushResult, TrackingPush
+from podops.refs import in_shell
 from podops.settings import StoreConfig
 from providers.shopify_graphql import ShopifyGraphQL, check_user_errors
 from providers.shopify_mapping import legacy_id, staff_number
@@ -393,7 +394,7 @@ class ShopifyFulfillment:
         if other_hold:
             fixes.append("release the hold in Shopify (or in the app that placed it)")
         if podops_hold:
-            fixes.append(f"release the order in podops (`podops release {state.number}`)")
+            fixes.append(f"release the order in podops (`podops release {in_shell(state.number)}`)")
         return StoreHoldsOrder(
             f"{head}: the order is on hold in Shopify ({said}): {' and '.join(fixes)}, "
             "and the tracking goes out on the next try"

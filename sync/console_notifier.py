@@ -20,6 +20,7 @@ from podops.ports.notify import (
     remakes_in_words,
     retrying_in_words,
 )
+from podops.refs import in_shell
 
 RUSH = "[RUSH]"
 """How a rush order (its speed has its own countdown) is flagged in console text."""
@@ -67,10 +68,10 @@ def command_for(action: str, card: OrderCard) -> str:
     """The command that does what the alert's button does, as staff would type it."""
     if action == "edit":
         line = " --line N" if len(card.items) > 1 else ""
-        return f"podops edit {card.number}{line} FIELD=VALUE"
+        return f"podops edit {in_shell(card.number)}{line} FIELD=VALUE"
     if action == "cancel":
-        return f'podops cancel {card.number} --reason "..."'
-    return f"podops {action} {card.number}"
+        return f'podops cancel {in_shell(card.number)} --reason "..."'
+    return f"podops {action} {in_shell(card.number)}"
 
 
 def named_text(title: str, orders: list[NamedOrder]) -> list[str]:

@@ -43,7 +43,7 @@ from podops.leases import singleton
 from podops.models import Fulfillment, Order
 from podops.outbox import Deferred, DrainReport, Envelope, OutboxDispatcher, Progress, Topic
 from podops.ports.fulfillment import FulfillmentProvider, SubmitRequest
-from podops.refs import OrderRef
+from podops.refs import OrderRef, in_shell
 from podops.services.address import (
     changeable_here,
     record_provider_address,
@@ -98,7 +98,7 @@ class AddressOutcome:
                 f"Not changed for {'; '.join(self.kept)}: "
                 + ("they still ship" if len(self.kept) > 1 else "it still ships")
                 + f" to the old address. Run the same change again to send it there "
-                f"(podops edit {self.number} address.FIELD=VALUE, the Slack form or the "
+                f"(podops edit {in_shell(self.number)} address.FIELD=VALUE, the Slack form or the "
                 "sheet), or change it at the provider."
             )
         return " ".join(said) or f"Nothing changed on the address of order {self.number}."
