@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
@@ -316,6 +315,11 @@ def _distinct(connection: Connection, column: Any) -> list[str]:
     )
 
 
+READERS = 3
+"""Columnar connections a report reads on at once: the orders and events on the
+first, the fulfillments on the second, the lines (the largest read) on the third."""
+
+
 def read_frames(
     connection: Connection, start: datetime, end: datetime, by: str, *, columnar: bool = True
 ) -> Frames:
@@ -323,27 +327,32 @@ def read_frames(
 
     The large reads go through columnar driver connections of their own when one
     opens the database (`columnar`: unless told not to), the rest through
-    `connection`. With two such connections reading the same snapshot, the lines
-    (the largest read) are read on the second while the orders, fulfillments and
-    events are read on the first: the database and the driver work on both at once."""
+    `connection`. With `READERS` such connections reading the same snapshot, the
+    reads run at once, each on its own (the database and the driver work on all of
+    them together); with one, one after the other."""
     url = connection.engine.url
-    with column_readers(url if columnar else None, connection.dialect) as readers:
-        main = Source(connection, readers[0] if readers else None)
-        side = Source(connection, readers[1]) if len(readers) > 1 else main
-        return _read_frames(main, side, start, end, by)
+    with column_readers(url if columnar else None, connection.dialect, READERS) as readers:
+        sources = [Source(connection, reader) for reader in readers] or [Source(connection, None)]
+        return _read_frames(sources, start, end, by)
 
 
-def _read_frames(main: Source, side: Source, start: datetime, end: datetime, by: str) -> Frames:
+def _read_frames(sources: list[Source], start: datetime, end: datetime, by: str) -> Frames:
+    main = sources[0]
+    parts_from, lines_from = sources[1 % len(sources)], sources[2 % len(sources)]
     connection = main.connection
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
     labels = _group_labels(connection, by)
-    with _alongside(
-        lambda: _group_reads(side, in_period, by, labels), apart=side is not main
-    ) as group_reads:
+    with ThreadPoolExecutor(max_workers=len(sources) - 1 or 1) as pool:
+        group_reads = _aside(
+            pool, lines_from, main, lambda: _group_reads(lines_from, in_period, by, labels)
+        )
+        every_part_read = _aside(
+            pool, parts_from, main, lambda: _parts(parts_from, in_period, dialect)
+        )
         orders = _orders(main, in_period, dialect)
-        every_part = _parts(main, in_period, dialect)
         events, fails = _events(main, in_period)
+        every_part = every_part_read()
         lines, part_groups = group_reads()
     members = _provider_members(lines, every_part) if by == "provider" else lines
     del lines  # by provider, a row per line: not kept beside the members
@@ -374,15 +383,14 @@ def _read_frames(main: Source, side: Source, start: datetime, end: datetime, by:
     )
 
 
-@contextmanager
-def _alongside(job: Callable[[], T], *, apart: bool) -> Iterator[Callable[[], T]]:
-    """`job`'s result, asked for within the block: computed in a thread of its own
-    while the block runs when `apart`, else when asked."""
-    if not apart:
-        yield job
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        yield pool.submit(job).result
+def _aside(
+    pool: ThreadPoolExecutor, source: Source, main: Source, job: Callable[[], T]
+) -> Callable[[], T]:
+    """`job`'s result when asked: computed in a thread of the pool from now on when it
+    reads on a reader of its own (`source`, not `main`'s), else when asked."""
+    if source is main:
+        return job
+    return pool.submit(job).result
 
 
 def _group_reads(
