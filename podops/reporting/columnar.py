@@ -2,9 +2,10 @@
 as Arrow columns (SQLite's reads it in C; PostgreSQL's through COPY in binary), so
 no Python object is made per row or value.
 
-The reader opens its own driver connection from the database URL (SQLAlchemy's
+A reader opens its own driver connection from the database URL (SQLAlchemy's
 `sqlite[+driver]:///PATH` or `postgresql[+driver]://...`, translated here) and
-reads every frame in one read-only transaction on it. A database it cannot open
+reads in one read-only transaction on it. A report reads its frames on several
+readers at once (`column_readers`), all of them in one snapshot. A database it cannot open
 that way (SQLite in memory, another backend) is read through the SQLAlchemy
 connection instead, with the same numbers.
 
