@@ -353,9 +353,29 @@ def _read_frames(sources: list[Source], start: datetime, end: datetime, by: str)
         orders = _orders(main, in_period, dialect)
         events, fails = _events(main, in_period)
         every_part = every_part_read()
+        orders, parts = _with_parts(orders, every_part)
+        # While the lines are still read: the few references not timed.
+        untimed = _untimed(connection, orders, parts)
         lines, part_groups = group_reads()
     members = _provider_members(lines, every_part) if by == "provider" else lines
     del lines  # by provider, a row per line: not kept beside the members
+    return Frames(
+        by=by,
+        orders=orders,
+        parts=parts,
+        members=members,
+        part_groups=part_groups,
+        events=events,
+        fails=fails,
+        untimed=untimed,
+    )
+
+
+def _with_parts(
+    orders: pd.DataFrame, every_part: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The orders with what their fulfillments add up to (`_per_order`), and the
+    fulfillments of their own lines (not remakes)."""
     orders = orders.join(_per_order(every_part)).fillna(
         {
             "sent": False,
@@ -370,17 +390,7 @@ def _read_frames(sources: list[Source], start: datetime, end: datetime, by: str)
         {"sent": bool, "remakes": "int32", "charged": bool, "no_cost": bool, "other_currency": bool}
     )
     parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
-    parts = parts.reset_index(drop=True)
-    return Frames(
-        by=by,
-        orders=orders,
-        parts=parts,
-        members=members,
-        part_groups=part_groups,
-        events=events,
-        fails=fails,
-        untimed=_untimed(connection, orders, parts),
-    )
+    return orders, parts.reset_index(drop=True)
 
 
 def _aside(
