@@ -51,7 +51,7 @@ from sqlalchemy.types import NullType
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
-from podops.reporting.columnar import ColumnReader, column_readers
+from podops.reporting.columnar import ColumnReader, column_readers, give_back_freed_memory
 from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
@@ -333,7 +333,10 @@ def read_frames(
     url = connection.engine.url
     with column_readers(url if columnar else None, connection.dialect, READERS) as readers:
         sources = [Source(connection, reader) for reader in readers] or [Source(connection, None)]
-        return _read_frames(sources, start, end, by)
+        frames = _read_frames(sources, start, end, by)
+    if len(sources) > 1:
+        give_back_freed_memory()
+    return frames
 
 
 def _read_frames(sources: list[Source], start: datetime, end: datetime, by: str) -> Frames:
