@@ -589,6 +589,9 @@ class Event(Base):
             postgresql_where=text("action = 'sheet_note'"),
             sqlite_where=text("action = 'sheet_note'"),
         ),
+        # A report reads the few quality events of its period's orders from here
+        # (`podops.reporting.frames`), not every event of the period.
+        Index("ix_events_action_order_id", "action", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,11 +20,12 @@ too: they are few, and carrying every order's number to find them is not.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -50,10 +51,12 @@ from sqlalchemy.types import NullType
 from podops.events import EventName
 from podops.fulfillment_status import FulfillmentStatus
 from podops.models import Event, Fulfillment, FulfillmentLine, LineItem, Order, Store
-from podops.reporting.columnar import ColumnReader, column_reader
+from podops.reporting.columnar import ColumnReader, column_readers, give_back_freed_memory
 from podops.status import OrderStatus
 
 CHUNK_ROWS = 50_000
+
+T = TypeVar("T")
 
 DESIGN_FIX_EVENTS: tuple[EventName, ...] = (
     EventName.FLAG_DESIGN,
@@ -235,7 +238,9 @@ def label(column: Any, labels: Sequence[str], source: Source) -> ColumnElement[A
 Types = dict[str, "str | Sequence[str]"]
 """Each selected column's type: a numpy dtype ("float64", "int64", "int32", "bool"),
 "time" (`moment`: seconds since 1970 as float64, NaN when unknown),
-or the labels of a column `coded` in SQL (a category)."""
+the labels of a column `coded` in SQL (a category), or "text": a string column that
+is never NULL (`raw`), as a category of the values the read finds (sorted), so that
+no distinct values are read from a whole table beforehand."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,12 +258,15 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
     the DB-API cursor, each chunk into one float array."""
     names = [c.key for c in query.selected_columns]
     assert list(types) == names, (list(types), names)
+    texts = [name for name, kind in types.items() if kind == "text"]
     if source.columns is not None:
         floats = [name for name, kind in types.items() if kind == "float64"]
         times = [name for name, kind in types.items() if kind == "time"]
         labels = {name: kind for name, kind in types.items() if not isinstance(kind, str)}
-        columns = source.columns.read(query, floats, times, labels)
+        columns, found = source.columns.read(query, floats, times, labels, texts)
+        types = {**types, **found}
     else:
+        query, types = _texts_coded(source.connection, query, types, texts)
         chunks = [np.array(rows, dtype=np.float64) for rows in _chunks(source.connection, query)]
         values = np.concatenate(chunks) if chunks else np.empty((0, len(names)))
         columns = [values[:, index] for index in range(len(names))]
@@ -281,6 +289,25 @@ def _read(source: Source, query: Select[Any], types: Types) -> pd.DataFrame:
     return pd.DataFrame(data, columns=names, copy=False)
 
 
+def _texts_coded(
+    connection: Connection, query: Select[Any], types: Types, texts: Sequence[str]
+) -> tuple[Select[Any], Types]:
+    """For the DB-API reader: the `texts` columns' values found by the query (sorted),
+    and the query with those columns `coded` by them, as the columnar reader finds
+    and codes them."""
+    if not texts:
+        return query, types
+    inner = query.subquery()
+    found = {name: _distinct(connection, inner.c[name]) for name in texts}
+    coded_query = select(
+        *[
+            coded(column, found[column.key]).label(column.key) if column.key in found else column
+            for column in inner.c
+        ]
+    )
+    return coded_query, {**types, **found}
+
+
 def _distinct(connection: Connection, column: Any) -> list[str]:
     """The values a column holds (for `coded`), in a stable order."""
     return sorted(
@@ -288,26 +315,70 @@ def _distinct(connection: Connection, column: Any) -> list[str]:
     )
 
 
+READERS = 3
+"""Columnar connections a report reads on at once: the orders and events on the
+first, the fulfillments on the second, the lines (the largest read) on the third."""
+
+
 def read_frames(
     connection: Connection, start: datetime, end: datetime, by: str, *, columnar: bool = True
 ) -> Frames:
     """Everything a report of the orders placed in [start, end), grouped `by`, reads.
 
-    The large reads go through a columnar driver connection of their own when one
+    The large reads go through columnar driver connections of their own when one
     opens the database (`columnar`: unless told not to), the rest through
-    `connection`."""
+    `connection`. With `READERS` such connections reading the same snapshot, the
+    reads run at once, each on its own (the database and the driver work on all of
+    them together); with one, one after the other."""
     url = connection.engine.url
-    with column_reader(url if columnar else None, connection.dialect) as columns:
-        return _read_frames(Source(connection, columns), start, end, by)
+    with column_readers(url if columnar else None, connection.dialect, READERS) as readers:
+        sources = [Source(connection, reader) for reader in readers] or [Source(connection, None)]
+        frames = _read_frames(sources, start, end, by)
+    if len(sources) > 1:
+        give_back_freed_memory()
+    return frames
 
 
-def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Frames:
-    connection = source.connection
+def _read_frames(sources: list[Source], start: datetime, end: datetime, by: str) -> Frames:
+    main = sources[0]
+    parts_from, lines_from = sources[1 % len(sources)], sources[2 % len(sources)]
+    connection = main.connection
     dialect = connection.dialect.name
     in_period = and_(Order.placed_at >= start, Order.placed_at < end)
-    providers = _distinct(connection, Fulfillment.provider)
-    orders = _orders(source, in_period, dialect)
-    every_part = _parts(source, in_period, dialect, providers)
+    labels = _group_labels(connection, by)
+    with ThreadPoolExecutor(max_workers=len(sources) - 1 or 1) as pool:
+        group_reads = _aside(
+            pool, lines_from, main, lambda: _group_reads(lines_from, in_period, by, labels)
+        )
+        every_part_read = _aside(
+            pool, parts_from, main, lambda: _parts(parts_from, in_period, dialect)
+        )
+        orders = _orders(main, in_period, dialect)
+        events, fails = _events(main, in_period)
+        every_part = every_part_read()
+        orders, parts = _with_parts(orders, every_part)
+        # While the lines are still read: the few references not timed.
+        untimed = _untimed(connection, orders, parts)
+        lines, part_groups = group_reads()
+    members = _provider_members(lines, every_part) if by == "provider" else lines
+    del lines  # by provider, a row per line: not kept beside the members
+    return Frames(
+        by=by,
+        orders=orders,
+        parts=parts,
+        members=members,
+        part_groups=part_groups,
+        events=events,
+        fails=fails,
+        untimed=untimed,
+    )
+
+
+def _with_parts(
+    orders: pd.DataFrame, every_part: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The orders with what their fulfillments add up to (`_per_order`), and the
+    fulfillments of their own lines (not remakes)."""
     orders = orders.join(_per_order(every_part)).fillna(
         {
             "sent": False,
@@ -322,18 +393,29 @@ def _read_frames(source: Source, start: datetime, end: datetime, by: str) -> Fra
         {"sent": bool, "remakes": "int32", "charged": bool, "no_cost": bool, "other_currency": bool}
     )
     parts = every_part.loc[every_part["kind"] == "order", list(PART_COLUMNS)]
-    parts = parts.reset_index(drop=True)
-    events, fails = _events(source, in_period)
-    return Frames(
-        by=by,
-        orders=orders,
-        parts=parts,
-        members=_members(source, in_period, by, providers, every_part),
-        part_groups=_part_groups(source, in_period, by),
-        events=events,
-        fails=fails,
-        untimed=_untimed(connection, orders, parts),
-    )
+    return orders, parts.reset_index(drop=True)
+
+
+def _aside(
+    pool: ThreadPoolExecutor, source: Source, main: Source, job: Callable[[], T]
+) -> Callable[[], T]:
+    """`job`'s result when asked: computed in a thread of the pool from now on when it
+    reads on a reader of its own (`source`, not `main`'s), else when asked."""
+    if source is main:
+        return job
+    return pool.submit(job).result
+
+
+def _group_reads(
+    source: Source, in_period: ColumnElement[bool], by: str, labels: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """What is read line by line for the grouping (through `source.columns` alone when
+    there is one, so it can run beside the other reads): by provider, every (line,
+    fulfillment) pair (the lines' groups are found once the fulfillments are read:
+    `_provider_members`); else the members and the part groups."""
+    if by == "provider":
+        return _line_pairs(source, in_period), _part_groups(source, in_period, by, labels)
+    return _members(source, in_period, by, labels), _part_groups(source, in_period, by, labels)
 
 
 PART_COLUMNS = ("part_id", "order_id", "provider", "part_status", "submitted_at", "shipped_at")
@@ -343,7 +425,6 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
     """One row per order (its store from its id, with the stores' keys read apart)."""
     connection = source.connection
     order_states = [s.value for s in OrderStatus]
-    currencies = _distinct(connection, Order.currency)
     frame = _read(
         source,
         select(
@@ -352,7 +433,7 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
             label(Order.status, order_states, source).label("status"),
             moment(Order.placed_at, source).label("placed_at"),
             moment(Order.shipped_at, source).label("shipped_at"),
-            label(Order.currency, currencies, source).label("currency"),
+            raw(Order.currency).label("currency"),
             number(Order.total).label("total"),
             number(Order.shipping_total).label("shipping_total"),
         ).where(in_period),
@@ -362,7 +443,7 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
             "status": order_states,
             "placed_at": "time",
             "shipped_at": "time",
-            "currency": currencies,
+            "currency": "text",
             "total": "float64",
             "shipping_total": "float64",
         },
@@ -380,9 +461,7 @@ def _orders(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.
     return frame.set_index("order_id")
 
 
-def _parts(
-    source: Source, in_period: ColumnElement[bool], dialect: str, providers: list[str]
-) -> pd.DataFrame:
+def _parts(source: Source, in_period: ColumnElement[bool], dialect: str) -> pd.DataFrame:
     """Every fulfillment of the period's orders (remakes too), with what money needs:
     its reported cost, whether that is in another currency than the order's, and
     whether the shop pays for it."""
@@ -410,7 +489,7 @@ def _parts(
             raw(part.id).label("part_id"),
             raw(part.order_id).label("order_id"),
             label(part.kind, kinds, source).label("kind"),
-            label(part.provider, providers, source).label("provider"),
+            raw(part.provider).label("provider"),
             label(part.status, states, source).label("part_status"),
             moment(part.submitted_at, source).label("submitted_at"),
             moment(part.shipped_at, source).label("shipped_at"),
@@ -423,7 +502,7 @@ def _parts(
             "part_id": "int64",
             "order_id": "int64",
             "kind": kinds,
-            "provider": providers,
+            "provider": "text",
             "part_status": states,
             "submitted_at": "time",
             "shipped_at": "time",
@@ -479,26 +558,21 @@ def _line_group(by: str) -> ColumnElement[Any]:
     return func.coalesce(maker, NOT_SENT)
 
 
-def _group_labels(connection: Connection, by: str, providers: list[str]) -> list[str]:
+def _group_labels(connection: Connection, by: str) -> list[str]:
+    """The groups a line can be in, for `coded` (by provider none: a line's provider
+    is found from the fulfillments read, `_provider_members`)."""
     if by == "provider":
-        return [*providers, NOT_SENT]
+        return []
     if by == "store":
         return _distinct(connection, Store.key)
     return _distinct(connection, _line_group(by))
 
 
 def _members(
-    source: Source,
-    in_period: ColumnElement[bool],
-    by: str,
-    providers: list[str],
-    parts: pd.DataFrame,
+    source: Source, in_period: ColumnElement[bool], by: str, labels: list[str]
 ) -> pd.DataFrame:
-    """One row per (order, group of its lines): their value and how many."""
-    if by == "provider":
-        return _provider_members(source, in_period, providers, parts)
-    connection = source.connection
-    labels = _group_labels(connection, by, providers)
+    """One row per (order, group of its lines): their value and how many (not by
+    provider: `_provider_members`)."""
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
     lines = (  # each line's group found once, then summed per order and group
         select(
@@ -532,20 +606,11 @@ def _members(
     )
 
 
-def _provider_members(
-    source: Source, in_period: ColumnElement[bool], providers: list[str], parts: pd.DataFrame
-) -> pd.DataFrame:
-    """`_members` by provider: each line's group is the provider of its live
-    fulfillment (of the order's own lines; a cancelled one only when no other makes
-    it; the first made of those left), else NOT_SENT. Every (line, fulfillment) pair
-    is read in one pass and the live one picked here: finding it per line in SQL (a
-    correlated subquery) cost more than all the rest of the report's reading. The
-    fulfillments' kind, provider and status come from `parts` (every fulfillment of
-    the period's orders, already read): a fulfillment of another order making a
-    line (podops writes none) does not count, as in the reference computation."""
-    labels = [*providers, NOT_SENT]
+def _line_pairs(source: Source, in_period: ColumnElement[bool]) -> pd.DataFrame:
+    """Every (line, fulfillment line) pair of the period's lines, a line no fulfillment
+    makes with part_id -1 (for `_provider_members`)."""
     value = func.coalesce(LineItem.unit_price, 0) * func.coalesce(LineItem.quantity, 0)
-    pairs = _read(
+    return _read(
         source,
         select(
             raw(LineItem.id).label("line_id"),
@@ -567,6 +632,19 @@ def _provider_members(
             "part_id": "int64",
         },
     )
+
+
+def _provider_members(pairs: pd.DataFrame, parts: pd.DataFrame) -> pd.DataFrame:
+    """`_members` by provider: each line's group is the provider of its live
+    fulfillment (of the order's own lines; a cancelled one only when no other makes
+    it; the first made of those left), else NOT_SENT. Every (line, fulfillment) pair
+    is read in one pass and the live one picked here: finding it per line in SQL (a
+    correlated subquery) cost more than all the rest of the report's reading. The
+    fulfillments' kind, provider and status come from `parts` (every fulfillment of
+    the period's orders, already read): a fulfillment of another order making a
+    line (podops writes none) does not count, as in the reference computation."""
+    providers = list(parts["provider"].cat.categories)
+    labels = [*providers, NOT_SENT]
     line = pairs["line_id"].to_numpy()
     part = pairs["part_id"].to_numpy()
     known = parts[["part_id", "kind", "provider", "part_status"]]
@@ -600,12 +678,13 @@ def _provider_members(
     )
 
 
-def _part_groups(source: Source, in_period: ColumnElement[bool], by: str) -> pd.DataFrame:
+def _part_groups(
+    source: Source, in_period: ColumnElement[bool], by: str, labels: list[str]
+) -> pd.DataFrame:
     """(part_id, group): the products or SKUs each fulfillment of an order's own lines
     makes (the other groupings take the fulfillment's provider or order's store)."""
     if by not in ("product", "sku"):
         return pd.DataFrame({"part_id": np.empty(0, dtype=np.int64), "group": []})
-    labels = _group_labels(source.connection, by, [])
     group = coded(_line_group(by), labels)
     return _read(
         source,

@@ -9,9 +9,10 @@ only weighs.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import NONE, NOT_SENT, Frames, as_text
+from podops.reporting.frames import NONE, NOT_SENT, Frames
 
 __all__ = ["NONE", "NOT_SENT", "order_weights"]
 
@@ -19,31 +20,31 @@ __all__ = ["NONE", "NOT_SENT", "order_weights"]
 def order_weights(frames: Frames) -> pd.DataFrame:
     """(order_id, group, weight): each order's share in each of its groups, by the value
     of its lines there (equal shares when its lines carry no price); orders without
-    lines sit whole in their store's group, or `(none)`. One row per (order, group)."""
+    lines sit whole in their store's group, or `(none)`. One row per (order, group).
+    The group is a category (its categories sorted): a million orders' groups are
+    compared and grouped as small integers, not as strings."""
     per_group = frames.members
     totals = per_group.groupby("order_id")[["value", "lines"]].transform("sum")
     by_value = per_group["value"] / totals["value"].where(totals["value"] > 0)
     weight = by_value.fillna(per_group["lines"] / totals["lines"])
     without = frames.orders.loc[~frames.orders.index.isin(per_group["order_id"]), "store"]
-    lone = pd.DataFrame(
+    lone = without.astype(object) if frames.by == "store" else pd.Series(NONE, index=without.index)
+    member_groups = per_group["group"].cat
+    categories = sorted({str(c) for c in member_groups.categories} | set(lone.dropna()))
+    at = pd.Index(categories)
+    member_codes = np.append(at.get_indexer(member_groups.categories.astype(str)), -1)
+    codes = np.concatenate(
+        [
+            member_codes[member_groups.codes.to_numpy()],
+            at.get_indexer(lone.to_numpy()),
+        ]
+    ).astype(np.int32)
+    return pd.DataFrame(
         {
-            "order_id": without.index.to_numpy(),
-            "group": without.astype("string").to_numpy() if frames.by == "store" else NONE,
-            "weight": 1.0,
+            "order_id": np.concatenate([per_group["order_id"].to_numpy(), lone.index.to_numpy()]),
+            "group": pd.Categorical.from_codes(
+                codes, categories=pd.Index(categories, dtype=object)
+            ),
+            "weight": np.concatenate([weight.to_numpy(), np.ones(len(lone))]),
         }
     )
-    result = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "order_id": per_group["order_id"],
-                    "group": as_text(per_group["group"]),
-                    "weight": weight,
-                }
-            ),
-            lone,
-        ],
-        ignore_index=True,
-    )
-    result["group"] = result["group"].astype("string")
-    return result

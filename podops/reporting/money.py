@@ -23,9 +23,12 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import Frames, as_text, per_category
+from podops.reporting.frames import Frames, per_category
 from podops.reporting.groups import order_weights
 from podops.settings import FeesConfig
+
+UNKNOWN = ("", "not at a provider", "charged in another currency", "provider reported no charge")
+"""Why an order's margin is unknown ("": it is known)."""
 
 
 def order_money(
@@ -34,9 +37,10 @@ def order_money(
     """One row per order: currency, revenue, charges, fees, margin (NaN: unknown), why
     unknown, and whether a part is an estimate. What the order's fulfillments add up
     to (charges, whether any is charged, unreported or in another currency) comes
-    summed from SQL (`frames.read_frames`)."""
+    summed from SQL (`frames.read_frames`). Store, currency and why unknown are
+    categories (a million orders' strings cost more than the rest of it)."""
     orders = frames.orders
-    status = as_text(orders["status"])
+    status = orders["status"]
     members = frames.members
     line_value = (
         members["value"].groupby(members["order_id"]).sum().reindex(orders.index, fill_value=0.0)
@@ -46,40 +50,51 @@ def order_money(
     revenue = revenue.where(status != "cancelled", 0.0)
 
     charges = orders["charges"]
-    unknown = pd.Series("", index=orders.index, dtype="string")
-    open_unsent = ~orders["charged"] & ~status.isin(["cancelled"])
-    unknown[open_unsent] = "not at a provider"
-    unknown[orders["other_currency"]] = "charged in another currency"
-    unknown[orders["no_cost"]] = "provider reported no charge"
+    why = np.zeros(len(orders), dtype=np.int8)  # a position in UNKNOWN, later ones win
+    why[(~orders["charged"] & (status != "cancelled")).to_numpy()] = 1
+    why[orders["other_currency"].to_numpy()] = 2
+    why[orders["no_cost"].to_numpy()] = 3
 
     percent = per_category(orders["store"], {k: v.percent for k, v in fees.items()})
     fixed = per_category(orders["store"], {k: v.fixed for k, v in fees.items()})
     fee = (revenue * percent.fillna(0.0) / 100 + fixed.fillna(0.0)).where(revenue > 0, 0.0)
     configured = percent.fillna(0.0).gt(0) | fixed.fillna(0.0).gt(0)
 
-    margin = (revenue - charges - fee).where(unknown == "", np.nan)
+    margin = (revenue - charges - fee).where(why == 0, np.nan)
     return pd.DataFrame(
         {
-            "store": as_text(orders["store"]),
-            "currency": as_text(orders["currency"]),
+            "store": orders["store"],
+            "currency": orders["currency"],
             "revenue": revenue,
             "charges": charges,
             "fees": fee,
             "margin": margin,
-            "unknown": unknown,
+            "unknown": pd.Categorical.from_codes(why, categories=UNKNOWN),
             "estimate": configured | refunded,
             "fees_configured": configured,
         }
     )
 
 
-def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) -> pd.DataFrame:
+def money(
+    frames: Frames,
+    per_order: pd.DataFrame,
+    by: str,
+    shop_currency: str,
+    weights: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per (group, currency), the shop's currency first: orders, revenue, provider
     charges, fees, margin over the orders whose margin is known, how many are not,
-    margin per known order, and the basis ("reported", "estimate", "before fees")."""
-    weights = order_weights(frames)
-    needed = ["currency", "revenue", "charges", "fees", "margin", "estimate", "fees_configured"]
+    margin per known order, and the basis ("reported", "estimate", "before fees").
+    `weights`: the frames' `order_weights`, when already computed."""
+    if weights is None:
+        weights = order_weights(frames)
+    needed = ["revenue", "charges", "fees", "margin", "estimate", "fees_configured"]
+    # Grouped by the categories of group and currency (small integers), not by text;
+    # an order is in a group once (`order_weights`) and in one currency, so its
+    # orders per (group, currency) are counted, not found unique.
     rows = weights.join(per_order[needed], on="order_id")  # not every order's text columns
+    rows["currency"] = frames.orders["currency"].reindex(rows["order_id"]).to_numpy()
     w = rows["weight"]
     known = rows["margin"].notna()
     rows = rows.assign(
@@ -87,25 +102,23 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
         charges=rows["charges"] * w,
         fees=rows["fees"] * w,
         margin=rows["margin"] * w,
-        known=known,
-        unknown_n=~known,
         est=rows["estimate"],
         unfeed=~rows["fees_configured"],
     )
     keys = ["group", "currency"]
-    grouped = rows.groupby(keys, sort=True)
+    grouped = rows.groupby(keys, sort=True, observed=True)
     # The known and unknown rows taken once each, with only the columns summed.
-    with_margin = rows.loc[known, [*keys, "order_id", "charges", "margin"]].groupby(keys)
-    without_margin = rows.loc[~known, [*keys, "order_id"]].groupby(keys)
+    with_margin = rows.loc[known, [*keys, "charges", "margin"]].groupby(keys, observed=True)
+    without_margin = rows.loc[~known, keys].groupby(keys, observed=True)
     table = pd.DataFrame(
         {
-            "orders": grouped["order_id"].nunique(),
+            "orders": grouped.size(),
             "revenue": grouped["revenue"].sum(),
             "provider_charges": with_margin["charges"].sum(),
             "fees": grouped["fees"].sum(),
             "margin": with_margin["margin"].sum(),
-            "margin_orders": with_margin["order_id"].nunique(),
-            "margin_unknown": without_margin["order_id"].nunique(),
+            "margin_orders": with_margin.size(),
+            "margin_unknown": without_margin.size(),
             "estimate": grouped["est"].any(),
             "before_fees": grouped["unfeed"].any(),
         }
@@ -124,6 +137,7 @@ def money(frames: Frames, per_order: pd.DataFrame, by: str, shop_currency: str) 
     basis[table["estimate"] & table["before_fees"]] = "estimate, before store fees"
     table["basis"] = basis
     table = table.drop(columns=["estimate", "before_fees"]).reset_index()
+    table = table.astype({"group": "string", "currency": "string"})
     table["shop_currency"] = table["currency"] == shop_currency
     table = table.sort_values(["shop_currency", "group", "currency"], ascending=[False, True, True])
     return table.drop(columns=["shop_currency"]).rename(columns={"group": by})

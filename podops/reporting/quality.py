@@ -61,15 +61,21 @@ COUNTS = {
 }
 
 
-def quality(frames: Frames, facts: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Per group: each count of `COUNTS`; an order counts whole in each of its groups."""
-    members = order_weights(frames)[["order_id", "group"]].drop_duplicates()
+def quality(
+    frames: Frames, facts: pd.DataFrame, by: str, weights: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Per group: each count of `COUNTS`; an order counts whole in each of its groups
+    (`weights`: the frames' `order_weights`, when already computed)."""
+    if weights is None:
+        weights = order_weights(frames)
+    members = weights[["order_id", "group"]].drop_duplicates()
     joined = members.join(facts, on="order_id")
     numeric = joined.drop(columns=["order_id"]).astype(
         {name: "int64" for name in COUNTS if name != "orders"}
     )
-    table = numeric.groupby("group", sort=True).sum()
-    table.insert(0, "orders", members.groupby("group", sort=True).size())
+    table = numeric.groupby("group", sort=True, observed=True).sum()
+    table.insert(0, "orders", members.groupby("group", sort=True, observed=True).size())
+    table.index = table.index.astype("string")
     if by == "provider":  # failures belong to the provider that refused, not the order's
         per_provider = frames.fails.groupby("provider").size()
         named = per_provider.reindex(table.index).fillna(0).astype("int64")

@@ -17,6 +17,7 @@ from podops.db import Database
 from podops.models import utcnow
 from podops.queries import remake_counts
 from podops.reporting.frames import Frames, as_text, read_frames
+from podops.reporting.groups import order_weights
 from podops.reporting.money import money, order_money
 from podops.reporting.period import Period
 from podops.reporting.quality import failure_reasons, order_facts, quality
@@ -95,6 +96,7 @@ def compute(
     rows = timed_parts(frames)
     facts = order_facts(frames)
     per_order = order_money(frames, facts, fees)
+    weights = order_weights(frames)  # for quality and money both
     notes = [NO_DELIVERY, NO_TAX, NO_LABELS]
     unpromised = sorted(set(rows["provider"].dropna().unique()) - set(promised) - {"(not sent)"})
     if unpromised:
@@ -120,8 +122,8 @@ def compute(
         currency=currency,
         orders=len(frames.orders),
         turnaround=turnaround(frames, rows, by, promised),
-        quality=quality(frames, facts, by),
-        money=money(frames, per_order, by, currency),
+        quality=quality(frames, facts, by, weights),
+        money=money(frames, per_order, by, currency, weights),
         late=late,
         stuck=stuck,
         not_timed=not_timed(frames),

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from podops.reporting.frames import Frames, as_text
+from podops.reporting.frames import Frames
 from podops.reporting.groups import NONE, NOT_SENT
 
 LEGS = {
@@ -36,17 +36,21 @@ class NotTimed:
 def timed_parts(frames: Frames) -> pd.DataFrame:
     """One row per fulfillment of the order's own lines (and one per order that has
     none, timed by the order's shipping), with the days each leg took (NaN: untimed).
-    Times are epoch seconds, taken to the microsecond as the database keeps them."""
+    Times are epoch seconds, taken to the microsecond as the database keeps them.
+    The provider is a category (not a string per row)."""
     orders = frames.orders
     parts = frames.parts
-    placed = orders["placed_at"].reindex(parts["order_id"]).to_numpy()
+    providers = parts["provider"].cat
+    provider_labels = pd.Index([*providers.categories, NOT_SENT], dtype=object)
     sent = pd.DataFrame(
         {
             "part_id": parts["part_id"].astype("Int64"),
             "order_id": parts["order_id"],
-            "provider": as_text(parts["provider"]),
+            "provider": pd.Categorical.from_codes(
+                providers.codes.to_numpy(), categories=provider_labels
+            ),
             "store": orders["store"].reindex(parts["order_id"]).to_numpy(),
-            "placed_at": placed,
+            "placed_at": orders["placed_at"].reindex(parts["order_id"]).to_numpy(),
             "submitted_at": parts["submitted_at"],
             "shipped_at": parts["shipped_at"],
         }
@@ -56,7 +60,10 @@ def timed_parts(frames: Frames) -> pd.DataFrame:
         {
             "part_id": pd.array([pd.NA] * len(lone), dtype="Int64"),
             "order_id": lone.index.to_numpy(),
-            "provider": pd.array([NOT_SENT] * len(lone), dtype="string"),
+            "provider": pd.Categorical.from_codes(
+                np.full(len(lone), len(provider_labels) - 1, dtype=np.int32),
+                categories=provider_labels,
+            ),
             "store": lone["store"].to_numpy(),
             "placed_at": lone["placed_at"].to_numpy(),
             "submitted_at": np.nan,
@@ -86,7 +93,7 @@ def turnaround(
     """Per group: fulfillments, then count, median and p90 (days) of each leg, and the
     share of shipped fulfillments that left within their provider's promise."""
     if by == "provider":
-        rows = rows.assign(group=rows["provider"].astype("string"))
+        rows = rows.assign(group=rows["provider"])  # a category: grouped by its codes
     elif by == "store":
         rows = rows.assign(group=rows["store"].astype("string"))
     else:
@@ -110,5 +117,6 @@ def turnaround(
     table["within_promise"] = (grouped["within"].sum() / judged_n.where(judged_n > 0)).astype(
         "float64"
     )
+    table.index = table.index.astype("string")
     table.index.name = by
-    return table
+    return table.sort_index()  # by name (a category's groups come in its own order)
