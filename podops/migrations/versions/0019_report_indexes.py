@@ -1,7 +1,7 @@
 """an index on events by action, so a report reads its few quality events directly
 
-Revision ID: 0017_report_indexes
-Revises: 0016_scale
+Revision ID: 0019_report_indexes
+Revises: 0018_revisions_claimed
 Create Date: 2026-12-05 09:00:00
 
 `ix_events_action_order_id` (action, order_id): a report reads the rare quality events
@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0017_report_indexes"
-down_revision = "0016_scale"
+revision = "0019_report_indexes"
+down_revision = "0018_revisions_claimed"
 branch_labels = None
 depends_on = None
 
