@@ -24,7 +24,13 @@ import httpx
 from podops.errors import RenderRefused
 from render.address_rules import IPAddress, forbidden_reason, is_metadata, metadata_host
 from render.fetch_deadline import LookupTimeout, resolve_until, transport_until
-from render.photo_decode import ACCEPTED_FORMATS, DEFAULT_MAX_PIXELS, decode_image
+from render.photo_decode import (
+    ACCEPTED_FORMATS,
+    DEFAULT_MAX_PIXELS,
+    decode_image,
+    unprintable_advice,
+    unprintable_kind,
+)
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MEGABYTE
@@ -220,6 +226,9 @@ def _read_capped(
                 f"the photo at {shown} took longer than {policy.timeout_s:g} s to download"
             )
     data = bytes(buffer)
+    kind = unprintable_kind(data)
+    if kind:
+        raise RenderRefused(f"the file at {shown} is a {kind} photo, {unprintable_advice(kind)}")
     if not looks_like_image(data):
         raise RenderRefused(
             f"the file at {shown} is not a photo we can print "
