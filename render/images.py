@@ -15,7 +15,6 @@ says, in words staff can pass on, what was wrong with the photo.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import time
 from dataclasses import dataclass
 
@@ -112,7 +111,7 @@ def checked_address(
             f"the photo at {display_url(url)} took longer than {policy.timeout_s:g} s to "
             f"download (the address of '{host}' could not be looked up in time)"
         ) from error
-    except (socket.gaierror, UnicodeError) as error:
+    except (OSError, UnicodeError, ValueError) as error:  # socket.gaierror mostly
         raise RenderRefused(
             f"the photo at {display_url(url)} cannot be fetched: the host '{host}' was not found"
         ) from error

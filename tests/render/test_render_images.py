@@ -184,6 +184,18 @@ def test_a_slow_lookup_within_the_deadline_still_fetches_the_photo(
         assert fetch_image(url, LOOPBACK_OK) == PHOTO
 
 
+def test_a_name_that_does_not_exist_is_reported_as_not_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_such_name(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    assert refusal("http://gone.test/p.jpg") == (
+        "the photo at http://gone.test/p.jpg cannot be fetched: the host 'gone.test' was not found"
+    )
+
+
 def test_the_address_checked_is_the_address_connected_to(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
