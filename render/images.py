@@ -5,7 +5,8 @@ fetching it must not become a way into our own network (server-side request
 forgery): every address a host resolves to is checked, the connection goes to
 the checked address (no second DNS answer can swap it), and redirects are
 followed by hand, each hop checked again. Size, time and content are capped;
-the time limit covers the whole fetch, redirects included (`fetch_deadline`).
+the time limit covers the whole fetch, each hop's name lookup and redirects
+included (`fetch_deadline`).
 Decoding (`photo_decode`) guards against decompression bombs, damaged files and
 photos too large to decode in the memory a render may take. Every refusal
 says, in words staff can pass on, what was wrong with the photo.
@@ -14,7 +15,6 @@ says, in words staff can pass on, what was wrong with the photo.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import time
 from dataclasses import dataclass
 
@@ -22,8 +22,14 @@ import httpx
 
 from podops.errors import RenderRefused
 from render.address_rules import IPAddress, forbidden_reason, is_metadata, metadata_host
-from render.fetch_deadline import transport_until
-from render.photo_decode import ACCEPTED_FORMATS, DEFAULT_MAX_PIXELS, decode_image
+from render.fetch_deadline import LookupTimeout, resolve_until, transport_until
+from render.photo_decode import (
+    ACCEPTED_FORMATS,
+    DEFAULT_MAX_PIXELS,
+    decode_image,
+    unprintable_advice,
+    unprintable_kind,
+)
 
 MEGABYTE = 1024 * 1024
 DEFAULT_MAX_BYTES = 20 * MEGABYTE
@@ -66,15 +72,15 @@ def fetch_image(
 ) -> bytes:
     """The bytes of the photo at `url`, or RenderRefused saying why not.
 
-    `policy.timeout_s` bounds the whole fetch (every hop's connection, headers and
-    body): each socket operation waits at most until the one deadline."""
+    `policy.timeout_s` bounds the whole fetch (every hop's name lookup, connection,
+    headers and body): each waits at most until the one deadline."""
     deadline = time.monotonic() + policy.timeout_s
     timeout = httpx.Timeout(policy.timeout_s)
     transport = transport or transport_until(deadline)
     with httpx.Client(timeout=timeout, transport=transport, follow_redirects=False) as client:
         current = _parse(url)
         for _ in range(policy.max_redirects + 1):
-            address = checked_address(current, policy)
+            address = checked_address(current, policy, deadline)
             _check_time(current, policy, deadline)
             next_url = _download(client, current, address, policy, deadline)
             if isinstance(next_url, bytes):
@@ -85,17 +91,27 @@ def fetch_image(
     )
 
 
-def checked_address(url: httpx.URL, policy: FetchPolicy) -> IPAddress:
-    """The address to connect to, after checking EVERY address the host resolves to."""
+def checked_address(
+    url: httpx.URL, policy: FetchPolicy, deadline: float | None = None
+) -> IPAddress:
+    """The address to connect to, after checking EVERY address the host resolves to;
+    the lookup is given up at `deadline` (monotonic; default: `policy.timeout_s` on)."""
     host = url.host
+    if deadline is None:
+        deadline = time.monotonic() + policy.timeout_s
     if metadata_host(host):
         raise RenderRefused(
             f"the photo at {display_url(url)} names a cloud metadata service ('{host}'); "
             "photos are only fetched from public addresses"
         )
     try:
-        infos = socket.getaddrinfo(host, url.port or _default_port(url), type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+        infos = resolve_until(host, url.port or _default_port(url), deadline)
+    except LookupTimeout as error:
+        raise RenderRefused(
+            f"the photo at {display_url(url)} took longer than {policy.timeout_s:g} s to "
+            f"download (the address of '{host}' could not be looked up in time)"
+        ) from error
+    except (OSError, UnicodeError, ValueError) as error:  # socket.gaierror mostly
         raise RenderRefused(
             f"the photo at {display_url(url)} cannot be fetched: the host '{host}' was not found"
         ) from error
@@ -209,6 +225,9 @@ def _read_capped(
                 f"the photo at {shown} took longer than {policy.timeout_s:g} s to download"
             )
     data = bytes(buffer)
+    kind = unprintable_kind(data)
+    if kind:
+        raise RenderRefused(f"the file at {shown} is a {kind} photo, {unprintable_advice(kind)}")
     if not looks_like_image(data):
         raise RenderRefused(
             f"the file at {shown} is not a photo we can print "

@@ -9,7 +9,9 @@ alongside the print file's own canvas. So:
   once (`Image.reduce`), before it is turned upright and converted to sRGB;
   one still larger than `KEPT_BYTES` is resized to the box's covering size;
   other modes (palette PNG/GIF, 16-bit grey, LA) are converted to RGB(A) in the
-  same pass, a band of rows at a time, never as a whole-size copy;
+  same pass, a band of rows at a time, never as a whole-size copy; samples
+  above 8 bits (16-bit grey, 32-bit and floating-point TIFF) are scaled to 8
+  bits on the way (`_eight_bit_scale`), not clipped;
 - `decode_cost` estimates the peak memory of the decode, from the header alone,
   with the bytes per pixel each decoder was measured to need (Pillow 13:
   progressive JPEGs keep every coefficient, WebP keeps two RGBA frames), plus
@@ -56,6 +58,27 @@ JPEG_BYTES_PER_PIXEL = 5.5
 PROGRESSIVE_BYTES_PER_PIXEL = 3.7
 PROGRESSIVE_OVERHEAD = 1.5
 """Progressive JPEG: its coefficients and this per full pixel, plus this per decoded pixel."""
+
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"}
+_HEIF_BRANDS |= {b"mif1", b"msf1"}
+
+
+def unprintable_kind(data: bytes) -> str | None:
+    """ "HEIC" or "AVIF" for the photo formats phones send that we do not print (read
+    from the file's ISO media brand), else None."""
+    if data[4:8] != b"ftyp":
+        return None
+    brand = data[8:12]
+    return "AVIF" if brand in {b"avif", b"avis"} else "HEIC" if brand in _HEIF_BRANDS else None
+
+
+def unprintable_advice(kind: str) -> str:
+    """What staff can ask the customer for instead of a `kind` photo."""
+    advice = "which we cannot print: ask the customer for a JPEG or PNG"
+    if kind == "HEIC":
+        advice += " (an iPhone sends JPEG with Settings > Camera > Formats > Most Compatible)"
+    return advice
 
 
 def decode_cost(data: bytes, needed: tuple[int, int] | None = None) -> int:
@@ -122,6 +145,9 @@ def decode_image(
     reduced at once (never smaller than the box), which is much faster and
     lighter than carrying 12 megapixels to throw most away.
     """
+    kind = unprintable_kind(data)
+    if kind:
+        raise RenderRefused(f"the photo is a {kind} file, {unprintable_advice(kind)}")
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
         if image.format not in ACCEPTED_FORMATS:
@@ -184,15 +210,16 @@ def _reduced(image: Image.Image, needed: tuple[int, int]) -> Image.Image:
     RGBA first would take another 196 MB, and for RGBA Pillow's `reduce` and
     `resize` make a premultiplied copy of the whole photo."""
     covering = _draft_size(image, needed)
+    depth = _eight_bit_scale(image)
     factor = max(1, min(image.width // covering[0], image.height // covering[1]))
     mode = image.mode if image.mode in _KEPT_MODES else _pixel_mode(image)
     kept = math.ceil(image.width / factor) * math.ceil(image.height / factor)
     if kept * len(mode) > KEPT_BYTES and kept > covering[0] * covering[1]:
-        reduced = _resize_in_strips(image, mode, covering)
+        reduced = _resize_in_strips(image, mode, covering, depth)
     elif factor > 1 or mode != image.mode or image.format == "WEBP":
         # Pillow's WebP image keeps its decoder (two RGBA frames) and the raw
         # pixels for as long as it lives: copied out, those are freed now.
-        reduced = _convert_reduce_in_strips(image, mode, factor)
+        reduced = _convert_reduce_in_strips(image, mode, factor, depth)
     else:
         return image
     reduced.info = dict(image.info)
@@ -214,22 +241,54 @@ def _pixel_mode(image: Image.Image) -> str:
     return "RGBA" if has_alpha else "RGB"
 
 
-def _convert_reduce_in_strips(image: Image.Image, mode: str, factor: int) -> Image.Image:
+def _eight_bit_scale(image: Image.Image) -> float | None:
+    """The factor taking the samples of a photo Pillow keeps above 8 bits (16-bit
+    grey "I;16", 32-bit integer "I", floating point "F") to 0-255; None for the
+    8-bit modes.
+
+    Pillow's own `convert` clips such samples at 255 instead: a 16-bit grey PNG
+    (0-65535) came out a white blob. 16-bit samples are scaled from 65535; 32-bit
+    and floating-point ones from the range they use: 0-1 (floating point's
+    usual), 0-255, 0-65535 (16-bit data kept in 32 bits), or else their maximum."""
+    if image.mode.startswith("I;16"):
+        return 255 / 65535
+    if image.mode not in {"I", "F"}:
+        return None
+    high = float(image.getextrema()[1])  # type: ignore[arg-type, index]
+    if image.mode == "F" and (not math.isfinite(high) or high <= 1.0):
+        return 255.0
+    return next((255 / top for top in (255.0, 65535.0) if high <= top), 255 / high)
+
+
+def _to_mode(image: Image.Image, mode: str, depth: float | None) -> Image.Image:
+    """`image.convert(mode)`, its samples first multiplied by `depth` (`_eight_bit_scale`)."""
+    if image.mode == mode:
+        return image
+    if depth is not None:
+        wide = image if image.mode in {"I", "F"} else image.convert("I")  # I;16*: exact
+        image = wide.point(lambda value: value * depth + 0.5).convert("L")
+    return image if image.mode == mode else image.convert(mode)
+
+
+def _convert_reduce_in_strips(
+    image: Image.Image, mode: str, factor: int, depth: float | None
+) -> Image.Image:
     """`image.convert(mode).reduce(factor)`, a band of rows at a time."""
     rows = factor * max(1, STRIP_PIXELS // (image.width * factor))
     width, height = -(-image.width // factor), -(-image.height // factor)
     reduced = Image.new(mode, (width, height))
     for top in range(0, image.height, rows):
         strip = image.crop((0, top, image.width, min(image.height, top + rows)))
-        if strip.mode != mode:
-            strip = strip.convert(mode)
+        strip = _to_mode(strip, mode, depth)
         if factor > 1:
             strip = strip.reduce(factor)
         reduced.paste(strip, (0, top // factor))
     return reduced
 
 
-def _resize_in_strips(image: Image.Image, mode: str, size: tuple[int, int]) -> Image.Image:
+def _resize_in_strips(
+    image: Image.Image, mode: str, size: tuple[int, int], depth: float | None
+) -> Image.Image:
     """`image.convert(mode).resize(size, LANCZOS)`, a band of result rows at a time,
     each from the source rows its filter reaches (Lanczos: 3 source pixels a side
     per result pixel), converted and premultiplied on its own."""
@@ -241,17 +300,13 @@ def _resize_in_strips(image: Image.Image, mode: str, size: tuple[int, int]) -> I
         bottom = min(size[1], top + rows)
         upper = max(0, math.floor(top * scale) - margin)
         lower = min(image.height, math.ceil(bottom * scale) + margin)
-        strip = _converted(image.crop((0, upper, image.width, lower)), mode)
+        strip = _to_mode(image.crop((0, upper, image.width, lower)), mode, depth)
         if mode == "RGBA":
             strip = strip.convert("RGBa")  # what resize does, for this band only
         box = (0.0, top * scale - upper, float(image.width), bottom * scale - upper)
         part = strip.resize((size[0], bottom - top), Image.Resampling.LANCZOS, box=box)
         resized.paste(part.convert(mode) if part.mode != mode else part, (0, top))
     return resized
-
-
-def _converted(image: Image.Image, mode: str) -> Image.Image:
-    return image if image.mode == mode else image.convert(mode)
 
 
 def _draft_size(image: Image.Image, needed: tuple[int, int]) -> tuple[int, int]:
@@ -271,7 +326,7 @@ def _upright_srgb(image: Image.Image) -> Image.Image:
     upright = image
     mode = _pixel_mode(upright)
     converted = to_srgb(upright, mode)
-    return converted if converted.mode == mode else converted.convert(mode)
+    return _to_mode(converted, mode, _eight_bit_scale(converted))
 
 
 def return_freed_memory() -> None:

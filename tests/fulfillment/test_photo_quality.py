@@ -5,6 +5,7 @@ render is refused there and waits until it changes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,13 @@ from render.images import FetchPolicy
 from render.renderer import PrintFileRenderer
 from tests.factories import STAFF, SYSTEM, incoming, received_order, submitted_order
 from tests.fulfillment.conftest import Shop, build_service
-from tests.render.render_test_support import SMALL_TEE, Reply, local_server, sample_jpeg
+from tests.render.render_test_support import (
+    SMALL_TEE,
+    Reply,
+    local_server,
+    sample_jpeg,
+    slow_name_server,
+)
 from tests.rendered import Rendered
 
 SMALL, LARGE = "https://photos.example/small.jpg", "https://photos.example/large.jpg"
@@ -252,3 +259,48 @@ def test_a_crop_nobody_could_check_before_its_render_waits_until_it_changes(
     status, _, problems = _order(db, "7001")
     assert status == OrderStatus.NEEDS_DESIGN  # printable now, but 22 DPI
     assert problems == ["line 1: print file: photo is 22 DPI at this size (at least 150 wanted)"]
+
+
+def test_a_photo_whose_name_server_never_answers_waits_for_staff_with_the_reason(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "tee-front.toml").write_text(SMALL_TEE)
+    fetching = FetchPolicy(allow_loopback=True, timeout_s=0.5)
+    renderer = PrintFileRenderer(tmp_path / "templates", tmp_path / "out", fetching)
+    print_files = PrintFiles(db, renderer)
+    policy = ShopPolicy(
+        {"main": StorePolicy(24, "manual")},
+        [RoutingRule(sku="TEE-*", provider="manual", product_key="tee-front")],
+    )
+    reply = Reply(headers={"Content-Type": "image/jpeg"}, body=sample_jpeg((1400, 1400)))
+    with local_server({"/p.jpg": reply}) as base:
+        url = base.replace("127.0.0.1", "photos.slow.test") + "/p.jpg"
+        tee = IncomingLineItem(
+            "li-1", "TEE-BLK-M", "Tee", 1, Decimal("19"), {"name": "ANA"}, {"photo": url}
+        )
+        with db.unit_of_work() as session:
+            services.receive_orders(session, [incoming("7002", items=[tee])], policy, SYSTEM)
+        with slow_name_server(monkeypatch, {"photos.slow.test": "127.0.0.1"}, delay_s=30):
+            started = time.monotonic()
+            [outcome] = print_files.render_order("7002", SYSTEM)
+            assert time.monotonic() - started < 0.5 + 0.5  # the render worker is free again
+        reason = (
+            f"the photo at {url} took longer than 0.5 s to download "
+            "(the address of 'photos.slow.test' could not be looked up in time)"
+        )
+        assert not outcome.ok and outcome.message == reason
+        assert _order(db, "7002") == (
+            OrderStatus.NEEDS_DESIGN,
+            None,
+            [f"line 1: print file: {reason}"],
+        )
+        with db.unit_of_work() as session:  # nothing lost: the photo and text are kept
+            item = services.get_order(session, "7002").items[0]
+            assert item.image_urls == {"photo": url}
+            assert item.personalization == {"name": "ANA"}
+        # Once its name server answers, staff render it again and it goes on.
+        with slow_name_server(monkeypatch, {"photos.slow.test": "127.0.0.1"}, delay_s=0):
+            [again] = print_files.render_order("7002", STAFF)
+    assert again.ok
+    assert _order(db, "7002") == (OrderStatus.PENDING, None, [])

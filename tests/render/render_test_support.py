@@ -7,14 +7,16 @@ conftest files other packages' test folders may add.
 from __future__ import annotations
 
 import io
+import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from render.sample_photo import make_sample_photo
@@ -124,3 +126,28 @@ def local_server(routes: dict[str, Reply]) -> Iterator[str]:
 def ink_bounds(image: Image.Image) -> tuple[int, int, int, int] | None:
     """Bounding box of everything visible (non-transparent) in an RGBA image."""
     return image.getchannel("A").getbbox()
+
+
+@contextmanager
+def slow_name_server(
+    monkeypatch: pytest.MonkeyPatch, answers: Mapping[str, str], delay_s: float
+) -> Iterator[list[str]]:
+    """The system resolver as a slow name server makes it: each name in `answers`
+    resolves to its address only after `delay_s` (cut short when the block ends);
+    other names resolve as usual. Yields the names looked up, in order."""
+    real = socket.getaddrinfo
+    released = threading.Event()
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host not in answers:
+            return real(host, port, *args, **kwargs)
+        asked.append(host)
+        released.wait(delay_s)
+        return real(answers[host], port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    try:
+        yield asked
+    finally:
+        released.set()

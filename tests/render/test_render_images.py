@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import os
+import socket
 import struct
+import time
 import zlib
 
 import pytest
@@ -13,7 +15,14 @@ from PIL import Image, ImageCms
 from podops.errors import RenderRefused
 from render.images import FetchPolicy, decode_image, fetch_image
 from render.sample_photo import make_sample_photo
-from tests.render.render_test_support import Reply, jpeg_bytes, local_server, png_bytes, sample_jpeg
+from tests.render.render_test_support import (
+    Reply,
+    jpeg_bytes,
+    local_server,
+    png_bytes,
+    sample_jpeg,
+    slow_name_server,
+)
 
 LOOPBACK_OK = FetchPolicy(allow_loopback=True, timeout_s=3)
 PHOTO = sample_jpeg((120, 80))
@@ -123,6 +132,88 @@ def test_a_slow_server_is_abandoned_after_the_timeout() -> None:
     slow = Reply(body=PHOTO, headers=JPEG, chunks=4, delay_s=0.4)
     with local_server({"/slow.jpg": slow}) as base:
         assert "took longer than 0.5 s" in refusal(f"{base}/slow.jpg", policy)
+
+
+def test_a_name_server_that_never_answers_is_abandoned_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    policy = FetchPolicy(allow_loopback=True, timeout_s=0.5)
+    with (
+        local_server({"/p.jpg": Reply(body=PHOTO, headers=JPEG)}) as base,
+        slow_name_server(monkeypatch, {"photos.slow.test": "127.0.0.1"}, delay_s=30) as asked,
+    ):
+        url = base.replace("127.0.0.1", "photos.slow.test") + "/p.jpg"
+        started = time.monotonic()
+        message = refusal(url, policy)
+        took = time.monotonic() - started
+    assert asked == ["photos.slow.test"]
+    assert took < 0.5 + 0.25
+    assert message == (
+        f"the photo at {url} took longer than 0.5 s to download "
+        "(the address of 'photos.slow.test' could not be looked up in time)"
+    )
+
+
+def test_a_redirect_to_a_slow_name_server_ends_within_the_one_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    policy = FetchPolicy(allow_loopback=True, timeout_s=1.0)
+    with local_server({}) as base:
+        port = base.rsplit(":", 1)[1]
+        slow_hop = f"http://next.slow.test:{port}/p.jpg"
+        routes = {"/r": Reply(status=302, headers={"Location": slow_hop}, delay_s=0.4)}
+        with (
+            local_server(routes) as first,
+            slow_name_server(monkeypatch, {"next.slow.test": "127.0.0.1"}, delay_s=30),
+        ):
+            started = time.monotonic()
+            message = refusal(f"{first}/r", policy)
+            took = time.monotonic() - started
+    assert took < 1.0 + 0.25  # the first hop's 0.4 s and the lookup share one second
+    assert message.startswith(f"the photo at {slow_hop} took longer than 1 s to download")
+
+
+def test_a_slow_lookup_within_the_deadline_still_fetches_the_photo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with (
+        local_server({"/p.jpg": Reply(body=PHOTO, headers=JPEG)}) as base,
+        slow_name_server(monkeypatch, {"photos.slow.test": "127.0.0.1"}, delay_s=0.3),
+    ):
+        url = base.replace("127.0.0.1", "photos.slow.test") + "/p.jpg"
+        assert fetch_image(url, LOOPBACK_OK) == PHOTO
+
+
+def test_a_name_that_does_not_exist_is_reported_as_not_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_such_name(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_such_name)
+    assert refusal("http://gone.test/p.jpg") == (
+        "the photo at http://gone.test/p.jpg cannot be fetched: the host 'gone.test' was not found"
+    )
+
+
+def test_the_address_checked_is_the_address_connected_to(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: a name that answers a harmless address when checked and the
+    metadata service afterwards is only ever looked up once per hop."""
+    real = socket.getaddrinfo
+    answers = iter(["127.0.0.1"])
+
+    def rebinding(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        return real(next(answers, "169.254.169.254"), port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    with local_server({"/p.jpg": Reply(body=PHOTO, headers=JPEG)}) as base:
+        url = base.replace("127.0.0.1", "rebind.test") + "/p.jpg"
+        assert fetch_image(url, LOOPBACK_OK) == PHOTO  # connected to the checked 127.0.0.1
+        assert "resolves to a link-local address (169.254.169.254)" in refusal(url)
 
 
 def test_credentials_and_query_strings_never_appear_in_messages() -> None:
