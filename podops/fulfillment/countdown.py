@@ -49,13 +49,13 @@ from podops.fulfillment.keepalive import ClaimKeeper
 from podops.fulfillment.limits import LimitedProvider
 from podops.fulfillment.outages import retry_after_outages
 from podops.fulfillment.roster import ProviderRoster
-from podops.fulfillment_status import FulfillmentStatus
+from podops.fulfillment_status import TO_SEND, FulfillmentStatus
 from podops.leases import singleton
 from podops.models import Fulfillment, LineItem, Order, utcnow
 from podops.ports.fulfillment import PrintFileSource
 from podops.refs import OrderRef
 from podops.routing import Route, ShopPolicy
-from podops.services.fulfillments import held_lines
+from podops.services.fulfillments import held_lines, order_parts
 from podops.services.orders import hold_order
 from podops.services.readiness import (
     is_readiness_problem,
@@ -443,8 +443,14 @@ class Submitter:
             if not remaking:
                 services.route_lines(session, order, self._router(order), actor)
                 stale = needs_print_files(order)
-        if remaking:  # a shipped order's remakes
-            return self._send_remakes_now(order_id, canonical, actor)
+        if remaking:  # a shipped order's remakes, then a part of its own left behind
+            sent = self._send_remakes_now(order_id, canonical, actor)
+            if not self._own_part_waits(canonical):
+                return sent
+            with self.db.unit_of_work() as session:
+                order = services.get_order(session, canonical, for_update=True)
+                services.route_lines(session, order, self._router(order), actor)
+                stale = needs_print_files(order)
         if stale:
             self._render_by_hand(order_id, canonical)
         if self.address_checks is not None:
@@ -492,6 +498,15 @@ class Submitter:
             f"Order {canonical.number} was not sent: another worker is making its print "
             "files right now. Submit it again in a minute."
         )
+
+    def _own_part_waits(self, canonical: OrderRef) -> bool:
+        """Whether an order going on has a fulfillment of its own lines still to send
+        (failed, or its line routed since): `submit` sends it after the remakes."""
+        with self.db.unit_of_work() as session:
+            order = services.get_order(session, canonical)
+            return OrderStatus(order.status) in GOING_ON and any(
+                part.status in TO_SEND for part in order_parts(order)
+            )
 
     def _send_remakes_now(self, order_id: int, canonical: OrderRef, actor: Actor) -> Order:
         """A shipped order's remakes waiting to go, sent now by a person: after the same

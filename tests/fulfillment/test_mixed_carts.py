@@ -296,3 +296,27 @@ def test_a_split_orders_address_is_refused_while_a_part_is_at_a_provider_without
     assert desk.route(shop.get(number)).refusal == refused.value.message
     assert shop.get(number).shipping_address == before
     assert shop.shineon.by_source(f"main--{number}_P2") == so_order
+
+
+def test_submit_now_sends_a_waiting_remake_and_the_part_left_behind(shop: Shop) -> None:
+    """A partly shipped order with a remake waiting and a part that failed: staff's
+    `submit` sends both (it once sent the remake alone and said nothing of the part)."""
+    number = mixed_order(shop)
+    shop.shineon.unknown_skus.add("SO-MUG")
+    shop.service.tick()
+    shop.customcat.ship(f"main-{number}", "1Z999AA10123456784", vendor="UPS", items=2)
+    shop.follow_up.poll_tracking()
+    assert shop.get(number).status == OrderStatus.PARTIALLY_SHIPPED
+    with shop.db.unit_of_work() as session:
+        services.remake(
+            session, number, factories.STAFF, reason="misprint", paid_by="provider",
+            lines=(services.RemakeLine(1, 1),),
+        )  # fmt: skip
+    shop.shineon.unknown_skus.clear()
+
+    shop.service.submit_now(number, factories.STAFF)
+
+    assert shop.customcat.created == {f"main-{number}": 1, f"main--{number}_P3": 1}
+    assert shop.shineon.created == {f"main--{number}_P2": 1}
+    assert [p[2] for p in parts(shop, number)] == ["shipped", "submitted", "submitted"]
+    assert shop.service.tick().submitted == []  # nothing goes twice
