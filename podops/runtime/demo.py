@@ -31,9 +31,11 @@ from podops import services
 from podops.address import NO_ADDRESS
 from podops.errors import ConfigError, PodopsError
 from podops.events import Actor, Channel
+from podops.fulfillment_status import FulfillmentStatus
 from podops.models import LineItem, Order, utcnow
 from podops.refs import OrderRef
 from podops.runtime.root import Runtime
+from podops.services.fulfillments import held_lines, order_parts
 from podops.services.receiving import watched_since
 from podops.settings import load_settings
 from podops.status import OrderStatus
@@ -69,6 +71,7 @@ of the test shop is one (held as placed before podops watched, its message missi
 the first staff edit must find it, or a run without another design problem shows none."""
 WAITING_FOR_STAFF = {OrderStatus.ON_HOLD, OrderStatus.NEEDS_DESIGN, OrderStatus.SUBMIT_FAILED}
 DONE = {OrderStatus.COMPLETED, OrderStatus.CANCELLED}
+PART_DONE = {FulfillmentStatus.SHIPPED, FulfillmentStatus.CANCELLED}
 
 CONFIG = """# Written by `podops demo`: a shop in TEST MODE with time compressed.
 timezone = "UTC"
@@ -239,6 +242,14 @@ def watch_from_opening(runtime: Runtime) -> None:
                 watched_since(session, key, store.platform, store.sandbox_opened_at)
 
 
+def rest_waits_for_staff(order: Order) -> bool:
+    """An order whose parts all shipped (or were cancelled) while lines routing could not
+    place stay for staff (a product not set up): the demo has nothing more to do."""
+    if OrderStatus(order.status) != OrderStatus.PARTIALLY_SHIPPED or not held_lines(order):
+        return False
+    return all(part.status in PART_DONE for part in order_parts(order))
+
+
 class Demo:
     def __init__(self, runtime: Runtime, timing: DemoTiming, say: Callable[[str], None]) -> None:
         from podops.runtime.instance import collect_jobs
@@ -306,7 +317,14 @@ class Demo:
             statuses = {
                 OrderStatus(status) for status in session.scalars(select(Order.status).distinct())
             }
-        return bool(statuses) and statuses <= DONE | WAITING_FOR_STAFF
+            if not statuses:
+                return False
+            if statuses <= DONE | WAITING_FOR_STAFF:
+                return True
+            going = session.scalars(
+                select(Order).where(Order.status.not_in([*DONE, *WAITING_FOR_STAFF]))
+            )
+            return all(rest_waits_for_staff(order) for order in going)
 
     def _edit_one_order(self) -> None:
         """What staff do in Slack: fill in what a customer left out (or fix a name), and

@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 import zlib
 
-_STREAM = re.compile(rb"stream\r?\n(.*?)\r?\nendstream", re.S)
+_STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+"""A stream's bytes with the end-of-line before `endstream`: compressed data may itself
+end in a CR or LF byte, so the zlib reader finds where it ends (the rest is left over)."""
 _PAIR = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4,8})>")
 _SHOW = re.compile(rb"\(((?:\\.|[^\\)])*)\)\s*Tj", re.S)
 _ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
@@ -20,9 +22,9 @@ def pdf_lines(data: bytes) -> list[str]:
     streams = []
     for match in _STREAM.finditer(data):
         try:
-            streams.append(zlib.decompress(match.group(1)))
+            streams.append(zlib.decompressobj().decompress(match.group(1)))
         except zlib.error:
-            streams.append(match.group(1))
+            streams.append(match.group(1).removesuffix(b"\n").removesuffix(b"\r"))
     cmap: dict[int, str] = {}
     for stream in streams:
         if b"beginbfchar" in stream:

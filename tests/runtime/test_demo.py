@@ -29,6 +29,20 @@ WAITS_FOR_STAFF = {
 }
 
 
+def settled(order: Order) -> bool:
+    """Completed or waiting for staff; also an order whose routed lines all shipped while
+    a line podops cannot route (the sandbox's hat "not set up in podops") stays held
+    with its reason: the order is partly shipped and the rest is staff's."""
+    if order.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED}:
+        return True
+    unshipped = [i for i in order.items if i.quantity_shipped < i.quantity]
+    return (
+        order.status == OrderStatus.PARTIALLY_SHIPPED
+        and bool(unshipped)
+        and all(i.provider is None and i.problems for i in unshipped)
+    )
+
+
 def stuck_timelines(folder: Path) -> str:
     """Every order the demo left neither completed nor waiting for staff, with its
     timeline: a flaky run explains itself (which step moved it where, and who)."""
@@ -40,7 +54,7 @@ def stuck_timelines(folder: Path) -> str:
     try:
         with db.reading() as session:  # the test may hold the write lock meanwhile
             for order in session.scalars(select(Order).order_by(Order.id)):
-                if order.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED}:
+                if settled(order):
                     continue
                 lines.append(
                     f"order {order.number}: {order.status.value}, hold {order.hold_reason!r}, "
@@ -75,9 +89,7 @@ def test_short_demo_completes_every_order_it_can(tmp_path: Path) -> None:
         assert orders, "the sandbox store produced no orders"
         completed = [o for o in orders if o.status == OrderStatus.COMPLETED]
         assert completed
-        assert all(o.status in WAITS_FOR_STAFF | {OrderStatus.COMPLETED} for o in orders), (
-            stuck_timelines(folder)
-        )
+        assert all(settled(o) for o in orders), stuck_timelines(folder)
         for order in completed:
             for item in order.items:
                 assert item.print_file and item.print_file_current
