@@ -439,18 +439,14 @@ class Submitter:
             remaking = OrderStatus(order.status) in REMAKABLE and bool(waiting_remakes(order))
             if not remaking and OrderStatus(order.status) not in GOING_ON:  # refused at once
                 transition(OrderStatus(order.status), Action.BEGIN_SUBMIT, order_label=order.label)
-            stale = False
-            if not remaking:
-                services.route_lines(session, order, self._router(order), actor)
-                stale = needs_print_files(order)
+            stale = False if remaking else self._route_now(session, order, actor)
         if remaking:  # a shipped order's remakes, then a part of its own left behind
             sent = self._send_remakes_now(order_id, canonical, actor)
-            if not self._own_part_waits(canonical):
-                return sent
             with self.db.unit_of_work() as session:
                 order = services.get_order(session, canonical, for_update=True)
-                services.route_lines(session, order, self._router(order), actor)
-                stale = needs_print_files(order)
+                if not _own_part_waits(order):
+                    return sent
+                stale = self._route_now(session, order, actor)
         if stale:
             self._render_by_hand(order_id, canonical)
         if self.address_checks is not None:
@@ -499,14 +495,11 @@ class Submitter:
             "files right now. Submit it again in a minute."
         )
 
-    def _own_part_waits(self, canonical: OrderRef) -> bool:
-        """Whether an order going on has a fulfillment of its own lines still to send
-        (failed, or its line routed since): `submit` sends it after the remakes."""
-        with self.db.unit_of_work() as session:
-            order = services.get_order(session, canonical)
-            return OrderStatus(order.status) in GOING_ON and any(
-                part.status in TO_SEND for part in order_parts(order)
-            )
+    def _route_now(self, session: Session, order: Order, actor: Actor) -> bool:
+        """Route the lines a rule places since (they are sent too); whether print files
+        must be made first."""
+        services.route_lines(session, order, self._router(order), actor)
+        return needs_print_files(order)
 
     def _send_remakes_now(self, order_id: int, canonical: OrderRef, actor: Actor) -> Order:
         """A shipped order's remakes waiting to go, sent now by a person: after the same
@@ -607,3 +600,11 @@ class Submitter:
                 claimed.append(self._claim_of(part, part.submit_attempts))
         self._deliver_all(claimed, TickReport(), lookup_first=True)
         return [claim.reference for claim in claimed]
+
+
+def _own_part_waits(order: Order) -> bool:
+    """Whether an order going on has a fulfillment of its own lines still to send
+    (failed, or its line routed since): `submit` sends it after the remakes."""
+    return OrderStatus(order.status) in GOING_ON and any(
+        part.status in TO_SEND for part in order_parts(order)
+    )
